@@ -1,0 +1,173 @@
+/**
+ * The memory-management unit of one CPU: walks the page tables that the
+ * memory manager keeps in physical memory, in the processor's own format.
+ *
+ * Hot path: a last-page cache per (mode, read/write), then a direct-mapped
+ * TLB in typed arrays, then the page walk (cold). Nothing here allocates
+ * after construction. A fault is reported by returning -1 and filling
+ * `fault`, which the kernel reads (the narrow interface to MmAccessFault).
+ */
+import { PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';
+import {
+  PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_HIGH_FRAME_MASK, PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_VALID, PTE_WRITE,
+  tableIndex, type PagingFormat,
+} from './pte.js';
+
+/** Kinds of access; the values are those of bug check 0xD1's third parameter. */
+export const ACCESS_READ = 0;
+export const ACCESS_WRITE = 1;
+export const ACCESS_EXECUTE = 8;
+export type AccessKind = typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXECUTE;
+
+/** What the processor knows about a fault (the error code and CR2 of a #PF). */
+export interface PageFault {
+  va: number;
+  access: AccessKind;
+  user: boolean;
+  /** The entry that stopped the walk was present: a protection fault, not a not-present one. */
+  present: boolean;
+  /** Level of the entry that stopped the walk (0 = root). */
+  level: number;
+}
+
+const TLB_ENTRIES = 1024;
+const TLB_INDEX_MASK = TLB_ENTRIES - 1;
+// Flags kept beside each TLB entry: the effective rights of the whole walk.
+const TLB_WRITABLE = 1;
+const TLB_USER = 2;
+const TLB_NO_EXECUTE = 4;
+const TLB_DIRTY = 8;
+const TLB_GLOBAL = 16;
+// Slots of the last-page cache: user*2 + write.
+const LAST_SLOTS = 4;
+
+export class Mmu {
+  /** Physical address of the root table (CR3). Set through `loadCr3`. */
+  cr3 = 0;
+  readonly fault: PageFault = { va: 0, access: ACCESS_READ, user: false, present: false, level: 0 };
+  /** Counters for the inspector and the benchmarks. */
+  readonly stats = { walks: 0, faults: 0, flushes: 0 };
+
+  private readonly tlbVpn = new Float64Array(TLB_ENTRIES).fill(-1);
+  private readonly tlbPfn = new Int32Array(TLB_ENTRIES);
+  private readonly tlbFlags = new Uint8Array(TLB_ENTRIES);
+  private readonly lastVpn = new Float64Array(LAST_SLOTS).fill(-1);
+  private readonly lastBase = new Float64Array(LAST_SLOTS);
+  private readonly is64: boolean;
+
+  constructor(readonly memory: PhysicalMemory, readonly format: PagingFormat) {
+    this.is64 = format.entryBytes === 8;
+  }
+
+  /** Switches address space: a CR3 write flushes every non-global translation. */
+  loadCr3(rootPa: number): void {
+    if (rootPa === this.cr3) return;
+    this.cr3 = rootPa;
+    this.flush(false);
+  }
+
+  /** INVLPG: forgets the translation of one page. */
+  invalidatePage(va: number): void {
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const i = vpn & TLB_INDEX_MASK;
+    if (this.tlbVpn[i] === vpn) this.tlbVpn[i] = -1;
+    for (let s = 0; s < LAST_SLOTS; s++) if (this.lastVpn[s] === vpn) this.lastVpn[s] = -1;
+  }
+
+  /** Flushes the TLB; `includeGlobal` also drops global (kernel) entries, as a CR4.PGE toggle does. */
+  flush(includeGlobal = true): void {
+    this.stats.flushes++;
+    for (let i = 0; i < TLB_ENTRIES; i++) {
+      if (includeGlobal || (this.tlbFlags[i]! & TLB_GLOBAL) === 0) this.tlbVpn[i] = -1;
+    }
+    this.lastVpn.fill(-1);
+  }
+
+  /**
+   * Translates `va` for an access; returns the physical address, or -1 after
+   * filling `fault`. Read and write are cached per page; execute always
+   * checks the TLB entry's NX flag.
+   */
+  translate(va: number, access: AccessKind, user: boolean): number {
+    const vpn = Math.floor(va / PAGE_SIZE);
+    const slot = (user ? 2 : 0) + (access & ACCESS_WRITE);
+    if (access !== ACCESS_EXECUTE && this.lastVpn[slot] === vpn) return this.lastBase[slot]! + (va - vpn * PAGE_SIZE);
+    return this.translateMiss(va, vpn, access, user, slot);
+  }
+
+  private translateMiss(va: number, vpn: number, access: AccessKind, user: boolean, slot: number): number {
+    const i = vpn & TLB_INDEX_MASK;
+    let flags = this.tlbFlags[i]!;
+    const hit = this.tlbVpn[i] === vpn
+      && this.permits(flags, access, user)
+      && (access !== ACCESS_WRITE || (flags & TLB_DIRTY) !== 0);
+    if (!hit) {
+      if (!this.walk(va, vpn, access, user)) return -1;
+      flags = this.tlbFlags[i]!;
+    }
+    const base = this.tlbPfn[i]! * PAGE_SIZE;
+    if (access !== ACCESS_EXECUTE) {
+      this.lastVpn[slot] = vpn;
+      this.lastBase[slot] = base;
+    }
+    return base + (va - vpn * PAGE_SIZE);
+  }
+
+  private permits(flags: number, access: AccessKind, user: boolean): boolean {
+    if (user && (flags & TLB_USER) === 0) return false;
+    if (access === ACCESS_WRITE && (flags & TLB_WRITABLE) === 0) return false; // CR0.WP is set, as on Windows
+    if (access === ACCESS_EXECUTE && (flags & TLB_NO_EXECUTE) !== 0) return false;
+    return true;
+  }
+
+  /** The page walk: sets Accessed (and Dirty on a write) as the processor does, then fills the TLB. */
+  private walk(va: number, vpn: number, access: AccessKind, user: boolean): boolean {
+    this.stats.walks++;
+    const mem = this.memory;
+    const fmt = this.format;
+    let table = this.cr3;
+    let writable = true;
+    let owner = true;
+    let noExecute = false;
+    let global = false;
+    let pfn = 0;
+    for (let level = 0; level < fmt.levels; level++) {
+      const entryPa = table + tableIndex(fmt, va, level) * fmt.entryBytes;
+      let low = mem.read32(entryPa);
+      const high = this.is64 ? mem.read32(entryPa + 4) : 0;
+      if ((low & PTE_VALID) === 0) return this.raise(va, access, user, false, level);
+      writable &&= (low & PTE_WRITE) !== 0;
+      owner &&= (low & PTE_OWNER) !== 0;
+      noExecute ||= (high & PTE_HIGH_NO_EXECUTE) !== 0;
+      pfn = (high & PTE_HIGH_FRAME_MASK) * 2 ** 20 + (low >>> 12);
+      const last = level === fmt.levels - 1;
+      if (last) {
+        global = (low & PTE_GLOBAL) !== 0;
+        const flags = (writable ? TLB_WRITABLE : 0) | (owner ? TLB_USER : 0) | (noExecute ? TLB_NO_EXECUTE : 0);
+        if (!this.permits(flags, access, user)) return this.raise(va, access, user, true, level);
+        let set = PTE_ACCESSED;
+        if (access === ACCESS_WRITE) set |= PTE_DIRTY;
+        if ((low & set) !== set) mem.write32(entryPa, (low |= set) >>> 0);
+        const i = vpn & TLB_INDEX_MASK;
+        this.tlbVpn[i] = vpn;
+        this.tlbPfn[i] = pfn;
+        this.tlbFlags[i] = flags | ((low & PTE_DIRTY) !== 0 ? TLB_DIRTY : 0) | (global ? TLB_GLOBAL : 0);
+      } else {
+        if ((low & PTE_ACCESSED) === 0) mem.write32(entryPa, (low | PTE_ACCESSED) >>> 0);
+        table = pfn * PAGE_SIZE;
+      }
+    }
+    return true;
+  }
+
+  private raise(va: number, access: AccessKind, user: boolean, present: boolean, level: number): false {
+    this.stats.faults++;
+    const f = this.fault;
+    f.va = va;
+    f.access = access;
+    f.user = user;
+    f.present = present;
+    f.level = level;
+    return false;
+  }
+}

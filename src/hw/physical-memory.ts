@@ -1,0 +1,61 @@
+/**
+ * Physical memory: one SharedArrayBuffer cut into 4 KiB frames.
+ *
+ * Everything the machine keeps "in RAM" lives here: page tables, pool, user
+ * pages, KUSER_SHARED_DATA. Two virtual addresses share memory exactly when
+ * their PTEs name the same frame of this buffer.
+ */
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 1 << PAGE_SHIFT;
+export const PAGE_MASK = PAGE_SIZE - 1;
+
+/** A physical address beyond the installed frames: a bug in the emulator, never in a guest. */
+export class PhysicalAddressError extends Error {
+  override readonly name = 'PhysicalAddressError';
+  constructor(readonly pa: number) {
+    super(`physical address 0x${pa.toString(16)} is outside installed memory`);
+  }
+}
+
+export class PhysicalMemory {
+  readonly buffer: SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly view: DataView;
+  readonly frameCount: number;
+
+  constructor(readonly sizeBytes: number) {
+    if (sizeBytes <= 0 || sizeBytes % PAGE_SIZE !== 0) throw new RangeError(`memory size ${sizeBytes} is not a positive multiple of ${PAGE_SIZE}`);
+    this.buffer = new SharedArrayBuffer(sizeBytes);
+    this.u8 = new Uint8Array(this.buffer);
+    this.u32 = new Uint32Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.frameCount = sizeBytes / PAGE_SIZE;
+  }
+
+  /** Reads a little-endian 32-bit value; page-table walks use this with aligned addresses. */
+  read32(pa: number): number {
+    if ((pa & 3) === 0) {
+      const v = this.u32[pa >>> 2];
+      if (v === undefined) throw new PhysicalAddressError(pa);
+      return v;
+    }
+    return this.view.getUint32(pa, true);
+  }
+
+  write32(pa: number, value: number): void {
+    if ((pa & 3) === 0 && pa < this.sizeBytes) this.u32[pa >>> 2] = value;
+    else this.view.setUint32(pa, value, true);
+  }
+
+  zeroFrame(pfn: number): void {
+    const base = pfn * PAGE_SIZE;
+    this.u32.fill(0, base >>> 2, (base + PAGE_SIZE) >>> 2);
+  }
+
+  /** Copies a whole frame: used when a page must be duplicated, never to fake a mapping. */
+  copyFrame(fromPfn: number, toPfn: number): void {
+    const from = fromPfn * PAGE_SIZE;
+    this.u8.copyWithin(toPfn * PAGE_SIZE, from, from + PAGE_SIZE);
+  }
+}

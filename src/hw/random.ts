@@ -1,0 +1,25 @@
+/**
+ * The machine's seeded random source (xorshift32): the only randomness a run
+ * has, so that the same seed gives the same run.
+ */
+export class SeededRandom {
+  private state: number;
+
+  constructor(seed: number) {
+    this.state = (seed >>> 0) || 0x9e3779b9;
+  }
+
+  nextUint32(): number {
+    let x = this.state;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.state = x >>> 0;
+    return this.state;
+  }
+
+  /** An integer in [0, n). */
+  below(n: number): number {
+    return this.nextUint32() % n;
+  }
+}

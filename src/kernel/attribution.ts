@@ -1,0 +1,36 @@
+/**
+ * Caller attribution: which driver routines are on the stack. Every call
+ * from the kernel into a driver (DriverEntry, a dispatch routine, a timer
+ * routine, DriverUnload) pushes a frame; bug checks, findings and pool
+ * ownership read it.
+ */
+export interface DriverFrame {
+  /** The driver's service name ("SharingMemory"). */
+  readonly driver: string;
+  /** The routine's name ("DispatchControl"). */
+  readonly routine: string;
+  /** A code address inside the driver's image, standing for the routine's first instruction. */
+  readonly address: number;
+}
+
+export class BugCheckAttribution {
+  private readonly frames: DriverFrame[] = [];
+
+  push(frame: DriverFrame): void {
+    this.frames.push(frame);
+  }
+
+  pop(frame: DriverFrame): void {
+    const i = this.frames.lastIndexOf(frame);
+    if (i >= 0) this.frames.splice(i, 1);
+  }
+
+  top(): DriverFrame | undefined {
+    return this.frames[this.frames.length - 1];
+  }
+
+  /** Innermost first, as a debugger prints a stack: "SharingMemory!TimerRoutine". */
+  stack(): string[] {
+    return this.frames.map((f) => `${f.driver}!${f.routine}`).reverse();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * ProbeForRead and ProbeForWrite: check that a user buffer lies in user
+ * space and is aligned; ProbeForWrite also touches each page for writing.
+ * Both raise; a Length of 0 checks nothing.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforread
+ */
+import { STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT } from '../../api/ntstatus.js';
+import { ACCESS_WRITE } from '../../hw/mmu.js';
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { NtException } from '../ke/exception.js';
+import type { Kernel } from '../kernel.js';
+import { MmAccessFault } from '../mm/fault.js';
+import { PAGE_ALIGN } from '../mm/layout.js';
+
+/** MmUserProbeAddress: one past the last byte a probe accepts (the 64 KB guard below the system range). */
+export const userProbeAddress = (k: Kernel): number => k.layout.highestUserAddress + 1;
+
+export function ProbeForRead(k: Kernel, address: number, length: number, alignment: number): void {
+  if (length === 0) return;
+  if (!Number.isInteger(address) || (alignment > 1 && address % alignment !== 0)) {
+    throw new NtException(STATUS_DATATYPE_MISALIGNMENT);
+  }
+  const end = address + length;
+  if (!Number.isInteger(length) || length < 0 || end > userProbeAddress(k) || end < address || address < 0) {
+    throw new NtException(STATUS_ACCESS_VIOLATION, [0, address]);
+  }
+}
+
+export function ProbeForWrite(k: Kernel, address: number, length: number, alignment: number): void {
+  if (length === 0) return;
+  ProbeForRead(k, address, length, alignment);
+  const mmu = k.current.cpu.mmu;
+  for (let page = PAGE_ALIGN(address); page < address + length; page += PAGE_SIZE) {
+    const va = Math.max(page, address);
+    while (mmu.translate(va, ACCESS_WRITE, true) < 0) MmAccessFault(k, mmu.fault);
+  }
+}

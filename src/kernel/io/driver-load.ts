@@ -1,0 +1,123 @@
+/**
+ * Loading and unloading drivers (IopLoadDriver / IopUnloadDriver), and
+ * calling into them with their frame on the stack.
+ *
+ * A driver's "image" is a few pages of system PTEs whose addresses stand for
+ * its code: each routine it registers gets an address inside the image, so
+ * bug-check parameters and stacks name real-looking code addresses.
+ */
+import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../api/ntstatus.js';
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import type { DriverFrame } from '../attribution.js';
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../ke/bugcheck-codes.js';
+import type { Kernel } from '../kernel.js';
+import { PfnUse } from '../mm/pfn.js';
+import { unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
+import { DriverObject, type DriverDispatch } from './objects.js';
+import type { Irp } from './irp.js';
+
+/** What a driver module provides: its name and DriverEntry (the .sys file). */
+export interface DriverImage<Nt = unknown> {
+  readonly name: string;
+  DriverEntry(nt: Nt, DriverObject: DriverObject, RegistryPath: string): number;
+}
+
+const IMAGE_PAGES = 4;
+
+/** The routine every MajorFunction slot starts with: fail the request (IopInvalidDeviceRequest). */
+export function makeInvalidDeviceRequest(k: Kernel): DriverDispatch {
+  return function IopInvalidDeviceRequest(_DeviceObject, irp: Irp): number {
+    irp.IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+    irp.IoStatus.Information = 0;
+    k.io.IoCompleteRequest(irp, 0);
+    return STATUS_INVALID_DEVICE_REQUEST;
+  };
+}
+
+/** The code address standing for a routine of a driver (assigned on first use). */
+export function routineAddress(driver: DriverObject, routine: Function): number {
+  let address = driver.routineAddresses.get(routine);
+  if (address === undefined) {
+    address = driver.DriverStart + 0x1000 + driver.routineAddresses.size * 0x80;
+    driver.routineAddresses.set(routine, address);
+  }
+  return address;
+}
+
+export function frameFor(driver: DriverObject, routine: Function, name?: string): DriverFrame {
+  return { driver: driver.serviceName, routine: name ?? (routine.name || 'routine'), address: routineAddress(driver, routine) };
+}
+
+/** Calls a driver routine; an exception out of it stops the machine as the context dictates. */
+export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: Function, context: ExceptionContext, body: () => T, name?: string): T {
+  const frame = frameFor(driver, routine, name);
+  if (driver.unloaded) {
+    k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 8, frame.address, 0,
+      `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
+  }
+  return k.callDriver(frame, body, (e) => unhandledDriverException(k, frame, context, e));
+}
+
+/** Maps the driver's image pages; 0 if system PTEs or memory ran out. */
+function mapImage(k: Kernel): number {
+  const va = k.systemPtes.MiReserveSystemPtes(IMAGE_PAGES);
+  if (va === 0) return 0;
+  for (let i = 0; i < IMAGE_PAGES; i++) {
+    const pfn = k.pfn.removeZeroPage(PfnUse.DriverImage);
+    if (pfn < 0) {
+      unmapImage(k, va, i);
+      return 0;
+    }
+    k.pageTables.MiWriteValidPte(k.systemRoot, va + i * PAGE_SIZE, pfn, { writable: false, executable: true, user: false }, undefined);
+  }
+  return va;
+}
+
+function unmapImage(k: Kernel, va: number, pages: number): void {
+  for (let i = 0; i < pages; i++) {
+    const pfn = k.pageTables.MiErasePte(k.systemRoot, va + i * PAGE_SIZE);
+    if (pfn >= 0) k.pfn.freePage(pfn);
+  }
+  k.systemPtes.MiReleaseSystemPtes(va, IMAGE_PAGES);
+}
+
+/**
+ * IopLoadDriver: creates the DRIVER_OBJECT, maps the image, runs DriverEntry
+ * in a System thread. A failing DriverEntry unloads the image again.
+ */
+export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage, nt: unknown): { status: number; driver?: DriverObject } {
+  const driver = k.ob.ObCreateObject(new DriverObject(serviceName, makeInvalidDeviceRequest(k)));
+  driver.DriverStart = mapImage(k);
+  if (driver.DriverStart === 0) {
+    k.ob.ObDereferenceObject(driver);
+    return { status: STATUS_UNSUCCESSFUL };
+  }
+  driver.DriverSize = IMAGE_PAGES * PAGE_SIZE;
+  k.ob.insertName(driver.DriverName, driver, 0, true);
+  const registryPath = `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${serviceName}`;
+  const status = k.ps.runInSystemThread(() =>
+    callDriverRoutine(k, driver, image.DriverEntry, 'system-thread', () => image.DriverEntry(nt, driver, registryPath) >>> 0, 'DriverEntry'));
+  if (status >= 0x8000_0000) { // !NT_SUCCESS
+    releaseDriver(k, driver);
+    return { status };
+  }
+  // Legacy drivers' devices become usable when DriverEntry returns.
+  for (let d = driver.DeviceObject; d; d = d.NextDevice) d.Flags &= ~0x80; // DO_DEVICE_INITIALIZING
+  return { status: STATUS_SUCCESS, driver };
+}
+
+/** IopUnloadDriver: DriverUnload in a System thread, then the driver object and image go. */
+export function IopUnloadDriver(k: Kernel, driver: DriverObject): number {
+  const unload = driver.DriverUnload;
+  if (!unload) return STATUS_INVALID_DEVICE_REQUEST;
+  k.ps.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
+  releaseDriver(k, driver);
+  return STATUS_SUCCESS;
+}
+
+function releaseDriver(k: Kernel, driver: DriverObject): void {
+  driver.unloaded = true;
+  unmapImage(k, driver.DriverStart, IMAGE_PAGES);
+  k.ob.removeName(driver);
+  k.ob.ObDereferenceObject(driver); // the loader's reference; devices left behind keep theirs
+}

@@ -1,0 +1,38 @@
+/**
+ * What happens when an exception leaves driver code unhandled: the machine
+ * stops, with the bug check Windows uses for the place it happened.
+ *
+ *   a dispatch routine called from a system service  → 0x3B SYSTEM_SERVICE_EXCEPTION
+ *   a DPC, timer or I/O timer routine                 → 0x1E KMODE_EXCEPTION_NOT_HANDLED
+ *   DriverEntry / DriverUnload in a system thread     → 0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED
+ *
+ * A JS error (a TypeError from a null object, say) is treated as the
+ * access violation it stands for; any other JS error as an illegal
+ * instruction. The JS stack goes into the explanation.
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
+ */
+import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusName } from '../../api/ntstatus.js';
+import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../ke/bugcheck-codes.js';
+import { NtException } from '../ke/exception.js';
+import type { Kernel } from '../kernel.js';
+import type { DriverFrame } from '../attribution.js';
+
+export type ExceptionContext = 'service' | 'dpc' | 'system-thread';
+
+export function unhandledDriverException(k: Kernel, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
+  const status = e instanceof NtException ? e.status : e instanceof TypeError ? STATUS_ACCESS_VIOLATION : STATUS_ILLEGAL_INSTRUCTION;
+  const info = e instanceof NtException ? e.information : [0, 0];
+  const where = `${frame.driver}!${frame.routine}`;
+  const what = e instanceof NtException
+    ? `${ntStatusName(status)} was raised in ${where} and no try/except caught it`
+    : `${where} threw a JavaScript ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+  const jsStack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
+  switch (context) {
+    case 'service':
+      return k.bugCheck(SYSTEM_SERVICE_EXCEPTION, status, frame.address, 0, 0, `${what}, while handling a system service.${jsStack}`);
+    case 'dpc':
+      return k.bugCheck(KMODE_EXCEPTION_NOT_HANDLED, status, frame.address, info[0] ?? 0, info[1] ?? 0, `${what}, at DISPATCH_LEVEL.${jsStack}`);
+    case 'system-thread':
+      return k.bugCheck(SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, status, frame.address, 0, 0, `${what}, in a system thread.${jsStack}`);
+  }
+}

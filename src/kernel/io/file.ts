@@ -1,0 +1,76 @@
+/**
+ * Opening a device (NtCreateFile through IopParseDevice) and the two halves
+ * of closing one: IRP_MJ_CLEANUP when the last handle goes, IRP_MJ_CLOSE when
+ * the last reference goes. Both run in the context of the thread that
+ * closes, which for a dying process is its own last thread.
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/irp-mj-cleanup
+ */
+import {
+  FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
+  GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
+} from '../../api/wdm-constants.js';
+import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import type { Kernel } from '../kernel.js';
+import { ObjectAllocationFailed } from '../ob/manager.js';
+import type { KernelObject } from '../ob/object.js';
+import { finishDelete } from './device.js';
+import type { IoStatusBlock } from './irp.js';
+import { DeviceObject, FileObject, IoFileObjectType } from './objects.js';
+
+/** Generic rights mapped to a file's specific rights (IoFileObjectType's GENERIC_MAPPING). */
+export function mapGenericFileAccess(access: number): number {
+  let specific = access & 0x0fff_ffff;
+  if (access & GENERIC_READ) specific |= FILE_GENERIC_READ;
+  if (access & GENERIC_WRITE) specific |= FILE_GENERIC_WRITE;
+  if (access & GENERIC_EXECUTE) specific |= FILE_GENERIC_EXECUTE;
+  if (access & GENERIC_ALL) specific |= FILE_ALL_ACCESS;
+  return specific >>> 0;
+}
+
+/** NtCreateFile on a device path: `\??\SharingMemory` or `\Device\SharingMemory[\rest]`. */
+export function IopCreateFile(k: Kernel, path: string, desiredAccess: number, shareAccess: number, options: number):
+  { status: number; handle: number; ioStatus: IoStatusBlock } {
+  const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
+  const found = k.ob.lookup(path);
+  if (typeof found === 'number') return fail(found);
+  const device = found.object;
+  if (!(device instanceof DeviceObject)) return fail(STATUS_OBJECT_TYPE_MISMATCH);
+  if (device.deletePending) return fail(STATUS_DELETE_PENDING);
+  // An exclusive device has at most one open file object (IopParseDevice).
+  if ((device.Flags & DO_EXCLUSIVE) && device.ReferenceCount > 0) return fail(STATUS_ACCESS_DENIED);
+  const granted = mapGenericFileAccess(desiredAccess);
+  let file: FileObject;
+  try {
+    file = k.ob.ObCreateObject(new FileObject(device, found.remaining, granted));
+  } catch (e) {
+    if (e instanceof ObjectAllocationFailed) return fail(STATUS_INSUFFICIENT_RESOURCES);
+    throw e;
+  }
+  device.ReferenceCount++;
+  const io = k.io.sendSimpleIrp(device, file, IRP_MJ_CREATE, { DesiredAccess: granted, ShareAccess: shareAccess, Options: options });
+  if (io.Status >= 0x8000_0000) {
+    k.ob.ObDereferenceObject(file); // a failed create gets neither IRP_MJ_CLEANUP nor IRP_MJ_CLOSE
+    return fail(io.Status);
+  }
+  file.opened = true;
+  const handle = k.ob.createHandle(k.currentProcess, file, granted, 0);
+  k.ob.ObDereferenceObject(file); // the handle holds it now
+  return { status: STATUS_SUCCESS, handle, ioStatus: io };
+}
+
+/** IoFileObjectType's close procedure: the last handle closed → IRP_MJ_CLEANUP. */
+IoFileObjectType.close = (k: Kernel, body: KernelObject, handleCountBefore: number) => {
+  const file = body as FileObject;
+  if (handleCountBefore !== 1 || file.cleanupDone) return;
+  file.cleanupDone = true;
+  k.io.sendSimpleIrp(file.DeviceObject, file, IRP_MJ_CLEANUP);
+};
+
+/** IoFileObjectType's delete procedure: the last reference gone → IRP_MJ_CLOSE (only for a create that succeeded). */
+IoFileObjectType.delete = (k: Kernel, body: KernelObject) => {
+  const file = body as FileObject;
+  const device = file.DeviceObject;
+  if (file.opened) k.io.sendSimpleIrp(device, file, IRP_MJ_CLOSE);
+  device.ReferenceCount--;
+  if (device.ReferenceCount === 0 && device.deletePending) finishDelete(k, device);
+};

@@ -1,0 +1,110 @@
+/**
+ * NtDeviceIoControlFile: the I/O manager's half of DeviceIoControl.
+ *
+ *   1. reference the file object by handle (UserMode): STATUS_INVALID_HANDLE,
+ *      STATUS_OBJECT_TYPE_MISMATCH;
+ *   2. the access bits of the code, (code >> 14) & 3, against the handle's
+ *      granted access: STATUS_ACCESS_DENIED, before any IRP exists;
+ *   3. buffers by transfer type: METHOD_BUFFERED probes and copies the input
+ *      into a nonpaged SystemBuffer of max(in, out) bytes; the direct methods
+ *      also lock the output buffer in an MDL; METHOD_NEITHER passes the raw
+ *      user addresses. A bad buffer fails here (STATUS_ACCESS_VIOLATION) and
+ *      never reaches the driver;
+ *   4. IRP_MJ_DEVICE_CONTROL to the driver's dispatch routine;
+ *   5. completion: a buffered output is copied back (IoStatus.Information
+ *      bytes, as the driver said), buffers, MDLs and the IRP are freed.
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/buffer-descriptions-for-i-o-control-codes
+ */
+import {
+  FILE_READ_ACCESS, FILE_READ_DATA, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
+  IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
+} from '../../api/wdm-constants.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../api/ntstatus.js';
+import { NtException } from '../ke/exception.js';
+import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
+import type { Kernel } from '../kernel.js';
+import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
+import { NonPagedPool } from '../mm/pool.js';
+import { UserMode } from '../ob/manager.js';
+import type { IoStatusBlock, Irp } from './irp.js';
+import { FileObject, IoFileObjectType } from './objects.js';
+
+const BUFFER_TAG = 0x20207249; // 'Ir  '
+
+export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
+  outputBuffer: number, outputBufferLength: number): { status: number; ioStatus: IoStatusBlock } {
+  const fail = (status: number) => ({ status, ioStatus: { Status: status, Information: 0 } });
+  const code = ioControlCode >>> 0;
+  const ref = k.ob.ObReferenceObjectByHandle(fileHandle, 0, IoFileObjectType, UserMode, k.currentProcess);
+  if (!ref.object) return fail(ref.status);
+  const file = ref.object as FileObject;
+  try {
+    const required = (code >>> 14) & 3;
+    const granted = ref.grantedAccess ?? 0;
+    if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return fail(STATUS_ACCESS_DENIED);
+    if ((required & FILE_WRITE_ACCESS) && !(granted & FILE_WRITE_DATA)) return fail(STATUS_ACCESS_DENIED);
+    const inLen = inputBufferLength >>> 0;
+    const outLen = outputBufferLength >>> 0;
+    const irp = k.io.allocateIrp(UserMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
+    if (!irp) return fail(STATUS_INSUFFICIENT_RESOURCES);
+    const params = irp.currentStackLocation.Parameters.DeviceIoControl;
+    params.IoControlCode = code;
+    params.InputBufferLength = inLen;
+    params.OutputBufferLength = outLen;
+    const method = code & 3;
+    try {
+      if (method === METHOD_NEITHER) {
+        params.Type3InputBuffer = inputBuffer;
+        irp.UserBuffer = outputBuffer;
+      } else {
+        bufferInput(k, irp, method, inputBuffer, inLen, outputBuffer, outLen);
+        if (method === METHOD_BUFFERED) irp.UserBuffer = outputBuffer;
+        else if (outLen > 0) lockOutput(k, irp, method, outputBuffer, outLen);
+      }
+    } catch (e) {
+      if (!(e instanceof NtException)) throw e;
+      k.io.freeIrp(irp);
+      return fail(e.status);
+    }
+    const status = k.io.IoCallDriver(file.DeviceObject, irp);
+    if (!irp.completed) {
+      // The driver returned without completing: the caller gets its status, the IRP is lost.
+      if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
+      return { status, ioStatus: { Status: status, Information: 0 } };
+    }
+    const ioStatus = { ...irp.IoStatus };
+    k.io.IopCompleteRequest(irp);
+    return { status: status === STATUS_PENDING ? ioStatus.Status : status, ioStatus };
+  } finally {
+    k.ob.ObDereferenceObject(file);
+  }
+}
+
+/** The I/O manager's probe and copy of the input buffer into a SystemBuffer of max(in, out) bytes. */
+function bufferInput(k: Kernel, irp: Irp, method: number, inputBuffer: number, inLen: number, outputBuffer: number, outLen: number): void {
+  const size = method === METHOD_BUFFERED ? Math.max(inLen, outLen) : inLen;
+  if (size === 0) return;
+  ProbeForRead(k, inputBuffer, inLen, 1);
+  if (method === METHOD_BUFFERED) ProbeForWrite(k, outputBuffer, outLen, 1);
+  const systemBuffer = k.pool.allocate(NonPagedPool, size, BUFFER_TAG);
+  if (systemBuffer === 0) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
+  irp.AssociatedIrp.SystemBuffer = systemBuffer;
+  irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (method === METHOD_BUFFERED && outLen > 0 ? IRP_INPUT_OPERATION : 0);
+  if (inLen > 0) k.kernelMemory.setBytes(systemBuffer, k.kernelMemory.getBytes(inputBuffer, inLen));
+}
+
+/** The direct methods: the output buffer is probed and locked in Irp->MdlAddress. */
+function lockOutput(k: Kernel, irp: Irp, method: number, outputBuffer: number, outLen: number): void {
+  const operation = method === METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess;
+  if (operation === IoWriteAccess) ProbeForWrite(k, outputBuffer, outLen, 1);
+  else ProbeForRead(k, outputBuffer, outLen, 1);
+  const mdl = k.mdl.IoAllocateMdl(outputBuffer, outLen, false, true, irp);
+  if (!mdl) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
+  try {
+    k.mdl.MmProbeAndLockPages(mdl, UserMode, operation);
+  } catch (e) {
+    irp.MdlAddress = null;
+    k.mdl.IoFreeMdl(mdl);
+    throw e;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The I/O manager: IRPs, their dispatch and completion, loaded drivers and
+ * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
+ */
+import { STATUS_PENDING } from '../../api/ntstatus.js';
+import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../api/wdm-constants.js';
+import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../ke/bugcheck-codes.js';
+import type { Kernel } from '../kernel.js';
+import { NonPagedPool } from '../mm/pool.js';
+import { KernelMode } from '../ob/manager.js';
+import { callDriverRoutine } from './driver-load.js';
+import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
+import type { DeviceObject, DriverObject, FileObject } from './objects.js';
+import { IoTimerQueue } from './timer.js';
+
+const IRP_TAG = 0x20707249; // 'Irp '
+
+export class IoManager {
+  /** Loaded drivers by service name. */
+  readonly drivers = new Map<string, DriverObject>();
+  readonly timers: IoTimerQueue;
+  /** IRPs allocated and not yet freed, by address. */
+  readonly liveIrps = new Map<number, Irp>();
+
+  constructor(private readonly k: Kernel) {
+    this.timers = new IoTimerQueue(k);
+  }
+
+  /** An IRP with one stack location addressed to `device`; null when pool is exhausted. */
+  allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
+    const location: IoStackLocation = {
+      MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
+      Parameters: {
+        DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
+        Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
+      },
+      DeviceObject: device, FileObject: file,
+    };
+    const irp = new Irp(requestorMode, location);
+    irp.CurrentLocation = 2; // IoCallDriver moves it onto the first location
+    irp.address = this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
+    if (irp.address === 0) return null;
+    this.liveIrps.set(irp.address, irp);
+    return irp;
+  }
+
+  /** IoCallDriver: the stack location becomes current and the driver's dispatch routine runs. */
+  IoCallDriver(device: DeviceObject, irp: Irp): number {
+    irp.CurrentLocation--;
+    const major = irp.currentStackLocation.MajorFunction;
+    const routine = device.DriverObject.MajorFunction[major]!;
+    const context = this.k.currentThread.system ? 'system-thread' : 'service';
+    return callDriverRoutine(this.k, device.DriverObject, routine, context, () => routine(device, irp) >>> 0) >>> 0;
+  }
+
+  /**
+   * IoCompleteRequest. Completing an IRP twice is bug check 0x44.
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocompleterequest
+   */
+  IoCompleteRequest(irp: Irp, _priorityBoost: number): void {
+    if (irp.completed || !this.liveIrps.has(irp.address)) {
+      this.k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, irp.address, 0, 0, 0,
+        `IoCompleteRequest was called on IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
+    }
+    irp.completed = true;
+  }
+
+  /** The final stage of completion, in the requesting thread: copy back, free buffers, MDLs and the IRP. */
+  IopCompleteRequest(irp: Irp): void {
+    const status = irp.IoStatus.Status >>> 0;
+    const systemBuffer = irp.AssociatedIrp.SystemBuffer;
+    if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.IoStatus.Information > 0) {
+      try {
+        // The driver's Information is trusted: that many bytes go back to the caller.
+        const bytes = this.k.kernelMemory.getBytes(systemBuffer, irp.IoStatus.Information);
+        this.k.kernelMemory.setBytes(irp.UserBuffer, bytes);
+      } catch (e) {
+        if (!(e instanceof Error && e.name === 'NtException')) throw e;
+      }
+    }
+    this.freeIrp(irp);
+  }
+
+  /** Frees what an IRP owns and the IRP itself. */
+  freeIrp(irp: Irp): void {
+    if ((irp.Flags & IRP_DEALLOCATE_BUFFER) && irp.AssociatedIrp.SystemBuffer) {
+      this.k.pool.free(irp.AssociatedIrp.SystemBuffer);
+      irp.AssociatedIrp.SystemBuffer = 0;
+    }
+    for (let mdl = irp.MdlAddress; mdl; ) {
+      const next = mdl.Next;
+      this.k.mdl.MmUnlockPages(mdl);
+      this.k.mdl.IoFreeMdl(mdl);
+      mdl = next;
+    }
+    irp.MdlAddress = null;
+    this.liveIrps.delete(irp.address);
+    this.k.pool.free(irp.address);
+  }
+
+  /** A create, cleanup or close request, sent and completed synchronously. */
+  sendSimpleIrp(device: DeviceObject, file: FileObject, major: number, create?: IoStackLocation['Parameters']['Create']): IoStatusBlock {
+    const irp = this.allocateIrp(this.k.currentThread.system ? KernelMode : 1, device, file, major);
+    if (!irp) return { Status: 0xc000009a, Information: 0 };
+    if (create) irp.stack[0]!.Parameters.Create = create;
+    const status = this.IoCallDriver(device, irp);
+    if (!irp.completed) {
+      if (status !== STATUS_PENDING) this.reportIncomplete(irp, status);
+      return { Status: status, Information: 0 };
+    }
+    const io = { ...irp.IoStatus };
+    this.IopCompleteRequest(irp);
+    return io;
+  }
+
+  /** A dispatch routine returned a final status without completing the IRP: it leaks, as on Windows. */
+  reportIncomplete(irp: Irp, status: number): void {
+    const device = irp.currentStackLocation.DeviceObject;
+    this.k.report({
+      kind: 'irp-not-completed',
+      driver: device.DriverObject.serviceName,
+      message: `a dispatch routine returned 0x${status.toString(16)} without completing IRP ${this.k.formatAddress(irp.address)} (major 0x${irp.currentStackLocation.MajorFunction.toString(16)}); the IRP and its buffers are never freed`,
+      details: { irp: this.k.formatAddress(irp.address), status },
+    });
+  }
+
+  removeIoTimer(device: DeviceObject): void {
+    this.timers.remove(device);
+  }
+}

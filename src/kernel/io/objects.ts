@@ -1,0 +1,81 @@
+/**
+ * DRIVER_OBJECT, DEVICE_OBJECT and FILE_OBJECT: the I/O manager's objects,
+ * with their documented fields.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_driver_object
+ */
+import { IRP_MJ_MAXIMUM_FUNCTION } from '../../api/wdm-constants.js';
+import { KernelObject, type ObjectType } from '../ob/object.js';
+import type { Irp } from './irp.js';
+
+export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64: 0x150, x86: 0xa8 } };
+export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 } };
+export const IoFileObjectType: ObjectType = { name: 'File', bodySize: { x64: 0xd8, x86: 0x80 } };
+
+/** A dispatch routine: (DeviceObject, Irp) => NTSTATUS. */
+export type DriverDispatch = (DeviceObject: DeviceObject, Irp: Irp) => number;
+/** DriverUnload: (DriverObject) => void. */
+export type DriverUnload = (DriverObject: DriverObject) => void;
+/** An I/O timer routine: (DeviceObject, Context) at DISPATCH_LEVEL. */
+export type IoTimerRoutine = (DeviceObject: DeviceObject, Context: unknown) => void;
+
+export class DriverObject extends KernelObject {
+  /** First device the driver created (newest first, linked through NextDevice). */
+  DeviceObject: DeviceObject | null = null;
+  readonly MajorFunction: DriverDispatch[];
+  DriverUnload: DriverUnload | null = null;
+  /** Base and size of the driver's image in system space. */
+  DriverStart = 0;
+  DriverSize = 0;
+  /** "\Driver\SharingMemory". */
+  readonly DriverName: string;
+  /** Code addresses handed to the driver's routines, for stacks and bug-check parameters. */
+  readonly routineAddresses = new Map<Function, number>();
+  unloaded = false;
+
+  constructor(readonly serviceName: string, invalidRequest: DriverDispatch) {
+    super(IoDriverObjectType);
+    this.DriverName = `\\Driver\\${serviceName}`;
+    this.MajorFunction = new Array<DriverDispatch>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(invalidRequest);
+  }
+}
+
+/** IO_TIMER: one per device, called once a second while started. */
+export interface IoTimer {
+  address: number;
+  TimerRoutine: IoTimerRoutine;
+  Context: unknown;
+  TimerFlag: boolean;
+}
+
+export class DeviceObject extends KernelObject {
+  NextDevice: DeviceObject | null = null;
+  Flags: number;
+  Characteristics: number;
+  /** Open file objects on the device (IRP_MJ_CLOSE not yet sent). */
+  ReferenceCount = 0;
+  StackSize = 1;
+  AlignmentRequirement = 0;
+  Timer: IoTimer | null = null;
+  /** Kernel address of the device extension (zeroed at creation), or 0. */
+  DeviceExtension = 0;
+  deletePending = false;
+
+  constructor(readonly DriverObject: DriverObject, readonly DeviceType: number, characteristics: number, flags: number) {
+    super(IoDeviceObjectType);
+    this.Characteristics = characteristics;
+    this.Flags = flags;
+  }
+}
+
+export class FileObject extends KernelObject {
+  /** The part of the path after the device name. */
+  FileName: string;
+  cleanupDone = false;
+  /** IRP_MJ_CREATE succeeded, so IRP_MJ_CLOSE is owed. */
+  opened = false;
+
+  constructor(readonly DeviceObject: DeviceObject, fileName: string, readonly grantedAccess: number) {
+    super(IoFileObjectType);
+    this.FileName = fileName;
+  }
+}

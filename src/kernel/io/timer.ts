@@ -1,0 +1,68 @@
+/**
+ * The I/O timer: IoInitializeTimer, IoStartTimer, IoStopTimer. One periodic
+ * KTIMER of the I/O manager fires once a virtual second; its DPC calls every
+ * started device timer routine at DISPATCH_LEVEL, on whatever CPU took the
+ * clock interrupt, in the context of whatever thread that CPU was running.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioinitializetimer
+ */
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import type { Kernel } from '../kernel.js';
+import { Kdpc } from '../ke/dpc.js';
+import { KTimer } from '../ke/timer.js';
+import { NonPagedPool } from '../mm/pool.js';
+import { callDriverRoutine } from './driver-load.js';
+import type { DeviceObject, IoTimer, IoTimerRoutine } from './objects.js';
+
+/** sizeof(IO_TIMER). */
+const ioTimerSize = (arch: 'x64' | 'x86') => (arch === 'x64' ? 0x30 : 0x18);
+
+export class IoTimerQueue {
+  /** Devices with an IO_TIMER, in order of IoInitializeTimer. */
+  private readonly devices: DeviceObject[] = [];
+  readonly timer = new KTimer();
+
+  constructor(private readonly k: Kernel) {
+    const dpc = new Kdpc(() => this.IopTimerDispatch(), null, 'nt!IopTimerDispatch');
+    k.ke.KeSetTimerEx(this.timer, -10_000_000n, 1000, dpc);
+  }
+
+  IoInitializeTimer(device: DeviceObject, routine: IoTimerRoutine, context: unknown): number {
+    if (device.Timer) {
+      device.Timer.TimerRoutine = routine;
+      device.Timer.Context = context;
+      return STATUS_SUCCESS;
+    }
+    const address = this.k.pool.allocate(NonPagedPool, ioTimerSize(this.k.arch), 0x6d695449); // 'ITim'
+    if (address === 0) return STATUS_INSUFFICIENT_RESOURCES;
+    const timer: IoTimer = { address, TimerRoutine: routine, Context: context, TimerFlag: false };
+    device.Timer = timer;
+    this.devices.push(device);
+    return STATUS_SUCCESS;
+  }
+
+  IoStartTimer(device: DeviceObject): void {
+    if (device.Timer) device.Timer.TimerFlag = true;
+  }
+
+  IoStopTimer(device: DeviceObject): void {
+    if (device.Timer) device.Timer.TimerFlag = false;
+  }
+
+  /** IoDeleteDevice frees the device's IO_TIMER. */
+  remove(device: DeviceObject): void {
+    const timer = device.Timer;
+    if (!timer) return;
+    this.devices.splice(this.devices.indexOf(device), 1);
+    device.Timer = null;
+    this.k.pool.free(timer.address);
+  }
+
+  /** The once-a-second DPC. */
+  private IopTimerDispatch(): void {
+    for (const device of [...this.devices]) {
+      const t = device.Timer;
+      if (!t || !t.TimerFlag) continue;
+      callDriverRoutine(this.k, device.DriverObject, t.TimerRoutine, 'dpc', () => t.TimerRoutine(device, t.Context));
+    }
+  }
+}

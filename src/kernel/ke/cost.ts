@@ -1,0 +1,13 @@
+/**
+ * What guest operations cost in virtual time. Only their order of magnitude
+ * matters: they decide where an interrupt from another CPU can fall between
+ * two operations of a running thread.
+ */
+export const COST_MEMORY_ACCESS_NS = 2;
+export const COST_KERNEL_ROUTINE_NS = 50;
+export const COST_SYSTEM_CALL_NS = 400;
+/** How late a DPC queued to another, busy-elsewhere CPU starts: up to this, drawn from the seed. */
+export const DPC_CROSS_CPU_LATENCY_NS = 3000;
+/** The clock interrupt period: KeMaximumIncrement, 15.625 ms (156250 × 100 ns). */
+export const CLOCK_TICK_100NS = 156_250;
+export const CLOCK_TICK_NS = CLOCK_TICK_100NS * 100;

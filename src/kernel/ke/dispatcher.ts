@@ -1,0 +1,222 @@
+/**
+ * Interrupts, IRQL, DPCs and timers.
+ *
+ * The clock interrupt comes every 15.625 ms of virtual time. It is taken by
+ * a CPU drawn from the seed; timers that have expired queue their DPCs to
+ * that CPU, and the DPCs run at DISPATCH_LEVEL in the context of whatever
+ * thread that CPU is running: the program's thread if the program is on it,
+ * else the idle thread (whose address space is the System process's).
+ *
+ * A DPC queued to a CPU other than the one executing starts a little later
+ * (up to DPC_CROSS_CPU_LATENCY_NS, from the seed), so it lands between two
+ * operations of a running thread, as on a real multiprocessor.
+ *
+ * Idle time costs nothing: the scheduler jumps the clock to the next event,
+ * and ticks in between that change nothing but the time are coalesced.
+ */
+import type { Kernel } from '../kernel.js';
+import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from './bugcheck-codes.js';
+import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS } from './cost.js';
+import { Kdpc } from './dpc.js';
+import type { Prcb } from './prcb.js';
+import { KTimer } from './timer.js';
+
+export const PASSIVE_LEVEL = 0;
+export const APC_LEVEL = 1;
+export const DISPATCH_LEVEL = 2;
+export const HIGH_LEVEL_X64 = 15;
+export const HIGH_LEVEL_X86 = 31;
+
+export class Dispatcher {
+  /** The next virtual time at which `interrupt` has something to do. */
+  nextInterruptNs = CLOCK_TICK_NS;
+  private lastTick = 0;
+  private readonly timers: KTimer[] = [];
+  private inInterrupt = false;
+
+  constructor(private readonly k: Kernel) {}
+
+  get highLevel(): number {
+    return this.k.arch === 'x64' ? HIGH_LEVEL_X64 : HIGH_LEVEL_X86;
+  }
+
+  // --- IRQL ----------------------------------------------------------------
+
+  /** KeRaiseIrql: https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keraiseirql */
+  KeRaiseIrql(newIrql: number): number {
+    const cpu = this.k.current.cpu;
+    const old = cpu.irql;
+    if (!Number.isInteger(newIrql) || newIrql < old || newIrql > this.highLevel) {
+      this.k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, newIrql, 0, 0,
+        `KeRaiseIrql was asked to go from IRQL ${old} to ${newIrql}, which is not a raise.`);
+    }
+    cpu.irql = newIrql;
+    return old;
+  }
+
+  /** KeLowerIrql: lowering below DISPATCH_LEVEL runs the DPCs that waited. */
+  KeLowerIrql(newIrql: number): void {
+    const cpu = this.k.current.cpu;
+    if (!Number.isInteger(newIrql) || newIrql > cpu.irql || newIrql < PASSIVE_LEVEL) {
+      this.k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, cpu.irql, 0, newIrql,
+        `KeLowerIrql was asked to go from IRQL ${cpu.irql} to ${newIrql}, which is not a lowering.`);
+    }
+    cpu.irql = newIrql;
+    if (newIrql < DISPATCH_LEVEL && this.k.current.dpcQueue.length > 0) this.drainDpcs(this.k.current);
+  }
+
+  /** The bug check for touching memory that is not resident at DISPATCH_LEVEL or above. */
+  irqlFault(va: number, access: number, explanation: string): never {
+    const frame = this.k.attribution.top();
+    const code = frame ? DRIVER_IRQL_NOT_LESS_OR_EQUAL : IRQL_NOT_LESS_OR_EQUAL;
+    return this.k.bugCheck(code, va, this.k.irql, access, frame?.address ?? 0, explanation);
+  }
+
+  // --- DPCs ----------------------------------------------------------------
+
+  KeInsertQueueDpc(dpc: Kdpc, systemArgument1: unknown, systemArgument2: unknown): boolean {
+    if (dpc.queuedOn >= 0) return false;
+    const target = dpc.targetProcessor >= 0 ? this.k.prcbs[dpc.targetProcessor] ?? this.k.current : this.k.current;
+    dpc.systemArgument1 = systemArgument1;
+    dpc.systemArgument2 = systemArgument2;
+    this.queueOn(dpc, target);
+    return true;
+  }
+
+  KeRemoveQueueDpc(dpc: Kdpc): boolean {
+    if (dpc.queuedOn < 0) return false;
+    const q = this.k.prcbs[dpc.queuedOn]!.dpcQueue;
+    q.splice(q.indexOf(dpc), 1);
+    dpc.queuedOn = -1;
+    return true;
+  }
+
+  private queueOn(dpc: Kdpc, prcb: Prcb): void {
+    dpc.queuedOn = prcb.number;
+    prcb.dpcQueue.push(dpc);
+    if (prcb === this.k.current) {
+      if (prcb.cpu.irql < DISPATCH_LEVEL && !this.inInterrupt) this.drainDpcs(prcb);
+      return;
+    }
+    // Another CPU: it starts soon, between operations of whatever runs here.
+    const latency = this.k.scheduler.running ? this.k.random.below(DPC_CROSS_CPU_LATENCY_NS) : 0;
+    prcb.dpcDueNs = Math.min(prcb.dpcDueNs, this.k.clock.nowNs + latency);
+    this.nextInterruptNs = Math.min(this.nextInterruptNs, prcb.dpcDueNs);
+  }
+
+  /** Runs a CPU's DPC queue at DISPATCH_LEVEL, in that CPU's current context. */
+  drainDpcs(prcb: Prcb): void {
+    if (prcb.dpcRoutineActive) return;
+    const previous = this.k.current;
+    this.k.switchTo(prcb);
+    const oldIrql = prcb.cpu.irql;
+    prcb.cpu.irql = Math.max(oldIrql, DISPATCH_LEVEL);
+    prcb.dpcRoutineActive = true;
+    prcb.dpcDueNs = Infinity;
+    try {
+      let dpc: Kdpc | undefined;
+      while ((dpc = prcb.dpcQueue.shift())) {
+        dpc.queuedOn = -1;
+        dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.systemArgument1, dpc.systemArgument2);
+      }
+    } finally {
+      prcb.dpcRoutineActive = false;
+      prcb.cpu.irql = oldIrql;
+      this.k.switchTo(previous);
+    }
+  }
+
+  // --- timers --------------------------------------------------------------
+
+  /**
+   * KeSetTimerEx. `dueTime` is a LARGE_INTEGER: negative is relative, in
+   * 100 ns units; positive is an absolute system time. Returns true if the
+   * timer was already set.
+   */
+  KeSetTimerEx(timer: KTimer, dueTime: bigint | number, period: number, dpc: Kdpc | null): boolean {
+    const was = this.KeCancelTimer(timer);
+    const due = BigInt(dueTime);
+    const nowNs = this.k.clock.nowNs;
+    timer.dueNs = due < 0n
+      ? nowNs + Number(-due) * 100
+      : Math.max(nowNs, Number(due - this.k.options.bootSystemTime) * 100);
+    timer.period = period;
+    timer.dpc = dpc;
+    timer.signaled = false;
+    timer.inserted = true;
+    this.insertTimer(timer);
+    return was;
+  }
+
+  KeCancelTimer(timer: KTimer): boolean {
+    if (!timer.inserted) return false;
+    timer.inserted = false;
+    const i = this.timers.indexOf(timer);
+    if (i >= 0) this.timers.splice(i, 1);
+    return true;
+  }
+
+  private insertTimer(timer: KTimer): void {
+    let i = this.timers.length;
+    while (i > 0 && this.timers[i - 1]!.dueNs > timer.dueNs) i--;
+    this.timers.splice(i, 0, timer);
+  }
+
+  /** Earliest timer expiry, rounded up to the tick that will notice it. */
+  nextTimerTickNs(): number {
+    const t = this.timers[0];
+    return t ? Math.max(Math.ceil(t.dueNs / CLOCK_TICK_NS), this.lastTick + 1) * CLOCK_TICK_NS : Infinity;
+  }
+
+  get activeTimers(): number {
+    return this.timers.length;
+  }
+
+  // --- the clock interrupt -------------------------------------------------
+
+  /** Takes whatever is due: clock ticks, then DPCs queued to other CPUs. */
+  interrupt(): void {
+    if (this.inInterrupt) return;
+    this.inInterrupt = true;
+    try {
+      const now = this.k.clock.nowNs;
+      const tick = Math.floor(now / CLOCK_TICK_NS);
+      if (tick > this.lastTick) this.clockInterrupt(tick);
+      for (const p of this.k.prcbs) {
+        if (p !== this.k.current && p.dpcQueue.length > 0 && p.dpcDueNs <= now && p.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(p);
+      }
+    } finally {
+      this.inInterrupt = false;
+    }
+    const current = this.k.current;
+    if (current.dpcQueue.length > 0 && current.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(current);
+    this.recompute();
+  }
+
+  private recompute(): void {
+    let next = (this.lastTick + 1) * CLOCK_TICK_NS;
+    for (const p of this.k.prcbs) if (p.dpcQueue.length > 0) next = Math.min(next, p.dpcDueNs);
+    this.nextInterruptNs = next;
+  }
+
+  /** KeUpdateSystemTime: the shared time, expired timers, sleeping threads. */
+  private clockInterrupt(tick: number): void {
+    this.lastTick = tick;
+    this.k.sharedUserData.updateTime(tick);
+    const tickNs = tick * CLOCK_TICK_NS;
+    const owner = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!;
+    while (this.timers.length > 0 && this.timers[0]!.dueNs <= tickNs) {
+      const timer = this.timers.shift()!;
+      timer.signaled = true;
+      if (timer.period > 0) {
+        timer.dueNs += timer.period * 1e6;
+        if (timer.dueNs <= tickNs) timer.dueNs = tickNs + timer.period * 1e6;
+        this.insertTimer(timer);
+      } else {
+        timer.inserted = false;
+      }
+      if (timer.dpc && timer.dpc.queuedOn < 0) this.queueOn(timer.dpc, owner);
+    }
+    this.k.scheduler.wakeSleepers(tickNs);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The processor control block: the kernel's view of one CPU.
+ */
+import type { Cpu } from '../../hw/cpu.js';
+import type { KThread } from '../ps/thread.js';
+import type { Kdpc } from './dpc.js';
+
+export class Prcb {
+  currentThread: KThread;
+  readonly dpcQueue: Kdpc[] = [];
+  /** Virtual time at which this CPU's queued DPCs start, when it is not the CPU now executing. */
+  dpcDueNs = Infinity;
+  dpcRoutineActive = false;
+
+  constructor(readonly number: number, readonly cpu: Cpu, readonly idleThread: KThread) {
+    this.currentThread = idleThread;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The thread scheduler. Guest threads are async functions; a CPU runs one at
+ * a time, from the moment the scheduler resumes it until it blocks (Sleep,
+ * a wait) or ends. Everything is ordered by the virtual clock and the seed,
+ * so a run is reproducible.
+ *
+ * One thread's code executes at a time in JS; the other CPUs meanwhile run
+ * their idle threads and take interrupts and DPCs, which land between the
+ * running thread's operations (see dispatcher.ts).
+ */
+import type { Kernel } from '../kernel.js';
+import type { KThread } from '../ps/thread.js';
+import { CLOCK_TICK_NS } from './cost.js';
+import { MachineHalted } from './exception.js';
+
+export class Scheduler {
+  /** The thread whose JS code is executing, if any. */
+  running: KThread | undefined;
+  private readonly readyQueue: KThread[] = [];
+  private readonly sleepers: KThread[] = [];
+  private yielded: (() => void) | undefined;
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Makes a thread runnable; it runs after those already waiting. */
+  readyThread(thread: KThread): void {
+    this.readyQueue.push(thread);
+  }
+
+  /** Wakes every sleeper whose time has come (called at each clock tick). */
+  wakeSleepers(nowNs: number): void {
+    while (this.sleepers.length > 0 && this.sleepers[0]!.wakeNs <= nowNs) {
+      const t = this.sleepers.shift()!;
+      t.wakeNs = Infinity;
+      this.readyQueue.push(t);
+    }
+  }
+
+  /**
+   * Blocks the running thread until `wakeNs` (NtDelayExecution). The
+   * returned promise settles when the scheduler runs the thread again.
+   */
+  delay(thread: KThread, wakeNs: number): Promise<void> {
+    thread.wakeNs = Math.max(wakeNs, this.k.clock.nowNs);
+    let i = this.sleepers.length;
+    while (i > 0 && this.sleepers[i - 1]!.wakeNs > thread.wakeNs) i--;
+    this.sleepers.splice(i, 0, thread);
+    return new Promise<void>((resolve) => {
+      thread.continuation = resolve;
+      this.giveUpCpu();
+    });
+  }
+
+  /** The running thread has ended or blocked: the CPU goes back to its idle thread. */
+  giveUpCpu(): void {
+    const y = this.yielded;
+    this.yielded = undefined;
+    y?.();
+  }
+
+  /** Removes a thread from every queue (it is terminating). */
+  forget(thread: KThread): void {
+    for (const q of [this.readyQueue, this.sleepers]) {
+      const i = q.indexOf(thread);
+      if (i >= 0) q.splice(i, 1);
+    }
+  }
+
+  /**
+   * Runs until `done()` holds, the machine stops, or the clock reaches
+   * `limitNs`. An idle machine jumps straight to its next event.
+   */
+  async run(limitNs: number, done: () => boolean): Promise<void> {
+    try {
+      while (!this.k.bugcheck && !done()) {
+        const t = this.readyQueue.shift();
+        if (t) {
+          await this.dispatch(t);
+          continue;
+        }
+        const sleeper = this.sleepers[0];
+        const wakeTick = sleeper ? Math.ceil(sleeper.wakeNs / CLOCK_TICK_NS) * CLOCK_TICK_NS : Infinity;
+        const next = Math.max(Math.min(wakeTick, this.k.ke.nextTimerTickNs()), this.k.clock.nowNs);
+        if (next > limitNs) {
+          if (Number.isFinite(limitNs)) this.advanceIdle(limitNs);
+          return;
+        }
+        if (next === Infinity) return;
+        this.advanceIdle(next);
+      }
+    } catch (e) {
+      if (!(e instanceof MachineHalted)) throw e;
+    }
+  }
+
+  private advanceIdle(ns: number): void {
+    this.k.clock.advanceTo(ns);
+    if (this.k.clock.nowNs >= this.k.ke.nextInterruptNs) this.k.ke.interrupt();
+  }
+
+  /** Puts a thread on a CPU and lets it run until it gives the CPU up. */
+  private dispatch(thread: KThread): Promise<void> {
+    const prcb = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!;
+    prcb.currentThread = thread;
+    this.k.switchTo(prcb);
+    this.running = thread;
+    return new Promise<void>((resolve) => {
+      this.yielded = resolve;
+      const go = thread.continuation;
+      thread.continuation = undefined;
+      go?.();
+    }).then(() => {
+      this.running = undefined;
+      prcb.currentThread = prcb.idleThread;
+      prcb.cpu.irql = 0;
+      this.k.switchTo(prcb);
+    });
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * KTIMER: a timer object that expires at a clock tick, optionally periodic,
+ * optionally queueing a DPC.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettimerex
+ */
+import type { Kdpc } from './dpc.js';
+
+export const NotificationTimer = 0;
+export const SynchronizationTimer = 1;
+
+export class KTimer {
+  /** Expiry, in virtual ns since boot; Infinity when not set. */
+  dueNs = Infinity;
+  /** Period in ms, 0 for one-shot. */
+  period = 0;
+  dpc: Kdpc | null = null;
+  inserted = false;
+  signaled = false;
+
+  constructor(readonly type: number = NotificationTimer) {}
+}

@@ -1,0 +1,243 @@
+/**
+ * The kernel of one machine: owns the hardware and every subsystem, and is
+ * the one place where guest code enters and leaves kernel mode.
+ *
+ * There are no globals: a machine is this value, and many can live side by
+ * side. Subsystems reach each other through it.
+ */
+import { Clock } from '../hw/clock.js';
+import { Cpu } from '../hw/cpu.js';
+import { Mmu } from '../hw/mmu.js';
+import { PhysicalMemory, PAGE_SIZE } from '../hw/physical-memory.js';
+import { pagingFormat, type Arch, type PagingFormat } from '../hw/pte.js';
+import { SeededRandom } from '../hw/random.js';
+import { KeBugCheckEx, type BugCheck, type BugCheckSink } from './ke/bugcheck.js';
+import { Dispatcher } from './ke/dispatcher.js';
+import { EmulatorError, MachineHalted } from './ke/exception.js';
+import { Prcb } from './ke/prcb.js';
+import { Scheduler } from './ke/scheduler.js';
+import { addressLayout, formatAddress, type AddressLayout } from './mm/layout.js';
+import { MdlManager } from './mm/mdl.js';
+import { GuestMemory } from './mm/access.js';
+import { type Mapping, type PageTableObserver, PageTables } from './mm/page-tables.js';
+import { PfnDatabase } from './mm/pfn.js';
+import { Pool } from './mm/pool.js';
+import { SharedUserData } from './mm/shared-user-data.js';
+import { SystemPtes } from './mm/syspte.js';
+import { VirtualMemory } from './mm/virtual.js';
+import { ObjectManager } from './ob/manager.js';
+import { IoManager } from './io/manager.js';
+import { ProcessManager } from './ps/manager.js';
+import type { EProcess } from './ps/process.js';
+import type { KThread } from './ps/thread.js';
+import { ServiceControlManager } from './scm/service-control-manager.js';
+import { SharingRecorder } from './sharing.js';
+import { BugCheckAttribution, type DriverFrame } from './attribution.js';
+
+export interface KernelOptions {
+  arch: Arch;
+  memoryMiB: number;
+  cpus: number;
+  seed: number;
+  /** Virtual clock at boot, as a FILETIME (100 ns since 1601, UTC). */
+  bootSystemTime: bigint;
+  timeZoneBiasMinutes: number;
+  verifier: boolean;
+  profile: 'nt4' | 'win10';
+}
+
+/** A line of the machine's log: DbgPrint output or a program's stdout. */
+export interface LogEvent {
+  /** Virtual milliseconds since boot. */
+  t: number;
+  source: 'dbgprint' | 'stdout';
+  process: string;
+  text: string;
+}
+
+/** A report from ntshm's checks that does not stop the machine. */
+export interface Finding {
+  kind: string;
+  driver?: string;
+  routine?: string;
+  message: string;
+  details: object;
+}
+
+export class Kernel implements BugCheckSink, PageTableObserver {
+  readonly arch: Arch;
+  readonly format: PagingFormat;
+  readonly layout: AddressLayout;
+  readonly memory: PhysicalMemory;
+  readonly clock = new Clock();
+  readonly random: SeededRandom;
+  readonly pfn: PfnDatabase;
+  readonly pageTables: PageTables;
+  readonly systemRoot: number;
+  readonly prcbs: Prcb[] = [];
+  /** The CPU whose code is executing now. */
+  current!: Prcb;
+
+  readonly pool: Pool;
+  readonly systemPtes: SystemPtes;
+  readonly sharedUserData: SharedUserData;
+  readonly vm: VirtualMemory;
+  readonly mdl: MdlManager;
+  readonly ob: ObjectManager;
+  readonly ps: ProcessManager;
+  readonly io: IoManager;
+  readonly ke: Dispatcher;
+  readonly scheduler: Scheduler;
+  readonly scm: ServiceControlManager;
+  readonly sharing = new SharingRecorder(this);
+  /** Memory as kernel-mode code sees it (through the current CPU's MMU). */
+  readonly kernelMemory = new GuestMemory(this, false);
+  /** Memory as user-mode code sees it. */
+  readonly userMemory = new GuestMemory(this, true);
+  readonly attribution = new BugCheckAttribution();
+
+  readonly log: LogEvent[] = [];
+  readonly findings: Finding[] = [];
+  bugcheck: BugCheck | undefined;
+  /** Observers of the log, for front ends that stream it. */
+  readonly logListeners: ((e: LogEvent) => void)[] = [];
+
+  constructor(readonly options: KernelOptions) {
+    this.arch = options.arch;
+    this.format = pagingFormat(options.arch);
+    this.memory = new PhysicalMemory(options.memoryMiB * 1024 * 1024);
+    this.layout = addressLayout(options.arch, this.memory.sizeBytes);
+    this.random = new SeededRandom(options.seed);
+    this.pfn = new PfnDatabase(this.memory, this.random);
+    this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this);
+    const l = this.layout;
+    const kuserRegion = { base: l.kernelSharedData, size: PAGE_SIZE };
+    this.systemRoot = this.pageTables.createSystemRoot([l.nonPagedPool, l.pagedPool, l.systemPtes, kuserRegion]);
+    for (let i = 0; i < options.cpus; i++) {
+      const mmu = new Mmu(this.memory, this.format);
+      mmu.loadCr3(this.systemRoot);
+      // The idle threads are filled in by the process manager, which creates the Idle process.
+      this.prcbs.push(new Prcb(i, new Cpu(i, mmu), undefined as unknown as KThread));
+    }
+    this.current = this.prcbs[0]!;
+    this.pool = new Pool(this);
+    this.systemPtes = new SystemPtes(l.systemPtes);
+    this.sharedUserData = new SharedUserData(this);
+    this.ke = new Dispatcher(this);
+    this.scheduler = new Scheduler(this);
+    this.vm = new VirtualMemory(this);
+    this.mdl = new MdlManager(this);
+    this.ob = new ObjectManager(this);
+    this.ps = new ProcessManager(this);
+    this.io = new IoManager(this);
+    this.scm = new ServiceControlManager(this);
+  }
+
+  // --- where code runs ---------------------------------------------------
+
+  get currentThread(): KThread {
+    return this.current.currentThread;
+  }
+
+  /** The process whose address space the current CPU is in (attached or own). */
+  get currentProcess(): EProcess {
+    return this.current.currentThread.apcProcess;
+  }
+
+  get irql(): number {
+    return this.current.cpu.irql;
+  }
+
+  /** Makes `prcb` the executing CPU and loads its thread's address space. */
+  switchTo(prcb: Prcb): void {
+    this.current = prcb;
+    prcb.cpu.mmu.loadCr3(prcb.currentThread.apcProcess.DirectoryTableBase);
+  }
+
+  /** Charges virtual time for a guest operation and takes any interrupt now due. */
+  charge(ns: number): void {
+    if (this.bugcheck) throw new MachineHalted(this.bugcheck.code);
+    const c = this.clock;
+    c.nowNs += ns;
+    if (c.nowNs >= this.ke.nextInterruptNs) this.ke.interrupt();
+  }
+
+  // --- caller attribution ------------------------------------------------
+
+  /** Runs a driver routine with its frame on the stack; a JS error out of it stops the machine. */
+  callDriver<T>(frame: DriverFrame, body: () => T, onException: (e: unknown) => never): T {
+    this.attribution.push(frame);
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
+      return onException(e);
+    } finally {
+      this.attribution.pop(frame);
+    }
+  }
+
+  currentDriverName(): string | undefined {
+    return this.attribution.top()?.driver;
+  }
+
+  driverStack(): string[] {
+    return this.attribution.stack();
+  }
+
+  onBugCheck(record: BugCheck): void {
+    this.bugcheck = record;
+  }
+
+  /** KeBugCheckEx with this machine as the sink. */
+  bugCheck(code: number, p1: number, p2: number, p3: number, p4: number, explanation: string): never {
+    return KeBugCheckEx(this, code, p1, p2, p3, p4, explanation);
+  }
+
+  // --- page-table observer ------------------------------------------------
+
+  onMap(pfn: number, _mapping: Mapping): void {
+    this.sharing.onMap(pfn);
+  }
+
+  onUnmap(): void {}
+
+  /** TLB shootdown: every CPU forgets the page. */
+  invalidate(va: number): void {
+    for (const p of this.prcbs) p.cpu.mmu.invalidatePage(va);
+  }
+
+  /** Physical address behind a kernel virtual address (for the kernel's own bookkeeping writes). */
+  kernelPhysicalAddress(va: number): number {
+    const pfn = this.pageTables.frameAt(this.systemRoot, va);
+    if (pfn < 0) throw new EmulatorError(`kernel address ${formatAddress(this.arch, va)} is not mapped`);
+    return pfn * PAGE_SIZE + (va % PAGE_SIZE);
+  }
+
+  /** Fills kernel memory through its physical frames (the kernel's own writes, not a driver's). */
+  fillKernel(va: number, length: number, value: number): void {
+    let offset = 0;
+    while (offset < length) {
+      const n = Math.min(length - offset, PAGE_SIZE - ((va + offset) % PAGE_SIZE));
+      const pa = this.kernelPhysicalAddress(va + offset);
+      this.memory.u8.fill(value, pa, pa + n);
+      offset += n;
+    }
+  }
+
+  // --- log and findings ---------------------------------------------------
+
+  emit(source: LogEvent['source'], process: string, text: string): void {
+    const e: LogEvent = { t: Math.floor(this.clock.nowNs / 1e6), source, process, text };
+    this.log.push(e);
+    for (const l of this.logListeners) l(e);
+  }
+
+  report(finding: Finding): void {
+    this.findings.push(finding);
+  }
+
+  formatAddress(va: number): string {
+    return formatAddress(this.arch, va);
+  }
+}

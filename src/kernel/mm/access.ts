@@ -1,0 +1,178 @@
+/**
+ * Guest memory access: the DataView-like interface drivers (`nt`) and
+ * programs (`k32`) share. Every access goes through the executing CPU's MMU
+ * in the caller's mode and the current address space; a fault goes to
+ * MmAccessFault, which resolves it, raises, or stops the machine.
+ *
+ * Scalar accesses within a page use the last-page cache and allocate
+ * nothing; bulk copies translate once per page.
+ */
+import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/mmu.js';
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { COST_MEMORY_ACCESS_NS } from '../ke/cost.js';
+import type { Kernel } from '../kernel.js';
+import { MmAccessFault } from './fault.js';
+
+/** Text encodings for getString/setString. */
+export type GuestEncoding = 'utf-16le' | 'ascii' | 'utf-8';
+
+/** The memory-access half of `nt` and `k32` (DESIGN.md §6). */
+export interface GuestMemoryAccess {
+  getUint8(va: number): number;
+  getUint16(va: number): number;
+  getUint32(va: number): number;
+  getBigUint64(va: number): bigint;
+  setUint8(va: number, value: number): void;
+  setUint16(va: number, value: number): void;
+  setUint32(va: number, value: number): void;
+  setBigUint64(va: number, value: bigint): void;
+  getBytes(va: number, length: number): Uint8Array;
+  setBytes(va: number, bytes: Uint8Array | readonly number[]): void;
+  getString(va: number, encoding: GuestEncoding, maxChars?: number): string;
+  setString(va: number, value: string, encoding: GuestEncoding): void;
+}
+
+export class GuestMemory implements GuestMemoryAccess {
+  constructor(private readonly k: Kernel, private readonly user: boolean) {}
+
+  /** Physical address for an access, resolving faults until it translates. */
+  private pa(va: number, access: AccessKind): number {
+    const k = this.k;
+    for (;;) {
+      const mmu = k.current.cpu.mmu;
+      if (Number.isInteger(va) && va >= 0 && va < k.format.addressLimit) {
+        const pa = mmu.translate(va, access, this.user);
+        if (pa >= 0) return pa;
+        MmAccessFault(k, mmu.fault);
+      } else {
+        const f = mmu.fault;
+        f.va = Number.isFinite(va) ? va : 0;
+        f.access = access;
+        f.user = this.user;
+        f.present = false;
+        f.level = 0;
+        MmAccessFault(k, f);
+      }
+    }
+  }
+
+  getUint8(va: number): number {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    return this.k.memory.u8[this.pa(va, ACCESS_READ)]!;
+  }
+
+  getUint16(va: number): number {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    if (va % PAGE_SIZE > PAGE_SIZE - 2) return this.getUint8(va) | (this.getUint8(va + 1) << 8);
+    return this.k.memory.view.getUint16(this.pa(va, ACCESS_READ), true);
+  }
+
+  getUint32(va: number): number {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    if (va % PAGE_SIZE > PAGE_SIZE - 4) return (this.getUint16(va) | (this.getUint16(va + 2) << 16)) >>> 0;
+    return this.k.memory.read32(this.pa(va, ACCESS_READ));
+  }
+
+  getBigUint64(va: number): bigint {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    if (va % PAGE_SIZE > PAGE_SIZE - 8) return BigInt(this.getUint32(va)) | (BigInt(this.getUint32(va + 4)) << 32n);
+    return this.k.memory.view.getBigUint64(this.pa(va, ACCESS_READ), true);
+  }
+
+  setUint8(va: number, value: number): void {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    this.k.memory.u8[this.pa(va, ACCESS_WRITE)] = value;
+  }
+
+  setUint16(va: number, value: number): void {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    if (va % PAGE_SIZE > PAGE_SIZE - 2) {
+      // Probe both pages before writing either, so a fault leaves memory unchanged.
+      this.pa(va + 1, ACCESS_WRITE);
+      this.setUint8(va, value & 0xff);
+      this.setUint8(va + 1, (value >>> 8) & 0xff);
+      return;
+    }
+    this.k.memory.view.setUint16(this.pa(va, ACCESS_WRITE), value, true);
+  }
+
+  setUint32(va: number, value: number): void {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    if (va % PAGE_SIZE > PAGE_SIZE - 4) {
+      this.pa(va + 3, ACCESS_WRITE);
+      this.setUint16(va, value & 0xffff);
+      this.setUint16(va + 2, (value >>> 16) & 0xffff);
+      return;
+    }
+    this.k.memory.write32(this.pa(va, ACCESS_WRITE), value >>> 0);
+  }
+
+  setBigUint64(va: number, value: bigint): void {
+    this.k.charge(COST_MEMORY_ACCESS_NS);
+    const v = BigInt.asUintN(64, value);
+    if (va % PAGE_SIZE > PAGE_SIZE - 8) {
+      this.pa(va + 7, ACCESS_WRITE);
+      this.setUint32(va, Number(v & 0xffff_ffffn));
+      this.setUint32(va + 4, Number(v >> 32n));
+      return;
+    }
+    this.k.memory.view.setBigUint64(this.pa(va, ACCESS_WRITE), v, true);
+  }
+
+  /** Copies `length` bytes out of guest memory: one translation per page. */
+  getBytes(va: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.copy(va, length, ACCESS_READ, (pa, offset, n) => out.set(this.k.memory.u8.subarray(pa, pa + n), offset));
+    return out;
+  }
+
+  /** Copies bytes into guest memory: one translation per page; all pages are probed before any byte is written. */
+  setBytes(va: number, bytes: Uint8Array | readonly number[]): void {
+    const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
+    this.copy(va, src.length, ACCESS_WRITE, () => {});
+    this.copy(va, src.length, ACCESS_WRITE, (pa, offset, n) => this.k.memory.u8.set(src.subarray(offset, offset + n), pa));
+  }
+
+  getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
+    let s = '';
+    const wide = encoding === 'utf-16le';
+    const bytes: number[] = [];
+    for (let i = 0; i < maxChars; i++) {
+      const c = wide ? this.getUint16(va + i * 2) : this.getUint8(va + i);
+      if (c === 0) break;
+      if (wide) s += String.fromCharCode(c);
+      else bytes.push(c);
+    }
+    if (wide) return s;
+    return encoding === 'utf-8' ? new TextDecoder().decode(Uint8Array.from(bytes)) : String.fromCharCode(...bytes);
+  }
+
+  setString(va: number, value: string, encoding: GuestEncoding): void {
+    if (encoding === 'utf-16le') {
+      const out = new Uint8Array(value.length * 2 + 2);
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        out[i * 2] = c & 0xff;
+        out[i * 2 + 1] = c >>> 8;
+      }
+      this.setBytes(va, out);
+      return;
+    }
+    const body = encoding === 'utf-8' ? new TextEncoder().encode(value) : Uint8Array.from(value, (ch) => ch.charCodeAt(0) & 0xff);
+    const out = new Uint8Array(body.length + 1);
+    out.set(body);
+    this.setBytes(va, out);
+  }
+
+  private copy(va: number, length: number, access: AccessKind, chunk: (pa: number, offset: number, n: number) => void): void {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad length ${length}`);
+    let offset = 0;
+    while (offset < length) {
+      const at = va + offset;
+      const n = Math.min(length - offset, PAGE_SIZE - (at % PAGE_SIZE));
+      this.k.charge(COST_MEMORY_ACCESS_NS);
+      chunk(this.pa(at, access), offset, n);
+      offset += n;
+    }
+  }
+}

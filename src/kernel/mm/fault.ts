@@ -1,0 +1,38 @@
+/**
+ * MmAccessFault and what follows when it cannot resolve a fault: the page
+ * fault policy of the machine.
+ *
+ *   user address, committed, not yet touched  → demand-zero page, retry
+ *   any fault at IRQL >= DISPATCH_LEVEL       → bug check 0xD1 (driver) / 0x0A
+ *   user address, otherwise                   → STATUS_ACCESS_VIOLATION raised
+ *                                               (catchable in the driver or program)
+ *   kernel address from user mode             → STATUS_ACCESS_VIOLATION raised
+ *   kernel address from kernel mode           → bug check 0x50 (or 0xBE for a
+ *                                               write to read-only memory)
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x50--page-fault-in-nonpaged-area
+ */
+import { STATUS_ACCESS_VIOLATION } from '../../api/ntstatus.js';
+import { ACCESS_EXECUTE, ACCESS_WRITE, type PageFault } from '../../hw/mmu.js';
+import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from '../ke/bugcheck-codes.js';
+import { DISPATCH_LEVEL } from '../ke/dispatcher.js';
+import { NtException } from '../ke/exception.js';
+import type { Kernel } from '../kernel.js';
+
+/** Resolves the fault (the caller retries), or raises, or stops the machine. */
+export function MmAccessFault(k: Kernel, fault: PageFault): void {
+  const { va, access, user } = fault;
+  const userAddress = va >= 0 && va < k.layout.systemRangeStart;
+  const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';
+  if (userAddress && !fault.present && k.irql < DISPATCH_LEVEL && k.vm.resolveDemandZero(k.currentProcess, va, access)) return;
+  if (k.irql >= DISPATCH_LEVEL) {
+    k.ke.irqlFault(va, access, `A ${what} of ${k.formatAddress(va)} at IRQL ${k.irql} faulted: at DISPATCH_LEVEL or above nothing can be paged in, so memory touched there must be resident nonpaged memory.`);
+  }
+  if (userAddress || user) throw new NtException(STATUS_ACCESS_VIOLATION, [access, va]);
+  const frame = k.attribution.top();
+  if (fault.present && access === ACCESS_WRITE) {
+    k.bugCheck(ATTEMPTED_WRITE_TO_READONLY_MEMORY, va, 0, 0, 0, `Kernel code wrote to read-only memory at ${k.formatAddress(va)}.`);
+  }
+  const p2 = access === ACCESS_WRITE ? 2 : access === ACCESS_EXECUTE ? 0x10 : 0;
+  k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, p2, frame?.address ?? 0, 0,
+    `Kernel code ${what === 'read' ? 'read' : what === 'write' ? 'wrote' : 'executed'} ${k.formatAddress(va)}, a system address that maps nothing (invalid or freed memory); such a fault cannot be caught.`);
+}

@@ -1,0 +1,125 @@
+/**
+ * The PFN database: one record per physical frame, in typed arrays
+ * (10 bytes a frame), with the free list threaded through `next`.
+ *
+ * A frame that was never handed out holds "what was there before": junk from
+ * the machine's seeded random source, written on first use, so that pool
+ * memory is really uninitialised (ExAllocatePool does not zero) while boot
+ * stays O(1) in memory size.
+ */
+import { PAGE_SIZE, type PhysicalMemory } from '../../hw/physical-memory.js';
+import type { SeededRandom } from '../../hw/random.js';
+import { EmulatorError } from '../ke/exception.js';
+
+/** What a frame is used for (MMPFN's PageLocation and use, merged). */
+export const PfnUse = {
+  Free: 0,
+  PageTable: 1,
+  NonPagedPool: 2,
+  PagedPool: 3,
+  Private: 4,
+  SharedUserData: 5,
+  MdlPages: 6,
+  DriverImage: 7,
+  Reserved: 8,
+} as const;
+export type PfnUseValue = (typeof PfnUse)[keyof typeof PfnUse];
+export const pfnUseName = (use: number): string => Object.keys(PfnUse).find((k) => PfnUse[k as keyof typeof PfnUse] === use) ?? `use ${use}`;
+
+const FLAG_EVER_USED = 1;
+
+export class PfnDatabase {
+  readonly use: Uint8Array;
+  readonly flags: Uint8Array;
+  /** Valid PTEs that map the frame (MMPFN ShareCount). */
+  readonly shareCount: Uint16Array;
+  /** Locks held by MDLs (MmProbeAndLockPages); a locked frame may not be freed. */
+  readonly lockCount: Uint16Array;
+  private readonly next: Int32Array;
+  private freeHead = -1;
+  freeCount = 0;
+
+  constructor(private readonly memory: PhysicalMemory, private readonly random: SeededRandom) {
+    const n = memory.frameCount;
+    this.use = new Uint8Array(n);
+    this.flags = new Uint8Array(n);
+    this.shareCount = new Uint16Array(n);
+    this.lockCount = new Uint16Array(n);
+    this.next = new Int32Array(n);
+    // Frame 0 is never handed out (NULL physical address); the rest are free,
+    // lowest first so that runs are easy to read.
+    this.use[0] = PfnUse.Reserved;
+    for (let pfn = n - 1; pfn >= 1; pfn--) {
+      this.next[pfn] = this.freeHead;
+      this.freeHead = pfn;
+    }
+    this.freeCount = n - 1;
+  }
+
+  get total(): number {
+    return this.memory.frameCount;
+  }
+
+  /** Takes a frame off the free list with whatever it holds (MiRemoveAnyPage); -1 when none is left. */
+  removeAnyPage(use: PfnUseValue): number {
+    const pfn = this.freeHead;
+    if (pfn < 0) return -1;
+    this.freeHead = this.next[pfn]!;
+    this.freeCount--;
+    this.use[pfn] = use;
+    if ((this.flags[pfn]! & FLAG_EVER_USED) === 0) {
+      this.flags[pfn]! |= FLAG_EVER_USED;
+      this.fillWithJunk(pfn);
+    }
+    return pfn;
+  }
+
+  /** Takes a frame and zeroes it (MiRemoveZeroPage): user pages and page tables. */
+  removeZeroPage(use: PfnUseValue): number {
+    const pfn = this.freeHead;
+    if (pfn < 0) return -1;
+    this.freeHead = this.next[pfn]!;
+    this.freeCount--;
+    this.use[pfn] = use;
+    this.flags[pfn]! |= FLAG_EVER_USED;
+    this.memory.zeroFrame(pfn);
+    return pfn;
+  }
+
+  /** Returns a frame to the free list; its contents stay as they were, as on Windows. */
+  freePage(pfn: number): void {
+    if (this.use[pfn] === PfnUse.Free || this.use[pfn] === PfnUse.Reserved) throw new EmulatorError(`PFN ${pfn.toString(16)} freed twice`);
+    if (this.shareCount[pfn] !== 0 || this.lockCount[pfn] !== 0) {
+      throw new EmulatorError(`PFN ${pfn.toString(16)} freed while mapped ${this.shareCount[pfn]} times / locked ${this.lockCount[pfn]} times`);
+    }
+    this.use[pfn] = PfnUse.Free;
+    this.next[pfn] = this.freeHead;
+    this.freeHead = pfn;
+    this.freeCount++;
+  }
+
+  /** Consistency check for tests: the free list and the use column agree. */
+  check(): string[] {
+    const problems: string[] = [];
+    const seen = new Uint8Array(this.total);
+    let count = 0;
+    for (let pfn = this.freeHead; pfn >= 0; pfn = this.next[pfn]!) {
+      if (seen[pfn]) { problems.push(`free list loops at ${pfn}`); break; }
+      seen[pfn] = 1;
+      count++;
+      if (this.use[pfn] !== PfnUse.Free) problems.push(`PFN ${pfn} on the free list is in use (${pfnUseName(this.use[pfn]!)})`);
+      if (this.shareCount[pfn] !== 0) problems.push(`free PFN ${pfn} is still mapped`);
+    }
+    if (count !== this.freeCount) problems.push(`free list has ${count} frames, count says ${this.freeCount}`);
+    for (let pfn = 0; pfn < this.total; pfn++) {
+      if (this.use[pfn] === PfnUse.Free && !seen[pfn]) problems.push(`PFN ${pfn} is free but not on the free list`);
+    }
+    return problems;
+  }
+
+  private fillWithJunk(pfn: number): void {
+    const words = this.memory.u32;
+    const start = (pfn * PAGE_SIZE) >>> 2;
+    for (let i = 0; i < PAGE_SIZE / 4; i++) words[start + i] = this.random.nextUint32();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Nonpaged and paged pool (ExAllocatePoolWithTag, ExFreePoolWithTag).
+ *
+ * Small blocks are carved from pool pages behind a POOL_HEADER written into
+ * guest memory (16 bytes on x64, 8 on x86), first fit, coalescing on free.
+ * Requests too big for a small block get whole pages, page aligned, without a
+ * header (Windows' "big pool"). Memory is never zeroed: a block holds what
+ * was there before, which is why a driver that maps pool to user mode
+ * unzeroed leaks kernel bytes.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolwithtag
+ */
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import type { Kernel } from '../kernel.js';
+import type { Region } from './layout.js';
+import { PfnUse } from './pfn.js';
+
+export const NonPagedPool = 0;
+export const PagedPool = 1;
+/** NonPagedPoolNx (512) and the other nonpaged variants are the same pool here. */
+export const isPagedPoolType = (poolType: number): boolean => (poolType & 1) === 1;
+
+export interface PoolAllocation {
+  readonly address: number;
+  readonly numberOfBytes: number;
+  readonly tag: number;
+  readonly poolType: number;
+  /** Bytes taken from the pool, header and rounding included. */
+  readonly charged: number;
+  /** The driver whose routine was running, if any (for leak reports). */
+  readonly owner: string | undefined;
+}
+
+interface SmallPage {
+  va: number;
+  /** Free runs of blocks: [offset in blocks, length in blocks], sorted by offset. */
+  free: [number, number][];
+}
+
+/** One pool: a region of system space, its pages, its small-block pages. */
+class PoolRegion {
+  readonly pageUsed: Uint8Array;
+  readonly smallPages = new Map<number, SmallPage>();
+  bytesInUse = 0;
+  private hint = 0;
+
+  constructor(readonly region: Region, readonly paged: boolean) {
+    this.pageUsed = new Uint8Array(region.size / PAGE_SIZE);
+  }
+
+  /** Next-fit search for `count` free pages; returns the page index or -1. */
+  findPages(count: number): number {
+    const n = this.pageUsed.length;
+    for (let pass = 0; pass < 2; pass++) {
+      let run = 0;
+      for (let i = pass === 0 ? this.hint : 0; i < n; i++) {
+        run = this.pageUsed[i] ? 0 : run + 1;
+        if (run === count) {
+          this.hint = i + 1;
+          return i - count + 1;
+        }
+      }
+    }
+    return -1;
+  }
+}
+
+export class Pool {
+  readonly allocations = new Map<number, PoolAllocation>();
+  private readonly nonPaged: PoolRegion;
+  private readonly paged: PoolRegion;
+  private readonly blockUnit: number;
+  private readonly headerSize: number;
+
+  constructor(private readonly k: Kernel) {
+    this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
+    this.paged = new PoolRegion(k.layout.pagedPool, true);
+    this.headerSize = k.arch === 'x64' ? 16 : 8;
+    this.blockUnit = this.headerSize;
+  }
+
+  get nonPagedBytes(): number {
+    return this.nonPaged.bytesInUse;
+  }
+
+  get pagedBytes(): number {
+    return this.paged.bytesInUse;
+  }
+
+  /** True if `va` lies in paged pool (for MmBuildMdlForNonPagedPool and the IRQL checks). */
+  isPagedPoolAddress(va: number): boolean {
+    const r = this.paged.region;
+    return va >= r.base && va < r.base + r.size;
+  }
+
+  isPoolAddress(va: number): boolean {
+    const r = this.nonPaged.region;
+    return this.isPagedPoolAddress(va) || (va >= r.base && va < r.base + r.size);
+  }
+
+  /** ExAllocatePoolWithTag; 0 when the pool cannot satisfy it. */
+  allocate(poolType: number, numberOfBytes: number, tag: number): number {
+    if (!Number.isInteger(numberOfBytes) || numberOfBytes < 0) return 0;
+    const pool = isPagedPoolType(poolType) ? this.paged : this.nonPaged;
+    const bytes = Math.max(numberOfBytes, 1);
+    const address = bytes > PAGE_SIZE - this.headerSize
+      ? this.allocatePages(pool, Math.ceil(bytes / PAGE_SIZE))
+      : this.allocateSmall(pool, bytes, poolType, tag);
+    if (address === 0) return 0;
+    const charged = bytes > PAGE_SIZE - this.headerSize
+      ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE
+      : this.blocksFor(bytes) * this.blockUnit;
+    pool.bytesInUse += charged;
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.currentDriverName() });
+    return address;
+  }
+
+  /** ExFreePoolWithTag; returns the allocation, or undefined if `address` is not the start of one. */
+  free(address: number): PoolAllocation | undefined {
+    const a = this.allocations.get(address);
+    if (!a) return undefined;
+    this.allocations.delete(address);
+    const pool = isPagedPoolType(a.poolType) ? this.paged : this.nonPaged;
+    pool.bytesInUse -= a.charged;
+    if (address % PAGE_SIZE === 0 && a.charged % PAGE_SIZE === 0 && !pool.smallPages.has(address)) {
+      this.freePages(pool, address, a.charged / PAGE_SIZE);
+    } else {
+      this.freeSmall(pool, address - this.headerSize, a.charged / this.blockUnit);
+    }
+    return a;
+  }
+
+  private blocksFor(bytes: number): number {
+    return Math.ceil((bytes + this.headerSize) / this.blockUnit);
+  }
+
+  private allocatePages(pool: PoolRegion, count: number): number {
+    const first = pool.findPages(count);
+    if (first < 0) return 0;
+    const va = pool.region.base + first * PAGE_SIZE;
+    const frames: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const pfn = this.k.pfn.removeAnyPage(pool.paged ? PfnUse.PagedPool : PfnUse.NonPagedPool);
+      if (pfn < 0) {
+        for (let j = 0; j < frames.length; j++) {
+          this.k.pageTables.MiErasePte(this.k.systemRoot, va + j * PAGE_SIZE);
+          this.k.pfn.freePage(frames[j]!);
+        }
+        return 0;
+      }
+      frames.push(pfn);
+      this.k.pageTables.MiWriteValidPte(this.k.systemRoot, va + i * PAGE_SIZE, pfn, { writable: true, executable: false, user: false }, undefined);
+      pool.pageUsed[first + i] = 1;
+    }
+    return va;
+  }
+
+  private freePages(pool: PoolRegion, va: number, count: number): void {
+    const first = (va - pool.region.base) / PAGE_SIZE;
+    for (let i = 0; i < count; i++) {
+      const pfn = this.k.pageTables.MiErasePte(this.k.systemRoot, va + i * PAGE_SIZE);
+      if (pfn >= 0) this.k.pfn.freePage(pfn);
+      pool.pageUsed[first + i] = 0;
+    }
+  }
+
+  private allocateSmall(pool: PoolRegion, bytes: number, poolType: number, tag: number): number {
+    const blocks = this.blocksFor(bytes);
+    let page: SmallPage | undefined;
+    let run = -1;
+    for (const p of pool.smallPages.values()) {
+      run = p.free.findIndex(([, len]) => len >= blocks);
+      if (run >= 0) { page = p; break; }
+    }
+    if (!page) {
+      const va = this.allocatePages(pool, 1);
+      if (va === 0) return 0;
+      page = { va, free: [[0, PAGE_SIZE / this.blockUnit]] };
+      pool.smallPages.set(va, page);
+      run = 0;
+    }
+    const entry = page.free[run]!;
+    const offset = entry[0];
+    if (entry[1] === blocks) page.free.splice(run, 1);
+    else { entry[0] += blocks; entry[1] -= blocks; }
+    const headerVa = page.va + offset * this.blockUnit;
+    this.writeHeader(headerVa, offset, blocks, poolType, tag);
+    return headerVa + this.headerSize;
+  }
+
+  private freeSmall(pool: PoolRegion, headerVa: number, blocks: number): void {
+    const pageVa = headerVa - (headerVa % PAGE_SIZE);
+    const page = pool.smallPages.get(pageVa);
+    if (!page) return;
+    const offset = (headerVa - pageVa) / this.blockUnit;
+    page.free.push([offset, blocks]);
+    page.free.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const run of page.free) {
+      const last = merged[merged.length - 1];
+      if (last && last[0] + last[1] === run[0]) last[1] += run[1];
+      else merged.push([run[0], run[1]]);
+    }
+    page.free = merged;
+    const whole = merged.length === 1 && merged[0]![0] === 0 && merged[0]![1] === PAGE_SIZE / this.blockUnit;
+    if (whole) {
+      pool.smallPages.delete(pageVa);
+      this.freePages(pool, pageVa, 1);
+    }
+  }
+
+  /**
+   * POOL_HEADER, written through the physical frame so that pool's own
+   * bookkeeping never counts as a driver's access. x64: PreviousSize,
+   * PoolIndex, BlockSize, PoolType (one byte each, sizes in 16-byte units),
+   * PoolTag, ProcessBilled. x86: two 16-bit words of 9+7 bits, then PoolTag.
+   */
+  private writeHeader(va: number, previousBlocks: number, blocks: number, poolType: number, tag: number): void {
+    const pa = this.k.kernelPhysicalAddress(va);
+    const mem = this.k.memory;
+    if (this.k.arch === 'x64') {
+      mem.write32(pa, ((previousBlocks & 0xff) | (blocks & 0xff) << 16 | ((poolType + 1) & 0xff) << 24) >>> 0);
+      mem.write32(pa + 4, tag >>> 0);
+      mem.write32(pa + 8, 0);
+      mem.write32(pa + 12, 0);
+    } else {
+      mem.write32(pa, ((previousBlocks & 0x1ff) | ((blocks & 0x1ff) << 16) | (((poolType + 1) & 0x7f) << 25)) >>> 0);
+      mem.write32(pa + 4, tag >>> 0);
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * A process's user address space: reserve, commit, decommit, release,
+ * protect, query (the Nt*VirtualMemory services), demand-zero faults, and
+ * teardown when the process goes.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntallocatevirtualmemory
+ */
+import {
+  MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS,
+} from '../../api/memory-constants.js';
+import {
+  STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
+  STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
+  STATUS_NO_MEMORY, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
+} from '../../api/ntstatus.js';
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import type { Kernel } from '../kernel.js';
+import type { EProcess } from '../ps/process.js';
+import { PAGE_ALIGN } from './layout.js';
+import { PfnUse } from './pfn.js';
+import { attributesFor, isValidProtection, permits } from './protection.js';
+import { VadTree, type Vad } from './vad.js';
+
+/** MEMORY_BASIC_INFORMATION, as VirtualQuery fills it. */
+export interface MemoryBasicInformation {
+  BaseAddress: number;
+  AllocationBase: number;
+  AllocationProtect: number;
+  RegionSize: number;
+  State: number;
+  Protect: number;
+  Type: number;
+}
+
+export class VirtualMemory {
+  constructor(private readonly k: Kernel) {}
+
+  /** NtAllocateVirtualMemory: returns the rounded base and size actually reserved or committed. */
+  NtAllocateVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, allocationType: number, protect: number):
+    { status: number; baseAddress: number; regionSize: number } {
+    const fail = (status: number) => ({ status, baseAddress, regionSize });
+    const l = this.k.layout;
+    if ((allocationType & (MEM_COMMIT | MEM_RESERVE)) === 0 || (allocationType & ~(MEM_COMMIT | MEM_RESERVE | 0x100000)) !== 0) {
+      return fail(STATUS_INVALID_PARAMETER_5);
+    }
+    if (!isValidProtection(protect)) return fail(STATUS_INVALID_PAGE_PROTECTION);
+    if (!Number.isInteger(regionSize) || regionSize <= 0) return fail(STATUS_INVALID_PARAMETER_4);
+    if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > l.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
+    if (baseAddress + regionSize - 1 > l.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_4);
+
+    if (allocationType & MEM_RESERVE) {
+      let start: number;
+      let end: number;
+      if (baseAddress === 0) {
+        const size = Math.ceil(regionSize / PAGE_SIZE) * PAGE_SIZE;
+        start = process.VadRoot.findFree(size, l.allocationGranularity, l.lowestUserAddress, l.highestUserAddress);
+        if (start < 0) return fail(STATUS_NO_MEMORY);
+        end = start + size;
+      } else {
+        start = baseAddress - (baseAddress % l.allocationGranularity);
+        end = Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
+        if (start < l.lowestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
+        if (!process.VadRoot.isFree(start, end)) return fail(STATUS_CONFLICTING_ADDRESSES);
+      }
+      const vad: Vad = { start, end, kind: 'private', protection: protect, commit: new Uint16Array((end - start) / PAGE_SIZE) };
+      if (allocationType & MEM_COMMIT) vad.commit.fill(protect);
+      process.VadRoot.insert(vad);
+      return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
+    }
+
+    // MEM_COMMIT alone: the pages must lie in one private reservation.
+    const start = PAGE_ALIGN(baseAddress);
+    const end = Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
+    const vad = process.VadRoot.find(start);
+    if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
+    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, protect);
+    return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
+  }
+
+  /** NtFreeVirtualMemory: MEM_RELEASE of a whole reservation, or MEM_DECOMMIT of pages. */
+  NtFreeVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, freeType: number):
+    { status: number; baseAddress: number; regionSize: number } {
+    const fail = (status: number) => ({ status, baseAddress, regionSize });
+    if (freeType !== MEM_RELEASE && freeType !== MEM_DECOMMIT) return fail(STATUS_INVALID_PARAMETER);
+    if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > this.k.layout.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
+    const vad = process.VadRoot.find(baseAddress);
+    if (!vad) return fail(STATUS_MEMORY_NOT_ALLOCATED);
+    // A locked-pages mapping belongs to the driver that made it (bugchecks.md).
+    if (vad.kind === 'mdl') return fail(STATUS_UNABLE_TO_DELETE_SECTION);
+    if (vad.kind !== 'private') return fail(STATUS_UNABLE_TO_FREE_VM);
+    if (freeType === MEM_RELEASE) {
+      if (regionSize === 0 && baseAddress !== vad.start) return fail(STATUS_FREE_VM_NOT_AT_BASE);
+      if (regionSize !== 0 && (PAGE_ALIGN(baseAddress) !== vad.start || Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE !== vad.end)) {
+        return fail(STATUS_UNABLE_TO_FREE_VM);
+      }
+      this.deleteVad(process, vad);
+      return { status: STATUS_SUCCESS, baseAddress: vad.start, regionSize: vad.end - vad.start };
+    }
+    const start = PAGE_ALIGN(baseAddress);
+    const end = regionSize === 0 ? vad.end : Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
+    if (end > vad.end) return fail(STATUS_UNABLE_TO_FREE_VM);
+    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, 0);
+    return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
+  }
+
+  /** NtProtectVirtualMemory over committed private pages; returns the old protection of the first page. */
+  NtProtectVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, newProtect: number):
+    { status: number; baseAddress: number; regionSize: number; oldProtect: number } {
+    const start = PAGE_ALIGN(baseAddress);
+    const end = Math.ceil((baseAddress + Math.max(regionSize, 1)) / PAGE_SIZE) * PAGE_SIZE;
+    const fail = (status: number) => ({ status, baseAddress, regionSize, oldProtect: 0 });
+    if (!isValidProtection(newProtect)) return fail(STATUS_INVALID_PAGE_PROTECTION);
+    const vad = process.VadRoot.find(start);
+    if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
+    const old = vad.commit[(start - vad.start) / PAGE_SIZE]!;
+    for (let va = start; va < end; va += PAGE_SIZE) {
+      if (vad.commit[(va - vad.start) / PAGE_SIZE] === 0) return fail(0xc000002d); // STATUS_NOT_COMMITTED
+    }
+    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, newProtect);
+    return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start, oldProtect: old };
+  }
+
+  /** NtQueryVirtualMemory(MemoryBasicInformation). */
+  NtQueryVirtualMemory(process: EProcess, baseAddress: number): { status: number; buffer?: MemoryBasicInformation } {
+    const l = this.k.layout;
+    if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > l.highestUserAddress) return { status: STATUS_INVALID_PARAMETER_2 };
+    const page = PAGE_ALIGN(baseAddress);
+    const vad = process.VadRoot.find(page);
+    if (!vad) {
+      const next = process.VadRoot.vads.find((v) => v.start > page)?.start ?? l.highestUserAddress + 1;
+      return { status: STATUS_SUCCESS, buffer: { BaseAddress: page, AllocationBase: 0, AllocationProtect: 0, RegionSize: next - page, State: MEM_FREE, Protect: PAGE_NOACCESS, Type: 0 } };
+    }
+    const protectOf = (va: number) => (vad.kind === 'private' ? vad.commit[(va - vad.start) / PAGE_SIZE]! : vad.protection);
+    const first = protectOf(page);
+    let end = page + PAGE_SIZE;
+    while (end < vad.end && protectOf(end) === first) end += PAGE_SIZE;
+    return {
+      status: STATUS_SUCCESS,
+      buffer: {
+        BaseAddress: page, AllocationBase: vad.start, AllocationProtect: vad.protection, RegionSize: end - page,
+        State: first === 0 ? MEM_RESERVE : MEM_COMMIT, Protect: first, Type: MEM_PRIVATE,
+      },
+    };
+  }
+
+  /** Demand-zero: a committed private page touched for the first time gets a zeroed frame. */
+  resolveDemandZero(process: EProcess, va: number, access: number): boolean {
+    const vad = process.VadRoot.find(va);
+    if (!vad || vad.kind !== 'private') return false;
+    const protect = vad.commit[(PAGE_ALIGN(va) - vad.start) / PAGE_SIZE]!;
+    if (protect === 0 || !permits(protect, access)) return false;
+    const page = PAGE_ALIGN(va);
+    if (this.k.pageTables.frameAt(process.DirectoryTableBase, page) >= 0) return false; // resident: a protection fault
+    const pfn = this.k.pfn.removeZeroPage(PfnUse.Private);
+    if (pfn < 0) return false;
+    return this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, page, pfn, attributesFor(protect, true)!, process.pageTableFrames);
+  }
+
+  /** Sets one page's commit protection, rewriting or dropping its PTE; 0 decommits. */
+  private setPageProtection(process: EProcess, vad: Vad, va: number, protect: number): void {
+    const i = (va - vad.start) / PAGE_SIZE;
+    const root = process.DirectoryTableBase;
+    const pfn = this.k.pageTables.frameAt(root, va);
+    if (pfn >= 0) {
+      this.k.pageTables.MiErasePte(root, va);
+      const attributes = protect === 0 ? undefined : attributesFor(protect, true);
+      if (attributes) this.k.pageTables.MiWriteValidPte(root, va, pfn, attributes, process.pageTableFrames);
+      else if (protect === 0) this.k.pfn.freePage(pfn);
+      else this.parkedFrames.set(`${root}:${va}`, pfn); // PAGE_NOACCESS keeps the contents
+    } else if (protect !== 0) {
+      const parked = this.parkedFrames.get(`${root}:${va}`);
+      const attributes = attributesFor(protect, true);
+      if (parked !== undefined && attributes) {
+        this.parkedFrames.delete(`${root}:${va}`);
+        this.k.pageTables.MiWriteValidPte(root, va, parked, attributes, process.pageTableFrames);
+      }
+    } else {
+      const parked = this.parkedFrames.get(`${root}:${va}`);
+      if (parked !== undefined) {
+        this.parkedFrames.delete(`${root}:${va}`);
+        this.k.pfn.freePage(parked);
+      }
+    }
+    vad.commit[i] = protect;
+  }
+
+  /** Frames of PAGE_NOACCESS pages, whose PTEs are invalid but whose contents live on. */
+  private readonly parkedFrames = new Map<string, number>();
+
+  /** Removes a VAD and its PTEs; private frames are freed, an MDL's frames stay with the MDL. */
+  deleteVad(process: EProcess, vad: Vad): void {
+    const root = process.DirectoryTableBase;
+    for (let va = vad.start; va < vad.end; va += PAGE_SIZE) {
+      const pfn = this.k.pageTables.MiErasePte(root, va);
+      if (vad.kind === 'private') {
+        if (pfn >= 0) this.k.pfn.freePage(pfn);
+        const parked = this.parkedFrames.get(`${root}:${va}`);
+        if (parked !== undefined) {
+          this.parkedFrames.delete(`${root}:${va}`);
+          this.k.pfn.freePage(parked);
+        }
+      }
+    }
+    process.VadRoot.remove(vad);
+  }
+
+  /** MmDeleteProcessAddressSpace: every VAD, then the page tables and the root. */
+  MmDeleteProcessAddressSpace(process: EProcess): void {
+    for (const vad of [...process.VadRoot.vads]) this.deleteVad(process, vad);
+    this.k.pageTables.freeTables(process.pageTableFrames);
+  }
+
+  pagesOf(vad: Vad): number {
+    return VadTree.pages(vad);
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The object manager: creates objects in pool, names them, hands out and
+ * closes handles, and deletes an object when its last reference goes.
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/life-cycle-of-an-object
+ */
+import {
+  STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_COLLISION,
+  STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND,
+  STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
+} from '../../api/ntstatus.js';
+import { INVALID_KERNEL_HANDLE } from '../ke/bugcheck-codes.js';
+import { EmulatorError } from '../ke/exception.js';
+import type { Kernel } from '../kernel.js';
+import { NonPagedPool } from '../mm/pool.js';
+import type { EProcess } from '../ps/process.js';
+import { HandleTable, isKernelHandle, type HandleEntry } from './handle.js';
+import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
+import { objectHeaderSize, type KernelObject, type ObjectType } from './object.js';
+
+export const OBJ_INHERIT = 0x2;
+export const OBJ_PERMANENT = 0x10;
+export const OBJ_OPENIF = 0x80;
+export const OBJ_OPENLINK = 0x100;
+export const OBJ_KERNEL_HANDLE = 0x200;
+export const KernelMode = 0;
+export const UserMode = 1;
+
+/** A four-character pool tag as a ULONG, first character in the low byte ('Proc' → 0x636f7250). */
+export const poolTag = (s: string): number =>
+  [...s.padEnd(4, ' ').slice(0, 4)].reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
+
+export class ObjectManager {
+  readonly root: ObjectDirectory;
+  /** Objects by body address, so that routines given an address can find the object. */
+  private readonly byAddress = new Map<number, KernelObject>();
+
+  constructor(private readonly k: Kernel) {
+    this.root = this.ObCreateObject(new ObjectDirectory());
+    this.root.header.permanent = true;
+    for (const name of ['Device', 'Driver', '??', 'BaseNamedObjects', 'ObjectTypes']) {
+      const dir = this.ObCreateObject(new ObjectDirectory());
+      this.insertName(`\\${name}`, dir, 0, true);
+    }
+    this.insertName('\\DosDevices', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
+    this.insertName('\\GLOBAL??', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
+  }
+
+  /** Allocates header and body in nonpaged pool; the caller holds the one reference. */
+  ObCreateObject<T extends KernelObject>(body: T, extraBytes = 0): T {
+    const type = body.header.type;
+    const headerSize = objectHeaderSize(this.k.arch);
+    const size = headerSize + type.bodySize[this.k.arch] + extraBytes;
+    const header = this.k.pool.allocate(NonPagedPool, size, poolTag(type.name.slice(0, 4)));
+    if (header === 0) throw new ObjectAllocationFailed();
+    body.header.address = header;
+    body.address = header + headerSize;
+    this.byAddress.set(body.address, body);
+    return body;
+  }
+
+  objectAt(address: number): KernelObject | undefined {
+    return this.byAddress.get(address);
+  }
+
+  /** Names an object; with OBJ_OPENIF an existing object of the same type is returned instead. */
+  insertName(path: string, body: KernelObject, attributes: number, permanent = false): { status: number; existing?: KernelObject } {
+    const parent = parentOf(this.root, path);
+    if (parent === 'invalid') return { status: STATUS_OBJECT_NAME_INVALID };
+    if (parent === 'path') return { status: STATUS_OBJECT_PATH_NOT_FOUND };
+    const key = parent.leaf.toUpperCase();
+    const existing = parent.directory.entries.get(key);
+    if (existing) {
+      if ((attributes & OBJ_OPENIF) !== 0 && existing.header.type === body.header.type) return { status: STATUS_OBJECT_NAME_EXISTS, existing };
+      return { status: STATUS_OBJECT_NAME_COLLISION };
+    }
+    parent.directory.entries.set(key, body);
+    body.header.name = parent.leaf;
+    body.header.directory = parent.directory;
+    body.header.permanent = permanent || (attributes & OBJ_PERMANENT) !== 0;
+    if (body.header.permanent) body.header.PointerCount++;
+    return { status: STATUS_SUCCESS };
+  }
+
+  /** Removes a name (ObMakeTemporaryObject plus the name check). */
+  removeName(body: KernelObject): void {
+    const dir = body.header.directory;
+    if (dir instanceof ObjectDirectory && body.header.name) dir.entries.delete(body.header.name.toUpperCase());
+    body.header.directory = undefined;
+    if (body.header.permanent) {
+      body.header.permanent = false;
+      this.ObDereferenceObject(body);
+    }
+  }
+
+  lookup(path: string, openLink = false): LookupResult | number {
+    const r = lookupObjectName(this.root, path, openLink);
+    if (r === 'invalid') return STATUS_OBJECT_NAME_INVALID;
+    if (r === 'path') return STATUS_OBJECT_PATH_NOT_FOUND;
+    if (r === 'name') return STATUS_OBJECT_NAME_NOT_FOUND;
+    return r;
+  }
+
+  ObReferenceObject(body: KernelObject): void {
+    body.header.PointerCount++;
+  }
+
+  /** Drops a reference; the last one deletes the object and frees its pool. */
+  ObDereferenceObject(body: KernelObject): void {
+    const h = body.header;
+    if (h.PointerCount <= 0) throw new EmulatorError(`${h.type.name} object dereferenced below zero`);
+    if (--h.PointerCount > 0) return;
+    if (h.directory) this.removeName(body);
+    h.type.delete?.(this.k, body);
+    this.byAddress.delete(body.address);
+    this.k.pool.free(h.address);
+  }
+
+  /** The handle table a handle value belongs to, seen from `process`. */
+  tableFor(handle: number, process: EProcess): HandleTable {
+    return isKernelHandle(handle) ? this.k.ps.systemProcess.ObjectTable : process.ObjectTable;
+  }
+
+  /** Creates a handle in `process` (or the kernel table) to an object, which gains a reference. */
+  createHandle(process: EProcess, body: KernelObject, grantedAccess: number, attributes: number): number {
+    const table = (attributes & OBJ_KERNEL_HANDLE) !== 0 ? this.k.ps.systemProcess.ObjectTable : process.ObjectTable;
+    body.header.HandleCount++;
+    body.header.PointerCount++;
+    return table.insert({ object: body, grantedAccess, attributes });
+  }
+
+  /**
+   * ObReferenceObjectByHandle: UserMode callers may not use kernel handles
+   * and are held to the access the handle was granted.
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
+   */
+  ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: EProcess):
+    { status: number; object?: KernelObject; grantedAccess?: number } {
+    if (accessMode === UserMode && isKernelHandle(handle)) return { status: STATUS_INVALID_HANDLE };
+    const entry = this.tableFor(handle, process).lookup(handle);
+    if (!entry) return { status: STATUS_INVALID_HANDLE };
+    if (type && entry.object.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
+    if (accessMode === UserMode && (entry.grantedAccess & desiredAccess) !== desiredAccess) return { status: STATUS_ACCESS_DENIED };
+    this.ObReferenceObject(entry.object);
+    return { status: STATUS_SUCCESS, object: entry.object, grantedAccess: entry.grantedAccess };
+  }
+
+  /** NtClose / ZwClose. A bad kernel handle closed from kernel mode is a bug check (0x93). */
+  closeHandle(handle: number, previousMode: number, process: EProcess): number {
+    if (previousMode === UserMode && isKernelHandle(handle)) return STATUS_INVALID_HANDLE;
+    const table = this.tableFor(handle, process);
+    const entry = table.lookup(handle);
+    if (!entry) {
+      if (previousMode === KernelMode && isKernelHandle(handle)) {
+        this.k.bugCheck(INVALID_KERNEL_HANDLE, handle, 1, 0, 0, `A kernel-mode caller closed ${handle}, which is not an open kernel handle.`);
+      }
+      return STATUS_INVALID_HANDLE;
+    }
+    table.remove(handle);
+    this.releaseHandle(entry, process);
+    return STATUS_SUCCESS;
+  }
+
+  /** The second half of closing: the close procedure on the last handle in the process, then the reference. */
+  private releaseHandle(entry: HandleEntry, process: EProcess): void {
+    const body = entry.object;
+    const before = body.header.HandleCount--;
+    body.header.type.close?.(this.k, body, before);
+    if (body.header.HandleCount === 0 && body.header.directory && !body.header.permanent) this.removeName(body);
+    void process;
+    this.ObDereferenceObject(body);
+  }
+
+  /** Closes every handle of a dying process, lowest value first (ObKillProcess). */
+  closeAllHandles(process: EProcess): void {
+    for (const handle of process.ObjectTable.handles()) {
+      const entry = process.ObjectTable.remove(handle);
+      if (entry) this.releaseHandle(entry, process);
+    }
+  }
+
+  /** Handles open in every process (for resource accounting). */
+  handleCount(): number {
+    let n = 0;
+    for (const p of this.k.ps.processes) n += p.ObjectTable.count;
+    return n;
+  }
+}
+
+/** Pool was exhausted while creating an object; callers turn it into STATUS_INSUFFICIENT_RESOURCES. */
+export class ObjectAllocationFailed extends Error {
+  override readonly name = 'ObjectAllocationFailed';
+  readonly status = STATUS_INSUFFICIENT_RESOURCES;
+}

@@ -1,0 +1,46 @@
+/**
+ * Object headers and reference counts. Every kernel object (process, thread,
+ * device, driver, file, symbolic link, directory) has a header in front of
+ * its body, and both live in pool, so pool accounting sees every object.
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/managing-kernel-objects
+ */
+import type { Kernel } from '../kernel.js';
+
+/** What the object manager needs to know about a type (OBJECT_TYPE). */
+export interface ObjectType {
+  readonly name: string;
+  /** Size of the body, x64 and x86, from the public symbols of Windows 10. */
+  readonly bodySize: { readonly x64: number; readonly x86: number };
+  /** Called when the last handle in a process is closed (IRP_MJ_CLEANUP for files). */
+  close?(k: Kernel, body: KernelObject, handleCountBefore: number): void;
+  /** Called when the last reference goes (IRP_MJ_CLOSE for files, address-space teardown for processes). */
+  delete?(k: Kernel, body: KernelObject): void;
+}
+
+/** OBJECT_HEADER, reduced to what ntshm models. */
+export class ObjectHeader {
+  PointerCount = 1;
+  HandleCount = 0;
+  /** Name in its directory, if named. */
+  name: string | undefined;
+  /** Directory holding the name. */
+  directory: KernelObject | undefined;
+  permanent = false;
+  /** Kernel address of the header (the body follows it). */
+  address = 0;
+
+  constructor(readonly type: ObjectType) {}
+}
+
+/** Base of every object body. `address` is the body's kernel address, the value a C pointer would hold. */
+export abstract class KernelObject {
+  readonly header: ObjectHeader;
+  address = 0;
+
+  constructor(type: ObjectType) {
+    this.header = new ObjectHeader(type);
+  }
+}
+
+/** OBJECT_HEADER is 0x30 bytes on x64, 0x18 on x86. */
+export const objectHeaderSize = (arch: 'x64' | 'x86'): number => (arch === 'x64' ? 0x30 : 0x18);

@@ -1,0 +1,174 @@
+/**
+ * Processes and threads: the System and Idle processes, user processes,
+ * attachment, and process exit.
+ *
+ * Exit follows Windows' order: the handle table is closed first (each file's
+ * last handle sends IRP_MJ_CLEANUP, then IRP_MJ_CLOSE when its last
+ * reference goes, in the exiting process's context), then pages still locked
+ * by a driver stop the machine (0x76), then the address space is torn down.
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
+ */
+import { INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../ke/bugcheck-codes.js';
+import { EmulatorError } from '../ke/exception.js';
+import type { Kernel } from '../kernel.js';
+import { EProcess, ProcessType } from './process.js';
+import { KThread } from './thread.js';
+
+/** ProcessType's delete procedure frees nothing beyond the object: the address space went at exit. */
+ProcessType.delete = () => {};
+
+export class ProcessManager {
+  readonly systemProcess: EProcess;
+  readonly idleProcess: EProcess;
+  /** Every process that has not been deleted, System and Idle first. */
+  readonly processes: EProcess[] = [];
+  /** A System thread for work that must run in the System process (DriverEntry, unload). */
+  readonly systemWorker: KThread;
+  private nextCid = 0x100;
+
+  constructor(private readonly k: Kernel) {
+    this.idleProcess = k.ob.ObCreateObject(new EProcess(0, 'Idle', k.systemRoot, true));
+    this.systemProcess = k.ob.ObCreateObject(new EProcess(4, 'System', k.systemRoot, true));
+    // The Idle process runs in the System address space (same root, same VADs).
+    (this.idleProcess as { VadRoot: unknown }).VadRoot = this.systemProcess.VadRoot;
+    this.processes.push(this.systemProcess, this.idleProcess);
+    k.sharedUserData.mapInto(this.systemProcess);
+    for (const prcb of k.prcbs) {
+      const idle = k.ob.ObCreateObject(new KThread(this.idleProcess, 0, true, `Idle/${prcb.number}`));
+      (prcb as { idleThread: KThread }).idleThread = idle;
+      prcb.currentThread = idle;
+    }
+    this.systemWorker = k.ob.ObCreateObject(new KThread(this.systemProcess, this.newCid(), true, 'System worker'));
+  }
+
+  private newCid(): number {
+    const cid = this.nextCid;
+    this.nextCid += 4;
+    return cid;
+  }
+
+  processByRoot(root: number): EProcess | undefined {
+    return this.processes.find((p) => p.DirectoryTableBase === root && p !== this.idleProcess);
+  }
+
+  /** Creates a user process with one thread; the thread runs `body` when first scheduled. */
+  createProcess(name: string, body: (thread: KThread) => Promise<number>): EProcess {
+    const k = this.k;
+    const pid = this.newCid();
+    const process = k.ob.ObCreateObject(new EProcess(pid, name, 0, false));
+    const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
+    if (root < 0) throw new EmulatorError('no memory for a process page directory');
+    process.DirectoryTableBase = root;
+    k.sharedUserData.mapInto(process);
+    this.processes.push(process);
+    const thread = k.ob.ObCreateObject(new KThread(process, this.newCid(), false, `${name} main thread`));
+    process.threads.push(thread);
+    thread.continuation = () => {
+      body(thread).then(
+        (code) => this.exitThread(thread, code >>> 0),
+        (e: unknown) => this.exitThread(thread, this.exitCodeFor(e, process)),
+      );
+    };
+    k.scheduler.readyThread(thread);
+    return process;
+  }
+
+  /** What an exception that ends a program makes its exit code. */
+  private exitCodeFor(e: unknown, process: EProcess): number {
+    if (this.k.bugcheck) return 0xc000_0001;
+    const status = (e as { status?: unknown } | null)?.status;
+    const code = e instanceof Error && e.name === 'NtException' && typeof status === 'number' ? status : 0xe06d_7363;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.k.emit('stdout', process.ImageFileName, `[${process.ImageFileName} ended by an unhandled exception, ${what}; exit code 0x${code.toString(16).toUpperCase()}]`);
+    return code;
+  }
+
+  /** The thread's body has returned: the process exits with its code (one thread per process for now). */
+  private exitThread(thread: KThread, code: number): void {
+    try {
+      if (!this.k.bugcheck && !thread.process.exited) this.PspExitProcess(thread.process, code);
+    } catch (e) {
+      if (!(e instanceof Error && e.name === 'MachineHalted')) throw e;
+    } finally {
+      thread.terminated = true;
+      this.k.scheduler.giveUpCpu();
+    }
+  }
+
+  /** Ends a process from one of its own threads (ExitProcess / NtTerminateProcess on itself). */
+  PspExitProcess(process: EProcess, status: number): void {
+    const k = this.k;
+    if (process.exited) return;
+    process.terminating = true;
+    process.ExitStatus = status;
+    k.ob.closeAllHandles(process);
+    k.scm.processExited(process);
+    if (process.NumberOfLockedPages > 0) {
+      const mdls = k.mdl.lockedIn(process);
+      k.bugCheck(PROCESS_HAS_LOCKED_PAGES, 0, process.address, process.NumberOfLockedPages, 0,
+        `${process.ImageFileName} (pid ${process.UniqueProcessId}) exited while ${process.NumberOfLockedPages} of its page(s) were still locked by MmProbeAndLockPages` +
+        `${mdls.length ? ` (MDL ${mdls.map((m) => k.formatAddress(m.address)).join(', ')}${mdls[0]?.owner ? ` from ${mdls[0].owner}` : ''})` : ''}; a driver must unlock them (MmUnlockPages) before the process goes, in IRP_MJ_CLEANUP at the latest.`);
+    }
+    k.vm.MmDeleteProcessAddressSpace(process);
+    process.exited = true;
+    for (const t of process.threads) {
+      t.terminated = true;
+      k.scheduler.forget(t);
+    }
+    // Leave the dying address space before its root frame is freed.
+    const prcb = k.current;
+    if (prcb.currentThread.process === process) prcb.currentThread.apcProcess = this.systemProcess;
+    k.switchTo(prcb);
+    k.pfn.freePage(process.DirectoryTableBase / 4096);
+    process.pageTableFrames.length = 0;
+    this.processes.splice(this.processes.indexOf(process), 1);
+    for (const t of process.threads) k.ob.ObDereferenceObject(t);
+    k.ob.ObDereferenceObject(process);
+    process.resolveExit(status);
+  }
+
+  /**
+   * KeStackAttachProcess: the current thread moves into another address space.
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-kestackattachprocess
+   */
+  KeStackAttachProcess(process: EProcess): { process: EProcess } {
+    const thread = this.k.currentThread;
+    const apcState = { process: thread.apcProcess };
+    thread.attachStack.push(thread.apcProcess);
+    thread.apcProcess = process;
+    this.k.switchTo(this.k.current);
+    return apcState;
+  }
+
+  /** KeUnstackDetachProcess: back to where the matching attach came from. */
+  KeUnstackDetachProcess(apcState: { process: EProcess }): void {
+    const thread = this.k.currentThread;
+    const previous = thread.attachStack.pop();
+    if (!previous || previous !== apcState.process) {
+      this.k.bugCheck(INVALID_PROCESS_DETACH_ATTEMPT, 0, 0, 0, 0, 'KeUnstackDetachProcess was called without a matching KeStackAttachProcess.');
+    }
+    thread.apcProcess = previous;
+    this.k.switchTo(this.k.current);
+  }
+
+  /**
+   * Runs `body` in a System thread (the I/O manager's worker), then returns
+   * to the thread that asked: how DriverEntry and DriverUnload get the System
+   * process context whatever process called StartService.
+   */
+  runInSystemThread<T>(body: () => T): T {
+    const prcb = this.k.current;
+    const previous = prcb.currentThread;
+    const previousIrql = prcb.cpu.irql;
+    prcb.currentThread = this.systemWorker;
+    prcb.cpu.irql = 0;
+    this.k.switchTo(prcb);
+    try {
+      return body();
+    } finally {
+      prcb.currentThread = previous;
+      prcb.cpu.irql = previousIrql;
+      this.k.switchTo(prcb);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * EPROCESS: an address space (root table, VADs), a handle table, threads,
+ * and the count of pages drivers hold locked in it.
+ */
+import { HandleTable } from '../ob/handle.js';
+import { KernelObject, type ObjectType } from '../ob/object.js';
+import { VadTree } from '../mm/vad.js';
+import type { KThread } from './thread.js';
+
+export const ProcessType: ObjectType = { name: 'Process', bodySize: { x64: 0x850, x86: 0x2c8 } };
+
+/** STATUS_PENDING doubles as STILL_ACTIVE (259) while a process runs. */
+export const STILL_ACTIVE = 0x103;
+
+export class EProcess extends KernelObject {
+  readonly ObjectTable: HandleTable;
+  readonly VadRoot: VadTree;
+  readonly threads: KThread[] = [];
+  /** Frames of this process's own page tables (user half and the root). */
+  readonly pageTableFrames: number[] = [];
+  /** Pages locked by MmProbeAndLockPages and not yet unlocked. */
+  NumberOfLockedPages = 0;
+  ExitStatus = STILL_ACTIVE;
+  terminating = false;
+  exited = false;
+  stdout = '';
+  /** Who runs it: an administrator or a standard user (for the SCM and, later, tokens). */
+  user: 'admin' | 'user' = 'admin';
+  /** Win32 current directory, for GetFullPathName. */
+  currentDirectory = 'C:\\ntshm\\';
+  /** Resolves with the exit status when the process has gone. */
+  readonly exitPromise: Promise<number>;
+  resolveExit!: (status: number) => void;
+
+  constructor(
+    readonly UniqueProcessId: number,
+    readonly ImageFileName: string,
+    public DirectoryTableBase: number,
+    kernelTable: boolean,
+    sharedVads?: VadTree,
+  ) {
+    super(ProcessType);
+    this.ObjectTable = new HandleTable(kernelTable);
+    this.VadRoot = sharedVads ?? new VadTree();
+    this.exitPromise = new Promise((resolve) => (this.resolveExit = resolve));
+  }
+}

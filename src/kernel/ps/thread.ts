@@ -1,0 +1,29 @@
+/**
+ * ETHREAD/KTHREAD, reduced to what the scheduler and attachment need.
+ */
+import { KernelObject, type ObjectType } from '../ob/object.js';
+import type { EProcess } from './process.js';
+
+export const ThreadType: ObjectType = { name: 'Thread', bodySize: { x64: 0x898, x86: 0x3d0 } };
+
+export class KThread extends KernelObject {
+  /** CLIENT_ID.UniqueThread. */
+  readonly Cid: number;
+  /** The process whose address space the thread is in now (ApcState.Process): its own, or one it attached to. */
+  apcProcess: EProcess;
+  /** Saved states of KeStackAttachProcess, innermost last. */
+  readonly attachStack: EProcess[] = [];
+  /** KernelMode for system threads; UserMode for a program's thread (the mode its system calls come from). */
+  PreviousMode: number;
+  /** What resumes the thread when the scheduler runs it. */
+  continuation: (() => void) | undefined;
+  wakeNs = Infinity;
+  terminated = false;
+
+  constructor(readonly process: EProcess, cid: number, readonly system: boolean, readonly label: string) {
+    super(ThreadType);
+    this.Cid = cid;
+    this.apcProcess = process;
+    this.PreviousMode = system ? 0 : 1;
+  }
+}

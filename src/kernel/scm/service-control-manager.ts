@@ -1,0 +1,225 @@
+/**
+ * The service control manager (services.exe), for kernel-driver services:
+ * a database of services, SC_HANDLEs per process, and StartService /
+ * ControlService(STOP) turned into NtLoadDriver / NtUnloadDriver.
+ *
+ * Its answers are Win32 error codes, as the SCM's RPC interface returns
+ * them; kernel32's wrappers put them in GetLastError.
+ * https://learn.microsoft.com/windows/win32/services/service-control-manager
+ */
+import { RtlNtStatusToDosError } from '../ex/status-to-dos.js';
+import {
+  ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
+  ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
+  ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS,
+} from '../../api/winerror.js';
+import {
+  SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_KERNEL_DRIVER,
+  SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_START, SERVICE_STOP, SERVICE_STOPPED,
+} from '../../api/win32-constants.js';
+import { DELETE } from '../../api/wdm-constants.js';
+import type { DriverImage } from '../io/driver-load.js';
+import { IopLoadDriver, IopUnloadDriver } from '../io/driver-load.js';
+import type { Kernel } from '../kernel.js';
+import type { EProcess } from '../ps/process.js';
+
+/** SERVICE_STATUS, as ControlService and QueryServiceStatus fill it. */
+export interface ServiceStatus {
+  dwServiceType: number;
+  dwCurrentState: number;
+  dwControlsAccepted: number;
+  dwWin32ExitCode: number;
+  dwServiceSpecificExitCode: number;
+  dwCheckPoint: number;
+  dwWaitHint: number;
+}
+
+interface Service {
+  name: string;
+  displayName: string;
+  type: number;
+  startType: number;
+  binaryPath: string;
+  markedForDelete: boolean;
+  openHandles: number;
+}
+
+interface ScHandle {
+  process: EProcess;
+  access: number;
+  service?: Service;
+}
+
+/** The answer of an SCM call: a Win32 error (0 for success) and, where it makes one, a value. */
+export interface ScmResult<T = number> {
+  error: number;
+  value: T;
+}
+
+const SC_HANDLE_BASE = 0x00c0_0000;
+
+export class ServiceControlManager {
+  /** Driver files "on disk", by lower-case file name ("sharingmemory.sys"). */
+  private readonly images = new Map<string, DriverImage>();
+  private readonly services = new Map<string, Service>();
+  private readonly handles = new Map<number, ScHandle>();
+  private nextHandle = SC_HANDLE_BASE;
+  /** The `nt` object each loaded driver receives, made by the API layer. */
+  makeNt: ((driverName: string) => unknown) | undefined;
+
+  constructor(private readonly k: Kernel) {}
+
+  /** Puts a driver image on disk as <name>.sys, for CreateService to name and StartService to load. */
+  install(serviceName: string, image: DriverImage): void {
+    this.images.set(`${serviceName.toLowerCase()}.sys`, image);
+  }
+
+  /** The image for a binary path, by its file name. */
+  imageFor(binaryPath: string): DriverImage | undefined {
+    const file = binaryPath.split(/[\\/]/).pop()?.toLowerCase() ?? '';
+    return this.images.get(file);
+  }
+
+  private isAdmin(process: EProcess): boolean {
+    return process.user !== 'user';
+  }
+
+  private newHandle(entry: ScHandle): number {
+    const h = (this.nextHandle += 8);
+    this.handles.set(h, entry);
+    if (entry.service) entry.service.openHandles++;
+    return h;
+  }
+
+  OpenSCManager(process: EProcess, desiredAccess: number): ScmResult {
+    if ((desiredAccess & SC_MANAGER_CREATE_SERVICE) && !this.isAdmin(process)) return { error: ERROR_ACCESS_DENIED, value: 0 };
+    return { error: ERROR_SUCCESS, value: this.newHandle({ process, access: desiredAccess }) };
+  }
+
+  CreateService(process: EProcess, scManager: number, serviceName: string, displayName: string, desiredAccess: number,
+    serviceType: number, startType: number, binaryPath: string): ScmResult {
+    const mgr = this.handles.get(scManager);
+    if (!mgr || mgr.service || mgr.process !== process) return { error: ERROR_INVALID_HANDLE, value: 0 };
+    if (!(mgr.access & SC_MANAGER_CREATE_SERVICE)) return { error: ERROR_ACCESS_DENIED, value: 0 };
+    if (!serviceName || /[\\/]/.test(serviceName)) return { error: ERROR_INVALID_NAME, value: 0 };
+    if (serviceType !== SERVICE_KERNEL_DRIVER || !binaryPath) return { error: ERROR_INVALID_PARAMETER, value: 0 };
+    const existing = this.services.get(serviceName.toUpperCase());
+    if (existing) return { error: existing.markedForDelete ? ERROR_SERVICE_MARKED_FOR_DELETE : ERROR_SERVICE_EXISTS, value: 0 };
+    const service: Service = { name: serviceName, displayName, type: serviceType, startType, binaryPath, markedForDelete: false, openHandles: 0 };
+    this.services.set(serviceName.toUpperCase(), service);
+    return { error: ERROR_SUCCESS, value: this.newHandle({ process, access: desiredAccess, service }) };
+  }
+
+  OpenService(process: EProcess, scManager: number, serviceName: string, desiredAccess: number): ScmResult {
+    const mgr = this.handles.get(scManager);
+    if (!mgr || mgr.service || mgr.process !== process) return { error: ERROR_INVALID_HANDLE, value: 0 };
+    const service = this.services.get(serviceName.toUpperCase());
+    if (!service) return { error: ERROR_SERVICE_DOES_NOT_EXIST, value: 0 };
+    if ((desiredAccess & (SERVICE_START | SERVICE_STOP | DELETE)) && !this.isAdmin(process)) return { error: ERROR_ACCESS_DENIED, value: 0 };
+    return { error: ERROR_SUCCESS, value: this.newHandle({ process, access: desiredAccess, service }) };
+  }
+
+  private serviceHandle(process: EProcess, handle: number, access: number): { error: number; service?: Service } {
+    const h = this.handles.get(handle);
+    if (!h || !h.service || h.process !== process) return { error: ERROR_INVALID_HANDLE };
+    if ((h.access & access) !== access) return { error: ERROR_ACCESS_DENIED };
+    return { error: ERROR_SUCCESS, service: h.service };
+  }
+
+  /** StartService: NtLoadDriver, which runs DriverEntry in the System process. */
+  StartService(process: EProcess, handle: number): ScmResult {
+    const { error, service } = this.serviceHandle(process, handle, SERVICE_START);
+    if (!service) return { error, value: 0 };
+    if (service.markedForDelete) return { error: ERROR_SERVICE_MARKED_FOR_DELETE, value: 0 };
+    if (this.k.io.drivers.has(service.name.toUpperCase())) return { error: ERROR_SERVICE_ALREADY_RUNNING, value: 0 };
+    const image = this.imageFor(service.binaryPath);
+    if (!image) return { error: ERROR_FILE_NOT_FOUND, value: 0 };
+    const status = this.NtLoadDriver(service.name, image);
+    return { error: status === 0 ? ERROR_SUCCESS : RtlNtStatusToDosError(status), value: 0 };
+  }
+
+  /** Loads a driver now (machine.loadDriver and StartService). */
+  NtLoadDriver(serviceName: string, image: DriverImage): number {
+    const { status, driver } = IopLoadDriver(this.k, serviceName, image, this.makeNt?.(serviceName));
+    if (driver) this.k.io.drivers.set(serviceName.toUpperCase(), driver);
+    return status;
+  }
+
+  /** Unloads a driver (NtUnloadDriver): DriverUnload must exist. */
+  NtUnloadDriver(serviceName: string): number {
+    const driver = this.k.io.drivers.get(serviceName.toUpperCase());
+    if (!driver) return 0xc0000034; // STATUS_OBJECT_NAME_NOT_FOUND
+    const status = IopUnloadDriver(this.k, driver);
+    if (status === 0) this.k.io.drivers.delete(serviceName.toUpperCase());
+    return status;
+  }
+
+  /** ControlService: STOP unloads the driver; INTERROGATE reports. */
+  ControlService(process: EProcess, handle: number, control: number): ScmResult<ServiceStatus | undefined> {
+    const need = control === SERVICE_CONTROL_STOP ? SERVICE_STOP : SERVICE_QUERY_STATUS;
+    const { error, service } = this.serviceHandle(process, handle, control === SERVICE_CONTROL_INTERROGATE ? 0x80 : need);
+    if (!service) return { error, value: undefined };
+    const running = this.k.io.drivers.has(service.name.toUpperCase());
+    if (control !== SERVICE_CONTROL_STOP && control !== SERVICE_CONTROL_INTERROGATE) return { error: ERROR_INVALID_SERVICE_CONTROL, value: undefined };
+    if (!running) return { error: ERROR_SERVICE_NOT_ACTIVE, value: undefined };
+    if (control === SERVICE_CONTROL_STOP) {
+      const driver = this.k.io.drivers.get(service.name.toUpperCase());
+      if (!driver?.DriverUnload) return { error: ERROR_INVALID_SERVICE_CONTROL, value: this.status(service) };
+      this.NtUnloadDriver(service.name);
+    }
+    const value = this.status(service);
+    this.maybeDelete(service);
+    return { error: ERROR_SUCCESS, value };
+  }
+
+  QueryServiceStatus(process: EProcess, handle: number): ScmResult<ServiceStatus | undefined> {
+    const { error, service } = this.serviceHandle(process, handle, SERVICE_QUERY_STATUS);
+    return service ? { error: ERROR_SUCCESS, value: this.status(service) } : { error, value: undefined };
+  }
+
+  private status(service: Service): ServiceStatus {
+    const running = this.k.io.drivers.has(service.name.toUpperCase());
+    const driver = this.k.io.drivers.get(service.name.toUpperCase());
+    return {
+      dwServiceType: service.type, dwCurrentState: running ? SERVICE_RUNNING : SERVICE_STOPPED,
+      dwControlsAccepted: running && driver?.DriverUnload ? SERVICE_ACCEPT_STOP : 0,
+      dwWin32ExitCode: 0, dwServiceSpecificExitCode: 0, dwCheckPoint: 0, dwWaitHint: 0,
+    };
+  }
+
+  /** DeleteService: marked now, gone when stopped and its last handle is closed. */
+  DeleteService(process: EProcess, handle: number): ScmResult {
+    const { error, service } = this.serviceHandle(process, handle, DELETE);
+    if (!service) return { error, value: 0 };
+    if (service.markedForDelete) return { error: ERROR_SERVICE_MARKED_FOR_DELETE, value: 0 };
+    service.markedForDelete = true;
+    this.maybeDelete(service);
+    return { error: ERROR_SUCCESS, value: 0 };
+  }
+
+  CloseServiceHandle(process: EProcess, handle: number): ScmResult {
+    const h = this.handles.get(handle);
+    if (!h || h.process !== process) return { error: ERROR_INVALID_HANDLE, value: 0 };
+    this.handles.delete(handle);
+    if (h.service) {
+      h.service.openHandles--;
+      this.maybeDelete(h.service);
+    }
+    return { error: ERROR_SUCCESS, value: 0 };
+  }
+
+  /** RPC rundown: a dead process's SC_HANDLEs are closed. */
+  processExited(process: EProcess): void {
+    for (const [h, entry] of [...this.handles]) if (entry.process === process) this.CloseServiceHandle(process, h);
+  }
+
+  private maybeDelete(service: Service): void {
+    if (service.markedForDelete && service.openHandles === 0 && !this.k.io.drivers.has(service.name.toUpperCase())) {
+      this.services.delete(service.name.toUpperCase());
+    }
+  }
+
+  get openHandleCount(): number {
+    return this.handles.size;
+  }
+}

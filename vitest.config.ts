@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+// The samples import the package by its public names, as a user's driver would.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^ntshm\/wdm$/, replacement: here('./src/api/wdm.ts') },
+      { find: /^ntshm\/win32$/, replacement: here('./src/api/win32.ts') },
+      { find: /^ntshm$/, replacement: here('./src/index.ts') },
+    ],
+  },
+  test: { include: ['test/**/*.test.ts'], testTimeout: 30000 },
+});
