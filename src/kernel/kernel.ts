@@ -91,9 +91,9 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   readonly scm: ServiceControlManager;
   readonly sharing = new SharingRecorder(this);
   /** Memory as kernel-mode code sees it (through the current CPU's MMU). */
-  readonly kernelMemory = new GuestMemory(this, false);
+  readonly kernelMemory: GuestMemory;
   /** Memory as user-mode code sees it. */
-  readonly userMemory = new GuestMemory(this, true);
+  readonly userMemory: GuestMemory;
   readonly attribution = new BugCheckAttribution();
 
   readonly log: LogEvent[] = [];
@@ -108,6 +108,8 @@ export class Kernel implements BugCheckSink, PageTableObserver {
     this.memory = new PhysicalMemory(options.memoryMiB * 1024 * 1024);
     this.layout = addressLayout(options.arch, this.memory.sizeBytes);
     this.random = new SeededRandom(options.seed);
+    this.kernelMemory = new GuestMemory(this, false);
+    this.userMemory = new GuestMemory(this, true);
     this.pfn = new PfnDatabase(this.memory, this.random);
     this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this);
     const l = this.layout;
@@ -131,6 +133,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
     this.scm = new ServiceControlManager(this);
+    this.sharing.reset();
   }
 
   // --- where code runs ---------------------------------------------------

@@ -29,10 +29,13 @@ export function protectionName(m: Mapping): string {
 
 export class SharingRecorder {
   private readonly frames = new Map<number, Map<string, SharedMappingRecord>>();
+  /** Off while the machine boots; `reset` turns it on. */
+  private recording = false;
 
   constructor(private readonly k: Kernel) {}
 
   onMap(pfn: number): void {
+    if (!this.recording) return;
     const current = this.k.pageTables.mappings.get(pfn);
     if (!current || current.length < 2) return;
     let seen = this.frames.get(pfn);
@@ -46,6 +49,7 @@ export class SharingRecorder {
 
   /** Forgets what was recorded (a run's summary starts after boot). */
   reset(): void {
+    this.recording = true;
     this.frames.clear();
     for (const [pfn, list] of this.k.pageTables.mappings) if (list.length >= 2) this.onMap(pfn);
   }

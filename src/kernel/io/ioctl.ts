@@ -47,7 +47,7 @@ export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCo
     const outLen = outputBufferLength >>> 0;
     const irp = k.io.allocateIrp(UserMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
     if (!irp) return fail(STATUS_INSUFFICIENT_RESOURCES);
-    const params = irp.currentStackLocation.Parameters.DeviceIoControl;
+    const params = irp.nextStackLocation.Parameters.DeviceIoControl;
     params.IoControlCode = code;
     params.InputBufferLength = inLen;
     params.OutputBufferLength = outLen;

@@ -68,6 +68,11 @@ export class Irp {
     this.CurrentLocation = 1;
   }
 
+  /** IoGetNextIrpStackLocation: the location the next IoCallDriver makes current. */
+  get nextStackLocation(): IoStackLocation {
+    return this.stack[this.CurrentLocation - 2]!;
+  }
+
   /** Tail.Overlay.CurrentStackLocation. */
   get currentStackLocation(): IoStackLocation {
     return this.stack[this.CurrentLocation - 1]!;

@@ -51,6 +51,16 @@ export class Scheduler {
     });
   }
 
+  /** Sleep(0): the thread goes to the back of the ready queue if anyone else is waiting to run. */
+  yieldThread(thread: KThread): Promise<void> | undefined {
+    if (this.readyQueue.length === 0) return undefined;
+    this.readyQueue.push(thread);
+    return new Promise<void>((resolve) => {
+      thread.continuation = resolve;
+      this.giveUpCpu();
+    });
+  }
+
   /** The running thread has ended or blocked: the CPU goes back to its idle thread. */
   giveUpCpu(): void {
     const y = this.yielded;

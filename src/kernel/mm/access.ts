@@ -30,10 +30,31 @@ export interface GuestMemoryAccess {
   setBytes(va: number, bytes: Uint8Array | readonly number[]): void;
   getString(va: number, encoding: GuestEncoding, maxChars?: number): string;
   setString(va: number, value: string, encoding: GuestEncoding): void;
+  /** sizeof(PVOID): 8 on x64, 4 on x86. */
+  readonly sizeofPointer: 4 | 8;
+  /** *(PVOID*)va: a pointer-sized load, returned as ntshm's address number. */
+  getPointer(va: number): number;
+  /** *(PVOID*)va = value: a pointer-sized store (x64 kernel addresses are stored sign-extended). */
+  setPointer(va: number, value: number): void;
 }
 
 export class GuestMemory implements GuestMemoryAccess {
-  constructor(private readonly k: Kernel, private readonly user: boolean) {}
+  readonly sizeofPointer: 4 | 8;
+
+  constructor(private readonly k: Kernel, private readonly user: boolean) {
+    this.sizeofPointer = k.layout.pointerSize;
+  }
+
+  getPointer(va: number): number {
+    if (this.sizeofPointer === 4) return this.getUint32(va);
+    return Number(this.getBigUint64(va) & 0xffff_ffff_ffffn);
+  }
+
+  setPointer(va: number, value: number): void {
+    if (this.sizeofPointer === 4) return this.setUint32(va, value >>> 0);
+    const v = BigInt(value);
+    this.setBigUint64(va, v >= 1n << 47n ? v | 0xffff_0000_0000_0000n : v);
+  }
 
   /** Physical address for an access, resolving faults until it translates. */
   private pa(va: number, access: AccessKind): number {

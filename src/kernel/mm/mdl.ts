@@ -191,7 +191,12 @@ export class MdlManager {
       }
       process.NumberOfLockedPages -= pages;
     }
-    if (mdl.MdlFlags & MDL_PAGES_LOCKED) for (const pfn of mdl.PfnArray) if (this.k.pfn.lockCount[pfn]! > 0) this.k.pfn.lockCount[pfn]!--;
+    if (mdl.MdlFlags & MDL_PAGES_LOCKED) {
+      for (const pfn of mdl.PfnArray) {
+        if (this.k.pfn.lockCount[pfn]! > 0) this.k.pfn.lockCount[pfn]!--;
+        this.k.pfn.releaseIfPending(pfn);
+      }
+    }
     mdl.MdlFlags &= ~(MDL_PAGES_LOCKED | MDL_WRITE_OPERATION);
   }
 

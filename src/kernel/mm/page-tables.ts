@@ -180,6 +180,7 @@ export class PageTables {
       if (list.length === 0) this.mappings.delete(pfn);
       if (mapping) this.observer.onUnmap(pfn, mapping);
     }
+    this.pfns.releaseIfPending(pfn);
     return pfn;
   }
 

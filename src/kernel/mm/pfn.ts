@@ -27,6 +27,8 @@ export type PfnUseValue = (typeof PfnUse)[keyof typeof PfnUse];
 export const pfnUseName = (use: number): string => Object.keys(PfnUse).find((k) => PfnUse[k as keyof typeof PfnUse] === use) ?? `use ${use}`;
 
 const FLAG_EVER_USED = 1;
+/** Freed by its owner while still mapped or locked: goes to the free list when the last mapping or lock goes. */
+const FLAG_FREE_PENDING = 2;
 
 export class PfnDatabase {
   readonly use: Uint8Array;
@@ -86,16 +88,33 @@ export class PfnDatabase {
     return pfn;
   }
 
-  /** Returns a frame to the free list; its contents stay as they were, as on Windows. */
-  freePage(pfn: number): void {
+  /**
+   * Returns a frame to the free list; its contents stay as they were, as on
+   * Windows. A frame still mapped or locked elsewhere (a pool page freed while
+   * a user mapping of it lives) waits until its last mapping or lock goes.
+   * Returns false in that case.
+   */
+  freePage(pfn: number): boolean {
     if (this.use[pfn] === PfnUse.Free || this.use[pfn] === PfnUse.Reserved) throw new EmulatorError(`PFN ${pfn.toString(16)} freed twice`);
     if (this.shareCount[pfn] !== 0 || this.lockCount[pfn] !== 0) {
-      throw new EmulatorError(`PFN ${pfn.toString(16)} freed while mapped ${this.shareCount[pfn]} times / locked ${this.lockCount[pfn]} times`);
+      this.flags[pfn]! |= FLAG_FREE_PENDING;
+      return false;
     }
+    this.flags[pfn]! &= ~FLAG_FREE_PENDING;
     this.use[pfn] = PfnUse.Free;
     this.next[pfn] = this.freeHead;
     this.freeHead = pfn;
     this.freeCount++;
+    return true;
+  }
+
+  /** Called when a mapping or lock goes: a frame whose owner already freed it is freed now. */
+  releaseIfPending(pfn: number): void {
+    if ((this.flags[pfn]! & FLAG_FREE_PENDING) && this.shareCount[pfn] === 0 && this.lockCount[pfn] === 0) this.freePage(pfn);
+  }
+
+  isFreePending(pfn: number): boolean {
+    return (this.flags[pfn]! & FLAG_FREE_PENDING) !== 0;
   }
 
   /** Consistency check for tests: the free list and the use column agree. */

@@ -158,9 +158,25 @@ export class Pool {
     const first = (va - pool.region.base) / PAGE_SIZE;
     for (let i = 0; i < count; i++) {
       const pfn = this.k.pageTables.MiErasePte(this.k.systemRoot, va + i * PAGE_SIZE);
-      if (pfn >= 0) this.k.pfn.freePage(pfn);
+      if (pfn >= 0 && !this.k.pfn.freePage(pfn)) this.reportStillMapped(va + i * PAGE_SIZE, pfn);
       pool.pageUsed[first + i] = 0;
     }
+  }
+
+  /** Freed pool that another mapping still shows: whoever holds that mapping sees the next owner's data. */
+  private reportStillMapped(va: number, pfn: number): void {
+    const k = this.k;
+    const where = (k.pageTables.mappings.get(pfn) ?? []).map((m) => {
+      const p = m.root < 0 ? undefined : k.ps.processByRoot(m.root);
+      return `${k.formatAddress(m.va)}${p ? ` in ${p.ImageFileName} (pid ${p.UniqueProcessId})` : ''}`;
+    });
+    const frame = k.attribution.top();
+    k.report({
+      kind: 'freed-pool-still-mapped',
+      ...(frame ? { driver: frame.driver, routine: frame.routine } : {}),
+      message: `pool page ${k.formatAddress(va)} (PFN 0x${pfn.toString(16)}) was freed while still mapped at ${where.join(', ')}: a user-visible mapping of freed pool`,
+      details: { va: k.formatAddress(va), pfn, mappings: where },
+    });
   }
 
   private allocateSmall(pool: PoolRegion, bytes: number, poolType: number, tag: number): number {

@@ -59,8 +59,8 @@ export class ProcessManager {
     const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
     if (root < 0) throw new EmulatorError('no memory for a process page directory');
     process.DirectoryTableBase = root;
-    k.sharedUserData.mapInto(process);
     this.processes.push(process);
+    k.sharedUserData.mapInto(process);
     const thread = k.ob.ObCreateObject(new KThread(process, this.newCid(), false, `${name} main thread`));
     process.threads.push(thread);
     thread.continuation = () => {
@@ -76,6 +76,7 @@ export class ProcessManager {
   /** What an exception that ends a program makes its exit code. */
   private exitCodeFor(e: unknown, process: EProcess): number {
     if (this.k.bugcheck) return 0xc000_0001;
+    if (e instanceof Error && e.name === 'ProcessExit') return (e as Error & { exitCode: number }).exitCode;
     const status = (e as { status?: unknown } | null)?.status;
     const code = e instanceof Error && e.name === 'NtException' && typeof status === 'number' ? status : 0xe06d_7363;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -109,18 +110,16 @@ export class ProcessManager {
         `${process.ImageFileName} (pid ${process.UniqueProcessId}) exited while ${process.NumberOfLockedPages} of its page(s) were still locked by MmProbeAndLockPages` +
         `${mdls.length ? ` (MDL ${mdls.map((m) => k.formatAddress(m.address)).join(', ')}${mdls[0]?.owner ? ` from ${mdls[0].owner}` : ''})` : ''}; a driver must unlock them (MmUnlockPages) before the process goes, in IRP_MJ_CLEANUP at the latest.`);
     }
+    // Leave the dying address space before its tables are freed.
+    const prcb = k.current;
+    if (prcb.currentThread.process === process) prcb.currentThread.apcProcess = this.systemProcess;
+    k.switchTo(prcb);
     k.vm.MmDeleteProcessAddressSpace(process);
     process.exited = true;
     for (const t of process.threads) {
       t.terminated = true;
       k.scheduler.forget(t);
     }
-    // Leave the dying address space before its root frame is freed.
-    const prcb = k.current;
-    if (prcb.currentThread.process === process) prcb.currentThread.apcProcess = this.systemProcess;
-    k.switchTo(prcb);
-    k.pfn.freePage(process.DirectoryTableBase / 4096);
-    process.pageTableFrames.length = 0;
     this.processes.splice(this.processes.indexOf(process), 1);
     for (const t of process.threads) k.ob.ObDereferenceObject(t);
     k.ob.ObDereferenceObject(process);

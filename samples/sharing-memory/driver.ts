@@ -1,0 +1,182 @@
+/**
+ * SharingMemory.sys, ported from Four-F's "SharingMemory" (seed 003): the same
+ * routines in the same order, the same DbgPrint messages (pointers printed
+ * with %p, which is %08X on x86 and the full address on x64).
+ *
+ * On IOCTL_GIVE_ME_YOUR_MEMORY it allocates a page of nonpaged pool, describes
+ * it with an MDL, maps it into the calling process, returns the user address
+ * and starts the I/O timer, which writes the local time into the page once a
+ * second at DISPATCH_LEVEL. IRP_MJ_CLEANUP stops the timer and unmaps, in the
+ * client's own process context.
+ */
+import {
+  defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP,
+  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, MmCached, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
+  PagedPool, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
+  STATUS_UNSUCCESSFUL, UserMode, type DeviceObject, type DriverObject, type Irp, type Mdl, type Nt,
+} from 'ntshm/wdm';
+import { IOCTL_GIVE_ME_YOUR_MEMORY, SERVICE_NAME } from './ioctl.js';
+import type { DriverVariant } from './variants.js';
+
+export function sharingMemoryDriver(variant: DriverVariant = 'none') {
+  return defineDriver({
+    name: SERVICE_NAME,
+    DriverEntry(nt: Nt, pDriverObject: DriverObject, _pusRegistryPath: string): number {
+      const g_usDeviceName = '\\Device\\SharingMemory';
+      const g_usSymbolicLinkName = '\\DosDevices\\SharingMemory';
+      const sizeofPVOID = nt.sizeofPointer;
+
+      // U N I N I T I A L I Z E D   D A T A
+      let g_pSharedMemory = 0;
+      let g_pMdl: Mdl | null = null;
+      let g_pUserAddress = 0;
+      let g_fTimerStarted = false;
+
+      // This routine is called from TimerRoutine at IRQL DISPATCH_LEVEL!
+      // The routine itself and all memory it touches must be in nonpaged memory.
+      function UpdateTime(): void {
+        const { currentTime: SysTime } = nt.KeQuerySystemTime();
+        const { localTime } = nt.ExSystemTimeToLocalTime(SysTime);
+        nt.setBigUint64(g_pSharedMemory, localTime);
+      }
+
+      // This routine is called at IRQL DISPATCH_LEVEL!
+      function TimerRoutine(pDeviceObject: DeviceObject, _pContext: unknown): void {
+        if (variant === 'map-at-dispatch' && g_pUserAddress === 0 && g_pMdl) {
+          // Wrong: a UserMode mapping at DISPATCH_LEVEL lands in whatever process this CPU is running.
+          g_pUserAddress = nt.MmMapLockedPagesSpecifyCache(g_pMdl, UserMode, MmCached, 0, false, NormalPagePriority);
+          nt.DbgPrint('SharingMemory: Memory mapped into user space at address %p, in process %d, at IRQL %d\n',
+            g_pUserAddress, nt.PsGetCurrentProcessId(), nt.KeGetCurrentIrql());
+        }
+        void pDeviceObject;
+        UpdateTime();
+      }
+
+      function Cleanup(pDeviceObject: DeviceObject): void {
+        if (g_fTimerStarted) {
+          nt.IoStopTimer(pDeviceObject);
+          nt.DbgPrint('SharingMemory: Timer stopped\n');
+        }
+        if (g_pUserAddress !== 0 && g_pMdl !== null) {
+          // If the call to MmMapLockedPagesSpecifyCache specified user mode, the caller must be in the
+          // context of the original process before calling MmUnmapLockedPages.
+          nt.MmUnmapLockedPages(g_pUserAddress, g_pMdl);
+          nt.DbgPrint('SharingMemory: Memory at address %p unmapped\n', g_pUserAddress);
+          g_pUserAddress = 0;
+        }
+        if (g_pMdl !== null) {
+          nt.IoFreeMdl(g_pMdl);
+          nt.DbgPrint('SharingMemory: MDL at address %p freed\n', g_pMdl.address);
+          g_pMdl = null;
+        }
+        if (g_pSharedMemory !== 0) {
+          nt.ExFreePool(g_pSharedMemory);
+          nt.DbgPrint('SharingMemory: Memory at address %p released\n', g_pSharedMemory);
+          g_pSharedMemory = 0;
+        }
+      }
+
+      // We MUST unmap the memory mapped into the user process before it exits.
+      function DispatchCleanup(pDeviceObject: DeviceObject, pIrp: Irp): number {
+        nt.DbgPrint('\nSharingMemory: Entering DispatchCleanup\n');
+        Cleanup(pDeviceObject);
+        pIrp.IoStatus.Status = STATUS_SUCCESS;
+        pIrp.IoStatus.Information = 0;
+        nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
+        nt.DbgPrint('SharingMemory: Leaving DispatchCleanup\n');
+        return STATUS_SUCCESS;
+      }
+
+      function DispatchCreateClose(_pDeviceObject: DeviceObject, pIrp: Irp): number {
+        pIrp.IoStatus.Status = STATUS_SUCCESS;
+        pIrp.IoStatus.Information = 0;
+        nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
+        return STATUS_SUCCESS;
+      }
+
+      function DispatchControl(pDeviceObject: DeviceObject, pIrp: Irp): number {
+        nt.DbgPrint('\nSharingMemory: Entering DispatchControl\n');
+        pIrp.IoStatus.Status = STATUS_UNSUCCESSFUL;
+        pIrp.IoStatus.Information = 0;
+        const stack = IoGetCurrentIrpStackLocation(pIrp);
+        if (stack.Parameters.DeviceIoControl.IoControlCode === IOCTL_GIVE_ME_YOUR_MEMORY) {
+          if (stack.Parameters.DeviceIoControl.OutputBufferLength >= sizeofPVOID) {
+            const pool = variant === 'paged-pool' ? PagedPool : NonPagedPool;
+            const eax = nt.ExAllocatePool(pool, PAGE_SIZE);
+            if (eax !== 0) {
+              g_pSharedMemory = eax;
+              nt.DbgPrint('SharingMemory: %X bytes of nonpaged memory allocated at address %p\n', PAGE_SIZE, g_pSharedMemory);
+              // The memory g_pSharedMemory points to contains garbage because memory allocated
+              // in kernel isn't zeroed out. In this example it's not required to zero it.
+              const mdl = nt.IoAllocateMdl(g_pSharedMemory, PAGE_SIZE, false, false, null);
+              if (mdl !== null) {
+                g_pMdl = mdl;
+                nt.DbgPrint('SharingMemory: MDL allocated at address %p\n', g_pMdl.address);
+                nt.MmBuildMdlForNonPagedPool(g_pMdl);
+                const map = () => nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+                try {
+                  // If AccessMode is UserMode and the pages cannot be mapped, the routine raises an exception.
+                  const userAddress = variant === 'map-at-dispatch' ? -1 : map();
+                  if (userAddress !== 0) {
+                    if (userAddress !== -1) {
+                      g_pUserAddress = userAddress;
+                      nt.DbgPrint('SharingMemory: Memory mapped into user space at address %p\n', g_pUserAddress);
+                    }
+                    nt.setPointer(pIrp.AssociatedIrp.SystemBuffer, g_pUserAddress);
+                    UpdateTime();
+                    if (nt.IoInitializeTimer(pDeviceObject, TimerRoutine, null) === STATUS_SUCCESS) {
+                      // Our TimerRoutine routine will be called once per second.
+                      nt.IoStartTimer(pDeviceObject);
+                      g_fTimerStarted = true;
+                      nt.DbgPrint('SharingMemory: Timer started\n');
+                      pIrp.IoStatus.Information = sizeofPVOID;
+                      pIrp.IoStatus.Status = STATUS_SUCCESS;
+                    }
+                  }
+                } catch (e) {
+                  if (!(e instanceof NtException)) throw e;
+                }
+              }
+            }
+          } else {
+            pIrp.IoStatus.Status = STATUS_BUFFER_TOO_SMALL;
+          }
+        } else {
+          pIrp.IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
+        }
+        // If something went wrong do cleanup
+        if (pIrp.IoStatus.Status !== STATUS_SUCCESS) {
+          nt.DbgPrint('SharingMemory: Something went wrong:\n');
+          Cleanup(pDeviceObject);
+        }
+        const status = pIrp.IoStatus.Status;
+        nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
+        nt.DbgPrint('SharingMemory: Leaving DispatchControl\n');
+        return status;
+      }
+
+      function DriverUnload(pDriverObject: DriverObject): void {
+        nt.IoDeleteSymbolicLink(g_usSymbolicLinkName);
+        if (pDriverObject.DeviceObject) nt.IoDeleteDevice(pDriverObject.DeviceObject);
+      }
+
+      // DriverEntry
+      let status = STATUS_DEVICE_CONFIGURATION_ERROR;
+      // Create exclusive device
+      const { status: created, deviceObject: pDeviceObject } = nt.IoCreateDevice(pDriverObject, 0, g_usDeviceName, FILE_DEVICE_UNKNOWN, 0, true);
+      if (created === STATUS_SUCCESS && pDeviceObject) {
+        if (nt.IoCreateSymbolicLink(g_usSymbolicLinkName, g_usDeviceName) === STATUS_SUCCESS) {
+          pDriverObject.MajorFunction[IRP_MJ_CREATE] = DispatchCreateClose;
+          pDriverObject.MajorFunction[IRP_MJ_CLEANUP] = DispatchCleanup;
+          pDriverObject.MajorFunction[IRP_MJ_CLOSE] = DispatchCreateClose;
+          pDriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchControl;
+          pDriverObject.DriverUnload = DriverUnload;
+          status = STATUS_SUCCESS;
+        } else {
+          nt.IoDeleteDevice(pDeviceObject);
+        }
+      }
+      return status;
+    },
+  });
+}

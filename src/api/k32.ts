@@ -1,0 +1,297 @@
+/**
+ * `k32`: what a program's code calls — the Win32 routines ntshm has, written
+ * over the system-call table as kernel32 is written over ntdll, with
+ * GetLastError set through RtlNtStatusToDosError.
+ *
+ * Calls that can block (Sleep, DeviceIoControl) return promises.
+ */
+import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
+import { NtException } from '../kernel/ke/exception.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { NtCurrentProcess } from '../kernel/ob/handle.js';
+import type { EProcess } from '../kernel/ps/process.js';
+import type { KThread } from '../kernel/ps/thread.js';
+import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
+import { ProcessHeap } from './heap.js';
+import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
+import { NT_SUCCESS, STATUS_SUCCESS } from './ntstatus.js';
+import { makeSystemCalls, systemCall, type SystemCallName, type SystemCallTable } from './syscalls.js';
+import { HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from './win32-constants.js';
+import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY, ERROR_SUCCESS } from './winerror.js';
+
+/** SYSTEMTIME, as FileTimeToSystemTime fills it. */
+export interface SystemTime {
+  wYear: number;
+  wMonth: number;
+  wDayOfWeek: number;
+  wDay: number;
+  wHour: number;
+  wMinute: number;
+  wSecond: number;
+  wMilliseconds: number;
+}
+
+/** Thrown through a program's code by ExitProcess, so that nothing after it runs. */
+export class ProcessExit extends Error {
+  override readonly name = 'ProcessExit';
+  constructor(readonly exitCode: number) {
+    super(`process exited with ${exitCode}`);
+  }
+}
+
+const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000;
+const KUSER_USER = 0x7ffe_0000;
+
+/** Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory. */
+export function win32PathToNt(path: string, currentDirectory: string): string {
+  if (path.startsWith('\\\\.\\') || path.startsWith('\\\\?\\')) return `\\??\\${path.slice(4)}`;
+  if (/^[a-zA-Z]:\\/.test(path)) return `\\??\\${path}`;
+  return `\\??\\${currentDirectory}${path}`;
+}
+
+/** FILETIME (100 ns since 1601, UTC) → SYSTEMTIME; undefined where Windows fails. */
+export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
+  if (ft >= 0x8000_0000_0000_0000n) return undefined;
+  const ms = Number(ft / 10_000n) - FILETIME_UNIX_EPOCH_MS;
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 30827) return undefined;
+  return {
+    wYear: d.getUTCFullYear(), wMonth: d.getUTCMonth() + 1, wDayOfWeek: d.getUTCDay(), wDay: d.getUTCDate(),
+    wHour: d.getUTCHours(), wMinute: d.getUTCMinutes(), wSecond: d.getUTCSeconds(), wMilliseconds: d.getUTCMilliseconds(),
+  };
+}
+
+export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: SystemCallTable = makeSystemCalls(k)) {
+  const mem = k.userMemory;
+  let lastError = ERROR_SUCCESS;
+  let heap: ProcessHeap | undefined;
+  const sys = <N extends SystemCallName>(name: N, ...args: Parameters<SystemCallTable[N]>): ReturnType<SystemCallTable[N]> => {
+    if (process.exited) throw new ProcessExit(process.ExitStatus);
+    return systemCall(k, table, thread, name, ...args);
+  };
+  /** Sets the last error from a status and says whether it succeeded. */
+  const fromStatus = (status: number): boolean => {
+    lastError = RtlNtStatusToDosError(status);
+    return NT_SUCCESS(status);
+  };
+  const fail = (error: number) => {
+    lastError = error;
+    return false;
+  };
+  const scm = k.scm;
+  const scmCall = <T>(r: { error: number; value: T }): T => {
+    if (process.exited) throw new ProcessExit(process.ExitStatus);
+    k.charge(2000); // an RPC to services.exe
+    lastError = r.error;
+    return r.value;
+  };
+  const text = (s: string | number): string => (typeof s === 'number' ? mem.getString(s, 'utf-16le') : s);
+  const processHeap = (): ProcessHeap | undefined =>
+    (heap ??= ProcessHeap.create({
+      allocate: (base, size, type, protect) => sys('NtAllocateVirtualMemory', NtCurrentProcess, base, size, type, protect),
+      zero: (va, n) => mem.setBytes(va, new Uint8Array(n)),
+    }, k.layout.pointerSize * 2));
+
+  const k32 = {
+    // --- memory access (user mode, this process) ---
+    getUint8: (va: number) => mem.getUint8(va),
+    getUint16: (va: number) => mem.getUint16(va),
+    getUint32: (va: number) => mem.getUint32(va),
+    getBigUint64: (va: number) => mem.getBigUint64(va),
+    setUint8: (va: number, v: number) => mem.setUint8(va, v),
+    setUint16: (va: number, v: number) => mem.setUint16(va, v),
+    setUint32: (va: number, v: number) => mem.setUint32(va, v),
+    setBigUint64: (va: number, v: bigint) => mem.setBigUint64(va, v),
+    getBytes: (va: number, n: number) => mem.getBytes(va, n),
+    setBytes: (va: number, bytes: Uint8Array | readonly number[]) => mem.setBytes(va, bytes),
+    getString: (va: number, encoding: 'utf-16le' | 'ascii' | 'utf-8', maxChars?: number) => mem.getString(va, encoding, maxChars),
+    setString: (va: number, s: string, encoding: 'utf-16le' | 'ascii' | 'utf-8') => mem.setString(va, s, encoding),
+    sizeofPointer: mem.sizeofPointer,
+    getPointer: (va: number) => mem.getPointer(va),
+    setPointer: (va: number, value: number) => mem.setPointer(va, value),
+
+    /** Writes a line to the process's standard output. */
+    print(line: string): void {
+      process.stdout += `${line}\n`;
+      k.emit('stdout', process.ImageFileName, line);
+    },
+
+    GetLastError: (): number => lastError,
+    SetLastError: (error: number): void => {
+      lastError = error >>> 0;
+    },
+    GetCurrentProcessId: (): number => process.UniqueProcessId,
+    GetCurrentThreadId: (): number => thread.Cid,
+
+    // --- files and devices ---
+    /** CreateFileW: INVALID_HANDLE_VALUE (-1) on failure. */
+    CreateFileW(lpFileName: string | number, dwDesiredAccess: number, dwShareMode: number, _lpSecurityAttributes: number | null,
+      dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
+      if (!(dwCreationDisposition >= 1 && dwCreationDisposition <= 5)) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
+      const path = win32PathToNt(text(lpFileName), process.currentDirectory);
+      const r = sys('NtCreateFile', path, dwDesiredAccess, dwShareMode, dwCreationDisposition, dwFlagsAndAttributes);
+      if (!fromStatus(r.status)) return INVALID_HANDLE_VALUE;
+      lastError = ERROR_SUCCESS;
+      return r.handle;
+    },
+    /** DeviceIoControl (synchronous; lpOverlapped must be NULL). */
+    async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
+      lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
+      const r = sys('NtDeviceIoControlFile', hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+      const ok = fromStatus(r.status);
+      return { ok, bytesReturned: r.ioStatus.Information };
+    },
+    CloseHandle(hObject: number): boolean {
+      return fromStatus(sys('NtClose', hObject));
+    },
+
+    // --- virtual memory ---
+    VirtualAlloc(lpAddress: number, dwSize: number, flAllocationType: number, flProtect: number): number {
+      const r = sys('NtAllocateVirtualMemory', NtCurrentProcess, lpAddress ?? 0, dwSize, flAllocationType, flProtect);
+      return fromStatus(r.status) ? r.baseAddress : 0;
+    },
+    /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
+    VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
+      if (dwFreeType === MEM_RELEASE && dwSize !== 0) return fail(ERROR_INVALID_PARAMETER);
+      if (dwFreeType !== MEM_RELEASE && dwFreeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
+      return fromStatus(sys('NtFreeVirtualMemory', NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
+    },
+    VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
+      const r = sys('NtProtectVirtualMemory', NtCurrentProcess, lpAddress, dwSize, flNewProtect);
+      return { ok: fromStatus(r.status), oldProtect: r.oldProtect };
+    },
+    /** VirtualQuery: value is the bytes written (sizeof(MEMORY_BASIC_INFORMATION)) or 0. */
+    VirtualQuery(lpAddress: number) {
+      const r = sys('NtQueryVirtualMemory', NtCurrentProcess, lpAddress);
+      if (!fromStatus(r.status) || !r.buffer) return { value: 0, buffer: undefined };
+      return { value: k.arch === 'x64' ? 48 : 28, buffer: r.buffer };
+    },
+    GetProcessHeap(): number {
+      return processHeap()?.handle ?? 0;
+    },
+    HeapAlloc(hHeap: number, dwFlags: number, dwBytes: number): number {
+      const h = processHeap();
+      if (!h || h.handle !== hHeap) return (fail(ERROR_INVALID_HANDLE), 0);
+      const va = h.allocate(dwBytes, (dwFlags & HEAP_ZERO_MEMORY) !== 0);
+      if (va === 0) lastError = ERROR_NOT_ENOUGH_MEMORY;
+      return va;
+    },
+    HeapFree(hHeap: number, _dwFlags: number, lpMem: number): boolean {
+      const h = processHeap();
+      if (!h || h.handle !== hHeap) return fail(ERROR_INVALID_HANDLE);
+      if (lpMem === 0) return true;
+      return h.release(lpMem) || fail(ERROR_INVALID_PARAMETER);
+    },
+
+    // --- time ---
+    /** Sleep: Sleep(0) yields; INFINITE never returns. */
+    async Sleep(dwMilliseconds: number): Promise<void> {
+      if (dwMilliseconds === 0) {
+        k.charge(100);
+        await k.scheduler.yieldThread(thread);
+        return;
+      }
+      const ms = dwMilliseconds >>> 0 === INFINITE ? 2 ** 40 : dwMilliseconds >>> 0;
+      await sys('NtDelayExecution', -BigInt(ms) * 10_000n);
+    },
+    /**
+     * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on
+     * x64, two 32-bit loads (low, then high) on x86, as compiled code does.
+     */
+    FileTimeToSystemTime(lpFileTime: number): { ok: boolean; systemTime?: SystemTime } {
+      const ft = k.arch === 'x64'
+        ? mem.getBigUint64(lpFileTime)
+        : BigInt(mem.getUint32(lpFileTime)) | (BigInt(mem.getUint32(lpFileTime + 4)) << 32n);
+      const st = fileTimeToSystemTime(ft);
+      if (!st) return { ok: fail(ERROR_INVALID_PARAMETER) };
+      return { ok: true, systemTime: st };
+    },
+    /** GetSystemTimeAsFileTime: KUSER_SHARED_DATA.SystemTime at 7ffe0014, by the KSYSTEM_TIME protocol. */
+    GetSystemTimeAsFileTime(): { systemTimeAsFileTime: bigint } {
+      for (;;) {
+        const high1 = mem.getUint32(KUSER_USER + 0x18);
+        const low = mem.getUint32(KUSER_USER + 0x14);
+        if (high1 === mem.getUint32(KUSER_USER + 0x1c)) return { systemTimeAsFileTime: (BigInt(high1) << 32n) | BigInt(low) };
+      }
+    },
+    /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */
+    GetTickCount(): number {
+      const ticks = BigInt(mem.getUint32(KUSER_USER + 0x320));
+      return Number(((ticks * BigInt(mem.getUint32(KUSER_USER + 0x4))) >> 24n) & 0xffff_ffffn);
+    },
+
+    // --- process ---
+    ExitProcess(uExitCode: number): never {
+      if (!process.exited) sys('NtTerminateProcess', NtCurrentProcess, uExitCode >>> 0);
+      throw new ProcessExit(uExitCode >>> 0);
+    },
+    /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
+    GetFullPathNameW(lpFileName: string | number, nBufferLength: number, lpBuffer: number): { value: number; filePart: number } {
+      const name = text(lpFileName);
+      const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${process.currentDirectory}${name}`;
+      if (full.length + 1 > nBufferLength) return { value: full.length + 1, filePart: 0 };
+      mem.setString(lpBuffer, full, 'utf-16le');
+      lastError = ERROR_SUCCESS;
+      return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };
+    },
+
+    // --- the service control manager ---
+    OpenSCManagerW(lpMachineName: string | null, _lpDatabaseName: string | null, dwDesiredAccess: number): number {
+      if (lpMachineName) return (fail(1722), 0); // RPC_S_SERVER_UNAVAILABLE: no other machines
+      return scmCall(scm.OpenSCManager(process, dwDesiredAccess >>> 0));
+    },
+    CreateServiceW(hSCManager: number, lpServiceName: string, lpDisplayName: string | null, dwDesiredAccess: number, dwServiceType: number,
+      dwStartType: number, _dwErrorControl: number, lpBinaryPathName: string | number, _lpLoadOrderGroup: string | null = null,
+      _lpDependencies: string | null = null, _lpServiceStartName: string | null = null, _lpPassword: string | null = null): { value: number; tagId: number } {
+      const value = scmCall(scm.CreateService(process, hSCManager, lpServiceName, lpDisplayName ?? lpServiceName, dwDesiredAccess >>> 0,
+        dwServiceType, dwStartType, text(lpBinaryPathName)));
+      return { value, tagId: 0 };
+    },
+    OpenServiceW(hSCManager: number, lpServiceName: string, dwDesiredAccess: number): number {
+      return scmCall(scm.OpenService(process, hSCManager, lpServiceName, dwDesiredAccess >>> 0));
+    },
+    StartServiceW(hService: number, _dwNumServiceArgs = 0, _lpServiceArgVectors: number | null = null): boolean {
+      scmCall(scm.StartService(process, hService));
+      return lastError === ERROR_SUCCESS;
+    },
+    ControlService(hService: number, dwControl: number): { ok: boolean; serviceStatus?: ServiceStatus } {
+      const serviceStatus = scmCall(scm.ControlService(process, hService, dwControl));
+      return serviceStatus ? { ok: lastError === ERROR_SUCCESS, serviceStatus } : { ok: lastError === ERROR_SUCCESS };
+    },
+    QueryServiceStatus(hService: number): { ok: boolean; serviceStatus?: ServiceStatus } {
+      const serviceStatus = scmCall(scm.QueryServiceStatus(process, hService));
+      return serviceStatus ? { ok: true, serviceStatus } : { ok: false };
+    },
+    DeleteService(hService: number): boolean {
+      scmCall(scm.DeleteService(process, hService));
+      return lastError === ERROR_SUCCESS;
+    },
+    CloseServiceHandle(hSCObject: number): boolean {
+      scmCall(scm.CloseServiceHandle(process, hSCObject));
+      return lastError === ERROR_SUCCESS;
+    },
+
+    // --- native calls (ntdll) ---
+    NtAllocateVirtualMemory: (processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) =>
+      sys('NtAllocateVirtualMemory', processHandle, baseAddress, regionSize, allocationType, protect),
+    NtFreeVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, freeType: number) =>
+      sys('NtFreeVirtualMemory', processHandle, baseAddress, regionSize, freeType),
+    NtProtectVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, newProtect: number) =>
+      sys('NtProtectVirtualMemory', processHandle, baseAddress, regionSize, newProtect),
+    /** NtQueryVirtualMemory(MemoryBasicInformation). */
+    NtQueryVirtualMemory: (processHandle: number, baseAddress: number) => sys('NtQueryVirtualMemory', processHandle, baseAddress),
+    NtClose: (handle: number): number => sys('NtClose', handle),
+    NtDelayExecution: async (_alertable: boolean, delayInterval: bigint | number): Promise<number> => sys('NtDelayExecution', BigInt(delayInterval)),
+    NtMapViewOfSection: (): number => sys('NtMapViewOfSection'),
+    NtUnmapViewOfSection: (): number => sys('NtUnmapViewOfSection'),
+    NtCreateSection: (): number => sys('NtCreateSection'),
+    NtOpenSection: (): number => sys('NtOpenSection'),
+    NtCurrentProcess: (): number => NtCurrentProcess,
+    NtException,
+    STATUS_SUCCESS,
+  };
+  return k32;
+}
+
+/** The object a program receives. */
+export type K32 = ReturnType<typeof makeK32>;

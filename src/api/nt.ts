@@ -1,0 +1,362 @@
+/**
+ * `nt`: what a driver's code calls. Every routine goes through one entry
+ * (`kernelRoutine`), where time is charged and, with the verifier on, the
+ * IRQL a routine allows is checked; caller attribution comes from the driver
+ * frame the I/O manager pushed when it called into the driver.
+ *
+ * Parameters follow the WDK order; pure out-parameters are returned in an
+ * object with the return value (DESIGN.md §6).
+ */
+import { NtException } from '../kernel/ke/exception.js';
+import { COST_KERNEL_ROUTINE_NS } from '../kernel/ke/cost.js';
+import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../kernel/ke/bugcheck-codes.js';
+import { Kdpc } from '../kernel/ke/dpc.js';
+import { KTimer } from '../kernel/ke/timer.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { formatDbgPrint, type DbgArg } from '../kernel/io/dbgprint.js';
+import { IoCreateDevice, IoCreateSymbolicLink, IoDeleteDevice, IoDeleteSymbolicLink } from '../kernel/io/device.js';
+import { callDriverRoutine } from '../kernel/io/driver-load.js';
+import { IoGetCurrentIrpStackLocation, type Irp } from '../kernel/io/irp.js';
+import type { DeviceObject, DriverObject, IoTimerRoutine } from '../kernel/io/objects.js';
+import { ProbeForRead, ProbeForWrite } from '../kernel/ex/probe.js';
+import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl } from '../kernel/mm/mdl-object.js';
+import { KernelMode } from '../kernel/ob/manager.js';
+import type { KernelObject } from '../kernel/ob/object.js';
+import { NtCurrentProcess } from '../kernel/ob/handle.js';
+import type { EProcess } from '../kernel/ps/process.js';
+import type { DeferredRoutine } from '../kernel/ke/dpc.js';
+import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
+import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from './wdm-constants.js';
+import { macros } from './wdm-macros.js';
+
+/** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
+const HIGH = 31;
+
+/** A LARGE_INTEGER given as a number or a bigint. */
+export type LargeInteger = number | bigint;
+
+/** A pool tag: a ULONG or its four characters ('Shrd'). */
+export type PoolTag = number | string;
+
+const tagValue = (tag: PoolTag): number =>
+  typeof tag === 'number' ? tag >>> 0 : [...tag.padEnd(4).slice(0, 4)].reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
+
+export function makeNt(k: Kernel, driverName: string) {
+  const mem = k.kernelMemory;
+  /** The single entry of every kernel routine. */
+  const enter = (name: string, maxIrql: number): void => {
+    k.charge(COST_KERNEL_ROUTINE_NS);
+    if (k.options.verifier && k.irql > maxIrql) {
+      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3a, k.irql, maxIrql, 0, `${name} was called at IRQL ${k.irql}; it allows at most ${maxIrql}.`);
+    }
+  };
+
+  const nt = {
+    ...macros,
+    NtException,
+
+    // --- memory access (kernel mode, current address space) ---
+    getUint8: (va: number) => mem.getUint8(va),
+    getUint16: (va: number) => mem.getUint16(va),
+    getUint32: (va: number) => mem.getUint32(va),
+    getBigUint64: (va: number) => mem.getBigUint64(va),
+    setUint8: (va: number, v: number) => mem.setUint8(va, v),
+    setUint16: (va: number, v: number) => mem.setUint16(va, v),
+    setUint32: (va: number, v: number) => mem.setUint32(va, v),
+    setBigUint64: (va: number, v: bigint) => mem.setBigUint64(va, v),
+    getBytes: (va: number, n: number) => mem.getBytes(va, n),
+    setBytes: (va: number, bytes: Uint8Array | readonly number[]) => mem.setBytes(va, bytes),
+    getString: (va: number, encoding: 'utf-16le' | 'ascii' | 'utf-8', maxChars?: number) => mem.getString(va, encoding, maxChars),
+    setString: (va: number, s: string, encoding: 'utf-16le' | 'ascii' | 'utf-8') => mem.setString(va, s, encoding),
+    sizeofPointer: mem.sizeofPointer,
+    getPointer: (va: number) => mem.getPointer(va),
+    setPointer: (va: number, value: number) => mem.setPointer(va, value),
+    /** RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, like the inline code they are. */
+    RtlZeroMemory: (destination: number, length: number) => mem.setBytes(destination, new Uint8Array(length)),
+    RtlFillMemory: (destination: number, length: number, fill: number) => mem.setBytes(destination, new Uint8Array(length).fill(fill)),
+    RtlCopyMemory: (destination: number, source: number, length: number) => mem.setBytes(destination, mem.getBytes(source, length)),
+
+    // --- debug output ---
+    /** DbgPrint: one line of the machine's log per line of output. */
+    DbgPrint(format: string, ...args: DbgArg[]): number {
+      enter('DbgPrint', HIGH);
+      const text = formatDbgPrint(format, args, k.layout.pointerSize);
+      for (const line of text.split('\n')) if (line.trim() !== '') k.emit('dbgprint', k.currentProcess.ImageFileName, line);
+      return STATUS_SUCCESS;
+    },
+    KdPrint(format: string, ...args: DbgArg[]): number {
+      return nt.DbgPrint(format, ...args);
+    },
+
+    // --- pool ---
+    ExAllocatePool(poolType: number, numberOfBytes: number): number {
+      return nt.ExAllocatePoolWithTag(poolType, numberOfBytes, 'None');
+    },
+    ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
+      enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
+      return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
+    },
+    ExFreePool(p: number | KernelObject | Mdl): void {
+      nt.ExFreePoolWithTag(p, 0);
+    },
+    /** Accepts the address or an object that lives in pool (an MDL, DESIGN.md §6). */
+    ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
+      enter('ExFreePoolWithTag', DISPATCH_LEVEL);
+      const address = typeof p === 'number' ? p : p.address;
+      if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
+      const a = k.pool.allocations.get(address);
+      if (!a) {
+        k.bugCheck(BAD_POOL_CALLER, 0x07, 0, address, 0, `ExFreePool was given ${k.formatAddress(address)}, which is not an allocated pool block (freed twice, or never allocated).`);
+      }
+      if (tag !== 0 && tagValue(tag) !== a.tag) {
+        k.bugCheck(BAD_POOL_CALLER, 0x0a, address, a.tag, tagValue(tag), `ExFreePoolWithTag was given tag 0x${tagValue(tag).toString(16)} for a block allocated with 0x${a.tag.toString(16)}.`);
+      }
+      k.pool.free(address);
+    },
+
+    // --- MDLs ---
+    IoAllocateMdl(virtualAddress: number, length: number, secondaryBuffer: boolean, chargeQuota: boolean, irp: Irp | null): Mdl | null {
+      enter('IoAllocateMdl', DISPATCH_LEVEL);
+      return k.mdl.IoAllocateMdl(virtualAddress, length, secondaryBuffer, chargeQuota, irp);
+    },
+    IoFreeMdl(mdl: Mdl | number | null): void {
+      enter('IoFreeMdl', DISPATCH_LEVEL);
+      k.mdl.IoFreeMdl(mdl);
+    },
+    MmBuildMdlForNonPagedPool(mdl: Mdl | number | null): void {
+      enter('MmBuildMdlForNonPagedPool', DISPATCH_LEVEL);
+      k.mdl.MmBuildMdlForNonPagedPool(mdl);
+    },
+    MmProbeAndLockPages(mdl: Mdl | number | null, accessMode: number, operation: number): void {
+      enter('MmProbeAndLockPages', DISPATCH_LEVEL);
+      k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
+    },
+    MmUnlockPages(mdl: Mdl | number | null): void {
+      enter('MmUnlockPages', DISPATCH_LEVEL);
+      k.mdl.MmUnlockPages(mdl);
+    },
+    MmMapLockedPagesSpecifyCache(mdl: Mdl | number | null, accessMode: number, cacheType: number, requestedAddress: number,
+      bugCheckOnFailure: boolean, priority: number): number {
+      enter('MmMapLockedPagesSpecifyCache', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL);
+      if (k.options.verifier && bugCheckOnFailure && accessMode === KernelMode) {
+        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, typeof mdl === 'number' ? mdl : mdl?.address ?? 0, 0, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
+      }
+      return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, cacheType, requestedAddress ?? 0, bugCheckOnFailure, priority);
+    },
+    /** MmMapLockedPages: MmCached, no requested address, bug check on kernel-mode failure. */
+    MmMapLockedPages(mdl: Mdl | number | null, accessMode: number): number {
+      enter('MmMapLockedPages', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL);
+      return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, 1, 0, true, 16);
+    },
+    MmUnmapLockedPages(baseAddress: number, mdl: Mdl | number | null): void {
+      enter('MmUnmapLockedPages', baseAddress >= k.layout.systemRangeStart ? DISPATCH_LEVEL : APC_LEVEL);
+      k.mdl.MmUnmapLockedPages(baseAddress, mdl);
+    },
+    MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {
+      enter('MmGetSystemAddressForMdlSafe', DISPATCH_LEVEL);
+      return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
+    },
+    /** Not implemented yet: returns NULL, its documented failure. */
+    MmAllocatePagesForMdl: (): Mdl | null => null,
+    MmFreePagesFromMdl: (): void => {
+      throw new NtException(STATUS_NOT_IMPLEMENTED);
+    },
+
+    // --- devices and IRPs ---
+    IoCreateDevice(driverObject: DriverObject, deviceExtensionSize: number, deviceName: string | null, deviceType: number,
+      deviceCharacteristics: number, exclusive: boolean) {
+      enter('IoCreateDevice', 0);
+      return IoCreateDevice(k, driverObject, deviceExtensionSize, deviceName, deviceType, deviceCharacteristics, exclusive);
+    },
+    IoDeleteDevice(deviceObject: DeviceObject): void {
+      enter('IoDeleteDevice', 0);
+      IoDeleteDevice(k, deviceObject);
+    },
+    IoCreateSymbolicLink(symbolicLinkName: string, deviceName: string): number {
+      enter('IoCreateSymbolicLink', 0);
+      return IoCreateSymbolicLink(k, symbolicLinkName, deviceName);
+    },
+    IoDeleteSymbolicLink(symbolicLinkName: string): number {
+      enter('IoDeleteSymbolicLink', 0);
+      return IoDeleteSymbolicLink(k, symbolicLinkName);
+    },
+    IoGetCurrentIrpStackLocation,
+    IoCompleteRequest(irp: Irp, priorityBoost: number): void {
+      enter('IoCompleteRequest', DISPATCH_LEVEL);
+      k.io.IoCompleteRequest(irp, priorityBoost);
+    },
+    IofCompleteRequest(irp: Irp, priorityBoost: number): void {
+      nt.IoCompleteRequest(irp, priorityBoost);
+    },
+    IoInitializeTimer(deviceObject: DeviceObject, timerRoutine: IoTimerRoutine, context: unknown): number {
+      enter('IoInitializeTimer', 0);
+      return k.io.timers.IoInitializeTimer(deviceObject, timerRoutine, context);
+    },
+    IoStartTimer(deviceObject: DeviceObject): void {
+      enter('IoStartTimer', DISPATCH_LEVEL);
+      k.io.timers.IoStartTimer(deviceObject);
+    },
+    IoStopTimer(deviceObject: DeviceObject): void {
+      enter('IoStopTimer', DISPATCH_LEVEL);
+      k.io.timers.IoStopTimer(deviceObject);
+    },
+
+    // --- time ---
+    /** KeQuerySystemTime reads KUSER_SHARED_DATA.SystemTime, as Windows does. */
+    KeQuerySystemTime(): { currentTime: bigint } {
+      enter('KeQuerySystemTime', HIGH);
+      return { currentTime: k.sharedUserData.readSystemTime(0x14) };
+    },
+    KeQueryInterruptTime(): bigint {
+      enter('KeQueryInterruptTime', HIGH);
+      return k.sharedUserData.readSystemTime(0x08);
+    },
+    KeQueryTickCount(): { tickCount: bigint } {
+      enter('KeQueryTickCount', HIGH);
+      return { tickCount: k.sharedUserData.readSystemTime(0x320) };
+    },
+    KeQueryTimeIncrement: (): number => 156_250,
+    /** ExSystemTimeToLocalTime: LocalTime = SystemTime - TimeZoneBias. */
+    ExSystemTimeToLocalTime(systemTime: LargeInteger): { localTime: bigint } {
+      enter('ExSystemTimeToLocalTime', HIGH);
+      return { localTime: BigInt.asUintN(64, BigInt(systemTime) - k.sharedUserData.readSystemTime(0x20)) };
+    },
+    ExLocalTimeToSystemTime(localTime: LargeInteger): { systemTime: bigint } {
+      enter('ExLocalTimeToSystemTime', HIGH);
+      return { systemTime: BigInt.asUintN(64, BigInt(localTime) + k.sharedUserData.readSystemTime(0x20)) };
+    },
+
+    // --- IRQL, DPCs, timers ---
+    KeGetCurrentIrql: (): number => k.irql,
+    KeRaiseIrql(newIrql: number): { oldIrql: number } {
+      k.charge(COST_KERNEL_ROUTINE_NS);
+      return { oldIrql: k.ke.KeRaiseIrql(newIrql) };
+    },
+    KeRaiseIrqlToDpcLevel(): number {
+      k.charge(COST_KERNEL_ROUTINE_NS);
+      return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
+    },
+    KeLowerIrql(newIrql: number): void {
+      k.charge(COST_KERNEL_ROUTINE_NS);
+      k.ke.KeLowerIrql(newIrql);
+    },
+    /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
+    KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
+      enter('KeInitializeDpc', HIGH);
+      const driver = k.io.drivers.get(driverName.toUpperCase());
+      const wrapped: DeferredRoutine = (dpc, ctx, a1, a2) => {
+        if (!driver) return deferredRoutine(dpc, ctx, a1, a2);
+        callDriverRoutine(k, driver, deferredRoutine, 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
+      };
+      return { dpc: new Kdpc(wrapped, deferredContext, `${driverName}!${deferredRoutine.name || 'DeferredRoutine'}`) };
+    },
+    KeInsertQueueDpc(dpc: Kdpc, systemArgument1: unknown, systemArgument2: unknown): boolean {
+      enter('KeInsertQueueDpc', HIGH);
+      return k.ke.KeInsertQueueDpc(dpc, systemArgument1, systemArgument2);
+    },
+    KeRemoveQueueDpc(dpc: Kdpc): boolean {
+      enter('KeRemoveQueueDpc', HIGH);
+      return k.ke.KeRemoveQueueDpc(dpc);
+    },
+    KeInitializeTimer(): { timer: KTimer } {
+      enter('KeInitializeTimer', DISPATCH_LEVEL);
+      return { timer: new KTimer() };
+    },
+    KeInitializeTimerEx(type: number): { timer: KTimer } {
+      enter('KeInitializeTimerEx', DISPATCH_LEVEL);
+      return { timer: new KTimer(type) };
+    },
+    KeSetTimer(timer: KTimer, dueTime: LargeInteger, dpc: Kdpc | null): boolean {
+      enter('KeSetTimer', DISPATCH_LEVEL);
+      return k.ke.KeSetTimerEx(timer, dueTime, 0, dpc);
+    },
+    KeSetTimerEx(timer: KTimer, dueTime: LargeInteger, period: number, dpc: Kdpc | null): boolean {
+      enter('KeSetTimerEx', DISPATCH_LEVEL);
+      return k.ke.KeSetTimerEx(timer, dueTime, period, dpc);
+    },
+    KeCancelTimer(timer: KTimer): boolean {
+      enter('KeCancelTimer', DISPATCH_LEVEL);
+      return k.ke.KeCancelTimer(timer);
+    },
+    KeReadStateTimer: (timer: KTimer): boolean => timer.signaled,
+
+    // --- processes and exceptions ---
+    PsGetCurrentProcess: (): EProcess => k.currentProcess,
+    IoGetCurrentProcess: (): EProcess => k.currentProcess,
+    PsGetCurrentProcessId: (): number => k.currentProcess.UniqueProcessId,
+    PsGetCurrentThreadId: (): number => k.currentThread.Cid,
+    PsGetProcessId: (process: EProcess): number => process.UniqueProcessId,
+    KeStackAttachProcess(process: EProcess): { apcState: { process: EProcess } } {
+      enter('KeStackAttachProcess', APC_LEVEL);
+      return { apcState: k.ps.KeStackAttachProcess(process) };
+    },
+    KeUnstackDetachProcess(apcState: { process: EProcess }): void {
+      enter('KeUnstackDetachProcess', APC_LEVEL);
+      k.ps.KeUnstackDetachProcess(apcState);
+    },
+    KeBugCheckEx(bugCheckCode: number, p1: number, p2: number, p3: number, p4: number): never {
+      return k.bugCheck(bugCheckCode, p1, p2, p3, p4, `${driverName} called KeBugCheckEx.`);
+    },
+    ExRaiseStatus(status: number): never {
+      throw new NtException(status >>> 0);
+    },
+    ProbeForRead(address: number, length: number, alignment: number): void {
+      enter('ProbeForRead', APC_LEVEL);
+      ProbeForRead(k, address, length, alignment);
+    },
+    ProbeForWrite(address: number, length: number, alignment: number): void {
+      enter('ProbeForWrite', APC_LEVEL);
+      ProbeForWrite(k, address, length, alignment);
+    },
+
+    // --- objects and handles ---
+    ObReferenceObject(object: KernelObject): void {
+      k.ob.ObReferenceObject(object);
+    },
+    ObDereferenceObject(object: KernelObject): void {
+      enter('ObDereferenceObject', DISPATCH_LEVEL);
+      k.ob.ObDereferenceObject(object);
+    },
+    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: null, accessMode: number) {
+      enter('ObReferenceObjectByHandle', APC_LEVEL);
+      return k.ob.ObReferenceObjectByHandle(handle, desiredAccess, objectType, accessMode, k.currentProcess);
+    },
+    ZwClose(handle: number): number {
+      enter('ZwClose', 0);
+      return k.ob.closeHandle(handle, KernelMode, k.currentProcess);
+    },
+    ZwAllocateVirtualMemory(processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) {
+      enter('ZwAllocateVirtualMemory', 0);
+      if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+      return k.vm.NtAllocateVirtualMemory(k.currentProcess, baseAddress, regionSize, allocationType, protect);
+    },
+    ZwFreeVirtualMemory(processHandle: number, baseAddress: number, regionSize: number, freeType: number) {
+      enter('ZwFreeVirtualMemory', 0);
+      if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+      return k.vm.NtFreeVirtualMemory(k.currentProcess, baseAddress, regionSize, freeType);
+    },
+    NtCurrentProcess: (): number => NtCurrentProcess,
+
+    // --- not implemented yet (docs/api-coverage.md) ---
+    ZwCreateFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwReadFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwWriteFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwCreateSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwOpenSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwMapViewOfSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    ZwUnmapViewOfSection: (): number => STATUS_NOT_IMPLEMENTED,
+    ZwQuerySection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+    IoQueueWorkItem: (): void => {
+      throw new NtException(STATUS_NOT_IMPLEMENTED);
+    },
+
+    CTL_CODE,
+    NT_SUCCESS,
+    ADDRESS_AND_SIZE_TO_SPAN_PAGES,
+  };
+  return nt;
+}
+
+/** The object a driver's DriverEntry receives. */
+export type Nt = ReturnType<typeof makeNt>;

@@ -1,0 +1,83 @@
+/**
+ * The user/kernel boundary: one typed table of system calls. Programs reach
+ * the kernel only through it (k32 is written on top of it, as kernel32 is on
+ * ntdll), so that it can later cross a worker-thread mailbox unchanged.
+ *
+ * Every call charges its cost, runs with PreviousMode = UserMode, and checks
+ * on the way out that the kernel returns at PASSIVE_LEVEL: a driver that
+ * left the IRQL raised is bug check 0x4A, as on Windows.
+ */
+import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
+import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../kernel/ke/bugcheck-codes.js';
+import { COST_SYSTEM_CALL_NS } from '../kernel/ke/cost.js';
+import { IopCreateFile } from '../kernel/io/file.js';
+import { NtDeviceIoControlFile } from '../kernel/io/ioctl.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { UserMode } from '../kernel/ob/manager.js';
+import { NtCurrentProcess } from '../kernel/ob/handle.js';
+import type { EProcess } from '../kernel/ps/process.js';
+import type { KThread } from '../kernel/ps/thread.js';
+
+/** The process a handle names, for the *VirtualMemory services (only NtCurrentProcess for now). */
+function processFor(k: Kernel, handle: number): EProcess | undefined {
+  return handle === NtCurrentProcess ? k.currentProcess : undefined;
+}
+
+export function makeSystemCalls(k: Kernel) {
+  return {
+    NtCreateFile: (path: string, desiredAccess: number, shareAccess: number, _disposition: number, options: number) =>
+      IopCreateFile(k, path, desiredAccess >>> 0, shareAccess, options),
+    NtDeviceIoControlFile: (handle: number, code: number, inBuffer: number, inLength: number, outBuffer: number, outLength: number) =>
+      NtDeviceIoControlFile(k, handle, code, inBuffer, inLength, outBuffer, outLength),
+    NtClose: (handle: number) => k.ob.closeHandle(handle, UserMode, k.currentProcess),
+    NtAllocateVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, allocationType: number, protect: number) => {
+      const p = processFor(k, processHandle);
+      return p ? k.vm.NtAllocateVirtualMemory(p, baseAddress, regionSize, allocationType, protect) : { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+    },
+    NtFreeVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, freeType: number) => {
+      const p = processFor(k, processHandle);
+      return p ? k.vm.NtFreeVirtualMemory(p, baseAddress, regionSize, freeType) : { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+    },
+    NtProtectVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, newProtect: number) => {
+      const p = processFor(k, processHandle);
+      return p ? k.vm.NtProtectVirtualMemory(p, baseAddress, regionSize, newProtect) : { status: STATUS_INVALID_HANDLE, baseAddress, regionSize, oldProtect: 0 };
+    },
+    NtQueryVirtualMemory: (processHandle: number, baseAddress: number) => {
+      const p = processFor(k, processHandle);
+      return p ? k.vm.NtQueryVirtualMemory(p, baseAddress) : { status: STATUS_INVALID_HANDLE };
+    },
+    /** Relative delays only (negative 100 ns units), as Sleep uses it. */
+    NtDelayExecution: (delayInterval100ns: bigint): Promise<number> | number => {
+      if (delayInterval100ns > 0n) return STATUS_INVALID_PARAMETER;
+      return k.scheduler.delay(k.currentThread, k.clock.nowNs + Number(-delayInterval100ns) * 100).then(() => STATUS_SUCCESS);
+    },
+    NtTerminateProcess: (processHandle: number, exitStatus: number) => {
+      const p = processFor(k, processHandle);
+      if (!p) return STATUS_NOT_IMPLEMENTED;
+      k.ps.PspExitProcess(p, exitStatus >>> 0);
+      return STATUS_SUCCESS;
+    },
+    NtMapViewOfSection: () => STATUS_NOT_IMPLEMENTED,
+    NtUnmapViewOfSection: () => STATUS_NOT_IMPLEMENTED,
+    NtCreateSection: () => STATUS_NOT_IMPLEMENTED,
+    NtOpenSection: () => STATUS_NOT_IMPLEMENTED,
+  };
+}
+
+export type SystemCallTable = ReturnType<typeof makeSystemCalls>;
+export type SystemCallName = keyof SystemCallTable;
+
+/** Enters the kernel for one system call from `thread`. */
+export function systemCall<N extends SystemCallName>(k: Kernel, table: SystemCallTable, thread: KThread, name: N,
+  ...args: Parameters<SystemCallTable[N]>): ReturnType<SystemCallTable[N]> {
+  k.charge(COST_SYSTEM_CALL_NS);
+  if (k.currentThread !== thread) {
+    throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
+  }
+  const fn = table[name] as (...a: unknown[]) => ReturnType<SystemCallTable[N]>;
+  const result = fn(...args);
+  if (k.irql !== 0) {
+    k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
+  }
+  return result;
+}

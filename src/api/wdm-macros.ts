@@ -1,0 +1,19 @@
+/**
+ * WDK macros that are pure functions of their arguments: exported by
+ * `ntshm/wdm` and also methods of `nt`.
+ */
+import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, type Mdl } from '../kernel/mm/mdl-object.js';
+
+export const macros = {
+  /** MmGetMdlVirtualAddress: StartVa + ByteOffset. */
+  MmGetMdlVirtualAddress: (mdl: Mdl): number => mdl.StartVa + mdl.ByteOffset,
+  MmGetMdlByteCount: (mdl: Mdl): number => mdl.ByteCount,
+  MmGetMdlByteOffset: (mdl: Mdl): number => mdl.ByteOffset,
+  /** MmGetMdlPfnArray: the frame numbers, an array-like. */
+  MmGetMdlPfnArray: (mdl: Mdl): readonly number[] => mdl.PfnArray,
+  ADDRESS_AND_SIZE_TO_SPAN_PAGES,
+  /** BYTE_OFFSET and PAGE_ALIGN. */
+  BYTE_OFFSET: (va: number): number => va % 4096,
+  PAGE_ALIGN: (va: number): number => va - (va % 4096),
+  BYTES_TO_PAGES: (size: number): number => Math.ceil(size / 4096),
+};

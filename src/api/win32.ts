@@ -1,0 +1,26 @@
+/**
+ * `ntshm/win32`: what a program is written against — defineProgram, the
+ * Win32 constants and error values, NtException.
+ */
+import type { K32 } from './k32.js';
+
+export * from './win32-constants.js';
+export * from './winerror.js';
+export { NtException } from '../kernel/ke/exception.js';
+export type { K32, SystemTime } from './k32.js';
+export type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
+export type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
+
+/** A program's main: receives k32 and its arguments, resolves to the exit code. */
+export type ProgramMain = (k32: K32, argv: string[]) => Promise<number> | number;
+
+export interface ProgramDefinition {
+  readonly main: ProgramMain;
+  readonly name: string | undefined;
+}
+
+/** Declares a program; `name` is its image name (defaults to the spawn name). */
+export function defineProgram(main: ProgramMain, name?: string): ProgramDefinition {
+  if (typeof main !== 'function') throw new TypeError('defineProgram needs an async function (k32, argv) => exitCode');
+  return { main, name };
+}

@@ -1,0 +1,177 @@
+/**
+ * A machine: boot() builds one, programs and drivers run on it, and every
+ * part of it can be inspected. Many machines can live in one process.
+ */
+import type { BugCheck } from './kernel/ke/bugcheck.js';
+import { Kernel, type Finding, type LogEvent } from './kernel/kernel.js';
+import { makeNt } from './api/nt.js';
+import { makeK32, type K32 } from './api/k32.js';
+import { makeSystemCalls } from './api/syscalls.js';
+import type { DriverDefinition } from './api/wdm.js';
+import type { ProgramDefinition, ProgramMain } from './api/win32.js';
+import type { EProcess } from './kernel/ps/process.js';
+
+export interface VerifierOptions {
+  /** Reserved for the verifier's checks; any object turns the verifier on. */
+  readonly [check: string]: boolean | undefined;
+}
+
+export interface BootOptions {
+  arch?: 'x64' | 'x86';
+  memoryMiB?: number;
+  cpus?: number;
+  seed?: number;
+  /** ISO UTC time of the virtual clock at boot. */
+  startTime?: string;
+  /** Windows' TimeZoneBias in minutes: UTC = local + bias (so UTC+3 is -180). */
+  timeZoneBiasMinutes?: number;
+  verifier?: boolean | VerifierOptions;
+  profile?: 'nt4' | 'win10';
+}
+
+export interface SpawnOptions {
+  name?: string;
+  args?: string[];
+  user?: 'admin' | 'user';
+  session?: number;
+}
+
+export interface RunResult {
+  bugcheck?: BugCheck;
+  virtualMs: number;
+  findings: Finding[];
+}
+
+export interface MachineStats {
+  frames: { total: number; free: number };
+  pool: { nonPagedBytes: number; pagedBytes: number };
+  handles: number;
+  processes: number;
+}
+
+/** A program running on the machine. */
+export interface Process {
+  readonly pid: number;
+  readonly name: string;
+  readonly stdout: string;
+  readonly exitCode: number | undefined;
+  wait(): Promise<number>;
+}
+
+export const DEFAULT_START_TIME = '2026-01-01T12:00:00Z';
+const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000n;
+
+/** ISO time → FILETIME. */
+export function isoToFileTime(iso: string): bigint {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError(`startTime is not an ISO date: ${iso}`);
+  return (BigInt(ms) + FILETIME_UNIX_EPOCH_MS) * 10_000n;
+}
+
+function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean } {
+  const arch = o.arch ?? 'x64';
+  if (arch !== 'x64' && arch !== 'x86') throw new RangeError(`arch must be 'x64' or 'x86', not ${String(arch)}`);
+  const memoryMiB = o.memoryMiB ?? 64;
+  const maxMiB = arch === 'x86' ? 4096 : 65536;
+  if (!Number.isInteger(memoryMiB) || memoryMiB < 8 || memoryMiB > maxMiB) throw new RangeError(`memoryMiB must be an integer from 8 to ${maxMiB}`);
+  const cpus = o.cpus ?? 2;
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new RangeError('cpus must be an integer from 1 to 64');
+  const seed = o.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError('seed must be an integer from 0 to 4294967295');
+  const profile = o.profile ?? 'win10';
+  if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
+  const tz = o.timeZoneBiasMinutes ?? 0;
+  if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
+  return { arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile };
+}
+
+export class Machine {
+  readonly kernel: Kernel;
+  private readonly spawned: EProcess[] = [];
+
+  constructor(options: BootOptions = {}) {
+    const o = checkOptions(options);
+    this.kernel = new Kernel({
+      arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
+      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile,
+    });
+    this.kernel.scm.makeNt = (name) => makeNt(this.kernel, name);
+  }
+
+  /** Puts a driver on disk as <serviceName>.sys, for the service control manager to start. */
+  installDriver(serviceName: string, driver: DriverDefinition): void {
+    this.kernel.scm.install(serviceName, driver);
+  }
+
+  /** Loads a driver now: DriverEntry in the System process. Returns its NTSTATUS. */
+  loadDriver(serviceName: string, driver?: DriverDefinition): number {
+    if (driver) this.installDriver(serviceName, driver);
+    const image = this.kernel.scm.imageFor(`${serviceName}.sys`);
+    if (!image) throw new RangeError(`no driver installed as ${serviceName}`);
+    return this.kernel.scm.NtLoadDriver(serviceName, image);
+  }
+
+  /** Unloads a driver (DriverUnload in the System process). Returns its NTSTATUS. */
+  unloadDriver(serviceName: string): number {
+    return this.kernel.scm.NtUnloadDriver(serviceName);
+  }
+
+  /** Starts a program in a new process; it runs when the machine runs. */
+  spawn(program: ProgramDefinition | ProgramMain, options: SpawnOptions = {}): Process {
+    const def = typeof program === 'function' ? { main: program, name: undefined } : program;
+    const name = options.name ?? def.name ?? 'program.exe';
+    const k = this.kernel;
+    const table = makeSystemCalls(k);
+    const eprocess = k.ps.createProcess(name, async (thread) => {
+      const k32: K32 = makeK32(k, eprocess, thread, table);
+      return await def.main(k32, options.args ?? []);
+    });
+    eprocess.user = options.user ?? 'admin';
+    this.spawned.push(eprocess);
+    return {
+      pid: eprocess.UniqueProcessId,
+      name,
+      get stdout() { return eprocess.stdout; },
+      get exitCode() { return eprocess.exited ? eprocess.ExitStatus : undefined; },
+      wait: () => eprocess.exitPromise,
+    };
+  }
+
+  /** Runs until every spawned process has exited, the machine stops, or `seconds` of virtual time pass. */
+  async run(options: { seconds?: number } = {}): Promise<RunResult> {
+    const k = this.kernel;
+    const limit = options.seconds === undefined ? Infinity : k.clock.nowNs + options.seconds * 1e9;
+    await k.scheduler.run(limit, () => this.spawned.every((p) => p.exited));
+    const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings] };
+    if (k.bugcheck) result.bugcheck = k.bugcheck;
+    return result;
+  }
+
+  get dbgPrint(): readonly string[] {
+    return this.kernel.log.filter((e) => e.source === 'dbgprint').map((e) => e.text);
+  }
+
+  /** Every DbgPrint line and program output line, in virtual-time order. */
+  get log(): readonly LogEvent[] {
+    return this.kernel.log;
+  }
+
+  get bugcheck(): BugCheck | undefined {
+    return this.kernel.bugcheck;
+  }
+
+  stats(): MachineStats {
+    const k = this.kernel;
+    return {
+      frames: { total: k.pfn.total, free: k.pfn.freeCount },
+      pool: { nonPagedBytes: k.pool.nonPagedBytes, pagedBytes: k.pool.pagedBytes },
+      handles: k.ob.handleCount(),
+      processes: k.ps.processes.length,
+    };
+  }
+}
+
+/** Boots a machine. */
+export async function boot(options: BootOptions = {}): Promise<Machine> {
+  return new Machine(options);
+}
