@@ -7,6 +7,7 @@
  */
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import { NtException } from '../kernel/ke/exception.js';
+import { COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
@@ -116,6 +117,8 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
       k.emit('stdout', process.ImageFileName, line);
     },
 
+    /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */
+    YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
     GetLastError: (): number => lastError,
     SetLastError: (error: number): void => {
       lastError = error >>> 0;

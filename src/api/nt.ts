@@ -8,7 +8,7 @@
  * object with the return value (DESIGN.md §6).
  */
 import { NtException } from '../kernel/ke/exception.js';
-import { COST_KERNEL_ROUTINE_NS } from '../kernel/ke/cost.js';
+import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../kernel/ke/bugcheck-codes.js';
 import { Kdpc } from '../kernel/ke/dpc.js';
 import { KTimer } from '../kernel/ke/timer.js';
@@ -228,6 +228,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- IRQL, DPCs, timers ---
     KeGetCurrentIrql: (): number => k.irql,
+    /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
+    YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
     KeRaiseIrql(newIrql: number): { oldIrql: number } {
       k.charge(COST_KERNEL_ROUTINE_NS);
       return { oldIrql: k.ke.KeRaiseIrql(newIrql) };

@@ -33,6 +33,7 @@ import type { KThread } from './ps/thread.js';
 import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { BugCheckAttribution, type DriverFrame } from './attribution.js';
+import { TornReadDetector } from './verifier/torn-read.js';
 
 export interface KernelOptions {
   arch: Arch;
@@ -95,6 +96,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   /** Memory as user-mode code sees it. */
   readonly userMemory: GuestMemory;
   readonly attribution = new BugCheckAttribution();
+  readonly tornReads: TornReadDetector;
 
   readonly log: LogEvent[] = [];
   readonly findings: Finding[] = [];
@@ -133,6 +135,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
     this.scm = new ServiceControlManager(this);
+    this.tornReads = new TornReadDetector(this);
     this.sharing.reset();
   }
 

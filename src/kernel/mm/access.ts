@@ -91,7 +91,9 @@ export class GuestMemory implements GuestMemoryAccess {
   getUint32(va: number): number {
     this.k.charge(COST_MEMORY_ACCESS_NS);
     if (va % PAGE_SIZE > PAGE_SIZE - 4) return (this.getUint16(va) | (this.getUint16(va + 2) << 16)) >>> 0;
-    return this.k.memory.read32(this.pa(va, ACCESS_READ));
+    const pa = this.pa(va, ACCESS_READ);
+    if (this.user && this.k.tornReads.armed) this.k.tornReads.userRead32(pa, va);
+    return this.k.memory.read32(pa);
   }
 
   getBigUint64(va: number): bigint {
@@ -125,7 +127,9 @@ export class GuestMemory implements GuestMemoryAccess {
       this.setUint16(va + 2, (value >>> 16) & 0xffff);
       return;
     }
-    this.k.memory.write32(this.pa(va, ACCESS_WRITE), value >>> 0);
+    const pa = this.pa(va, ACCESS_WRITE);
+    if (!this.user) this.k.tornReads.kernelWrite(pa, 4);
+    this.k.memory.write32(pa, value >>> 0);
   }
 
   setBigUint64(va: number, value: bigint): void {
@@ -137,7 +141,9 @@ export class GuestMemory implements GuestMemoryAccess {
       this.setUint32(va + 4, Number(v >> 32n));
       return;
     }
-    this.k.memory.view.setBigUint64(this.pa(va, ACCESS_WRITE), v, true);
+    const pa = this.pa(va, ACCESS_WRITE);
+    if (!this.user) this.k.tornReads.kernelWrite(pa, 8);
+    this.k.memory.view.setBigUint64(pa, v, true);
   }
 
   /** Copies `length` bytes out of guest memory: one translation per page. */

@@ -1,0 +1,55 @@
+/**
+ * Bad usage: the error the CLI raises for it (exit code 2, one line on
+ * stderr) and the parsers that turn flag values into checked options.
+ */
+
+/** The exit code for bad usage. */
+export const EXIT_USAGE = 2;
+
+/** A command line the CLI cannot run; its message names the problem and the valid choices. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** The largest `--seconds`: one virtual day. */
+export const MAX_SECONDS = 86_400;
+
+/** The architectures `--arch` accepts. */
+export const ARCHES = ['x64', 'x86'] as const;
+
+/** One of {@link ARCHES}. */
+export type Arch = (typeof ARCHES)[number];
+
+function wholeNumber(flag: string, text: string, min: number, max: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`bad value '${text}' for ${flag} (expected a whole number from ${min} to ${max})`);
+  }
+  return value;
+}
+
+/** `--seconds N`: virtual seconds the sample's program runs, 1 to {@link MAX_SECONDS}. */
+export function parseSeconds(text: string): number {
+  return wholeNumber('--seconds', text, 1, MAX_SECONDS);
+}
+
+/** `--seed N`: the scheduler's seed, 0 to 2^32 - 1 (what boot() accepts). */
+export function parseSeed(text: string): number {
+  return wholeNumber('--seed', text, 0, 0xffff_ffff);
+}
+
+/** `--memory MiB`: emulated RAM, 8 MiB to 64 GiB (boot() narrows it to 4 GiB on x86). */
+export function parseMemory(text: string): number {
+  return wholeNumber('--memory', text, 8, 65_536);
+}
+
+/** `--arch x64|x86`. */
+export function parseArch(text: string): Arch {
+  const arch = ARCHES.find((a) => a === text);
+  if (!arch) throw new UsageError(`bad value '${text}' for --arch (choose from: ${ARCHES.join(', ')})`);
+  return arch;
+}

@@ -1,0 +1,97 @@
+/**
+ * Scenario tests: the sharing-memory sample (seed 003) and its variants,
+ * run as `ntshm run` runs them.
+ */
+import { describe, expect, it } from 'vitest';
+import { boot, parseAddress, type Machine } from 'ntshm';
+import { findSample } from '../../samples/registry.js';
+
+const sample = findSample('sharing-memory')!;
+
+async function runSample(options: { variant?: string; arch?: 'x64' | 'x86'; seconds?: number; seed?: number } = {}) {
+  const machine: Machine = await boot({ arch: options.arch ?? 'x64', seed: options.seed ?? 1, ...sample.bootOptions?.(options.variant) });
+  const before = machine.stats();
+  sample.setup(machine, { seconds: options.seconds ?? 5, variant: options.variant });
+  const result = await machine.run({ seconds: 120 });
+  const stdout = (name: string) => machine.log.filter((e) => e.source === 'stdout' && e.process === name);
+  return { machine, before, after: machine.stats(), result, stdout, shared: machine.kernel.sharing.records() };
+}
+
+describe('sharing-memory', () => {
+  for (const arch of ['x64', 'x86'] as const) {
+    it(`shows the time once a second and tears down cleanly on ${arch}`, async () => {
+      const { result, stdout, before, after, machine } = await runSample({ arch });
+      expect(result.bugcheck).toBeUndefined();
+      const lines = stdout('SharingMemory.exe');
+      expect(lines.map((e) => e.text)).toEqual(['12:00:00', '12:00:01', '12:00:02', '12:00:03', '12:00:04']);
+      for (let i = 1; i < lines.length; i++) {
+        const gap = lines[i]!.t - lines[i - 1]!.t;
+        expect(gap).toBeGreaterThanOrEqual(1000);
+        expect(gap).toBeLessThan(1100);
+      }
+      expect(after.frames.free).toBe(before.frames.free);
+      expect(after.pool.nonPagedBytes).toBe(before.pool.nonPagedBytes);
+      expect(after.handles).toBe(before.handles);
+      expect(machine.dbgPrint).toContain('SharingMemory: Timer started');
+      expect(machine.dbgPrint).toContain('SharingMemory: Leaving DispatchCleanup');
+    });
+
+    it(`maps one frame at a kernel address and at a user address of the program on ${arch}`, async () => {
+      const { shared } = await runSample({ arch });
+      const split = arch === 'x64' ? 2 ** 47 : 0x8000_0000;
+      const page = shared.find((f) => f.mappings.some((m) => m.process === 'SharingMemory.exe' && m.mode === 'user' && m.va !== (arch === 'x64' ? '00000000`7ffe0000' : '7ffe0000')));
+      expect(page).toBeDefined();
+      const kernel = page!.mappings.filter((m) => m.mode === 'kernel');
+      const user = page!.mappings.filter((m) => m.mode === 'user');
+      expect(kernel).toHaveLength(1);
+      expect(user).toHaveLength(1);
+      expect(parseAddress(kernel[0]!.va)).toBeGreaterThanOrEqual(split);
+      expect(parseAddress(user[0]!.va)).toBeLessThan(split);
+      expect(user[0]!.protection).toBe('PAGE_READWRITE');
+    });
+  }
+
+  it('unmaps in IRP_MJ_CLEANUP, in the program\'s own process', async () => {
+    const { machine } = await runSample();
+    const cleanup = machine.log.filter((e) => e.text.startsWith('SharingMemory: Memory at address') && e.text.endsWith('unmapped'));
+    expect(cleanup).toHaveLength(1);
+    expect(cleanup[0]!.process).toBe('SharingMemory.exe');
+    expect(machine.kernel.findings).toEqual([]);
+  });
+
+  it('gives the same log for the same seed', async () => {
+    const a = await runSample({ seed: 7 });
+    const b = await runSample({ seed: 7 });
+    expect(JSON.stringify(a.machine.log)).toBe(JSON.stringify(b.machine.log));
+    expect(JSON.stringify(a.shared)).toBe(JSON.stringify(b.shared));
+  });
+
+  it('second-open: a second CreateFile on the exclusive device fails with ERROR_ACCESS_DENIED', async () => {
+    const { stdout, result } = await runSample({ variant: 'second-open' });
+    expect(result.bugcheck).toBeUndefined();
+    expect(stdout('SecondClient.exe').map((e) => e.text)).toEqual(['CreateFile(\\\\.\\SharingMemory) failed: GetLastError() = 5 (ERROR_ACCESS_DENIED)']);
+    expect(stdout('SharingMemory.exe')).toHaveLength(5);
+  });
+
+  it('map-at-dispatch: the mapping lands in the process the CPU was running, and the unmap misses it', async () => {
+    const { machine, shared, result } = await runSample({ variant: 'map-at-dispatch' });
+    expect(result.bugcheck).toBeUndefined();
+    const mapped = machine.log.find((e) => e.text.includes('Memory mapped into user space'));
+    expect(mapped?.process).toBe('Idle');
+    const page = shared.find((f) => f.mappings.some((m) => m.mode === 'user' && m.process === 'System' && !m.va.includes('7ffe0000')));
+    expect(page).toBeDefined();
+    expect(page!.mappings.some((m) => m.process === 'SharingMemory.exe' && !m.va.includes('7ffe0000'))).toBe(false);
+    expect(result.findings.map((f) => f.kind)).toEqual(['wrong-process-unmap', 'freed-pool-still-mapped']);
+  });
+
+  it('torn-read: a timer write between the two 32-bit reads tears the value and is reported as a race', async () => {
+    const { stdout, result } = await runSample({ variant: 'torn-read' });
+    expect(result.bugcheck).toBeUndefined();
+    const torn = stdout('SharingMemory.exe').filter((e) => e.text.includes('torn'));
+    expect(torn.length).toBeGreaterThanOrEqual(1);
+    expect(torn[0]!.text).toMatch(/429\.\d+ s after the previous value/);
+    expect(torn[0]!.text).toMatch(/KSYSTEM_TIME protocol\): 12:06:03/);
+    const race = result.findings.find((f) => f.kind === 'torn-read');
+    expect(race?.details).toMatchObject({ reader: 'SharingMemory.exe', writer: 'SharingMemory!TimerRoutine' });
+  });
+});
