@@ -43,13 +43,19 @@ const tagValue = (tag: PoolTag): number =>
 
 export function makeNt(k: Kernel, driverName: string) {
   const mem = k.kernelMemory;
-  /** The single entry of every kernel routine. */
-  const enter = (name: string, maxIrql: number): void => {
+  /**
+   * The single entry of every kernel routine: charges its time and, with the
+   * verifier on, checks the IRQL where Driver Verifier has a documented
+   * 0xC4 subcode for the routine (`violation`: P1, with P3 and P4).
+   */
+  const enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]): void => {
     k.charge(COST_KERNEL_ROUTINE_NS);
-    if (k.options.verifier && k.irql > maxIrql) {
-      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x3a, k.irql, maxIrql, 0, `${name} was called at IRQL ${k.irql}; it allows at most ${maxIrql}.`);
+    if (violation && k.options.verifier && k.irql > maxIrql) {
+      const [p1, p3, p4] = violation;
+      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, p1, k.irql, p3, p4, `${name} was called at IRQL ${k.irql}; it allows at most ${maxIrql}.`);
     }
   };
+  const mdlAddress = (mdl: Mdl | number | null): number => (typeof mdl === 'number' ? mdl : mdl?.address ?? 0);
 
   const nt = {
     ...macros,
@@ -128,16 +134,16 @@ export function makeNt(k: Kernel, driverName: string) {
       k.mdl.MmBuildMdlForNonPagedPool(mdl);
     },
     MmProbeAndLockPages(mdl: Mdl | number | null, accessMode: number, operation: number): void {
-      enter('MmProbeAndLockPages', DISPATCH_LEVEL);
+      enter('MmProbeAndLockPages', DISPATCH_LEVEL, [0x70, mdlAddress(mdl), accessMode]);
       k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
     },
     MmUnlockPages(mdl: Mdl | number | null): void {
-      enter('MmUnlockPages', DISPATCH_LEVEL);
+      enter('MmUnlockPages', DISPATCH_LEVEL, [0x78, mdlAddress(mdl), 0]);
       k.mdl.MmUnlockPages(mdl);
     },
     MmMapLockedPagesSpecifyCache(mdl: Mdl | number | null, accessMode: number, cacheType: number, requestedAddress: number,
       bugCheckOnFailure: boolean, priority: number): number {
-      enter('MmMapLockedPagesSpecifyCache', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL);
+      enter('MmMapLockedPagesSpecifyCache', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
       if (k.options.verifier && bugCheckOnFailure && accessMode === KernelMode) {
         k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, typeof mdl === 'number' ? mdl : mdl?.address ?? 0, 0, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
       }
@@ -145,11 +151,12 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     /** MmMapLockedPages: MmCached, no requested address, bug check on kernel-mode failure. */
     MmMapLockedPages(mdl: Mdl | number | null, accessMode: number): number {
-      enter('MmMapLockedPages', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL);
+      enter('MmMapLockedPages', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
       return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, 1, 0, true, 16);
     },
     MmUnmapLockedPages(baseAddress: number, mdl: Mdl | number | null): void {
-      enter('MmUnmapLockedPages', baseAddress >= k.layout.systemRangeStart ? DISPATCH_LEVEL : APC_LEVEL);
+      const kernelVa = baseAddress >= k.layout.systemRangeStart;
+      enter('MmUnmapLockedPages', kernelVa ? DISPATCH_LEVEL : APC_LEVEL, [kernelVa ? 0x79 : 0x7a, baseAddress, mdlAddress(mdl)]);
       k.mdl.MmUnmapLockedPages(baseAddress, mdl);
     },
     MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {

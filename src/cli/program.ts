@@ -64,7 +64,8 @@ function usageFrom(cmd: Command, err: CommanderError): Error {
     case 'commander.helpDisplayed':
     case 'commander.version':
       return err; // exit code 0: not a mistake
-    case 'commander.help': // no command at all, or `help` of an unknown one
+    case 'commander.help': // `help [command]` (exit 0); or no command at all, or `help` of an unknown one
+      if (err.exitCode === 0) return err;
       return new UsageError(`expected a command ${choices([...commands, 'help'])}`);
     case 'commander.unknownCommand':
       return new UsageError(`${commanderText(err)} ${choices([...commands, 'help'])}`);

@@ -5,7 +5,7 @@
 import { boot, type BootOptions, type Machine, type MachineStats, type Process } from '../index.js';
 import type { Sample } from '../../samples/registry.js';
 import type { ResourceSnapshot, RunReport } from './report-json.js';
-import { UsageError, type Arch } from './usage.js';
+import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
 
 /** How long the sample's program runs when `--seconds` is not given. */
 export const DEFAULT_SECONDS = 5;
@@ -74,6 +74,7 @@ async function bootFor(options: BootOptions): Promise<Machine> {
 /** Boots a machine for the sample, runs it, and reports what happened. */
 export async function runSample(sample: Sample, options: RunSampleOptions): Promise<RunReport> {
   const bootOptions = runBootOptions(sample, options);
+  if (options.memoryMiB !== undefined) checkMemoryForArch(options.memoryMiB, bootOptions.arch);
   const machine = await bootFor(bootOptions);
   const before = resources(machine.stats());
   const spawned = recordSpawns(machine);

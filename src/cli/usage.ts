@@ -24,10 +24,10 @@ export const ARCHES = ['x64', 'x86'] as const;
 /** One of {@link ARCHES}. */
 export type Arch = (typeof ARCHES)[number];
 
-function wholeNumber(flag: string, text: string, min: number, max: number): number {
+function wholeNumber(flag: string, text: string, min: number, max: number, where = ''): number {
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`bad value '${text}' for ${flag} (expected a whole number from ${min} to ${max})`);
+    throw new UsageError(`bad value '${text}' for ${flag} (expected a whole number from ${min} to ${max}${where})`);
   }
   return value;
 }
@@ -42,9 +42,17 @@ export function parseSeed(text: string): number {
   return wholeNumber('--seed', text, 0, 0xffff_ffff);
 }
 
-/** `--memory MiB`: emulated RAM, 8 MiB to 64 GiB (boot() narrows it to 4 GiB on x86). */
+/** The most emulated RAM, in MiB, an architecture can address (boot() refuses more). */
+export const MAX_MEMORY_MIB: Readonly<Record<Arch, number>> = { x64: 65_536, x86: 4_096 };
+
+/** `--memory MiB`: emulated RAM, 8 MiB to 64 GiB; {@link checkMemoryForArch} narrows it once the architecture is known. */
 export function parseMemory(text: string): number {
-  return wholeNumber('--memory', text, 8, 65_536);
+  return wholeNumber('--memory', text, 8, MAX_MEMORY_MIB.x64);
+}
+
+/** Refuses a `--memory` the architecture cannot address (x86: 4 GiB). */
+export function checkMemoryForArch(memoryMiB: number, arch: Arch): void {
+  wholeNumber('--memory', String(memoryMiB), 8, MAX_MEMORY_MIB[arch], ` on ${arch}`);
 }
 
 /** `--arch x64|x86`. */

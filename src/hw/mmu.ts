@@ -59,9 +59,13 @@ export class Mmu {
     this.is64 = format.entryBytes === 8;
   }
 
-  /** Switches address space: a CR3 write flushes every non-global translation. */
+  /**
+   * MOV CR3: switches address space and flushes every non-global translation,
+   * even when the value is unchanged (KeFlushCurrentTb relies on that). The
+   * kernel skips the write when the address space does not change, as
+   * SwapContext does.
+   */
   loadCr3(rootPa: number): void {
-    if (rootPa === this.cr3) return;
     this.cr3 = rootPa;
     this.flush(false);
   }

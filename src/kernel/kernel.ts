@@ -157,7 +157,8 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   /** Makes `prcb` the executing CPU and loads its thread's address space. */
   switchTo(prcb: Prcb): void {
     this.current = prcb;
-    prcb.cpu.mmu.loadCr3(prcb.currentThread.apcProcess.DirectoryTableBase);
+    const root = prcb.currentThread.apcProcess.DirectoryTableBase;
+    if (prcb.cpu.mmu.cr3 !== root) prcb.cpu.mmu.loadCr3(root); // same address space: no CR3 write, as SwapContext
   }
 
   /** Charges virtual time for a guest operation and takes any interrupt now due. */

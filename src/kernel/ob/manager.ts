@@ -13,7 +13,7 @@ import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { EProcess } from '../ps/process.js';
-import { HandleTable, isKernelHandle, type HandleEntry } from './handle.js';
+import { HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
 import { objectHeaderSize, type KernelObject, type ObjectType } from './object.js';
 
@@ -135,6 +135,14 @@ export class ObjectManager {
    */
   ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: EProcess):
     { status: number; object?: KernelObject; grantedAccess?: number } {
+    // NtCurrentProcess()/NtCurrentThread() name the caller's own process/thread: any other expected type is a mismatch.
+    // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
+    if (handle === NtCurrentProcess || handle === NtCurrentThread) {
+      const self: KernelObject = handle === NtCurrentProcess ? process : this.k.currentThread;
+      if (type && self.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
+      this.ObReferenceObject(self);
+      return { status: STATUS_SUCCESS, object: self, grantedAccess: 0x001f_ffff }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
+    }
     if (accessMode === UserMode && isKernelHandle(handle)) return { status: STATUS_INVALID_HANDLE };
     const entry = this.tableFor(handle, process).lookup(handle);
     if (!entry) return { status: STATUS_INVALID_HANDLE };

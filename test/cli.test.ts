@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { parseAddress } from '../src/index.js';
+import { main } from '../src/cli/program.js';
+import type { RunReport } from '../src/cli/report-json.js';
+
+interface Captured {
+  code: number;
+  out: string;
+  err: string;
+}
+
+async function cli(...argv: string[]): Promise<Captured> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  return { code, out, err };
+}
+
+async function runJson(...argv: string[]): Promise<RunReport> {
+  const { code, out, err } = await cli('run', 'sharing-memory', '--json', ...argv);
+  expect(err).toBe('');
+  expect(code).toBe(0);
+  return JSON.parse(out) as RunReport;
+}
+
+function secondsOfDay(hhmmss: string): number {
+  const [h = 0, m = 0, s = 0] = hhmmss.split(':').map(Number);
+  return h * 3600 + m * 60 + s;
+}
+
+/** The program's five lines, a second apart, each showing the next second. */
+function expectTimeEverySecond(report: RunReport): void {
+  const lines = report.events.filter((e) => e.source === 'stdout' && e.process === 'SharingMemory.exe');
+  expect(lines).toHaveLength(5);
+  for (const line of lines) expect(line.text).toMatch(/^\d\d:\d\d:\d\d$/);
+  for (let i = 1; i < lines.length; i++) {
+    const [prev, cur] = [lines[i - 1]!, lines[i]!];
+    expect(cur.t - prev.t).toBeGreaterThanOrEqual(1000);
+    expect(cur.t - prev.t).toBeLessThanOrEqual(1100);
+    expect(secondsOfDay(cur.text) - secondsOfDay(prev.text)).toBe(1);
+  }
+}
+
+/** The shared frame mapped once in kernel mode and once in user mode in SharingMemory.exe. */
+function sharedPage(report: RunReport) {
+  const frame = report.shared.find((f) =>
+    f.mappings.some((m) => m.mode === 'kernel') && f.mappings.some((m) => m.mode === 'user' && m.process === 'SharingMemory.exe')
+    && !f.mappings.some((m) => m.process === 'SharingMemory.exe' && m.va.replace(/`/g, '').endsWith('7ffe0000')));
+  expect(frame).toBeDefined();
+  const kernel = frame!.mappings.filter((m) => m.mode === 'kernel');
+  const user = frame!.mappings.filter((m) => m.mode === 'user' && m.process === 'SharingMemory.exe');
+  expect(kernel).toHaveLength(1);
+  expect(user).toHaveLength(1);
+  const program = report.processes.find((p) => p.name === 'SharingMemory.exe');
+  expect(user[0]!.pid).toBe(program!.pid);
+  return { pfn: frame!.pfn, kernelVa: kernel[0]!.va, userVa: user[0]!.va };
+}
+
+function expectResourcesBack(report: RunReport): void {
+  const { before, after } = report.resources;
+  expect(after.freeFrames).toBe(before.freeFrames);
+  expect(after.nonPagedBytes).toBe(before.nonPagedBytes);
+}
+
+describe('ntshm samples', () => {
+  it('lists sharing-memory with its seed article 003 and its variants', async () => {
+    const { code, out, err } = await cli('samples');
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    const line = out.split('\n').find((l) => l.startsWith('sharing-memory'));
+    expect(line).toMatch(/^sharing-memory\s+seed 003\s+\S/);
+    expect(out).toMatch(/--variant second-open/);
+  });
+});
+
+describe('ntshm run sharing-memory --json', () => {
+  it('prints the keys of the JSON report in their documented order', async () => {
+    const report = await runJson('--seconds', '1');
+    expect(Object.keys(report)).toEqual(
+      ['sample', 'variant', 'arch', 'seed', 'events', 'processes', 'shared', 'resources', 'bugcheck', 'findings']);
+    expect(report).toMatchObject({ sample: 'sharing-memory', variant: null, arch: 'x64', seed: 1, bugcheck: null });
+  });
+
+  it('shows the time once a second for five seconds from one frame mapped in kernel and user mode, and frees it all', async () => {
+    const report = await runJson('--seconds', '5');
+    expectTimeEverySecond(report);
+    expect(report.bugcheck).toBeNull();
+    const page = sharedPage(report);
+    expect(parseAddress(page.kernelVa)).toBeGreaterThanOrEqual(2 ** 47);
+    expect(parseAddress(page.userVa)).toBeLessThan(2 ** 47);
+    expect(report.processes).toEqual([expect.objectContaining({ name: 'SharingMemory.exe', exitCode: 0 })]);
+    expectResourcesBack(report);
+  });
+
+  it('does the same on x86 with the user address below 0x80000000 and the kernel address above', async () => {
+    const report = await runJson('--seconds', '5', '--arch', 'x86');
+    expect(report.arch).toBe('x86');
+    expectTimeEverySecond(report);
+    expect(report.bugcheck).toBeNull();
+    const page = sharedPage(report);
+    expect(page.userVa).toMatch(/^[0-9a-f]{8}$/);
+    expect(parseAddress(page.userVa)).toBeLessThan(0x8000_0000);
+    expect(parseAddress(page.kernelVa)).toBeGreaterThanOrEqual(0x8000_0000);
+    expectResourcesBack(report);
+  });
+
+  it('prints byte-identical JSON for two runs with the same seed', async () => {
+    const first = await cli('run', 'sharing-memory', '--seconds', '3', '--seed', '7', '--json');
+    const second = await cli('run', 'sharing-memory', '--seconds', '3', '--seed', '7', '--json');
+    expect(first.code).toBe(0);
+    expect(second.out).toBe(first.out);
+    expect((JSON.parse(first.out) as RunReport).seed).toBe(7);
+  });
+});
+
+describe('ntshm run sharing-memory (text)', () => {
+  it('prints program output and DbgPrint lines in virtual-time order, then the summary, without colour', async () => {
+    const { code, out } = await cli('run', 'sharing-memory', '--seconds', '2');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^\[ {2}\d\.\d{3}\] SharingMemory\.exe \| \d\d:\d\d:\d\d$/m);
+    expect(out).toMatch(/^\[ {2}\d\.\d{3}\] kd \(SharingMemory\.exe\) \| SharingMemory: Timer started$/m);
+    expect(out).toMatch(/^Shared frames/m);
+    expect(out).toMatch(/^Bug check: none$/m);
+    expect(out).not.toMatch(/\x1b\[/);
+  });
+});
+
+describe('ntshm demo', () => {
+  it('runs every sample with a header each and exits 0 when all are clean', async () => {
+    const { code, out } = await cli('demo');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^=== sharing-memory \(seed 003\) ===$/m);
+  });
+});
+
+describe('bad usage', () => {
+  const cases: { name: string; argv: string[]; names: RegExp }[] = [
+    { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
+    { name: 'an unknown command', argv: ['fly'], names: /unknown command 'fly'.*samples, run, demo/ },
+    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: sharing-memory\)/ },
+    { name: 'a missing sample name', argv: ['run'], names: /missing sample name.*sharing-memory/ },
+    { name: 'an unknown variant', argv: ['run', 'sharing-memory', '--variant', 'nope'], names: /unknown variant 'nope'.*second-open/ },
+    { name: 'an unknown flag', argv: ['run', 'sharing-memory', '--fast'], names: /unknown option '--fast'.*--seconds/ },
+    { name: 'an unknown flag before the command', argv: ['--fast', 'samples'], names: /unknown option '--fast'/ },
+    { name: 'an unknown architecture', argv: ['run', 'sharing-memory', '--arch', 'arm'], names: /'arm' for --arch.*x64, x86/ },
+    { name: 'zero seconds', argv: ['run', 'sharing-memory', '--seconds', '0'], names: /'0' for --seconds/ },
+    { name: 'seconds that are not a number', argv: ['run', 'sharing-memory', '--seconds', 'five'], names: /'five' for --seconds/ },
+    { name: 'a negative seed', argv: ['run', 'sharing-memory', '--seed', '-1'], names: /'-1' for --seed/ },
+    { name: 'a fractional seed', argv: ['run', 'sharing-memory', '--seed', '1.5'], names: /'1\.5' for --seed/ },
+    { name: 'a flag without its value', argv: ['run', 'sharing-memory', '--seconds'], names: /--seconds.*missing/ },
+    { name: 'more memory than x86 addresses', argv: ['run', 'sharing-memory', '--arch', 'x86', '--memory', '8192'], names: /'8192' for --memory.*4096 on x86/ },
+    { name: 'an extra argument', argv: ['run', 'sharing-memory', 'now'], names: /too many arguments for 'run'/ },
+  ];
+
+  it.each(cases)('$name exits 2 with one line on stderr naming it', async ({ argv, names }) => {
+    const { code, out, err } = await cli(...argv);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(/^ntshm: [^\n]+\n$/);
+    expect(err).toMatch(names);
+  });
+
+  it.each([['--help'], ['run', '--help'], ['help', 'run']])('%s prints help and exits 0', async (...argv) => {
+    const { code, out, err } = await cli(...argv);
+    expect(code).toBe(0);
+    expect(err).toBe('');
+    expect(out).toMatch(/^Usage: ntshm/);
+  });
+});
