@@ -125,6 +125,28 @@ describe('ntshm run sharing-memory (text)', () => {
   });
 });
 
+describe('a run that bug checks', () => {
+  // map-at-dispatch calls MmMapLockedPagesSpecifyCache at DISPATCH_LEVEL; the verifier stops the machine.
+  const argv = ['run', 'sharing-memory', '--variant', 'map-at-dispatch', '--verifier', '--seconds', '2'];
+
+  it('exits 3 and reports the bug check in the JSON', async () => {
+    const { code, out } = await cli(...argv, '--json');
+    expect(code).toBe(3);
+    const report = JSON.parse(out) as RunReport;
+    expect(report.variant).toBe('map-at-dispatch');
+    expect(report.bugcheck).toMatchObject({ code: 0xc4, name: 'DRIVER_VERIFIER_DETECTED_VIOLATION' });
+    expect(report.bugcheck?.params).toHaveLength(4);
+  });
+
+  it('prints the code in hex, the name, the four parameters and the stack in the text', async () => {
+    const { code, out } = await cli(...argv);
+    expect(code).toBe(3);
+    expect(out).toMatch(/^Bug check 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION$/m);
+    expect(out).toMatch(/^ {2}\((0x[0-9a-f]{16}, ){3}0x[0-9a-f]{16}\)$/m);
+    expect(out).toMatch(/^ {4}SharingMemory!TimerRoutine$/m);
+  });
+});
+
 describe('ntshm demo', () => {
   it('runs every sample with a header each and exits 0 when all are clean', async () => {
     const { code, out } = await cli('demo');

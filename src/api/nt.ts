@@ -252,8 +252,9 @@ export function makeNt(k: Kernel, driverName: string) {
     /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
     KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
       enter('KeInitializeDpc', HIGH);
-      const driver = k.io.drivers.get(driverName.toUpperCase());
+      // The driver is looked up when the DPC runs: DriverEntry may initialise DPCs before it is registered.
       const wrapped: DeferredRoutine = (dpc, ctx, a1, a2) => {
+        const driver = k.io.drivers.get(driverName.toUpperCase()) ?? k.io.unloadedDrivers.get(driverName.toUpperCase());
         if (!driver) return deferredRoutine(dpc, ctx, a1, a2);
         callDriverRoutine(k, driver, deferredRoutine, 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
       };

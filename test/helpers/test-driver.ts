@@ -172,3 +172,45 @@ export function eprocessOf(machine: Machine, pid: number) {
 
 /** Bytes as a plain array, for toEqual. */
 export const bytes = (u: Uint8Array): number[] => [...u];
+
+/**
+ * An IRP_MJ_DEVICE_CONTROL handler for pointer-sized arguments: the input
+ * buffer holds up to eight pointers, which go to the operation registered for
+ * the IOCTL's function number; the pointers it returns go back through the
+ * same (METHOD_BUFFERED) buffer. `call` is the program's half.
+ */
+export type PointerOp = (ctx: DispatchContext, args: number[]) => number[] | void;
+
+export function pointerControl(ops: Record<number, PointerOp>): DispatchHandler {
+  return (ctx) => {
+    const { nt, irp, stack } = ctx;
+    const p = stack.Parameters.DeviceIoControl;
+    const size = nt.sizeofPointer;
+    const sb = irp.AssociatedIrp.SystemBuffer;
+    const args = Array.from({ length: Math.floor(p.InputBufferLength / size) }, (_, i) => nt.getPointer(sb + i * size));
+    const op = ops[(p.IoControlCode >>> 2) & 0xfff];
+    if (!op) {
+      irp.IoStatus.Status = 0xc000_0010; // STATUS_INVALID_DEVICE_REQUEST
+      return;
+    }
+    const results = op(ctx, args) ?? [];
+    const n = Math.min(results.length, Math.floor(p.OutputBufferLength / size));
+    for (let i = 0; i < n; i++) nt.setPointer(sb + i * size, results[i]!);
+    irp.IoStatus.Information = n * size;
+  };
+}
+
+/** The IOCTL code `pointerControl` dispatches on for `fn` (METHOD_BUFFERED, FILE_ANY_ACCESS). */
+export const opCode = (fn: number): number => ((0x22 << 16) | (fn << 2)) >>> 0;
+
+/** Sends opCode(fn) with pointer arguments; resolves to the pointers returned (empty on failure). */
+export async function call(k32: K32, handle: number, fn: number, ...args: number[]): Promise<number[]> {
+  const size = k32.sizeofPointer;
+  const heap = k32.GetProcessHeap();
+  const buffer = k32.HeapAlloc(heap, 0, 8 * size);
+  args.forEach((a, i) => k32.setPointer(buffer + i * size, a));
+  const { ok, bytesReturned } = await k32.DeviceIoControl(handle, opCode(fn), buffer, args.length * size, buffer, 8 * size);
+  const out = ok ? Array.from({ length: bytesReturned / size }, (_, i) => k32.getPointer(buffer + i * size)) : [];
+  k32.HeapFree(heap, 0, buffer);
+  return out;
+}

@@ -52,7 +52,7 @@ export function frameFor(driver: DriverObject, routine: Function, name?: string)
 export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: Function, context: ExceptionContext, body: () => T, name?: string): T {
   const frame = frameFor(driver, routine, name);
   if (driver.unloaded) {
-    k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 8, frame.address, 0,
+    k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
   return k.callDriver(frame, body, (e) => unhandledDriverException(k, frame, context, e));

@@ -18,6 +18,8 @@ const IRP_TAG = 0x20707249; // 'Irp '
 export class IoManager {
   /** Loaded drivers by service name. */
   readonly drivers = new Map<string, DriverObject>();
+  /** Drivers that were unloaded, so that a timer or DPC they left behind is recognised (0xCE). */
+  readonly unloadedDrivers = new Map<string, DriverObject>();
   readonly timers: IoTimerQueue;
   /** IRPs allocated and not yet freed, by address. */
   readonly liveIrps = new Map<number, Irp>();

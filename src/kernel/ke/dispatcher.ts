@@ -21,11 +21,8 @@ import { Kdpc } from './dpc.js';
 import type { Prcb } from './prcb.js';
 import { KTimer } from './timer.js';
 
-export const PASSIVE_LEVEL = 0;
-export const APC_LEVEL = 1;
-export const DISPATCH_LEVEL = 2;
-export const HIGH_LEVEL_X64 = 15;
-export const HIGH_LEVEL_X86 = 31;
+import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
+export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
 
 export class Dispatcher {
   /** The next virtual time at which `interrupt` has something to do. */
@@ -37,7 +34,7 @@ export class Dispatcher {
   constructor(private readonly k: Kernel) {}
 
   get highLevel(): number {
-    return this.k.arch === 'x64' ? HIGH_LEVEL_X64 : HIGH_LEVEL_X86;
+    return IRQL_LEVELS[this.k.arch].HIGH_LEVEL;
   }
 
   // --- IRQL ----------------------------------------------------------------

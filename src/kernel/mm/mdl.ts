@@ -26,17 +26,11 @@ import { PAGE_ALIGN } from './layout.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl, mdlHeaderSize } from './mdl-object.js';
 import { NonPagedPool } from './pool.js';
 
-export const MDL_MAPPED_TO_SYSTEM_VA = 0x0001;
-export const MDL_PAGES_LOCKED = 0x0002;
-export const MDL_SOURCE_IS_NONPAGED_POOL = 0x0004;
-export const MDL_ALLOCATED_FIXED_SIZE = 0x0008;
-export const MDL_PARTIAL = 0x0010;
-export const MDL_WRITE_OPERATION = 0x0080;
-export const MDL_IO_SPACE = 0x0800;
-export const MdlMappingNoWrite = 0x8000_0000;
-export const IoReadAccess = 0;
-export const IoWriteAccess = 1;
-export const IoModifyAccess = 2;
+import {
+  IoReadAccess, IoWriteAccess, MDL_ALLOCATED_FIXED_SIZE, MDL_IO_SPACE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL,
+  MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite,
+} from '../../api/wdm-constants.js';
+export { IoModifyAccess, IoReadAccess, IoWriteAccess } from '../../api/wdm-constants.js';
 /** MDLs of up to this many pages come from the I/O manager's fixed-size lookaside. */
 const IOP_FIXED_SIZE_MDL_PFNS = 0x17;
 const MDL_TAG = 0x206c644d; // 'Mdl '

@@ -17,13 +17,8 @@ import { HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type Ha
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
 import { objectHeaderSize, type KernelObject, type ObjectType } from './object.js';
 
-export const OBJ_INHERIT = 0x2;
-export const OBJ_PERMANENT = 0x10;
-export const OBJ_OPENIF = 0x80;
-export const OBJ_OPENLINK = 0x100;
-export const OBJ_KERNEL_HANDLE = 0x200;
-export const KernelMode = 0;
-export const UserMode = 1;
+import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../api/wdm-constants.js';
+export { KernelMode, UserMode } from '../../api/wdm-constants.js';
 
 /** A four-character pool tag as a ULONG, first character in the low byte ('Proc' → 0x636f7250). */
 export const poolTag = (s: string): number =>

@@ -150,7 +150,10 @@ export class ServiceControlManager {
     const driver = this.k.io.drivers.get(serviceName.toUpperCase());
     if (!driver) return 0xc0000034; // STATUS_OBJECT_NAME_NOT_FOUND
     const status = IopUnloadDriver(this.k, driver);
-    if (status === 0) this.k.io.drivers.delete(serviceName.toUpperCase());
+    if (status === 0) {
+      this.k.io.drivers.delete(serviceName.toUpperCase());
+      this.k.io.unloadedDrivers.set(serviceName.toUpperCase(), driver);
+    }
     return status;
   }
 
