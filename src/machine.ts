@@ -10,6 +10,8 @@ import { makeSystemCalls } from './api/syscalls.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
+import { MachineHalted } from './kernel/ke/exception.js';
+import { STATUS_UNSUCCESSFUL } from './api/ntstatus.js';
 
 export interface VerifierOptions {
   /** Reserved for the verifier's checks; any object turns the verifier on. */
@@ -103,17 +105,28 @@ export class Machine {
     this.kernel.scm.install(serviceName, driver);
   }
 
-  /** Loads a driver now: DriverEntry in the System process. Returns its NTSTATUS. */
+  /** Loads a driver now: DriverEntry in the System process. Returns its NTSTATUS (STATUS_UNSUCCESSFUL if the machine stopped). */
   loadDriver(serviceName: string, driver?: DriverDefinition): number {
     if (driver) this.installDriver(serviceName, driver);
     const image = this.kernel.scm.imageFor(`${serviceName}.sys`);
     if (!image) throw new RangeError(`no driver installed as ${serviceName}`);
-    return this.kernel.scm.NtLoadDriver(serviceName, image);
+    return this.stopsMachine(() => this.kernel.scm.NtLoadDriver(serviceName, image));
+  }
+
+  /** Runs host-initiated kernel work; a bug check inside it stops the machine, not the host. */
+  private stopsMachine(body: () => number): number {
+    if (this.kernel.bugcheck) return STATUS_UNSUCCESSFUL;
+    try {
+      return body();
+    } catch (e) {
+      if (e instanceof MachineHalted) return STATUS_UNSUCCESSFUL;
+      throw e;
+    }
   }
 
   /** Unloads a driver (DriverUnload in the System process). Returns its NTSTATUS. */
   unloadDriver(serviceName: string): number {
-    return this.kernel.scm.NtUnloadDriver(serviceName);
+    return this.stopsMachine(() => this.kernel.scm.NtUnloadDriver(serviceName));
   }
 
   /** Starts a program in a new process; it runs when the machine runs. */
@@ -141,7 +154,10 @@ export class Machine {
   async run(options: { seconds?: number } = {}): Promise<RunResult> {
     const k = this.kernel;
     const limit = options.seconds === undefined ? Infinity : k.clock.nowNs + options.seconds * 1e9;
-    await k.scheduler.run(limit, () => this.spawned.every((p) => p.exited));
+    // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
+    const waitFor = this.spawned.filter((p) => !p.exited);
+    const done = waitFor.length > 0 ? () => waitFor.every((p) => p.exited) : () => options.seconds === undefined;
+    await k.scheduler.run(limit, done);
     const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings] };
     if (k.bugcheck) result.bugcheck = k.bugcheck;
     return result;

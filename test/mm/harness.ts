@@ -9,7 +9,8 @@ import {
   IRP_MJ_DEVICE_CONTROL, METHOD_NEITHER, STATUS_SUCCESS, defineDriver, type DeviceObject, type DriverObject, type Irp,
   type Nt,
 } from 'ntshm/wdm';
-import { GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, OPEN_EXISTING, type K32 } from 'ntshm/win32';
+import { GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, OPEN_EXISTING, defineProgram, type K32 } from 'ntshm/win32';
+import type { Machine, RunResult } from 'ntshm';
 import type { DriverDefinition } from '../../src/api/wdm.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { PfnUse } from '../../src/kernel/mm/pfn.js';
@@ -93,6 +94,24 @@ export function commandDriver(name = 'NtshmTest'): CommandDriver {
     },
   };
   return harness;
+}
+
+/**
+ * Runs `body` once in the driver's dispatch routine, from a short-lived
+ * program (so in a user process's context, at PASSIVE_LEVEL), and runs the
+ * machine until that program has exited or the machine has stopped.
+ */
+export async function runInDriver<T>(machine: Machine, driver: CommandDriver, body: (nt: Nt) => T):
+  Promise<{ value: T | undefined; result: RunResult; exitCode: number | undefined }> {
+  let value: T | undefined;
+  const process = machine.spawn(defineProgram(async (k32) => {
+    const h = driver.open(k32);
+    value = await driver.call(k32, h, body);
+    k32.CloseHandle(h);
+    return 0;
+  }, 'driver-call.exe'));
+  const result = await machine.run();
+  return { value, result, exitCode: process.exitCode };
 }
 
 /**

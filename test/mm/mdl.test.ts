@@ -1,0 +1,689 @@
+/**
+ * Every MDL routine with the flags and fields the WDK documents:
+ * IoAllocateMdl, MmBuildMdlForNonPagedPool, MmProbeAndLockPages,
+ * MmMapLockedPagesSpecifyCache / MmMapLockedPages (KernelMode and UserMode),
+ * MmGetSystemAddressForMdlSafe, MmUnmapLockedPages, MmUnlockPages, IoFreeMdl,
+ * and the macros over an MDL.
+ *
+ * The routines run where a driver runs them (DriverEntry, a dispatch routine
+ * in the caller's context); what they produce is recorded there and checked
+ * after the run, and the page tables are read to prove that a mapping is an
+ * alias of the same frame, not a copy.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Machine } from 'ntshm';
+import {
+  ADDRESS_AND_SIZE_TO_SPAN_PAGES, IoReadAccess, IoWriteAccess, KernelMode, MDL_ALLOCATED_FIXED_SIZE, MDL_MAPPED_TO_SYSTEM_VA,
+  MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite, MmCached, MmGetMdlByteCount,
+  MmGetMdlByteOffset, MmGetMdlPfnArray, MmGetMdlVirtualAddress, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
+  STATUS_ACCESS_VIOLATION, STATUS_CONFLICTING_ADDRESSES, UserMode, type EProcess, type Mdl, type Nt,
+} from 'ntshm/wdm';
+import { GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READONLY, PAGE_READWRITE, type K32 } from 'ntshm/win32';
+import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, Mmu } from '../../src/hw/mmu.js';
+import { PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_WRITE } from '../../src/hw/pte.js';
+import { PROCESS_HAS_LOCKED_PAGES } from '../../src/kernel/ke/bugcheck-codes.js';
+import { bootWith, call, eprocessOf, pointerControl, runProgram, testDriver, type PointerOp } from '../helpers/test-driver.js';
+
+const ARCHES = ['x64', 'x86'] as const;
+type Arch = (typeof ARCHES)[number];
+
+/** What a driver routine raised: the NTSTATUS of an NtException, or rethrow. */
+function raised(body: () => unknown): number {
+  try {
+    body();
+  } catch (e) {
+    if (e instanceof NtException) return e.status;
+    throw e;
+  }
+  return 0;
+}
+
+const open = (k32: K32, path: string) => k32.CreateFileW(path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+const commit = (k32: K32, size: number, protect = PAGE_READWRITE) => k32.VirtualAlloc(0, size, MEM_COMMIT | MEM_RESERVE, protect);
+
+/** A machine with a test driver whose dispatch routine runs `ops`; `main` is the program. */
+async function withOps(arch: Arch, ops: Record<number, PointerOp>, main: (k32: K32, h: number, m: Machine) => Promise<void>,
+  entry?: (nt: Nt) => void) {
+  const driver = testDriver({ control: pointerControl(ops), ...(entry ? { entry: (nt: Nt) => entry(nt) } : {}) });
+  const machine = await bootWith([driver], { arch });
+  const { process, result } = await runProgram(machine, async (k32) => {
+    const h = open(k32, driver.path);
+    await main(k32, h, machine);
+    k32.CloseHandle(h);
+    return 0;
+  });
+  return { driver, machine, process, result };
+}
+
+/** The PTE of `va` under `root`, both halves (the high half is 0 on x86). */
+function pte(m: Machine, root: number, va: number): { low: number; high: number } {
+  const k = m.kernel;
+  const pa = k.pageTables.ptePa(root, va, false, undefined);
+  if (pa < 0) return { low: 0, high: 0 };
+  return { low: k.memory.read32(pa), high: k.arch === 'x64' ? k.memory.read32(pa + 4) : 0 };
+}
+
+/** What the processor says about an access: a fresh MMU on `root` (no TLB state shared with the machine). */
+function mmuAllows(m: Machine, root: number, va: number, access: typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXECUTE, user: boolean): boolean {
+  const mmu = new Mmu(m.kernel.memory, m.kernel.format);
+  mmu.loadCr3(root);
+  return mmu.translate(va, access, user) >= 0;
+}
+
+describe.each(ARCHES)('MDLs on %s', (arch) => {
+  describe('IoAllocateMdl', () => {
+    it('describes an address with a page offset: StartVa page-aligned, ByteOffset, ByteCount, one PFN per spanned page', async () => {
+      const seen: Record<string, number> = {};
+      let poolVa = 0;
+      const length = PAGE_SIZE + 0x100;
+      const driver = testDriver({
+        entry: (nt) => {
+          poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, 'Test');
+          const before = machine.stats().pool.nonPagedBytes;
+          const mdl = nt.IoAllocateMdl(poolVa + 0x10, length, false, false, null)!;
+          Object.assign(seen, {
+            StartVa: mdl.StartVa, ByteOffset: MmGetMdlByteOffset(mdl), ByteCount: MmGetMdlByteCount(mdl),
+            VirtualAddress: MmGetMdlVirtualAddress(mdl), pfns: MmGetMdlPfnArray(mdl).length, flags: mdl.MdlFlags, Size: mdl.Size,
+            address: mdl.address, charged: machine.stats().pool.nonPagedBytes - before,
+            inPool: machine.kernel.pool.allocations.has(mdl.address) ? 1 : 0,
+          });
+          nt.IoFreeMdl(mdl);
+          seen.afterFree = machine.stats().pool.nonPagedBytes - before;
+          nt.ExFreePool(poolVa);
+        },
+      });
+      const machine: Machine = await bootWith([driver], { arch });
+      const ptr = arch === 'x64' ? 8 : 4;
+      expect(poolVa % PAGE_SIZE).toBe(0);
+      expect(seen.StartVa).toBe(poolVa);
+      expect(seen.ByteOffset).toBe(0x10);
+      expect(seen.ByteCount).toBe(length);
+      expect(seen.VirtualAddress).toBe(poolVa + 0x10);
+      expect(seen.pfns).toBe(ADDRESS_AND_SIZE_TO_SPAN_PAGES(poolVa + 0x10, length));
+      expect(seen.pfns).toBe(2);
+      // A small MDL comes from the fixed-size lookaside; nothing else is set yet.
+      expect(seen.flags).toBe(MDL_ALLOCATED_FIXED_SIZE);
+      // Size: the MDL header and its PFN array (sizeof(MDL) is 0x30 on x64, 0x1c on x86).
+      expect(seen.Size).toBe((arch === 'x64' ? 0x30 : 0x1c) + 2 * ptr);
+      // The MDL lives in nonpaged pool, and IoFreeMdl gives it all back.
+      expect(seen.address).toBeGreaterThanOrEqual(machine.kernel.layout.systemRangeStart);
+      expect(seen.inPool).toBe(1);
+      expect(seen.charged).toBeGreaterThan(0);
+      expect(seen.afterFree).toBe(0);
+    });
+
+    it('splits the article\'s example address 0xAC004010 into StartVa 0xAC004000 and ByteOffset 0x10', async () => {
+      let mdl: Mdl | null = null;
+      const driver = testDriver({
+        entry: (nt) => {
+          mdl = nt.IoAllocateMdl(0xac00_4010, 0x20, false, false, null);
+        },
+      });
+      await bootWith([driver], { arch });
+      const m = mdl as Mdl | null;
+      expect(m).not.toBeNull();
+      expect(m!.StartVa).toBe(0xac00_4000);
+      expect(m!.ByteOffset).toBe(0x10);
+      expect(MmGetMdlVirtualAddress(m!)).toBe(0xac00_4010);
+      expect(MmGetMdlPfnArray(m!).length).toBe(1);
+    });
+
+    it.each([
+      [1, true],
+      [0x17, true], // the largest MDL the I/O manager's fixed-size lookaside holds
+      [0x18, false],
+      [0x100, false],
+    ])('an MDL spanning 0x%s pages has MDL_ALLOCATED_FIXED_SIZE: %s', async (pages, fixed) => {
+      const seen = { flags: -1, pfns: -1 };
+      const driver = testDriver({
+        entry: (nt) => {
+          const mdl = nt.IoAllocateMdl(0x10_0000, pages * PAGE_SIZE, false, false, null)!;
+          seen.flags = mdl.MdlFlags;
+          seen.pfns = MmGetMdlPfnArray(mdl).length;
+          nt.IoFreeMdl(mdl);
+        },
+      });
+      await bootWith([driver], { arch });
+      expect(seen.pfns).toBe(pages);
+      expect((seen.flags & MDL_ALLOCATED_FIXED_SIZE) !== 0).toBe(fixed);
+    });
+
+    it('returns NULL for a length of 4 GB (more than one MDL can describe)', async () => {
+      let result: Mdl | null | undefined;
+      const driver = testDriver({ entry: (nt) => void (result = nt.IoAllocateMdl(0x10_0000, 2 ** 32, false, false, null)) });
+      await bootWith([driver], { arch });
+      expect(result).toBeNull();
+    });
+
+    it('with an IRP, becomes Irp->MdlAddress, and a secondary buffer is chained after it', async () => {
+      const seen = { first: false, second: false, nextOk: false };
+      await withOps(arch, {
+        0x800: ({ nt, irp }) => {
+          const a = nt.IoAllocateMdl(0x10_0000, 0x10, false, false, irp)!;
+          const b = nt.IoAllocateMdl(0x20_0000, 0x10, true, false, irp)!;
+          seen.first = irp.MdlAddress === a;
+          seen.nextOk = a.Next === b;
+          seen.second = b.Next === null;
+          // Never locked: take them back off the IRP before it completes, and free them.
+          irp.MdlAddress = null;
+          nt.IoFreeMdl(a);
+          nt.IoFreeMdl(b);
+        },
+      }, async (k32, h) => void (await call(k32, h, 0x800)));
+      expect(seen).toEqual({ first: true, second: true, nextOk: true });
+    });
+  });
+
+  describe('MmBuildMdlForNonPagedPool', () => {
+    it('fills the PFN array with the frames behind the pool, sets MDL_SOURCE_IS_NONPAGED_POOL and MappedSystemVa, not MDL_PAGES_LOCKED', async () => {
+      const seen = { flags: 0, mapped: 0, process: undefined as EProcess | null | undefined, pfns: [] as number[], safe: 0, frames: [] as number[], poolVa: 0 };
+      const driver = testDriver({
+        entry: (nt) => {
+          const poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, 'Test');
+          const mdl = nt.IoAllocateMdl(poolVa + 0x10, 2 * PAGE_SIZE, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(mdl);
+          const k = machine.kernel;
+          Object.assign(seen, {
+            poolVa, flags: mdl.MdlFlags, mapped: mdl.MappedSystemVa, process: mdl.Process, pfns: [...MmGetMdlPfnArray(mdl)],
+            safe: nt.MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority),
+            frames: [0, 1, 2].map((i) => k.pageTables.frameAt(k.systemRoot, poolVa + i * PAGE_SIZE)),
+          });
+          nt.IoFreeMdl(mdl);
+          nt.ExFreePool(poolVa);
+        },
+      });
+      const machine: Machine = await bootWith([driver], { arch });
+      expect(seen.flags & MDL_SOURCE_IS_NONPAGED_POOL).toBe(MDL_SOURCE_IS_NONPAGED_POOL);
+      expect(seen.flags & MDL_PAGES_LOCKED).toBe(0);
+      expect(seen.flags & MDL_MAPPED_TO_SYSTEM_VA).toBe(0);
+      expect(seen.process).toBeNull();
+      expect(seen.mapped).toBe(seen.poolVa + 0x10);
+      // MmGetSystemAddressForMdlSafe gives the pool address back: no new mapping.
+      expect(seen.safe).toBe(seen.poolVa + 0x10);
+      // 0x10 + 2 pages spans three pages: the frames of all three, in order.
+      expect(seen.pfns).toHaveLength(3);
+      expect(seen.frames.every((f) => f >= 0)).toBe(true);
+      expect(seen.pfns).toEqual(seen.frames);
+    });
+  });
+
+  describe('MmMapLockedPagesSpecifyCache(UserMode)', () => {
+    /** Driver state shared by the operations below: one nonpaged page at pool + 0x10, described by an MDL. */
+    function poolPageOps(options: { priority?: number } = {}) {
+      const state = { poolVa: 0, mdl: null as Mdl | null, userVa: 0, pid: 0, flagsAfterMap: 0, caught: 0, pfn: -1 };
+      const ops: Record<number, PointerOp> = {
+        // MAP(requestedAddress) → [user address]
+        0x800: ({ nt }, [requested = 0]) => {
+          state.poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, 'Test');
+          state.mdl = nt.IoAllocateMdl(state.poolVa, PAGE_SIZE, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(state.mdl);
+          nt.setUint32(state.poolVa, 0xcafe_babe);
+          state.pfn = MmGetMdlPfnArray(state.mdl)[0]!;
+          state.userVa = nt.MmMapLockedPagesSpecifyCache(state.mdl, UserMode, MmCached, requested, false, options.priority ?? NormalPagePriority);
+          state.pid = nt.PsGetCurrentProcessId();
+          state.flagsAfterMap = state.mdl.MdlFlags;
+          return [state.userVa];
+        },
+        // READ(offset) → [the ULONG at pool + offset, through the kernel address]
+        0x801: ({ nt }, [offset = 0]) => [nt.getUint32(state.poolVa + offset)],
+        // WRITE(offset, value) through the kernel address
+        0x802: ({ nt }, [offset = 0, value = 0]) => void nt.setUint32(state.poolVa + offset, value),
+        // MAP_AGAIN(requestedAddress): a second mapping of the same MDL, inside try/except → [status]
+        0x803: ({ nt }, [requested = 0]) => {
+          state.caught = raised(() => nt.MmMapLockedPagesSpecifyCache(state.mdl, UserMode, MmCached, requested, false, NormalPagePriority));
+          return [state.caught];
+        },
+        // UNMAP and free
+        0x804: ({ nt }) => {
+          nt.MmUnmapLockedPages(state.userVa, state.mdl);
+          nt.IoFreeMdl(state.mdl);
+          nt.ExFreePool(state.poolVa);
+          state.mdl = null;
+        },
+      };
+      return { state, ops };
+    }
+
+    it('maps the same frame into the calling process: writes through either address show through the other', async () => {
+      const { state, ops } = poolPageOps();
+      const out = { userVa: 0, readByProgram: 0, readByDriver: 0, userFrame: -2, kernelFrame: -2, systemFrame: -2, afterUnmapFrame: -2 };
+      const { process, result, machine } = await withOps(arch, ops, async (k32, h, m) => {
+        const [userVa = 0] = await call(k32, h, 0x800);
+        out.userVa = userVa;
+        // Kernel wrote 0xCAFEBABE through the pool address; the program reads it through its own.
+        out.readByProgram = k32.getUint32(userVa);
+        // The program writes through its address; the driver reads it through the pool address.
+        k32.setUint32(userVa + 8, 0x1234_5678);
+        [out.readByDriver = 0] = await call(k32, h, 0x801, 8);
+        await call(k32, h, 0x802, 12, 0xfeed_f00d);
+        const root = eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase;
+        out.userFrame = m.kernel.pageTables.frameAt(root, userVa);
+        out.kernelFrame = m.kernel.pageTables.frameAt(m.kernel.systemRoot, state.poolVa);
+        out.systemFrame = m.kernel.pageTables.frameAt(m.kernel.systemRoot, userVa);
+        if (k32.getUint32(userVa + 12) !== 0xfeed_f00d) throw new Error('the driver\'s write did not show through the user address');
+        await call(k32, h, 0x804);
+        out.afterUnmapFrame = m.kernel.pageTables.frameAt(root, userVa);
+      });
+      expect(result.bugcheck).toBeUndefined();
+      expect(process.exitCode).toBe(0);
+      expect(state.pid).toBe(process.pid);
+      expect(out.userVa).toBeGreaterThanOrEqual(machine.kernel.layout.lowestUserAddress);
+      expect(out.userVa).toBeLessThan(machine.kernel.layout.systemRangeStart);
+      expect(out.readByProgram).toBe(0xcafe_babe);
+      expect(out.readByDriver).toBe(0x1234_5678);
+      // One physical frame, two virtual addresses: the MDL's PFN.
+      expect(out.userFrame).toBe(state.pfn);
+      expect(out.kernelFrame).toBe(state.pfn);
+      // The user mapping is in the caller's address space only, not the System process's.
+      expect(out.systemFrame).toBe(-1);
+      expect(out.afterUnmapFrame).toBe(-1);
+      // A user mapping does not make the MDL "mapped to system VA".
+      expect(state.flagsAfterMap & MDL_MAPPED_TO_SYSTEM_VA).toBe(0);
+    });
+
+    it('keeps the byte offset: an MDL at pool + 0x10 maps to a user address ending in 0x010', async () => {
+      const seen = { userVa: 0, value: 0 };
+      await withOps(arch, {
+        0x800: ({ nt }) => {
+          const poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, 'Test');
+          const mdl = nt.IoAllocateMdl(poolVa + 0x10, 0x20, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(mdl);
+          nt.setUint32(poolVa + 0x10, 0x0bad_cafe);
+          const userVa = nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+          seen.userVa = userVa;
+          return [userVa];
+        },
+      }, async (k32, h) => {
+        const [userVa = 0] = await call(k32, h, 0x800);
+        seen.value = k32.getUint32(userVa);
+      });
+      expect(seen.userVa % PAGE_SIZE).toBe(0x10);
+      expect(seen.value).toBe(0x0bad_cafe);
+    });
+
+    it('is user-accessible and writable by default, and never executable', async () => {
+      const { state, ops } = poolPageOps();
+      const out = { low: 0, high: 0, read: false, write: false, exec: true };
+      await withOps(arch, ops, async (k32, h, m) => {
+        const [userVa = 0] = await call(k32, h, 0x800);
+        const root = eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase;
+        Object.assign(out, pte(m, root, userVa));
+        out.read = mmuAllows(m, root, userVa, ACCESS_READ, true);
+        out.write = mmuAllows(m, root, userVa, ACCESS_WRITE, true);
+        out.exec = mmuAllows(m, root, userVa, ACCESS_EXECUTE, true);
+        await call(k32, h, 0x804);
+      });
+      void state;
+      expect(out.low & PTE_OWNER).toBe(PTE_OWNER);
+      expect(out.low & PTE_WRITE).toBe(PTE_WRITE);
+      expect(out.read).toBe(true);
+      expect(out.write).toBe(true);
+      if (arch === 'x64') {
+        // x86 without PAE has no NX bit; on x64 the PTE carries it.
+        expect(out.high & PTE_HIGH_NO_EXECUTE).toBe(PTE_HIGH_NO_EXECUTE >>> 0);
+        expect(out.exec).toBe(false);
+      }
+    });
+
+    it('with MdlMappingNoWrite is read-only to the program, while the kernel keeps writing through its address', async () => {
+      const { ops } = poolPageOps({ priority: NormalPagePriority | MdlMappingNoWrite });
+      const out = { low: 0, writeStatus: 0, read: 0, afterKernelWrite: 0 };
+      const { result, process } = await withOps(arch, ops, async (k32, h, m) => {
+        const [userVa = 0] = await call(k32, h, 0x800);
+        const root = eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase;
+        out.low = pte(m, root, userVa).low;
+        out.read = k32.getUint32(userVa);
+        try {
+          k32.setUint32(userVa, 1);
+        } catch (e) {
+          if (!(e instanceof NtException)) throw e;
+          out.writeStatus = e.status;
+        }
+        await call(k32, h, 0x802, 0, 0x600d_f00d);
+        out.afterKernelWrite = k32.getUint32(userVa);
+        await call(k32, h, 0x804);
+      });
+      expect(result.bugcheck).toBeUndefined();
+      expect(process.exitCode).toBe(0);
+      expect(out.low & PTE_WRITE).toBe(0);
+      expect(out.read).toBe(0xcafe_babe);
+      expect(out.writeStatus >>> 0).toBe(STATUS_ACCESS_VIOLATION);
+      expect(out.afterKernelWrite).toBe(0x600d_f00d);
+    });
+
+    it('maps at a free RequestedAddress, and raises STATUS_CONFLICTING_ADDRESSES (catchable) at an occupied one', async () => {
+      const { state, ops } = poolPageOps();
+      const out = { requested: 0x3000_0000, got: 0, taken: 0, caught: 0, vadsBefore: 0, vadsAfter: 0 };
+      const { result } = await withOps(arch, ops, async (k32, h, m) => {
+        [out.got = 0] = await call(k32, h, 0x800, out.requested);
+        out.taken = commit(k32, 0x1000);
+        const process = eprocessOf(m, k32.GetCurrentProcessId());
+        out.vadsBefore = process.VadRoot.vads.length;
+        [out.caught = 0] = await call(k32, h, 0x803, out.taken);
+        out.vadsAfter = process.VadRoot.vads.length;
+        // The driver caught it and went on: its first mapping still works.
+        if (k32.getUint32(out.got) !== 0xcafe_babe) throw new Error('first mapping lost');
+        await call(k32, h, 0x804);
+      });
+      expect(result.bugcheck).toBeUndefined();
+      expect(out.got).toBe(out.requested);
+      expect(state.caught >>> 0).toBe(STATUS_CONFLICTING_ADDRESSES);
+      expect(out.caught >>> 0).toBe(STATUS_CONFLICTING_ADDRESSES);
+      // The failed mapping left nothing behind.
+      expect(out.vadsAfter).toBe(out.vadsBefore);
+    });
+
+    it('MmMapLockedPages(UserMode) maps the same way', async () => {
+      const seen = { frameUser: -2, frameKernel: -1, value: 0 };
+      await withOps(arch, {
+        0x800: ({ nt }) => {
+          const poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, 'Test');
+          const mdl = nt.IoAllocateMdl(poolVa, PAGE_SIZE, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(mdl);
+          nt.setUint32(poolVa, 77);
+          const userVa = nt.MmMapLockedPages(mdl, UserMode);
+          seen.frameKernel = MmGetMdlPfnArray(mdl)[0]!;
+          return [userVa, poolVa, mdl.address];
+        },
+        0x801: ({ nt }, [userVa = 0, poolVa = 0, mdlAddress = 0]) => {
+          nt.MmUnmapLockedPages(userVa, mdlAddress);
+          nt.IoFreeMdl(mdlAddress);
+          nt.ExFreePool(poolVa);
+        },
+      }, async (k32, h, m) => {
+        const r = await call(k32, h, 0x800);
+        const userVa = r[0] ?? 0;
+        seen.value = k32.getUint32(userVa);
+        seen.frameUser = m.kernel.pageTables.frameAt(eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase, userVa);
+        await call(k32, h, 0x801, ...r);
+      });
+      expect(seen.value).toBe(77);
+      expect(seen.frameUser).toBe(seen.frameKernel);
+    });
+  });
+
+  describe('MmUnmapLockedPages', () => {
+    it('from another process leaves the mapping in place and records a wrong-process-unmap finding', async () => {
+      const state = { poolVa: 0, mdl: null as Mdl | null, userVa: 0, mappedIn: 0, unmappedIn: [] as number[] };
+      const driver = testDriver({
+        control: pointerControl({
+          0x800: ({ nt }) => {
+            state.poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, 'Test');
+            state.mdl = nt.IoAllocateMdl(state.poolVa, PAGE_SIZE, false, false, null)!;
+            nt.MmBuildMdlForNonPagedPool(state.mdl);
+            nt.setUint32(state.poolVa, 0x5a5a_5a5a);
+            state.userVa = nt.MmMapLockedPagesSpecifyCache(state.mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+            state.mappedIn = nt.PsGetCurrentProcessId();
+            return [state.userVa];
+          },
+          0x801: ({ nt }) => {
+            state.unmappedIn.push(nt.PsGetCurrentProcessId());
+            nt.MmUnmapLockedPages(state.userVa, state.mdl);
+          },
+          0x802: ({ nt }) => {
+            nt.IoFreeMdl(state.mdl);
+            nt.ExFreePool(state.poolVa);
+          },
+        }),
+      });
+      const machine = await bootWith([driver], { arch });
+      const out = { afterWrongUnmap: 0, frameAfterWrong: -2, frameAfterRight: -2, readAfterRight: 0 };
+      const owner = machine.spawn(async (k32) => {
+        const h = open(k32, driver.path);
+        const [userVa = 0] = await call(k32, h, 0x800);
+        await k32.Sleep(2000); // the other program tries to unmap meanwhile
+        const root = eprocessOf(machine, k32.GetCurrentProcessId()).DirectoryTableBase;
+        out.afterWrongUnmap = k32.getUint32(userVa);
+        out.frameAfterWrong = machine.kernel.pageTables.frameAt(root, userVa);
+        await call(k32, h, 0x801); // the right process this time
+        out.frameAfterRight = machine.kernel.pageTables.frameAt(root, userVa);
+        try {
+          out.readAfterRight = k32.getUint32(userVa);
+        } catch (e) {
+          if (!(e instanceof NtException)) throw e;
+          out.readAfterRight = e.status;
+        }
+        await call(k32, h, 0x802);
+        k32.CloseHandle(h);
+        return 0;
+      }, { name: 'owner.exe' });
+      const other = machine.spawn(async (k32) => {
+        await k32.Sleep(1000);
+        const h = open(k32, driver.path);
+        await call(k32, h, 0x801);
+        k32.CloseHandle(h);
+        return 0;
+      }, { name: 'other.exe' });
+      const result = await machine.run();
+      expect(result.bugcheck).toBeUndefined();
+      expect([owner.exitCode, other.exitCode]).toEqual([0, 0]);
+      expect(state.mappedIn).toBe(owner.pid);
+      expect(state.unmappedIn).toEqual([other.pid, owner.pid]);
+      const findings = result.findings.filter((f) => f.kind === 'wrong-process-unmap');
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ driver: driver.name, routine: 'DispatchControl' });
+      // The mapping survived the wrong-process unmap, and went with the right one.
+      expect(out.afterWrongUnmap).toBe(0x5a5a_5a5a);
+      expect(out.frameAfterWrong).toBeGreaterThanOrEqual(0);
+      expect(out.frameAfterRight).toBe(-1);
+      expect(out.readAfterRight >>> 0).toBe(STATUS_ACCESS_VIOLATION);
+    });
+  });
+
+  describe('MmProbeAndLockPages', () => {
+    /** Probes and locks [va, va + length) of the caller with `operation`; records what it saw, then unlocks. */
+    function lockOps() {
+      const seen = {
+        status: -1, flags: 0, process: null as EProcess | null, current: null as EProcess | null, pfns: [] as number[],
+        lockedDuring: 0, lockedBefore: 0, lockedAfter: 0, flagsAfterUnlock: 0,
+      };
+      const ops: Record<number, PointerOp> = {
+        0x800: ({ nt }, [va = 0, length = 0, operation = 0]) => {
+          const mdl = nt.IoAllocateMdl(va, length, false, false, null)!;
+          const current = nt.PsGetCurrentProcess();
+          seen.current = current;
+          seen.lockedBefore = current.NumberOfLockedPages;
+          seen.status = raised(() => nt.MmProbeAndLockPages(mdl, UserMode, operation));
+          seen.flags = mdl.MdlFlags;
+          seen.process = mdl.Process;
+          seen.pfns = [...MmGetMdlPfnArray(mdl)];
+          seen.lockedDuring = current.NumberOfLockedPages;
+          if (seen.status === 0) nt.MmUnlockPages(mdl);
+          seen.flagsAfterUnlock = mdl.MdlFlags;
+          seen.lockedAfter = current.NumberOfLockedPages;
+          nt.IoFreeMdl(mdl);
+        },
+      };
+      return { seen, ops };
+    }
+
+    it.each([
+      ['IoReadAccess', IoReadAccess, 0],
+      ['IoWriteAccess', IoWriteAccess, MDL_WRITE_OPERATION],
+    ])('(UserMode, %s) on a program buffer locks its frames for the caller', async (_name, operation, writeFlag) => {
+      const { seen, ops } = lockOps();
+      const out = { frames: [] as number[] };
+      const { process, result } = await withOps(arch, ops, async (k32, h, m) => {
+        const va = commit(k32, 3 * PAGE_SIZE); // never touched: the probe makes the pages resident
+        await call(k32, h, 0x800, va + 0x10, 2 * PAGE_SIZE, operation);
+        const root = eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase;
+        out.frames = [0, 1, 2].map((i) => m.kernel.pageTables.frameAt(root, va + i * PAGE_SIZE));
+      });
+      expect(result.bugcheck).toBeUndefined();
+      expect(seen.status).toBe(0);
+      expect(seen.flags & MDL_PAGES_LOCKED).toBe(MDL_PAGES_LOCKED);
+      expect(seen.flags & MDL_WRITE_OPERATION).toBe(writeFlag);
+      expect(seen.flags & MDL_SOURCE_IS_NONPAGED_POOL).toBe(0);
+      // Process is the caller (the EPROCESS of the program), and its locked-page count went up by the pages spanned.
+      expect(seen.process).toBe(seen.current);
+      expect(seen.process?.UniqueProcessId).toBe(process.pid);
+      expect(seen.lockedDuring - seen.lockedBefore).toBe(3);
+      expect(seen.lockedAfter).toBe(seen.lockedBefore);
+      expect(seen.flagsAfterUnlock & (MDL_PAGES_LOCKED | MDL_WRITE_OPERATION)).toBe(0);
+      expect(out.frames.every((f) => f >= 0)).toBe(true);
+      expect(seen.pfns).toEqual(out.frames);
+    });
+
+    type Range = (k32: K32, m: Machine) => { va: number; length: number; operation: number };
+    it.each<[string, Range]>([
+      ['a kernel address', (_k32, m) => ({ va: m.kernel.layout.kernelSharedData, length: 0x10, operation: IoReadAccess })],
+      ['an unmapped range', () => ({ va: 0x5000_0000, length: 0x10, operation: IoReadAccess })],
+      ['a range whose second page is reserved but not committed', (k32) => {
+        const va = k32.VirtualAlloc(0, 2 * PAGE_SIZE, MEM_RESERVE, PAGE_READWRITE);
+        k32.VirtualAlloc(va, PAGE_SIZE, MEM_COMMIT, PAGE_READWRITE);
+        return { va, length: 2 * PAGE_SIZE, operation: IoReadAccess };
+      }],
+      ['a read-only page probed for IoWriteAccess', (k32) => ({ va: commit(k32, PAGE_SIZE, PAGE_READONLY), length: 0x10, operation: IoWriteAccess })],
+      ['a range running past the top of user space', (_k32, m) => ({ va: m.kernel.layout.highestUserAddress - 0xf, length: 0x20, operation: IoReadAccess })],
+    ])('(UserMode) raises STATUS_ACCESS_VIOLATION for %s and locks nothing', async (_name, range) => {
+      const { seen, ops } = lockOps();
+      const { result } = await withOps(arch, ops, async (k32, h, m) => {
+        const r = range(k32, m);
+        await call(k32, h, 0x800, r.va, r.length, r.operation);
+      });
+      expect(result.bugcheck).toBeUndefined();
+      expect(seen.status >>> 0).toBe(STATUS_ACCESS_VIOLATION);
+      expect(seen.flags & MDL_PAGES_LOCKED).toBe(0);
+      expect(seen.lockedDuring).toBe(seen.lockedBefore);
+    });
+
+    it('undoes the locks it took on the first pages when a later page fails', async () => {
+      const seen = { status: 0, lockCount: -1, pfn: -1 };
+      await withOps(arch, {
+        0x800: ({ nt }, [va = 0]) => {
+          const mdl = nt.IoAllocateMdl(va, 2 * PAGE_SIZE, false, false, null)!;
+          seen.status = raised(() => nt.MmProbeAndLockPages(mdl, UserMode, IoReadAccess));
+          nt.IoFreeMdl(mdl);
+        },
+      }, async (k32, h, m) => {
+        const va = k32.VirtualAlloc(0, 2 * PAGE_SIZE, MEM_RESERVE, PAGE_READWRITE);
+        k32.VirtualAlloc(va, PAGE_SIZE, MEM_COMMIT, PAGE_READWRITE);
+        k32.setUint32(va, 1); // resident
+        await call(k32, h, 0x800, va);
+        seen.pfn = m.kernel.pageTables.frameAt(eprocessOf(m, k32.GetCurrentProcessId()).DirectoryTableBase, va);
+        seen.lockCount = m.kernel.pfn.lockCount[seen.pfn] ?? -1;
+      });
+      expect(seen.status >>> 0).toBe(STATUS_ACCESS_VIOLATION);
+      expect(seen.pfn).toBeGreaterThanOrEqual(0);
+      expect(seen.lockCount).toBe(0);
+    });
+  });
+
+  describe('MmMapLockedPagesSpecifyCache(KernelMode) and MmGetSystemAddressForMdlSafe', () => {
+    it('map a locked user buffer into system space as an alias; MmUnlockPages removes that mapping', async () => {
+      const seen = {
+        kva: 0, safe: 0, safeAgain: 0, flags: 0, mapped: 0, readThroughKva: 0, kvaFrames: [] as number[], pfns: [] as number[],
+        flagsAfterUnlock: 0, kvaFrameAfterUnlock: -2, poolBefore: 0, poolAfter: 0,
+      };
+      const { result, process } = await withOps(arch, {
+        0x800: ({ nt }, [va = 0, length = 0]) => {
+          const k = machine().kernel;
+          seen.poolBefore = k.pool.nonPagedBytes;
+          const mdl = nt.IoAllocateMdl(va, length, false, false, null)!;
+          nt.MmProbeAndLockPages(mdl, UserMode, IoWriteAccess);
+          seen.kva = nt.MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, 0, false, NormalPagePriority);
+          seen.flags = mdl.MdlFlags;
+          seen.mapped = mdl.MappedSystemVa;
+          seen.safe = nt.MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+          seen.readThroughKva = nt.getUint32(seen.kva);
+          nt.setUint32(seen.kva + 4, 0xabad_1dea);
+          seen.pfns = [...MmGetMdlPfnArray(mdl)];
+          seen.kvaFrames = seen.pfns.map((_, i) => k.pageTables.frameAt(k.systemRoot, seen.kva - (seen.kva % PAGE_SIZE) + i * PAGE_SIZE));
+          nt.MmUnlockPages(mdl);
+          seen.flagsAfterUnlock = mdl.MdlFlags;
+          seen.kvaFrameAfterUnlock = k.pageTables.frameAt(k.systemRoot, seen.kva);
+          nt.IoFreeMdl(mdl);
+          seen.poolAfter = k.pool.nonPagedBytes;
+        },
+      }, async (k32, h, m) => {
+        machineRef = m;
+        const va = commit(k32, 2 * PAGE_SIZE);
+        k32.setUint32(va + 0x10, 0x7777_0001);
+        await call(k32, h, 0x800, va + 0x10, PAGE_SIZE);
+        if (k32.getUint32(va + 0x14) !== 0xabad_1dea) throw new Error('the write through the system address did not reach the program');
+      });
+      let machineRef: Machine | undefined;
+      function machine(): Machine {
+        return machineRef!;
+      }
+      expect(result.bugcheck).toBeUndefined();
+      expect(process.exitCode).toBe(0);
+      expect(seen.kva).toBeGreaterThanOrEqual(machineRef!.kernel.layout.systemRangeStart);
+      expect(seen.kva % PAGE_SIZE).toBe(0x10);
+      expect(seen.flags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED)).toBe(MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED);
+      expect(seen.mapped).toBe(seen.kva);
+      expect(seen.safe).toBe(seen.kva);
+      expect(seen.readThroughKva).toBe(0x7777_0001);
+      expect(seen.pfns).toHaveLength(2);
+      expect(seen.kvaFrames).toEqual(seen.pfns);
+      // MmUnlockPages unmapped the system address first, then unlocked.
+      expect(seen.flagsAfterUnlock & (MDL_MAPPED_TO_SYSTEM_VA | MDL_PAGES_LOCKED)).toBe(0);
+      expect(seen.kvaFrameAfterUnlock).toBe(-1);
+      // The MDL and its system PTEs are gone; pool is back where it was.
+      expect(seen.poolAfter).toBe(seen.poolBefore);
+    });
+
+    it('MmGetSystemAddressForMdlSafe maps a locked MDL that has no system address yet, once', async () => {
+      const seen = { flagsBefore: 0, safe: 0, again: 0, flags: 0 };
+      await withOps(arch, {
+        0x800: ({ nt }, [va = 0]) => {
+          const mdl = nt.IoAllocateMdl(va, 0x100, false, false, null)!;
+          nt.MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+          seen.flagsBefore = mdl.MdlFlags;
+          seen.safe = nt.MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+          seen.again = nt.MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority);
+          seen.flags = mdl.MdlFlags;
+          nt.MmUnlockPages(mdl);
+          nt.IoFreeMdl(mdl);
+        },
+      }, async (k32, h) => {
+        const va = commit(k32, PAGE_SIZE);
+        await call(k32, h, 0x800, va);
+      });
+      expect(seen.flagsBefore & MDL_MAPPED_TO_SYSTEM_VA).toBe(0);
+      expect(seen.safe).not.toBe(0);
+      expect(seen.again).toBe(seen.safe);
+      expect(seen.flags & MDL_MAPPED_TO_SYSTEM_VA).toBe(MDL_MAPPED_TO_SYSTEM_VA);
+    });
+  });
+
+  describe('MmUnlockPages', () => {
+    it('twice on the same MDL is bug check 0x76 PROCESS_HAS_LOCKED_PAGES with P1 = 1, P2 = the MDL, P3 = the locked count', async () => {
+      const seen = { mdl: 0 };
+      const { result, machine } = await withOps(arch, {
+        0x800: ({ nt }, [va = 0]) => {
+          const mdl = nt.IoAllocateMdl(va, 0x100, false, false, null)!;
+          seen.mdl = mdl.address;
+          nt.MmProbeAndLockPages(mdl, UserMode, IoReadAccess);
+          nt.MmUnlockPages(mdl);
+          nt.MmUnlockPages(mdl);
+        },
+      }, async (k32, h) => {
+        await call(k32, h, 0x800, commit(k32, PAGE_SIZE));
+      });
+      expect(result.bugcheck?.code).toBe(PROCESS_HAS_LOCKED_PAGES);
+      expect(result.bugcheck?.params).toEqual([1, seen.mdl, 0, 0]);
+      expect(result.bugcheck?.stack[0]).toBe('TestDrv!DispatchControl');
+      expect(machine.bugcheck).toBe(result.bugcheck);
+    });
+  });
+
+  describe('IoFreeMdl', () => {
+    it('gives back the MDL\'s pool: nonpaged bytes return to the baseline', async () => {
+      const seen = { baseline: 0, during: 0, after: 0 };
+      const driver = testDriver({
+        entry: (nt) => {
+          const k = machine.kernel;
+          seen.baseline = k.pool.nonPagedBytes;
+          const mdls = [1, 0x17, 0x18, 0x40].map((pages) => nt.IoAllocateMdl(0x10_0000, pages * PAGE_SIZE, false, false, null)!);
+          seen.during = k.pool.nonPagedBytes;
+          for (const m of mdls) nt.IoFreeMdl(m);
+          seen.after = k.pool.nonPagedBytes;
+        },
+      });
+      const machine: Machine = await bootWith([driver], { arch });
+      expect(seen.during).toBeGreaterThan(seen.baseline);
+      expect(seen.after).toBe(seen.baseline);
+    });
+  });
+});
