@@ -14,6 +14,7 @@ import type { EProcess } from '../kernel/ps/process.js';
 import type { KThread } from '../kernel/ps/thread.js';
 import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 import { ProcessHeap } from './heap.js';
+import { memoryAccessors } from './memory-accessors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
 import { NT_SUCCESS, STATUS_SUCCESS } from './ntstatus.js';
 import { makeSystemCalls, systemCall, type SystemCallName, type SystemCallTable } from './syscalls.js';
@@ -95,21 +96,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
 
   const k32 = {
     // --- memory access (user mode, this process) ---
-    getUint8: (va: number) => mem.getUint8(va),
-    getUint16: (va: number) => mem.getUint16(va),
-    getUint32: (va: number) => mem.getUint32(va),
-    getBigUint64: (va: number) => mem.getBigUint64(va),
-    setUint8: (va: number, v: number) => mem.setUint8(va, v),
-    setUint16: (va: number, v: number) => mem.setUint16(va, v),
-    setUint32: (va: number, v: number) => mem.setUint32(va, v),
-    setBigUint64: (va: number, v: bigint) => mem.setBigUint64(va, v),
-    getBytes: (va: number, n: number) => mem.getBytes(va, n),
-    setBytes: (va: number, bytes: Uint8Array | readonly number[]) => mem.setBytes(va, bytes),
-    getString: (va: number, encoding: 'utf-16le' | 'ascii' | 'utf-8', maxChars?: number) => mem.getString(va, encoding, maxChars),
-    setString: (va: number, s: string, encoding: 'utf-16le' | 'ascii' | 'utf-8') => mem.setString(va, s, encoding),
-    sizeofPointer: mem.sizeofPointer,
-    getPointer: (va: number) => mem.getPointer(va),
-    setPointer: (va: number, value: number) => mem.setPointer(va, value),
+    ...memoryAccessors(mem),
 
     /** Writes a line to the process's standard output. */
     print(line: string): void {

@@ -28,6 +28,7 @@ import type { DeferredRoutine } from '../kernel/ke/dpc.js';
 import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from './wdm-constants.js';
 import { macros } from './wdm-macros.js';
+import { memoryAccessors } from './memory-accessors.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
 const HIGH = 31;
@@ -62,21 +63,7 @@ export function makeNt(k: Kernel, driverName: string) {
     NtException,
 
     // --- memory access (kernel mode, current address space) ---
-    getUint8: (va: number) => mem.getUint8(va),
-    getUint16: (va: number) => mem.getUint16(va),
-    getUint32: (va: number) => mem.getUint32(va),
-    getBigUint64: (va: number) => mem.getBigUint64(va),
-    setUint8: (va: number, v: number) => mem.setUint8(va, v),
-    setUint16: (va: number, v: number) => mem.setUint16(va, v),
-    setUint32: (va: number, v: number) => mem.setUint32(va, v),
-    setBigUint64: (va: number, v: bigint) => mem.setBigUint64(va, v),
-    getBytes: (va: number, n: number) => mem.getBytes(va, n),
-    setBytes: (va: number, bytes: Uint8Array | readonly number[]) => mem.setBytes(va, bytes),
-    getString: (va: number, encoding: 'utf-16le' | 'ascii' | 'utf-8', maxChars?: number) => mem.getString(va, encoding, maxChars),
-    setString: (va: number, s: string, encoding: 'utf-16le' | 'ascii' | 'utf-8') => mem.setString(va, s, encoding),
-    sizeofPointer: mem.sizeofPointer,
-    getPointer: (va: number) => mem.getPointer(va),
-    setPointer: (va: number, value: number) => mem.setPointer(va, value),
+    ...memoryAccessors(mem),
     /** RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, like the inline code they are. */
     RtlZeroMemory: (destination: number, length: number) => mem.setBytes(destination, new Uint8Array(length)),
     RtlFillMemory: (destination: number, length: number, fill: number) => mem.setBytes(destination, new Uint8Array(length).fill(fill)),
@@ -112,7 +99,18 @@ export function makeNt(k: Kernel, driverName: string) {
       if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
       const a = k.pool.allocations.get(address);
       if (!a) {
-        k.bugCheck(BAD_POOL_CALLER, 0x07, 0, address, 0, `ExFreePool was given ${k.formatAddress(address)}, which is not an allocated pool block (freed twice, or never allocated).`);
+        // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc2--bad-pool-caller
+        if (!(address >= k.layout.systemRangeStart)) {
+          k.bugCheck(BAD_POOL_CALLER, 0x40, address, k.layout.systemRangeStart, 0, `ExFreePool was given ${k.formatAddress(address)}, a user-mode address, to free as kernel pool.`);
+        }
+        if (!k.pool.isPoolAddress(address)) {
+          k.bugCheck(BAD_POOL_CALLER, 0x42, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, a system address that was never in any pool.`);
+        }
+        // P3: the pool header contents (its first ULONG), P4: the address being freed.
+        const headerVa = address - (k.arch === 'x64' ? 16 : 8);
+        const headerPfn = k.pageTables.frameAt(k.systemRoot, headerVa);
+        const header = headerPfn < 0 ? 0 : k.memory.read32(headerPfn * 4096 + (headerVa % 4096));
+        k.bugCheck(BAD_POOL_CALLER, 0x07, 0, header, address, `ExFreePool was given ${k.formatAddress(address)}, which is not an allocated pool block (freed twice, or never allocated).`);
       }
       if (tag !== 0 && tagValue(tag) !== a.tag) {
         k.bugCheck(BAD_POOL_CALLER, 0x0a, address, a.tag, tagValue(tag), `ExFreePoolWithTag was given tag 0x${tagValue(tag).toString(16)} for a block allocated with 0x${a.tag.toString(16)}.`);

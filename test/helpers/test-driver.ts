@@ -145,13 +145,17 @@ export function testDriver(options: TestDriverOptions = {}): TestDriver {
   };
 }
 
+/** Loads a test driver now (DriverEntry runs); throws if DriverEntry fails or the machine stopped. */
+export function load(machine: Machine, driver: TestDriver): void {
+  const status = machine.loadDriver(driver.name, driver.definition);
+  if (machine.bugcheck) throw new Error(`loading ${driver.name} stopped the machine: ${machine.bugcheck.name}\n${machine.bugcheck.explanation}`);
+  if (status !== STATUS_SUCCESS) throw new Error(`DriverEntry of ${driver.name} returned 0x${status.toString(16)}`);
+}
+
 /** Boots a machine and loads the drivers; fails the test if a DriverEntry fails. */
 export async function bootWith(drivers: TestDriver[], options: BootOptions = {}): Promise<Machine> {
   const machine = await boot(options);
-  for (const d of drivers) {
-    const status = machine.loadDriver(d.name, d.definition);
-    if (status !== STATUS_SUCCESS) throw new Error(`DriverEntry of ${d.name} returned 0x${status.toString(16)}`);
-  }
+  for (const d of drivers) load(machine, d);
   return machine;
 }
 

@@ -11,7 +11,7 @@
  * alias of the same frame, not a copy.
  */
 import { describe, expect, it } from 'vitest';
-import type { Machine } from 'ntshm';
+import { boot, type Machine } from 'ntshm';
 import {
   ADDRESS_AND_SIZE_TO_SPAN_PAGES, IoReadAccess, IoWriteAccess, KernelMode, MDL_ALLOCATED_FIXED_SIZE, MDL_MAPPED_TO_SYSTEM_VA,
   MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite, MmCached, MmGetMdlByteCount,
@@ -22,7 +22,7 @@ import { GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READONLY, PA
 import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, Mmu } from '../../src/hw/mmu.js';
 import { PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_WRITE } from '../../src/hw/pte.js';
 import { PROCESS_HAS_LOCKED_PAGES } from '../../src/kernel/ke/bugcheck-codes.js';
-import { bootWith, call, eprocessOf, pointerControl, runProgram, testDriver, type PointerOp } from '../helpers/test-driver.js';
+import { bootWith, call, eprocessOf, load, pointerControl, runProgram, testDriver, type PointerOp } from '../helpers/test-driver.js';
 
 const ARCHES = ['x64', 'x86'] as const;
 type Arch = (typeof ARCHES)[number];
@@ -76,6 +76,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
       const seen: Record<string, number> = {};
       let poolVa = 0;
       const length = PAGE_SIZE + 0x100;
+      const machine = await boot({ arch });
       const driver = testDriver({
         entry: (nt) => {
           poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, 'Test');
@@ -92,7 +93,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
           nt.ExFreePool(poolVa);
         },
       });
-      const machine: Machine = await bootWith([driver], { arch });
+      load(machine, driver);
       const ptr = arch === 'x64' ? 8 : 4;
       expect(poolVa % PAGE_SIZE).toBe(0);
       expect(seen.StartVa).toBe(poolVa);
@@ -133,7 +134,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
       [0x17, true], // the largest MDL the I/O manager's fixed-size lookaside holds
       [0x18, false],
       [0x100, false],
-    ])('an MDL spanning 0x%s pages has MDL_ALLOCATED_FIXED_SIZE: %s', async (pages, fixed) => {
+    ])('an MDL spanning %i pages has MDL_ALLOCATED_FIXED_SIZE: %s', async (pages, fixed) => {
       const seen = { flags: -1, pfns: -1 };
       const driver = testDriver({
         entry: (nt) => {
@@ -177,6 +178,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
   describe('MmBuildMdlForNonPagedPool', () => {
     it('fills the PFN array with the frames behind the pool, sets MDL_SOURCE_IS_NONPAGED_POOL and MappedSystemVa, not MDL_PAGES_LOCKED', async () => {
       const seen = { flags: 0, mapped: 0, process: undefined as EProcess | null | undefined, pfns: [] as number[], safe: 0, frames: [] as number[], poolVa: 0 };
+      const machine = await boot({ arch });
       const driver = testDriver({
         entry: (nt) => {
           const poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, 'Test');
@@ -192,7 +194,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
           nt.ExFreePool(poolVa);
         },
       });
-      const machine: Machine = await bootWith([driver], { arch });
+      load(machine, driver);
       expect(seen.flags & MDL_SOURCE_IS_NONPAGED_POOL).toBe(MDL_SOURCE_IS_NONPAGED_POOL);
       expect(seen.flags & MDL_PAGES_LOCKED).toBe(0);
       expect(seen.flags & MDL_MAPPED_TO_SYSTEM_VA).toBe(0);
@@ -320,7 +322,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
       expect(out.write).toBe(true);
       if (arch === 'x64') {
         // x86 without PAE has no NX bit; on x64 the PTE carries it.
-        expect(out.high & PTE_HIGH_NO_EXECUTE).toBe(PTE_HIGH_NO_EXECUTE >>> 0);
+        expect((out.high & PTE_HIGH_NO_EXECUTE) !== 0).toBe(true);
         expect(out.exec).toBe(false);
       }
     });
@@ -575,9 +577,10 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
         kva: 0, safe: 0, safeAgain: 0, flags: 0, mapped: 0, readThroughKva: 0, kvaFrames: [] as number[], pfns: [] as number[],
         flagsAfterUnlock: 0, kvaFrameAfterUnlock: -2, poolBefore: 0, poolAfter: 0,
       };
+      let machineRef: Machine | undefined;
       const { result, process } = await withOps(arch, {
         0x800: ({ nt }, [va = 0, length = 0]) => {
-          const k = machine().kernel;
+          const k = machineRef!.kernel;
           seen.poolBefore = k.pool.nonPagedBytes;
           const mdl = nt.IoAllocateMdl(va, length, false, false, null)!;
           nt.MmProbeAndLockPages(mdl, UserMode, IoWriteAccess);
@@ -602,10 +605,6 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
         await call(k32, h, 0x800, va + 0x10, PAGE_SIZE);
         if (k32.getUint32(va + 0x14) !== 0xabad_1dea) throw new Error('the write through the system address did not reach the program');
       });
-      let machineRef: Machine | undefined;
-      function machine(): Machine {
-        return machineRef!;
-      }
       expect(result.bugcheck).toBeUndefined();
       expect(process.exitCode).toBe(0);
       expect(seen.kva).toBeGreaterThanOrEqual(machineRef!.kernel.layout.systemRangeStart);
@@ -671,6 +670,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
   describe('IoFreeMdl', () => {
     it('gives back the MDL\'s pool: nonpaged bytes return to the baseline', async () => {
       const seen = { baseline: 0, during: 0, after: 0 };
+      const machine = await boot({ arch });
       const driver = testDriver({
         entry: (nt) => {
           const k = machine.kernel;
@@ -681,7 +681,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
           seen.after = k.pool.nonPagedBytes;
         },
       });
-      const machine: Machine = await bootWith([driver], { arch });
+      load(machine, driver);
       expect(seen.during).toBeGreaterThan(seen.baseline);
       expect(seen.after).toBe(seen.baseline);
     });

@@ -72,9 +72,9 @@ describe.each([
     ['NonPagedPool', NonPagedPool, 1],
     ['PagedPool', PagedPool, 17],
     ['NonPagedPoolNx', NonPagedPoolNx, 200],
-    ['NonPagedPool, the largest small block', NonPagedPool, PAGE_SIZE - 16],
+    // POOL_BUDDY_MAX = PAGE_SIZE - (POOL_OVERHEAD + POOL_SMALLEST_BLOCK): the largest request served from a pool page.
+    ['NonPagedPool, the largest small block (POOL_BUDDY_MAX bytes)', NonPagedPool, PAGE_SIZE - 2 * header],
   ] as const)(`puts a POOL_HEADER with the tag, the block size and the pool type before a small %s block`, async (_name, type, size) => {
-    if (size > PAGE_SIZE - header) return;
     const { machine, driver } = await machineWithDriver(arch);
     const r = await inDriver(machine, driver, (nt) => {
       const p = nt.ExAllocatePoolWithTag(type, size, 'Tst1');
@@ -86,6 +86,7 @@ describe.each([
     expect(Math.floor((r.p - header) / PAGE_SIZE)).toBe(Math.floor(r.p / PAGE_SIZE)); // header and block in one page
     expect(r.tag).toBe(tagOf('Tst1'));
     const blocks = Math.ceil((size + header) / header);
+    expect(blocks).toBeLessThan(arch === 'x64' ? 0x100 : 0x200); // fits the BlockSize field
     if (arch === 'x64') {
       // ULONG PreviousSize:8, PoolIndex:8, BlockSize:8, PoolType:8 (units of 16 bytes, PoolType + 1 while allocated)
       expect((r.word0 >>> 16) & 0xff).toBe(blocks & 0xff);
@@ -109,7 +110,7 @@ describe.each([
   });
 
   it.each([
-    PAGE_SIZE - 16 + 1, PAGE_SIZE, PAGE_SIZE + 1, 3 * PAGE_SIZE + 5, 16 * PAGE_SIZE,
+    PAGE_SIZE - 2 * header + 1, PAGE_SIZE - header, PAGE_SIZE, PAGE_SIZE + 1, 3 * PAGE_SIZE + 5, 16 * PAGE_SIZE,
   ])('gives a page-aligned block, charged in whole pages, for %i bytes', async (size) => {
     const { machine, driver } = await machineWithDriver(arch);
     const k = machine.kernel;
@@ -215,23 +216,28 @@ describe.each([
         nt.ExFreePool(p + 8);
         return p + 8;
       }],
-      ['a whole-page block freed twice', (nt) => {
-        const p = nt.ExAllocatePool(PagedPool, 3 * PAGE_SIZE);
-        nt.ExFreePool(p);
-        nt.ExFreePool(p);
-        return p;
-      }],
     ];
     it.each(cases)('%s: 0xC2 with P1 = 7 and the address in P4', async (_name, body) => {
       const { machine, driver } = await machineWithDriver(arch);
       let address = 0;
-      const { result, exitCode } = await runInDriver(machine, driver, (nt) => body({ ...nt, ExFreePool: (p: number) => { address = p; nt.ExFreePool(p); } } as Nt));
+      const { result } = await runInDriver(machine, driver, (nt) => body({ ...nt, ExFreePool: (p: number) => { address = p; nt.ExFreePool(p); } } as Nt));
       expect(result.bugcheck).toMatchObject({ code: BAD_POOL_CALLER, name: 'BAD_POOL_CALLER' });
       expect(result.bugcheck!.params[0]).toBe(0x07);
       expect(result.bugcheck!.params[3]).toBe(address);
       expect(result.bugcheck!.stack.join(' ')).toMatch(/NtshmTest!DispatchControl/);
       expect(machine.bugcheck).toBe(result.bugcheck);
-      expect(exitCode).toBeDefined();
+    });
+
+    it('a whole-page block freed twice: 0xC2 naming the address', async () => {
+      const { machine, driver } = await machineWithDriver(arch);
+      let p = 0;
+      const { result } = await runInDriver(machine, driver, (nt) => {
+        p = nt.ExAllocatePool(PagedPool, 3 * PAGE_SIZE);
+        nt.ExFreePool(p);
+        nt.ExFreePool(p);
+      });
+      expect(result.bugcheck?.code).toBe(BAD_POOL_CALLER);
+      expect(result.bugcheck?.params).toContain(p);
     });
 
     it('the header contents are P3 when the header is still mapped', async () => {

@@ -101,11 +101,14 @@ export class Pool {
     if (!Number.isInteger(numberOfBytes) || numberOfBytes < 0) return 0;
     const pool = isPagedPoolType(poolType) ? this.paged : this.nonPaged;
     const bytes = Math.max(numberOfBytes, 1);
-    const address = bytes > PAGE_SIZE - this.headerSize
+    // POOL_BUDDY_MAX = PAGE_SIZE - (POOL_OVERHEAD + POOL_SMALLEST_BLOCK): above it, whole pages
+    // (a bigger small block would not fit the header's BlockSize field).
+    const big = bytes > PAGE_SIZE - 2 * this.headerSize;
+    const address = big
       ? this.allocatePages(pool, Math.ceil(bytes / PAGE_SIZE))
       : this.allocateSmall(pool, bytes, poolType, tag);
     if (address === 0) return 0;
-    const charged = bytes > PAGE_SIZE - this.headerSize
+    const charged = big
       ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE
       : this.blocksFor(bytes) * this.blockUnit;
     pool.bytesInUse += charged;
