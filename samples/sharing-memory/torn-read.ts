@@ -38,7 +38,8 @@ export async function watchForTornReads(k32: K32, p: number, seconds: number): P
     const step = Number(value - previous) / 1e7;
     if (step < 0.5 || step > 1.5) {
       const again = readTwoHalves(k32, p);
-      const { systemTimeAsFileTime } = k32.GetSystemTimeAsFileTime();
+      const { systemTimeAsFileTime: ft } = k32.GetSystemTimeAsFileTime();
+      const systemTimeAsFileTime = (BigInt(ft.dwHighDateTime) << 32n) | BigInt(ft.dwLowDateTime);
       k32.print(`${fileTimeToText(value)}  torn: low 0x${(value & 0xffff_ffffn).toString(16)} with high 0x${(value >> 32n).toString(16)} is ${step.toFixed(3)} s after the previous value;` +
         ` read again: ${fileTimeToText(again)}; KUSER_SHARED_DATA (KSYSTEM_TIME protocol): ${fileTimeToText(systemTimeAsFileTime)}`);
       value = again;

@@ -16,10 +16,11 @@ import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 import { ProcessHeap } from './heap.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
-import { NT_SUCCESS, STATUS_SUCCESS } from './ntstatus.js';
+import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from './ntstatus.js';
+import type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
 import { makeSystemCalls, systemCall, type SystemCallName, type SystemCallTable } from './syscalls.js';
-import { HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from './win32-constants.js';
-import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_NOT_ENOUGH_MEMORY, ERROR_SUCCESS } from './winerror.js';
+import { HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from './win32-constants.js';
+import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from './winerror.js';
 
 /** SYSTEMTIME, as FileTimeToSystemTime fills it. */
 export interface SystemTime {
@@ -31,6 +32,12 @@ export interface SystemTime {
   wMinute: number;
   wSecond: number;
   wMilliseconds: number;
+}
+
+/** FILETIME: 100 ns intervals since 1601-01-01 UTC, in two halves. */
+export interface FileTime {
+  dwLowDateTime: number;
+  dwHighDateTime: number;
 }
 
 /** Thrown through a program's code by ExitProcess, so that nothing after it runs. */
@@ -72,9 +79,11 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     return systemCall(k, table, thread, name, ...args);
   };
   /** Sets the last error from a status and says whether it succeeded. */
+  /** Sets the last error when a status fails (Win32 routines leave it alone on success) and says whether it succeeded. */
   const fromStatus = (status: number): boolean => {
+    if (NT_SUCCESS(status)) return true;
     lastError = RtlNtStatusToDosError(status);
-    return NT_SUCCESS(status);
+    return false;
   };
   const fail = (error: number) => {
     lastError = error;
@@ -161,9 +170,11 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     },
     HeapAlloc(hHeap: number, dwFlags: number, dwBytes: number): number {
       const h = processHeap();
-      if (!h || h.handle !== hHeap) return (fail(ERROR_INVALID_HANDLE), 0);
+      // HeapAlloc never calls SetLastError; with HEAP_GENERATE_EXCEPTIONS a failure raises STATUS_NO_MEMORY.
+      // https://learn.microsoft.com/windows/win32/api/heapapi/nf-heapapi-heapalloc
+      if (!h || h.handle !== hHeap) return 0;
       const va = h.allocate(dwBytes, (dwFlags & HEAP_ZERO_MEMORY) !== 0);
-      if (va === 0) lastError = ERROR_NOT_ENOUGH_MEMORY;
+      if (va === 0 && (dwFlags & HEAP_GENERATE_EXCEPTIONS)) throw new NtException(STATUS_NO_MEMORY);
       return va;
     },
     HeapFree(hHeap: number, _dwFlags: number, lpMem: number): boolean {
@@ -196,12 +207,15 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
       if (!st) return { ok: fail(ERROR_INVALID_PARAMETER) };
       return { ok: true, systemTime: st };
     },
-    /** GetSystemTimeAsFileTime: KUSER_SHARED_DATA.SystemTime at 7ffe0014, by the KSYSTEM_TIME protocol. */
-    GetSystemTimeAsFileTime(): { systemTimeAsFileTime: bigint } {
+    /**
+     * GetSystemTimeAsFileTime: KUSER_SHARED_DATA.SystemTime at 7ffe0014, read
+     * by the KSYSTEM_TIME protocol; the FILETIME comes back as a structure.
+     */
+    GetSystemTimeAsFileTime(): { systemTimeAsFileTime: FileTime } {
       for (;;) {
         const high1 = mem.getUint32(KUSER_USER + 0x18);
         const low = mem.getUint32(KUSER_USER + 0x14);
-        if (high1 === mem.getUint32(KUSER_USER + 0x1c)) return { systemTimeAsFileTime: (BigInt(high1) << 32n) | BigInt(low) };
+        if (high1 === mem.getUint32(KUSER_USER + 0x1c)) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
       }
     },
     /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */
@@ -268,8 +282,18 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
       sys('NtFreeVirtualMemory', processHandle, baseAddress, regionSize, freeType),
     NtProtectVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, newProtect: number) =>
       sys('NtProtectVirtualMemory', processHandle, baseAddress, regionSize, newProtect),
-    /** NtQueryVirtualMemory(MemoryBasicInformation). */
-    NtQueryVirtualMemory: (processHandle: number, baseAddress: number) => sys('NtQueryVirtualMemory', processHandle, baseAddress),
+    /**
+     * NtQueryVirtualMemory: MemoryBasicInformation (class 0) only; other
+     * classes give STATUS_INVALID_INFO_CLASS, a short length STATUS_INFO_LENGTH_MISMATCH.
+     */
+    NtQueryVirtualMemory(processHandle: number, baseAddress: number, memoryInformationClass: number, memoryInformationLength: number):
+      { status: number; memoryInformation?: MemoryBasicInformation; returnLength: number } {
+      const size = k.arch === 'x64' ? 48 : 28;
+      if (memoryInformationClass !== 0) return { status: STATUS_INVALID_INFO_CLASS, returnLength: 0 };
+      if (memoryInformationLength < size) return { status: STATUS_INFO_LENGTH_MISMATCH, returnLength: size };
+      const r = sys('NtQueryVirtualMemory', processHandle, baseAddress);
+      return r.buffer ? { status: r.status, memoryInformation: r.buffer, returnLength: size } : { status: r.status, returnLength: 0 };
+    },
     NtClose: (handle: number): number => sys('NtClose', handle),
     NtDelayExecution: async (_alertable: boolean, delayInterval: bigint | number): Promise<number> => sys('NtDelayExecution', BigInt(delayInterval)),
     NtMapViewOfSection: (): number => sys('NtMapViewOfSection'),

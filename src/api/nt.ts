@@ -1,6 +1,6 @@
 /**
  * `nt`: what a driver's code calls. Every routine goes through one entry
- * (`kernelRoutine`), where time is charged and, with the verifier on, the
+ * (`enter`), where time is charged and, with the verifier on, the
  * IRQL a routine allows is checked; caller attribution comes from the driver
  * frame the I/O manager pushed when it called into the driver.
  *
@@ -159,6 +159,8 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {
       enter('MmGetSystemAddressForMdlSafe', DISPATCH_LEVEL);
+      // A NULL MDL (direct I/O with a zero-length buffer) gives NULL: boundary-cases.md case 6.
+      if (mdl === null || mdl === 0) return 0;
       return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
     },
     /** Not implemented yet: returns NULL, its documented failure. */
@@ -216,9 +218,10 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('KeQueryInterruptTime', HIGH);
       return k.sharedUserData.readSystemTime(0x08);
     },
-    KeQueryTickCount(): { tickCount: bigint } {
+    // The out-parameter is CurrentCount: https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kequerytickcount
+    KeQueryTickCount(): { currentCount: bigint } {
       enter('KeQueryTickCount', HIGH);
-      return { tickCount: k.sharedUserData.readSystemTime(0x320) };
+      return { currentCount: k.sharedUserData.readSystemTime(0x320) };
     },
     KeQueryTimeIncrement: (): number => 156_250,
     /** ExSystemTimeToLocalTime: LocalTime = SystemTime - TimeZoneBias. */
@@ -325,9 +328,12 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('ObDereferenceObject', DISPATCH_LEVEL);
       k.ob.ObDereferenceObject(object);
     },
-    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: null, accessMode: number) {
+    /** `{ status, object }`: Object is the one out-parameter (NULL on failure); HandleInformation is one drivers pass as NULL. */
+    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: null, accessMode: number): { status: number; object: KernelObject | null } {
       enter('ObReferenceObjectByHandle', APC_LEVEL);
-      return k.ob.ObReferenceObjectByHandle(handle, desiredAccess, objectType, accessMode, k.currentProcess);
+      // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
+      const r = k.ob.ObReferenceObjectByHandle(handle, desiredAccess, objectType, accessMode, k.currentProcess);
+      return { status: r.status, object: r.object ?? null };
     },
     ZwClose(handle: number): number {
       enter('ZwClose', 0);

@@ -7,7 +7,7 @@ import type { K32 } from './k32.js';
 export * from './win32-constants.js';
 export * from './winerror.js';
 export { NtException } from '../kernel/ke/exception.js';
-export type { K32, SystemTime } from './k32.js';
+export type { K32, SystemTime, FileTime } from './k32.js';
 export type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 export type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
 

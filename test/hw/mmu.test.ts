@@ -22,11 +22,11 @@ interface MapOptions {
   /** Flags of the leaf PTE (default P|RW|US). */
   leaf?: number;
   /** Flags of each upper-level entry, root first (default P|RW|US at every level). */
-  upper?: number[];
+  upper?: readonly number[];
   /** NX in the leaf PTE (x64 only). */
   nx?: boolean;
   /** NX in the upper-level entries, root first (x64 only). */
-  upperNx?: boolean[];
+  upperNx?: readonly boolean[];
   /** Bits 62..52 of the leaf (software bits the processor ignores). */
   software?: number;
   root?: number;

@@ -81,9 +81,9 @@ describe('METHOD_BUFFERED', () => {
     expect(out.output).toEqual([...Array.from({ length: 12 }, (_, i) => 0xa0 + i), ...new Array<number>(12).fill(0xee)]);
   });
 
-  it('uses one kernel SystemBuffer of max(in, out) bytes, a copy the program cannot see until completion, freed with the IRP', async () => {
+  it('uses one kernel SystemBuffer of max(in, out) bytes, a copy of which only Information bytes go back, freed with the IRP', async () => {
     let machine: Machine | undefined;
-    const seen = { systemBuffer: 0, size: 0, flags: 0, userBuffer: 0, userInputDuring: [] as number[] };
+    const seen = { systemBuffer: 0, flags: 0, userBuffer: 0, outputAfter: [] as number[] };
     const pool = { before: 0, after: 0 };
     let outVa = 0;
     const cases: [inLen: number, outLen: number][] = [[100, 300], [300, 100], [64, 0], [0, 64]];
@@ -95,7 +95,7 @@ describe('METHOD_BUFFERED', () => {
         sizes.push(m.kernel.pool.allocations.get(seen.systemBuffer)?.numberOfBytes ?? -1);
         seen.flags = irp.Flags;
         seen.userBuffer = irp.UserBuffer;
-        // The driver writes the SystemBuffer: the caller's output buffer is not written before completion.
+        // The driver writes the SystemBuffer but declares nothing written.
         nt.setUint32(seen.systemBuffer, 0x11223344);
         irp.IoStatus.Information = 0;
       },
@@ -107,7 +107,7 @@ describe('METHOD_BUFFERED', () => {
       pool.before = m.stats().pool.nonPagedBytes;
       for (const [inLen, outLen] of cases) await k32.DeviceIoControl(h, IOCTL_ANY, va, inLen, outVa, outLen);
       pool.after = m.stats().pool.nonPagedBytes;
-      seen.userInputDuring = bytes(k32.getBytes(outVa, 4));
+      seen.outputAfter = bytes(k32.getBytes(outVa, 4));
       k32.CloseHandle(h);
       return 0;
     });
@@ -116,7 +116,7 @@ describe('METHOD_BUFFERED', () => {
     expect(seen.flags & IRP_BUFFERED_IO).toBe(IRP_BUFFERED_IO);
     expect(seen.userBuffer).toBe(outVa);
     // Information was 0: nothing went back, although the driver wrote the SystemBuffer.
-    expect(seen.userInputDuring).toEqual([0, 0, 0, 0]);
+    expect(seen.outputAfter).toEqual([0, 0, 0, 0]);
     expect(machine!.kernel.pool.allocations.has(seen.systemBuffer)).toBe(false);
     expect(pool.after).toBe(pool.before);
   });

@@ -16,7 +16,7 @@ import {
   ADDRESS_AND_SIZE_TO_SPAN_PAGES, IoReadAccess, IoWriteAccess, KernelMode, MDL_ALLOCATED_FIXED_SIZE, MDL_MAPPED_TO_SYSTEM_VA,
   MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite, MmCached, MmGetMdlByteCount,
   MmGetMdlByteOffset, MmGetMdlPfnArray, MmGetMdlVirtualAddress, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
-  STATUS_ACCESS_VIOLATION, STATUS_CONFLICTING_ADDRESSES, UserMode, type EProcess, type Mdl, type Nt,
+  STATUS_ACCESS_VIOLATION, STATUS_CONFLICTING_ADDRESSES, UserMode, type EProcess, type Mdl,
 } from 'ntshm/wdm';
 import { GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READONLY, PAGE_READWRITE, type K32 } from 'ntshm/win32';
 import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, Mmu } from '../../src/hw/mmu.js';
@@ -42,9 +42,8 @@ const open = (k32: K32, path: string) => k32.CreateFileW(path, GENERIC_READ, 0, 
 const commit = (k32: K32, size: number, protect = PAGE_READWRITE) => k32.VirtualAlloc(0, size, MEM_COMMIT | MEM_RESERVE, protect);
 
 /** A machine with a test driver whose dispatch routine runs `ops`; `main` is the program. */
-async function withOps(arch: Arch, ops: Record<number, PointerOp>, main: (k32: K32, h: number, m: Machine) => Promise<void>,
-  entry?: (nt: Nt) => void) {
-  const driver = testDriver({ control: pointerControl(ops), ...(entry ? { entry: (nt: Nt) => entry(nt) } : {}) });
+async function withOps(arch: Arch, ops: Record<number, PointerOp>, main: (k32: K32, h: number, m: Machine) => Promise<void>) {
+  const driver = testDriver({ control: pointerControl(ops) });
   const machine = await bootWith([driver], { arch });
   const { process, result } = await runProgram(machine, async (k32) => {
     const h = open(k32, driver.path);
@@ -304,7 +303,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
     });
 
     it('is user-accessible and writable by default, and never executable', async () => {
-      const { state, ops } = poolPageOps();
+      const { ops } = poolPageOps();
       const out = { low: 0, high: 0, read: false, write: false, exec: true };
       await withOps(arch, ops, async (k32, h, m) => {
         const [userVa = 0] = await call(k32, h, 0x800);
@@ -315,7 +314,6 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
         out.exec = mmuAllows(m, root, userVa, ACCESS_EXECUTE, true);
         await call(k32, h, 0x804);
       });
-      void state;
       expect(out.low & PTE_OWNER).toBe(PTE_OWNER);
       expect(out.low & PTE_WRITE).toBe(PTE_WRITE);
       expect(out.read).toBe(true);
@@ -373,6 +371,73 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
       expect(out.caught >>> 0).toBe(STATUS_CONFLICTING_ADDRESSES);
       // The failed mapping left nothing behind.
       expect(out.vadsAfter).toBe(out.vadsBefore);
+    });
+
+    it('maps into the process the thread is attached to (KeStackAttachProcess), not the one that sent the IRP', async () => {
+      const state = { target: null as EProcess | null, poolVa: 0, mdl: null as Mdl | null, userVa: 0, mappedFromPid: 0 };
+      const driver = testDriver({
+        control: pointerControl({
+          // REMEMBER_ME: the driver keeps a reference to the caller's EPROCESS.
+          0x800: ({ nt }) => {
+            state.target = nt.PsGetCurrentProcess();
+            nt.ObReferenceObject(state.target);
+          },
+          // MAP_INTO_THAT_PROCESS → [user address there]
+          0x801: ({ nt }) => {
+            state.poolVa = nt.ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, 'Test');
+            state.mdl = nt.IoAllocateMdl(state.poolVa, PAGE_SIZE, false, false, null)!;
+            nt.MmBuildMdlForNonPagedPool(state.mdl);
+            nt.setUint32(state.poolVa, 0x0a77_ac4e);
+            state.mappedFromPid = nt.PsGetCurrentProcessId();
+            const { apcState } = nt.KeStackAttachProcess(state.target!);
+            state.userVa = nt.MmMapLockedPagesSpecifyCache(state.mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+            nt.KeUnstackDetachProcess(apcState);
+            return [state.userVa];
+          },
+          // UNMAP (from the target itself) and free
+          0x802: ({ nt }) => {
+            nt.MmUnmapLockedPages(state.userVa, state.mdl);
+            nt.IoFreeMdl(state.mdl);
+            nt.ExFreePool(state.poolVa);
+            nt.ObDereferenceObject(state.target!);
+          },
+        }),
+      });
+      const machine = await bootWith([driver], { arch });
+      const out = { targetRead: 0, targetFrame: -2, senderFrame: -2, senderRead: 0 };
+      const target = machine.spawn(async (k32) => {
+        const h = open(k32, driver.path);
+        await call(k32, h, 0x800);
+        await k32.Sleep(2000);
+        out.targetRead = k32.getUint32(state.userVa);
+        out.targetFrame = machine.kernel.pageTables.frameAt(eprocessOf(machine, k32.GetCurrentProcessId()).DirectoryTableBase, state.userVa);
+        await call(k32, h, 0x802);
+        k32.CloseHandle(h);
+        return 0;
+      }, { name: 'target.exe' });
+      const sender = machine.spawn(async (k32) => {
+        await k32.Sleep(1000);
+        const h = open(k32, driver.path);
+        const [userVa = 0] = await call(k32, h, 0x801);
+        out.senderFrame = machine.kernel.pageTables.frameAt(eprocessOf(machine, k32.GetCurrentProcessId()).DirectoryTableBase, userVa);
+        try {
+          out.senderRead = k32.getUint32(userVa);
+        } catch (e) {
+          if (!(e instanceof NtException)) throw e;
+          out.senderRead = e.status;
+        }
+        k32.CloseHandle(h);
+        return 0;
+      }, { name: 'sender.exe' });
+      const result = await machine.run();
+      expect(result.bugcheck).toBeUndefined();
+      expect([target.exitCode, sender.exitCode]).toEqual([0, 0]);
+      expect(state.mappedFromPid).toBe(sender.pid);
+      expect(out.targetRead).toBe(0x0a77_ac4e);
+      expect(out.targetFrame).toBeGreaterThanOrEqual(0);
+      expect(out.senderFrame).toBe(-1);
+      expect(out.senderRead >>> 0).toBe(STATUS_ACCESS_VIOLATION);
+      expect(result.findings.filter((f) => f.kind === 'wrong-process-unmap')).toEqual([]);
     });
 
     it('MmMapLockedPages(UserMode) maps the same way', async () => {

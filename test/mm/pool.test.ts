@@ -203,24 +203,23 @@ describe.each([
   });
 
   describe('a bad free stops the machine with BAD_POOL_CALLER, never the host', () => {
+    // Each case sets up and returns the address the driver then wrongly frees.
     const cases: [string, (nt: Nt) => number][] = [
       ['a block freed twice', (nt) => {
         const p = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Twce');
         nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Keep'); // keeps the page, so the old header is still readable
         nt.ExFreePool(p);
-        nt.ExFreePool(p);
         return p;
       }],
-      ['an address inside a block', (nt) => {
-        const p = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Insd');
-        nt.ExFreePool(p + 8);
-        return p + 8;
-      }],
+      ['an address inside a block', (nt) => nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Insd') + 8],
     ];
-    it.each(cases)('%s: 0xC2 with P1 = 7 and the address in P4', async (_name, body) => {
+    it.each(cases)('%s: 0xC2 with P1 = 7 and the address in P4', async (_name, setup) => {
       const { machine, driver } = await machineWithDriver(arch);
       let address = 0;
-      const { result } = await runInDriver(machine, driver, (nt) => body({ ...nt, ExFreePool: (p: number) => { address = p; nt.ExFreePool(p); } } as Nt));
+      const { result } = await runInDriver(machine, driver, (nt) => {
+        address = setup(nt);
+        nt.ExFreePool(address);
+      });
       expect(result.bugcheck).toMatchObject({ code: BAD_POOL_CALLER, name: 'BAD_POOL_CALLER' });
       expect(result.bugcheck!.params[0]).toBe(0x07);
       expect(result.bugcheck!.params[3]).toBe(address);
@@ -272,14 +271,10 @@ describe.each([
       const { machine, driver } = await machineWithDriver(arch);
       const { value, result } = await runInDriver(machine, driver, (nt) => {
         const p = nt.ExAllocatePoolWithTag(NonPagedPool, 32, 'Mine');
-        try {
-          nt.ExFreePoolWithTag(p, 'Your');
-        } finally {
-          // Not reached: the machine stopped; `value` stays undefined.
-        }
+        nt.ExFreePoolWithTag(p, 'Your');
         return p;
       });
-      expect(value).toBeUndefined();
+      expect(value).toBeUndefined(); // the routine never returned
       expect(result.bugcheck?.code).toBe(BAD_POOL_CALLER);
       expect(result.bugcheck!.params[0]).toBe(0x0a);
       expect(result.bugcheck!.params.slice(2)).toEqual([tagOf('Mine'), tagOf('Your')]);

@@ -47,7 +47,9 @@ export class VirtualMemory {
     if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > l.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
     if (baseAddress + regionSize - 1 > l.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_4);
 
-    if (allocationType & MEM_RESERVE) {
+    // MEM_COMMIT at a NULL address reserves and commits: only a non-NULL address must lie in a reservation.
+    // https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualalloc
+    if ((allocationType & MEM_RESERVE) || baseAddress === 0) {
       let start: number;
       let end: number;
       if (baseAddress === 0) {

@@ -163,8 +163,9 @@ export class ServiceControlManager {
     const { error, service } = this.serviceHandle(process, handle, control === SERVICE_CONTROL_INTERROGATE ? 0x80 : need);
     if (!service) return { error, value: undefined };
     const running = this.k.io.drivers.has(service.name.toUpperCase());
-    if (control !== SERVICE_CONTROL_STOP && control !== SERVICE_CONTROL_INTERROGATE) return { error: ERROR_INVALID_SERVICE_CONTROL, value: undefined };
-    if (!running) return { error: ERROR_SERVICE_NOT_ACTIVE, value: undefined };
+    // The status is filled for ERROR_INVALID_SERVICE_CONTROL and ERROR_SERVICE_NOT_ACTIVE too. https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-controlservice
+    if (control !== SERVICE_CONTROL_STOP && control !== SERVICE_CONTROL_INTERROGATE) return { error: ERROR_INVALID_SERVICE_CONTROL, value: this.status(service) };
+    if (!running) return { error: ERROR_SERVICE_NOT_ACTIVE, value: this.status(service) };
     if (control === SERVICE_CONTROL_STOP) {
       const driver = this.k.io.drivers.get(service.name.toUpperCase());
       if (!driver?.DriverUnload) return { error: ERROR_INVALID_SERVICE_CONTROL, value: this.status(service) };

@@ -1,0 +1,293 @@
+/**
+ * Property test: random sequences of pool allocations and frees, virtual
+ * allocations and frees in several processes, MDL mappings of nonpaged pool
+ * into those processes and their unmapping, and process exits. Everything
+ * goes through the public API: a test driver (defineDriver) whose dispatch
+ * routine runs each kernel-side step in the requesting process's context,
+ * and test programs (defineProgram) that take their steps from a mailbox.
+ *
+ * After every step the PFN database is consistent, every frame's share
+ * count matches the reverse map and the page tables, pool accounting
+ * matches the live allocations, and each live process holds exactly its one
+ * device handle. At the end, once every process has exited and the driver
+ * has unloaded, free frames, pool bytes, handles and processes are back to
+ * their values right after boot.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boot, type Machine, type Process } from 'ntshm';
+import {
+  MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority, NtException, PAGE_SIZE, PagedPool, UserMode,
+  type Mdl, type Nt,
+} from 'ntshm/wdm';
+import { MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_READWRITE, defineProgram, type K32 } from 'ntshm/win32';
+import { commandDriver, mappingProblems, type CommandDriver } from './mm/harness.js';
+
+const SLOTS = 3;
+const STATUS_ACCESS_VIOLATION = 0xc0000005;
+
+type Op =
+  | { kind: 'poolAlloc'; slot: number; poolType: number; size: number }
+  | { kind: 'poolFree'; slot: number; pick: number }
+  | { kind: 'valloc'; slot: number; pages: number; commit: boolean; touch: number }
+  | { kind: 'vfree'; slot: number; pick: number }
+  | { kind: 'vdecommit'; slot: number; pick: number; page: number }
+  | { kind: 'mdlMap'; slot: number; pick: number; readOnly: boolean }
+  | { kind: 'mdlUnmap'; slot: number; pick: number }
+  | { kind: 'exit'; slot: number; viaExitProcess: boolean };
+
+const slot = fc.integer({ min: 0, max: SLOTS - 1 });
+const pick = fc.nat({ max: 1000 });
+const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({
+    kind: fc.constant('poolAlloc' as const), slot,
+    poolType: fc.constantFrom(NonPagedPool, NonPagedPoolNx, PagedPool),
+    size: fc.oneof(fc.integer({ min: 1, max: 600 }), fc.integer({ min: 1, max: 3 * PAGE_SIZE + 100 })),
+  }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('poolFree' as const), slot, pick }) },
+  { weight: 3, arbitrary: fc.record({
+    kind: fc.constant('valloc' as const), slot, pages: fc.integer({ min: 1, max: 16 }), commit: fc.boolean(), touch: fc.nat({ max: 16 }),
+  }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('vfree' as const), slot, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('vdecommit' as const), slot, pick, page: fc.nat({ max: 15 }) }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('mdlMap' as const), slot, pick, readOnly: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('mdlUnmap' as const), slot, pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('exit' as const), slot, viaExitProcess: fc.boolean() }) },
+);
+
+interface Block { va: number; size: number; poolType: number; fill: number }
+interface UserMapping { pid: number; userVa: number; mdl: Mdl; block: Block }
+interface Region { base: number; size: number; committed: boolean }
+interface Command { op: Op; done: boolean; error?: unknown }
+interface Live { process: Process; mailbox: Command[]; regions: Region[] }
+
+/** One run of the property: a fresh machine, the driver, the steps, the teardown. */
+class World {
+  readonly blocks: Block[] = [];
+  readonly mappings: UserMapping[] = [];
+  readonly live: (Live | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
+  readonly driver: CommandDriver = commandDriver('PropDrv');
+  private fillCounter = 1;
+
+  constructor(readonly machine: Machine) {
+    // IRP_MJ_CLEANUP runs in the process whose last handle goes (at exit, the dying process):
+    // unmap what was mapped into it, as a correct driver must.
+    this.driver.onCleanup = (nt) => {
+      const pid = nt.PsGetCurrentProcessId();
+      for (const m of this.mappings.filter((x) => x.pid === pid)) this.unmap(nt, m);
+    };
+    // DriverUnload frees whatever pool the driver still holds.
+    this.driver.onUnload = (nt) => {
+      for (const b of this.blocks.splice(0)) nt.ExFreePoolWithTag(b.va, 'Prop');
+    };
+  }
+
+  private unmap(nt: Nt, m: UserMapping): void {
+    nt.MmUnmapLockedPages(m.userVa, m.mdl);
+    nt.IoFreeMdl(m.mdl);
+    this.mappings.splice(this.mappings.indexOf(m), 1);
+  }
+
+  /** Starts the program of a slot: it opens the device and then serves its mailbox. */
+  private spawn(slotIndex: number): Live {
+    const mailbox: Command[] = [];
+    const regions: Region[] = [];
+    const program = defineProgram(async (k32) => {
+      const device = this.driver.open(k32);
+      for (;;) {
+        const command = mailbox.shift();
+        if (!command) {
+          await k32.Sleep(1);
+          continue;
+        }
+        if (command.op.kind === 'exit') {
+          command.done = true;
+          if (command.op.viaExitProcess) k32.ExitProcess(0);
+          return 0;
+        }
+        try {
+          await this.execute(k32, device, command.op, regions);
+        } catch (e) {
+          command.error = e;
+        }
+        command.done = true;
+      }
+    }, `prop${slotIndex}.exe`);
+    const live = { process: this.machine.spawn(program), mailbox, regions };
+    this.live[slotIndex] = live;
+    return live;
+  }
+
+  /** The program's side of a step (in its own process); kernel work goes through the driver. */
+  private async execute(k32: K32, device: number, op: Op, regions: Region[]): Promise<void> {
+    const call = <T>(body: (nt: Nt) => T) => this.driver.call(k32, device, body);
+    switch (op.kind) {
+      case 'poolAlloc': {
+        const fill = this.fillCounter++ & 0xff;
+        const block = await call((nt) => {
+          const va = nt.ExAllocatePoolWithTag(op.poolType, op.size, 'Prop');
+          if (va !== 0) nt.RtlFillMemory(va, op.size, fill);
+          return va;
+        });
+        if (block !== 0) this.blocks.push({ va: block, size: op.size, poolType: op.poolType, fill });
+        return;
+      }
+      case 'poolFree': {
+        if (this.blocks.length === 0) return;
+        const [b] = this.blocks.splice(op.pick % this.blocks.length, 1);
+        // It may still be mapped into a process: the frame then waits for the last mapping to go.
+        await call((nt) => nt.ExFreePoolWithTag(b!.va, 'Prop'));
+        return;
+      }
+      case 'valloc': {
+        const size = op.pages * PAGE_SIZE;
+        const base = k32.VirtualAlloc(0, size, MEM_RESERVE | (op.commit ? MEM_COMMIT : 0), PAGE_READWRITE);
+        expect(base).not.toBe(0);
+        regions.push({ base, size, committed: op.commit });
+        if (op.commit) for (let i = 0; i < Math.min(op.touch, op.pages); i++) k32.setUint32(base + i * PAGE_SIZE + 8, base + i);
+        return;
+      }
+      case 'vfree': {
+        if (regions.length === 0) return;
+        const [r] = regions.splice(op.pick % regions.length, 1);
+        expect(k32.VirtualFree(r!.base, 0, MEM_RELEASE)).toBe(true);
+        expect(() => k32.getUint8(r!.base)).toThrow(NtException);
+        return;
+      }
+      case 'vdecommit': {
+        const committed = regions.filter((r) => r.committed);
+        if (committed.length === 0) return;
+        const r = committed[op.pick % committed.length]!;
+        const va = r.base + (op.page % (r.size / PAGE_SIZE)) * PAGE_SIZE;
+        expect(k32.VirtualFree(va, PAGE_SIZE, MEM_DECOMMIT)).toBe(true);
+        expect(() => k32.getUint8(va)).toThrow(NtException);
+        return;
+      }
+      case 'mdlMap': {
+        const candidates = this.blocks.filter((b) => (b.poolType & 1) === 0);
+        if (candidates.length === 0) return;
+        const block = candidates[op.pick % candidates.length]!;
+        const mapped = await call((nt) => {
+          const mdl = nt.IoAllocateMdl(block.va, block.size, false, false, null);
+          if (!mdl) return undefined;
+          nt.MmBuildMdlForNonPagedPool(mdl);
+          try {
+            const priority = NormalPagePriority | (op.readOnly ? MdlMappingNoWrite : 0);
+            const userVa = nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, priority);
+            const m: UserMapping = { pid: nt.PsGetCurrentProcessId(), userVa, mdl, block };
+            this.mappings.push(m);
+            return m;
+          } catch (e) {
+            if (!(e instanceof NtException)) throw e;
+            nt.IoFreeMdl(mdl);
+            return undefined;
+          }
+        });
+        if (!mapped) return;
+        // One frame, two addresses: the program sees the driver's bytes...
+        expect(mapped.userVa % PAGE_SIZE).toBe(block.va % PAGE_SIZE);
+        const n = Math.min(block.size, 64);
+        expect([...k32.getBytes(mapped.userVa, n)]).toEqual(Array(n).fill(block.fill));
+        expect(k32.getUint8(mapped.userVa + block.size - 1)).toBe(block.fill);
+        // ...and the driver sees the program's writes, unless the mapping is read-only.
+        const value = (block.fill + 1) & 0xff;
+        if (op.readOnly) {
+          let status = 0;
+          try { k32.setUint8(mapped.userVa, value); } catch (e) { if (e instanceof NtException) status = e.status; }
+          expect(status).toBe(STATUS_ACCESS_VIOLATION);
+        } else {
+          k32.setUint8(mapped.userVa, value);
+          expect(await call((nt) => nt.getUint8(block.va))).toBe(value);
+          await call((nt) => nt.setUint8(block.va, block.fill));
+        }
+        return;
+      }
+      case 'mdlUnmap': {
+        const pid = k32.GetCurrentProcessId();
+        const mine = this.mappings.filter((m) => m.pid === pid);
+        if (mine.length === 0) return;
+        const m = mine[op.pick % mine.length]!;
+        await call((nt) => this.unmap(nt, m));
+        expect(() => k32.getUint8(m.userVa)).toThrow(NtException);
+        return;
+      }
+      case 'exit':
+        return;
+    }
+  }
+
+  /** Runs one step to completion. */
+  async step(op: Op): Promise<void> {
+    let live = this.live[op.slot];
+    if (!live || live.process.exitCode !== undefined) {
+      if (op.kind === 'exit') return;
+      live = this.spawn(op.slot);
+    }
+    const command: Command = { op, done: false };
+    live.mailbox.push(command);
+    const finished = () => command.done && (op.kind !== 'exit' || live.process.exitCode !== undefined);
+    for (let i = 0; i < 100 && !finished() && !this.machine.bugcheck; i++) await this.machine.run({ seconds: 0.02 });
+    if (this.machine.bugcheck) throw new Error(`bug check ${JSON.stringify(this.machine.bugcheck, null, 1)} at ${JSON.stringify(op)}`);
+    if (!finished()) throw new Error(`step did not finish: ${JSON.stringify(op)}`);
+    if (command.error) throw command.error;
+    if (op.kind === 'exit') {
+      expect(live.process.exitCode).toBe(0);
+      this.live[op.slot] = undefined;
+    }
+  }
+
+  /** Every process exits; the driver unloads. */
+  async teardown(): Promise<void> {
+    for (let s = 0; s < SLOTS; s++) if (this.live[s]) await this.step({ kind: 'exit', slot: s, viaExitProcess: false });
+    expect(this.mappings).toEqual([]);
+    expect(this.machine.unloadDriver('PropDrv')).toBe(0);
+  }
+
+  liveCount(): number {
+    return this.live.filter((l) => l !== undefined).length;
+  }
+}
+
+/** The invariants that must hold between any two steps. */
+function invariantProblems(world: World, base: { handles: number; processes: number }): string[] {
+  const k = world.machine.kernel;
+  const problems = [...k.pfn.check(), ...mappingProblems(k)];
+  let nonPaged = 0;
+  let paged = 0;
+  for (const a of k.pool.allocations.values()) {
+    if (a.poolType & 1) paged += a.charged;
+    else nonPaged += a.charged;
+    if (k.pageTables.frameAt(k.systemRoot, a.address) < 0) problems.push(`pool block ${k.formatAddress(a.address)} is not mapped`);
+  }
+  if (nonPaged !== k.pool.nonPagedBytes) problems.push(`nonpaged pool: ${k.pool.nonPagedBytes} bytes counted, ${nonPaged} allocated`);
+  if (paged !== k.pool.pagedBytes) problems.push(`paged pool: ${k.pool.pagedBytes} bytes counted, ${paged} allocated`);
+  for (const b of world.blocks) if (!k.pool.allocations.has(b.va)) problems.push(`the driver's block ${k.formatAddress(b.va)} is not allocated`);
+  const stats = world.machine.stats();
+  if (stats.handles !== base.handles + world.liveCount()) problems.push(`${stats.handles} handles for ${world.liveCount()} live process(es)`);
+  if (stats.processes !== base.processes + world.liveCount()) problems.push(`${stats.processes} processes, ${world.liveCount()} live`);
+  return problems;
+}
+
+describe('random sequences of allocate, map, unmap, free and exit', () => {
+  it.each(['x64', 'x86'] as const)('keep the PFN database consistent and leak nothing on %s', async (arch) => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary, { minLength: 1, maxLength: 30, size: 'max' }), fc.nat({ max: 0xffff }), async (ops, seed) => {
+        const machine = await boot({ arch, memoryMiB: 16, seed: seed + 1 });
+        const booted = machine.stats();
+        const world = new World(machine);
+        expect(machine.loadDriver('PropDrv', world.driver.definition)).toBe(0);
+        expect(invariantProblems(world, booted)).toEqual([]);
+        for (const op of ops) {
+          await world.step(op);
+          const problems = invariantProblems(world, booted);
+          if (problems.length > 0) throw new Error(`after ${JSON.stringify(op)}:\n${problems.join('\n')}`);
+        }
+        await world.teardown();
+        expect(invariantProblems(world, booted)).toEqual([]);
+        expect(machine.stats()).toEqual(booted);
+        expect(machine.bugcheck).toBeUndefined();
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
