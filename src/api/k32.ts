@@ -90,11 +90,13 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     return false;
   };
   const scm = k.scm;
-  const scmCall = <T>(r: { error: number; value: T }): T => {
+  /** An RPC to services.exe: the SCM answers with a Win32 error, which becomes the last error when it is one. */
+  const scmCall = <T>(call: () => { error: number; value: T }): { ok: boolean; value: T } => {
     if (process.exited) throw new ProcessExit(process.ExitStatus);
-    k.charge(2000); // an RPC to services.exe
-    lastError = r.error;
-    return r.value;
+    k.charge(2000);
+    const r = call();
+    if (r.error !== ERROR_SUCCESS) lastError = r.error;
+    return { ok: r.error === ERROR_SUCCESS, value: r.value };
   };
   const text = (s: string | number): string => (typeof s === 'number' ? mem.getString(s, 'utf-16le') : s);
   const processHeap = (): ProcessHeap | undefined =>
@@ -242,37 +244,34 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     // --- the service control manager ---
     OpenSCManagerW(lpMachineName: string | null, _lpDatabaseName: string | null, dwDesiredAccess: number): number {
       if (lpMachineName) return (fail(1722), 0); // RPC_S_SERVER_UNAVAILABLE: no other machines
-      return scmCall(scm.OpenSCManager(process, dwDesiredAccess >>> 0));
+      return scmCall(() => scm.OpenSCManager(process, dwDesiredAccess >>> 0)).value;
     },
     CreateServiceW(hSCManager: number, lpServiceName: string, lpDisplayName: string | null, dwDesiredAccess: number, dwServiceType: number,
       dwStartType: number, _dwErrorControl: number, lpBinaryPathName: string | number, _lpLoadOrderGroup: string | null = null,
       _lpDependencies: string | null = null, _lpServiceStartName: string | null = null, _lpPassword: string | null = null): { value: number; tagId: number } {
-      const value = scmCall(scm.CreateService(process, hSCManager, lpServiceName, lpDisplayName ?? lpServiceName, dwDesiredAccess >>> 0,
+      const { value } = scmCall(() => scm.CreateService(process, hSCManager, lpServiceName, lpDisplayName ?? lpServiceName, dwDesiredAccess >>> 0,
         dwServiceType, dwStartType, text(lpBinaryPathName)));
       return { value, tagId: 0 };
     },
     OpenServiceW(hSCManager: number, lpServiceName: string, dwDesiredAccess: number): number {
-      return scmCall(scm.OpenService(process, hSCManager, lpServiceName, dwDesiredAccess >>> 0));
+      return scmCall(() => scm.OpenService(process, hSCManager, lpServiceName, dwDesiredAccess >>> 0)).value;
     },
     StartServiceW(hService: number, _dwNumServiceArgs = 0, _lpServiceArgVectors: number | null = null): boolean {
-      scmCall(scm.StartService(process, hService));
-      return lastError === ERROR_SUCCESS;
+      return scmCall(() => scm.StartService(process, hService)).ok;
     },
     ControlService(hService: number, dwControl: number): { ok: boolean; serviceStatus?: ServiceStatus } {
-      const serviceStatus = scmCall(scm.ControlService(process, hService, dwControl));
-      return serviceStatus ? { ok: lastError === ERROR_SUCCESS, serviceStatus } : { ok: lastError === ERROR_SUCCESS };
+      const { ok, value: serviceStatus } = scmCall(() => scm.ControlService(process, hService, dwControl));
+      return serviceStatus ? { ok, serviceStatus } : { ok };
     },
     QueryServiceStatus(hService: number): { ok: boolean; serviceStatus?: ServiceStatus } {
-      const serviceStatus = scmCall(scm.QueryServiceStatus(process, hService));
-      return serviceStatus ? { ok: true, serviceStatus } : { ok: false };
+      const { ok, value: serviceStatus } = scmCall(() => scm.QueryServiceStatus(process, hService));
+      return serviceStatus ? { ok, serviceStatus } : { ok };
     },
     DeleteService(hService: number): boolean {
-      scmCall(scm.DeleteService(process, hService));
-      return lastError === ERROR_SUCCESS;
+      return scmCall(() => scm.DeleteService(process, hService)).ok;
     },
     CloseServiceHandle(hSCObject: number): boolean {
-      scmCall(scm.CloseServiceHandle(process, hSCObject));
-      return lastError === ERROR_SUCCESS;
+      return scmCall(() => scm.CloseServiceHandle(process, hSCObject)).ok;
     },
 
     // --- native calls (ntdll) ---
