@@ -7,7 +7,7 @@
  * after construction. A fault is reported by returning -1 and filling
  * `fault`, which the kernel reads (the narrow interface to MmAccessFault).
  */
-import { PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';
+import { PAGE_MASK, PAGE_SIZE, type PhysicalMemory } from './physical-memory.js';
 import {
   PTE_ACCESSED, PTE_DIRTY, PTE_GLOBAL, PTE_HIGH_FRAME_MASK, PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_VALID, PTE_WRITE,
   tableIndex, type PagingFormat,
@@ -51,7 +51,8 @@ export class Mmu {
   private readonly tlbVpn = new Float64Array(TLB_ENTRIES).fill(-1);
   private readonly tlbPfn = new Int32Array(TLB_ENTRIES);
   private readonly tlbFlags = new Uint8Array(TLB_ENTRIES);
-  private readonly lastVpn = new Float64Array(LAST_SLOTS).fill(-1);
+  /** Last-page cache: the virtual address of the page (va with the offset cleared), -1 when empty. */
+  private readonly lastPage = new Float64Array(LAST_SLOTS).fill(-1);
   private readonly lastBase = new Float64Array(LAST_SLOTS);
   private readonly is64: boolean;
 
@@ -75,7 +76,7 @@ export class Mmu {
     const vpn = Math.floor(va / PAGE_SIZE);
     const i = vpn & TLB_INDEX_MASK;
     if (this.tlbVpn[i] === vpn) this.tlbVpn[i] = -1;
-    for (let s = 0; s < LAST_SLOTS; s++) if (this.lastVpn[s] === vpn) this.lastVpn[s] = -1;
+    for (let s = 0; s < LAST_SLOTS; s++) if (this.lastPage[s] === vpn * PAGE_SIZE) this.lastPage[s] = -1;
   }
 
   /** Flushes the TLB; `includeGlobal` also drops global (kernel) entries, as a CR4.PGE toggle does. */
@@ -84,7 +85,7 @@ export class Mmu {
     for (let i = 0; i < TLB_ENTRIES; i++) {
       if (includeGlobal || (this.tlbFlags[i]! & TLB_GLOBAL) === 0) this.tlbVpn[i] = -1;
     }
-    this.lastVpn.fill(-1);
+    this.lastPage.fill(-1);
   }
 
   /**
@@ -93,10 +94,26 @@ export class Mmu {
    * checks the TLB entry's NX flag.
    */
   translate(va: number, access: AccessKind, user: boolean): number {
-    const vpn = Math.floor(va / PAGE_SIZE);
+    const pa = this.lookup(va, access, user);
+    return pa >= 0 ? pa : this.translateMiss(va, Math.floor(va / PAGE_SIZE), access, user, (user ? 2 : 0) + (access & ACCESS_WRITE));
+  }
+
+  /**
+   * The last-page cache alone: the physical address if `va`'s page is the
+   * last one translated for this mode and kind of access, else -1. Changes
+   * nothing and never faults. A hit implies `va` is a valid integer address
+   * (the cached page is one, and the offset `va & PAGE_MASK` is an integer),
+   * so callers may leave their argument checks to the miss path.
+   *
+   * `&` rather than `Math.floor(va / PAGE_SIZE)`: one integer operation
+   * instead of a division, also for x64 addresses above 2^31 (doubles),
+   * whose low 12 bits ToInt32 keeps.
+   */
+  lookup(va: number, access: AccessKind, user: boolean): number {
+    const offset = va & PAGE_MASK;
     const slot = (user ? 2 : 0) + (access & ACCESS_WRITE);
-    if (access !== ACCESS_EXECUTE && this.lastVpn[slot] === vpn) return this.lastBase[slot]! + (va - vpn * PAGE_SIZE);
-    return this.translateMiss(va, vpn, access, user, slot);
+    if (access !== ACCESS_EXECUTE && this.lastPage[slot] === va - offset) return this.lastBase[slot]! + offset;
+    return -1;
   }
 
   private translateMiss(va: number, vpn: number, access: AccessKind, user: boolean, slot: number): number {
@@ -111,7 +128,7 @@ export class Mmu {
     }
     const base = this.tlbPfn[i]! * PAGE_SIZE;
     if (access !== ACCESS_EXECUTE) {
-      this.lastVpn[slot] = vpn;
+      this.lastPage[slot] = vpn * PAGE_SIZE;
       this.lastBase[slot] = base;
     }
     return base + (va - vpn * PAGE_SIZE);
