@@ -6,6 +6,7 @@
  *   Sev   C  N   Facility        Code
  *   Sev: 0 success, 1 informational, 2 warning, 3 error; C: customer bit.
  */
+import { constantNamer } from './constant-names.js';
 import * as ntstatus from './ntstatus.js';
 
 // Values: [MS-ERREF] 2.3.1 NTSTATUS Values
@@ -305,24 +306,9 @@ export function NT_ERROR(status: number): boolean {
   return status >>> 30 === 3;
 }
 
-let names: ReadonlyMap<number, string> | undefined;
-
 /**
  * The name of an NTSTATUS value ('STATUS_ACCESS_VIOLATION'), or its hex form
  * ('0xC0000999') when ntshm defines no name for it. Where two names share a
  * value the alphabetically first wins (STATUS_SUCCESS over STATUS_WAIT_0).
  */
-export function ntStatusName(status: number): string {
-  // Built on first use from this module's own exports, so no value is written twice.
-  names ??= nameTable(ntstatus);
-  const value = status >>> 0;
-  return names.get(value) ?? `0x${value.toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-function nameTable(module: object): ReadonlyMap<number, string> {
-  const table = new Map<number, string>();
-  for (const [key, value] of Object.entries(module).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (typeof value === 'number' && !table.has(value)) table.set(value, key);
-  }
-  return table;
-}
+export const ntStatusName: (status: number) => string = constantNamer(ntstatus);

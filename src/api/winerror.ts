@@ -2,6 +2,7 @@
  * Win32 error codes (winerror.h), as GetLastError returns them, and a
  * value-to-name lookup built from this module's own exports.
  */
+import { constantNamer } from './constant-names.js';
 import * as winerror from './winerror.js';
 
 // System Error Codes (0-499). https://learn.microsoft.com/windows/win32/debug/system-error-codes--0-499-
@@ -196,24 +197,9 @@ export const ERROR_NOT_ENOUGH_QUOTA = 1816;
 /** The specified driver is invalid. */
 export const ERROR_BAD_DRIVER = 2001;
 
-let names: ReadonlyMap<number, string> | undefined;
-
 /**
  * The name of a Win32 error code ('ERROR_ACCESS_DENIED'), or its hex form
  * ('0x0000FFFF') when ntshm defines no name for it. Where two names share a
  * value the alphabetically first wins (ERROR_SUCCESS over NO_ERROR).
  */
-export function win32ErrorName(code: number): string {
-  // Built on first use from this module's own exports, so no value is written twice.
-  names ??= nameTable(winerror);
-  const value = code >>> 0;
-  return names.get(value) ?? `0x${value.toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-function nameTable(module: object): ReadonlyMap<number, string> {
-  const table = new Map<number, string>();
-  for (const [key, value] of Object.entries(module).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (typeof value === 'number' && !table.has(value)) table.set(value, key);
-  }
-  return table;
-}
+export const win32ErrorName: (code: number) => string = constantNamer(winerror);

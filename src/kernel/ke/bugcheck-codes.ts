@@ -2,6 +2,7 @@
  * Bug check codes (KeBugCheckEx's BugCheckCode) and a code-to-name lookup
  * built from this module's own exports.
  */
+import { constantNamer } from '../../api/constant-names.js';
 import * as codes from './bugcheck-codes.js';
 
 // Codes and names: Bug Check Code Reference.
@@ -169,20 +170,5 @@ export const DPC_WATCHDOG_VIOLATION = 0x133;
 /** A kernel data structure failed an integrity check (e.g. LIST_ENTRY). */
 export const KERNEL_SECURITY_CHECK_FAILURE = 0x139;
 
-let names: ReadonlyMap<number, string> | undefined;
-
 /** The name of a bug check code ('PROCESS_HAS_LOCKED_PAGES'), or its hex form ('0x000001FF') when unknown. */
-export function bugCheckName(code: number): string {
-  // Built on first use from this module's own exports, so no value is written twice.
-  names ??= nameTable(codes);
-  const value = code >>> 0;
-  return names.get(value) ?? `0x${value.toString(16).toUpperCase().padStart(8, '0')}`;
-}
-
-function nameTable(module: object): ReadonlyMap<number, string> {
-  const table = new Map<number, string>();
-  for (const [key, value] of Object.entries(module).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (typeof value === 'number' && !table.has(value)) table.set(value, key);
-  }
-  return table;
-}
+export const bugCheckName: (code: number) => string = constantNamer(codes);

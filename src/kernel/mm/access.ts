@@ -8,7 +8,7 @@
  * nothing; bulk copies translate once per page.
  */
 import { ACCESS_READ, ACCESS_WRITE, type AccessKind } from '../../hw/mmu.js';
-import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { PAGE_MASK, PAGE_SIZE } from '../../hw/physical-memory.js';
 import { COST_MEMORY_ACCESS_NS } from '../ke/cost.js';
 import type { Kernel } from '../kernel.js';
 import { MmAccessFault } from './fault.js';
@@ -56,8 +56,17 @@ export class GuestMemory implements GuestMemoryAccess {
     this.setBigUint64(va, v >= 1n << 47n ? v | 0xffff_0000_0000_0000n : v);
   }
 
-  /** Physical address for an access, resolving faults until it translates. */
+  /**
+   * Physical address for an access, resolving faults until it translates.
+   * The last-page cache is asked first: a hit is only ever a valid address,
+   * so the checks below run on a miss alone.
+   */
   private pa(va: number, access: AccessKind): number {
+    const pa = this.k.current.cpu.mmu.lookup(va, access, this.user);
+    return pa >= 0 ? pa : this.paMiss(va, access);
+  }
+
+  private paMiss(va: number, access: AccessKind): number {
     const k = this.k;
     for (;;) {
       const mmu = k.current.cpu.mmu;
@@ -84,13 +93,13 @@ export class GuestMemory implements GuestMemoryAccess {
 
   getUint16(va: number): number {
     this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (va % PAGE_SIZE > PAGE_SIZE - 2) return this.getUint8(va) | (this.getUint8(va + 1) << 8);
+    if (crossesPage(va, 2)) return this.getUint8(va) | (this.getUint8(va + 1) << 8);
     return this.k.memory.view.getUint16(this.pa(va, ACCESS_READ), true);
   }
 
   getUint32(va: number): number {
     this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (va % PAGE_SIZE > PAGE_SIZE - 4) return (this.getUint16(va) | (this.getUint16(va + 2) << 16)) >>> 0;
+    if (crossesPage(va, 4)) return (this.getUint16(va) | (this.getUint16(va + 2) << 16)) >>> 0;
     const pa = this.pa(va, ACCESS_READ);
     if (this.user && this.k.tornReads.armed) this.k.tornReads.userRead32(pa, va);
     return this.k.memory.read32(pa);
@@ -98,7 +107,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   getBigUint64(va: number): bigint {
     this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (va % PAGE_SIZE > PAGE_SIZE - 8) return BigInt(this.getUint32(va)) | (BigInt(this.getUint32(va + 4)) << 32n);
+    if (crossesPage(va, 8)) return BigInt(this.getUint32(va)) | (BigInt(this.getUint32(va + 4)) << 32n);
     return this.k.memory.view.getBigUint64(this.pa(va, ACCESS_READ), true);
   }
 
@@ -109,7 +118,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   setUint16(va: number, value: number): void {
     this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (va % PAGE_SIZE > PAGE_SIZE - 2) {
+    if (crossesPage(va, 2)) {
       // Probe both pages before writing either, so a fault leaves memory unchanged.
       this.pa(va + 1, ACCESS_WRITE);
       this.setUint8(va, value & 0xff);
@@ -121,7 +130,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   setUint32(va: number, value: number): void {
     this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (va % PAGE_SIZE > PAGE_SIZE - 4) {
+    if (crossesPage(va, 4)) {
       this.pa(va + 3, ACCESS_WRITE);
       this.setUint16(va, value & 0xffff);
       this.setUint16(va + 2, (value >>> 16) & 0xffff);
@@ -135,7 +144,7 @@ export class GuestMemory implements GuestMemoryAccess {
   setBigUint64(va: number, value: bigint): void {
     this.k.charge(COST_MEMORY_ACCESS_NS);
     const v = BigInt.asUintN(64, value);
-    if (va % PAGE_SIZE > PAGE_SIZE - 8) {
+    if (crossesPage(va, 8)) {
       this.pa(va + 7, ACCESS_WRITE);
       this.setUint32(va, Number(v & 0xffff_ffffn));
       this.setUint32(va + 4, Number(v >> 32n));
@@ -148,16 +157,46 @@ export class GuestMemory implements GuestMemoryAccess {
 
   /** Copies `length` bytes out of guest memory: one translation per page. */
   getBytes(va: number, length: number): Uint8Array {
+    if (length > 0 && Number.isInteger(length) && chunkLength(va, length) === length) {
+      // Within one page: one translation, and `slice` copies into a fresh array without a subarray view.
+      this.k.charge(COST_MEMORY_ACCESS_NS);
+      const pa = this.pa(va, ACCESS_READ);
+      return this.k.memory.u8.slice(pa, pa + length);
+    }
     const out = new Uint8Array(length);
-    this.copy(va, length, ACCESS_READ, (pa, offset, n) => out.set(this.k.memory.u8.subarray(pa, pa + n), offset));
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad length ${length}`);
+    const u8 = this.k.memory.u8;
+    for (let offset = 0; offset < length;) {
+      const at = va + offset;
+      const n = chunkLength(at, length - offset);
+      this.k.charge(COST_MEMORY_ACCESS_NS);
+      const pa = this.pa(at, ACCESS_READ);
+      out.set(u8.subarray(pa, pa + n), offset);
+      offset += n;
+    }
     return out;
   }
 
   /** Copies bytes into guest memory: one translation per page; all pages are probed before any byte is written. */
   setBytes(va: number, bytes: Uint8Array | readonly number[]): void {
     const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
-    this.copy(va, src.length, ACCESS_WRITE, () => {});
-    this.copy(va, src.length, ACCESS_WRITE, (pa, offset, n) => this.k.memory.u8.set(src.subarray(offset, offset + n), pa));
+    const length = src.length;
+    for (let offset = 0; offset < length;) {
+      const at = va + offset;
+      const n = chunkLength(at, length - offset);
+      this.k.charge(COST_MEMORY_ACCESS_NS);
+      this.pa(at, ACCESS_WRITE);
+      offset += n;
+    }
+    const u8 = this.k.memory.u8;
+    for (let offset = 0; offset < length;) {
+      const at = va + offset;
+      const n = chunkLength(at, length - offset);
+      this.k.charge(COST_MEMORY_ACCESS_NS);
+      const pa = this.pa(at, ACCESS_WRITE);
+      u8.set(n === length ? src : src.subarray(offset, offset + n), pa);
+      offset += n;
+    }
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
@@ -190,16 +229,19 @@ export class GuestMemory implements GuestMemoryAccess {
     out.set(body);
     this.setBytes(va, out);
   }
+}
 
-  private copy(va: number, length: number, access: AccessKind, chunk: (pa: number, offset: number, n: number) => void): void {
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad length ${length}`);
-    let offset = 0;
-    while (offset < length) {
-      const at = va + offset;
-      const n = Math.min(length - offset, PAGE_SIZE - (at % PAGE_SIZE));
-      this.k.charge(COST_MEMORY_ACCESS_NS);
-      chunk(this.pa(at, access), offset, n);
-      offset += n;
-    }
-  }
+/**
+ * Whether a `size`-byte access at `va` runs past the end of its page. Exactly
+ * `va % PAGE_SIZE > PAGE_SIZE - size`, but that `%` becomes a call to fmod
+ * once the address is a double (x64 kernel space, x86 above 2 GiB), so an
+ * integer `&` screens first and the exact test runs only near a page's end.
+ */
+function crossesPage(va: number, size: number): boolean {
+  return (va & PAGE_MASK) >= PAGE_SIZE - size && va % PAGE_SIZE > PAGE_SIZE - size;
+}
+
+/** Bytes from `va` to the end of its page, at most `remaining` (for a valid address; any other faults before it is used). */
+function chunkLength(va: number, remaining: number): number {
+  return Math.min(remaining, PAGE_SIZE - (va & PAGE_MASK));
 }
