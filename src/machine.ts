@@ -74,7 +74,7 @@ function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> &
   const arch = o.arch ?? 'x64';
   if (arch !== 'x64' && arch !== 'x86') throw new RangeError(`arch must be 'x64' or 'x86', not ${String(arch)}`);
   const memoryMiB = o.memoryMiB ?? 64;
-  const maxMiB = arch === 'x86' ? 4096 : 65536;
+  const maxMiB = 4096; // one SharedArrayBuffer; typed arrays stop at 4 GiB
   if (!Number.isInteger(memoryMiB) || memoryMiB < 8 || memoryMiB > maxMiB) throw new RangeError(`memoryMiB must be an integer from 8 to ${maxMiB}`);
   const cpus = o.cpus ?? 2;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new RangeError('cpus must be an integer from 1 to 64');
