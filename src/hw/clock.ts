@@ -6,6 +6,12 @@
  */
 export class Clock {
   nowNs = 0;
+  /**
+   * When the interrupt controller next has something to deliver (a clock
+   * tick, a DPC due on another CPU). Guest operations compare against it
+   * after charging their time; the kernel keeps it up to date.
+   */
+  deadlineNs = Infinity;
 
   advanceTo(ns: number): void {
     if (ns > this.nowNs) this.nowNs = ns;

@@ -71,5 +71,7 @@ export function pagingFormat(arch: Arch): PagingFormat {
 export function tableIndex(format: PagingFormat, va: number, level: number): number {
   const bitsPerLevel = format.arch === 'x64' ? 9 : 10;
   const shift = 12 + bitsPerLevel * (format.levels - 1 - level);
-  return Math.floor(va / 2 ** shift) % format.entriesPerTable;
+  // The quotient can pass 2^31 on x64; `&` keeps its low bits exactly (2^32 is a multiple of the
+  // table size), where `%` on a double would call fmod.
+  return Math.floor(va / 2 ** shift) & (format.entriesPerTable - 1);
 }

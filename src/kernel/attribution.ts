@@ -21,6 +21,10 @@ export class BugCheckAttribution {
   }
 
   pop(frame: DriverFrame): void {
+    if (this.frames[this.frames.length - 1] === frame) {
+      this.frames.pop();
+      return;
+    }
     const i = this.frames.lastIndexOf(frame);
     if (i >= 0) this.frames.splice(i, 1);
   }

@@ -156,6 +156,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
 
   /** Makes `prcb` the executing CPU and loads its thread's address space. */
   switchTo(prcb: Prcb): void {
+    this.forgetTranslations();
     this.current = prcb;
     const root = prcb.currentThread.apcProcess.DirectoryTableBase;
     if (prcb.cpu.mmu.cr3 !== root) prcb.cpu.mmu.loadCr3(root); // same address space: no CR3 write, as SwapContext
@@ -163,10 +164,14 @@ export class Kernel implements BugCheckSink, PageTableObserver {
 
   /** Charges virtual time for a guest operation and takes any interrupt now due. */
   charge(ns: number): void {
-    if (this.bugcheck) throw new MachineHalted(this.bugcheck.code);
     const c = this.clock;
-    c.nowNs += ns;
-    if (c.nowNs >= this.ke.nextInterruptNs) this.ke.interrupt();
+    if ((c.nowNs += ns) >= c.deadlineNs) this.deadlineReached();
+  }
+
+  /** The slow half of `charge`: a stopped machine refuses; otherwise interrupts are taken. */
+  deadlineReached(): void {
+    if (this.bugcheck) throw new MachineHalted(this.bugcheck.code);
+    this.ke.interrupt();
   }
 
   // --- caller attribution ------------------------------------------------
@@ -194,6 +199,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
 
   onBugCheck(record: BugCheck): void {
     this.bugcheck = record;
+    this.clock.deadlineNs = -Infinity;
   }
 
   /** KeBugCheckEx with this machine as the sink. */
@@ -204,6 +210,8 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   // --- page-table observer ------------------------------------------------
 
   onMap(pfn: number, _mapping: Mapping): void {
+    // A new mapping may make a page user-visible, which changes what kernel writes to it must report.
+    this.forgetTranslations();
     this.sharing.onMap(pfn);
   }
 
@@ -211,14 +219,22 @@ export class Kernel implements BugCheckSink, PageTableObserver {
 
   /** TLB shootdown: every CPU forgets the page. */
   invalidate(va: number): void {
+    this.forgetTranslations();
     for (const p of this.prcbs) p.cpu.mmu.invalidatePage(va);
+  }
+
+  /** Drops the guest-memory page caches (they sit above the MMU's and follow its invalidations). */
+  forgetTranslations(): void {
+    this.kernelMemory.forget();
+    this.userMemory.forget();
   }
 
   /** Physical address behind a kernel virtual address (for the kernel's own bookkeeping writes). */
   kernelPhysicalAddress(va: number): number {
-    const pfn = this.pageTables.frameAt(this.systemRoot, va);
-    if (pfn < 0) throw new EmulatorError(`kernel address ${formatAddress(this.arch, va)} is not mapped`);
-    return pfn * PAGE_SIZE + (va % PAGE_SIZE);
+    // Through the executing CPU's MMU (and its TLB): kernel space is the same in every address space.
+    const pa = this.current.cpu.mmu.translate(va, 0, false);
+    if (pa < 0) throw new EmulatorError(`kernel address ${formatAddress(this.arch, va)} is not mapped`);
+    return pa;
   }
 
   /** Fills kernel memory through its physical frames (the kernel's own writes, not a driver's). */

@@ -44,8 +44,14 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
   return address;
 }
 
+/** The stack frame a routine of the driver stands for; made once per routine. */
 export function frameFor(driver: DriverObject, routine: Function, name?: string): DriverFrame {
-  return { driver: driver.serviceName, routine: name ?? (routine.name || 'routine'), address: routineAddress(driver, routine) };
+  let frame = driver.routineFrames.get(routine);
+  if (!frame || (name !== undefined && frame.routine !== name)) {
+    frame = { driver: driver.serviceName, routine: name ?? (routine.name || 'routine'), address: routineAddress(driver, routine) };
+    driver.routineFrames.set(routine, frame);
+  }
+  return frame;
 }
 
 /** Calls a driver routine; an exception out of it stops the machine as the context dictates. */

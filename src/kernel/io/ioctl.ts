@@ -31,9 +31,11 @@ import { FileObject, IoFileObjectType } from './objects.js';
 
 const BUFFER_TAG = 0x20207249; // 'Ir  '
 
+/** A request that failed before it reached the driver. */
+const fail = (status: number): { status: number; ioStatus: IoStatusBlock } => ({ status, ioStatus: { Status: status, Information: 0 } });
+
 export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
   outputBuffer: number, outputBufferLength: number): { status: number; ioStatus: IoStatusBlock } {
-  const fail = (status: number) => ({ status, ioStatus: { Status: status, Information: 0 } });
   const code = ioControlCode >>> 0;
   const ref = k.ob.ObReferenceObjectByHandle(fileHandle, 0, IoFileObjectType, UserMode, k.currentProcess);
   if (!ref.object) return fail(ref.status);
@@ -90,7 +92,7 @@ function bufferInput(k: Kernel, irp: Irp, method: number, inputBuffer: number, i
   if (systemBuffer === 0) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
   irp.AssociatedIrp.SystemBuffer = systemBuffer;
   irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (method === METHOD_BUFFERED && outLen > 0 ? IRP_INPUT_OPERATION : 0);
-  if (inLen > 0) k.kernelMemory.setBytes(systemBuffer, k.kernelMemory.getBytes(inputBuffer, inLen));
+  if (inLen > 0) k.kernelMemory.copy(systemBuffer, inputBuffer, inLen);
 }
 
 /** The direct methods: the output buffer is probed and locked in Irp->MdlAddress. */

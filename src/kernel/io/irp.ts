@@ -60,12 +60,54 @@ export class Irp {
   /** Kernel address of the IRP in nonpaged pool. */
   address = 0;
   completed = false;
+  /** Between allocation and free (a freed IRP may wait on the lookaside list for reuse). */
+  inUse = false;
 
-  constructor(requestorMode: number, location: IoStackLocation) {
+  constructor(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number) {
     this.RequestorMode = requestorMode;
-    this.stack = [location];
+    this.stack = [{
+      MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
+      Parameters: {
+        DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
+        Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
+      },
+      DeviceObject: device, FileObject: file,
+    }];
     this.StackCount = 1;
-    this.CurrentLocation = 1;
+    // IoAllocateIrp leaves CurrentLocation one past the stack: the caller fills the next
+    // location and IoCallDriver makes it current.
+    this.CurrentLocation = 2;
+  }
+
+  /** Makes a recycled IRP look freshly allocated (IoInitializeIrp), keeping its pool address. */
+  reinitialize(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): void {
+    this.MdlAddress = null;
+    this.Flags = 0;
+    this.AssociatedIrp.SystemBuffer = 0;
+    this.IoStatus.Status = 0;
+    this.IoStatus.Information = 0;
+    this.RequestorMode = requestorMode;
+    this.PendingReturned = false;
+    this.Cancel = false;
+    this.UserBuffer = 0;
+    this.CurrentLocation = 2;
+    this.completed = false;
+    const location = this.stack[0]!;
+    location.MajorFunction = major;
+    location.MinorFunction = 0;
+    location.Flags = 0;
+    location.Control = 0;
+    const io = location.Parameters.DeviceIoControl;
+    io.OutputBufferLength = 0;
+    io.InputBufferLength = 0;
+    io.IoControlCode = 0;
+    io.Type3InputBuffer = 0;
+    const create = location.Parameters.Create;
+    create.Options = 0;
+    create.ShareAccess = 0;
+    create.DesiredAccess = 0;
+    location.DeviceObject = device;
+    location.FileObject = file;
   }
 
   /** IoGetNextIrpStackLocation: the location the next IoCallDriver makes current. */

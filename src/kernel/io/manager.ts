@@ -14,6 +14,7 @@ import type { DeviceObject, DriverObject, FileObject } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
+const IRP_LOOKASIDE_DEPTH = 8;
 
 export class IoManager {
   /** Loaded drivers by service name. */
@@ -21,28 +22,35 @@ export class IoManager {
   /** Drivers that were unloaded, so that a timer or DPC they left behind is recognised (0xCE). */
   readonly unloadedDrivers = new Map<string, DriverObject>();
   readonly timers: IoTimerQueue;
-  /** IRPs allocated and not yet freed, by address. */
-  readonly liveIrps = new Map<number, Irp>();
+  /**
+   * The IRP lookaside list (IopAllocateIrp's per-processor lists, one here):
+   * IRPs with one stack location are recycled instead of going back to pool.
+   * It is filled to its depth at boot, so a run leaves pool as it found it.
+   */
+  private readonly irpLookaside: Irp[] = [];
 
   constructor(private readonly k: Kernel) {
     this.timers = new IoTimerQueue(k);
+    for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
+      const irp = new Irp(0, null as unknown as DeviceObject, null, 0);
+      irp.address = k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG);
+      if (irp.address !== 0) this.irpLookaside.push(irp);
+    }
   }
 
   /** An IRP with one stack location addressed to `device`; null when pool is exhausted. */
   allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
-    const location: IoStackLocation = {
-      MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
-      Parameters: {
-        DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
-        Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
-      },
-      DeviceObject: device, FileObject: file,
-    };
-    const irp = new Irp(requestorMode, location);
-    irp.CurrentLocation = 2; // IoCallDriver moves it onto the first location
-    irp.address = this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
-    if (irp.address === 0) return null;
-    this.liveIrps.set(irp.address, irp);
+    let irp: Irp;
+    const recycled = device.StackSize === 1 ? this.irpLookaside.pop() : undefined;
+    if (recycled) {
+      irp = recycled;
+      irp.reinitialize(requestorMode, device, file, major);
+    } else {
+      irp = new Irp(requestorMode, device, file, major);
+      irp.address = this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
+      if (irp.address === 0) return null;
+    }
+    irp.inUse = true;
     return irp;
   }
 
@@ -60,7 +68,7 @@ export class IoManager {
    * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocompleterequest
    */
   IoCompleteRequest(irp: Irp, _priorityBoost: number): void {
-    if (irp.completed || !this.liveIrps.has(irp.address)) {
+    if (irp.completed || !irp.inUse) {
       this.k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, irp.address, 0, 0, 0,
         `IoCompleteRequest was called on IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
     }
@@ -74,8 +82,7 @@ export class IoManager {
     if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.IoStatus.Information > 0) {
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
-        const bytes = this.k.kernelMemory.getBytes(systemBuffer, irp.IoStatus.Information);
-        this.k.kernelMemory.setBytes(irp.UserBuffer, bytes);
+        this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.IoStatus.Information);
       } catch (e) {
         if (!(e instanceof Error && e.name === 'NtException')) throw e;
       }
@@ -96,8 +103,9 @@ export class IoManager {
       mdl = next;
     }
     irp.MdlAddress = null;
-    this.liveIrps.delete(irp.address);
-    this.k.pool.free(irp.address);
+    irp.inUse = false;
+    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(irp);
+    else this.k.pool.free(irp.address);
   }
 
   /** A create, cleanup or close request, sent and completed synchronously. */

@@ -6,6 +6,7 @@
 import { IRP_MJ_MAXIMUM_FUNCTION } from '../../api/wdm-constants.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { Irp } from './irp.js';
+import type { DriverFrame } from '../attribution.js';
 
 export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64: 0x150, x86: 0xa8 } };
 export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 } };
@@ -30,6 +31,8 @@ export class DriverObject extends KernelObject {
   readonly DriverName: string;
   /** Code addresses handed to the driver's routines, for stacks and bug-check parameters. */
   readonly routineAddresses = new Map<Function, number>();
+  /** The stack frame of each routine, made on first call. */
+  readonly routineFrames = new Map<Function, DriverFrame>();
   unloaded = false;
 
   constructor(readonly serviceName: string, invalidRequest: DriverDispatch) {

@@ -25,13 +25,22 @@ import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../api/wdm-consta
 export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
 
 export class Dispatcher {
-  /** The next virtual time at which `interrupt` has something to do. */
-  nextInterruptNs = CLOCK_TICK_NS;
+  /** The next virtual time at which `interrupt` has something to do (the clock's deadline). */
+  get nextInterruptNs(): number {
+    return this.k.clock.deadlineNs;
+  }
+
+  set nextInterruptNs(ns: number) {
+    // Once the machine has stopped, every charge takes the slow path, which refuses.
+    this.k.clock.deadlineNs = this.k.bugcheck ? -Infinity : ns;
+  }
   private lastTick = 0;
   private readonly timers: KTimer[] = [];
   private inInterrupt = false;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: Kernel) {
+    k.clock.deadlineNs = CLOCK_TICK_NS;
+  }
 
   get highLevel(): number {
     return IRQL_LEVELS[this.k.arch].HIGH_LEVEL;

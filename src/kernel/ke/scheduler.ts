@@ -105,7 +105,7 @@ export class Scheduler {
 
   private advanceIdle(ns: number): void {
     this.k.clock.advanceTo(ns);
-    if (this.k.clock.nowNs >= this.k.ke.nextInterruptNs) this.k.ke.interrupt();
+    if (this.k.clock.nowNs >= this.k.clock.deadlineNs && !this.k.bugcheck) this.k.ke.interrupt();
   }
 
   /** Puts a thread on a CPU and lets it run until it gives the CPU up. */

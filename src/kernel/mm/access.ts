@@ -10,6 +10,7 @@
 import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../../hw/mmu.js';
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
 import { COST_MEMORY_ACCESS_NS as COST_NS } from '../ke/cost.js';
+import type { Clock } from '../../hw/clock.js';
 import type { Kernel } from '../kernel.js';
 import { MmAccessFault } from './fault.js';
 
@@ -49,9 +50,37 @@ export interface GuestMemoryAccess {
 
 export class GuestMemory implements GuestMemoryAccess {
   readonly sizeofPointer: 4 | 8;
+  private readonly clock: Clock;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly view: DataView;
+  /**
+   * A last-page cache per direction, above the MMU's: the page last read
+   * (written) in this mode and its physical base. Dropped by `forget`
+   * whenever a translation may change — a PTE change or TLB shootdown, a
+   * switch of CPU or address space, a new mapping — so a hit is always what
+   * the MMU would answer. A page whose kernel writes must be watched (it is
+   * mapped for user mode too) and user reads while torn-read tracking is on
+   * are never cached here.
+   */
+  private readPage = -1;
+  private readBase = 0;
+  private writePage = -1;
+  private writeBase = 0;
+  /** Physical addresses of a bulk write's pages, kept between its probe and its copy. */
+  private scratch = new Float64Array(16);
 
   constructor(private readonly k: Kernel, private readonly user: boolean) {
     this.sizeofPointer = k.layout.pointerSize;
+    this.clock = k.clock;
+    this.u8 = k.memory.u8;
+    this.u32 = k.memory.u32;
+    this.view = k.memory.view;
+  }
+
+  forget(): void {
+    this.readPage = -1;
+    this.writePage = -1;
   }
 
   getPointer(va: number): number {
@@ -65,10 +94,16 @@ export class GuestMemory implements GuestMemoryAccess {
     this.setBigUint64(va, v >= 1n << 47n ? v | 0xffff_0000_0000_0000n : v);
   }
 
+  /** Charges one access; the deadline test is the whole fast path. */
+  private charge(): void {
+    const c = this.clock;
+    if ((c.nowNs += COST_MEMORY_ACCESS_NS) >= c.deadlineNs) this.k.deadlineReached();
+  }
+
   /**
    * Physical address for an access, resolving faults until it translates.
-   * The last-page cache is asked first: a hit is only ever a valid address,
-   * so the checks below run on a miss alone.
+   * The MMU's last-page cache is asked first: a hit is only ever a valid
+   * address, so the checks below run on a miss alone.
    */
   private pa(va: number, access: AccessKind): number {
     const pa = this.k.current.cpu.mmu.lookup(va, access, this.user);
@@ -95,90 +130,128 @@ export class GuestMemory implements GuestMemoryAccess {
     }
   }
 
+  /** A read that stays in one page: translate, watch for torn reads, fill the cache. */
+  private readPa(va: number, size: number): number {
+    const pa = this.pa(va, ACCESS_READ);
+    const off = va & PAGE_MASK;
+    if (this.user && this.k.tornReads.armed) {
+      if (size === 4) this.k.tornReads.userRead32(pa, va);
+    } else {
+      this.readPage = va - off;
+      this.readBase = pa - off;
+    }
+    return pa;
+  }
+
+  /** A write that stays in one page: translate, report a watched kernel write, fill the cache. */
+  private writePa(va: number, size: number): number {
+    const pa = this.pa(va, ACCESS_WRITE);
+    const off = va & PAGE_MASK;
+    if (!this.user && this.k.tornReads.watches(pa)) {
+      this.k.tornReads.kernelWrite(pa, size);
+    } else {
+      this.writePage = va - off;
+      this.writeBase = pa - off;
+    }
+    return pa;
+  }
+
   getUint8(va: number): number {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    return this.k.memory.u8[this.pa(va, ACCESS_READ)]!;
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.readPage) return this.u8[this.readBase + off]!;
+    return this.u8[this.readPa(va, 1)]!;
   }
 
   getUint16(va: number): number {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (crossesPage(va, 2)) return this.getUint8(va) | (this.getUint8(va + 1) << 8);
-    return this.k.memory.view.getUint16(this.pa(va, ACCESS_READ), true);
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.readPage && off <= PAGE_SIZE - 2) return this.view.getUint16(this.readBase + off, true);
+    if (crossesPage(va, 2)) return this.byte(va) | (this.byte(va + 1) << 8);
+    return this.view.getUint16(this.readPa(va, 2), true);
   }
 
   getUint32(va: number): number {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (crossesPage(va, 4)) return (this.getUint16(va) | (this.getUint16(va + 2) << 16)) >>> 0;
-    const pa = this.pa(va, ACCESS_READ);
-    if (this.user && this.k.tornReads.armed) this.k.tornReads.userRead32(pa, va);
-    return this.k.memory.read32(pa);
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.readPage && (off & 3) === 0) return this.u32[(this.readBase + off) >>> 2]!;
+    if (crossesPage(va, 4)) return (this.byte(va) | (this.byte(va + 1) << 8) | (this.byte(va + 2) << 16) | (this.byte(va + 3) << 24)) >>> 0;
+    return this.view.getUint32(this.readPa(va, 4), true);
   }
 
   getBigUint64(va: number): bigint {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (crossesPage(va, 8)) return BigInt(this.getUint32(va)) | (BigInt(this.getUint32(va + 4)) << 32n);
-    return this.k.memory.view.getBigUint64(this.pa(va, ACCESS_READ), true);
+    this.charge();
+    if (crossesPage(va, 8)) {
+      let v = 0n;
+      for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(this.byte(va + i));
+      return v;
+    }
+    return this.view.getBigUint64(this.readPa(va, 8), true);
   }
 
   setUint8(va: number, value: number): void {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    this.k.memory.u8[this.pa(va, ACCESS_WRITE)] = value;
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.writePage) {
+      this.u8[this.writeBase + off] = value;
+      return;
+    }
+    this.u8[this.writePa(va, 1)] = value;
   }
 
   setUint16(va: number, value: number): void {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (crossesPage(va, 2)) {
-      // Probe both pages before writing either, so a fault leaves memory unchanged.
-      this.pa(va + 1, ACCESS_WRITE);
-      this.setUint8(va, value & 0xff);
-      this.setUint8(va + 1, (value >>> 8) & 0xff);
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.writePage && off <= PAGE_SIZE - 2) {
+      this.view.setUint16(this.writeBase + off, value, true);
       return;
     }
-    this.k.memory.view.setUint16(this.pa(va, ACCESS_WRITE), value, true);
+    if (crossesPage(va, 2)) return this.setBytes(va, [value & 0xff, (value >>> 8) & 0xff]);
+    this.view.setUint16(this.writePa(va, 2), value, true);
   }
 
   setUint32(va: number, value: number): void {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
-    if (crossesPage(va, 4)) {
-      this.pa(va + 3, ACCESS_WRITE);
-      this.setUint16(va, value & 0xffff);
-      this.setUint16(va + 2, (value >>> 16) & 0xffff);
+    this.charge();
+    const off = va & PAGE_MASK;
+    if (va - off === this.writePage && (off & 3) === 0) {
+      this.u32[(this.writeBase + off) >>> 2] = value;
       return;
     }
-    const pa = this.pa(va, ACCESS_WRITE);
-    if (!this.user) this.k.tornReads.kernelWrite(pa, 4);
-    this.k.memory.write32(pa, value >>> 0);
+    if (crossesPage(va, 4)) return this.setBytes(va, [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff]);
+    this.view.setUint32(this.writePa(va, 4), value >>> 0, true);
   }
 
   setBigUint64(va: number, value: bigint): void {
-    this.k.charge(COST_MEMORY_ACCESS_NS);
+    this.charge();
     const v = BigInt.asUintN(64, value);
     if (crossesPage(va, 8)) {
-      this.pa(va + 7, ACCESS_WRITE);
-      this.setUint32(va, Number(v & 0xffff_ffffn));
-      this.setUint32(va + 4, Number(v >> 32n));
-      return;
+      const bytes = new Uint8Array(8);
+      new DataView(bytes.buffer).setBigUint64(0, v, true);
+      return this.setBytes(va, bytes);
     }
-    const pa = this.pa(va, ACCESS_WRITE);
-    if (!this.user) this.k.tornReads.kernelWrite(pa, 8);
-    this.k.memory.view.setBigUint64(pa, v, true);
+    this.view.setBigUint64(this.writePa(va, 8), v, true);
+  }
+
+  /** One byte of a read that crosses a page, without charging again. */
+  private byte(va: number): number {
+    return this.u8[this.pa(va, ACCESS_READ)]!;
   }
 
   /** Copies `length` bytes out of guest memory: one translation per page. */
   getBytes(va: number, length: number): Uint8Array {
     if (length > 0 && Number.isInteger(length) && chunkLength(va, length) === length) {
       // Within one page: one translation, and `slice` copies into a fresh array without a subarray view.
-      this.k.charge(COST_MEMORY_ACCESS_NS);
+      this.charge();
       const pa = this.pa(va, ACCESS_READ);
-      return this.k.memory.u8.slice(pa, pa + length);
+      return this.u8.slice(pa, pa + length);
     }
-    const out = new Uint8Array(length);
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad length ${length}`);
-    const u8 = this.k.memory.u8;
+    const out = new Uint8Array(length);
+    const u8 = this.u8;
     for (let offset = 0; offset < length;) {
       const at = va + offset;
       const n = chunkLength(at, length - offset);
-      this.k.charge(COST_MEMORY_ACCESS_NS);
+      this.charge();
       const pa = this.pa(at, ACCESS_READ);
       out.set(u8.subarray(pa, pa + n), offset);
       offset += n;
@@ -186,26 +259,54 @@ export class GuestMemory implements GuestMemoryAccess {
     return out;
   }
 
-  /** Copies bytes into guest memory: one translation per page; all pages are probed before any byte is written. */
+  /**
+   * Copies bytes into guest memory. Every page is probed (and charged)
+   * before any byte is written, so a fault leaves memory unchanged; the copy
+   * then uses the probed addresses. No interrupt can come between the two
+   * passes (nothing is charged in the second), so they still hold.
+   */
   setBytes(va: number, bytes: Uint8Array | readonly number[]): void {
     const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
     const length = src.length;
-    for (let offset = 0; offset < length;) {
+    if (length === 0) return;
+    const pages = Math.ceil(length / PAGE_SIZE) + 1;
+    if (this.scratch.length < pages) this.scratch = new Float64Array(pages * 2);
+    const scratch = this.scratch;
+    let page = 0;
+    for (let offset = 0; offset < length; page++) {
       const at = va + offset;
-      const n = chunkLength(at, length - offset);
-      this.k.charge(COST_MEMORY_ACCESS_NS);
-      this.pa(at, ACCESS_WRITE);
-      offset += n;
+      this.charge();
+      scratch[page] = this.pa(at, ACCESS_WRITE);
+      offset += chunkLength(at, length - offset);
     }
-    const u8 = this.k.memory.u8;
-    for (let offset = 0; offset < length;) {
+    const u8 = this.u8;
+    page = 0;
+    for (let offset = 0; offset < length; page++) {
       const at = va + offset;
       const n = chunkLength(at, length - offset);
-      this.k.charge(COST_MEMORY_ACCESS_NS);
-      const pa = this.pa(at, ACCESS_WRITE);
+      const pa = scratch[page]!;
+      if (!this.user && this.k.tornReads.watches(pa)) this.k.tornReads.kernelWrite(pa, n);
       u8.set(n === length ? src : src.subarray(offset, offset + n), pa);
       offset += n;
     }
+  }
+
+  /**
+   * Copies `length` bytes from `source` to `destination`, both in this mode
+   * and address space (RtlCopyMemory): every page of both is probed first,
+   * then the bytes move. Small copies go through no intermediate array.
+   */
+  copy(destination: number, source: number, length: number): void {
+    if (length <= 0) return;
+    if (length <= PAGE_SIZE && chunkLength(source, length) === length && chunkLength(destination, length) === length) {
+      this.charge();
+      const from = this.pa(source, ACCESS_READ);
+      const to = this.pa(destination, ACCESS_WRITE);
+      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, length);
+      this.u8.copyWithin(to, from, from + length);
+      return;
+    }
+    this.setBytes(destination, this.getBytes(source, length));
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {

@@ -63,8 +63,51 @@ class PoolRegion {
   }
 }
 
+/**
+ * Live allocations by address. Keyed by offset in the pool in 8-byte units
+ * (a small integer) rather than by the address, which on x64 is a double and
+ * hashes slowly; reads like a Map of address to allocation.
+ */
+class AllocationTable {
+  private readonly byKey = new Map<number, PoolAllocation>();
+
+  constructor(private readonly nonPaged: Region, private readonly paged: Region) {}
+
+  private key(address: number): number {
+    const np = address - this.nonPaged.base;
+    if (np >= 0 && np < this.nonPaged.size) return np / 8;
+    const pp = address - this.paged.base;
+    if (pp >= 0 && pp < this.paged.size) return pp / 8 + 2 ** 30;
+    return -1;
+  }
+
+  get(address: number): PoolAllocation | undefined {
+    return this.byKey.get(this.key(address));
+  }
+
+  has(address: number): boolean {
+    return this.byKey.has(this.key(address));
+  }
+
+  set(address: number, allocation: PoolAllocation): void {
+    this.byKey.set(this.key(address), allocation);
+  }
+
+  delete(address: number): void {
+    this.byKey.delete(this.key(address));
+  }
+
+  values(): IterableIterator<PoolAllocation> {
+    return this.byKey.values();
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}
+
 export class Pool {
-  readonly allocations = new Map<number, PoolAllocation>();
+  readonly allocations: AllocationTable;
   private readonly nonPaged: PoolRegion;
   private readonly paged: PoolRegion;
   private readonly blockUnit: number;
@@ -73,6 +116,7 @@ export class Pool {
   constructor(private readonly k: Kernel) {
     this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
     this.paged = new PoolRegion(k.layout.pagedPool, true);
+    this.allocations = new AllocationTable(k.layout.nonPagedPool, k.layout.pagedPool);
     this.headerSize = k.arch === 'x64' ? 16 : 8;
     this.blockUnit = this.headerSize;
   }
@@ -185,9 +229,15 @@ export class Pool {
     const blocks = this.blocksFor(bytes);
     let page: SmallPage | undefined;
     let run = -1;
-    for (const p of pool.smallPages.values()) {
-      run = p.free.findIndex(([, len]) => len >= blocks);
-      if (run >= 0) { page = p; break; }
+    search: for (const p of pool.smallPages.values()) {
+      const free = p.free;
+      for (let r = 0; r < free.length; r++) {
+        if (free[r]![1] >= blocks) {
+          page = p;
+          run = r;
+          break search;
+        }
+      }
     }
     if (!page) {
       const va = this.allocatePages(pool, 1);
@@ -210,16 +260,25 @@ export class Pool {
     const page = pool.smallPages.get(pageVa);
     if (!page) return;
     const offset = (headerVa - pageVa) / this.blockUnit;
-    page.free.push([offset, blocks]);
-    page.free.sort((a, b) => a[0] - b[0]);
-    const merged: [number, number][] = [];
-    for (const run of page.free) {
-      const last = merged[merged.length - 1];
-      if (last && last[0] + last[1] === run[0]) last[1] += run[1];
-      else merged.push([run[0], run[1]]);
+    // Insert in offset order and merge with the free runs on either side.
+    const free = page.free;
+    let i = 0;
+    while (i < free.length && free[i]![0] < offset) i++;
+    const before = free[i - 1];
+    const after = free[i];
+    if (before && before[0] + before[1] === offset) {
+      before[1] += blocks;
+      if (after && before[0] + before[1] === after[0]) {
+        before[1] += after[1];
+        free.splice(i, 1);
+      }
+    } else if (after && offset + blocks === after[0]) {
+      after[0] = offset;
+      after[1] += blocks;
+    } else {
+      free.splice(i, 0, [offset, blocks]);
     }
-    page.free = merged;
-    const whole = merged.length === 1 && merged[0]![0] === 0 && merged[0]![1] === PAGE_SIZE / this.blockUnit;
+    const whole = free.length === 1 && free[0]![0] === 0 && free[0]![1] === PAGE_SIZE / this.blockUnit;
     if (whole) {
       pool.smallPages.delete(pageVa);
       this.freePages(pool, pageVa, 1);

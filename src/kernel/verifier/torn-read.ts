@@ -32,12 +32,19 @@ export class TornReadDetector {
     this.lastRead = k.prcbs.map(() => ({ pa: -1, atNs: 0 }));
   }
 
+  /** Whether kernel writes to the frame at `pa` must be reported here (it is mapped for user mode too). */
+  watches(pa: number): boolean {
+    const pfn = Math.floor(pa / 4096);
+    return this.k.pfn.shareCount[pfn]! >= 2 && (this.k.pageTables.mappings.get(pfn)?.some((m) => m.root >= 0) ?? false);
+  }
+
   /** A kernel-mode write of `length` bytes at physical `pa`. */
   kernelWrite(pa: number, length: number): void {
     const pfn = Math.floor(pa / 4096);
     if (this.k.pfn.shareCount[pfn]! < 2) return;
     const userMapped = this.k.pageTables.mappings.get(pfn)?.some((m) => m.root >= 0);
     if (!userMapped) return;
+    if (!this.armed) this.k.userMemory.forget();
     this.armed = true;
     const frame = this.k.attribution.top();
     const w: KernelWrite = { atNs: this.k.clock.nowNs, cpu: this.k.current.number, by: frame ? `${frame.driver}!${frame.routine}` : 'kernel' };
