@@ -18,7 +18,7 @@ import { memoryAccessors } from './memory-accessors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
 import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from './ntstatus.js';
 import type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
-import { makeSystemCalls, systemCall, type SystemCallName, type SystemCallTable } from './syscalls.js';
+import { makeSystemCallStubs, makeSystemCalls, type SystemCallTable } from './syscalls.js';
 import { HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from './win32-constants.js';
 import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from './winerror.js';
 
@@ -74,10 +74,9 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
   const mem = k.userMemory;
   let lastError = ERROR_SUCCESS;
   let heap: ProcessHeap | undefined;
-  const sys = <N extends SystemCallName>(name: N, ...args: Parameters<SystemCallTable[N]>): ReturnType<SystemCallTable[N]> => {
+  const sys = makeSystemCallStubs(k, table, thread, () => {
     if (process.exited) throw new ProcessExit(process.ExitStatus);
-    return systemCall(k, table, thread, name, ...args);
-  };
+  });
   /** Sets the last error from a status and says whether it succeeded. */
   /** Sets the last error when a status fails (Win32 routines leave it alone on success) and says whether it succeeded. */
   const fromStatus = (status: number): boolean => {
@@ -101,7 +100,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
   const text = (s: string | number): string => (typeof s === 'number' ? mem.getString(s, 'utf-16le') : s);
   const processHeap = (): ProcessHeap | undefined =>
     (heap ??= ProcessHeap.create({
-      allocate: (base, size, type, protect) => sys('NtAllocateVirtualMemory', NtCurrentProcess, base, size, type, protect),
+      allocate: (base, size, type, protect) => sys.NtAllocateVirtualMemory(NtCurrentProcess, base, size, type, protect),
       zero: (va, n) => mem.setBytes(va, new Uint8Array(n)),
     }, k.layout.pointerSize * 2));
 
@@ -130,7 +129,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
       dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
       if (!(dwCreationDisposition >= 1 && dwCreationDisposition <= 5)) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
       const path = win32PathToNt(text(lpFileName), process.currentDirectory);
-      const r = sys('NtCreateFile', path, dwDesiredAccess, dwShareMode, dwCreationDisposition, dwFlagsAndAttributes);
+      const r = sys.NtCreateFile(path, dwDesiredAccess, dwShareMode, dwCreationDisposition, dwFlagsAndAttributes);
       if (!fromStatus(r.status)) return INVALID_HANDLE_VALUE;
       lastError = ERROR_SUCCESS;
       return r.handle;
@@ -138,32 +137,32 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     /** DeviceIoControl (synchronous; lpOverlapped must be NULL). */
     async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
       lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
-      const r = sys('NtDeviceIoControlFile', hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+      const r = sys.NtDeviceIoControlFile(hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
       const ok = fromStatus(r.status);
       return { ok, bytesReturned: r.ioStatus.Information };
     },
     CloseHandle(hObject: number): boolean {
-      return fromStatus(sys('NtClose', hObject));
+      return fromStatus(sys.NtClose(hObject));
     },
 
     // --- virtual memory ---
     VirtualAlloc(lpAddress: number, dwSize: number, flAllocationType: number, flProtect: number): number {
-      const r = sys('NtAllocateVirtualMemory', NtCurrentProcess, lpAddress ?? 0, dwSize, flAllocationType, flProtect);
+      const r = sys.NtAllocateVirtualMemory(NtCurrentProcess, lpAddress ?? 0, dwSize, flAllocationType, flProtect);
       return fromStatus(r.status) ? r.baseAddress : 0;
     },
     /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
     VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
       if (dwFreeType === MEM_RELEASE && dwSize !== 0) return fail(ERROR_INVALID_PARAMETER);
       if (dwFreeType !== MEM_RELEASE && dwFreeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
-      return fromStatus(sys('NtFreeVirtualMemory', NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
+      return fromStatus(sys.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
     },
     VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
-      const r = sys('NtProtectVirtualMemory', NtCurrentProcess, lpAddress, dwSize, flNewProtect);
+      const r = sys.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
       return { ok: fromStatus(r.status), oldProtect: r.oldProtect };
     },
     /** VirtualQuery: value is the bytes written (sizeof(MEMORY_BASIC_INFORMATION)) or 0. */
     VirtualQuery(lpAddress: number) {
-      const r = sys('NtQueryVirtualMemory', NtCurrentProcess, lpAddress);
+      const r = sys.NtQueryVirtualMemory(NtCurrentProcess, lpAddress);
       if (!fromStatus(r.status) || !r.buffer) return { value: 0, buffer: undefined };
       return { value: k.arch === 'x64' ? 48 : 28, buffer: r.buffer };
     },
@@ -195,7 +194,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
         return;
       }
       const ms = dwMilliseconds >>> 0 === INFINITE ? 2 ** 40 : dwMilliseconds >>> 0;
-      await sys('NtDelayExecution', -BigInt(ms) * 10_000n);
+      await sys.NtDelayExecution(-BigInt(ms) * 10_000n);
     },
     /**
      * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on
@@ -228,7 +227,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
 
     // --- process ---
     ExitProcess(uExitCode: number): never {
-      if (!process.exited) sys('NtTerminateProcess', NtCurrentProcess, uExitCode >>> 0);
+      if (!process.exited) sys.NtTerminateProcess(NtCurrentProcess, uExitCode >>> 0);
       throw new ProcessExit(uExitCode >>> 0);
     },
     /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
@@ -276,11 +275,11 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
 
     // --- native calls (ntdll) ---
     NtAllocateVirtualMemory: (processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) =>
-      sys('NtAllocateVirtualMemory', processHandle, baseAddress, regionSize, allocationType, protect),
+      sys.NtAllocateVirtualMemory(processHandle, baseAddress, regionSize, allocationType, protect),
     NtFreeVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, freeType: number) =>
-      sys('NtFreeVirtualMemory', processHandle, baseAddress, regionSize, freeType),
+      sys.NtFreeVirtualMemory(processHandle, baseAddress, regionSize, freeType),
     NtProtectVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, newProtect: number) =>
-      sys('NtProtectVirtualMemory', processHandle, baseAddress, regionSize, newProtect),
+      sys.NtProtectVirtualMemory(processHandle, baseAddress, regionSize, newProtect),
     /**
      * NtQueryVirtualMemory: MemoryBasicInformation (class 0) only; other
      * classes give STATUS_INVALID_INFO_CLASS, a short length STATUS_INFO_LENGTH_MISMATCH.
@@ -290,15 +289,15 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
       const size = k.arch === 'x64' ? 48 : 28;
       if (memoryInformationClass !== 0) return { status: STATUS_INVALID_INFO_CLASS, returnLength: 0 };
       if (memoryInformationLength < size) return { status: STATUS_INFO_LENGTH_MISMATCH, returnLength: size };
-      const r = sys('NtQueryVirtualMemory', processHandle, baseAddress);
+      const r = sys.NtQueryVirtualMemory(processHandle, baseAddress);
       return r.buffer ? { status: r.status, memoryInformation: r.buffer, returnLength: size } : { status: r.status, returnLength: 0 };
     },
-    NtClose: (handle: number): number => sys('NtClose', handle),
-    NtDelayExecution: async (_alertable: boolean, delayInterval: bigint | number): Promise<number> => sys('NtDelayExecution', BigInt(delayInterval)),
-    NtMapViewOfSection: (): number => sys('NtMapViewOfSection'),
-    NtUnmapViewOfSection: (): number => sys('NtUnmapViewOfSection'),
-    NtCreateSection: (): number => sys('NtCreateSection'),
-    NtOpenSection: (): number => sys('NtOpenSection'),
+    NtClose: (handle: number): number => sys.NtClose(handle),
+    NtDelayExecution: async (_alertable: boolean, delayInterval: bigint | number): Promise<number> => sys.NtDelayExecution(BigInt(delayInterval)),
+    NtMapViewOfSection: (): number => sys.NtMapViewOfSection(),
+    NtUnmapViewOfSection: (): number => sys.NtUnmapViewOfSection(),
+    NtCreateSection: (): number => sys.NtCreateSection(),
+    NtOpenSection: (): number => sys.NtOpenSection(),
     NtCurrentProcess: (): number => NtCurrentProcess,
     NtException,
     STATUS_SUCCESS,

@@ -67,17 +67,29 @@ export function makeSystemCalls(k: Kernel) {
 export type SystemCallTable = ReturnType<typeof makeSystemCalls>;
 export type SystemCallName = keyof SystemCallTable;
 
-/** Enters the kernel for one system call from `thread`. */
-export function systemCall<N extends SystemCallName>(k: Kernel, table: SystemCallTable, thread: KThread, name: N,
-  ...args: Parameters<SystemCallTable[N]>): ReturnType<SystemCallTable[N]> {
-  k.charge(COST_SYSTEM_CALL_NS);
-  if (k.currentThread !== thread) {
-    throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
+/**
+ * The system-call stubs of one thread (ntdll's Nt* entry points): each
+ * enters the kernel with the call's cost, checks that the thread is the one
+ * scheduled, and on the way out that the kernel returns at PASSIVE_LEVEL —
+ * a driver that left the IRQL raised is bug check 0x4A. Fixed-arity
+ * wrappers, so that a call allocates nothing.
+ */
+export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: KThread, refuse: () => void): SystemCallTable {
+  const stubs: Record<string, unknown> = {};
+  for (const name of Object.keys(table) as SystemCallName[]) {
+    const fn = table[name] as (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown;
+    stubs[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): unknown => {
+      refuse();
+      k.charge(COST_SYSTEM_CALL_NS);
+      if (k.currentThread !== thread) {
+        throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
+      }
+      const result = fn(a, b, c, d, e, f);
+      if (k.irql !== 0) {
+        k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
+      }
+      return result;
+    };
   }
-  const fn = table[name] as (...a: unknown[]) => ReturnType<SystemCallTable[N]>;
-  const result = fn(...args);
-  if (k.irql !== 0) {
-    k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
-  }
-  return result;
+  return stubs as SystemCallTable;
 }

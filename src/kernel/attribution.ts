@@ -30,7 +30,9 @@ export class BugCheckAttribution {
   }
 
   top(): DriverFrame | undefined {
-    return this.frames[this.frames.length - 1];
+    // Never index with -1: that is a named-property lookup, hundreds of times slower.
+    const n = this.frames.length;
+    return n > 0 ? this.frames[n - 1] : undefined;
   }
 
   /** Innermost first, as a debugger prints a stack: "SharingMemory!TimerRoutine". */

@@ -9,7 +9,7 @@
  * unzeroed leaks kernel bytes.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolwithtag
  */
-import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { PAGE_MASK, PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Kernel } from '../kernel.js';
 import type { Region } from './layout.js';
 import { PfnUse } from './pfn.js';
@@ -31,6 +31,8 @@ export interface PoolAllocation {
 
 interface SmallPage {
   va: number;
+  /** Physical address of the page, for writing headers without a walk. */
+  pa: number;
   /** Free runs of blocks: [offset in blocks, length in blocks], sorted by offset. */
   free: [number, number][];
 }
@@ -38,7 +40,10 @@ interface SmallPage {
 /** One pool: a region of system space, its pages, its small-block pages. */
 class PoolRegion {
   readonly pageUsed: Uint8Array;
+  /** Pool pages cut into small blocks, by page index in the region (a small integer, unlike the address). */
   readonly smallPages = new Map<number, SmallPage>();
+  /** The small page that last had room, tried first. */
+  lastSmallPage: { index: number; page: SmallPage } | undefined;
   bytesInUse = 0;
   private hint = 0;
 
@@ -106,6 +111,13 @@ class AllocationTable {
   }
 }
 
+/** Index of the first free run of a page with room for `blocks`, or -1. */
+function firstFit(page: SmallPage, blocks: number): number {
+  const free = page.free;
+  for (let r = 0; r < free.length; r++) if (free[r]![1] >= blocks) return r;
+  return -1;
+}
+
 export class Pool {
   readonly allocations: AllocationTable;
   private readonly nonPaged: PoolRegion;
@@ -167,7 +179,8 @@ export class Pool {
     this.allocations.delete(address);
     const pool = isPagedPoolType(a.poolType) ? this.paged : this.nonPaged;
     pool.bytesInUse -= a.charged;
-    if (address % PAGE_SIZE === 0 && a.charged % PAGE_SIZE === 0 && !pool.smallPages.has(address)) {
+    // A big block starts on a page; a small block never does (its header comes first).
+    if ((address & PAGE_MASK) === 0) {
       this.freePages(pool, address, a.charged / PAGE_SIZE);
     } else {
       this.freeSmall(pool, address - this.headerSize, a.charged / this.blockUnit);
@@ -229,35 +242,43 @@ export class Pool {
     const blocks = this.blocksFor(bytes);
     let page: SmallPage | undefined;
     let run = -1;
-    search: for (const p of pool.smallPages.values()) {
-      const free = p.free;
-      for (let r = 0; r < free.length; r++) {
-        if (free[r]![1] >= blocks) {
+    // The page that served last is tried first; then every small page, first fit.
+    const last = pool.lastSmallPage;
+    if (last && pool.smallPages.get(last.index) === last.page) {
+      run = firstFit(last.page, blocks);
+      if (run >= 0) page = last.page;
+    }
+    if (!page) {
+      for (const [index, p] of pool.smallPages) {
+        run = firstFit(p, blocks);
+        if (run >= 0) {
           page = p;
-          run = r;
-          break search;
+          pool.lastSmallPage = { index, page: p };
+          break;
         }
       }
     }
     if (!page) {
       const va = this.allocatePages(pool, 1);
       if (va === 0) return 0;
-      page = { va, free: [[0, PAGE_SIZE / this.blockUnit]] };
-      pool.smallPages.set(va, page);
+      page = { va, pa: this.k.kernelPhysicalAddress(va), free: [[0, PAGE_SIZE / this.blockUnit]] };
+      const index = (va - pool.region.base) / PAGE_SIZE;
+      pool.smallPages.set(index, page);
+      pool.lastSmallPage = { index, page };
       run = 0;
     }
     const entry = page.free[run]!;
     const offset = entry[0];
     if (entry[1] === blocks) page.free.splice(run, 1);
     else { entry[0] += blocks; entry[1] -= blocks; }
-    const headerVa = page.va + offset * this.blockUnit;
-    this.writeHeader(headerVa, offset, blocks, poolType, tag);
-    return headerVa + this.headerSize;
+    this.writeHeader(page.pa + offset * this.blockUnit, offset, blocks, poolType, tag);
+    return page.va + offset * this.blockUnit + this.headerSize;
   }
 
   private freeSmall(pool: PoolRegion, headerVa: number, blocks: number): void {
-    const pageVa = headerVa - (headerVa % PAGE_SIZE);
-    const page = pool.smallPages.get(pageVa);
+    const pageVa = headerVa - (headerVa & PAGE_MASK);
+    const pageIndex = (pageVa - pool.region.base) / PAGE_SIZE;
+    const page = pool.smallPages.get(pageIndex);
     if (!page) return;
     const offset = (headerVa - pageVa) / this.blockUnit;
     // Insert in offset order and merge with the free runs on either side.
@@ -280,7 +301,7 @@ export class Pool {
     }
     const whole = free.length === 1 && free[0]![0] === 0 && free[0]![1] === PAGE_SIZE / this.blockUnit;
     if (whole) {
-      pool.smallPages.delete(pageVa);
+      pool.smallPages.delete(pageIndex);
       this.freePages(pool, pageVa, 1);
     }
   }
@@ -291,8 +312,7 @@ export class Pool {
    * PoolIndex, BlockSize, PoolType (one byte each, sizes in 16-byte units),
    * PoolTag, ProcessBilled. x86: two 16-bit words of 9+7 bits, then PoolTag.
    */
-  private writeHeader(va: number, previousBlocks: number, blocks: number, poolType: number, tag: number): void {
-    const pa = this.k.kernelPhysicalAddress(va);
+  private writeHeader(pa: number, previousBlocks: number, blocks: number, poolType: number, tag: number): void {
     const mem = this.k.memory;
     if (this.k.arch === 'x64') {
       mem.write32(pa, ((previousBlocks & 0xff) | (blocks & 0xff) << 16 | ((poolType + 1) & 0xff) << 24) >>> 0);
