@@ -6,6 +6,7 @@
  * side. Subsystems reach each other through it.
  */
 import { Clock } from '../hw/clock.js';
+import { COST_MEMORY_ACCESS_NS } from './ke/cost.js';
 import { Cpu } from '../hw/cpu.js';
 import { Mmu } from '../hw/mmu.js';
 import { PhysicalMemory, PAGE_SIZE } from '../hw/physical-memory.js';
@@ -70,7 +71,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   readonly format: PagingFormat;
   readonly layout: AddressLayout;
   readonly memory: PhysicalMemory;
-  readonly clock = new Clock();
+  readonly clock = new Clock(COST_MEMORY_ACCESS_NS);
   readonly random: SeededRandom;
   readonly pfn: PfnDatabase;
   readonly pageTables: PageTables;
@@ -171,7 +172,9 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   /** The slow half of `charge`: a stopped machine refuses; otherwise interrupts are taken. */
   deadlineReached(): void {
     if (this.bugcheck) throw new MachineHalted(this.bugcheck.code);
-    this.ke.interrupt();
+    const c = this.clock;
+    if (c.nowNs >= c.deadlineNs) this.ke.interrupt();
+    c.resync();
   }
 
   // --- caller attribution ------------------------------------------------

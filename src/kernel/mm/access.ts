@@ -9,7 +9,6 @@
  */
 import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../../hw/mmu.js';
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
-import { COST_MEMORY_ACCESS_NS as COST_NS } from '../ke/cost.js';
 import type { Clock } from '../../hw/clock.js';
 import type { Kernel } from '../kernel.js';
 import { MmAccessFault } from './fault.js';
@@ -21,7 +20,6 @@ const ACCESS_READ = READ;
 const ACCESS_WRITE = WRITE;
 const PAGE_MASK = MASK;
 const PAGE_SIZE = SIZE;
-const COST_MEMORY_ACCESS_NS = COST_NS;
 
 /** Text encodings for getString/setString. */
 export type GuestEncoding = 'utf-16le' | 'ascii' | 'utf-8';
@@ -96,8 +94,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   /** Charges one access; the deadline test is the whole fast path. */
   private charge(): void {
-    const c = this.clock;
-    if ((c.nowNs += COST_MEMORY_ACCESS_NS) >= c.deadlineNs) this.k.deadlineReached();
+    if (--this.clock.budget < 0) this.k.deadlineReached();
   }
 
   /**
