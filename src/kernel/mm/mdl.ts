@@ -25,6 +25,7 @@ import { MmAccessFault } from './fault.js';
 import { PAGE_ALIGN } from './layout.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl, mdlHeaderSize } from './mdl-object.js';
 import { NonPagedPool } from './pool.js';
+import { newVad } from './vad.js';
 
 import {
   IoReadAccess, IoWriteAccess, MDL_ALLOCATED_FIXED_SIZE, MDL_IO_SPACE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL,
@@ -264,7 +265,7 @@ export class MdlManager {
     }
     const writable = (priority & MdlMappingNoWrite) === 0;
     const protection = writable ? PAGE_READWRITE : PAGE_READONLY;
-    const vad = { start, end: start + size, kind: 'mdl' as const, protection, commit: new Uint16Array(0), mdl };
+    const vad = newVad(start, start + size, 'mdl', protection, protection, mdl);
     process.VadRoot.insert(vad);
     for (let i = 0; i < mdl.PfnArray.length; i++) {
       // User mappings of locked pages are never executable.

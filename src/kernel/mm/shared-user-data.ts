@@ -15,6 +15,7 @@ import type { Kernel } from '../kernel.js';
 import type { EProcess } from '../ps/process.js';
 import { CLOCK_TICK_100NS } from '../ke/cost.js';
 import { PfnUse } from './pfn.js';
+import { newVad } from './vad.js';
 
 /** Field offsets, the same on x64 and x86. */
 export const KUSER = {
@@ -68,7 +69,7 @@ export class SharedUserData {
   /** Maps the page read-only at 7ffe0000 in a process, as a one-page VAD. */
   mapInto(process: EProcess): boolean {
     const va = this.k.layout.userSharedData;
-    process.VadRoot.insert({ start: va, end: va + PAGE_SIZE, kind: 'shared-user-data', protection: PAGE_READONLY, commit: new Uint16Array(1).fill(PAGE_READONLY) });
+    process.VadRoot.insert(newVad(va, va + PAGE_SIZE, 'shared-user-data', PAGE_READONLY, PAGE_READONLY));
     return this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, va, this.pfn, { writable: false, executable: false, user: true }, process.pageTableFrames);
   }
 

@@ -5,6 +5,7 @@
  */
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Mdl } from './mdl-object.js';
+import { PageProtections } from './page-protections.js';
 
 /** Why a range exists: private memory, a locked-pages (MDL) mapping, the shared user data page. */
 export type VadKind = 'private' | 'mdl' | 'shared-user-data';
@@ -16,10 +17,19 @@ export interface Vad {
   kind: VadKind;
   /** Protection the range was reserved with (PAGE_*). */
   protection: number;
-  /** Per-page protection when committed, 0 when only reserved (private VADs). */
-  commit: Uint16Array;
+  /** Per-page protection when committed, 0 when only reserved. */
+  commit: PageProtections;
+  /** Private pages that hold a frame (touched, or made PAGE_NOACCESS after), by address. */
+  frames: Map<number, number>;
   /** The MDL a locked-pages mapping shows, for MmUnmapLockedPages to find. */
   mdl?: Mdl;
+}
+
+/** A new VAD over [start, end), every page with `commitProtect` (0 = reserved only). */
+export function newVad(start: number, end: number, kind: VadKind, protection: number, commitProtect: number, mdl?: Mdl): Vad {
+  const vad: Vad = { start, end, kind, protection, commit: new PageProtections((end - start) / PAGE_SIZE, commitProtect), frames: new Map() };
+  if (mdl) vad.mdl = mdl;
+  return vad;
 }
 
 export class VadTree {

@@ -18,7 +18,7 @@ import type { EProcess } from '../ps/process.js';
 import { PAGE_ALIGN } from './layout.js';
 import { PfnUse } from './pfn.js';
 import { attributesFor, isValidProtection, permits } from './protection.js';
-import { VadTree, type Vad } from './vad.js';
+import { newVad, VadTree, type Vad } from './vad.js';
 
 /** MEMORY_BASIC_INFORMATION, as VirtualQuery fills it. */
 export interface MemoryBasicInformation {
@@ -63,8 +63,7 @@ export class VirtualMemory {
         if (start < l.lowestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
         if (!process.VadRoot.isFree(start, end)) return fail(STATUS_CONFLICTING_ADDRESSES);
       }
-      const vad: Vad = { start, end, kind: 'private', protection: protect, commit: new Uint16Array((end - start) / PAGE_SIZE) };
-      if (allocationType & MEM_COMMIT) vad.commit.fill(protect);
+      const vad = newVad(start, end, 'private', protect, allocationType & MEM_COMMIT ? protect : 0);
       process.VadRoot.insert(vad);
       return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
     }
@@ -74,7 +73,7 @@ export class VirtualMemory {
     const end = Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
     const vad = process.VadRoot.find(start);
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
-    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, protect);
+    this.setProtection(process, vad, start, end, protect);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
   }
 
@@ -100,7 +99,7 @@ export class VirtualMemory {
     const start = PAGE_ALIGN(baseAddress);
     const end = regionSize === 0 ? vad.end : Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
     if (end > vad.end) return fail(STATUS_UNABLE_TO_FREE_VM);
-    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, 0);
+    this.setProtection(process, vad, start, end, 0);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
   }
 
@@ -113,11 +112,10 @@ export class VirtualMemory {
     if (!isValidProtection(newProtect)) return fail(STATUS_INVALID_PAGE_PROTECTION);
     const vad = process.VadRoot.find(start);
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
-    const old = vad.commit[(start - vad.start) / PAGE_SIZE]!;
-    for (let va = start; va < end; va += PAGE_SIZE) {
-      if (vad.commit[(va - vad.start) / PAGE_SIZE] === 0) return fail(0xc000002d); // STATUS_NOT_COMMITTED
-    }
-    for (let va = start; va < end; va += PAGE_SIZE) this.setPageProtection(process, vad, va, newProtect);
+    const first = (start - vad.start) / PAGE_SIZE;
+    const old = vad.commit.get(first);
+    if (!vad.commit.every(first, (end - vad.start) / PAGE_SIZE, (p) => p !== 0)) return fail(0xc000002d); // STATUS_NOT_COMMITTED
+    this.setProtection(process, vad, start, end, newProtect);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start, oldProtect: old };
   }
 
@@ -131,10 +129,9 @@ export class VirtualMemory {
       const next = process.VadRoot.vads.find((v) => v.start > page)?.start ?? l.highestUserAddress + 1;
       return { status: STATUS_SUCCESS, buffer: { BaseAddress: page, AllocationBase: 0, AllocationProtect: 0, RegionSize: next - page, State: MEM_FREE, Protect: PAGE_NOACCESS, Type: 0 } };
     }
-    const protectOf = (va: number) => (vad.kind === 'private' ? vad.commit[(va - vad.start) / PAGE_SIZE]! : vad.protection);
-    const first = protectOf(page);
-    let end = page + PAGE_SIZE;
-    while (end < vad.end && protectOf(end) === first) end += PAGE_SIZE;
+    const run = vad.commit.runAt((page - vad.start) / PAGE_SIZE);
+    const first = run.protect;
+    const end = vad.start + run.end * PAGE_SIZE;
     return {
       status: STATUS_SUCCESS,
       buffer: {
@@ -148,59 +145,51 @@ export class VirtualMemory {
   resolveDemandZero(process: EProcess, va: number, access: number): boolean {
     const vad = process.VadRoot.find(va);
     if (!vad || vad.kind !== 'private') return false;
-    const protect = vad.commit[(PAGE_ALIGN(va) - vad.start) / PAGE_SIZE]!;
-    if (protect === 0 || !permits(protect, access)) return false;
     const page = PAGE_ALIGN(va);
-    if (this.k.pageTables.frameAt(process.DirectoryTableBase, page) >= 0) return false; // resident: a protection fault
+    const protect = vad.commit.get((page - vad.start) / PAGE_SIZE);
+    if (protect === 0 || !permits(protect, access)) return false;
+    if (vad.frames.has(page)) return false; // it has a frame: this is a protection fault
     const pfn = this.k.pfn.removeZeroPage(PfnUse.Private);
     if (pfn < 0) return false;
-    return this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, page, pfn, attributesFor(protect, true)!, process.pageTableFrames);
+    if (!this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, page, pfn, attributesFor(protect, true)!, process.pageTableFrames)) {
+      this.k.pfn.freePage(pfn);
+      return false;
+    }
+    vad.frames.set(page, pfn);
+    return true;
   }
 
-  /** Sets one page's commit protection, rewriting or dropping its PTE; 0 decommits. */
-  private setPageProtection(process: EProcess, vad: Vad, va: number, protect: number): void {
-    const i = (va - vad.start) / PAGE_SIZE;
+  /**
+   * Sets the commit protection of [start, end) (0 decommits), then brings
+   * the pages that hold a frame in line: their PTE is rewritten, dropped and
+   * kept (PAGE_NOACCESS keeps the contents), or freed with the frame.
+   */
+  private setProtection(process: EProcess, vad: Vad, start: number, end: number, protect: number): void {
+    vad.commit.set((start - vad.start) / PAGE_SIZE, (end - vad.start) / PAGE_SIZE, protect);
     const root = process.DirectoryTableBase;
-    const pfn = this.k.pageTables.frameAt(root, va);
-    if (pfn >= 0) {
+    const attributes = protect === 0 ? undefined : attributesFor(protect, true);
+    for (const [va, pfn] of [...vad.frames]) {
+      if (va < start || va >= end) continue;
       this.k.pageTables.MiErasePte(root, va);
-      const attributes = protect === 0 ? undefined : attributesFor(protect, true);
       if (attributes) this.k.pageTables.MiWriteValidPte(root, va, pfn, attributes, process.pageTableFrames);
-      else if (protect === 0) this.k.pfn.freePage(pfn);
-      else this.parkedFrames.set(`${root}:${va}`, pfn); // PAGE_NOACCESS keeps the contents
-    } else if (protect !== 0) {
-      const parked = this.parkedFrames.get(`${root}:${va}`);
-      const attributes = attributesFor(protect, true);
-      if (parked !== undefined && attributes) {
-        this.parkedFrames.delete(`${root}:${va}`);
-        this.k.pageTables.MiWriteValidPte(root, va, parked, attributes, process.pageTableFrames);
-      }
-    } else {
-      const parked = this.parkedFrames.get(`${root}:${va}`);
-      if (parked !== undefined) {
-        this.parkedFrames.delete(`${root}:${va}`);
-        this.k.pfn.freePage(parked);
+      else if (protect === 0) {
+        vad.frames.delete(va);
+        this.k.pfn.freePage(pfn);
       }
     }
-    vad.commit[i] = protect;
   }
-
-  /** Frames of PAGE_NOACCESS pages, whose PTEs are invalid but whose contents live on. */
-  private readonly parkedFrames = new Map<string, number>();
 
   /** Removes a VAD and its PTEs; private frames are freed, an MDL's frames stay with the MDL. */
   deleteVad(process: EProcess, vad: Vad): void {
     const root = process.DirectoryTableBase;
-    for (let va = vad.start; va < vad.end; va += PAGE_SIZE) {
-      const pfn = this.k.pageTables.MiErasePte(root, va);
-      if (vad.kind === 'private') {
-        if (pfn >= 0) this.k.pfn.freePage(pfn);
-        const parked = this.parkedFrames.get(`${root}:${va}`);
-        if (parked !== undefined) {
-          this.parkedFrames.delete(`${root}:${va}`);
-          this.k.pfn.freePage(parked);
-        }
+    if (vad.kind === 'private') {
+      for (const [va, pfn] of vad.frames) {
+        this.k.pageTables.MiErasePte(root, va);
+        this.k.pfn.freePage(pfn);
       }
+      vad.frames.clear();
+    } else {
+      for (let va = vad.start; va < vad.end; va += PAGE_SIZE) this.k.pageTables.MiErasePte(root, va);
     }
     process.VadRoot.remove(vad);
   }
