@@ -13,7 +13,7 @@ import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP,
   IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, MmCached, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
   PagedPool, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
-  STATUS_UNSUCCESSFUL, UserMode, type DeviceObject, type DriverObject, type Irp, type Mdl, type Nt,
+  STATUS_UNSUCCESSFUL, UserMode, type DeviceObject, type DriverObject, type FileObject, type Irp, type Mdl, type Nt,
 } from 'ntshm/wdm';
 import { IOCTL_GIVE_ME_YOUR_MEMORY, SERVICE_NAME } from './ioctl.js';
 import type { DriverVariant } from './variants.js';
@@ -31,6 +31,7 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       let g_pMdl: Mdl | null = null;
       let g_pUserAddress = 0;
       let g_fTimerStarted = false;
+      let g_pFileObject: FileObject | null = null;
 
       // This routine is called from TimerRoutine at IRQL DISPATCH_LEVEL!
       // The routine itself and all memory it touches must be in nonpaged memory.
@@ -57,6 +58,8 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
           nt.IoStopTimer(pDeviceObject);
           nt.DbgPrint('SharingMemory: Timer stopped\n');
         }
+        // Wrong (never-unmap): the user mapping is left in place; the page is freed at unload.
+        if (variant === 'never-unmap') return;
         if (g_pUserAddress !== 0 && g_pMdl !== null) {
           // If the call to MmMapLockedPagesSpecifyCache specified user mode, the caller must be in the
           // context of the original process before calling MmUnmapLockedPages.
@@ -88,9 +91,27 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       }
 
       function DispatchCreateClose(_pDeviceObject: DeviceObject, pIrp: Irp): number {
+        const stack = IoGetCurrentIrpStackLocation(pIrp);
+        if (variant === 'close-not-cleanup' && stack.MajorFunction === IRP_MJ_CREATE && stack.FileObject) {
+          // Wrong (close-not-cleanup): a second reference keeps the file object alive past its last handle.
+          g_pFileObject = stack.FileObject;
+          nt.ObReferenceObject(g_pFileObject);
+        }
         pIrp.IoStatus.Status = STATUS_SUCCESS;
         pIrp.IoStatus.Information = 0;
         nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
+        return STATUS_SUCCESS;
+      }
+
+      // Wrong (close-not-cleanup): the unmapping waits for IRP_MJ_CLOSE, which comes in whatever
+      // context drops the last reference.
+      function DispatchClose(pDeviceObject: DeviceObject, pIrp: Irp): number {
+        nt.DbgPrint('\nSharingMemory: Entering DispatchClose\n');
+        Cleanup(pDeviceObject);
+        pIrp.IoStatus.Status = STATUS_SUCCESS;
+        pIrp.IoStatus.Information = 0;
+        nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
+        nt.DbgPrint('SharingMemory: Leaving DispatchClose\n');
         return STATUS_SUCCESS;
       }
 
@@ -114,9 +135,11 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
                 nt.DbgPrint('SharingMemory: MDL allocated at address %p\n', g_pMdl.address);
                 nt.MmBuildMdlForNonPagedPool(g_pMdl);
                 const map = () => nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+                // Wrong (no-try): the UserMode mapping outside try/except; when it fails, nothing catches it.
+                const unguarded = variant === 'no-try' ? map() : 0;
                 try {
                   // If AccessMode is UserMode and the pages cannot be mapped, the routine raises an exception.
-                  const userAddress = variant === 'map-at-dispatch' ? -1 : map();
+                  const userAddress = variant === 'map-at-dispatch' ? -1 : unguarded || map();
                   if (userAddress !== 0) {
                     if (userAddress !== -1) {
                       g_pUserAddress = userAddress;
@@ -156,6 +179,15 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       }
 
       function DriverUnload(pDriverObject: DriverObject): void {
+        if (g_pFileObject) {
+          nt.ObDereferenceObject(g_pFileObject); // close-not-cleanup: IRP_MJ_CLOSE comes now, in the System process
+          g_pFileObject = null;
+        }
+        if (variant === 'never-unmap' && g_pMdl && g_pSharedMemory) {
+          nt.IoFreeMdl(g_pMdl);
+          nt.ExFreePool(g_pSharedMemory);
+          nt.DbgPrint('SharingMemory: Memory at address %p released\n', g_pSharedMemory);
+        }
         nt.IoDeleteSymbolicLink(g_usSymbolicLinkName);
         if (pDriverObject.DeviceObject) nt.IoDeleteDevice(pDriverObject.DeviceObject);
       }
@@ -167,8 +199,8 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       if (created === STATUS_SUCCESS && pDeviceObject) {
         if (nt.IoCreateSymbolicLink(g_usSymbolicLinkName, g_usDeviceName) === STATUS_SUCCESS) {
           pDriverObject.MajorFunction[IRP_MJ_CREATE] = DispatchCreateClose;
-          pDriverObject.MajorFunction[IRP_MJ_CLEANUP] = DispatchCleanup;
-          pDriverObject.MajorFunction[IRP_MJ_CLOSE] = DispatchCreateClose;
+          pDriverObject.MajorFunction[IRP_MJ_CLEANUP] = variant === 'close-not-cleanup' ? DispatchCreateClose : DispatchCleanup;
+          pDriverObject.MajorFunction[IRP_MJ_CLOSE] = variant === 'close-not-cleanup' ? DispatchClose : DispatchCreateClose;
           pDriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchControl;
           pDriverObject.DriverUnload = DriverUnload;
           status = STATUS_SUCCESS;

@@ -30,11 +30,16 @@ export function secondsArg(argv: string[], fallback = 5): number {
   return Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback;
 }
 
-/**
- * The client. `showTime` is what the dialog does with the shared page each
- * second (a variant may replace it); it gets the user address of the page.
- */
-export function sharingMemoryProgram(showTime: (k32: K32, pSharedMemory: number, seconds: number) => Promise<void> = showTimeEverySecond) {
+/** What a variant may change in the client. */
+export interface ClientHooks {
+  /** What the dialog does with the shared page (its user address) for `seconds` seconds. */
+  showTime?: (k32: K32, pSharedMemory: number, seconds: number) => Promise<void>;
+  /** Runs just before the IOCTL (e.g. to use up the address space). */
+  beforeIoctl?: (k32: K32) => void;
+}
+
+/** The client. */
+export function sharingMemoryProgram({ showTime = showTimeEverySecond, beforeIoctl }: ClientHooks = {}) {
   return defineProgram(async (k32, argv) => {
     const seconds = secondsArg(argv);
     const heap = k32.GetProcessHeap();
@@ -51,6 +56,7 @@ export function sharingMemoryProgram(showTime: (k32: K32, pSharedMemory: number,
         if (k32.StartServiceW(g_hService, 0, null)) {
           const g_hDevice = k32.CreateFileW('\\\\.\\SharingMemory', GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
           if (g_hDevice !== INVALID_HANDLE_VALUE) {
+            beforeIoctl?.(k32);
             const { ok, bytesReturned } = await k32.DeviceIoControl(g_hDevice, IOCTL_GIVE_ME_YOUR_MEMORY, 0, 0, pg_pSharedMemory, k32.sizeofPointer);
             if (ok && bytesReturned === k32.sizeofPointer) {
               // Here g_pSharedMemory contains the pointer to the memory buffer mapped by the driver.

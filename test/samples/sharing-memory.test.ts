@@ -94,4 +94,49 @@ describe('sharing-memory', () => {
     const race = result.findings.find((f) => f.kind === 'torn-read');
     expect(race?.details).toMatchObject({ reader: 'SharingMemory.exe', writer: 'SharingMemory!TimerRoutine' });
   });
+
+  it('never-unmap: freeing the page at unload while the program still maps it is reported, and nothing leaks', async () => {
+    const { result, before, after, machine } = await runSample({ variant: 'never-unmap' });
+    expect(result.bugcheck).toBeUndefined();
+    expect(machine.dbgPrint.some((l) => l.endsWith('unmapped'))).toBe(false);
+    const finding = result.findings.find((f) => f.kind === 'freed-pool-still-mapped');
+    expect(finding?.routine).toBe('DriverUnload');
+    expect(finding?.message).toMatch(/in SharingMemory\.exe/);
+    expect(after.frames.free).toBe(before.frames.free);
+    expect(after.pool.nonPagedBytes).toBe(before.pool.nonPagedBytes);
+  });
+
+  for (const arch of ['x64', 'x86'] as const) {
+    it(`no-try: a UserMode mapping that fails outside try/except is bug check 0x3B with the raised status on ${arch}`, async () => {
+      const { result } = await runSample({ variant: 'no-try', arch });
+      expect(result.bugcheck?.code).toBe(0x3b);
+      expect(result.bugcheck?.params[0]).toBe(0xc0000017); // STATUS_NO_MEMORY
+      expect(result.bugcheck?.stack).toEqual(['SharingMemory!DispatchControl']);
+    });
+  }
+
+  it('close-not-cleanup: the unmap in IRP_MJ_CLOSE runs in the System process and misses the mapping', async () => {
+    const { result, machine } = await runSample({ variant: 'close-not-cleanup' });
+    expect(result.bugcheck).toBeUndefined();
+    const close = machine.log.find((e) => e.text === 'SharingMemory: Entering DispatchClose');
+    expect(close?.process).toBe('System');
+    expect(result.findings.map((f) => f.kind)).toEqual(['wrong-process-unmap', 'freed-pool-still-mapped']);
+    expect(result.findings[0]!.details).toMatchObject({ currentProcess: 4 });
+  });
+
+  it('close-not-cleanup with the verifier: 0xC4/0xB9', async () => {
+    const machine = await boot({ verifier: true });
+    sample.setup(machine, { seconds: 2, variant: 'close-not-cleanup' });
+    const result = await machine.run({ seconds: 60 });
+    expect(result.bugcheck?.code).toBe(0xc4);
+    expect(result.bugcheck?.params[0]).toBe(0xb9);
+  });
+
+  it('map-at-dispatch with the verifier: 0xC4/0x77, the IRQL in P2', async () => {
+    const machine = await boot({ verifier: true });
+    sample.setup(machine, { seconds: 2, variant: 'map-at-dispatch' });
+    const result = await machine.run({ seconds: 60 });
+    expect(result.bugcheck?.code).toBe(0xc4);
+    expect(result.bugcheck?.params.slice(0, 2)).toEqual([0x77, 2]);
+  });
 });

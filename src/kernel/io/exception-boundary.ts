@@ -26,7 +26,8 @@ export function unhandledDriverException(k: Kernel, frame: DriverFrame, context:
   const what = e instanceof NtException
     ? `${ntStatusName(status)} was raised in ${where} and no try/except caught it`
     : `${where} threw a JavaScript ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
-  const jsStack = e instanceof Error && e.stack ? `\n${e.stack}` : '';
+  // The JS stack helps with a JavaScript error; a raised NTSTATUS is the driver's own doing.
+  const jsStack = !(e instanceof NtException) && e instanceof Error && e.stack ? `\n${e.stack}` : '';
   switch (context) {
     case 'service':
       return k.bugCheck(SYSTEM_SERVICE_EXCEPTION, status, frame.address, 0, 0, `${what}, while handling a system service.${jsStack}`);
