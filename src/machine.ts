@@ -13,11 +13,13 @@ import type { EProcess } from './kernel/ps/process.js';
 import { MachineHalted } from './kernel/ke/exception.js';
 import { STATUS_UNSUCCESSFUL } from './api/ntstatus.js';
 
+/** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
   /** Reserved for the verifier's checks; any object turns the verifier on. */
   readonly [check: string]: boolean | undefined;
 }
 
+/** Options of boot(): architecture, memory, CPUs, seed, clock and time zone, verifier, and Windows profile (nt4 or win10). */
 export interface BootOptions {
   arch?: 'x64' | 'x86';
   memoryMiB?: number;
@@ -31,6 +33,7 @@ export interface BootOptions {
   profile?: 'nt4' | 'win10';
 }
 
+/** Options of Machine.spawn: the image name, the arguments, the user (admin or standard) and the session. */
 export interface SpawnOptions {
   name?: string;
   args?: string[];
@@ -38,12 +41,14 @@ export interface SpawnOptions {
   session?: number;
 }
 
+/** What Machine.run resolves to: the bug check if the machine stopped, virtual milliseconds since boot, and the findings. */
 export interface RunResult {
   bugcheck?: BugCheck;
   virtualMs: number;
   findings: Finding[];
 }
 
+/** A snapshot from Machine.stats(): physical frames, pool bytes in use, open handles and live processes. */
 export interface MachineStats {
   frames: { total: number; free: number };
   pool: { nonPagedBytes: number; pagedBytes: number };
@@ -87,6 +92,7 @@ function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> &
   return { arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile };
 }
 
+/** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
   private readonly spawned: EProcess[] = [];

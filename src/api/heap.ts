@@ -8,11 +8,13 @@ import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from './memory-constants.js';
 
 const HEAP_RESERVE = 16 * 1024 * 1024;
 
+/** What the heap needs from its process: NtAllocateVirtualMemory to reserve and commit, and zeroing for HEAP_ZERO_MEMORY. */
 export interface HeapBackend {
   allocate(baseAddress: number, size: number, type: number, protect: number): { status: number; baseAddress: number; regionSize: number };
   zero(va: number, length: number): void;
 }
 
+/** The process heap (GetProcessHeap's handle): first-fit RtlAllocateHeap over one 16 MB reservation, committed as it grows. */
 export class ProcessHeap {
   /** The heap handle is its base address, as on Windows. */
   readonly handle: number;

@@ -5,6 +5,7 @@
  */
 import type { GuestEncoding, GuestMemory } from '../kernel/mm/access.js';
 
+/** The DataView-like accessors (getUint32, setBytes, getPointer, ...) of a GuestMemory, bound, for `nt` and `k32`. */
 export function memoryAccessors(mem: GuestMemory) {
   return {
     getUint8: (va: number): number => mem.getUint8(va),

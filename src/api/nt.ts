@@ -42,6 +42,7 @@ export type PoolTag = number | string;
 const tagValue = (tag: PoolTag): number =>
   typeof tag === 'number' ? tag >>> 0 : [...tag.padEnd(4).slice(0, 4)].reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
 
+/** Builds the `nt` object a driver receives in DriverEntry: its kernel routines (Ex*, Io*, Ke*, Mm*, Ob*, Ps*, Rtl*, Zw*) on this kernel. */
 export function makeNt(k: Kernel, driverName: string) {
   const mem = k.kernelMemory;
   /**

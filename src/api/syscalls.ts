@@ -23,6 +23,7 @@ function processFor(k: Kernel, handle: number): EProcess | undefined {
   return handle === NtCurrentProcess ? k.currentProcess : undefined;
 }
 
+/** Builds a kernel's system-call table: the Nt* services, as programs reach them through ntdll's stubs. */
 export function makeSystemCalls(k: Kernel) {
   return {
     NtCreateFile: (path: string, desiredAccess: number, shareAccess: number, _disposition: number, options: number) =>
@@ -64,7 +65,9 @@ export function makeSystemCalls(k: Kernel) {
   };
 }
 
+/** The typed table of system calls, from which each thread's stubs are made. */
 export type SystemCallTable = ReturnType<typeof makeSystemCalls>;
+/** The name of a system call (NtCreateFile, NtDeviceIoControlFile, ...). */
 export type SystemCallName = keyof SystemCallTable;
 
 /**

@@ -4,6 +4,7 @@
  */
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, type Mdl } from '../kernel/mm/mdl-object.js';
 
+/** The WDK's pure MDL and page macros (MmGetMdlVirtualAddress, BYTE_OFFSET, PAGE_ALIGN, ...), spread into `nt`. */
 export const macros = {
   /** MmGetMdlVirtualAddress: StartVa + ByteOffset. */
   MmGetMdlVirtualAddress: (mdl: Mdl): number => mdl.StartVa + mdl.ByteOffset,

@@ -12,6 +12,7 @@ export { macros } from './wdm-macros.js';
 export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../kernel/mm/mdl-object.js';
 export { IoGetCurrentIrpStackLocation } from '../kernel/io/irp.js';
 export { NtException } from '../kernel/ke/exception.js';
+/** Types a driver meets: `nt`, the IRP, the I/O objects, the MDL, EPROCESS, KTIMER and KDPC. */
 export type { Nt } from './nt.js';
 export type { Irp, IoStackLocation, IoStatusBlock } from '../kernel/io/irp.js';
 export type { DeviceObject, DriverObject, FileObject } from '../kernel/io/objects.js';

@@ -7,6 +7,7 @@ import type { K32 } from './k32.js';
 export * from './win32-constants.js';
 export * from './winerror.js';
 export { NtException } from '../kernel/ke/exception.js';
+/** Types a program meets: `k32`, SYSTEMTIME, FILETIME, SERVICE_STATUS and MEMORY_BASIC_INFORMATION. */
 export type { K32, SystemTime, FileTime } from './k32.js';
 export type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 export type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
@@ -14,6 +15,7 @@ export type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
 /** A program's main: receives k32 and its arguments, resolves to the exit code. */
 export type ProgramMain = (k32: K32, argv: string[]) => Promise<number> | number;
 
+/** A program, as defineProgram makes it: its main and its image name (undefined: the name it is spawned with). */
 export interface ProgramDefinition {
   readonly main: ProgramMain;
   readonly name: string | undefined;

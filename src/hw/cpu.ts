@@ -4,6 +4,7 @@
  */
 import type { Mmu } from './mmu.js';
 
+/** A processor: its number, its IRQL and its MMU. */
 export class Cpu {
   /** Current IRQL; the kernel raises and lowers it through KeRaiseIrql/KeLowerIrql. */
   irql = 0;

@@ -17,6 +17,7 @@ import {
 export const ACCESS_READ = 0;
 export const ACCESS_WRITE = 1;
 export const ACCESS_EXECUTE = 8;
+/** A kind of memory access: ACCESS_READ, ACCESS_WRITE or ACCESS_EXECUTE. */
 export type AccessKind = typeof ACCESS_READ | typeof ACCESS_WRITE | typeof ACCESS_EXECUTE;
 
 /** What the processor knows about a fault (the error code and CR2 of a #PF). */
@@ -47,6 +48,7 @@ const OFFSET_MASK = PAGE_MASK;
 const WRITE = ACCESS_WRITE;
 const EXECUTE = ACCESS_EXECUTE;
 
+/** One CPU's MMU: CR3, translation through a last-page cache and a TLB, the page walk, and the last fault. */
 export class Mmu {
   /** Physical address of the root table (CR3). Set through `loadCr3`. */
   cr3 = 0;

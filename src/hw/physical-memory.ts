@@ -17,6 +17,7 @@ export class PhysicalAddressError extends Error {
   }
 }
 
+/** The machine's RAM: one SharedArrayBuffer of 4 KiB frames, with byte, 32-bit and DataView views. */
 export class PhysicalMemory {
   readonly buffer: SharedArrayBuffer;
   readonly u8: Uint8Array;

@@ -60,6 +60,7 @@ export const X86_PAGING: PagingFormat = {
   arch: 'x86', levels: 2, entryBytes: 4, entriesPerTable: 1024, addressLimit: 2 ** 32, kernelBase: 2 ** 31,
 };
 
+/** The paging format of an architecture: four levels of 8-byte entries on x64, two of 4-byte entries on x86. */
 export function pagingFormat(arch: Arch): PagingFormat {
   return arch === 'x64' ? X64_PAGING : X86_PAGING;
 }

@@ -13,6 +13,7 @@ export interface DriverFrame {
   readonly address: number;
 }
 
+/** The stack of driver frames now running, which bug checks, findings and pool ownership read. */
 export class BugCheckAttribution {
   private readonly frames: DriverFrame[] = [];
 

@@ -36,6 +36,7 @@ import { SharingRecorder } from './sharing.js';
 import { BugCheckAttribution, type DriverFrame } from './attribution.js';
 import { TornReadDetector } from './verifier/torn-read.js';
 
+/** What a Kernel is built with: the boot options, checked by Machine, with the start time as a FILETIME. */
 export interface KernelOptions {
   arch: Arch;
   memoryMiB: number;
@@ -66,6 +67,7 @@ export interface Finding {
   details: object;
 }
 
+/** The kernel of one machine: its hardware, its subsystems (mm, ob, ps, io, ke, scm), the log, the findings and the bug check. */
 export class Kernel implements BugCheckSink, PageTableObserver {
   readonly arch: Arch;
   readonly format: PagingFormat;

@@ -6,6 +6,7 @@
 import type { Kernel } from './kernel.js';
 import type { Mapping } from './mm/page-tables.js';
 
+/** One virtual address that mapped a shared frame: its process, the address, kernel or user mode, and its protection. */
 export interface SharedMappingRecord {
   process: string;
   pid: number;
@@ -15,6 +16,7 @@ export interface SharedMappingRecord {
   protection: string;
 }
 
+/** A physical frame that was mapped at two or more addresses at once, with every mapping of it seen. */
 export interface SharedFrameRecord {
   pfn: number;
   mappings: SharedMappingRecord[];
@@ -27,6 +29,7 @@ export function protectionName(m: Mapping): string {
   return a.writable ? 'PAGE_READWRITE' : 'PAGE_READONLY';
 }
 
+/** Records, from the end of boot, every frame mapped at more than one address, for the run summary. */
 export class SharingRecorder {
   private readonly frames = new Map<number, Map<string, SharedMappingRecord>>();
   /** Off while the machine boots; `reset` turns it on. */

@@ -15,6 +15,10 @@ import { PAGE_ALIGN } from '../mm/layout.js';
 /** MmUserProbeAddress: one past the last byte a probe accepts (the 64 KB guard below the system range). */
 export const userProbeAddress = (k: Kernel): number => k.layout.highestUserAddress + 1;
 
+/**
+ * ProbeForRead: raises unless the buffer is aligned and lies below MmUserProbeAddress.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforread
+ */
 export function ProbeForRead(k: Kernel, address: number, length: number, alignment: number): void {
   if (length === 0) return;
   if (!Number.isInteger(address) || (alignment > 1 && address % alignment !== 0)) {
@@ -26,6 +30,10 @@ export function ProbeForRead(k: Kernel, address: number, length: number, alignme
   }
 }
 
+/**
+ * ProbeForWrite: ProbeForRead, then each page is faulted in for writing (which raises if it cannot be written).
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforwrite
+ */
 export function ProbeForWrite(k: Kernel, address: number, length: number, alignment: number): void {
   if (length === 0) return;
   ProbeForRead(k, address, length, alignment);

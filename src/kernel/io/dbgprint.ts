@@ -9,6 +9,10 @@ export type DbgArg = number | bigint | string | boolean | null | undefined | { t
 
 const SPEC = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+))?(hh|h|ll|l|I64|I32|I|w)?([diuxXcsSpZ%])/g;
 
+/**
+ * Formats a DbgPrint call's format string and arguments; %p prints `pointerBytes` wide.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-dbgprint
+ */
 export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerBytes: 4 | 8): string {
   let next = 0;
   return format.replace(SPEC, (_m, flags: string, width: string | undefined, precision: string | undefined, size: string | undefined, conv: string) => {

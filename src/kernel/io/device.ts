@@ -10,6 +10,10 @@ import { SymbolicLinkObject } from '../ob/namespace.js';
 import { NonPagedPool } from '../mm/pool.js';
 import { DeviceObject, type DriverObject } from './objects.js';
 
+/**
+ * IoCreateDevice: a DEVICE_OBJECT with a zeroed extension, named if `deviceName` is given, first in the driver's list.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocreatedevice
+ */
 export function IoCreateDevice(k: Kernel, driver: DriverObject, deviceExtensionSize: number, deviceName: string | null,
   deviceType: number, deviceCharacteristics: number, exclusive: boolean): { status: number; deviceObject: DeviceObject | null } {
   let device: DeviceObject;

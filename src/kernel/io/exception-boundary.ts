@@ -17,8 +17,10 @@ import { NtException } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import type { DriverFrame } from '../attribution.js';
 
+/** Where driver code ran when an exception escaped it, which picks the bug check (0x3B, 0x1E or 0x7E). */
 export type ExceptionContext = 'service' | 'dpc' | 'system-thread';
 
+/** Stops the machine for an exception that left driver code unhandled, with the bug check for `context`. */
 export function unhandledDriverException(k: Kernel, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
   const status = e instanceof NtException ? e.status : e instanceof TypeError ? STATUS_ACCESS_VIOLATION : STATUS_ILLEGAL_INSTRUCTION;
   const info = e instanceof NtException ? e.information : [0, 0];

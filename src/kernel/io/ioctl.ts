@@ -34,6 +34,10 @@ const BUFFER_TAG = 0x20207249; // 'Ir  '
 /** A request that failed before it reached the driver. */
 const fail = (status: number): { status: number; ioStatus: IoStatusBlock } => ({ status, ioStatus: { Status: status, Information: 0 } });
 
+/**
+ * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
+ */
 export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
   outputBuffer: number, outputBufferLength: number): { status: number; ioStatus: IoStatusBlock } {
   const code = ioControlCode >>> 0;

@@ -44,6 +44,7 @@ export interface IoStackLocation {
 export const irpSize = (arch: 'x64' | 'x86', stackCount: number): number =>
   arch === 'x64' ? 0xd0 + 0x48 * stackCount : 0x70 + 0x24 * stackCount;
 
+/** IRP: the fields a dispatch routine reads (AssociatedIrp.SystemBuffer, UserBuffer, MdlAddress, IoStatus) and its stack locations. */
 export class Irp {
   readonly Type = 6; // IO_TYPE_IRP
   MdlAddress: Mdl | null = null;

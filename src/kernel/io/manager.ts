@@ -16,6 +16,7 @@ import { IoTimerQueue } from './timer.js';
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
 
+/** The I/O manager (Io): loaded drivers, IRPs (with a lookaside list), IoCallDriver and completion, and the I/O timer. */
 export class IoManager {
   /** Loaded drivers by service name. */
   readonly drivers = new Map<string, DriverObject>();

@@ -19,6 +19,7 @@ export type DriverUnload = (DriverObject: DriverObject) => void;
 /** An I/O timer routine: (DeviceObject, Context) at DISPATCH_LEVEL. */
 export type IoTimerRoutine = (DeviceObject: DeviceObject, Context: unknown) => void;
 
+/** DRIVER_OBJECT: the driver's devices, its MajorFunction dispatch table, DriverUnload and its image range. */
 export class DriverObject extends KernelObject {
   /** First device the driver created (newest first, linked through NextDevice). */
   DeviceObject: DeviceObject | null = null;
@@ -50,6 +51,7 @@ export interface IoTimer {
   TimerFlag: boolean;
 }
 
+/** DEVICE_OBJECT: one device of a driver, with its flags, device extension, I/O timer and count of open files. */
 export class DeviceObject extends KernelObject {
   NextDevice: DeviceObject | null = null;
   Flags: number;
@@ -70,6 +72,7 @@ export class DeviceObject extends KernelObject {
   }
 }
 
+/** FILE_OBJECT: one open of a device, with the rest of the path (FileName) and the access granted. */
 export class FileObject extends KernelObject {
   /** The part of the path after the device name. */
   FileName: string;

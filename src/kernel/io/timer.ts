@@ -16,6 +16,7 @@ import type { DeviceObject, IoTimer, IoTimerRoutine } from './objects.js';
 /** sizeof(IO_TIMER). */
 const ioTimerSize = (arch: 'x64' | 'x86') => (arch === 'x64' ? 0x30 : 0x18);
 
+/** The devices' I/O timers (IoInitializeTimer, IoStartTimer, IoStopTimer), driven by one periodic KTIMER. */
 export class IoTimerQueue {
   /** Devices with an IO_TIMER, in order of IoInitializeTimer. */
   private readonly devices: DeviceObject[] = [];

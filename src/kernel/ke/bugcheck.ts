@@ -16,6 +16,7 @@ export interface BugCheck {
   stack: string[];
 }
 
+/** Where KeBugCheckEx reports (the Kernel): the driver stack, the stop record, and whether the machine already stopped. */
 export interface BugCheckSink {
   /** The driver routines now on the stack, innermost first. */
   driverStack(): string[];

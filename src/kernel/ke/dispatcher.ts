@@ -24,6 +24,7 @@ import { KTimer } from './timer.js';
 import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
 export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
 
+/** The kernel dispatcher (Ke): IRQL, the clock interrupt, DPC queues and KTIMERs. */
 export class Dispatcher {
   /** The next virtual time at which `interrupt` has something to do (the clock's deadline). */
   get nextInterruptNs(): number {

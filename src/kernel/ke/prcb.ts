@@ -5,6 +5,7 @@ import type { Cpu } from '../../hw/cpu.js';
 import type { KThread } from '../ps/thread.js';
 import type { Kdpc } from './dpc.js';
 
+/** KPRCB: one CPU's current and idle threads and its DPC queue. */
 export class Prcb {
   currentThread: KThread;
   readonly dpcQueue: Kdpc[] = [];

@@ -13,6 +13,7 @@ import type { KThread } from '../ps/thread.js';
 import { CLOCK_TICK_NS } from './cost.js';
 import { MachineHalted } from './exception.js';
 
+/** The thread scheduler: runs one guest thread at a time, in virtual-clock order, with a ready queue and sleepers. */
 export class Scheduler {
   /** The thread whose JS code is executing, if any. */
   running: KThread | undefined;

@@ -8,6 +8,7 @@ import type { Kdpc } from './dpc.js';
 export const NotificationTimer = 0;
 export const SynchronizationTimer = 1;
 
+/** KTIMER: due time, period, the DPC it queues, and whether it is inserted and signaled. */
 export class KTimer {
   /** Expiry, in virtual ns since boot; Infinity when not set. */
   dueNs = Infinity;

@@ -46,6 +46,7 @@ export interface GuestMemoryAccess {
   setPointer(va: number, value: number): void;
 }
 
+/** Guest memory in one mode (kernel or user), through the executing CPU's MMU; a fault goes to MmAccessFault. */
 export class GuestMemory implements GuestMemoryAccess {
   readonly sizeofPointer: 4 | 8;
   private readonly clock: Clock;

@@ -19,6 +19,7 @@
 import type { Arch } from '../../hw/pte.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 
+/** The address-space map of one architecture: the user range, MmSystemRangeStart, KUSER_SHARED_DATA, the self-map, the system regions. */
 export interface AddressLayout {
   readonly arch: Arch;
   readonly lowestUserAddress: number;
@@ -38,6 +39,7 @@ export interface AddressLayout {
   readonly pointerSize: 4 | 8;
 }
 
+/** A range of system space (pool, system PTEs): base address and size in bytes. */
 export interface Region {
   readonly base: number;
   readonly size: number;
@@ -72,6 +74,7 @@ export function addressLayout(arch: Arch, memoryBytes: number): AddressLayout {
   };
 }
 
+/** Whether `va` lies in system space (at or above MmSystemRangeStart). */
 export function isKernelAddress(layout: AddressLayout, va: number): boolean {
   return va >= layout.systemRangeStart;
 }

@@ -14,6 +14,7 @@ import type { EProcess } from '../ps/process.js';
 /** sizeof(MDL): 0x30 on x64, 0x1c on x86. */
 export const mdlHeaderSize = (arch: 'x64' | 'x86'): number => (arch === 'x64' ? 0x30 : 0x1c);
 
+/** MDL: the header fields (StartVa, ByteOffset, ByteCount, MdlFlags, MappedSystemVa) and the PFN array, in nonpaged pool. */
 export class Mdl {
   Next: Mdl | null = null;
   /** Header plus PFN array, in bytes (CSHORT Size). */

@@ -36,6 +36,7 @@ export { IoModifyAccess, IoReadAccess, IoWriteAccess } from '../../api/wdm-const
 const IOP_FIXED_SIZE_MDL_PFNS = 0x17;
 const MDL_TAG = 0x206c644d; // 'Mdl '
 
+/** The MDL routines (IoAllocateMdl, MmProbeAndLockPages, MmMapLockedPagesSpecifyCache, ...) and the live MDLs by address. */
 export class MdlManager {
   /** Live MDLs by pool address, so that an address can stand for its MDL. */
   readonly live = new Map<number, Mdl>();

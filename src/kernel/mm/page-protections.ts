@@ -10,6 +10,7 @@ export interface ProtectionRun {
   protect: number;
 }
 
+/** The per-page protections of one VAD, kept as runs (0 = reserved, not committed). */
 export class PageProtections {
   /** Sorted, adjacent, covering [0, pages); neighbours never share a protection. */
   private runs: ProtectionRun[];

@@ -46,6 +46,7 @@ export interface PageTableObserver {
   invalidate(va: number): void;
 }
 
+/** The page tables of every address space: roots, MiWriteValidPte and MiErasePte, and the reverse map of frames to mappings. */
 export class PageTables {
   /** Reverse map: the mappings of every mapped frame. */
   readonly mappings = new Map<number, Mapping[]>();

@@ -23,13 +23,16 @@ export const PfnUse = {
   DriverImage: 7,
   Reserved: 8,
 } as const;
+/** One of the PfnUse values. */
 export type PfnUseValue = (typeof PfnUse)[keyof typeof PfnUse];
+/** The name of a PfnUse value ("NonPagedPool"), or "use N" for an unknown one. */
 export const pfnUseName = (use: number): string => Object.keys(PfnUse).find((k) => PfnUse[k as keyof typeof PfnUse] === use) ?? `use ${use}`;
 
 const FLAG_EVER_USED = 1;
 /** Freed by its owner while still mapped or locked: goes to the free list when the last mapping or lock goes. */
 const FLAG_FREE_PENDING = 2;
 
+/** The PFN database (MmPfnDatabase): each frame's use, share count and lock count, and the free list. */
 export class PfnDatabase {
   readonly use: Uint8Array;
   readonly flags: Uint8Array;

@@ -18,6 +18,7 @@ export { NonPagedPool, PagedPool } from '../../api/wdm-constants.js';
 /** NonPagedPoolNx (512) and the other nonpaged variants are the same pool here. */
 export const isPagedPoolType = (poolType: number): boolean => (poolType & 1) === 1;
 
+/** One live pool block: address, size, tag, pool type, bytes charged and owning driver. */
 export interface PoolAllocation {
   readonly address: number;
   readonly numberOfBytes: number;
@@ -118,6 +119,7 @@ function firstFit(page: SmallPage, blocks: number): number {
   return -1;
 }
 
+/** Nonpaged and paged pool: the allocator behind ExAllocatePoolWithTag and ExFreePoolWithTag, with a record of every live block. */
 export class Pool {
   readonly allocations: AllocationTable;
   private readonly nonPaged: PoolRegion;

@@ -40,6 +40,7 @@ const LOW = 0;
 const HIGH1 = 4;
 const HIGH2 = 8;
 
+/** KUSER_SHARED_DATA: its frame, the kernel mapping, each process's read-only view, and the time fields the clock updates. */
 export class SharedUserData {
   readonly pfn: number;
   private readonly base: number;

@@ -6,6 +6,7 @@
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Region } from './layout.js';
 
+/** The system PTE region: reserves and releases runs of PTEs (MiReserveSystemPtes, MiReleaseSystemPtes). */
 export class SystemPtes {
   private readonly used: Uint8Array;
   /** Length of each reservation, by first page index, so a release can be checked. */

@@ -10,6 +10,7 @@ import { PageProtections } from './page-protections.js';
 /** Why a range exists: private memory, a locked-pages (MDL) mapping, the shared user data page. */
 export type VadKind = 'private' | 'mdl' | 'shared-user-data';
 
+/** MMVAD: one range of a process's user space, what it is, and the commit state of its pages. */
 export interface Vad {
   /** First byte and one past the last byte, page aligned. */
   start: number;
@@ -32,6 +33,7 @@ export function newVad(start: number, end: number, kind: VadKind, protection: nu
   return vad;
 }
 
+/** A process's VAD tree (EPROCESS.VadRoot): VADs sorted by address, with lookup and the search for a free range. */
 export class VadTree {
   readonly vads: Vad[] = [];
 

@@ -31,6 +31,7 @@ export interface MemoryBasicInformation {
   Type: number;
 }
 
+/** The Nt*VirtualMemory services over a process's VADs: allocate, free, protect and query user memory. */
 export class VirtualMemory {
   constructor(private readonly k: Kernel) {}
 

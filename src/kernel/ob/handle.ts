@@ -6,6 +6,7 @@
  */
 import type { KernelObject } from './object.js';
 
+/** HANDLE_TABLE_ENTRY: the object a handle refers to, the access granted and the handle's attributes. */
 export interface HandleEntry {
   readonly object: KernelObject;
   readonly grantedAccess: number;
@@ -14,6 +15,7 @@ export interface HandleEntry {
 
 const KERNEL_HANDLE_BIAS = 2 ** 31;
 
+/** HANDLE_TABLE: a process's handles, or the kernel's when `kernel` (values with the top bit set). */
 export class HandleTable {
   private readonly entries = new Map<number, HandleEntry>();
 
@@ -52,6 +54,7 @@ export class HandleTable {
   }
 }
 
+/** Whether a handle value is a kernel handle: top bit set (negative here) and a multiple of four. */
 export const isKernelHandle = (handle: number): boolean => handle < 0 && handle >= -(2 ** 31) + 4 && handle % 4 === 0;
 /** NtCurrentProcess() and NtCurrentThread(). */
 export const NtCurrentProcess = -1;

@@ -24,6 +24,7 @@ export { KernelMode, UserMode } from '../../api/wdm-constants.js';
 export const poolTag = (s: string): number =>
   [...s.padEnd(4, ' ').slice(0, 4)].reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
 
+/** The object manager (Ob): the namespace, objects in nonpaged pool, handles and reference counts. */
 export class ObjectManager {
   readonly root: ObjectDirectory;
   /** Objects by body address, so that routines given an address can find the object. */

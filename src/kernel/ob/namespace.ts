@@ -10,6 +10,7 @@ import { KernelObject, type ObjectType } from './object.js';
 export const DirectoryType: ObjectType = { name: 'Directory', bodySize: { x64: 0x158, x86: 0xa8 } };
 export const SymbolicLinkType: ObjectType = { name: 'SymbolicLink', bodySize: { x64: 0x28, x86: 0x18 } };
 
+/** OBJECT_DIRECTORY: a directory of the object namespace (\Device, \??), holding its named objects. */
 export class ObjectDirectory extends KernelObject {
   readonly entries = new Map<string, KernelObject>();
   constructor() {
@@ -17,6 +18,7 @@ export class ObjectDirectory extends KernelObject {
   }
 }
 
+/** OBJECT_SYMBOLIC_LINK: a name that a lookup replaces with LinkTarget (\DosDevices → \??, \??\X → \Device\X). */
 export class SymbolicLinkObject extends KernelObject {
   constructor(readonly LinkTarget: string) {
     super(SymbolicLinkType);

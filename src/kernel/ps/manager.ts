@@ -17,6 +17,7 @@ import { KThread } from './thread.js';
 /** ProcessType's delete procedure frees nothing beyond the object: the address space went at exit. */
 ProcessType.delete = () => {};
 
+/** The process manager (Ps): the System and Idle processes, process creation, KeStackAttachProcess, and process exit. */
 export class ProcessManager {
   readonly systemProcess: EProcess;
   readonly idleProcess: EProcess;

@@ -12,6 +12,7 @@ export const ProcessType: ObjectType = { name: 'Process', bodySize: { x64: 0x850
 /** STATUS_PENDING doubles as STILL_ACTIVE (259) while a process runs. */
 export const STILL_ACTIVE = 0x103;
 
+/** EPROCESS: the address space (root table, VadRoot), handle table (ObjectTable), threads, locked pages and exit status. */
 export class EProcess extends KernelObject {
   readonly ObjectTable: HandleTable;
   readonly VadRoot: VadTree;

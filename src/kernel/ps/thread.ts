@@ -6,6 +6,7 @@ import type { EProcess } from './process.js';
 
 export const ThreadType: ObjectType = { name: 'Thread', bodySize: { x64: 0x898, x86: 0x3d0 } };
 
+/** ETHREAD/KTHREAD: the thread's CID, the process it is attached to, its PreviousMode, and its scheduling state. */
 export class KThread extends KernelObject {
   /** CLIENT_ID.UniqueThread. */
   readonly Cid: number;

@@ -58,6 +58,7 @@ export interface ScmResult<T = number> {
 
 const SC_HANDLE_BASE = 0x00c0_0000;
 
+/** The service control manager: driver images "on disk", the service database and SC_HANDLEs; starts and stops load and unload drivers. */
 export class ServiceControlManager {
   /** Driver files "on disk", by lower-case file name ("sharingmemory.sys"). */
   private readonly images = new Map<string, DriverImage>();

@@ -21,6 +21,7 @@ interface PairRead {
   atNs: number;
 }
 
+/** The torn-read check: reports a user read of an 8-byte value's two halves with a kernel write to it in between. */
 export class TornReadDetector {
   /** Set once kernel code has written user-visible memory; until then reads cost nothing extra. */
   armed = false;
