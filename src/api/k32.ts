@@ -214,10 +214,12 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
      * by the KSYSTEM_TIME protocol; the FILETIME comes back as a structure.
      */
     GetSystemTimeAsFileTime(): { systemTimeAsFileTime: FileTime } {
-      for (;;) {
+      for (let attempt = 0; ; attempt++) {
         const high1 = mem.getUint32(KUSER_USER + 0x18);
         const low = mem.getUint32(KUSER_USER + 0x14);
-        if (high1 === mem.getUint32(KUSER_USER + 0x1c)) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
+        // Bounded, though only the kernel can write the page: the next clock tick ends any spin.
+        if (high1 === mem.getUint32(KUSER_USER + 0x1c) || attempt > 1_000_000) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
+        k32.YieldProcessor();
       }
     },
     /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */

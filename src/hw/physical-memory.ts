@@ -9,9 +9,13 @@ export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 export const PAGE_MASK = PAGE_SIZE - 1;
 
-/** A physical address beyond the installed frames: a bug in the emulator, never in a guest. */
+/**
+ * A physical address beyond the installed frames: a bug in the emulator,
+ * never in a guest. (hw/ knows nothing of the kernel's EmulatorError; the
+ * kernel treats any error named like this one as its own.)
+ */
 export class PhysicalAddressError extends Error {
-  override readonly name = 'PhysicalAddressError';
+  override readonly name = 'EmulatorError';
   constructor(readonly pa: number) {
     super(`physical address 0x${pa.toString(16)} is outside installed memory`);
   }

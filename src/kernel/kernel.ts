@@ -174,6 +174,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   /** The slow half of `charge`: a stopped machine refuses; otherwise interrupts are taken. */
   deadlineReached(): void {
     if (this.bugcheck) throw new MachineHalted(this.bugcheck.code);
+    if (this.failure) throw this.failure;
     const c = this.clock;
     if (c.nowNs >= c.deadlineNs) this.ke.interrupt();
     c.resync();
@@ -187,7 +188,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
     try {
       return body();
     } catch (e) {
-      if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
+      if (e instanceof MachineHalted || (e instanceof Error && e.name === 'EmulatorError')) throw e;
       return onException(e);
     } finally {
       this.attribution.pop(frame);
@@ -205,6 +206,17 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   onBugCheck(record: BugCheck): void {
     this.bugcheck = record;
     this.clock.deadlineNs = -Infinity;
+    // Processes never end now: waiting on one answers STILL_ACTIVE, as GetExitCodeProcess would.
+    for (const p of this.ps.processes) p.resolveExit(p.ExitStatus);
+  }
+
+  /** The first broken invariant of the emulator itself; `run` rethrows it, loudly. */
+  failure: unknown;
+
+  /** Records a broken invariant of the emulator and stops the machine's clock. */
+  emulatorFailed(e: unknown): void {
+    this.failure ??= e;
+    this.clock.deadlineNs = -Infinity;
   }
 
   /** KeBugCheckEx with this machine as the sink. */
@@ -214,10 +226,10 @@ export class Kernel implements BugCheckSink, PageTableObserver {
 
   // --- page-table observer ------------------------------------------------
 
-  onMap(pfn: number, _mapping: Mapping): void {
+  onMap(pfn: number, mapping: Mapping): void {
     // A new mapping may make a page user-visible, which changes what kernel writes to it must report.
     this.forgetTranslations();
-    this.sharing.onMap(pfn);
+    this.sharing.onMap(pfn, mapping);
   }
 
   onUnmap(): void {}

@@ -37,13 +37,15 @@ export class SharingRecorder {
 
   constructor(private readonly k: Kernel) {}
 
-  onMap(pfn: number): void {
+  /** A new mapping of `pfn`: the frame's mappings are recorded when it becomes shared, then each new one. */
+  onMap(pfn: number, mapping?: Mapping): void {
     if (!this.recording) return;
     const current = this.k.pageTables.mappings.get(pfn);
     if (!current || current.length < 2) return;
     let seen = this.frames.get(pfn);
+    const fresh = !seen || !mapping || current.length === 2; // (becoming shared: record every mapping)
     if (!seen) this.frames.set(pfn, (seen = new Map()));
-    for (const m of current) {
+    for (const m of fresh ? current : [mapping!]) {
       const record = this.describe(m);
       const key = `${record.pid}:${record.va}:${record.mode}`;
       if (!seen.has(key)) seen.set(key, record);

@@ -61,7 +61,18 @@ export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: F
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
-  return k.callDriver(frame, body, (e) => unhandledDriverException(k, frame, context, e));
+  const result = k.callDriver(frame, body, (e) => unhandledDriverException(k, frame, context, e));
+  if (isThenable(result)) {
+    // Driver code runs synchronously to its return; an async routine would go on outside its frame.
+    result.then(undefined, () => {});
+    const e = new Error(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
+    return unhandledDriverException(k, frame, context, e);
+  }
+  return result;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** Maps the driver's image pages; 0 if system PTEs or memory ran out. */
@@ -101,9 +112,14 @@ export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage
   driver.DriverSize = IMAGE_PAGES * PAGE_SIZE;
   k.ob.insertName(driver.DriverName, driver, 0, true);
   const registryPath = `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${serviceName}`;
+  // Registered while DriverEntry runs, so that DPCs and timers it sets up are attributed to it.
+  const key = serviceName.toUpperCase();
+  k.io.drivers.set(key, driver);
   const status = k.ps.runInSystemThread(() =>
-    callDriverRoutine(k, driver, image.DriverEntry, 'system-thread', () => image.DriverEntry(nt, driver, registryPath) >>> 0, 'DriverEntry'));
+    callDriverRoutine(k, driver, image.DriverEntry, 'system-thread', () => image.DriverEntry(nt, driver, registryPath), 'DriverEntry')) >>> 0;
   if (status >= 0x8000_0000) { // !NT_SUCCESS
+    k.io.drivers.delete(key);
+    k.io.unloadedDrivers.set(key, driver);
     releaseDriver(k, driver);
     return { status };
   }

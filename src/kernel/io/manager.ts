@@ -85,7 +85,10 @@ export class IoManager {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.IoStatus.Information);
       } catch (e) {
-        if (!(e instanceof Error && e.name === 'NtException')) throw e;
+        if (!(e instanceof Error && e.name === 'NtException')) {
+          if (!this.k.bugcheck) this.freeIrp(irp);
+          throw e;
+        }
       }
     }
     this.freeIrp(irp);

@@ -42,6 +42,7 @@ export class Scheduler {
    * returned promise settles when the scheduler runs the thread again.
    */
   delay(thread: KThread, wakeNs: number): Promise<void> {
+    this.checkNotWaiting(thread);
     thread.wakeNs = Math.max(wakeNs, this.k.clock.nowNs);
     let i = this.sleepers.length;
     while (i > 0 && this.sleepers[i - 1]!.wakeNs > thread.wakeNs) i--;
@@ -54,12 +55,20 @@ export class Scheduler {
 
   /** Sleep(0): the thread goes to the back of the ready queue if anyone else is waiting to run. */
   yieldThread(thread: KThread): Promise<void> | undefined {
+    this.checkNotWaiting(thread);
     if (this.readyQueue.length === 0) return undefined;
     this.readyQueue.push(thread);
     return new Promise<void>((resolve) => {
       thread.continuation = resolve;
       this.giveUpCpu();
     });
+  }
+
+  /** A thread waits for one thing at a time: a second blocking call before the first returned is refused. */
+  private checkNotWaiting(thread: KThread): void {
+    if (thread.continuation || this.running !== thread) {
+      throw new Error(`${thread.label} made a blocking call while another was in progress (a thread waits for one thing at a time; await each call)`);
+    }
   }
 
   /** The running thread has ended or blocked: the CPU goes back to its idle thread. */
@@ -83,7 +92,7 @@ export class Scheduler {
    */
   async run(limitNs: number, done: () => boolean): Promise<void> {
     try {
-      while (!this.k.bugcheck && !done()) {
+      while (!this.k.bugcheck && !this.k.failure && !done()) {
         const t = this.readyQueue.shift();
         if (t) {
           await this.dispatch(t);
@@ -100,8 +109,9 @@ export class Scheduler {
         this.advanceIdle(next);
       }
     } catch (e) {
-      if (!(e instanceof MachineHalted)) throw e;
+      if (!(e instanceof MachineHalted)) this.k.emulatorFailed(e);
     }
+    if (this.k.failure) throw this.k.failure;
   }
 
   private advanceIdle(ns: number): void {

@@ -291,8 +291,8 @@ export class GuestMemory implements GuestMemoryAccess {
 
   /**
    * Copies `length` bytes from `source` to `destination`, both in this mode
-   * and address space (RtlCopyMemory): every page of both is probed first,
-   * then the bytes move. Small copies go through no intermediate array.
+   * and address space (RtlCopyMemory), page by page: like the CPU's own
+   * copy, a fault part-way leaves the bytes before it copied.
    */
   copy(destination: number, source: number, length: number): void {
     if (length <= 0) return;
@@ -304,7 +304,17 @@ export class GuestMemory implements GuestMemoryAccess {
       this.u8.copyWithin(to, from, from + length);
       return;
     }
-    this.setBytes(destination, this.getBytes(source, length));
+    if (!Number.isInteger(length)) throw new RangeError(`bad length ${length}`);
+    // Page by page, never a guest-sized buffer: a huge length faults where the memory ends.
+    for (let offset = 0; offset < length;) {
+      const n = Math.min(chunkLength(source + offset, length - offset), chunkLength(destination + offset, length - offset));
+      this.charge();
+      const from = this.pa(source + offset, ACCESS_READ);
+      const to = this.pa(destination + offset, ACCESS_WRITE);
+      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, n);
+      this.u8.copyWithin(to, from, from + n);
+      offset += n;
+    }
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {

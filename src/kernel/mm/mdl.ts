@@ -15,7 +15,7 @@ import {
 import { ACCESS_READ, ACCESS_WRITE } from '../../hw/mmu.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import {
-  DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PROCESS_HAS_LOCKED_PAGES,
+  DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PAGE_FAULT_IN_NONPAGED_AREA, PROCESS_HAS_LOCKED_PAGES,
 } from '../ke/bugcheck-codes.js';
 import { NtException } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
@@ -110,12 +110,16 @@ export class MdlManager {
     if (this.k.options.verifier && this.k.pool.isPagedPoolAddress(va)) {
       this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7f, mdl.address, 0, 0, 'MmBuildMdlForNonPagedPool was given an MDL that describes paged pool.');
     }
+    // The routine reads the PTEs of a buffer it trusts to be resident: one that is not (freed
+    // pool, an untouched user page) is a fault in nonpaged space it cannot resolve.
+    const root = this.k.currentProcess.DirectoryTableBase;
     for (let i = 0; i < mdl.PfnArray.length; i++) {
-      const pfn = this.k.pageTables.frameAt(this.k.systemRoot, mdl.StartVa + i * PAGE_SIZE);
+      const page = mdl.StartVa + i * PAGE_SIZE;
+      const pfn = this.k.pageTables.frameAt(root, page);
       if (pfn < 0) {
-        const fault = this.k.current.cpu.mmu.fault;
-        Object.assign(fault, { va: mdl.StartVa + i * PAGE_SIZE, access: ACCESS_READ, user: false, present: false, level: 0 });
-        MmAccessFault(this.k, fault);
+        const frame = this.k.attribution.top();
+        this.k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, page, 0, frame?.address ?? 0, 0,
+          `MmBuildMdlForNonPagedPool found no resident page behind ${this.k.formatAddress(page)}: the MDL must describe nonpaged memory that is mapped.`);
       }
       mdl.PfnArray[i] = pfn;
     }

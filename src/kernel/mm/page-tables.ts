@@ -146,6 +146,7 @@ export class PageTables {
 
   /** Maps `va` to `pfn`: the PTE becomes valid, the PFN gains a share. */
   MiWriteValidPte(root: number, va: number, pfn: number, attributes: PteAttributes, owner: number[] | undefined): boolean {
+    this.checkFrame(pfn);
     const pte = this.ptePa(root, va, true, owner);
     if (pte < 0) return false;
     if (this.isValid(pte)) throw new EmulatorError(`PTE for ${va.toString(16)} is already valid`);
@@ -189,6 +190,26 @@ export class PageTables {
   freeTables(frames: number[]): void {
     for (const pfn of frames) this.pfns.freePage(pfn);
     frames.length = 0;
+  }
+
+  /**
+   * Empties the user half of a dying address space: its page tables go, the
+   * root stays (with the kernel half and the self-map) for as long as the
+   * process object lives, so that a late KeStackAttachProcess finds an empty
+   * user space rather than a freed frame.
+   */
+  clearUserHalf(root: number, frames: number[]): void {
+    const rootPfn = root / PAGE_SIZE;
+    const bytes = this.format.entryBytes;
+    this.memory.u8.fill(0, root, root + (this.rootEntries / 2) * bytes);
+    this.freeTables(frames.filter((pfn) => pfn !== rootPfn));
+    frames.length = 0;
+    frames.push(rootPfn);
+  }
+
+  /** Asserts that a frame number names installed memory (never NULL, never past the end). */
+  private checkFrame(pfn: number): void {
+    if (!Number.isInteger(pfn) || pfn < 1 || pfn >= this.pfns.total) throw new EmulatorError(`PTE for frame ${pfn}, which is not installed memory`);
   }
 
   private writeEntry(entryPa: number, pfn: number, lowFlags: number, noExecute: boolean): void {

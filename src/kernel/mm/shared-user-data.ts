@@ -35,6 +35,10 @@ export const KUSER = {
   TickCount: 0x320,
 } as const;
 
+/** A KSYSTEM_TIME reader's retry: it pauses this long, and gives up after this many (past two clock ticks). */
+const SPIN_NS = 1000;
+const MAX_SPINS = 40_000;
+
 /** KSYSTEM_TIME: LowPart, High1Time, High2Time. */
 const LOW = 0;
 const HIGH1 = 4;
@@ -87,10 +91,13 @@ export class SharedUserData {
   readSystemTime(offset: number): bigint {
     const m = this.k.memory;
     const pa = this.base + offset;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const high1 = m.read32(pa + HIGH1);
       const low = m.read32(pa + LOW);
-      if (high1 === m.read32(pa + HIGH2)) return (BigInt(high1) << 32n) | BigInt(low);
+      // A reader that keeps losing the race spins until the next tick rewrites the fields; one
+      // that cannot see a tick (the fields were scribbled over inside an interrupt) gives up.
+      if (high1 === m.read32(pa + HIGH2) || attempt >= MAX_SPINS) return (BigInt(high1) << 32n) | BigInt(low);
+      this.k.charge(SPIN_NS);
     }
   }
 

@@ -39,6 +39,7 @@ export class VadTree {
 
   /** The VAD containing `va`, if any. */
   find(va: number): Vad | undefined {
+    if (!Number.isFinite(va)) return undefined;
     const i = this.indexOf(va);
     return i >= 0 ? this.vads[i] : undefined;
   }

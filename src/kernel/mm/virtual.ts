@@ -9,7 +9,7 @@ import {
 } from '../../api/memory-constants.js';
 import {
   STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
-  STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
+  STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
   STATUS_NO_MEMORY, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
 } from '../../api/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
@@ -18,7 +18,7 @@ import type { EProcess } from '../ps/process.js';
 import { PAGE_ALIGN } from './layout.js';
 import { PfnUse } from './pfn.js';
 import { attributesFor, isValidProtection, permits } from './protection.js';
-import { newVad, VadTree, type Vad } from './vad.js';
+import { newVad, type Vad } from './vad.js';
 
 /** MEMORY_BASIC_INFORMATION, as VirtualQuery fills it. */
 export interface MemoryBasicInformation {
@@ -107,9 +107,11 @@ export class VirtualMemory {
   /** NtProtectVirtualMemory over committed private pages; returns the old protection of the first page. */
   NtProtectVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, newProtect: number):
     { status: number; baseAddress: number; regionSize: number; oldProtect: number } {
+    const fail = (status: number) => ({ status, baseAddress, regionSize, oldProtect: 0 });
+    if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > this.k.layout.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
+    if (!Number.isInteger(regionSize) || regionSize < 0) return fail(STATUS_INVALID_PARAMETER_3);
     const start = PAGE_ALIGN(baseAddress);
     const end = Math.ceil((baseAddress + Math.max(regionSize, 1)) / PAGE_SIZE) * PAGE_SIZE;
-    const fail = (status: number) => ({ status, baseAddress, regionSize, oldProtect: 0 });
     if (!isValidProtection(newProtect)) return fail(STATUS_INVALID_PAGE_PROTECTION);
     const vad = process.VadRoot.find(start);
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
@@ -195,13 +197,20 @@ export class VirtualMemory {
     process.VadRoot.remove(vad);
   }
 
-  /** MmDeleteProcessAddressSpace: every VAD, then the page tables and the root. */
-  MmDeleteProcessAddressSpace(process: EProcess): void {
+  /**
+   * MmCleanProcessAddressSpace: every VAD and the user page tables go when
+   * the process exits; the root goes with the process object
+   * (MmDeleteProcessAddressSpace), which a driver may still reference.
+   */
+  MmCleanProcessAddressSpace(process: EProcess): void {
     for (const vad of [...process.VadRoot.vads]) this.deleteVad(process, vad);
-    this.k.pageTables.freeTables(process.pageTableFrames);
+    this.k.pageTables.clearUserHalf(process.DirectoryTableBase, process.pageTableFrames);
+    for (const p of this.k.prcbs) p.cpu.mmu.flush(false);
+    this.k.forgetTranslations();
   }
 
-  pagesOf(vad: Vad): number {
-    return VadTree.pages(vad);
+  /** MmDeleteProcessAddressSpace: the root, once the process object is deleted. */
+  MmDeleteProcessAddressSpace(process: EProcess): void {
+    this.k.pageTables.freeTables(process.pageTableFrames);
   }
 }

@@ -8,7 +8,7 @@ import {
   STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND,
   STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
 } from '../../api/ntstatus.js';
-import { INVALID_KERNEL_HANDLE } from '../ke/bugcheck-codes.js';
+import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../ke/bugcheck-codes.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { NonPagedPool } from '../mm/pool.js';
@@ -103,7 +103,11 @@ export class ObjectManager {
   /** Drops a reference; the last one deletes the object and frees its pool. */
   ObDereferenceObject(body: KernelObject): void {
     const h = body.header;
-    if (h.PointerCount <= 0) throw new EmulatorError(`${h.type.name} object dereferenced below zero`);
+    if (h.PointerCount <= 0) {
+      // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x18--reference-by-pointer
+      this.k.bugCheck(REFERENCE_BY_POINTER, 0, body.address, 0, 0,
+        `A ${h.type.name} object at ${this.k.formatAddress(body.address)} was dereferenced more times than it was referenced.`);
+    }
     if (--h.PointerCount > 0) return;
     if (h.directory) this.removeName(body);
     h.type.delete?.(this.k, body);

@@ -14,8 +14,11 @@ import type { Kernel } from '../kernel.js';
 import { EProcess, ProcessType } from './process.js';
 import { KThread } from './thread.js';
 
-/** ProcessType's delete procedure frees nothing beyond the object: the address space went at exit. */
-ProcessType.delete = () => {};
+/** ProcessType's delete procedure: the last reference takes the page directory with it. */
+ProcessType.delete = (k, body) => {
+  const process = body as EProcess;
+  if (process.exited) k.vm.MmDeleteProcessAddressSpace(process);
+};
 
 /** The process manager (Ps): the System and Idle processes, process creation, KeStackAttachProcess, and process exit. */
 export class ProcessManager {
@@ -64,11 +67,19 @@ export class ProcessManager {
     k.sharedUserData.mapInto(process);
     const thread = k.ob.ObCreateObject(new KThread(process, this.newCid(), false, `${name} main thread`));
     process.threads.push(thread);
+    // The thread's own reference on its process (as a KTHREAD holds one on Windows).
+    k.ob.ObReferenceObject(process);
     thread.continuation = () => {
-      body(thread).then(
-        (code) => this.exitThread(thread, code >>> 0),
+      let result: Promise<unknown>;
+      try {
+        result = Promise.resolve(body(thread));
+      } catch (e) {
+        result = Promise.reject(e);
+      }
+      result.then(
+        (code) => this.exitThread(thread, typeof code === 'number' ? code >>> 0 : this.exitCodeFor(new TypeError(`main returned ${typeof code}, not an exit code`), process)),
         (e: unknown) => this.exitThread(thread, this.exitCodeFor(e, process)),
-      );
+      ).catch((e: unknown) => k.emulatorFailed(e));
     };
     k.scheduler.readyThread(thread);
     return process;
@@ -81,16 +92,18 @@ export class ProcessManager {
     const status = (e as { status?: unknown } | null)?.status;
     const code = e instanceof Error && e.name === 'NtException' && typeof status === 'number' ? status : 0xe06d_7363;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    this.k.emit('stdout', process.ImageFileName, `[${process.ImageFileName} ended by an unhandled exception, ${what}; exit code 0x${code.toString(16).toUpperCase()}]`);
+    const line = `[${process.ImageFileName} ended by an unhandled exception, ${what}; exit code 0x${code.toString(16).toUpperCase()}]`;
+    process.stdout += `${line}\n`;
+    this.k.emit('stdout', process.ImageFileName, line);
     return code;
   }
 
   /** The thread's body has returned: the process exits with its code (one thread per process for now). */
   private exitThread(thread: KThread, code: number): void {
     try {
-      if (!this.k.bugcheck && !thread.process.exited) this.PspExitProcess(thread.process, code);
+      if (!this.k.bugcheck && !thread.process.exited) this.runAsThread(thread, () => this.PspExitProcess(thread.process, code));
     } catch (e) {
-      if (!(e instanceof Error && e.name === 'MachineHalted')) throw e;
+      if (!(e instanceof Error && e.name === 'MachineHalted')) this.k.emulatorFailed(e);
     } finally {
       thread.terminated = true;
       this.k.scheduler.giveUpCpu();
@@ -115,7 +128,7 @@ export class ProcessManager {
     const prcb = k.current;
     if (prcb.currentThread.process === process) prcb.currentThread.apcProcess = this.systemProcess;
     k.switchTo(prcb);
-    k.vm.MmDeleteProcessAddressSpace(process);
+    k.vm.MmCleanProcessAddressSpace(process);
     process.exited = true;
     for (const t of process.threads) {
       t.terminated = true;
@@ -123,7 +136,8 @@ export class ProcessManager {
     }
     this.processes.splice(this.processes.indexOf(process), 1);
     for (const t of process.threads) k.ob.ObDereferenceObject(t);
-    k.ob.ObDereferenceObject(process);
+    k.ob.ObDereferenceObject(process); // the thread's reference
+    k.ob.ObDereferenceObject(process); // the creator's
     process.resolveExit(status);
   }
 
@@ -157,10 +171,20 @@ export class ProcessManager {
    * process context whatever process called StartService.
    */
   runInSystemThread<T>(body: () => T): T {
+    return this.runAsThread(this.systemWorker, body);
+  }
+
+  /**
+   * Runs `body` with `thread` current on this CPU at PASSIVE_LEVEL, then
+   * returns to what ran before: a System worker's work item, or a thread's
+   * own exit when its last code ran outside its turn.
+   */
+  runAsThread<T>(thread: KThread, body: () => T): T {
     const prcb = this.k.current;
     const previous = prcb.currentThread;
     const previousIrql = prcb.cpu.irql;
-    prcb.currentThread = this.systemWorker;
+    if (previous === thread && previousIrql === 0) return body();
+    prcb.currentThread = thread;
     prcb.cpu.irql = 0;
     this.k.switchTo(prcb);
     try {
