@@ -162,7 +162,13 @@ export class Machine {
     const limit = options.seconds === undefined ? Infinity : k.clock.nowNs + options.seconds * 1e9;
     // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
     const waitFor = this.spawned.filter((p) => !p.exited);
-    const done = waitFor.length > 0 ? () => waitFor.every((p) => p.exited) : () => options.seconds === undefined;
+    // A driver whose unload waits for its last file to close is still stopping: the run goes on.
+    const stopped = () => !k.scm.unloadPending;
+    // (Only a run with a time limit waits for that: an unload may wait forever.)
+    const limited = options.seconds !== undefined;
+    const done = waitFor.length > 0
+      ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
+      : () => !limited;
     await k.scheduler.run(limit, done);
     const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings] };
     if (k.bugcheck) result.bugcheck = k.bugcheck;

@@ -32,6 +32,7 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       let g_pUserAddress = 0;
       let g_fTimerStarted = false;
       let g_pFileObject: FileObject | null = null;
+      let g_fHandleClosed = false;
 
       // This routine is called from TimerRoutine at IRQL DISPATCH_LEVEL!
       // The routine itself and all memory it touches must be in nonpaged memory.
@@ -48,6 +49,13 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
           g_pUserAddress = nt.MmMapLockedPagesSpecifyCache(g_pMdl, UserMode, MmCached, 0, false, NormalPagePriority);
           nt.DbgPrint('SharingMemory: Memory mapped into user space at address %p, in process %d, at IRQL %d\n',
             g_pUserAddress, nt.PsGetCurrentProcessId(), nt.KeGetCurrentIrql());
+        }
+        if (variant === 'close-not-cleanup' && g_fHandleClosed && g_pFileObject) {
+          // The driver lets its extra reference go here, at DISPATCH_LEVEL: the file object's
+          // deletion, and so its IRP_MJ_CLOSE, goes to a System worker thread.
+          const fileObject = g_pFileObject;
+          g_pFileObject = null;
+          nt.ObDereferenceObject(fileObject);
         }
         void pDeviceObject;
         UpdateTime();
@@ -97,6 +105,7 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
           g_pFileObject = stack.FileObject;
           nt.ObReferenceObject(g_pFileObject);
         }
+        if (variant === 'close-not-cleanup' && stack.MajorFunction === IRP_MJ_CLEANUP) g_fHandleClosed = true;
         pIrp.IoStatus.Status = STATUS_SUCCESS;
         pIrp.IoStatus.Information = 0;
         nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
@@ -179,10 +188,6 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       }
 
       function DriverUnload(pDriverObject: DriverObject): void {
-        if (g_pFileObject) {
-          nt.ObDereferenceObject(g_pFileObject); // close-not-cleanup: IRP_MJ_CLOSE comes now, in the System process
-          g_pFileObject = null;
-        }
         if (variant === 'never-unmap' && g_pMdl && g_pSharedMemory) {
           nt.IoFreeMdl(g_pMdl);
           nt.ExFreePool(g_pSharedMemory);

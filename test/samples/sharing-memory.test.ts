@@ -115,13 +115,20 @@ describe('sharing-memory', () => {
     });
   }
 
-  it('close-not-cleanup: the unmap in IRP_MJ_CLOSE runs in the System process and misses the mapping', async () => {
-    const { result, machine } = await runSample({ variant: 'close-not-cleanup' });
+  it('close-not-cleanup: IRP_MJ_CLOSE comes from a System worker after the program exited; the unmap misses, the unload waited for it', async () => {
+    const { result, machine, before, after } = await runSample({ variant: 'close-not-cleanup' });
     expect(result.bugcheck).toBeUndefined();
     const close = machine.log.find((e) => e.text === 'SharingMemory: Entering DispatchClose');
     expect(close?.process).toBe('System');
-    expect(result.findings.map((f) => f.kind)).toEqual(['wrong-process-unmap', 'freed-pool-still-mapped']);
-    expect(result.findings[0]!.details).toMatchObject({ currentProcess: 4 });
+    const exited = machine.log.filter((e) => e.process === 'SharingMemory.exe').at(-1)!;
+    expect(close!.t).toBeGreaterThanOrEqual(exited.t);
+    expect(result.findings.map((f) => f.kind)).toEqual(['wrong-process-unmap']);
+    expect(result.findings[0]!.details).toMatchObject({ currentProcess: 4, mappedIn: 260 });
+    expect(result.findings[0]!.message).toMatch(/which has exited/);
+    // DriverUnload ran only once the last file object was gone, and everything went back.
+    expect(machine.kernel.io.drivers.size).toBe(0);
+    expect(after.frames.free).toBe(before.frames.free);
+    expect(after.pool.nonPagedBytes).toBe(before.pool.nonPagedBytes);
   });
 
   it('close-not-cleanup with the verifier: 0xC4/0xB9', async () => {

@@ -42,6 +42,7 @@ export function IoCreateDevice(k: Kernel, driver: DriverObject, deviceExtensionS
   }
   device.NextDevice = driver.DeviceObject;
   driver.DeviceObject = device;
+  driver.devices.add(device);
   k.ob.ObReferenceObject(driver);
   return { status: STATUS_SUCCESS, deviceObject: device };
 }
@@ -66,6 +67,7 @@ export function finishDelete(k: Kernel, device: DeviceObject): void {
   if (device.DeviceExtension) k.pool.free(device.DeviceExtension);
   device.DeviceExtension = 0;
   const driver = device.DriverObject;
+  driver.devices.delete(device);
   k.ob.ObDereferenceObject(device);
   k.ob.ObDereferenceObject(driver);
 }

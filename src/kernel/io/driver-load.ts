@@ -61,14 +61,15 @@ export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: F
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
-  const result = k.callDriver(frame, body, (e) => unhandledDriverException(k, frame, context, e));
-  if (isThenable(result)) {
-    // Driver code runs synchronously to its return; an async routine would go on outside its frame.
-    result.then(undefined, () => {});
-    const e = new Error(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
-    return unhandledDriverException(k, frame, context, e);
-  }
-  return result;
+  return k.callDriver(frame, () => {
+    const result = body();
+    if (isThenable(result)) {
+      // Driver code runs synchronously to its return; an async routine would go on outside its frame.
+      result.then(undefined, () => {});
+      throw new Error(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
+    }
+    return result;
+  }, (e) => unhandledDriverException(k, frame, context, e));
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -128,13 +129,31 @@ export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage
   return { status: STATUS_SUCCESS, driver };
 }
 
-/** IopUnloadDriver: DriverUnload in a System thread, then the driver object and image go. */
+/**
+ * IopUnloadDriver. DriverUnload runs only when nothing references the
+ * driver's devices: with files still open on them the unload is marked and
+ * happens when the last one closes ("Unload Routine Environment").
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/unload-routine-environment
+ */
 export function IopUnloadDriver(k: Kernel, driver: DriverObject): number {
-  const unload = driver.DriverUnload;
-  if (!unload) return STATUS_INVALID_DEVICE_REQUEST;
-  k.ps.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
-  releaseDriver(k, driver);
+  if (!driver.DriverUnload) return STATUS_INVALID_DEVICE_REQUEST;
+  driver.unloadPending = true;
+  IopCheckUnloadDriver(k, driver);
   return STATUS_SUCCESS;
+}
+
+/** Runs a marked unload once no file object is open on any of the driver's devices. */
+export function IopCheckUnloadDriver(k: Kernel, driver: DriverObject): void {
+  if (!driver.unloadPending || driver.unloaded) return;
+  for (const device of driver.devices) if (device.ReferenceCount > 0) return;
+  const unload = driver.DriverUnload!;
+  driver.unloadPending = false;
+  k.ps.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
+  const key = driver.serviceName.toUpperCase();
+  k.io.drivers.delete(key);
+  k.io.unloadedDrivers.set(key, driver);
+  releaseDriver(k, driver);
+  k.scm.driverUnloaded(driver.serviceName);
 }
 
 function releaseDriver(k: Kernel, driver: DriverObject): void {

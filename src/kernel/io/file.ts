@@ -14,6 +14,7 @@ import type { Kernel } from '../kernel.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import type { KernelObject } from '../ob/object.js';
 import { finishDelete } from './device.js';
+import { IopCheckUnloadDriver } from './driver-load.js';
 import type { IoStatusBlock } from './irp.js';
 import { DeviceObject, FileObject, IoFileObjectType } from './objects.js';
 
@@ -72,5 +73,7 @@ IoFileObjectType.delete = (k: Kernel, body: KernelObject) => {
   const device = file.DeviceObject;
   if (file.opened) k.io.sendSimpleIrp(device, file, IRP_MJ_CLOSE);
   device.ReferenceCount--;
+  const driver = device.DriverObject;
   if (device.ReferenceCount === 0 && device.deletePending) finishDelete(k, device);
+  IopCheckUnloadDriver(k, driver);
 };

@@ -61,7 +61,7 @@ export class IoManager {
     const major = irp.currentStackLocation.MajorFunction;
     const routine = device.DriverObject.MajorFunction[major]!;
     const context = this.k.currentThread.system ? 'system-thread' : 'service';
-    return callDriverRoutine(this.k, device.DriverObject, routine, context, () => routine(device, irp) >>> 0) >>> 0;
+    return (callDriverRoutine(this.k, device.DriverObject, routine, context, () => routine(device, irp)) as number) >>> 0;
   }
 
   /**

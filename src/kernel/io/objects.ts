@@ -35,6 +35,10 @@ export class DriverObject extends KernelObject {
   /** The stack frame of each routine, made on first call. */
   readonly routineFrames = new Map<Function, DriverFrame>();
   unloaded = false;
+  /** NtUnloadDriver was asked for while files were open on its devices. */
+  unloadPending = false;
+  /** Every device it created that is not yet deleted for good (deleted ones linger while files are open). */
+  readonly devices = new Set<DeviceObject>();
 
   constructor(readonly serviceName: string, invalidRequest: DriverDispatch) {
     super(IoDriverObjectType);

@@ -197,6 +197,8 @@ export class Dispatcher {
     }
     const current = this.k.current;
     if (current.dpcQueue.length > 0 && current.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(current);
+    // Work queued at DISPATCH_LEVEL (deferred object deletion) goes to a System worker thread.
+    if (this.k.ob.hasDeferredDeletes && current.cpu.irql < DISPATCH_LEVEL) this.k.ob.processDeferredDeletes();
     this.recompute();
   }
 

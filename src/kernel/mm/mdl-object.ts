@@ -33,6 +33,8 @@ export class Mdl {
   systemMapping: { va: number; pages: number } | null = null;
   /** The driver that allocated it. */
   owner: string | undefined;
+  /** Where MmMapLockedPagesSpecifyCache(UserMode) put it and it has not been unmapped (the process may have exited). */
+  readonly userMappings: { process: EProcess; va: number }[] = [];
 
   constructor(virtualAddress: number, length: number, pages: number, size: number) {
     this.ByteOffset = virtualAddress % 4096;

@@ -280,6 +280,7 @@ export class MdlManager {
         throw new NtException(STATUS_NO_MEMORY);
       }
     }
+    mdl.userMappings.push({ process, va: start });
     return start + mdl.ByteOffset;
   }
 
@@ -298,11 +299,14 @@ export class MdlManager {
     }
     const process = this.k.currentProcess;
     const vad = process.VadRoot.find(PAGE_ALIGN(baseAddress));
+    const mapped = mdl.userMappings.findIndex((m) => m.va === PAGE_ALIGN(baseAddress));
     if (vad && vad.kind === 'mdl' && vad.mdl === mdl && vad.start === PAGE_ALIGN(baseAddress)) {
       this.k.vm.deleteVad(process, vad);
+      if (mapped >= 0) mdl.userMappings.splice(mapped, 1);
       return;
     }
-    const owner = this.k.ps.processes.find((p) => p.VadRoot.vads.some((v) => v.mdl === mdl && v.start === PAGE_ALIGN(baseAddress)));
+    // Mapped elsewhere: in a live process, or in one that has exited since (its mapping went with it).
+    const owner = mdl.userMappings[mapped]?.process;
     if (this.k.options.verifier) {
       this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb9, baseAddress, mdl.address, 0,
         `MmUnmapLockedPages was called for user address ${this.k.formatAddress(baseAddress)} in ${process.ImageFileName}, which is not where it was mapped${owner ? ` (${owner.ImageFileName})` : ''}.`);
@@ -312,7 +316,7 @@ export class MdlManager {
       kind: owner ? 'wrong-process-unmap' : 'unmap-not-mapped',
       ...(frame ? { driver: frame.driver, routine: frame.routine } : {}),
       message: owner
-        ? `unmap in wrong process: ${this.k.formatAddress(baseAddress)} was mapped into ${owner.ImageFileName} (pid ${owner.UniqueProcessId}) but MmUnmapLockedPages ran in ${process.ImageFileName} (pid ${process.UniqueProcessId}); the mapping stays`
+        ? `unmap in wrong process: ${this.k.formatAddress(baseAddress)} was mapped into ${owner.ImageFileName} (pid ${owner.UniqueProcessId}${owner.exited ? ', which has exited' : ''}) but MmUnmapLockedPages ran in ${process.ImageFileName} (pid ${process.UniqueProcessId})${owner.exited ? '' : '; the mapping stays'}`
         : `MmUnmapLockedPages: ${this.k.formatAddress(baseAddress)} is not a mapping of this MDL in ${process.ImageFileName}`,
       details: { address: this.k.formatAddress(baseAddress), mdl: this.k.formatAddress(mdl.address), currentProcess: process.UniqueProcessId, mappedIn: owner?.UniqueProcessId ?? null },
     });

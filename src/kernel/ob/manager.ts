@@ -9,6 +9,7 @@ import {
   STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
 } from '../../api/ntstatus.js';
 import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../ke/bugcheck-codes.js';
+import { DISPATCH_LEVEL } from '../../api/wdm-constants.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { NonPagedPool } from '../mm/pool.js';
@@ -109,6 +110,32 @@ export class ObjectManager {
         `A ${h.type.name} object at ${this.k.formatAddress(body.address)} was dereferenced more times than it was referenced.`);
     }
     if (--h.PointerCount > 0) return;
+    // At DISPATCH_LEVEL the deletion (and a file's IRP_MJ_CLOSE) is left to a System worker
+    // thread, as ObpDeferObjectDeletion does.
+    if (this.k.irql >= DISPATCH_LEVEL) {
+      this.deferred.push(body);
+      return;
+    }
+    this.deleteObject(body);
+  }
+
+  /** Objects whose last reference went at DISPATCH_LEVEL, waiting for a worker thread. */
+  private readonly deferred: KernelObject[] = [];
+
+  /** Runs the deferred deletions in a System worker thread (called once the IRQL is low again). */
+  processDeferredDeletes(): void {
+    while (this.deferred.length > 0) {
+      const body = this.deferred.shift()!;
+      this.k.ps.runInSystemThread(() => this.deleteObject(body));
+    }
+  }
+
+  get hasDeferredDeletes(): boolean {
+    return this.deferred.length > 0;
+  }
+
+  private deleteObject(body: KernelObject): void {
+    const h = body.header;
     if (h.directory) this.removeName(body);
     h.type.delete?.(this.k, body);
     this.byAddress.delete(body.address);

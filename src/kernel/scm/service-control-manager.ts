@@ -8,6 +8,7 @@
  * https://learn.microsoft.com/windows/win32/services/service-control-manager
  */
 import { RtlNtStatusToDosError } from '../ex/status-to-dos.js';
+import { STATUS_SUCCESS } from '../../api/ntstatus.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
@@ -15,7 +16,7 @@ import {
 } from '../../api/winerror.js';
 import {
   SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_KERNEL_DRIVER,
-  SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_START, SERVICE_STOP, SERVICE_STOPPED,
+  SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_START, SERVICE_STOP, SERVICE_STOP_PENDING, SERVICE_STOPPED,
 } from '../../api/win32-constants.js';
 import { DELETE } from '../../api/wdm-constants.js';
 import type { DriverImage } from '../io/driver-load.js';
@@ -150,12 +151,20 @@ export class ServiceControlManager {
   NtUnloadDriver(serviceName: string): number {
     const driver = this.k.io.drivers.get(serviceName.toUpperCase());
     if (!driver) return 0xc0000034; // STATUS_OBJECT_NAME_NOT_FOUND
-    const status = IopUnloadDriver(this.k, driver);
-    if (status === 0) {
-      this.k.io.drivers.delete(serviceName.toUpperCase());
-      this.k.io.unloadedDrivers.set(serviceName.toUpperCase(), driver);
-    }
-    return status;
+    if (driver.unloadPending) return STATUS_SUCCESS;
+    return IopUnloadDriver(this.k, driver);
+  }
+
+  /** The I/O manager has unloaded a driver (perhaps later than asked): a service marked for delete can go. */
+  driverUnloaded(serviceName: string): void {
+    const service = this.services.get(serviceName.toUpperCase());
+    if (service) this.maybeDelete(service);
+  }
+
+  /** Whether some driver's unload waits for its files to close. */
+  get unloadPending(): boolean {
+    for (const d of this.k.io.drivers.values()) if (d.unloadPending) return true;
+    return false;
   }
 
   /** ControlService: STOP unloads the driver; INTERROGATE reports. */
@@ -185,8 +194,9 @@ export class ServiceControlManager {
   private status(service: Service): ServiceStatus {
     const running = this.k.io.drivers.has(service.name.toUpperCase());
     const driver = this.k.io.drivers.get(service.name.toUpperCase());
+    const state = driver?.unloadPending ? SERVICE_STOP_PENDING : running ? SERVICE_RUNNING : SERVICE_STOPPED;
     return {
-      dwServiceType: service.type, dwCurrentState: running ? SERVICE_RUNNING : SERVICE_STOPPED,
+      dwServiceType: service.type, dwCurrentState: state,
       dwControlsAccepted: running && driver?.DriverUnload ? SERVICE_ACCEPT_STOP : 0,
       dwWin32ExitCode: 0, dwServiceSpecificExitCode: 0, dwCheckPoint: 0, dwWaitHint: 0,
     };
