@@ -182,4 +182,46 @@ describe('robustness at the user/kernel boundary', () => {
     expect(events).toEqual(['stop true pending', 'unload', 'closed']);
     expect(machine.kernel.io.drivers.size).toBe(0);
   });
+
+  it('returning to user mode still attached to another process is bug check 0x01 APC_INDEX_MISMATCH', async () => {
+    const drv = testDriver({ control: ({ nt }) => { nt.KeStackAttachProcess(machine.kernel.ps.systemProcess); } });
+    const machine = await bootWith([drv]);
+    const { result } = await runProgram(machine, async (k32) => {
+      const h = k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      await call(k32, h, 1);
+      return 0;
+    });
+    expect(result.bugcheck?.code).toBe(0x01);
+    expect(result.bugcheck?.params[1]).toBe(1);
+  });
+
+  it('attaching from a timer routine (a DPC) is bug check 0x05', async () => {
+    const drv = testDriver({
+      entry: (nt, _d, device) => nt.IoStartTimer(device),
+      timer: (nt) => { nt.KeStackAttachProcess(machine.kernel.ps.systemProcess); },
+    });
+    const machine = await bootWith([drv]);
+    const result = await machine.run({ seconds: 2 });
+    expect(result.bugcheck?.code).toBe(0x05);
+  });
+
+  it('DbgPrint transmits at most 512 bytes, whatever width it is asked for', async () => {
+    const drv = testDriver({ entry: (nt) => { nt.DbgPrint('%600000000d|', 1); } });
+    const machine = await bootWith([drv]);
+    expect(machine.bugcheck).toBeUndefined();
+    expect(machine.dbgPrint.at(-1)!.length).toBe(512);
+  });
+
+  it('Sleep(INFINITE) never returns: the run ends at its time limit with the program still waiting', async () => {
+    const machine = await boot();
+    const program = machine.spawn(async (k32) => {
+      await k32.Sleep(0xffffffff);
+      k32.print('woke');
+      return 0;
+    });
+    const result = await machine.run({ seconds: 30 });
+    expect(result.virtualMs).toBe(30_000);
+    expect(program.exitCode).toBeUndefined();
+    expect(program.stdout).toBe('');
+  });
 });

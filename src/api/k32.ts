@@ -194,8 +194,8 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
         await k.scheduler.yieldThread(thread);
         return;
       }
-      const ms = dwMilliseconds >>> 0 === INFINITE ? 2 ** 40 : dwMilliseconds >>> 0;
-      await sys.NtDelayExecution(-BigInt(ms) * 10_000n);
+      const ms = dwMilliseconds >>> 0;
+      await sys.NtDelayExecution(ms === INFINITE ? -(2n ** 63n) : -BigInt(ms) * 10_000n);
     },
     /**
      * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on

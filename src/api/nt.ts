@@ -144,7 +144,8 @@ export function makeNt(k: Kernel, driverName: string) {
       bugCheckOnFailure: boolean, priority: number): number {
       enter('MmMapLockedPagesSpecifyCache', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
       if (k.options.verifier && bugCheckOnFailure && accessMode === KernelMode) {
-        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, typeof mdl === 'number' ? mdl : mdl?.address ?? 0, 0, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
+        const m = k.mdl.resolve(mdl);
+        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, m.address, m.MdlFlags, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
       }
       return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, cacheType, requestedAddress ?? 0, bugCheckOnFailure, priority);
     },

@@ -7,8 +7,8 @@
  * on the way out that the kernel returns at PASSIVE_LEVEL: a driver that
  * left the IRQL raised is bug check 0x4A, as on Windows.
  */
-import { STATUS_INVALID_HANDLE, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
-import { IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../kernel/ke/bugcheck-codes.js';
+import { STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
+import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../kernel/ke/bugcheck-codes.js';
 import { COST_SYSTEM_CALL_NS } from '../kernel/ke/cost.js';
 import { IopCreateFile } from '../kernel/io/file.js';
 import { NtDeviceIoControlFile } from '../kernel/io/ioctl.js';
@@ -48,9 +48,17 @@ export function makeSystemCalls(k: Kernel) {
       return p ? k.vm.NtQueryVirtualMemory(p, baseAddress) : { status: STATUS_INVALID_HANDLE };
     },
     /** Relative delays only (negative 100 ns units), as Sleep uses it. */
-    NtDelayExecution: (delayInterval100ns: bigint): Promise<number> | number => {
-      if (delayInterval100ns > 0n) return STATUS_INVALID_PARAMETER;
-      return k.scheduler.delay(k.currentThread, k.clock.nowNs + Number(-delayInterval100ns) * 100).then(() => STATUS_SUCCESS);
+    /**
+     * NtDelayExecution: a negative interval is relative (100 ns units), a
+     * positive one an absolute system time; the most negative LARGE_INTEGER
+     * is Sleep(INFINITE) and never ends.
+     */
+    NtDelayExecution: (delayInterval100ns: bigint): Promise<number> => {
+      const d = BigInt.asIntN(64, delayInterval100ns);
+      const wakeNs = d === -(2n ** 63n) ? Infinity
+        : d <= 0n ? k.clock.nowNs + Number(-d) * 100
+        : Number(d - k.options.bootSystemTime) * 100;
+      return k.scheduler.delay(k.currentThread, wakeNs).then(() => STATUS_SUCCESS);
     },
     NtTerminateProcess: (processHandle: number, exitStatus: number) => {
       const p = processFor(k, processHandle);
@@ -79,7 +87,11 @@ export type SystemCallName = keyof SystemCallTable;
  */
 export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: KThread, refuse: () => void): SystemCallTable {
   const stubs: Record<string, unknown> = {};
+  // Where each service would sit in ntoskrnl's image: the address bug checks name for it.
+  const ntBase = k.arch === 'x64' ? 0xf800_0260_0000 : 0x804d_7000;
+  let index = 0;
   for (const name of Object.keys(table) as SystemCallName[]) {
+    const address = ntBase + 0x1000 + 0x40 * index++;
     const fn = table[name] as (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown;
     stubs[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): unknown => {
       refuse();
@@ -88,8 +100,13 @@ export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: K
         throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
       }
       const result = fn(a, b, c, d, e, f);
+      // On the way back to user mode: https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x4a--irql-gt-zero-at-system-service
       if (k.irql !== 0) {
-        k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, 0, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
+        k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, address, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
+      }
+      // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x1--apc-index-mismatch
+      if (thread.attachStack.length > 0) {
+        k.bugCheck(APC_INDEX_MISMATCH, address, 1, 0, 0, `${name} returned to user mode while the thread was still attached to ${thread.apcProcess.ImageFileName} (KeStackAttachProcess without KeUnstackDetachProcess).`);
       }
       return result;
     };

@@ -15,9 +15,9 @@ const SPEC = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+))?(hh|h|ll|l|I64|I32|I|w)?([diuxXcsS
  */
 export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerBytes: 4 | 8): string {
   let next = 0;
-  return format.replace(SPEC, (_m, flags: string, width: string | undefined, precision: string | undefined, size: string | undefined, conv: string) => {
+  const text = String(format).replace(SPEC, (_m, flags: string, width: string | undefined, precision: string | undefined, size: string | undefined, conv: string) => {
     if (conv === '%') return '%';
-    const w = width === '*' ? Number(args[next++] ?? 0) : width ? Number(width) : 0;
+    const w = Math.min(DBGPRINT_MAX, Math.max(0, width === '*' ? Number(args[next++] ?? 0) || 0 : width ? Number(width) : 0));
     const arg = args[next++];
     let body: string;
     switch (conv) {
@@ -40,7 +40,12 @@ export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerB
     }
     return body;
   });
+  // "DbgPrint and DbgPrintEx can each transmit at most 512 bytes of information."
+  return text.length > DBGPRINT_MAX ? text.slice(0, DBGPRINT_MAX) : text;
 }
+
+/** The most one DbgPrint call transmits. */
+const DBGPRINT_MAX = 512;
 
 function toBig(arg: DbgArg, wide: boolean, signed: boolean): bigint {
   let v: bigint;

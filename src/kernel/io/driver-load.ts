@@ -38,7 +38,8 @@ export function makeInvalidDeviceRequest(k: Kernel): DriverDispatch {
 export function routineAddress(driver: DriverObject, routine: Function): number {
   let address = driver.routineAddresses.get(routine);
   if (address === undefined) {
-    address = driver.DriverStart + 0x1000 + driver.routineAddresses.size * 0x80;
+    // Addresses stay inside the image's code pages (a driver that makes a closure per call wraps round).
+    address = driver.DriverStart + 0x1000 + (driver.routineCount++ % ((IMAGE_PAGES - 1) * 32)) * 0x80;
     driver.routineAddresses.set(routine, address);
   }
   return address;

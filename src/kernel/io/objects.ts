@@ -31,9 +31,11 @@ export class DriverObject extends KernelObject {
   /** "\Driver\SharingMemory". */
   readonly DriverName: string;
   /** Code addresses handed to the driver's routines, for stacks and bug-check parameters. */
-  readonly routineAddresses = new Map<Function, number>();
+  readonly routineAddresses = new WeakMap<Function, number>();
+  /** How many routines have been given an address. */
+  routineCount = 0;
   /** The stack frame of each routine, made on first call. */
-  readonly routineFrames = new Map<Function, DriverFrame>();
+  readonly routineFrames = new WeakMap<Function, DriverFrame>();
   unloaded = false;
   /** NtUnloadDriver was asked for while files were open on its devices. */
   unloadPending = false;

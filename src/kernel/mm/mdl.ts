@@ -222,7 +222,7 @@ export class MdlManager {
   private checkLocked(mdl: Mdl): void {
     if (mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_IO_SPACE)) return;
     if (this.k.options.verifier) {
-      this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.address, mdl.PfnArray.length, 0, 'An MDL was mapped whose pages are not locked.');
+      this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.address, mdl.PfnArray.length, mdl.PfnArray[0] ?? 0, 'An MDL was mapped whose pages are not locked.');
     }
     this.k.bugCheck(MEMORY_MANAGEMENT, 0x1236, mdl.address, mdl.StartVa, mdl.PfnArray[0] ?? 0,
       'An MDL was mapped before its pages were locked or built (no MmProbeAndLockPages, no MmBuildMdlForNonPagedPool): its PFN array holds nothing valid.');

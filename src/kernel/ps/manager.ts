@@ -8,7 +8,7 @@
  * by a driver stop the machine (0x76), then the address space is torn down.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
-import { INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../ke/bugcheck-codes.js';
+import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../ke/bugcheck-codes.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { EProcess, ProcessType } from './process.js';
@@ -147,6 +147,11 @@ export class ProcessManager {
    */
   KeStackAttachProcess(process: EProcess): { process: EProcess } {
     const thread = this.k.currentThread;
+    // A DPC runs in no thread of its own: it may not attach. https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x5--invalid-process-attach-attempt
+    if (this.k.current.dpcRoutineActive) {
+      this.k.bugCheck(INVALID_PROCESS_ATTACH_ATTEMPT, process.address, thread.apcProcess.address, thread.attachStack.length, 1,
+        'KeStackAttachProcess was called from a DPC (a timer or DPC routine), where there is no thread to attach.');
+    }
     const apcState = { process: thread.apcProcess };
     thread.attachStack.push(thread.apcProcess);
     thread.apcProcess = process;
