@@ -51,7 +51,9 @@ function sharedLines(shared: readonly SharedFrameRecord[], c: Colors): string[] 
   if (shared.length === 0) return ['Shared frames: none'];
   const lines = ['Shared frames (every virtual address that mapped each frame during the run)'];
   for (const frame of shared) {
-    lines.push(`  PFN ${c.bold(`0x${frame.pfn.toString(16)}`)}`);
+    // The system's own shared page is always there: say what it is.
+    const kuser = frame.mappings.some((m) => m.mode === 'kernel' && (m.va === 'fffff780`00000000' || m.va === 'ffdf0000'));
+    lines.push(`  PFN ${c.bold(`0x${frame.pfn.toString(16)}`)}${kuser ? '  KUSER_SHARED_DATA' : ''}`);
     const rows = frame.mappings.map((m) => [m.mode, `${m.process} (pid ${m.pid})`, m.va, m.protection]);
     const widths = [0, 0, 0];
     for (const row of rows) for (let i = 0; i < 3; i++) widths[i] = Math.max(widths[i] ?? 0, row[i]?.length ?? 0);
