@@ -10,6 +10,9 @@
  */
 import type { Kernel } from '../kernel.js';
 
+/** How close two reads must be to count as the halves of one 8-byte read. */
+const PAIR_WINDOW_NS = 1000;
+
 interface KernelWrite {
   atNs: number;
   cpu: number;
@@ -56,7 +59,8 @@ export class TornReadDetector {
   userRead32(pa: number, va: number): void {
     const slot = this.lastRead[this.k.current.number]!;
     const now = this.k.clock.nowNs;
-    if ((pa ^ 4) === slot.pa && (pa & 3) === 0) {
+    // The two halves of one value are read back to back: the other half just before, on this CPU.
+    if ((pa ^ 4) === slot.pa && (pa & 3) === 0 && now - slot.atNs <= PAIR_WINDOW_NS) {
       const granule = Math.floor(pa / 8);
       const w = this.writes.get(granule);
       if (w && w.atNs > slot.atNs && w.atNs <= now) this.report(granule, va, w);
