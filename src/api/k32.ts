@@ -15,6 +15,7 @@ import type { KThread } from '../kernel/ps/thread.js';
 import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 import { ProcessHeap } from './heap.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { macros } from './wdm-macros.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
 import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from './ntstatus.js';
 import type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
@@ -302,6 +303,9 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     NtCreateSection: (): number => sys.NtCreateSection(),
     NtOpenSection: (): number => sys.NtOpenSection(),
     NtCurrentProcess: (): number => NtCurrentProcess,
+    /** InitializeObjectAttributes (ntdef.h), for the native calls. */
+    InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
+      ({ ...macros.InitializeObjectAttributes(...a), Length: k.arch === 'x64' ? 0x30 : 0x18 }),
     NtException,
     STATUS_SUCCESS,
   };

@@ -61,6 +61,9 @@ export function makeNt(k: Kernel, driverName: string) {
 
   const nt = {
     ...macros,
+    /** InitializeObjectAttributes with this machine's sizeof(OBJECT_ATTRIBUTES). */
+    InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
+      ({ ...macros.InitializeObjectAttributes(...a), Length: k.arch === 'x64' ? 0x30 : 0x18 }),
     NtException,
 
     // --- memory access (kernel mode, current address space) ---

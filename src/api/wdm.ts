@@ -23,7 +23,8 @@ export type { Kdpc } from '../kernel/ke/dpc.js';
 
 import { macros } from './wdm-macros.js';
 /** MmGetMdlVirtualAddress and the other MDL macros, as free functions. */
-export const { MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray, BYTE_OFFSET, PAGE_ALIGN, BYTES_TO_PAGES } = macros;
+export const { MmGetMdlVirtualAddress, MmGetMdlByteCount, MmGetMdlByteOffset, MmGetMdlPfnArray, BYTE_OFFSET, PAGE_ALIGN, BYTES_TO_PAGES, InitializeObjectAttributes } = macros;
+export type { ObjectAttributes } from './wdm-macros.js';
 
 /** A driver: its service name and DriverEntry, which receives `nt` first. */
 export interface DriverDefinition {

@@ -128,3 +128,14 @@ describe('KeStackAttachProcess', () => {
     expect(() => nt.getUint32(va)).toThrow(expect.objectContaining({ name: 'NtException', status: 0xc0000005 }));
   });
 });
+
+describe('InitializeObjectAttributes', () => {
+  for (const [arch, size] of [['x64', 0x30], ['x86', 0x18]] as const) {
+    it(`fills OBJECT_ATTRIBUTES with sizeof = 0x${size.toString(16)} on ${arch}`, async () => {
+      const { nt } = await withDriver(() => {}, { arch });
+      expect(nt.InitializeObjectAttributes('\\BaseNamedObjects\\X', 0x240, null, null)).toEqual({
+        Length: size, ObjectName: '\\BaseNamedObjects\\X', Attributes: 0x240, RootDirectory: 0, SecurityDescriptor: null,
+      });
+    });
+  }
+});
