@@ -6,7 +6,8 @@ export class SeededRandom {
   private state: number;
 
   constructor(seed: number) {
-    this.state = (seed >>> 0) || 0x9e3779b9;
+    // xorshift needs a nonzero state; mixing keeps every seed distinct (0 included).
+    this.state = ((seed ^ 0x9e3779b9) >>> 0) || 1;
   }
 
   nextUint32(): number {
