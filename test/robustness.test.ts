@@ -224,4 +224,83 @@ describe('robustness at the user/kernel boundary', () => {
     expect(program.exitCode).toBeUndefined();
     expect(program.stdout).toBe('');
   });
+
+  it('a program that touches memory while another runs gets an error, not the other process\'s memory', async () => {
+    const machine = await boot();
+    const seen: unknown[] = [];
+    const a = machine.spawn(async (k32) => {
+      k32.VirtualAlloc(0x10000, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+      k32.setUint32(0x10000, 0xaaaa);
+      void k32.Sleep(1000);
+      // Let the scheduler run b in the meantime (it does, between these microtasks).
+      for (let i = 0; i < 6; i++) await null;
+      try {
+        seen.push(k32.getUint32(0x10000));
+      } catch (e) {
+        seen.push((e as Error).message);
+      }
+      return 0;
+    }, { name: 'a.exe' });
+    machine.spawn(async (k32) => {
+      k32.VirtualAlloc(0x10000, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+      k32.setUint32(0x10000, 0xbbbb);
+      await k32.Sleep(10);
+      return 0;
+    }, { name: 'b.exe' });
+    await machine.run({ seconds: 5 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toBe(0xbbbb);
+    expect(String(seen[0])).toMatch(/while not scheduled/);
+    expect(a.exitCode).toBe(0);
+  });
+
+  it('loading a driver that is already loaded fails with STATUS_IMAGE_ALREADY_LOADED and leaves the running one alone', async () => {
+    const drv = testDriver();
+    const machine = await bootWith([drv]);
+    expect(machine.loadDriver(drv.name, drv.definition)).toBe(0xc000010e);
+    expect(machine.kernel.io.drivers.has(drv.name.toUpperCase())).toBe(true);
+  });
+
+  it('a device whose driver is stopping takes no new opens', async () => {
+    const drv = testDriver({ entry: (_nt, driverObject) => { driverObject.DriverUnload = () => {}; } });
+    const machine = await bootWith([drv]);
+    const seen: number[] = [];
+    await runProgram(machine, (k32) => {
+      const first = k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      machine.unloadDriver(drv.name);
+      seen.push(k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null));
+      k32.CloseHandle(first);
+      return 0;
+    });
+    expect(seen).toEqual([-1]);
+    expect(machine.kernel.io.drivers.size).toBe(0);
+  });
+
+  it('an object whose last reference went at DISPATCH_LEVEL is deleted before the run returns', async () => {
+    let file: unknown;
+    const closes: number[] = [];
+    const drv = testDriver({
+      create: ({ nt, stack }) => {
+        if (file) return;
+        file = stack.FileObject;
+        nt.ObReferenceObject(stack.FileObject!);
+      },
+      close: () => { closes.push(1); },
+      control: ({ nt }) => {
+        const { oldIrql } = nt.KeRaiseIrql(2);
+        nt.ObDereferenceObject(file as Parameters<typeof nt.ObDereferenceObject>[0]);
+        nt.KeLowerIrql(oldIrql);
+      },
+    });
+    const machine = await bootWith([drv]);
+    const before = machine.stats();
+    await runProgram(machine, async (k32) => {
+      const h = k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      k32.CloseHandle(h);
+      await call(k32, k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null), 1);
+      return 0;
+    });
+    expect(closes).toEqual([1, 1]);
+    expect(machine.stats().pool.nonPagedBytes).toBe(before.pool.nonPagedBytes);
+  });
 });

@@ -73,7 +73,7 @@ export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
 
 /** Builds the `k32` object a program's thread receives: its Win32 routines over the system-call table, with their own last error and heap. */
 export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: SystemCallTable = makeSystemCalls(k)) {
-  const mem = k.userMemory;
+  const mem = k.userMemoryOf(thread);
   let lastError = ERROR_SUCCESS;
   let heap: ProcessHeap | undefined;
   const sys = makeSystemCallStubs(k, table, thread, () => {

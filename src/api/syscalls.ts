@@ -99,7 +99,14 @@ export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: K
       if (k.currentThread !== thread) {
         throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
       }
-      const result = fn(a, b, c, d, e, f);
+      let result: unknown;
+      try {
+        result = fn(a, b, c, d, e, f);
+      } catch (error) {
+        // A broken invariant of the emulator is the machine's failure, whatever the program does with it.
+        if (error instanceof Error && error.name === 'EmulatorError') k.emulatorFailed(error);
+        throw error;
+      }
       // On the way back to user mode: https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x4a--irql-gt-zero-at-system-service
       if (k.irql !== 0) {
         k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, address, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);

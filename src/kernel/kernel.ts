@@ -98,6 +98,25 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   readonly kernelMemory: GuestMemory;
   /** Memory as user-mode code sees it. */
   readonly userMemory: GuestMemory;
+  /** Each program thread's own view (see `userMemoryOf`). */
+  private readonly threadMemories = new Set<GuestMemory>();
+
+  /**
+   * User-mode memory as one program thread sees it: it may touch memory only
+   * while it holds a CPU (a program that awaits something other than a
+   * kernel call must not read whichever address space runs then).
+   */
+  userMemoryOf(thread: KThread): GuestMemory {
+    const m = new GuestMemory(this, true, thread);
+    this.threadMemories.add(m);
+    thread.userView = m;
+    return m;
+  }
+
+  /** Drops a dead thread's view. */
+  releaseUserMemory(thread: KThread): void {
+    if (thread.userView) this.threadMemories.delete(thread.userView);
+  }
   readonly attribution = new BugCheckAttribution();
   readonly tornReads: TornReadDetector;
 
@@ -244,6 +263,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
   forgetTranslations(): void {
     this.kernelMemory.forget();
     this.userMemory.forget();
+    for (const m of this.threadMemories) m.forget();
   }
 
   /** Physical address behind a kernel virtual address (for the kernel's own bookkeeping writes). */

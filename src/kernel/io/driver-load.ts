@@ -47,6 +47,8 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
 
 /** The stack frame a routine of the driver stands for; made once per routine. */
 export function frameFor(driver: DriverObject, routine: Function, name?: string): DriverFrame {
+  // A routine pointer that is no function (NULL, a number) is a call to nowhere: address 0, and the call faults.
+  if (typeof routine !== 'function') return { driver: driver.serviceName, routine: name ?? 'routine', address: 0 };
   let frame = driver.routineFrames.get(routine);
   if (!frame || (name !== undefined && frame.routine !== name)) {
     frame = { driver: driver.serviceName, routine: name ?? (routine.name || 'routine'), address: routineAddress(driver, routine) };

@@ -9,7 +9,7 @@ import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
 } from '../../api/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../api/ntstatus.js';
 import type { Kernel } from '../kernel.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import type { KernelObject } from '../ob/object.js';
@@ -37,6 +37,8 @@ export function IopCreateFile(k: Kernel, path: string, desiredAccess: number, sh
   const device = found.object;
   if (!(device instanceof DeviceObject)) return fail(STATUS_OBJECT_TYPE_MISMATCH);
   if (device.deletePending) return fail(STATUS_DELETE_PENDING);
+  // A driver that is stopping (or gone) takes no new opens.
+  if (device.DriverObject.unloadPending || device.DriverObject.unloaded) return fail(STATUS_NO_SUCH_DEVICE);
   // An exclusive device has at most one open file object (IopParseDevice).
   if ((device.Flags & DO_EXCLUSIVE) && device.ReferenceCount > 0) return fail(STATUS_ACCESS_DENIED);
   const granted = mapGenericFileAccess(desiredAccess);

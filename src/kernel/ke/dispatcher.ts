@@ -181,9 +181,21 @@ export class Dispatcher {
 
   // --- the clock interrupt -------------------------------------------------
 
+  /** Virtual time spent in interrupts (ticks, DPCs, deferred work), which the interrupted code did not see pass. */
+  interruptNs = 0;
+
   /** Takes whatever is due: clock ticks, then DPCs queued to other CPUs. */
   interrupt(): void {
     if (this.inInterrupt) return;
+    const started = this.k.clock.nowNs;
+    try {
+      this.interruptBody();
+    } finally {
+      this.interruptNs += this.k.clock.nowNs - started;
+    }
+  }
+
+  private interruptBody(): void {
     this.inInterrupt = true;
     try {
       const now = this.k.clock.nowNs;

@@ -92,7 +92,10 @@ export class Scheduler {
    */
   async run(limitNs: number, done: () => boolean): Promise<void> {
     try {
-      while (!this.k.bugcheck && !this.k.failure && !done()) {
+      for (;;) {
+        // Work a System worker thread would do as soon as a CPU is free: deletions deferred from DISPATCH_LEVEL.
+        if (this.k.ob.hasDeferredDeletes && !this.k.bugcheck) this.k.ob.processDeferredDeletes();
+        if (this.k.bugcheck || this.k.failure || done()) break;
         const t = this.readyQueue.shift();
         if (t) {
           await this.dispatch(t);

@@ -11,6 +11,7 @@ import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
 import type { Clock } from '../../hw/clock.js';
 import type { Kernel } from '../kernel.js';
+import type { KThread } from '../ps/thread.js';
 import { MmAccessFault } from './fault.js';
 
 // Local copies of the imported constants, for the hot paths: optimized code
@@ -69,7 +70,7 @@ export class GuestMemory implements GuestMemoryAccess {
   /** Physical addresses of a bulk write's pages, kept between its probe and its copy. */
   private scratch = new Float64Array(16);
 
-  constructor(private readonly k: Kernel, private readonly user: boolean) {
+  constructor(private readonly k: Kernel, private readonly user: boolean, private readonly owner?: KThread) {
     this.sizeofPointer = k.layout.pointerSize;
     this.clock = k.clock;
     this.u8 = k.memory.u8;
@@ -104,8 +105,15 @@ export class GuestMemory implements GuestMemoryAccess {
    * address, so the checks below run on a miss alone.
    */
   private pa(va: number, access: AccessKind): number {
+    // Every translation starts here (the page cache is only ever filled through it), so a
+    // thread's view is checked here: the CPU's own caches may hold another process's page.
+    if (this.owner !== undefined && this.k.scheduler.running !== this.owner) this.notScheduled();
     const pa = this.k.current.cpu.mmu.lookup(va, access, this.user);
     return pa >= 0 ? pa : this.paMiss(va, access);
+  }
+
+  private notScheduled(): never {
+    throw new Error(`${this.owner!.label} touched memory while not scheduled (a thread may only run between kernel calls it awaits)`);
   }
 
   private paMiss(va: number, access: AccessKind): number {
@@ -271,9 +279,15 @@ export class GuestMemory implements GuestMemoryAccess {
     if (this.scratch.length < pages) this.scratch = new Float64Array(pages * 2);
     const scratch = this.scratch;
     let page = 0;
+    // Every page is charged before any is probed: an interrupt (a DPC that unmaps a page, or
+    // that writes with setBytes itself and reuses `scratch`) can only come before the probes.
+    for (let offset = 0; offset < length; page++) {
+      this.charge();
+      offset += chunkLength(va + offset, length - offset);
+    }
+    page = 0;
     for (let offset = 0; offset < length; page++) {
       const at = va + offset;
-      this.charge();
       scratch[page] = this.pa(at, ACCESS_WRITE);
       offset += chunkLength(at, length - offset);
     }

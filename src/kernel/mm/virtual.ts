@@ -10,7 +10,7 @@ import {
 import {
   STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
   STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
-  STATUS_NO_MEMORY, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
+  STATUS_NO_MEMORY, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
 } from '../../api/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Kernel } from '../kernel.js';
@@ -40,6 +40,7 @@ export class VirtualMemory {
     { status: number; baseAddress: number; regionSize: number } {
     const fail = (status: number) => ({ status, baseAddress, regionSize });
     const l = this.k.layout;
+    if (process.exited) return fail(STATUS_PROCESS_IS_TERMINATING);
     if ((allocationType & (MEM_COMMIT | MEM_RESERVE)) === 0 || (allocationType & ~(MEM_COMMIT | MEM_RESERVE | 0x100000)) !== 0) {
       return fail(STATUS_INVALID_PARAMETER_5);
     }

@@ -106,7 +106,8 @@ export class ProcessManager {
       if (!(e instanceof Error && e.name === 'MachineHalted')) this.k.emulatorFailed(e);
     } finally {
       thread.terminated = true;
-      this.k.scheduler.giveUpCpu();
+      // Only the thread that holds the CPU gives it up (one that ended outside its turn holds none).
+      if (this.k.scheduler.running === thread) this.k.scheduler.giveUpCpu();
     }
   }
 
@@ -133,6 +134,7 @@ export class ProcessManager {
     for (const t of process.threads) {
       t.terminated = true;
       k.scheduler.forget(t);
+      k.releaseUserMemory(t);
     }
     this.processes.splice(this.processes.indexOf(process), 1);
     for (const t of process.threads) k.ob.ObDereferenceObject(t);
@@ -154,6 +156,8 @@ export class ProcessManager {
     }
     const apcState = { process: thread.apcProcess };
     thread.attachStack.push(thread.apcProcess);
+    // Attached, the thread holds the process (its page directory is this CPU's CR3).
+    this.k.ob.ObReferenceObject(process);
     thread.apcProcess = process;
     this.k.switchTo(this.k.current);
     return apcState;
@@ -166,8 +170,10 @@ export class ProcessManager {
     if (!previous || previous !== apcState.process) {
       this.k.bugCheck(INVALID_PROCESS_DETACH_ATTEMPT, 0, 0, 0, 0, 'KeUnstackDetachProcess was called without a matching KeStackAttachProcess.');
     }
+    const leaving = thread.apcProcess;
     thread.apcProcess = previous;
     this.k.switchTo(this.k.current);
+    this.k.ob.ObDereferenceObject(leaving);
   }
 
   /**

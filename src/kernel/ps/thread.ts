@@ -3,6 +3,7 @@
  */
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { EProcess } from './process.js';
+import type { GuestMemory } from '../mm/access.js';
 
 export const ThreadType: ObjectType = { name: 'Thread', bodySize: { x64: 0x898, x86: 0x3d0 } };
 
@@ -19,6 +20,8 @@ export class KThread extends KernelObject {
   /** What resumes the thread when the scheduler runs it. */
   continuation: (() => void) | undefined;
   wakeNs = Infinity;
+  /** The program's view of user memory (Kernel.userMemoryOf), for program threads. */
+  userView: GuestMemory | undefined;
   terminated = false;
 
   constructor(readonly process: EProcess, cid: number, readonly system: boolean, readonly label: string) {

@@ -8,7 +8,7 @@
  * https://learn.microsoft.com/windows/win32/services/service-control-manager
  */
 import { RtlNtStatusToDosError } from '../ex/status-to-dos.js';
-import { STATUS_SUCCESS } from '../../api/ntstatus.js';
+import { STATUS_IMAGE_ALREADY_LOADED, STATUS_SUCCESS } from '../../api/ntstatus.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
@@ -142,6 +142,7 @@ export class ServiceControlManager {
 
   /** Loads a driver now (machine.loadDriver and StartService). */
   NtLoadDriver(serviceName: string, image: DriverImage): number {
+    if (this.k.io.drivers.has(serviceName.toUpperCase())) return STATUS_IMAGE_ALREADY_LOADED;
     const { status, driver } = IopLoadDriver(this.k, serviceName, image, this.makeNt?.(serviceName));
     if (driver) this.k.io.drivers.set(serviceName.toUpperCase(), driver);
     return status;

@@ -22,6 +22,8 @@ interface KernelWrite {
 interface PairRead {
   pa: number;
   atNs: number;
+  /** The dispatcher's interrupt time at the read. */
+  interruptNs: number;
 }
 
 /** The torn-read check: reports a user read of an 8-byte value's two halves with a kernel write to it in between. */
@@ -33,7 +35,7 @@ export class TornReadDetector {
   private readonly reported = new Map<number, { count: number; details: Record<string, unknown> }>();
 
   constructor(private readonly k: Kernel) {
-    this.lastRead = k.prcbs.map(() => ({ pa: -1, atNs: 0 }));
+    this.lastRead = k.prcbs.map(() => ({ pa: -1, atNs: 0, interruptNs: 0 }));
   }
 
   /** Whether kernel writes to the frame at `pa` must be reported here (it is mapped for user mode too). */
@@ -48,7 +50,7 @@ export class TornReadDetector {
     if (this.k.pfn.shareCount[pfn]! < 2) return;
     const userMapped = this.k.pageTables.mappings.get(pfn)?.some((m) => m.root >= 0);
     if (!userMapped) return;
-    if (!this.armed) this.k.userMemory.forget();
+    if (!this.armed) this.k.forgetTranslations();
     this.armed = true;
     const frame = this.k.attribution.top();
     const w: KernelWrite = { atNs: this.k.clock.nowNs, cpu: this.k.current.number, by: frame ? `${frame.driver}!${frame.routine}` : 'kernel' };
@@ -60,13 +62,19 @@ export class TornReadDetector {
     const slot = this.lastRead[this.k.current.number]!;
     const now = this.k.clock.nowNs;
     // The two halves of one value are read back to back: the other half just before, on this CPU.
-    if ((pa ^ 4) === slot.pa && (pa & 3) === 0 && now - slot.atNs <= PAIR_WINDOW_NS) {
+    // (Time spent in interrupts in between does not count: the reader did not see it pass.)
+    const interruptNs = this.k.ke.interruptNs;
+    if ((pa ^ 4) === slot.pa && (pa & 3) === 0 && now - slot.atNs - (interruptNs - slot.interruptNs) <= PAIR_WINDOW_NS) {
       const granule = Math.floor(pa / 8);
       const w = this.writes.get(granule);
       if (w && w.atNs > slot.atNs && w.atNs <= now) this.report(granule, va, w);
+      // A read completes one pair: the next read of the value starts a new one.
+      slot.pa = -1;
+      return;
     }
     slot.pa = pa;
     slot.atNs = now;
+    slot.interruptNs = interruptNs;
   }
 
   private report(granule: number, va: number, w: KernelWrite): void {
