@@ -12,7 +12,7 @@
 import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP,
   IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, MmCached, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
-  PagedPool, STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
+  STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
   STATUS_UNSUCCESSFUL, UserMode, type DeviceObject, type DriverObject, type FileObject, type Irp, type Mdl, type Nt,
 } from 'ntshm/wdm';
 import { IOCTL_GIVE_ME_YOUR_MEMORY, SERVICE_NAME } from './ioctl.js';
@@ -131,8 +131,7 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
         const stack = IoGetCurrentIrpStackLocation(pIrp);
         if (stack.Parameters.DeviceIoControl.IoControlCode === IOCTL_GIVE_ME_YOUR_MEMORY) {
           if (stack.Parameters.DeviceIoControl.OutputBufferLength >= sizeofPVOID) {
-            const pool = variant === 'paged-pool' ? PagedPool : NonPagedPool;
-            const eax = nt.ExAllocatePool(pool, PAGE_SIZE);
+            const eax = nt.ExAllocatePool(NonPagedPool, PAGE_SIZE);
             if (eax !== 0) {
               g_pSharedMemory = eax;
               nt.DbgPrint('SharingMemory: %X bytes of nonpaged memory allocated at address %p\n', PAGE_SIZE, g_pSharedMemory);

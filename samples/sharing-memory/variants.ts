@@ -11,7 +11,7 @@ import { MEM_RESERVE, PAGE_NOACCESS, type K32 } from 'ntshm/win32';
 import { secondClient } from './second-open.js';
 import { tornReadBootOptions, watchForTornReads } from './torn-read.js';
 
-export type DriverVariant = 'none' | 'map-at-dispatch' | 'paged-pool' | 'never-unmap' | 'no-try' | 'close-not-cleanup';
+export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup';
 
 export const variants: readonly SampleVariant[] = [
   { name: 'second-open', summary: 'a second program opens the exclusive device: CreateFile fails with ERROR_ACCESS_DENIED' },
