@@ -143,7 +143,7 @@ export class Kernel implements BugCheckSink, PageTableObserver {
       const mmu = new Mmu(this.memory, this.format);
       mmu.loadCr3(this.systemRoot);
       // The idle threads are filled in by the process manager, which creates the Idle process.
-      this.prcbs.push(new Prcb(i, new Cpu(i, mmu), undefined as unknown as KThread));
+      this.prcbs.push(new Prcb(i, new Cpu(i, mmu)));
     }
     this.current = this.prcbs[0]!;
     this.pool = new Pool(this);

@@ -80,37 +80,6 @@ export class Irp {
     this.CurrentLocation = 2;
   }
 
-  /** Makes a recycled IRP look freshly allocated (IoInitializeIrp), keeping its pool address. */
-  reinitialize(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): void {
-    this.MdlAddress = null;
-    this.Flags = 0;
-    this.AssociatedIrp.SystemBuffer = 0;
-    this.IoStatus.Status = 0;
-    this.IoStatus.Information = 0;
-    this.RequestorMode = requestorMode;
-    this.PendingReturned = false;
-    this.Cancel = false;
-    this.UserBuffer = 0;
-    this.CurrentLocation = 2;
-    this.completed = false;
-    const location = this.stack[0]!;
-    location.MajorFunction = major;
-    location.MinorFunction = 0;
-    location.Flags = 0;
-    location.Control = 0;
-    const io = location.Parameters.DeviceIoControl;
-    io.OutputBufferLength = 0;
-    io.InputBufferLength = 0;
-    io.IoControlCode = 0;
-    io.Type3InputBuffer = 0;
-    const create = location.Parameters.Create;
-    create.Options = 0;
-    create.ShareAccess = 0;
-    create.DesiredAccess = 0;
-    location.DeviceObject = device;
-    location.FileObject = file;
-  }
-
   /** IoGetNextIrpStackLocation: the location the next IoCallDriver makes current. */
   get nextStackLocation(): IoStackLocation {
     return this.stack[this.CurrentLocation - 2]!;

@@ -25,32 +25,26 @@ export class IoManager {
   readonly timers: IoTimerQueue;
   /**
    * The IRP lookaside list (IopAllocateIrp's per-processor lists, one here):
-   * IRPs with one stack location are recycled instead of going back to pool.
-   * It is filled to its depth at boot, so a run leaves pool as it found it.
+   * the pool blocks of freed one-location IRPs are kept for the next IRP
+   * instead of going back to pool. Filled to its depth at boot, so a run
+   * leaves pool as it found it.
    */
-  private readonly irpLookaside: Irp[] = [];
+  private readonly irpLookaside: number[] = [];
 
   constructor(private readonly k: Kernel) {
     this.timers = new IoTimerQueue(k);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
-      const irp = new Irp(0, null as unknown as DeviceObject, null, 0);
-      irp.address = k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG);
-      if (irp.address !== 0) this.irpLookaside.push(irp);
+      const address = k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG);
+      if (address !== 0) this.irpLookaside.push(address);
     }
   }
 
   /** An IRP with one stack location addressed to `device`; null when pool is exhausted. */
   allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
-    let irp: Irp;
-    const recycled = device.StackSize === 1 ? this.irpLookaside.pop() : undefined;
-    if (recycled) {
-      irp = recycled;
-      irp.reinitialize(requestorMode, device, file, major);
-    } else {
-      irp = new Irp(requestorMode, device, file, major);
-      irp.address = this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
-      if (irp.address === 0) return null;
-    }
+    const irp = new Irp(requestorMode, device, file, major);
+    irp.address = (device.StackSize === 1 ? this.irpLookaside.pop() : undefined)
+      ?? this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
+    if (irp.address === 0) return null;
     irp.inUse = true;
     return irp;
   }
@@ -108,7 +102,7 @@ export class IoManager {
     }
     irp.MdlAddress = null;
     irp.inUse = false;
-    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(irp);
+    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(irp.address);
     else this.k.pool.free(irp.address);
   }
 

@@ -7,13 +7,13 @@ import type { Kdpc } from './dpc.js';
 
 /** KPRCB: one CPU's current and idle threads and its DPC queue. */
 export class Prcb {
-  currentThread: KThread;
+  /** Set with `idleThread` when the process manager makes the Idle process. */
+  currentThread!: KThread;
+  idleThread!: KThread;
   readonly dpcQueue: Kdpc[] = [];
   /** Virtual time at which this CPU's queued DPCs start, when it is not the CPU now executing. */
   dpcDueNs = Infinity;
   dpcRoutineActive = false;
 
-  constructor(readonly number: number, readonly cpu: Cpu, readonly idleThread: KThread) {
-    this.currentThread = idleThread;
-  }
+  constructor(readonly number: number, readonly cpu: Cpu) {}
 }

@@ -31,15 +31,14 @@ export class ProcessManager {
   private nextCid = 0x100;
 
   constructor(private readonly k: Kernel) {
-    this.idleProcess = k.ob.ObCreateObject(new EProcess(0, 'Idle', k.systemRoot, true));
     this.systemProcess = k.ob.ObCreateObject(new EProcess(4, 'System', k.systemRoot, true));
     // The Idle process runs in the System address space (same root, same VADs).
-    (this.idleProcess as { VadRoot: unknown }).VadRoot = this.systemProcess.VadRoot;
+    this.idleProcess = k.ob.ObCreateObject(new EProcess(0, 'Idle', k.systemRoot, true, this.systemProcess.VadRoot));
     this.processes.push(this.systemProcess, this.idleProcess);
     k.sharedUserData.mapInto(this.systemProcess);
     for (const prcb of k.prcbs) {
       const idle = k.ob.ObCreateObject(new KThread(this.idleProcess, 0, true, `Idle/${prcb.number}`));
-      (prcb as { idleThread: KThread }).idleThread = idle;
+      prcb.idleThread = idle;
       prcb.currentThread = idle;
     }
     this.systemWorker = k.ob.ObCreateObject(new KThread(this.systemProcess, this.newCid(), true, 'System worker'));
