@@ -89,12 +89,17 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
 
       // We MUST unmap the memory mapped into the user process before it exits.
       function DispatchCleanup(pDeviceObject: DeviceObject, pIrp: Irp): number {
-        nt.DbgPrint('\nSharingMemory: Entering DispatchCleanup\n');
+        return CleanupAndComplete('DispatchCleanup', pDeviceObject, pIrp);
+      }
+
+      /** DispatchCleanup's body (shared with the close-not-cleanup variant's DispatchClose). */
+      function CleanupAndComplete(routine: string, pDeviceObject: DeviceObject, pIrp: Irp): number {
+        nt.DbgPrint('\nSharingMemory: Entering %s\n', routine);
         Cleanup(pDeviceObject);
         pIrp.IoStatus.Status = STATUS_SUCCESS;
         pIrp.IoStatus.Information = 0;
         nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
-        nt.DbgPrint('SharingMemory: Leaving DispatchCleanup\n');
+        nt.DbgPrint('SharingMemory: Leaving %s\n', routine);
         return STATUS_SUCCESS;
       }
 
@@ -115,13 +120,7 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
       // Wrong (close-not-cleanup): the unmapping waits for IRP_MJ_CLOSE, which comes in whatever
       // context drops the last reference.
       function DispatchClose(pDeviceObject: DeviceObject, pIrp: Irp): number {
-        nt.DbgPrint('\nSharingMemory: Entering DispatchClose\n');
-        Cleanup(pDeviceObject);
-        pIrp.IoStatus.Status = STATUS_SUCCESS;
-        pIrp.IoStatus.Information = 0;
-        nt.IofCompleteRequest(pIrp, IO_NO_INCREMENT);
-        nt.DbgPrint('SharingMemory: Leaving DispatchClose\n');
-        return STATUS_SUCCESS;
+        return CleanupAndComplete('DispatchClose', pDeviceObject, pIrp);
       }
 
       function DispatchControl(pDeviceObject: DeviceObject, pIrp: Irp): number {
