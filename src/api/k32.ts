@@ -7,7 +7,7 @@
  */
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import { NtException } from '../kernel/ke/exception.js';
-import { COST_PAUSE_NS } from '../kernel/ke/cost.js';
+import { COST_PAUSE_NS, COST_SCM_CALL_NS, COST_YIELD_NS } from '../kernel/ke/cost.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
@@ -79,7 +79,6 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
   const sys = makeSystemCallStubs(k, table, thread, () => {
     if (process.exited) throw new ProcessExit(process.ExitStatus);
   });
-  /** Sets the last error from a status and says whether it succeeded. */
   /** Sets the last error when a status fails (Win32 routines leave it alone on success) and says whether it succeeded. */
   const fromStatus = (status: number): boolean => {
     if (NT_SUCCESS(status)) return true;
@@ -94,7 +93,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
   /** An RPC to services.exe: the SCM answers with a Win32 error, which becomes the last error when it is one. */
   const scmCall = <T>(call: () => { error: number; value: T }): { ok: boolean; value: T } => {
     if (process.exited) throw new ProcessExit(process.ExitStatus);
-    k.charge(2000);
+    k.charge(COST_SCM_CALL_NS);
     const r = call();
     if (r.error !== ERROR_SUCCESS) lastError = r.error;
     return { ok: r.error === ERROR_SUCCESS, value: r.value };
@@ -191,7 +190,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: Sy
     /** Sleep: Sleep(0) yields; INFINITE never returns. */
     async Sleep(dwMilliseconds: number): Promise<void> {
       if (dwMilliseconds === 0) {
-        k.charge(100);
+        k.charge(COST_YIELD_NS);
         await k.scheduler.yieldThread(thread);
         return;
       }

@@ -228,7 +228,7 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('KeQueryTickCount', HIGH);
       return { currentCount: k.sharedUserData.readSystemTime(0x320) };
     },
-    KeQueryTimeIncrement: (): number => 156_250,
+    KeQueryTimeIncrement: (): number => (enter('KeQueryTimeIncrement', HIGH), 156_250),
     /** ExSystemTimeToLocalTime: LocalTime = SystemTime - TimeZoneBias. */
     ExSystemTimeToLocalTime(systemTime: LargeInteger): { localTime: bigint } {
       enter('ExSystemTimeToLocalTime', HIGH);
@@ -240,7 +240,7 @@ export function makeNt(k: Kernel, driverName: string) {
     },
 
     // --- IRQL, DPCs, timers ---
-    KeGetCurrentIrql: (): number => k.irql,
+    KeGetCurrentIrql: (): number => (enter('KeGetCurrentIrql', HIGH), k.irql),
     /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
     YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
     KeRaiseIrql(newIrql: number): { oldIrql: number } {
@@ -294,14 +294,14 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('KeCancelTimer', DISPATCH_LEVEL);
       return k.ke.KeCancelTimer(timer);
     },
-    KeReadStateTimer: (timer: KTimer): boolean => timer.signaled,
+    KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
 
     // --- processes and exceptions ---
-    PsGetCurrentProcess: (): EProcess => k.currentProcess,
-    IoGetCurrentProcess: (): EProcess => k.currentProcess,
-    PsGetCurrentProcessId: (): number => k.currentProcess.UniqueProcessId,
-    PsGetCurrentThreadId: (): number => k.currentThread.Cid,
-    PsGetProcessId: (process: EProcess): number => process.UniqueProcessId,
+    PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),
+    IoGetCurrentProcess: (): EProcess => (enter('IoGetCurrentProcess', HIGH), k.currentProcess),
+    PsGetCurrentProcessId: (): number => (enter('PsGetCurrentProcessId', HIGH), k.currentProcess.UniqueProcessId),
+    PsGetCurrentThreadId: (): number => (enter('PsGetCurrentThreadId', HIGH), k.currentThread.Cid),
+    PsGetProcessId: (process: EProcess): number => (enter('PsGetProcessId', HIGH), process.UniqueProcessId),
     KeStackAttachProcess(process: EProcess): { apcState: { process: EProcess } } {
       enter('KeStackAttachProcess', APC_LEVEL);
       return { apcState: k.ps.KeStackAttachProcess(process) };
@@ -327,6 +327,7 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- objects and handles ---
     ObReferenceObject(object: KernelObject): void {
+      enter('ObReferenceObject', DISPATCH_LEVEL);
       k.ob.ObReferenceObject(object);
     },
     ObDereferenceObject(object: KernelObject): void {

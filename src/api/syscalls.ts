@@ -47,7 +47,6 @@ export function makeSystemCalls(k: Kernel) {
       const p = processFor(k, processHandle);
       return p ? k.vm.NtQueryVirtualMemory(p, baseAddress) : { status: STATUS_INVALID_HANDLE };
     },
-    /** Relative delays only (negative 100 ns units), as Sleep uses it. */
     /**
      * NtDelayExecution: a negative interval is relative (100 ns units), a
      * positive one an absolute system time; the most negative LARGE_INTEGER
@@ -62,7 +61,7 @@ export function makeSystemCalls(k: Kernel) {
     },
     NtTerminateProcess: (processHandle: number, exitStatus: number) => {
       const p = processFor(k, processHandle);
-      if (!p) return STATUS_NOT_IMPLEMENTED;
+      if (!p) return STATUS_INVALID_HANDLE;
       k.ps.PspExitProcess(p, exitStatus >>> 0);
       return STATUS_SUCCESS;
     },

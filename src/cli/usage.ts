@@ -43,9 +43,9 @@ export function parseSeed(text: string): number {
 }
 
 /** The most emulated RAM, in MiB, an architecture can address (boot() refuses more). */
-export const MAX_MEMORY_MIB: Readonly<Record<Arch, number>> = { x64: 65_536, x86: 4_096 };
+export const MAX_MEMORY_MIB: Readonly<Record<Arch, number>> = { x64: 4_096, x86: 4_096 };
 
-/** `--memory MiB`: emulated RAM, 8 MiB to 64 GiB; {@link checkMemoryForArch} narrows it once the architecture is known. */
+/** `--memory MiB`: emulated RAM, 8 MiB to 4 GiB (one SharedArrayBuffer); {@link checkMemoryForArch} narrows it once the architecture is known. */
 export function parseMemory(text: string): number {
   return wholeNumber('--memory', text, 8, MAX_MEMORY_MIB.x64);
 }

@@ -21,10 +21,10 @@ export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerB
     const arg = args[next++];
     let body: string;
     switch (conv) {
-      case 'd': case 'i': body = toBig(arg, size === 'll' || size === 'I64', true).toString(); break;
-      case 'u': body = toBig(arg, size === 'll' || size === 'I64', false).toString(); break;
+      case 'd': case 'i': body = toBig(arg, wide(size, pointerBytes), true).toString(); break;
+      case 'u': body = toBig(arg, wide(size, pointerBytes), false).toString(); break;
       case 'x': case 'X': {
-        body = toBig(arg, size === 'll' || size === 'I64' || size === 'I', false).toString(16);
+        body = toBig(arg, wide(size, pointerBytes), false).toString(16);
         if (conv === 'X') body = body.toUpperCase();
         if (flags.includes('#') && body !== '0') body = (conv === 'X' ? '0X' : '0x') + body;
         break;
@@ -46,6 +46,11 @@ export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerB
 
 /** The most one DbgPrint call transmits. */
 const DBGPRINT_MAX = 512;
+
+/** Whether a size prefix makes the value 64-bit: ll and I64 always, I (pointer-sized) on x64. */
+function wide(size: string | undefined, pointerBytes: 4 | 8): boolean {
+  return size === 'll' || size === 'I64' || (size === 'I' && pointerBytes === 8);
+}
 
 function toBig(arg: DbgArg, wide: boolean, signed: boolean): bigint {
   let v: bigint;

@@ -280,7 +280,8 @@ export class MdlManager {
         throw new NtException(STATUS_NO_MEMORY);
       }
     }
-    mdl.userMappings.push({ process, va: start });
+    // The Idle process's address space is the System process's: the mapping is System's.
+    mdl.userMappings.push({ process: process === this.k.ps.idleProcess ? this.k.ps.systemProcess : process, va: start });
     return start + mdl.ByteOffset;
   }
 
