@@ -2,18 +2,11 @@
  * Shared by the MDL tests: a test driver whose dispatch routine runs the
  * test's operations, and readers of PTEs and of what the MMU allows.
  */
-import { boot, type Machine } from 'ntshm';
-import {
-  ADDRESS_AND_SIZE_TO_SPAN_PAGES, IoReadAccess, IoWriteAccess, KernelMode, MDL_ALLOCATED_FIXED_SIZE, MDL_MAPPED_TO_SYSTEM_VA,
-  MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite, MmCached, MmGetMdlByteCount,
-  MmGetMdlByteOffset, MmGetMdlPfnArray, MmGetMdlVirtualAddress, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
-  STATUS_ACCESS_VIOLATION, STATUS_CONFLICTING_ADDRESSES, UserMode, type EProcess, type Mdl,
-} from 'ntshm/wdm';
-import { GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READONLY, PAGE_READWRITE, type K32 } from 'ntshm/win32';
+import { type Machine } from 'ntshm';
+import { NtException } from 'ntshm/wdm';
+import { GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE, type K32 } from 'ntshm/win32';
 import { ACCESS_EXECUTE, ACCESS_READ, ACCESS_WRITE, Mmu } from '../../src/hw/mmu.js';
-import { PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_WRITE } from '../../src/hw/pte.js';
-import { PROCESS_HAS_LOCKED_PAGES } from '../../src/kernel/ke/bugcheck-codes.js';
-import { bootWith, call, eprocessOf, load, pointerControl, runProgram, testDriver, type PointerOp } from '../helpers/test-driver.js';
+import { bootWith, pointerControl, runProgram, testDriver, type PointerOp } from '../helpers/test-driver.js';
 
 export const ARCHES = ['x64', 'x86'] as const;
 export type Arch = (typeof ARCHES)[number];
