@@ -11,7 +11,8 @@ import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
 import { MachineHalted } from './kernel/ke/exception.js';
-import { STATUS_UNSUCCESSFUL } from './api/ntstatus.js';
+import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
+import { unixMsToFileTime } from './include/time.js';
 
 /** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
@@ -66,13 +67,12 @@ export interface Process {
 }
 
 export const DEFAULT_START_TIME = '2026-01-01T12:00:00Z';
-const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000n;
 
 /** ISO time → FILETIME. */
 export function isoToFileTime(iso: string): bigint {
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) throw new RangeError(`startTime is not an ISO date: ${iso}`);
-  return (BigInt(ms) + FILETIME_UNIX_EPOCH_MS) * 10_000n;
+  return unixMsToFileTime(ms);
 }
 
 function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean } {

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import * as ntstatus from '../src/api/ntstatus.js';
-import * as winerror from '../src/api/winerror.js';
-import * as wdm from '../src/api/wdm-constants.js';
-import * as win32 from '../src/api/win32-constants.js';
-import * as bugchecks from '../src/kernel/ke/bugcheck-codes.js';
+import * as ntstatus from '../src/include/ntstatus.js';
+import * as winerror from '../src/include/winerror.js';
+import * as wdm from '../src/include/wdm-constants.js';
+import * as win32 from '../src/include/win32-constants.js';
+import * as bugchecks from '../src/include/bugcodes.js';
 import { RtlNtStatusToDosError, rtlMappedStatuses } from '../src/kernel/ex/status-to-dos.js';
 
 const {

@@ -4,7 +4,7 @@
  * NtAllocateVirtualMemory. First fit, 16-byte granules (8 on x86); a reused
  * block keeps what it held, unless HEAP_ZERO_MEMORY.
  */
-import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from './memory-constants.js';
+import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from '../include/memory-constants.js';
 
 const HEAP_RESERVE = 16 * 1024 * 1024;
 

@@ -14,14 +14,15 @@ import type { EProcess } from '../kernel/ps/process.js';
 import type { KThread } from '../kernel/ps/thread.js';
 import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 import { ProcessHeap } from './heap.js';
+import { fileTimeToUnixMs } from '../include/time.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { macros } from './wdm-macros.js';
-import { MEM_DECOMMIT, MEM_RELEASE } from './memory-constants.js';
-import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from './ntstatus.js';
+import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
+import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
 import type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
 import { makeSystemCallStubs, makeSystemCalls, type SystemCallTable } from './syscalls.js';
-import { HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from './win32-constants.js';
-import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from './winerror.js';
+import { HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from '../include/win32-constants.js';
+import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '../include/winerror.js';
 
 /** SYSTEMTIME, as FileTimeToSystemTime fills it. */
 export interface SystemTime {
@@ -49,7 +50,6 @@ export class ProcessExit extends Error {
   }
 }
 
-const FILETIME_UNIX_EPOCH_MS = 11_644_473_600_000;
 const KUSER_USER = 0x7ffe_0000;
 
 /** Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory. */
@@ -62,7 +62,7 @@ export function win32PathToNt(path: string, currentDirectory: string): string {
 /** FILETIME (100 ns since 1601, UTC) → SYSTEMTIME; undefined where Windows fails. */
 export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
   if (ft >= 0x8000_0000_0000_0000n) return undefined;
-  const ms = Number(ft / 10_000n) - FILETIME_UNIX_EPOCH_MS;
+  const ms = fileTimeToUnixMs(ft);
   const d = new Date(ms);
   if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 30827) return undefined;
   return {

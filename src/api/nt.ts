@@ -9,7 +9,7 @@
  */
 import { NtException } from '../kernel/ke/exception.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
-import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../kernel/ke/bugcheck-codes.js';
+import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../include/bugcodes.js';
 import { Kdpc } from '../kernel/ke/dpc.js';
 import { KTimer } from '../kernel/ke/timer.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -25,8 +25,8 @@ import type { KernelObject } from '../kernel/ob/object.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
-import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
-import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from './wdm-constants.js';
+import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 

@@ -7,8 +7,8 @@
  * on the way out that the kernel returns at PASSIVE_LEVEL: a driver that
  * left the IRQL raised is bug check 0x4A, as on Windows.
  */
-import { STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from './ntstatus.js';
-import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../kernel/ke/bugcheck-codes.js';
+import { STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../include/bugcodes.js';
 import { COST_SYSTEM_CALL_NS } from '../kernel/ke/cost.js';
 import { IopCreateFile } from '../kernel/io/file.js';
 import { NtDeviceIoControlFile } from '../kernel/io/ioctl.js';

@@ -2,7 +2,8 @@
  * WDK macros that are pure functions of their arguments: exported by
  * `ntshm/wdm` and also methods of `nt`.
  */
-import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, type Mdl } from '../kernel/mm/mdl-object.js';
+import type { Mdl } from '../kernel/mm/mdl-object.js';
+import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, BYTE_OFFSET, BYTES_TO_PAGES, PAGE_ALIGN } from '../include/page.js';
 
 /** The WDK's pure MDL and page macros (MmGetMdlVirtualAddress, BYTE_OFFSET, PAGE_ALIGN, ...), spread into `nt`. */
 /** OBJECT_ATTRIBUTES, as InitializeObjectAttributes fills it (DESIGN.md §6). */
@@ -30,8 +31,7 @@ export const macros = {
   /** MmGetMdlPfnArray: the frame numbers, an array-like. */
   MmGetMdlPfnArray: (mdl: Mdl): readonly number[] => mdl.PfnArray,
   ADDRESS_AND_SIZE_TO_SPAN_PAGES,
-  /** BYTE_OFFSET and PAGE_ALIGN. */
-  BYTE_OFFSET: (va: number): number => va % 4096,
-  PAGE_ALIGN: (va: number): number => va - (va % 4096),
-  BYTES_TO_PAGES: (size: number): number => Math.ceil(size / 4096),
+  BYTE_OFFSET,
+  PAGE_ALIGN,
+  BYTES_TO_PAGES,
 };

@@ -6,8 +6,8 @@
 import type { DriverObject } from '../kernel/io/objects.js';
 import type { Nt } from './nt.js';
 
-export * from './wdm-constants.js';
-export * from './ntstatus.js';
+export * from '../include/wdm-constants.js';
+export * from '../include/ntstatus.js';
 export { macros } from './wdm-macros.js';
 export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../kernel/mm/mdl-object.js';
 export { IoGetCurrentIrpStackLocation } from '../kernel/io/irp.js';

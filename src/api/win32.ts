@@ -4,8 +4,8 @@
  */
 import type { K32 } from './k32.js';
 
-export * from './win32-constants.js';
-export * from './winerror.js';
+export * from '../include/win32-constants.js';
+export * from '../include/winerror.js';
 export { NtException } from '../kernel/ke/exception.js';
 /** Types a program meets: `k32`, SYSTEMTIME, FILETIME, SERVICE_STATUS and MEMORY_BASIC_INFORMATION. */
 export type { K32, SystemTime, FileTime } from './k32.js';

@@ -5,9 +5,9 @@
  * pages, KUSER_SHARED_DATA. Two virtual addresses share memory exactly when
  * their PTEs name the same frame of this buffer.
  */
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 1 << PAGE_SHIFT;
-export const PAGE_MASK = PAGE_SIZE - 1;
+import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../include/page.js';
+
+export { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE };
 
 /**
  * A physical address beyond the installed frames: a bug in the emulator,

@@ -18,7 +18,7 @@ import {
 import {
   DRIVER_IRQL_NOT_LESS_OR_EQUAL, KMODE_EXCEPTION_NOT_HANDLED, MULTIPLE_IRP_COMPLETE_REQUESTS, PAGE_FAULT_IN_NONPAGED_AREA,
   PROCESS_HAS_LOCKED_PAGES, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
-} from '../../src/kernel/ke/bugcheck-codes.js';
+} from '../../src/include/bugcodes.js';
 import {
   bootWith, call, eprocessOf, pointerControl, runProgram, testDriver, type DispatchHandler, type TestDriver, type TestDriverOptions,
 } from '../helpers/test-driver.js';

@@ -18,7 +18,7 @@ import {
   type EProcess,
 } from 'ntshm/wdm';
 import { MEM_COMMIT, MEM_RESERVE, PAGE_READONLY, PAGE_READWRITE, type K32 } from 'ntshm/win32';
-import { PROCESS_HAS_LOCKED_PAGES } from '../../src/kernel/ke/bugcheck-codes.js';
+import { PROCESS_HAS_LOCKED_PAGES } from '../../src/include/bugcodes.js';
 import { call, eprocessOf, load, testDriver, type PointerOp } from '../helpers/test-driver.js';
 import { ARCHES, commit, raised, withOps } from './mdl-helpers.js';
 

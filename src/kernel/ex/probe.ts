@@ -4,7 +4,7 @@
  * Both raise; a Length of 0 checks nothing.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforread
  */
-import { STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT } from '../../api/ntstatus.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT } from '../../include/ntstatus.js';
 import { ACCESS_WRITE } from '../../hw/mmu.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { NtException } from '../ke/exception.js';

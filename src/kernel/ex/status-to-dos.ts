@@ -11,8 +11,8 @@
  * STATUS_OBJECT_NAME_EXISTS has no mapping at all (CreateFileMapping sets
  * ERROR_ALREADY_EXISTS itself). Hardware exceptions map to themselves.
  */
-import * as S from '../../api/ntstatus.js';
-import * as E from '../../api/winerror.js';
+import * as S from '../../include/ntstatus.js';
+import * as E from '../../include/winerror.js';
 
 /** Customer-defined codes (bit 29) are returned unchanged. */
 const CUSTOMER_BIT = 0x20000000;

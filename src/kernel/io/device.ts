@@ -2,8 +2,8 @@
  * IoCreateDevice, IoDeleteDevice, IoCreateSymbolicLink, IoDeleteSymbolicLink.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocreatedevice
  */
-import { DO_DEVICE_INITIALIZING, DO_EXCLUSIVE } from '../../api/wdm-constants.js';
-import { STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import { DO_DEVICE_INITIALIZING, DO_EXCLUSIVE } from '../../include/wdm-constants.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { Kernel } from '../kernel.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { SymbolicLinkObject } from '../ob/namespace.js';

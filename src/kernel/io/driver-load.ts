@@ -6,10 +6,10 @@
  * its code: each routine it registers gets an address inside the image, so
  * bug-check parameters and stacks name real-looking code addresses.
  */
-import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../api/ntstatus.js';
+import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../attribution.js';
-import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../ke/bugcheck-codes.js';
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
 import type { Kernel } from '../kernel.js';
 import { PfnUse } from '../mm/pfn.js';
 import { unhandledDriverException, type ExceptionContext } from './exception-boundary.js';

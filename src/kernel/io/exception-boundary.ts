@@ -11,8 +11,8 @@
  * instruction. The JS stack goes into the explanation.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
  */
-import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusName } from '../../api/ntstatus.js';
-import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../ke/bugcheck-codes.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusName } from '../../include/ntstatus.js';
+import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
 import { NtException } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import type { DriverFrame } from '../attribution.js';

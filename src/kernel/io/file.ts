@@ -8,8 +8,8 @@
 import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
-} from '../../api/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../api/ntstatus.js';
+} from '../../include/wdm-constants.js';
+import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { Kernel } from '../kernel.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import type { KernelObject } from '../ob/object.js';

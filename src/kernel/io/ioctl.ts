@@ -18,8 +18,8 @@
 import {
   FILE_READ_ACCESS, FILE_READ_DATA, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
-} from '../../api/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../api/ntstatus.js';
+} from '../../include/wdm-constants.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../include/ntstatus.js';
 import { NtException } from '../ke/exception.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import type { Kernel } from '../kernel.js';

@@ -2,9 +2,9 @@
  * The I/O manager: IRPs, their dispatch and completion, loaded drivers and
  * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
  */
-import { STATUS_PENDING } from '../../api/ntstatus.js';
-import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../api/wdm-constants.js';
-import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../ke/bugcheck-codes.js';
+import { STATUS_PENDING } from '../../include/ntstatus.js';
+import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../include/wdm-constants.js';
+import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../../include/bugcodes.js';
 import type { Kernel } from '../kernel.js';
 import { NonPagedPool } from '../mm/pool.js';
 import { KernelMode } from '../ob/manager.js';

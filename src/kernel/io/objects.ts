@@ -3,7 +3,7 @@
  * with their documented fields.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_driver_object
  */
-import { IRP_MJ_MAXIMUM_FUNCTION } from '../../api/wdm-constants.js';
+import { IRP_MJ_MAXIMUM_FUNCTION } from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { Irp } from './irp.js';
 import type { DriverFrame } from '../attribution.js';

@@ -5,7 +5,7 @@
  * clock interrupt, in the context of whatever thread that CPU was running.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioinitializetimer
  */
-import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { Kernel } from '../kernel.js';
 import { Kdpc } from '../ke/dpc.js';
 import { KTimer } from '../ke/timer.js';

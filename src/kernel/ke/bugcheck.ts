@@ -2,7 +2,7 @@
  * KeBugCheckEx: the machine stops, and what it stopped on is kept.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kebugcheckex
  */
-import { bugCheckName } from './bugcheck-codes.js';
+import { bugCheckName } from '../../include/bugcodes.js';
 import { MachineHalted } from './exception.js';
 
 /** A stopped machine's record (the "blue screen"). */

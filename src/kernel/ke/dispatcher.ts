@@ -15,14 +15,14 @@
  * and ticks in between that change nothing but the time are coalesced.
  */
 import type { Kernel } from '../kernel.js';
-import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from './bugcheck-codes.js';
+import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
 import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS } from './cost.js';
 import { Kdpc } from './dpc.js';
 import type { Prcb } from './prcb.js';
 import { KTimer } from './timer.js';
 
-import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
-export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../api/wdm-constants.js';
+import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
+export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 
 /** The kernel dispatcher (Ke): IRQL, the clock interrupt, DPC queues and KTIMERs. */
 export class Dispatcher {

@@ -11,9 +11,9 @@
  *                                               write to read-only memory)
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x50--page-fault-in-nonpaged-area
  */
-import { STATUS_ACCESS_VIOLATION } from '../../api/ntstatus.js';
+import { STATUS_ACCESS_VIOLATION } from '../../include/ntstatus.js';
 import { ACCESS_EXECUTE, ACCESS_WRITE, type PageFault } from '../../hw/mmu.js';
-import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from '../ke/bugcheck-codes.js';
+import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from '../../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../ke/dispatcher.js';
 import { NtException } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';

@@ -79,7 +79,7 @@ export function isKernelAddress(layout: AddressLayout, va: number): boolean {
   return va >= layout.systemRangeStart;
 }
 
-export const PAGE_ALIGN = (va: number): number => va - (va % PAGE_SIZE);
+export { PAGE_ALIGN } from '../../include/page.js';
 
 /** Prints an address the way kd does: fffff780`00000000 on x64, 7ffe0000 on x86. */
 export function formatAddress(arch: Arch, va: number): string {

@@ -10,6 +10,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/using-mdls
  */
 import type { EProcess } from '../ps/process.js';
+export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../../include/page.js';
 
 /** sizeof(MDL): 0x30 on x64, 0x1c on x86. */
 export const mdlHeaderSize = (arch: 'x64' | 'x86'): number => (arch === 'x64' ? 0x30 : 0x1c);
@@ -45,7 +46,3 @@ export class Mdl {
   }
 }
 
-/** ADDRESS_AND_SIZE_TO_SPAN_PAGES: pages touched by [va, va + size). */
-export function ADDRESS_AND_SIZE_TO_SPAN_PAGES(va: number, size: number): number {
-  return Math.floor(((va % 4096) + size + 4095) / 4096);
-}

@@ -7,16 +7,16 @@
  * of that process; unmapping must happen in that same process.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmmaplockedpagesspecifycache
  */
-import { PAGE_READONLY, PAGE_READWRITE } from '../../api/memory-constants.js';
+import { PAGE_READONLY, PAGE_READWRITE } from '../../include/memory-constants.js';
 import {
   STATUS_ACCESS_VIOLATION, STATUS_CONFLICTING_ADDRESSES, STATUS_INVALID_ADDRESS, STATUS_NO_MEMORY,
   STATUS_PROCESS_IS_TERMINATING,
-} from '../../api/ntstatus.js';
+} from '../../include/ntstatus.js';
 import { ACCESS_READ, ACCESS_WRITE } from '../../hw/mmu.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import {
   DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PAGE_FAULT_IN_NONPAGED_AREA, PROCESS_HAS_LOCKED_PAGES,
-} from '../ke/bugcheck-codes.js';
+} from '../../include/bugcodes.js';
 import { NtException } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { KernelMode, UserMode } from '../ob/manager.js';
@@ -30,8 +30,8 @@ import { newVad } from './vad.js';
 import {
   IoReadAccess, IoWriteAccess, MDL_ALLOCATED_FIXED_SIZE, MDL_IO_SPACE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL,
   MDL_SOURCE_IS_NONPAGED_POOL, MDL_WRITE_OPERATION, MdlMappingNoWrite,
-} from '../../api/wdm-constants.js';
-export { IoModifyAccess, IoReadAccess, IoWriteAccess } from '../../api/wdm-constants.js';
+} from '../../include/wdm-constants.js';
+export { IoModifyAccess, IoReadAccess, IoWriteAccess } from '../../include/wdm-constants.js';
 /** MDLs of up to this many pages come from the I/O manager's fixed-size lookaside. */
 const IOP_FIXED_SIZE_MDL_PFNS = 0x17;
 const MDL_TAG = 0x206c644d; // 'Mdl '

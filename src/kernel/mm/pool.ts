@@ -14,7 +14,7 @@ import type { Kernel } from '../kernel.js';
 import type { Region } from './layout.js';
 import { PfnUse } from './pfn.js';
 
-export { NonPagedPool, PagedPool } from '../../api/wdm-constants.js';
+export { NonPagedPool, PagedPool } from '../../include/wdm-constants.js';
 /** NonPagedPoolNx (512) and the other nonpaged variants are the same pool here. */
 export const isPagedPoolType = (poolType: number): boolean => (poolType & 1) === 1;
 

@@ -4,7 +4,7 @@
 import {
   PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_GUARD, PAGE_NOACCESS, PAGE_NOCACHE,
   PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOMBINE, PAGE_WRITECOPY,
-} from '../../api/memory-constants.js';
+} from '../../include/memory-constants.js';
 import type { PteAttributes } from './page-tables.js';
 
 const BASE_PROTECTIONS = [

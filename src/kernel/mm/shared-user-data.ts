@@ -8,7 +8,7 @@
  * 64-bit value without a lock.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/ns-ntddk-kuser_shared_data
  */
-import { PAGE_READONLY } from '../../api/memory-constants.js';
+import { PAGE_READONLY } from '../../include/memory-constants.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';

@@ -6,12 +6,12 @@
  */
 import {
   MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS,
-} from '../../api/memory-constants.js';
+} from '../../include/memory-constants.js';
 import {
   STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
   STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
   STATUS_NO_MEMORY, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
-} from '../../api/ntstatus.js';
+} from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Kernel } from '../kernel.js';
 import type { EProcess } from '../ps/process.js';

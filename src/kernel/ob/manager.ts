@@ -7,9 +7,9 @@ import {
   STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_COLLISION,
   STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND,
   STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS,
-} from '../../api/ntstatus.js';
-import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../ke/bugcheck-codes.js';
-import { DISPATCH_LEVEL } from '../../api/wdm-constants.js';
+} from '../../include/ntstatus.js';
+import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../../include/bugcodes.js';
+import { DISPATCH_LEVEL } from '../../include/wdm-constants.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { NonPagedPool } from '../mm/pool.js';
@@ -18,8 +18,8 @@ import { HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type Ha
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
 import { objectHeaderSize, type KernelObject, type ObjectType } from './object.js';
 
-import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../api/wdm-constants.js';
-export { KernelMode, UserMode } from '../../api/wdm-constants.js';
+import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../include/wdm-constants.js';
+export { KernelMode, UserMode } from '../../include/wdm-constants.js';
 
 /** A four-character pool tag as a ULONG, first character in the low byte ('Proc' → 0x636f7250). */
 export const poolTag = (s: string): number =>

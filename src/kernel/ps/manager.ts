@@ -8,7 +8,7 @@
  * by a driver stop the machine (0x76), then the address space is torn down.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
-import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../ke/bugcheck-codes.js';
+import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
 import { EmulatorError } from '../ke/exception.js';
 import type { Kernel } from '../kernel.js';
 import { EProcess, ProcessType } from './process.js';

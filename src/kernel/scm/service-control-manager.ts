@@ -8,17 +8,17 @@
  * https://learn.microsoft.com/windows/win32/services/service-control-manager
  */
 import { RtlNtStatusToDosError } from '../ex/status-to-dos.js';
-import { STATUS_IMAGE_ALREADY_LOADED, STATUS_SUCCESS } from '../../api/ntstatus.js';
+import { STATUS_IMAGE_ALREADY_LOADED, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
   ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS,
-} from '../../api/winerror.js';
+} from '../../include/winerror.js';
 import {
   SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_KERNEL_DRIVER,
   SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_START, SERVICE_STOP, SERVICE_STOP_PENDING, SERVICE_STOPPED,
-} from '../../api/win32-constants.js';
-import { DELETE } from '../../api/wdm-constants.js';
+} from '../../include/win32-constants.js';
+import { DELETE } from '../../include/wdm-constants.js';
 import type { DriverImage } from '../io/driver-load.js';
 import { IopLoadDriver, IopUnloadDriver } from '../io/driver-load.js';
 import type { Kernel } from '../kernel.js';

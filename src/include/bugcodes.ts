@@ -2,8 +2,8 @@
  * Bug check codes (KeBugCheckEx's BugCheckCode) and a code-to-name lookup
  * built from this module's own exports.
  */
-import { constantNamer } from '../../api/constant-names.js';
-import * as codes from './bugcheck-codes.js';
+import { constantNamer } from './constant-names.js';
+import * as codes from './bugcodes.js';
 
 // Codes and names: Bug Check Code Reference.
 // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-code-reference2

@@ -379,11 +379,8 @@ export const IRP_DEFER_IO_COMPLETION = 0x00000800;
 export const IRP_OB_QUERY_NAME = 0x00001000;
 export const IRP_HOLD_DEVICE_QUEUE = 0x00002000;
 
-// Memory-manager page geometry (x86 and x64). https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-address_and_size_to_span_pages
-/** Bytes per page. */
-export const PAGE_SIZE = 4096;
-/** log2(PAGE_SIZE). */
-export const PAGE_SHIFT = 12;
+// Memory-manager page geometry (x86 and x64): defined in page.ts.
+export { PAGE_SIZE, PAGE_SHIFT } from './page.js';
 
 // Exception filter results. https://learn.microsoft.com/cpp/cpp/try-except-statement
 /** Run the __except block. */
