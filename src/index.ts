@@ -8,4 +8,4 @@ export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';
 export { formatAddress, parseAddress } from './kernel/mm/layout.js';
-export { NtException, EmulatorError } from './kernel/ke/exception.js';
+export { NtException, EmulatorError } from './include/errors.js';

@@ -10,7 +10,7 @@ import { makeSystemCalls } from './api/syscalls.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
-import { MachineHalted } from './kernel/ke/exception.js';
+import { MachineHalted } from './include/errors.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 

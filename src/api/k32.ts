@@ -6,12 +6,12 @@
  * Calls that can block (Sleep, DeviceIoControl) return promises.
  */
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
-import { NtException } from '../kernel/ke/exception.js';
+import { NtException, ProcessExit } from '../include/errors.js';
 import { COST_PAUSE_NS, COST_SCM_CALL_NS, COST_YIELD_NS } from '../kernel/ke/cost.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
-import type { KThread } from '../kernel/ps/thread.js';
+import type { EThread } from '../kernel/ps/thread.js';
 import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
 import { ProcessHeap } from './heap.js';
 import { fileTimeToUnixMs } from '../include/time.js';
@@ -42,13 +42,6 @@ export interface FileTime {
   dwHighDateTime: number;
 }
 
-/** Thrown through a program's code by ExitProcess, so that nothing after it runs. */
-export class ProcessExit extends Error {
-  override readonly name = 'ProcessExit';
-  constructor(readonly exitCode: number) {
-    super(`process exited with ${exitCode}`);
-  }
-}
 
 const KUSER_USER = 0x7ffe_0000;
 
@@ -72,7 +65,7 @@ export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
 }
 
 /** Builds the `k32` object a program's thread receives: its Win32 routines over the system-call table, with their own last error and heap. */
-export function makeK32(k: Kernel, process: EProcess, thread: KThread, table: SystemCallTable = makeSystemCalls(k)) {
+export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: SystemCallTable = makeSystemCalls(k)) {
   const mem = k.userMemoryOf(thread);
   let lastError = ERROR_SUCCESS;
   let heap: ProcessHeap | undefined;

@@ -7,7 +7,7 @@
  * Parameters follow the WDK order; pure out-parameters are returned in an
  * object with the return value (DESIGN.md §6).
  */
-import { NtException } from '../kernel/ke/exception.js';
+import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../include/bugcodes.js';
 import { Kdpc } from '../kernel/ke/dpc.js';
@@ -20,7 +20,7 @@ import { IoGetCurrentIrpStackLocation, type Irp } from '../kernel/io/irp.js';
 import type { DeviceObject, DriverObject, IoTimerRoutine } from '../kernel/io/objects.js';
 import { ProbeForRead, ProbeForWrite } from '../kernel/ex/probe.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl } from '../kernel/mm/mdl-object.js';
-import { KernelMode } from '../kernel/ob/manager.js';
+import { KernelMode } from '../include/wdm-constants.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';

@@ -7,16 +7,17 @@
  * on the way out that the kernel returns at PASSIVE_LEVEL: a driver that
  * left the IRQL raised is bug check 0x4A, as on Windows.
  */
+import { EmulatorError, GuestMisuse } from '../include/errors.js';
 import { STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../include/bugcodes.js';
 import { COST_SYSTEM_CALL_NS } from '../kernel/ke/cost.js';
 import { IopCreateFile } from '../kernel/io/file.js';
 import { NtDeviceIoControlFile } from '../kernel/io/ioctl.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { UserMode } from '../kernel/ob/manager.js';
+import { UserMode } from '../include/wdm-constants.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
-import type { KThread } from '../kernel/ps/thread.js';
+import type { EThread } from '../kernel/ps/thread.js';
 
 /** The process a handle names, for the *VirtualMemory services (only NtCurrentProcess for now). */
 function processFor(k: Kernel, handle: number): EProcess | undefined {
@@ -84,7 +85,7 @@ export type SystemCallName = keyof SystemCallTable;
  * a driver that left the IRQL raised is bug check 0x4A. Fixed-arity
  * wrappers, so that a call allocates nothing.
  */
-export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: KThread, refuse: () => void): SystemCallTable {
+export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: EThread, refuse: () => void): SystemCallTable {
   const stubs: Record<string, unknown> = {};
   // Where each service would sit in ntoskrnl's image: the address bug checks name for it.
   const ntBase = k.arch === 'x64' ? 0xf800_0260_0000 : 0x804d_7000;
@@ -96,14 +97,14 @@ export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: K
       refuse();
       k.charge(COST_SYSTEM_CALL_NS);
       if (k.currentThread !== thread) {
-        throw new Error(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
+        throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
       }
       let result: unknown;
       try {
         result = fn(a, b, c, d, e, f);
       } catch (error) {
         // A broken invariant of the emulator is the machine's failure, whatever the program does with it.
-        if (error instanceof Error && error.name === 'EmulatorError') k.emulatorFailed(error);
+        if (error instanceof EmulatorError) k.emulatorFailed(error);
         throw error;
       }
       // On the way back to user mode: https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x4a--irql-gt-zero-at-system-service

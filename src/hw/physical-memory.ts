@@ -5,17 +5,14 @@
  * pages, KUSER_SHARED_DATA. Two virtual addresses share memory exactly when
  * their PTEs name the same frame of this buffer.
  */
+import { EmulatorError } from '../include/errors.js';
 import { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE } from '../include/page.js';
 
 export { PAGE_MASK, PAGE_SHIFT, PAGE_SIZE };
 
-/**
- * A physical address beyond the installed frames: a bug in the emulator,
- * never in a guest. (hw/ knows nothing of the kernel's EmulatorError; the
- * kernel treats any error named like this one as its own.)
- */
-export class PhysicalAddressError extends Error {
-  override readonly name = 'EmulatorError';
+/** A physical address beyond the installed frames: a bug in the emulator, never in a guest. */
+export class PhysicalAddressError extends EmulatorError {
+  override readonly name = 'PhysicalAddressError';
   constructor(readonly pa: number) {
     super(`physical address 0x${pa.toString(16)} is outside installed memory`);
   }

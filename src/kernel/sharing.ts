@@ -3,7 +3,7 @@
  * address at any moment of a run, with every address that maps it, even
  * after the mappings are gone: the "shared" part of a run's summary.
  */
-import type { Kernel } from './kernel.js';
+import type { PsContext } from './ps/context.js';
 import type { Mapping } from './mm/page-tables.js';
 
 /** One virtual address that mapped a shared frame: its process, the address, kernel or user mode, and its protection. */
@@ -35,7 +35,7 @@ export class SharingRecorder {
   /** Off while the machine boots; `reset` turns it on. */
   private recording = false;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: PsContext) {}
 
   /** A new mapping of `pfn`: the frame's mappings are recorded when it becomes shared, then each new one. */
   onMap(pfn: number, mapping?: Mapping): void {

@@ -27,7 +27,7 @@ describe.each(ARCHES)('MDLs on %s', (arch) => {
     /** Probes and locks [va, va + length) of the caller with `operation`; records what it saw, then unlocks. */
     function lockOps() {
       const seen = {
-        status: -1, flags: 0, process: null as EProcess | null, current: null as EProcess | null, pfns: [] as number[],
+        status: -1, flags: 0, process: null as { UniqueProcessId: number } | null, current: null as EProcess | null, pfns: [] as number[],
         lockedDuring: 0, lockedBefore: 0, lockedAfter: 0, flagsAfterUnlock: 0,
       };
       const ops: Record<number, PointerOp> = {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
 import { PAGE_SIZE, PhysicalMemory } from '../../src/hw/physical-memory.js';
 import { SeededRandom } from '../../src/hw/random.js';
-import { EmulatorError } from '../../src/kernel/ke/exception.js';
+import { EmulatorError } from '../../src/include/errors.js';
 import { PfnDatabase, PfnUse } from '../../src/kernel/mm/pfn.js';
 import { sharingMemory } from '../../samples/sharing-memory/index.js';
 import { mappingProblems } from './harness.js';

@@ -7,19 +7,19 @@
 import { STATUS_ACCESS_VIOLATION, STATUS_DATATYPE_MISALIGNMENT } from '../../include/ntstatus.js';
 import { ACCESS_WRITE } from '../../hw/mmu.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
-import { NtException } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
+import { NtException } from '../../include/errors.js';
+import type { MmContext } from '../mm/context.js';
 import { MmAccessFault } from '../mm/fault.js';
 import { PAGE_ALIGN } from '../mm/layout.js';
 
 /** MmUserProbeAddress: one past the last byte a probe accepts (the 64 KB guard below the system range). */
-export const userProbeAddress = (k: Kernel): number => k.layout.highestUserAddress + 1;
+export const userProbeAddress = (k: MmContext): number => k.layout.highestUserAddress + 1;
 
 /**
  * ProbeForRead: raises unless the buffer is aligned and lies below MmUserProbeAddress.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforread
  */
-export function ProbeForRead(k: Kernel, address: number, length: number, alignment: number): void {
+export function ProbeForRead(k: MmContext, address: number, length: number, alignment: number): void {
   if (length === 0) return;
   if (!Number.isInteger(address) || (alignment > 1 && address % alignment !== 0)) {
     throw new NtException(STATUS_DATATYPE_MISALIGNMENT);
@@ -34,7 +34,7 @@ export function ProbeForRead(k: Kernel, address: number, length: number, alignme
  * ProbeForWrite: ProbeForRead, then each page is faulted in for writing (which raises if it cannot be written).
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-probeforwrite
  */
-export function ProbeForWrite(k: Kernel, address: number, length: number, alignment: number): void {
+export function ProbeForWrite(k: MmContext, address: number, length: number, alignment: number): void {
   if (length === 0) return;
   ProbeForRead(k, address, length, alignment);
   const mmu = k.current.cpu.mmu;

@@ -4,7 +4,8 @@
  */
 import { DO_DEVICE_INITIALIZING, DO_EXCLUSIVE } from '../../include/wdm-constants.js';
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_SUCCESS } from '../../include/ntstatus.js';
-import type { Kernel } from '../kernel.js';
+import { MiFillKernel } from '../mm/kernel-space.js';
+import type { IoContext } from './context.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { SymbolicLinkObject } from '../ob/namespace.js';
 import { NonPagedPool } from '../mm/pool.js';
@@ -14,7 +15,7 @@ import { DeviceObject, type DriverObject } from './objects.js';
  * IoCreateDevice: a DEVICE_OBJECT with a zeroed extension, named if `deviceName` is given, first in the driver's list.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocreatedevice
  */
-export function IoCreateDevice(k: Kernel, driver: DriverObject, deviceExtensionSize: number, deviceName: string | null,
+export function IoCreateDevice(k: IoContext, driver: DriverObject, deviceExtensionSize: number, deviceName: string | null,
   deviceType: number, deviceCharacteristics: number, exclusive: boolean): { status: number; deviceObject: DeviceObject | null } {
   let device: DeviceObject;
   try {
@@ -29,7 +30,7 @@ export function IoCreateDevice(k: Kernel, driver: DriverObject, deviceExtensionS
       k.ob.ObDereferenceObject(device);
       return { status: STATUS_INSUFFICIENT_RESOURCES, deviceObject: null };
     }
-    k.fillKernel(ext, deviceExtensionSize, 0); // the device extension is zeroed, unlike other pool
+    MiFillKernel(k, ext, deviceExtensionSize, 0); // the device extension is zeroed, unlike other pool
     device.DeviceExtension = ext;
   }
   if (deviceName) {
@@ -51,7 +52,7 @@ export function IoCreateDevice(k: Kernel, driver: DriverObject, deviceExtensionS
  * IoDeleteDevice: the name goes at once; the object goes when the last file
  * object on it is closed.
  */
-export function IoDeleteDevice(k: Kernel, device: DeviceObject): void {
+export function IoDeleteDevice(k: IoContext, device: DeviceObject): void {
   if (device.deletePending) return;
   device.deletePending = true;
   if (device.Timer) k.io.removeIoTimer(device);
@@ -63,7 +64,7 @@ export function IoDeleteDevice(k: Kernel, device: DeviceObject): void {
 }
 
 /** The last step of deleting a device: its extension and the object. */
-export function finishDelete(k: Kernel, device: DeviceObject): void {
+export function finishDelete(k: IoContext, device: DeviceObject): void {
   if (device.DeviceExtension) k.pool.free(device.DeviceExtension);
   device.DeviceExtension = 0;
   const driver = device.DriverObject;
@@ -73,7 +74,7 @@ export function finishDelete(k: Kernel, device: DeviceObject): void {
 }
 
 /** IoCreateSymbolicLink: a permanent link object, e.g. \DosDevices\X → \Device\X. */
-export function IoCreateSymbolicLink(k: Kernel, symbolicLinkName: string, deviceName: string): number {
+export function IoCreateSymbolicLink(k: IoContext, symbolicLinkName: string, deviceName: string): number {
   let link: SymbolicLinkObject;
   try {
     link = k.ob.ObCreateObject(new SymbolicLinkObject(deviceName));
@@ -87,7 +88,7 @@ export function IoCreateSymbolicLink(k: Kernel, symbolicLinkName: string, device
 }
 
 /** IoDeleteSymbolicLink. */
-export function IoDeleteSymbolicLink(k: Kernel, symbolicLinkName: string): number {
+export function IoDeleteSymbolicLink(k: IoContext, symbolicLinkName: string): number {
   const found = k.ob.lookup(symbolicLinkName, true);
   if (typeof found === 'number') return found;
   if (!(found.object instanceof SymbolicLinkObject) || found.remaining) return STATUS_OBJECT_NAME_NOT_FOUND;

@@ -6,11 +6,12 @@
  * its code: each routine it registers gets an address inside the image, so
  * bug-check parameters and stacks name real-looking code addresses.
  */
+import { EmulatorError, MachineHalted } from '../../include/errors.js';
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
-import type { DriverFrame } from '../attribution.js';
+import type { DriverFrame } from '../ke/attribution.js';
 import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from './context.js';
 import { PfnUse } from '../mm/pfn.js';
 import { unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
 import { DriverObject, type DriverDispatch } from './objects.js';
@@ -25,7 +26,7 @@ export interface DriverImage<Nt = unknown> {
 const IMAGE_PAGES = 4;
 
 /** The routine every MajorFunction slot starts with: fail the request (IopInvalidDeviceRequest). */
-export function makeInvalidDeviceRequest(k: Kernel): DriverDispatch {
+export function makeInvalidDeviceRequest(k: IoContext): DriverDispatch {
   return function IopInvalidDeviceRequest(_DeviceObject, irp: Irp): number {
     irp.IoStatus.Status = STATUS_INVALID_DEVICE_REQUEST;
     irp.IoStatus.Information = 0;
@@ -58,13 +59,14 @@ export function frameFor(driver: DriverObject, routine: Function, name?: string)
 }
 
 /** Calls a driver routine; an exception out of it stops the machine as the context dictates. */
-export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: Function, context: ExceptionContext, body: () => T, name?: string): T {
+export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine: Function, context: ExceptionContext, body: () => T, name?: string): T {
   const frame = frameFor(driver, routine, name);
   if (driver.unloaded) {
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
-  return k.callDriver(frame, () => {
+  k.attribution.push(frame);
+  try {
     const result = body();
     if (isThenable(result)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
@@ -72,7 +74,13 @@ export function callDriverRoutine<T>(k: Kernel, driver: DriverObject, routine: F
       throw new Error(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
     }
     return result;
-  }, (e) => unhandledDriverException(k, frame, context, e));
+  } catch (e) {
+    // The machine stopping, or the emulator failing, is not the driver's exception.
+    if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
+    return unhandledDriverException(k, frame, context, e);
+  } finally {
+    k.attribution.pop(frame);
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -80,7 +88,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /** Maps the driver's image pages; 0 if system PTEs or memory ran out. */
-function mapImage(k: Kernel): number {
+function mapImage(k: IoContext): number {
   const va = k.systemPtes.MiReserveSystemPtes(IMAGE_PAGES);
   if (va === 0) return 0;
   for (let i = 0; i < IMAGE_PAGES; i++) {
@@ -94,7 +102,7 @@ function mapImage(k: Kernel): number {
   return va;
 }
 
-function unmapImage(k: Kernel, va: number, pages: number): void {
+function unmapImage(k: IoContext, va: number, pages: number): void {
   for (let i = 0; i < pages; i++) {
     const pfn = k.pageTables.MiErasePte(k.systemRoot, va + i * PAGE_SIZE);
     if (pfn >= 0) k.pfn.freePage(pfn);
@@ -106,7 +114,7 @@ function unmapImage(k: Kernel, va: number, pages: number): void {
  * IopLoadDriver: creates the DRIVER_OBJECT, maps the image, runs DriverEntry
  * in a System thread. A failing DriverEntry unloads the image again.
  */
-export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage, nt: unknown): { status: number; driver?: DriverObject } {
+export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverImage, nt: unknown): { status: number; driver?: DriverObject } {
   const driver = k.ob.ObCreateObject(new DriverObject(serviceName, makeInvalidDeviceRequest(k)));
   driver.DriverStart = mapImage(k);
   if (driver.DriverStart === 0) {
@@ -119,7 +127,7 @@ export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage
   // Registered while DriverEntry runs, so that DPCs and timers it sets up are attributed to it.
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);
-  const status = k.ps.runInSystemThread(() =>
+  const status = k.runInSystemThread(() =>
     callDriverRoutine(k, driver, image.DriverEntry, 'system-thread', () => image.DriverEntry(nt, driver, registryPath), 'DriverEntry')) >>> 0;
   if (status >= 0x8000_0000) { // !NT_SUCCESS
     k.io.drivers.delete(key);
@@ -138,7 +146,7 @@ export function IopLoadDriver(k: Kernel, serviceName: string, image: DriverImage
  * happens when the last one closes ("Unload Routine Environment").
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/unload-routine-environment
  */
-export function IopUnloadDriver(k: Kernel, driver: DriverObject): number {
+export function IopUnloadDriver(k: IoContext, driver: DriverObject): number {
   if (!driver.DriverUnload) return STATUS_INVALID_DEVICE_REQUEST;
   driver.unloadPending = true;
   IopCheckUnloadDriver(k, driver);
@@ -146,20 +154,20 @@ export function IopUnloadDriver(k: Kernel, driver: DriverObject): number {
 }
 
 /** Runs a marked unload once no file object is open on any of the driver's devices. */
-export function IopCheckUnloadDriver(k: Kernel, driver: DriverObject): void {
+export function IopCheckUnloadDriver(k: IoContext, driver: DriverObject): void {
   if (!driver.unloadPending || driver.unloaded) return;
   for (const device of driver.devices) if (device.ReferenceCount > 0) return;
   const unload = driver.DriverUnload!;
   driver.unloadPending = false;
-  k.ps.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
+  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
   const key = driver.serviceName.toUpperCase();
   k.io.drivers.delete(key);
   k.io.unloadedDrivers.set(key, driver);
   releaseDriver(k, driver);
-  k.scm.driverUnloaded(driver.serviceName);
+  for (const notify of k.io.unloadNotifyRoutines) notify(driver.serviceName);
 }
 
-function releaseDriver(k: Kernel, driver: DriverObject): void {
+function releaseDriver(k: IoContext, driver: DriverObject): void {
   driver.unloaded = true;
   unmapImage(k, driver.DriverStart, IMAGE_PAGES);
   k.ob.removeName(driver);

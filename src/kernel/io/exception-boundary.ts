@@ -13,15 +13,15 @@
  */
 import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusName } from '../../include/ntstatus.js';
 import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
-import { NtException } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
-import type { DriverFrame } from '../attribution.js';
+import { NtException } from '../../include/errors.js';
+import type { IoContext } from './context.js';
+import type { DriverFrame } from '../ke/attribution.js';
 
 /** Where driver code ran when an exception escaped it, which picks the bug check (0x3B, 0x1E or 0x7E). */
 export type ExceptionContext = 'service' | 'dpc' | 'system-thread';
 
 /** Stops the machine for an exception that left driver code unhandled, with the bug check for `context`. */
-export function unhandledDriverException(k: Kernel, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
+export function unhandledDriverException(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
   const status = e instanceof NtException ? e.status : e instanceof TypeError ? STATUS_ACCESS_VIOLATION : STATUS_ILLEGAL_INSTRUCTION;
   const info = e instanceof NtException ? e.information : [0, 0];
   const where = `${frame.driver}!${frame.routine}`;

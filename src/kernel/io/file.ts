@@ -10,13 +10,12 @@ import {
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
 } from '../../include/wdm-constants.js';
 import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from './context.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
-import type { KernelObject } from '../ob/object.js';
 import { finishDelete } from './device.js';
 import { IopCheckUnloadDriver } from './driver-load.js';
 import type { IoStatusBlock } from './irp.js';
-import { DeviceObject, FileObject, IoFileObjectType } from './objects.js';
+import { DeviceObject, FileObject } from './objects.js';
 
 /** Generic rights mapped to a file's specific rights (IoFileObjectType's GENERIC_MAPPING). */
 export function mapGenericFileAccess(access: number): number {
@@ -29,7 +28,7 @@ export function mapGenericFileAccess(access: number): number {
 }
 
 /** NtCreateFile on a device path: `\??\SharingMemory` or `\Device\SharingMemory[\rest]`. */
-export function IopCreateFile(k: Kernel, path: string, desiredAccess: number, shareAccess: number, options: number):
+export function IopCreateFile(k: IoContext, path: string, desiredAccess: number, shareAccess: number, options: number):
   { status: number; handle: number; ioStatus: IoStatusBlock } {
   const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
   const found = k.ob.lookup(path);
@@ -62,20 +61,18 @@ export function IopCreateFile(k: Kernel, path: string, desiredAccess: number, sh
 }
 
 /** IoFileObjectType's close procedure: the last handle closed → IRP_MJ_CLEANUP. */
-IoFileObjectType.close = (k: Kernel, body: KernelObject, handleCountBefore: number) => {
-  const file = body as FileObject;
+export function IopCloseFile(k: IoContext, file: FileObject, handleCountBefore: number): void {
   if (handleCountBefore !== 1 || file.cleanupDone) return;
   file.cleanupDone = true;
   k.io.sendSimpleIrp(file.DeviceObject, file, IRP_MJ_CLEANUP);
-};
+}
 
 /** IoFileObjectType's delete procedure: the last reference gone → IRP_MJ_CLOSE (only for a create that succeeded). */
-IoFileObjectType.delete = (k: Kernel, body: KernelObject) => {
-  const file = body as FileObject;
+export function IopDeleteFile(k: IoContext, file: FileObject): void {
   const device = file.DeviceObject;
   if (file.opened) k.io.sendSimpleIrp(device, file, IRP_MJ_CLOSE);
   device.ReferenceCount--;
   const driver = device.DriverObject;
   if (device.ReferenceCount === 0 && device.deletePending) finishDelete(k, device);
   IopCheckUnloadDriver(k, driver);
-};
+}

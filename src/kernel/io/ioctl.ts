@@ -20,12 +20,12 @@ import {
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
 import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../include/ntstatus.js';
-import { NtException } from '../ke/exception.js';
+import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from './context.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
-import { UserMode } from '../ob/manager.js';
+import { UserMode } from '../../include/wdm-constants.js';
 import type { IoStatusBlock, Irp } from './irp.js';
 import { FileObject, IoFileObjectType } from './objects.js';
 
@@ -38,7 +38,7 @@ const fail = (status: number): { status: number; ioStatus: IoStatusBlock } => ({
  * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
  */
-export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
+export function NtDeviceIoControlFile(k: IoContext, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
   outputBuffer: number, outputBufferLength: number): { status: number; ioStatus: IoStatusBlock } {
   const code = ioControlCode >>> 0;
   const ref = k.ob.ObReferenceObjectByHandle(fileHandle, 0, IoFileObjectType, UserMode, k.currentProcess);
@@ -87,7 +87,7 @@ export function NtDeviceIoControlFile(k: Kernel, fileHandle: number, ioControlCo
 }
 
 /** The I/O manager's probe and copy of the input buffer into a SystemBuffer of max(in, out) bytes. */
-function bufferInput(k: Kernel, irp: Irp, method: number, inputBuffer: number, inLen: number, outputBuffer: number, outLen: number): void {
+function bufferInput(k: IoContext, irp: Irp, method: number, inputBuffer: number, inLen: number, outputBuffer: number, outLen: number): void {
   const size = method === METHOD_BUFFERED ? Math.max(inLen, outLen) : inLen;
   if (size === 0) return;
   ProbeForRead(k, inputBuffer, inLen, 1);
@@ -100,7 +100,7 @@ function bufferInput(k: Kernel, irp: Irp, method: number, inputBuffer: number, i
 }
 
 /** The direct methods: the output buffer is probed and locked in Irp->MdlAddress. */
-function lockOutput(k: Kernel, irp: Irp, method: number, outputBuffer: number, outLen: number): void {
+function lockOutput(k: IoContext, irp: Irp, method: number, outputBuffer: number, outLen: number): void {
   const operation = method === METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess;
   if (operation === IoWriteAccess) ProbeForWrite(k, outputBuffer, outLen, 1);
   else ProbeForRead(k, outputBuffer, outLen, 1);

@@ -2,15 +2,18 @@
  * The I/O manager: IRPs, their dispatch and completion, loaded drivers and
  * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
  */
+import { NtException } from '../../include/errors.js';
 import { STATUS_PENDING } from '../../include/ntstatus.js';
 import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../include/wdm-constants.js';
 import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../../include/bugcodes.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from './context.js';
 import { NonPagedPool } from '../mm/pool.js';
-import { KernelMode } from '../ob/manager.js';
+import { KernelMode } from '../../include/wdm-constants.js';
 import { callDriverRoutine } from './driver-load.js';
 import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
 import type { DeviceObject, DriverObject, FileObject } from './objects.js';
+import { IopCloseFile, IopDeleteFile } from './file.js';
+import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
@@ -31,7 +34,14 @@ export class IoManager {
    */
   private readonly irpLookaside: number[] = [];
 
-  constructor(private readonly k: Kernel) {
+  /** Told of every driver that has unloaded (perhaps later than asked): the service control manager. */
+  readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
+
+  constructor(private readonly k: IoContext) {
+    k.ob.registerType<FileObject>(IoFileObjectType, {
+      close: (file, handleCountBefore) => IopCloseFile(k, file, handleCountBefore),
+      delete: (file) => IopDeleteFile(k, file),
+    });
     this.timers = new IoTimerQueue(k);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
       const address = k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG);
@@ -79,7 +89,7 @@ export class IoManager {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.IoStatus.Information);
       } catch (e) {
-        if (!(e instanceof Error && e.name === 'NtException')) {
+        if (!(e instanceof NtException)) {
           if (!this.k.bugcheck) this.freeIrp(irp);
           throw e;
         }

@@ -6,7 +6,7 @@
 import { IRP_MJ_MAXIMUM_FUNCTION } from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { Irp } from './irp.js';
-import type { DriverFrame } from '../attribution.js';
+import type { DriverFrame } from '../ke/attribution.js';
 
 export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64: 0x150, x86: 0xa8 } };
 export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 } };

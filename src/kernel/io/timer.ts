@@ -6,7 +6,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioinitializetimer
  */
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS } from '../../include/ntstatus.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from './context.js';
 import { Kdpc } from '../ke/dpc.js';
 import { KTimer } from '../ke/timer.js';
 import { NonPagedPool } from '../mm/pool.js';
@@ -22,7 +22,7 @@ export class IoTimerQueue {
   private readonly devices: DeviceObject[] = [];
   readonly timer = new KTimer();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: IoContext) {
     const dpc = new Kdpc(() => this.IopTimerDispatch(), null, 'nt!IopTimerDispatch');
     k.ke.KeSetTimerEx(this.timer, -10_000_000n, 1000, dpc);
   }

@@ -14,7 +14,8 @@
  * Idle time costs nothing: the scheduler jumps the clock to the next event,
  * and ticks in between that change nothing but the time are coalesced.
  */
-import type { Kernel } from '../kernel.js';
+import { MachineHalted } from '../../include/errors.js';
+import type { KeContext } from './context.js';
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
 import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS } from './cost.js';
 import { Kdpc } from './dpc.js';
@@ -39,8 +40,29 @@ export class Dispatcher {
   private readonly timers: KTimer[] = [];
   private inInterrupt = false;
 
-  constructor(private readonly k: Kernel) {
+  /** Called at every clock tick that changes the time (KeUpdateSystemTime's writes to KUSER_SHARED_DATA, registered by mm). */
+  readonly tickListeners: ((tick: number) => void)[] = [];
+
+  constructor(private readonly k: KeContext) {
     k.clock.deadlineNs = CLOCK_TICK_NS;
+  }
+
+  // --- virtual time ----------------------------------------------------------
+
+  /** Charges virtual time for a guest operation and takes any interrupt now due. */
+  charge(ns: number): void {
+    const c = this.k.clock;
+    if ((c.nowNs += ns) >= c.deadlineNs) this.deadlineReached();
+  }
+
+  /** The slow half of `charge`: a stopped machine refuses; otherwise interrupts are taken. */
+  deadlineReached(): void {
+    const k = this.k;
+    if (k.bugcheck) throw new MachineHalted(k.bugcheck.code);
+    if (k.failure !== undefined) throw k.failure;
+    const c = k.clock;
+    if (c.nowNs >= c.deadlineNs) this.interrupt();
+    c.resync();
   }
 
   get highLevel(): number {
@@ -210,7 +232,7 @@ export class Dispatcher {
     const current = this.k.current;
     if (current.dpcQueue.length > 0 && current.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(current);
     // Work queued at DISPATCH_LEVEL (deferred object deletion) goes to a System worker thread.
-    if (this.k.ob.hasDeferredDeletes && current.cpu.irql < DISPATCH_LEVEL) this.k.ob.processDeferredDeletes();
+    if (this.k.workQueue.pending && current.cpu.irql < DISPATCH_LEVEL) this.k.workQueue.run();
     this.recompute();
   }
 
@@ -223,7 +245,7 @@ export class Dispatcher {
   /** KeUpdateSystemTime: the shared time, expired timers, sleeping threads. */
   private clockInterrupt(tick: number): void {
     this.lastTick = tick;
-    this.k.sharedUserData.updateTime(tick);
+    for (const l of this.tickListeners) l(tick);
     const tickNs = tick * CLOCK_TICK_NS;
     const owner = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!;
     while (this.timers.length > 0 && this.timers[0]!.dueNs <= tickNs) {

@@ -2,14 +2,14 @@
  * The processor control block: the kernel's view of one CPU.
  */
 import type { Cpu } from '../../hw/cpu.js';
-import type { KThread } from '../ps/thread.js';
 import type { Kdpc } from './dpc.js';
+import type { KThread } from './thread.js';
 
 /** KPRCB: one CPU's current and idle threads and its DPC queue. */
-export class Prcb {
+export class Prcb<T extends KThread = KThread> {
   /** Set with `idleThread` when the process manager makes the Idle process. */
-  currentThread!: KThread;
-  idleThread!: KThread;
+  currentThread!: T;
+  idleThread!: T;
   readonly dpcQueue: Kdpc[] = [];
   /** Virtual time at which this CPU's queued DPCs start, when it is not the CPU now executing. */
   dpcDueNs = Infinity;

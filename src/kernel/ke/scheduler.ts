@@ -8,10 +8,10 @@
  * their idle threads and take interrupts and DPCs, which land between the
  * running thread's operations (see dispatcher.ts).
  */
-import type { Kernel } from '../kernel.js';
-import type { KThread } from '../ps/thread.js';
+import type { KeContext } from './context.js';
+import type { KThread } from './thread.js';
 import { CLOCK_TICK_NS } from './cost.js';
-import { MachineHalted } from './exception.js';
+import { GuestMisuse, MachineHalted } from '../../include/errors.js';
 
 /** The thread scheduler: runs one guest thread at a time, in virtual-clock order, with a ready queue and sleepers. */
 export class Scheduler {
@@ -21,7 +21,7 @@ export class Scheduler {
   private readonly sleepers: KThread[] = [];
   private yielded: (() => void) | undefined;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: KeContext) {}
 
   /** Makes a thread runnable; it runs after those already waiting. */
   readyThread(thread: KThread): void {
@@ -67,7 +67,7 @@ export class Scheduler {
   /** A thread waits for one thing at a time: a second blocking call before the first returned is refused. */
   private checkNotWaiting(thread: KThread): void {
     if (thread.continuation || this.running !== thread) {
-      throw new Error(`${thread.label} made a blocking call while another was in progress (a thread waits for one thing at a time; await each call)`);
+      throw new GuestMisuse(`${thread.label} made a blocking call while another was in progress (a thread waits for one thing at a time; await each call)`);
     }
   }
 
@@ -94,8 +94,8 @@ export class Scheduler {
     try {
       for (;;) {
         // Work a System worker thread would do as soon as a CPU is free: deletions deferred from DISPATCH_LEVEL.
-        if (this.k.ob.hasDeferredDeletes && !this.k.bugcheck) this.k.ob.processDeferredDeletes();
-        if (this.k.bugcheck || this.k.failure || done()) break;
+        if (this.k.workQueue.pending && !this.k.bugcheck) this.k.workQueue.run();
+        if (this.k.bugcheck || this.k.failure !== undefined || done()) break;
         const t = this.readyQueue.shift();
         if (t) {
           await this.dispatch(t);
@@ -114,7 +114,7 @@ export class Scheduler {
     } catch (e) {
       if (!(e instanceof MachineHalted)) this.k.emulatorFailed(e);
     }
-    if (this.k.failure) throw this.k.failure;
+    if (this.k.failure !== undefined) throw this.k.failure;
   }
 
   private advanceIdle(ns: number): void {

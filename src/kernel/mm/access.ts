@@ -10,8 +10,9 @@
 import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../../hw/mmu.js';
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
 import type { Clock } from '../../hw/clock.js';
-import type { Kernel } from '../kernel.js';
-import type { KThread } from '../ps/thread.js';
+import { GuestMisuse } from '../../include/errors.js';
+import type { KThread } from '../ke/thread.js';
+import type { MmContext } from './context.js';
 import { MmAccessFault } from './fault.js';
 
 // Local copies of the imported constants, for the hot paths: optimized code
@@ -57,7 +58,7 @@ export class GuestMemory implements GuestMemoryAccess {
   // `this.clock` or `this.u32` at every access. Assigned once in the
   // constructor, each is a constant field of a known map.
   declare readonly sizeofPointer: 4 | 8;
-  private declare readonly k: Kernel;
+  private declare readonly k: MmContext;
   private declare readonly user: boolean;
   private declare readonly owner: KThread | undefined;
   private declare readonly clock: Clock;
@@ -80,7 +81,7 @@ export class GuestMemory implements GuestMemoryAccess {
   /** Physical addresses of a bulk write's pages, kept between its probe and its copy. */
   private scratch = new Float64Array(16);
 
-  constructor(k: Kernel, user: boolean, owner?: KThread) {
+  constructor(k: MmContext, user: boolean, owner?: KThread) {
     this.k = k;
     this.user = user;
     this.owner = owner;
@@ -126,7 +127,7 @@ export class GuestMemory implements GuestMemoryAccess {
   }
 
   private notScheduled(): never {
-    throw new Error(`${this.owner!.label} touched memory while not scheduled (a thread may only run between kernel calls it awaits)`);
+    throw new GuestMisuse(`${this.owner!.label} touched memory while not scheduled (a thread may only run between kernel calls it awaits)`);
   }
 
   private paMiss(va: number, access: AccessKind): number {

@@ -15,11 +15,11 @@ import { STATUS_ACCESS_VIOLATION } from '../../include/ntstatus.js';
 import { ACCESS_EXECUTE, ACCESS_WRITE, type PageFault } from '../../hw/mmu.js';
 import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from '../../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../ke/dispatcher.js';
-import { NtException } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
+import { NtException } from '../../include/errors.js';
+import type { MmContext } from './context.js';
 
 /** Resolves the fault (the caller retries), or raises, or stops the machine. */
-export function MmAccessFault(k: Kernel, fault: PageFault): void {
+export function MmAccessFault(k: MmContext, fault: PageFault): void {
   const { va, access, user } = fault;
   const userAddress = va >= 0 && va < k.layout.systemRangeStart;
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';

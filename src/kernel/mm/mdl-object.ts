@@ -9,7 +9,7 @@
  * ByteOffset 0x10; MmGetMdlVirtualAddress is StartVa + ByteOffset.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/using-mdls
  */
-import type { EProcess } from '../ps/process.js';
+import type { MmProcess } from './context.js';
 export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../../include/page.js';
 
 /** sizeof(MDL): 0x30 on x64, 0x1c on x86. */
@@ -21,7 +21,7 @@ export class Mdl {
   /** Header plus PFN array, in bytes (CSHORT Size). */
   Size: number;
   MdlFlags = 0;
-  Process: EProcess | null = null;
+  Process: MmProcess | null = null;
   MappedSystemVa = 0;
   StartVa: number;
   ByteCount: number;
@@ -35,7 +35,7 @@ export class Mdl {
   /** The driver that allocated it. */
   owner: string | undefined;
   /** Where MmMapLockedPagesSpecifyCache(UserMode) put it and it has not been unmapped (the process may have exited). */
-  readonly userMappings: { process: EProcess; va: number }[] = [];
+  readonly userMappings: { process: MmProcess; va: number }[] = [];
 
   constructor(virtualAddress: number, length: number, pages: number, size: number) {
     this.ByteOffset = virtualAddress % 4096;

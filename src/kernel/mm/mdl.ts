@@ -17,10 +17,9 @@ import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import {
   DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PAGE_FAULT_IN_NONPAGED_AREA, PROCESS_HAS_LOCKED_PAGES,
 } from '../../include/bugcodes.js';
-import { NtException } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
-import { KernelMode, UserMode } from '../ob/manager.js';
-import type { EProcess } from '../ps/process.js';
+import { NtException } from '../../include/errors.js';
+import type { MmContext, MmProcess } from './context.js';
+import { KernelMode, UserMode } from '../../include/wdm-constants.js';
 import { MmAccessFault } from './fault.js';
 import { PAGE_ALIGN } from './layout.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl, mdlHeaderSize } from './mdl-object.js';
@@ -41,7 +40,7 @@ export class MdlManager {
   /** Live MDLs by pool address, so that an address can stand for its MDL. */
   readonly live = new Map<number, Mdl>();
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: MmContext) {}
 
   /** An MDL argument given as the object or its address; anything else is a bad pointer. */
   resolve(mdl: Mdl | number | null): Mdl {
@@ -74,7 +73,7 @@ export class MdlManager {
     if (address === 0) return null;
     const mdl = new Mdl(virtualAddress, length, pages, mdlHeaderSize(this.k.arch) + pages * ptr);
     mdl.address = address;
-    mdl.owner = this.k.currentDriverName();
+    mdl.owner = this.k.attribution.top()?.driver;
     if (pages <= IOP_FIXED_SIZE_MDL_PFNS) mdl.MdlFlags |= MDL_ALLOCATED_FIXED_SIZE;
     this.live.set(address, mdl);
     if (irp) {
@@ -281,7 +280,7 @@ export class MdlManager {
       }
     }
     // The Idle process's address space is the System process's: the mapping is System's.
-    mdl.userMappings.push({ process: process === this.k.ps.idleProcess ? this.k.ps.systemProcess : process, va: start });
+    mdl.userMappings.push({ process: process === this.k.idleProcess ? this.k.systemProcess : process, va: start });
     return start + mdl.ByteOffset;
   }
 
@@ -337,7 +336,7 @@ export class MdlManager {
   }
 
   /** MDLs still holding pages of a process, for the 0x76 report. */
-  lockedIn(process: EProcess): Mdl[] {
+  lockedIn(process: MmProcess): Mdl[] {
     return [...this.live.values()].filter((m) => m.Process === process && (m.MdlFlags & MDL_PAGES_LOCKED));
   }
 }

@@ -18,7 +18,7 @@ import {
   PTE_CACHE_DISABLE, PTE_GLOBAL, PTE_HIGH_FRAME_MASK, PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_VALID, PTE_WRITE,
   PTE_WRITE_THROUGH, tableIndex, type PagingFormat,
 } from '../../hw/pte.js';
-import { EmulatorError } from '../ke/exception.js';
+import { EmulatorError } from '../../include/errors.js';
 import type { AddressLayout } from './layout.js';
 import { PfnUse, type PfnDatabase } from './pfn.js';
 

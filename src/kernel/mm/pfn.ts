@@ -9,7 +9,7 @@
  */
 import { PAGE_SIZE, type PhysicalMemory } from '../../hw/physical-memory.js';
 import type { SeededRandom } from '../../hw/random.js';
-import { EmulatorError } from '../ke/exception.js';
+import { EmulatorError } from '../../include/errors.js';
 
 /** What a frame is used for (MMPFN's PageLocation and use, merged). */
 export const PfnUse = {

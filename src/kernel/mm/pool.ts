@@ -10,8 +10,9 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolwithtag
  */
 import { PAGE_MASK, PAGE_SIZE } from '../../hw/physical-memory.js';
-import type { Kernel } from '../kernel.js';
+import type { MmContext, MmProcess } from './context.js';
 import type { Region } from './layout.js';
+import { MiKernelPhysicalAddress } from './kernel-space.js';
 import { PfnUse } from './pfn.js';
 
 export { NonPagedPool, PagedPool } from '../../include/wdm-constants.js';
@@ -127,7 +128,7 @@ export class Pool {
   private readonly blockUnit: number;
   private readonly headerSize: number;
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: MmContext) {
     this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
     this.paged = new PoolRegion(k.layout.pagedPool, true);
     this.allocations = new AllocationTable(k.layout.nonPagedPool, k.layout.pagedPool);
@@ -170,7 +171,7 @@ export class Pool {
       ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE
       : this.blocksFor(bytes) * this.blockUnit;
     pool.bytesInUse += charged;
-    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.currentDriverName() });
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.attribution.top()?.driver });
     return address;
   }
 
@@ -228,7 +229,7 @@ export class Pool {
   private reportStillMapped(va: number, pfn: number): void {
     const k = this.k;
     const where = (k.pageTables.mappings.get(pfn) ?? []).map((m) => {
-      const p = m.root < 0 ? undefined : k.ps.processByRoot(m.root);
+      const p = m.root < 0 ? undefined : k.processByRoot(m.root);
       return `${k.formatAddress(m.va)}${p ? ` in ${p.ImageFileName} (pid ${p.UniqueProcessId})` : ''}`;
     });
     const frame = k.attribution.top();
@@ -263,7 +264,7 @@ export class Pool {
     if (!page) {
       const va = this.allocatePages(pool, 1);
       if (va === 0) return 0;
-      page = { va, pa: this.k.kernelPhysicalAddress(va), free: [[0, PAGE_SIZE / this.blockUnit]] };
+      page = { va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, PAGE_SIZE / this.blockUnit]] };
       const index = (va - pool.region.base) / PAGE_SIZE;
       pool.smallPages.set(index, page);
       pool.lastSmallPage = { index, page };

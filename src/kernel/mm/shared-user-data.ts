@@ -10,9 +10,8 @@
  */
 import { PAGE_READONLY } from '../../include/memory-constants.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
-import { EmulatorError } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
-import type { EProcess } from '../ps/process.js';
+import { EmulatorError } from '../../include/errors.js';
+import type { MmContext, MmProcess } from './context.js';
 import { CLOCK_TICK_100NS } from '../ke/cost.js';
 import { PfnUse } from './pfn.js';
 import { newVad } from './vad.js';
@@ -49,11 +48,13 @@ export class SharedUserData {
   readonly pfn: number;
   private readonly base: number;
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: MmContext) {
     const pfn = k.pfn.removeZeroPage(PfnUse.SharedUserData);
     if (pfn < 0) throw new EmulatorError('no frame for KUSER_SHARED_DATA');
     this.pfn = pfn;
     this.base = pfn * PAGE_SIZE;
+    // KeUpdateSystemTime writes the shared page at every tick.
+    k.ke.tickListeners.push((tick) => this.updateTime(tick));
     k.pageTables.MiWriteValidPte(k.systemRoot, k.layout.kernelSharedData, pfn, { writable: true, executable: false, user: false }, undefined);
     const o = k.options;
     const m = k.memory;
@@ -72,7 +73,7 @@ export class SharedUserData {
   }
 
   /** Maps the page read-only at 7ffe0000 in a process, as a one-page VAD. */
-  mapInto(process: EProcess): boolean {
+  mapInto(process: MmProcess): boolean {
     const va = this.k.layout.userSharedData;
     process.VadRoot.insert(newVad(va, va + PAGE_SIZE, 'shared-user-data', PAGE_READONLY, PAGE_READONLY));
     return this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, va, this.pfn, { writable: false, executable: false, user: true }, process.pageTableFrames);

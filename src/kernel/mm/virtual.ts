@@ -13,8 +13,7 @@ import {
   STATUS_NO_MEMORY, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
 } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
-import type { Kernel } from '../kernel.js';
-import type { EProcess } from '../ps/process.js';
+import type { MmContext, MmProcess } from './context.js';
 import { PAGE_ALIGN } from './layout.js';
 import { PfnUse } from './pfn.js';
 import { attributesFor, isValidProtection, permits } from './protection.js';
@@ -33,10 +32,10 @@ export interface MemoryBasicInformation {
 
 /** The Nt*VirtualMemory services over a process's VADs: allocate, free, protect and query user memory. */
 export class VirtualMemory {
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: MmContext) {}
 
   /** NtAllocateVirtualMemory: returns the rounded base and size actually reserved or committed. */
-  NtAllocateVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, allocationType: number, protect: number):
+  NtAllocateVirtualMemory(process: MmProcess, baseAddress: number, regionSize: number, allocationType: number, protect: number):
     { status: number; baseAddress: number; regionSize: number } {
     const fail = (status: number) => ({ status, baseAddress, regionSize });
     const l = this.k.layout;
@@ -80,7 +79,7 @@ export class VirtualMemory {
   }
 
   /** NtFreeVirtualMemory: MEM_RELEASE of a whole reservation, or MEM_DECOMMIT of pages. */
-  NtFreeVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, freeType: number):
+  NtFreeVirtualMemory(process: MmProcess, baseAddress: number, regionSize: number, freeType: number):
     { status: number; baseAddress: number; regionSize: number } {
     const fail = (status: number) => ({ status, baseAddress, regionSize });
     if (freeType !== MEM_RELEASE && freeType !== MEM_DECOMMIT) return fail(STATUS_INVALID_PARAMETER);
@@ -106,7 +105,7 @@ export class VirtualMemory {
   }
 
   /** NtProtectVirtualMemory over committed private pages; returns the old protection of the first page. */
-  NtProtectVirtualMemory(process: EProcess, baseAddress: number, regionSize: number, newProtect: number):
+  NtProtectVirtualMemory(process: MmProcess, baseAddress: number, regionSize: number, newProtect: number):
     { status: number; baseAddress: number; regionSize: number; oldProtect: number } {
     const fail = (status: number) => ({ status, baseAddress, regionSize, oldProtect: 0 });
     if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > this.k.layout.highestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
@@ -124,7 +123,7 @@ export class VirtualMemory {
   }
 
   /** NtQueryVirtualMemory(MemoryBasicInformation). */
-  NtQueryVirtualMemory(process: EProcess, baseAddress: number): { status: number; buffer?: MemoryBasicInformation } {
+  NtQueryVirtualMemory(process: MmProcess, baseAddress: number): { status: number; buffer?: MemoryBasicInformation } {
     const l = this.k.layout;
     if (!Number.isInteger(baseAddress) || baseAddress < 0 || baseAddress > l.highestUserAddress) return { status: STATUS_INVALID_PARAMETER_2 };
     const page = PAGE_ALIGN(baseAddress);
@@ -146,7 +145,7 @@ export class VirtualMemory {
   }
 
   /** Demand-zero: a committed private page touched for the first time gets a zeroed frame. */
-  resolveDemandZero(process: EProcess, va: number, access: number): boolean {
+  resolveDemandZero(process: MmProcess, va: number, access: number): boolean {
     const vad = process.VadRoot.find(va);
     if (!vad || vad.kind !== 'private') return false;
     const page = PAGE_ALIGN(va);
@@ -168,7 +167,7 @@ export class VirtualMemory {
    * the pages that hold a frame in line: their PTE is rewritten, dropped and
    * kept (PAGE_NOACCESS keeps the contents), or freed with the frame.
    */
-  private setProtection(process: EProcess, vad: Vad, start: number, end: number, protect: number): void {
+  private setProtection(process: MmProcess, vad: Vad, start: number, end: number, protect: number): void {
     vad.commit.set((start - vad.start) / PAGE_SIZE, (end - vad.start) / PAGE_SIZE, protect);
     const root = process.DirectoryTableBase;
     const attributes = protect === 0 ? undefined : attributesFor(protect, true);
@@ -184,7 +183,7 @@ export class VirtualMemory {
   }
 
   /** Removes a VAD and its PTEs; private frames are freed, an MDL's frames stay with the MDL. */
-  deleteVad(process: EProcess, vad: Vad): void {
+  deleteVad(process: MmProcess, vad: Vad): void {
     const root = process.DirectoryTableBase;
     if (vad.kind === 'private') {
       for (const [va, pfn] of vad.frames) {
@@ -203,7 +202,7 @@ export class VirtualMemory {
    * the process exits; the root goes with the process object
    * (MmDeleteProcessAddressSpace), which a driver may still reference.
    */
-  MmCleanProcessAddressSpace(process: EProcess): void {
+  MmCleanProcessAddressSpace(process: MmProcess): void {
     for (const vad of [...process.VadRoot.vads]) this.deleteVad(process, vad);
     this.k.pageTables.clearUserHalf(process.DirectoryTableBase, process.pageTableFrames);
     for (const p of this.k.prcbs) p.cpu.mmu.flush(false);
@@ -211,7 +210,7 @@ export class VirtualMemory {
   }
 
   /** MmDeleteProcessAddressSpace: the root, once the process object is deleted. */
-  MmDeleteProcessAddressSpace(process: EProcess): void {
+  MmDeleteProcessAddressSpace(process: MmProcess): void {
     this.k.pageTables.freeTables(process.pageTableFrames);
   }
 }

@@ -10,16 +10,14 @@ import {
 } from '../../include/ntstatus.js';
 import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../../include/wdm-constants.js';
-import { EmulatorError } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
+import { EmulatorError } from '../../include/errors.js';
 import { NonPagedPool } from '../mm/pool.js';
-import type { EProcess } from '../ps/process.js';
+import type { ObContext, ObProcess } from './context.js';
 import { HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
-import { objectHeaderSize, type KernelObject, type ObjectType } from './object.js';
+import { objectHeaderSize, type KernelObject, type ObjectType, type ObjectTypeProcedures } from './object.js';
 
 import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../include/wdm-constants.js';
-export { KernelMode, UserMode } from '../../include/wdm-constants.js';
 
 /** A four-character pool tag as a ULONG, first character in the low byte ('Proc' → 0x636f7250). */
 export const poolTag = (s: string): number =>
@@ -31,7 +29,13 @@ export class ObjectManager {
   /** Objects by body address, so that routines given an address can find the object. */
   private readonly byAddress = new Map<number, KernelObject>();
 
-  constructor(private readonly k: Kernel) {
+  /** Each type's procedures on this machine, registered by the subsystem that owns the type. */
+  private readonly procedures = new Map<ObjectType, ObjectTypeProcedures>();
+
+  constructor(private readonly k: ObContext) {
+    // Deletions deferred from DISPATCH_LEVEL run in a System worker thread.
+    const deferred = this.deferred;
+    k.workQueue.register({ get pending() { return deferred.length > 0; }, run: () => this.processDeferredDeletes() });
     this.root = this.ObCreateObject(new ObjectDirectory());
     this.root.header.permanent = true;
     for (const name of ['Device', 'Driver', '??', 'BaseNamedObjects', 'ObjectTypes']) {
@@ -40,6 +44,11 @@ export class ObjectManager {
     }
     this.insertName('\\DosDevices', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
     this.insertName('\\GLOBAL??', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
+  }
+
+  /** Registers a type's procedures (ObCreateObjectType's initializer): the owner does this when the kernel is built. */
+  registerType<T extends KernelObject>(type: ObjectType, procedures: ObjectTypeProcedures<T>): void {
+    this.procedures.set(type, procedures);
   }
 
   /** Allocates header and body in nonpaged pool; the caller holds the one reference. */
@@ -126,30 +135,26 @@ export class ObjectManager {
   processDeferredDeletes(): void {
     while (this.deferred.length > 0) {
       const body = this.deferred.shift()!;
-      this.k.ps.runInSystemThread(() => this.deleteObject(body));
+      this.k.runInSystemThread(() => this.deleteObject(body));
     }
-  }
-
-  get hasDeferredDeletes(): boolean {
-    return this.deferred.length > 0;
   }
 
   private deleteObject(body: KernelObject): void {
     const h = body.header;
     if (h.directory) this.removeName(body);
-    h.type.delete?.(this.k, body);
+    this.procedures.get(h.type)?.delete?.(body);
     this.byAddress.delete(body.address);
     this.k.pool.free(h.address);
   }
 
   /** The handle table a handle value belongs to, seen from `process`. */
-  tableFor(handle: number, process: EProcess): HandleTable {
-    return isKernelHandle(handle) ? this.k.ps.systemProcess.ObjectTable : process.ObjectTable;
+  tableFor(handle: number, process: ObProcess): HandleTable {
+    return isKernelHandle(handle) ? this.k.systemProcess.ObjectTable : process.ObjectTable;
   }
 
   /** Creates a handle in `process` (or the kernel table) to an object, which gains a reference. */
-  createHandle(process: EProcess, body: KernelObject, grantedAccess: number, attributes: number): number {
-    const table = (attributes & OBJ_KERNEL_HANDLE) !== 0 ? this.k.ps.systemProcess.ObjectTable : process.ObjectTable;
+  createHandle(process: ObProcess, body: KernelObject, grantedAccess: number, attributes: number): number {
+    const table = (attributes & OBJ_KERNEL_HANDLE) !== 0 ? this.k.systemProcess.ObjectTable : process.ObjectTable;
     body.header.HandleCount++;
     body.header.PointerCount++;
     return table.insert({ object: body, grantedAccess, attributes });
@@ -160,7 +165,7 @@ export class ObjectManager {
    * and are held to the access the handle was granted.
    * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
    */
-  ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: EProcess):
+  ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: ObProcess):
     { status: number; object?: KernelObject; grantedAccess?: number } {
     // NtCurrentProcess()/NtCurrentThread() name the caller's own process/thread: any other expected type is a mismatch.
     // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
@@ -180,7 +185,7 @@ export class ObjectManager {
   }
 
   /** NtClose / ZwClose. A bad kernel handle closed from kernel mode is a bug check (0x93). */
-  closeHandle(handle: number, previousMode: number, process: EProcess): number {
+  closeHandle(handle: number, previousMode: number, process: ObProcess): number {
     if (previousMode === UserMode && isKernelHandle(handle)) return STATUS_INVALID_HANDLE;
     const table = this.tableFor(handle, process);
     const entry = table.lookup(handle);
@@ -196,17 +201,17 @@ export class ObjectManager {
   }
 
   /** The second half of closing: the close procedure on the last handle in the process, then the reference. */
-  private releaseHandle(entry: HandleEntry, process: EProcess): void {
+  private releaseHandle(entry: HandleEntry, process: ObProcess): void {
     const body = entry.object;
     const before = body.header.HandleCount--;
-    body.header.type.close?.(this.k, body, before);
+    this.procedures.get(body.header.type)?.close?.(body, before);
     if (body.header.HandleCount === 0 && body.header.directory && !body.header.permanent) this.removeName(body);
     void process;
     this.ObDereferenceObject(body);
   }
 
   /** Closes every handle of a dying process, lowest value first (ObKillProcess). */
-  closeAllHandles(process: EProcess): void {
+  closeAllHandles(process: ObProcess): void {
     for (const handle of process.ObjectTable.handles()) {
       const entry = process.ObjectTable.remove(handle);
       if (entry) this.releaseHandle(entry, process);
@@ -216,7 +221,7 @@ export class ObjectManager {
   /** Handles open in every process (for resource accounting). */
   handleCount(): number {
     let n = 0;
-    for (const p of this.k.ps.processes) n += p.ObjectTable.count;
+    for (const p of this.k.processes) n += p.ObjectTable.count;
     return n;
   }
 }

@@ -4,17 +4,23 @@
  * its body, and both live in pool, so pool accounting sees every object.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/managing-kernel-objects
  */
-import type { Kernel } from '../kernel.js';
-
-/** What the object manager needs to know about a type (OBJECT_TYPE). */
+/**
+ * What the object manager needs to know about a type (OBJECT_TYPE): its name
+ * and size. The type's procedures are a machine's, registered with its
+ * object manager by the subsystem that owns the type (ObjectManager.registerType).
+ */
 export interface ObjectType {
   readonly name: string;
   /** Size of the body, x64 and x86, from the public symbols of Windows 10. */
   readonly bodySize: { readonly x64: number; readonly x86: number };
+}
+
+/** OBJECT_TYPE_INITIALIZER's procedures, as one machine's owner of the type registers them. */
+export interface ObjectTypeProcedures<T extends KernelObject = KernelObject> {
   /** Called when the last handle in a process is closed (IRP_MJ_CLEANUP for files). */
-  close?(k: Kernel, body: KernelObject, handleCountBefore: number): void;
+  close?(body: T, handleCountBefore: number): void;
   /** Called when the last reference goes (IRP_MJ_CLOSE for files, address-space teardown for processes). */
-  delete?(k: Kernel, body: KernelObject): void;
+  delete?(body: T): void;
 }
 
 /** OBJECT_HEADER, reduced to what ntshm models. */

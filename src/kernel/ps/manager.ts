@@ -9,16 +9,10 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
-import { EmulatorError } from '../ke/exception.js';
-import type { Kernel } from '../kernel.js';
+import { EmulatorError, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
-import { KThread } from './thread.js';
-
-/** ProcessType's delete procedure: the last reference takes the page directory with it. */
-ProcessType.delete = (k, body) => {
-  const process = body as EProcess;
-  if (process.exited) k.vm.MmDeleteProcessAddressSpace(process);
-};
+import { EThread } from './thread.js';
 
 /** The process manager (Ps): the System and Idle processes, process creation, KeStackAttachProcess, and process exit. */
 export class ProcessManager {
@@ -27,21 +21,29 @@ export class ProcessManager {
   /** Every process that has not been deleted, System and Idle first. */
   readonly processes: EProcess[] = [];
   /** A System thread for work that must run in the System process (DriverEntry, unload). */
-  readonly systemWorker: KThread;
+  readonly systemWorker: EThread;
+  /** Told of every process that exits, after its handles are closed (PsSetCreateProcessNotifyRoutine's exit half). */
+  readonly exitNotifyRoutines: ((process: EProcess) => void)[] = [];
   private nextCid = 0x100;
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: PsContext) {
+    // ProcessType's delete procedure: the last reference takes the page directory with it.
+    k.ob.registerType<EProcess>(ProcessType, {
+      delete: (process) => {
+        if (process.exited) k.vm.MmDeleteProcessAddressSpace(process);
+      },
+    });
     this.systemProcess = k.ob.ObCreateObject(new EProcess(4, 'System', k.systemRoot, true));
     // The Idle process runs in the System address space (same root, same VADs).
     this.idleProcess = k.ob.ObCreateObject(new EProcess(0, 'Idle', k.systemRoot, true, this.systemProcess.VadRoot));
     this.processes.push(this.systemProcess, this.idleProcess);
     k.sharedUserData.mapInto(this.systemProcess);
     for (const prcb of k.prcbs) {
-      const idle = k.ob.ObCreateObject(new KThread(this.idleProcess, 0, true, `Idle/${prcb.number}`));
+      const idle = k.ob.ObCreateObject(new EThread(this.idleProcess, 0, true, `Idle/${prcb.number}`));
       prcb.idleThread = idle;
       prcb.currentThread = idle;
     }
-    this.systemWorker = k.ob.ObCreateObject(new KThread(this.systemProcess, this.newCid(), true, 'System worker'));
+    this.systemWorker = k.ob.ObCreateObject(new EThread(this.systemProcess, this.newCid(), true, 'System worker'));
   }
 
   private newCid(): number {
@@ -55,7 +57,7 @@ export class ProcessManager {
   }
 
   /** Creates a user process with one thread; the thread runs `body` when first scheduled. */
-  createProcess(name: string, body: (thread: KThread) => Promise<number>): EProcess {
+  createProcess(name: string, body: (thread: EThread) => Promise<number>): EProcess {
     const k = this.k;
     const pid = this.newCid();
     const process = k.ob.ObCreateObject(new EProcess(pid, name, 0, false));
@@ -64,7 +66,7 @@ export class ProcessManager {
     process.DirectoryTableBase = root;
     this.processes.push(process);
     k.sharedUserData.mapInto(process);
-    const thread = k.ob.ObCreateObject(new KThread(process, this.newCid(), false, `${name} main thread`));
+    const thread = k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`));
     process.threads.push(thread);
     // The thread's own reference on its process (as a KTHREAD holds one on Windows).
     k.ob.ObReferenceObject(process);
@@ -87,9 +89,8 @@ export class ProcessManager {
   /** What an exception that ends a program makes its exit code. */
   private exitCodeFor(e: unknown, process: EProcess): number {
     if (this.k.bugcheck) return 0xc000_0001;
-    if (e instanceof Error && e.name === 'ProcessExit') return (e as Error & { exitCode: number }).exitCode;
-    const status = (e as { status?: unknown } | null)?.status;
-    const code = e instanceof Error && e.name === 'NtException' && typeof status === 'number' ? status : 0xe06d_7363;
+    if (e instanceof ProcessExit) return e.exitCode;
+    const code = e instanceof NtException ? e.status : 0xe06d_7363;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     const line = `[${process.ImageFileName} ended by an unhandled exception, ${what}; exit code 0x${code.toString(16).toUpperCase()}]`;
     process.stdout += `${line}\n`;
@@ -98,11 +99,11 @@ export class ProcessManager {
   }
 
   /** The thread's body has returned: the process exits with its code (one thread per process for now). */
-  private exitThread(thread: KThread, code: number): void {
+  private exitThread(thread: EThread, code: number): void {
     try {
       if (!this.k.bugcheck && !thread.process.exited) this.runAsThread(thread, () => this.PspExitProcess(thread.process, code));
     } catch (e) {
-      if (!(e instanceof Error && e.name === 'MachineHalted')) this.k.emulatorFailed(e);
+      if (!(e instanceof MachineHalted)) this.k.emulatorFailed(e);
     } finally {
       thread.terminated = true;
       // Only the thread that holds the CPU gives it up (one that ended outside its turn holds none).
@@ -117,7 +118,7 @@ export class ProcessManager {
     process.terminating = true;
     process.ExitStatus = status;
     k.ob.closeAllHandles(process);
-    k.scm.processExited(process);
+    for (const notify of this.exitNotifyRoutines) notify(process);
     if (process.NumberOfLockedPages > 0) {
       const mdls = k.mdl.lockedIn(process);
       k.bugCheck(PROCESS_HAS_LOCKED_PAGES, 0, process.address, process.NumberOfLockedPages, 0,
@@ -189,7 +190,7 @@ export class ProcessManager {
    * returns to what ran before: a System worker's work item, or a thread's
    * own exit when its last code ran outside its turn.
    */
-  runAsThread<T>(thread: KThread, body: () => T): T {
+  runAsThread<T>(thread: EThread, body: () => T): T {
     const prcb = this.k.current;
     const previous = prcb.currentThread;
     const previousIrql = prcb.cpu.irql;

@@ -2,10 +2,11 @@
  * EPROCESS: an address space (root table, VADs), a handle table, threads,
  * and the count of pages drivers hold locked in it.
  */
+import { KProcess } from '../ke/thread.js';
 import { HandleTable } from '../ob/handle.js';
-import { KernelObject, type ObjectType } from '../ob/object.js';
+import { ObjectHeader, type KernelObject, type ObjectType } from '../ob/object.js';
 import { VadTree } from '../mm/vad.js';
-import type { KThread } from './thread.js';
+import type { EThread } from './thread.js';
 
 export const ProcessType: ObjectType = { name: 'Process', bodySize: { x64: 0x850, x86: 0x2c8 } };
 
@@ -13,10 +14,12 @@ export const ProcessType: ObjectType = { name: 'Process', bodySize: { x64: 0x850
 export const STILL_ACTIVE = 0x103;
 
 /** EPROCESS: the address space (root table, VadRoot), handle table (ObjectTable), threads, locked pages and exit status. */
-export class EProcess extends KernelObject {
+export class EProcess extends KProcess implements KernelObject {
+  readonly header = new ObjectHeader(ProcessType);
+  address = 0;
   readonly ObjectTable: HandleTable;
   readonly VadRoot: VadTree;
-  readonly threads: KThread[] = [];
+  readonly threads: EThread[] = [];
   /** Frames of this process's own page tables (user half and the root). */
   readonly pageTableFrames: number[] = [];
   /** Pages locked by MmProbeAndLockPages and not yet unlocked. */
@@ -36,11 +39,11 @@ export class EProcess extends KernelObject {
   constructor(
     readonly UniqueProcessId: number,
     readonly ImageFileName: string,
-    public DirectoryTableBase: number,
+    DirectoryTableBase: number,
     kernelTable: boolean,
     sharedVads?: VadTree,
   ) {
-    super(ProcessType);
+    super(DirectoryTableBase);
     this.ObjectTable = new HandleTable(kernelTable);
     this.VadRoot = sharedVads ?? new VadTree();
     this.exitPromise = new Promise((resolve) => (this.resolveExit = resolve));

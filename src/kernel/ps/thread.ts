@@ -1,33 +1,22 @@
 /**
- * ETHREAD/KTHREAD, reduced to what the scheduler and attachment need.
+ * ETHREAD: a KTHREAD (ke/thread.ts) with the executive's part — its client
+ * ID and its object header — reduced to what ntshm models.
  */
-import { KernelObject, type ObjectType } from '../ob/object.js';
+import { KThread } from '../ke/thread.js';
+import { ObjectHeader, type KernelObject, type ObjectType } from '../ob/object.js';
 import type { EProcess } from './process.js';
-import type { GuestMemory } from '../mm/access.js';
 
 export const ThreadType: ObjectType = { name: 'Thread', bodySize: { x64: 0x898, x86: 0x3d0 } };
 
-/** ETHREAD/KTHREAD: the thread's CID, the process it is attached to, its PreviousMode, and its scheduling state. */
-export class KThread extends KernelObject {
-  /** CLIENT_ID.UniqueThread. */
-  readonly Cid: number;
-  /** The process whose address space the thread is in now (ApcState.Process): its own, or one it attached to. */
-  apcProcess: EProcess;
-  /** Saved states of KeStackAttachProcess, innermost last. */
-  readonly attachStack: EProcess[] = [];
-  /** KernelMode for system threads; UserMode for a program's thread (the mode its system calls come from). */
-  PreviousMode: number;
-  /** What resumes the thread when the scheduler runs it. */
-  continuation: (() => void) | undefined;
-  wakeNs = Infinity;
-  /** The program's view of user memory (Kernel.userMemoryOf), for program threads. */
-  userView: GuestMemory | undefined;
-  terminated = false;
+/** ETHREAD: KTHREAD plus its CID (CLIENT_ID.UniqueThread), as an object of type Thread. */
+export class EThread extends KThread implements KernelObject {
+  readonly header = new ObjectHeader(ThreadType);
+  address = 0;
+  declare readonly process: EProcess;
+  declare apcProcess: EProcess;
+  declare readonly attachStack: EProcess[];
 
-  constructor(readonly process: EProcess, cid: number, readonly system: boolean, readonly label: string) {
-    super(ThreadType);
-    this.Cid = cid;
-    this.apcProcess = process;
-    this.PreviousMode = system ? 0 : 1;
+  constructor(process: EProcess, readonly Cid: number, system: boolean, label: string) {
+    super(process, system, label);
   }
 }

@@ -21,7 +21,7 @@ import {
 import { DELETE } from '../../include/wdm-constants.js';
 import type { DriverImage } from '../io/driver-load.js';
 import { IopLoadDriver, IopUnloadDriver } from '../io/driver-load.js';
-import type { Kernel } from '../kernel.js';
+import type { IoContext } from '../io/context.js';
 import type { EProcess } from '../ps/process.js';
 
 /** SERVICE_STATUS, as ControlService and QueryServiceStatus fill it. */
@@ -69,7 +69,10 @@ export class ServiceControlManager {
   /** The `nt` object each loaded driver receives, made by the API layer. */
   makeNt: ((driverName: string) => unknown) | undefined;
 
-  constructor(private readonly k: Kernel) {}
+  constructor(private readonly k: IoContext) {
+    k.ps.exitNotifyRoutines.push((process) => this.processExited(process));
+    k.io.unloadNotifyRoutines.push((serviceName) => this.driverUnloaded(serviceName));
+  }
 
   /** Puts a driver image on disk as <name>.sys, for CreateService to name and StartService to load. */
   install(serviceName: string, image: DriverImage): void {

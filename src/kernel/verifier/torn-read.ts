@@ -8,7 +8,7 @@
  * the user's alias of one frame are seen as the same bytes. The KSYSTEM_TIME
  * protocol (High1Time, LowPart, High2Time) is how KUSER_SHARED_DATA avoids it.
  */
-import type { Kernel } from '../kernel.js';
+import type { MemoryWatch, MmContext } from '../mm/context.js';
 
 /** How close two reads must be to count as the halves of one 8-byte read. */
 const PAIR_WINDOW_NS = 1000;
@@ -27,14 +27,14 @@ interface PairRead {
 }
 
 /** The torn-read check: reports a user read of an 8-byte value's two halves with a kernel write to it in between. */
-export class TornReadDetector {
+export class TornReadDetector implements MemoryWatch {
   /** Set once kernel code has written user-visible memory; until then reads cost nothing extra. */
   armed = false;
   private readonly writes = new Map<number, KernelWrite>();
   private readonly lastRead: PairRead[];
   private readonly reported = new Map<number, { count: number; details: Record<string, unknown> }>();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: MmContext) {
     this.lastRead = k.prcbs.map(() => ({ pa: -1, atNs: 0, interruptNs: 0 }));
   }
 

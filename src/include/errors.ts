@@ -1,0 +1,68 @@
+/**
+ * The error classes every layer may throw or recognise, defined once at the
+ * bottom so that they are told apart with `instanceof`, never by name.
+ *
+ *   NtException        a raised NTSTATUS (structured exception): guest code may catch it
+ *   MachineHalted      the machine stopped (a bug check): unwinds every guest frame
+ *   ProcessExit        ExitProcess: unwinds the program's own code, nothing after it runs
+ *   GuestMisuse        a program broke the emulator's execution rules (not an NT outcome)
+ *   EmulatorError      a broken invariant of ntshm itself, never a guest's doing
+ */
+
+/**
+ * Structured exceptions. A routine that raises (ExRaiseStatus, a probe, a
+ * UserMode mapping that fails, an access violation on a user address) throws
+ * an NtException; driver code catches it with try/catch, the TypeScript form
+ * of __try/__except.
+ */
+export class NtException extends Error {
+  override readonly name = 'NtException';
+  constructor(
+    /** The raised NTSTATUS (ExceptionRecord->ExceptionCode). */
+    readonly status: number,
+    /** ExceptionInformation: for an access violation, [0 read / 1 write / 8 execute, address]. */
+    readonly information: readonly number[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(`exception 0x${(status >>> 0).toString(16).toUpperCase().padStart(8, '0')}`, options);
+  }
+}
+
+/**
+ * A broken invariant of the emulator itself, never of a guest: loud and distinct
+ * from anything a driver or program can cause.
+ */
+export class EmulatorError extends Error {
+  override readonly name: string = 'EmulatorError';
+}
+
+/**
+ * Thrown through guest code once the machine has stopped (a bug check), to
+ * unwind every driver and program frame. Guest code must not catch it; if it
+ * does, the next kernel call throws it again.
+ */
+export class MachineHalted extends Error {
+  override readonly name = 'MachineHalted';
+  constructor(readonly code: number) {
+    super(`the machine stopped with bug check 0x${code.toString(16).toUpperCase()}`);
+  }
+}
+
+/** Thrown through a program's code by ExitProcess (or once its process is gone), so that nothing after it runs. */
+export class ProcessExit extends Error {
+  override readonly name = 'ProcessExit';
+  constructor(readonly exitCode: number) {
+    super(`process exited with ${exitCode}`);
+  }
+}
+
+/**
+ * A program broke a rule of ntshm's execution model that has no NT outcome:
+ * it touched memory or called the kernel while not scheduled (it awaited
+ * something other than a kernel call), made a second blocking call before
+ * the first returned, or spun without a system call for longer than the
+ * machine allows. Its process ends with this error's message.
+ */
+export class GuestMisuse extends Error {
+  override readonly name = 'GuestMisuse';
+}

@@ -1,0 +1,42 @@
+/**
+ * KTHREAD and KPROCESS: the dispatcher's part of a thread and a process.
+ * ETHREAD and EPROCESS (ps/) begin with them, as in NT, where a PETHREAD is
+ * a PKTHREAD: here EThread extends KThread and EProcess extends KProcess.
+ */
+
+/** KPROCESS: what the dispatcher needs of a process, the root of its page tables. */
+export class KProcess {
+  constructor(
+    /** Physical address of the root page table (the CR3 value). */
+    public DirectoryTableBase: number,
+  ) {}
+}
+
+/** KTHREAD: the process it belongs to and is attached to, PreviousMode, and its scheduling state. */
+export class KThread {
+  /** The process whose address space the thread is in now (ApcState.Process): its own, or one it attached to. */
+  apcProcess: KProcess;
+  /** Saved states of KeStackAttachProcess, innermost last. */
+  readonly attachStack: KProcess[] = [];
+  /** KernelMode for system threads; UserMode for a program's thread (the mode its system calls come from). */
+  PreviousMode: number;
+  /** What resumes the thread when the scheduler runs it. */
+  continuation: (() => void) | undefined;
+  /** When a sleeping thread is due (virtual ns); Infinity when it is not sleeping. */
+  wakeNs = Infinity;
+  /** Virtual time at which the thread was last given a CPU (the start of its quantum). */
+  quantumStartNs = 0;
+  terminated = false;
+
+  constructor(
+    /** The thread's own process (ApcState's home). */
+    readonly process: KProcess,
+    /** A system thread (KernelMode) or a program's thread. */
+    readonly system: boolean,
+    /** How messages name the thread ("client.exe main thread"). */
+    readonly label: string,
+  ) {
+    this.apcProcess = process;
+    this.PreviousMode = system ? 0 : 1;
+  }
+}
