@@ -269,6 +269,10 @@ export const STATUS_CONTROL_C_EXIT = 0xc000013a;
 export const STATUS_INVALID_ADDRESS = 0xc0000141;
 /** A DLL initialisation routine failed. */
 export const STATUS_DLL_INIT_FAILED = 0xc0000142;
+/** The key was marked for deletion; the handle can only be closed. */
+export const STATUS_KEY_DELETED = 0xc000017c;
+/** A non-volatile key cannot be created under a volatile parent. */
+export const STATUS_CHILD_MUST_BE_VOLATILE = 0xc0000181;
 /** The device is configured wrongly. */
 export const STATUS_DEVICE_CONFIGURATION_ERROR = 0xc0000182;
 /** A driver internal error. */

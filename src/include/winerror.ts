@@ -132,6 +132,10 @@ export const ERROR_INVALID_FLAGS = 1004;
 export const ERROR_FILE_INVALID = 1006;
 /** An attempt was made to reference a token that does not exist. */
 export const ERROR_NO_TOKEN = 1008;
+/** Illegal operation attempted on a registry key that has been marked for deletion. */
+export const ERROR_KEY_DELETED = 1018;
+/** Cannot create a stable subkey under a volatile parent key. */
+export const ERROR_CHILD_MUST_BE_VOLATILE = 1021;
 /** A stop control has been sent to a service that other running services are dependent on. */
 export const ERROR_DEPENDENT_SERVICES_RUNNING = 1051;
 /** The requested control is not valid for this service. */
