@@ -17,6 +17,7 @@
  * uses the protection field for demand-zero PTEs and leaves the others free
  * for transition and pagefile entries.
  */
+import type { Arch } from '../include/structures.js';
 export const PTE_VALID = 0x001; // P
 export const PTE_WRITE = 0x002; // RW
 export const PTE_OWNER = 0x004; // US: user-accessible
@@ -37,8 +38,8 @@ export const PTE_SW_PROTECTION_MASK = 0x1f << PTE_SW_PROTECTION_SHIFT;
 export const PTE_SW_PROTOTYPE = 0x400;
 export const PTE_SW_TRANSITION = 0x800;
 
-/** The two paging formats ntshm models. */
-export type Arch = 'x64' | 'x86';
+/** The two paging formats ntshm models (the architectures, from the headers). */
+export type { Arch };
 
 /** Geometry of a paging format; addresses are plain numbers (x64: 48 bits). */
 export interface PagingFormat {
