@@ -26,6 +26,8 @@ export class KThread {
   wakeNs = Infinity;
   /** Virtual time at which the thread was last given a CPU (the start of its quantum). */
   quantumStartNs = 0;
+  /** Virtual time of the thread's last system call (its entry), for the memory-spin bound. */
+  lastSystemCallNs = 0;
   terminated = false;
 
   constructor(
