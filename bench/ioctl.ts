@@ -91,7 +91,8 @@ export async function benchIoctl(quick: boolean): Promise<IoctlFigures> {
 
     const call = () => k32.DeviceIoControl(h, IOCTL_ECHO, inVa, BYTES, outVa, BYTES);
     const k = machine.kernel;
-    const service = () => { NtDeviceIoControlFile(k, h, IOCTL_ECHO, inVa, BYTES, outVa, BYTES); };
+    const iosb = outVa + 1024;
+    const service = () => { NtDeviceIoControlFile(k, h, 0, 0, 0, iosb, IOCTL_ECHO, inVa, BYTES, outVa, BYTES); };
     const resolved = Promise.resolve(0);
     const awaitOnly = () => resolved;
 

@@ -6,11 +6,15 @@ import type { BugCheck } from './kernel/ke/bugcheck.js';
 import { Kernel, type Finding, type LogEvent } from './kernel/kernel.js';
 import { makeNt } from './api/nt.js';
 import { makeK32, type K32 } from './api/k32.js';
-import { makeSystemCalls } from './api/syscalls.js';
+import { makeSystemCallStubs } from './api/ntdll.js';
+import { UserStack } from './api/user-stack.js';
+import { KiServiceTable } from './kernel/services/table.js';
+import type { SystemServiceTable } from './include/system-services.js';
+import { COST_PAUSE_NS } from './kernel/ke/cost.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
-import { MachineHalted } from './include/errors.js';
+import { MachineHalted, ProcessExit } from './include/errors.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 
@@ -95,6 +99,8 @@ function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> &
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
+  /** The kernel's system-service table, which every program's stubs enter. */
+  readonly services: SystemServiceTable;
   private readonly spawned: EProcess[] = [];
 
   constructor(options: BootOptions = {}) {
@@ -104,6 +110,7 @@ export class Machine {
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile,
     });
     this.kernel.scm.makeNt = (name) => makeNt(this.kernel, name);
+    this.services = KiServiceTable(this.kernel);
   }
 
   /** Puts a driver on disk as <serviceName>.sys, for the service control manager to start. */
@@ -140,9 +147,16 @@ export class Machine {
     const def = typeof program === 'function' ? { main: program, name: undefined } : program;
     const name = options.name ?? def.name ?? 'program.exe';
     const k = this.kernel;
-    const table = makeSystemCalls(k);
-    const eprocess = k.ps.createProcess(name, async (thread) => {
-      const k32: K32 = makeK32(k, eprocess, thread, table);
+    const eprocess = k.ps.createProcess(name, (process) => k.console.inherit(process), async (thread, environment) => {
+      // What the loader hands the program's first thread: its stubs (ntdll), its TEB, its stack, its view of memory.
+      const refuse = (): void => {
+        if (eprocess.exited) throw new ProcessExit(eprocess.ExitStatus);
+      };
+      const sys = makeSystemCallStubs(k, this.services, thread, refuse);
+      const k32: K32 = makeK32(sys, {
+        arch: k.arch, mem: k.userMemoryOf(thread), teb: environment.teb, stack: new UserStack(environment.stackBase, environment.stackLimit),
+        pause: () => k.charge(COST_PAUSE_NS),
+      });
       return await def.main(k32, options.args ?? []);
     });
     eprocess.user = options.user ?? 'admin';

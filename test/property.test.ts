@@ -263,7 +263,8 @@ function invariantProblems(world: World, base: { handles: number; processes: num
   if (paged !== k.pool.pagedBytes) problems.push(`paged pool: ${k.pool.pagedBytes} bytes counted, ${paged} allocated`);
   for (const b of world.blocks) if (!k.pool.allocations.has(b.va)) problems.push(`the driver's block ${k.formatAddress(b.va)} is not allocated`);
   const stats = world.machine.stats();
-  if (stats.handles !== base.handles + world.liveCount()) problems.push(`${stats.handles} handles for ${world.liveCount()} live process(es)`);
+  // Each live process holds two handles: its inherited console and the device it opened.
+  if (stats.handles !== base.handles + 2 * world.liveCount()) problems.push(`${stats.handles} handles for ${world.liveCount()} live process(es)`);
   if (stats.processes !== base.processes + world.liveCount()) problems.push(`${stats.processes} processes, ${world.liveCount()} live`);
   return problems;
 }

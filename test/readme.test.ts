@@ -31,5 +31,5 @@ it('the README example loads a driver, opens its device and prints the handle', 
   }));
   const result = await machine.run();
   expect(result.bugcheck).toBeUndefined();
-  expect(machine.log.map((e) => e.text)).toEqual(['handle 4, last error 0']);
+  expect(machine.log.map((e) => e.text)).toEqual(['handle 8, last error 0']);
 });

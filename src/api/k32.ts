@@ -1,28 +1,38 @@
 /**
  * `k32`: what a program's code calls — the Win32 routines ntshm has, written
- * over the system-call table as kernel32 is written over ntdll, with
- * GetLastError set through RtlNtStatusToDosError.
+ * over the system-call stubs as kernel32 is written over ntdll. It holds no
+ * reference to the kernel: everything it asks of the kernel goes through
+ * `sys`, the table of stubs; everything else is the program's own memory
+ * (its TEB and PEB, its stack, KUSER_SHARED_DATA) and its CPU.
  *
- * Calls that can block (Sleep, DeviceIoControl) return promises.
+ * GetLastError lives in the TEB (LastErrorValue), as on Windows, and is set
+ * through RtlNtStatusToDosError. Calls that can block (Sleep,
+ * DeviceIoControl) return promises.
  */
-import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import { NtException, ProcessExit } from '../include/errors.js';
-import { COST_PAUSE_NS, COST_SCM_CALL_NS, COST_YIELD_NS } from '../kernel/ke/cost.js';
-import type { Kernel } from '../kernel/kernel.js';
-import { NtCurrentProcess } from '../kernel/ob/handle.js';
-import type { EProcess } from '../kernel/ps/process.js';
-import type { EThread } from '../kernel/ps/thread.js';
-import type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
-import { ProcessHeap } from './heap.js';
-import { fileTimeToUnixMs } from '../include/time.js';
-import { memoryAccessors } from './memory-accessors.js';
-import { macros } from './wdm-macros.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
-import { NT_SUCCESS, STATUS_INFO_LENGTH_MISMATCH, STATUS_INVALID_INFO_CLASS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
-import type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
-import { makeSystemCallStubs, makeSystemCalls, type SystemCallTable } from './syscalls.js';
-import { HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE } from '../include/win32-constants.js';
+import { NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { readHandleValue, readPointer, readSize, readUnicodeString, type MemoryBasicInformation } from '../include/struct-access.js';
+import { CURDIR, IO_STATUS_BLOCK, MEMORY_BASIC_INFORMATION, PEB, RTL_USER_PROCESS_PARAMETERS, TEB, type Arch } from '../include/structures.js';
+import type { SystemServiceTable } from '../include/system-services.js';
+import { fileTimeToUnixMs } from '../include/time.js';
+import {
+  FILE_CREATE, FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_READ_ATTRIBUTES,
+  FILE_SYNCHRONOUS_IO_NONALERT, OBJ_CASE_INSENSITIVE, SYNCHRONIZE,
+} from '../include/wdm-constants.js';
+import {
+  FILE_FLAG_OVERLAPPED, HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE, STD_ERROR_HANDLE, STD_INPUT_HANDLE,
+  STD_OUTPUT_HANDLE,
+} from '../include/win32-constants.js';
 import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '../include/winerror.js';
+import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
+import type { GuestMemoryAccess } from '../kernel/mm/access.js';
+import { makeScmClient } from './advapi32.js';
+import { ProcessHeap } from './heap.js';
+import { memoryAccessors } from './memory-accessors.js';
+import { makeNativeRoutines } from './native.js';
+import type { UserStack } from './user-stack.js';
+import { macros } from './wdm-macros.js';
 
 /** SYSTEMTIME, as FileTimeToSystemTime fills it. */
 export interface SystemTime {
@@ -42,8 +52,21 @@ export interface FileTime {
   dwHighDateTime: number;
 }
 
-
+/** NtCurrentProcess(): the pseudo-handle of the caller's own process. */
+const NtCurrentProcess = -1;
 const KUSER_USER = 0x7ffe_0000;
+
+/** What a program thread has of its own: its CPU's view of user memory, its TEB, its stack, and the machine's architecture. */
+export interface K32Thread {
+  readonly arch: Arch;
+  /** User-mode memory as this thread sees it. */
+  readonly mem: GuestMemoryAccess;
+  /** NtCurrentTeb(): the thread's TEB (GS:[0x30] on x64, FS:[0x18] on x86). */
+  readonly teb: number;
+  readonly stack: UserStack;
+  /** The PAUSE instruction: about 40 ns of CPU time, no kernel involved. */
+  pause(): void;
+}
 
 /** Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory. */
 export function win32PathToNt(path: string, currentDirectory: string): string {
@@ -55,8 +78,7 @@ export function win32PathToNt(path: string, currentDirectory: string): string {
 /** FILETIME (100 ns since 1601, UTC) → SYSTEMTIME; undefined where Windows fails. */
 export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
   if (ft >= 0x8000_0000_0000_0000n) return undefined;
-  const ms = fileTimeToUnixMs(ft);
-  const d = new Date(ms);
+  const d = new Date(fileTimeToUnixMs(ft));
   if (Number.isNaN(d.getTime()) || d.getUTCFullYear() > 30827) return undefined;
   return {
     wYear: d.getUTCFullYear(), wMonth: d.getUTCMonth() + 1, wDayOfWeek: d.getUTCDay(), wDay: d.getUTCDate(),
@@ -64,76 +86,124 @@ export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
   };
 }
 
-/** Builds the `k32` object a program's thread receives: its Win32 routines over the system-call table, with their own last error and heap. */
-export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: SystemCallTable = makeSystemCalls(k)) {
-  const mem = k.userMemoryOf(thread);
-  let lastError = ERROR_SUCCESS;
-  let heap: ProcessHeap | undefined;
-  const sys = makeSystemCallStubs(k, table, thread, () => {
-    if (process.exited) throw new ProcessExit(process.ExitStatus);
-  });
+/** CreateFile's dwCreationDisposition → NtCreateFile's CreateDisposition. */
+const NT_DISPOSITION = [-1, FILE_CREATE, FILE_OVERWRITE_IF, FILE_OPEN, FILE_OPEN_IF, FILE_OVERWRITE] as const;
+
+/** Builds the `k32` object a program's thread receives, over its system-call stubs. */
+export function makeK32(sys: SystemServiceTable, t: K32Thread) {
+  const { arch, mem, teb, stack } = t;
+  const native = makeNativeRoutines(t, sys);
+  const peb = (): number => readPointer(mem, arch, teb + TEB[arch].ProcessEnvironmentBlock);
+  const processParameters = (): number => readPointer(mem, arch, peb() + PEB[arch].ProcessParameters);
+  const setLastError = (error: number): void => mem.setUint32(teb + TEB[arch].LastErrorValue, error >>> 0);
   /** Sets the last error when a status fails (Win32 routines leave it alone on success) and says whether it succeeded. */
   const fromStatus = (status: number): boolean => {
     if (NT_SUCCESS(status)) return true;
-    lastError = RtlNtStatusToDosError(status);
+    setLastError(RtlNtStatusToDosError(status));
     return false;
   };
-  const fail = (error: number) => {
-    lastError = error;
+  const fail = (error: number): false => {
+    setLastError(error);
     return false;
-  };
-  const scm = k.scm;
-  /** An RPC to services.exe: the SCM answers with a Win32 error, which becomes the last error when it is one. */
-  const scmCall = <T>(call: () => { error: number; value: T }): { ok: boolean; value: T } => {
-    if (process.exited) throw new ProcessExit(process.ExitStatus);
-    k.charge(COST_SCM_CALL_NS);
-    const r = call();
-    if (r.error !== ERROR_SUCCESS) lastError = r.error;
-    return { ok: r.error === ERROR_SUCCESS, value: r.value };
   };
   const text = (s: string | number): string => (typeof s === 'number' ? mem.getString(s, 'utf-16le') : s);
-  const processHeap = (): ProcessHeap | undefined =>
-    (heap ??= ProcessHeap.create({
-      allocate: (base, size, type, protect) => sys.NtAllocateVirtualMemory(NtCurrentProcess, base, size, type, protect),
-      zero: (va, n) => mem.setBytes(va, new Uint8Array(n)),
-    }, k.layout.pointerSize * 2));
+  const currentDirectory = (): string => {
+    const dosPath = readUnicodeString(mem, arch, processParameters() + RTL_USER_PROCESS_PARAMETERS[arch].CurrentDirectory + CURDIR[arch].DosPath);
+    return mem.getString(dosPath.Buffer, 'utf-16le', dosPath.Length / 2);
+  };
+  let heap: ProcessHeap | undefined;
+  const processHeap = (): ProcessHeap | undefined => {
+    if (!heap) {
+      heap = ProcessHeap.create({
+        allocate: (base, size, type, protect) => native.NtAllocateVirtualMemory(NtCurrentProcess, base, 0, size, type, protect),
+        zero: (va, n) => mem.setBytes(va, new Uint8Array(n)),
+      }, arch === 'x64' ? 16 : 8);
+      if (heap) mem.setPointer(peb() + PEB[arch].ProcessHeap, heap.handle);
+    }
+    return heap;
+  };
+  const utf8 = new TextEncoder();
+  /** NtWriteFile of bytes already in guest memory; the IO_STATUS_BLOCK on the stack. */
+  const writeFile = (handle: number, buffer: number, length: number): { ok: boolean; written: number } => stack.frame(() => {
+    const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
+    mem.setBytes(iosb, new Uint8Array(IO_STATUS_BLOCK[arch].size));
+    const ok = fromStatus(sys.NtWriteFile(handle, 0, 0, 0, iosb, buffer, length, 0, 0));
+    return { ok, written: ok ? readSize(mem, arch, iosb + IO_STATUS_BLOCK[arch].Information) : 0 };
+  });
+  /** Text to a handle as UTF-8, through the stack. */
+  const writeText = (handle: number, s: string): boolean => stack.frame(() => {
+    const bytes = utf8.encode(s);
+    const buffer = stack.push(bytes.length, 8);
+    mem.setBytes(buffer, bytes);
+    return writeFile(handle, buffer, bytes.length).ok;
+  });
 
   const k32 = {
     // --- memory access (user mode, this process) ---
     ...memoryAccessors(mem),
 
-    /** Writes a line to the process's standard output. */
+    /** Writes a line to standard output: WriteFile on GetStdHandle(STD_OUTPUT_HANDLE), as printf would. */
     print(line: string): void {
-      process.stdout += `${line}\n`;
-      k.emit('stdout', process.ImageFileName, line);
+      writeText(k32.GetStdHandle(STD_OUTPUT_HANDLE), `${line}\n`);
     },
 
     /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */
-    YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
-    GetLastError: (): number => lastError,
-    SetLastError: (error: number): void => {
-      lastError = error >>> 0;
-    },
-    GetCurrentProcessId: (): number => process.UniqueProcessId,
-    GetCurrentThreadId: (): number => thread.Cid,
+    YieldProcessor: (): void => t.pause(),
+    GetLastError: (): number => mem.getUint32(teb + TEB[arch].LastErrorValue),
+    SetLastError: (error: number): void => setLastError(error),
+    /** GetCurrentProcessId: TEB.ClientId.UniqueProcess. */
+    GetCurrentProcessId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueProcess),
+    /** GetCurrentThreadId: TEB.ClientId.UniqueThread. */
+    GetCurrentThreadId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueThread),
 
-    // --- files and devices ---
+    // --- files, devices, the console ---
+    /** GetStdHandle: from the process parameters in the PEB; INVALID_HANDLE_VALUE for a bad argument. */
+    GetStdHandle(nStdHandle: number): number {
+      const pp = RTL_USER_PROCESS_PARAMETERS[arch];
+      const offset = { [STD_INPUT_HANDLE]: pp.StandardInput, [STD_OUTPUT_HANDLE]: pp.StandardOutput, [STD_ERROR_HANDLE]: pp.StandardError }[nStdHandle >>> 0];
+      if (offset === undefined) return (fail(ERROR_INVALID_HANDLE), INVALID_HANDLE_VALUE);
+      return readHandleValue(mem, arch, processParameters() + offset);
+    },
+    /** WriteFile (synchronous; lpOverlapped must be NULL). */
+    WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
+      const { ok, written } = writeFile(hFile, lpBuffer, nNumberOfBytesToWrite >>> 0);
+      return { ok, numberOfBytesWritten: written };
+    },
+    /** WriteConsoleW: UTF-16 text (a string, or its address) to the console, which takes it as UTF-8. */
+    WriteConsoleW(hConsoleOutput: number, lpBuffer: string | number, nNumberOfCharsToWrite: number): { ok: boolean; numberOfCharsWritten: number } {
+      const s = typeof lpBuffer === 'number' ? mem.getString(lpBuffer, 'utf-16le', nNumberOfCharsToWrite) : lpBuffer.slice(0, nNumberOfCharsToWrite);
+      const ok = writeText(hConsoleOutput, s);
+      return { ok, numberOfCharsWritten: ok ? s.length : 0 };
+    },
     /** CreateFileW: INVALID_HANDLE_VALUE (-1) on failure. */
     CreateFileW(lpFileName: string | number, dwDesiredAccess: number, dwShareMode: number, _lpSecurityAttributes: number | null,
       dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
-      if (!(dwCreationDisposition >= 1 && dwCreationDisposition <= 5)) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
-      const path = win32PathToNt(text(lpFileName), process.currentDirectory);
-      const r = sys.NtCreateFile(path, dwDesiredAccess, dwShareMode, dwCreationDisposition, dwFlagsAndAttributes);
+      const disposition = NT_DISPOSITION[dwCreationDisposition];
+      if (disposition === undefined || disposition < 0) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
+      const path = win32PathToNt(text(lpFileName), currentDirectory());
+      const synchronous = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) === 0;
+      const r = native.NtCreateFile((dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0, { ObjectName: path, Attributes: OBJ_CASE_INSENSITIVE },
+        null, dwFlagsAndAttributes & 0xffff, dwShareMode, disposition,
+        FILE_NON_DIRECTORY_FILE | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0), 0, 0);
       if (!fromStatus(r.status)) return INVALID_HANDLE_VALUE;
-      lastError = ERROR_SUCCESS;
-      return r.handle;
+      setLastError(ERROR_SUCCESS);
+      return r.fileHandle;
     },
-    /** DeviceIoControl (synchronous; lpOverlapped must be NULL). */
+    /** DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the call. */
     async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
       lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
-      const r = sys.NtDeviceIoControlFile(hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
-      const ok = fromStatus(r.status);
-      return { ok, bytesReturned: r.ioStatus.Information };
+      const saved = stack.sp;
+      try {
+        const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
+        const information = iosb + IO_STATUS_BLOCK[arch].Information;
+        mem.setUint32(information, 0);
+        if (arch === 'x64') mem.setUint32(information + 4, 0);
+        const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+        const ok = fromStatus(status);
+        return { ok, bytesReturned: readSize(mem, arch, information) };
+      } finally {
+        stack.sp = saved;
+      }
     },
     CloseHandle(hObject: number): boolean {
       return fromStatus(sys.NtClose(hObject));
@@ -141,24 +211,25 @@ export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: Sy
 
     // --- virtual memory ---
     VirtualAlloc(lpAddress: number, dwSize: number, flAllocationType: number, flProtect: number): number {
-      const r = sys.NtAllocateVirtualMemory(NtCurrentProcess, lpAddress ?? 0, dwSize, flAllocationType, flProtect);
+      const r = native.NtAllocateVirtualMemory(NtCurrentProcess, lpAddress ?? 0, 0, dwSize, flAllocationType, flProtect);
       return fromStatus(r.status) ? r.baseAddress : 0;
     },
     /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
     VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
       if (dwFreeType === MEM_RELEASE && dwSize !== 0) return fail(ERROR_INVALID_PARAMETER);
       if (dwFreeType !== MEM_RELEASE && dwFreeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
-      return fromStatus(sys.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
+      return fromStatus(native.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
     },
     VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
-      const r = sys.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
+      const r = native.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
       return { ok: fromStatus(r.status), oldProtect: r.oldProtect };
     },
     /** VirtualQuery: value is the bytes written (sizeof(MEMORY_BASIC_INFORMATION)) or 0. */
-    VirtualQuery(lpAddress: number) {
-      const r = sys.NtQueryVirtualMemory(NtCurrentProcess, lpAddress);
-      if (!fromStatus(r.status) || !r.buffer) return { value: 0, buffer: undefined };
-      return { value: k.arch === 'x64' ? 48 : 28, buffer: r.buffer };
+    VirtualQuery(lpAddress: number): { value: number; buffer: MemoryBasicInformation | undefined } {
+      const size = MEMORY_BASIC_INFORMATION[arch].size;
+      const r = native.NtQueryVirtualMemory(NtCurrentProcess, lpAddress, 0, size);
+      if (!fromStatus(r.status) || !r.memoryInformation) return { value: 0, buffer: undefined };
+      return { value: size, buffer: r.memoryInformation };
     },
     GetProcessHeap(): number {
       return processHeap()?.handle ?? 0;
@@ -179,23 +250,26 @@ export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: Sy
       return h.release(lpMem) || fail(ERROR_INVALID_PARAMETER);
     },
 
-    // --- time ---
-    /** Sleep: Sleep(0) yields; INFINITE never returns. */
+    // --- time and scheduling ---
+    /** Sleep: Sleep(0) gives the rest of the quantum to a ready thread (NtYieldExecution); INFINITE never returns. */
     async Sleep(dwMilliseconds: number): Promise<void> {
-      if (dwMilliseconds === 0) {
-        k.charge(COST_YIELD_NS);
-        await k.scheduler.yieldThread(thread);
+      const ms = dwMilliseconds >>> 0;
+      if (ms === 0) {
+        await sys.NtYieldExecution();
         return;
       }
-      const ms = dwMilliseconds >>> 0;
-      await sys.NtDelayExecution(ms === INFINITE ? -(2n ** 63n) : -BigInt(ms) * 10_000n);
+      await native.NtDelayExecution(0, ms === INFINITE ? -(2n ** 63n) : -BigInt(ms) * 10_000n);
+    },
+    /** SwitchToThread: true if another thread ran. */
+    async SwitchToThread(): Promise<boolean> {
+      return (await sys.NtYieldExecution()) === STATUS_SUCCESS;
     },
     /**
      * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on
      * x64, two 32-bit loads (low, then high) on x86, as compiled code does.
      */
     FileTimeToSystemTime(lpFileTime: number): { ok: boolean; systemTime?: SystemTime } {
-      const ft = k.arch === 'x64'
+      const ft = arch === 'x64'
         ? mem.getBigUint64(lpFileTime)
         : BigInt(mem.getUint32(lpFileTime)) | (BigInt(mem.getUint32(lpFileTime + 4)) << 32n);
       const st = fileTimeToSystemTime(ft);
@@ -212,7 +286,7 @@ export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: Sy
         const low = mem.getUint32(KUSER_USER + 0x14);
         // Bounded, though only the kernel can write the page: the next clock tick ends any spin.
         if (high1 === mem.getUint32(KUSER_USER + 0x1c) || attempt > 1_000_000) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
-        k32.YieldProcessor();
+        t.pause();
       }
     },
     /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */
@@ -223,81 +297,28 @@ export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: Sy
 
     // --- process ---
     ExitProcess(uExitCode: number): never {
-      if (!process.exited) sys.NtTerminateProcess(NtCurrentProcess, uExitCode >>> 0);
+      sys.NtTerminateProcess(NtCurrentProcess, uExitCode >>> 0);
       throw new ProcessExit(uExitCode >>> 0);
     },
     /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
     GetFullPathNameW(lpFileName: string | number, nBufferLength: number, lpBuffer: number): { value: number; filePart: number } {
       const name = text(lpFileName);
-      const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${process.currentDirectory}${name}`;
+      const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${currentDirectory()}${name}`;
       if (full.length + 1 > nBufferLength) return { value: full.length + 1, filePart: 0 };
       mem.setString(lpBuffer, full, 'utf-16le');
-      lastError = ERROR_SUCCESS;
+      setLastError(ERROR_SUCCESS);
       return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };
     },
 
-    // --- the service control manager ---
-    OpenSCManagerW(lpMachineName: string | null, _lpDatabaseName: string | null, dwDesiredAccess: number): number {
-      if (lpMachineName) return (fail(1722), 0); // RPC_S_SERVER_UNAVAILABLE: no other machines
-      return scmCall(() => scm.OpenSCManager(process, dwDesiredAccess >>> 0)).value;
-    },
-    CreateServiceW(hSCManager: number, lpServiceName: string, lpDisplayName: string | null, dwDesiredAccess: number, dwServiceType: number,
-      dwStartType: number, _dwErrorControl: number, lpBinaryPathName: string | number, _lpLoadOrderGroup: string | null = null,
-      _lpDependencies: string | null = null, _lpServiceStartName: string | null = null, _lpPassword: string | null = null): { value: number; tagId: number } {
-      const { value } = scmCall(() => scm.CreateService(process, hSCManager, lpServiceName, lpDisplayName ?? lpServiceName, dwDesiredAccess >>> 0,
-        dwServiceType, dwStartType, text(lpBinaryPathName)));
-      return { value, tagId: 0 };
-    },
-    OpenServiceW(hSCManager: number, lpServiceName: string, dwDesiredAccess: number): number {
-      return scmCall(() => scm.OpenService(process, hSCManager, lpServiceName, dwDesiredAccess >>> 0)).value;
-    },
-    StartServiceW(hService: number, _dwNumServiceArgs = 0, _lpServiceArgVectors: number | null = null): boolean {
-      return scmCall(() => scm.StartService(process, hService)).ok;
-    },
-    ControlService(hService: number, dwControl: number): { ok: boolean; serviceStatus?: ServiceStatus } {
-      const { ok, value: serviceStatus } = scmCall(() => scm.ControlService(process, hService, dwControl));
-      return serviceStatus ? { ok, serviceStatus } : { ok };
-    },
-    QueryServiceStatus(hService: number): { ok: boolean; serviceStatus?: ServiceStatus } {
-      const { ok, value: serviceStatus } = scmCall(() => scm.QueryServiceStatus(process, hService));
-      return serviceStatus ? { ok, serviceStatus } : { ok };
-    },
-    DeleteService(hService: number): boolean {
-      return scmCall(() => scm.DeleteService(process, hService)).ok;
-    },
-    CloseServiceHandle(hSCObject: number): boolean {
-      return scmCall(() => scm.CloseServiceHandle(process, hSCObject)).ok;
-    },
+    // --- the service control manager (advapi32, over the SCM's port) ---
+    ...makeScmClient({ arch, mem, stack, native, setLastError }),
 
-    // --- native calls (ntdll) ---
-    NtAllocateVirtualMemory: (processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) =>
-      sys.NtAllocateVirtualMemory(processHandle, baseAddress, regionSize, allocationType, protect),
-    NtFreeVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, freeType: number) =>
-      sys.NtFreeVirtualMemory(processHandle, baseAddress, regionSize, freeType),
-    NtProtectVirtualMemory: (processHandle: number, baseAddress: number, regionSize: number, newProtect: number) =>
-      sys.NtProtectVirtualMemory(processHandle, baseAddress, regionSize, newProtect),
-    /**
-     * NtQueryVirtualMemory: MemoryBasicInformation (class 0) only; other
-     * classes give STATUS_INVALID_INFO_CLASS, a short length STATUS_INFO_LENGTH_MISMATCH.
-     */
-    NtQueryVirtualMemory(processHandle: number, baseAddress: number, memoryInformationClass: number, memoryInformationLength: number):
-      { status: number; memoryInformation?: MemoryBasicInformation; returnLength: number } {
-      const size = k.arch === 'x64' ? 48 : 28;
-      if (memoryInformationClass !== 0) return { status: STATUS_INVALID_INFO_CLASS, returnLength: 0 };
-      if (memoryInformationLength < size) return { status: STATUS_INFO_LENGTH_MISMATCH, returnLength: size };
-      const r = sys.NtQueryVirtualMemory(processHandle, baseAddress);
-      return r.buffer ? { status: r.status, memoryInformation: r.buffer, returnLength: size } : { status: r.status, returnLength: 0 };
-    },
-    NtClose: (handle: number): number => sys.NtClose(handle),
-    NtDelayExecution: async (_alertable: boolean, delayInterval: bigint | number): Promise<number> => sys.NtDelayExecution(BigInt(delayInterval)),
-    NtMapViewOfSection: (): number => sys.NtMapViewOfSection(),
-    NtUnmapViewOfSection: (): number => sys.NtUnmapViewOfSection(),
-    NtCreateSection: (): number => sys.NtCreateSection(),
-    NtOpenSection: (): number => sys.NtOpenSection(),
+    // --- native calls (ntdll): the stubs, with DESIGN §6's conventions ---
+    ...native,
     NtCurrentProcess: (): number => NtCurrentProcess,
     /** InitializeObjectAttributes (ntdef.h), for the native calls. */
     InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
-      ({ ...macros.InitializeObjectAttributes(...a), Length: k.arch === 'x64' ? 0x30 : 0x18 }),
+      ({ ...macros.InitializeObjectAttributes(...a), Length: arch === 'x64' ? 0x30 : 0x18 }),
     NtException,
     STATUS_SUCCESS,
   };

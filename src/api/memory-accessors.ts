@@ -3,10 +3,10 @@
  * DataView-like names over a GuestMemory, bound so they can be passed around
  * (DESIGN.md §6).
  */
-import type { GuestEncoding, GuestMemory } from '../kernel/mm/access.js';
+import type { GuestEncoding, GuestMemoryAccess } from '../kernel/mm/access.js';
 
 /** The DataView-like accessors (getUint32, setBytes, getPointer, ...) of a GuestMemory, bound, for `nt` and `k32`. */
-export function memoryAccessors(mem: GuestMemory) {
+export function memoryAccessors(mem: GuestMemoryAccess) {
   return {
     getUint8: (va: number): number => mem.getUint8(va),
     getUint16: (va: number): number => mem.getUint16(va),

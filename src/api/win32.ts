@@ -9,8 +9,8 @@ export * from '../include/winerror.js';
 export { NtException } from '../include/errors.js';
 /** Types a program meets: `k32`, SYSTEMTIME, FILETIME, SERVICE_STATUS and MEMORY_BASIC_INFORMATION. */
 export type { K32, SystemTime, FileTime } from './k32.js';
-export type { ServiceStatus } from '../kernel/scm/service-control-manager.js';
-export type { MemoryBasicInformation } from '../kernel/mm/virtual.js';
+export type { ServiceStatus } from '../include/svcctl.js';
+export type { MemoryBasicInformation } from '../include/struct-access.js';
 
 /** A program's main: receives k32 and its arguments, resolves to the exit code. */
 export type ProgramMain = (k32: K32, argv: string[]) => Promise<number> | number;

@@ -35,6 +35,8 @@ export const STATUS_REPARSE = 0x00000104;
 export const STATUS_MORE_ENTRIES = 0x00000105;
 /** The object was opened, not created: the name already existed. */
 export const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
+/** NtYieldExecution found no other thread ready to run. */
+export const STATUS_NO_YIELD_PERFORMED = 0x40000024;
 
 // Warnings (0x8xxxxxxx).
 /** A guard page was touched. */
@@ -77,6 +79,8 @@ export const STATUS_INVALID_HANDLE = 0xc0000008;
 export const STATUS_INVALID_CID = 0xc000000b;
 /** An invalid parameter. */
 export const STATUS_INVALID_PARAMETER = 0xc000000d;
+/** A message passed to NtRequestWaitReplyPort is longer than the port allows. */
+export const STATUS_PORT_MESSAGE_TOO_LONG = 0xc000002f;
 /** The device does not exist. */
 export const STATUS_NO_SUCH_DEVICE = 0xc000000e;
 /** The file does not exist. */

@@ -52,6 +52,18 @@ export function writePointer(mem: StructMemory, arch: Arch, va: number, value: n
   mem.setUint32(va + 4, value >= TWO_47 ? (high | 0xffff_0000) >>> 0 : high >>> 0);
 }
 
+/** *(HANDLE*)va = handle: ntshm's handles are small numbers, kernel handles negative (sign-extended on x64). */
+export function writeHandleValue(mem: StructMemory, arch: Arch, va: number, handle: number): void {
+  mem.setUint32(va, handle >>> 0);
+  if (arch === 'x64') mem.setUint32(va + 4, handle < 0 ? 0xffff_ffff : 0);
+}
+
+/** *(HANDLE*)va, as ntshm's number (a kernel handle, its top bit set, comes back negative; x86's too). */
+export function readHandleValue(mem: StructMemory, arch: Arch, va: number): number {
+  const low = mem.getUint32(va);
+  return arch === 'x64' ? (mem.getUint32(va + 4) === 0xffff_ffff ? low - TWO_32 : low) : low | 0;
+}
+
 /** *(SIZE_T*)va (also ULONG_PTR): unsigned, exact below 2^53. */
 export function readSize(mem: StructMemory, arch: Arch, va: number): number {
   if (arch === 'x86') return mem.getUint32(va);
@@ -161,7 +173,8 @@ export interface MemoryBasicInformation {
   BaseAddress: number;
   AllocationBase: number;
   AllocationProtect: number;
-  PartitionId: number;
+  /** x64 only. */
+  PartitionId?: number;
   RegionSize: number;
   State: number;
   Protect: number;
@@ -172,7 +185,7 @@ export interface MemoryBasicInformation {
 export function writeMemoryBasicInformation(mem: StructMemory, arch: Arch, va: number, mbi: MemoryBasicInformation): void {
   if (arch === 'x64') {
     const l = MEMORY_BASIC_INFORMATION.x64;
-    mem.setUint16(va + l.PartitionId, mbi.PartitionId);
+    mem.setUint16(va + l.PartitionId, mbi.PartitionId ?? 0);
     mem.setUint16(va + l.PartitionId + 2, 0);
     mem.setUint32(va + l.Type + 4, 0);
   }
@@ -186,14 +199,14 @@ export function writeMemoryBasicInformation(mem: StructMemory, arch: Arch, va: n
   mem.setUint32(va + l.Type, mbi.Type >>> 0);
 }
 
-/** Reads a MEMORY_BASIC_INFORMATION. */
+/** Reads a MEMORY_BASIC_INFORMATION (with PartitionId on x64 only, where the field exists). */
 export function readMemoryBasicInformation(mem: StructMemory, arch: Arch, va: number): MemoryBasicInformation {
   const l = MEMORY_BASIC_INFORMATION[arch];
   return {
     BaseAddress: readPointer(mem, arch, va + l.BaseAddress),
     AllocationBase: readPointer(mem, arch, va + l.AllocationBase),
     AllocationProtect: mem.getUint32(va + l.AllocationProtect),
-    PartitionId: arch === 'x64' ? mem.getUint16(va + MEMORY_BASIC_INFORMATION.x64.PartitionId) : 0,
+    ...(arch === 'x64' ? { PartitionId: mem.getUint16(va + MEMORY_BASIC_INFORMATION.x64.PartitionId) } : {}),
     RegionSize: readSize(mem, arch, va + l.RegionSize),
     State: mem.getUint32(va + l.State),
     Protect: mem.getUint32(va + l.Protect),

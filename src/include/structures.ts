@@ -149,3 +149,13 @@ export const PEB = layout({
   x64: { BeingDebugged: 0x02, ImageBaseAddress: 0x10, Ldr: 0x18, ProcessParameters: 0x20, ProcessHeap: 0x30 },
   x86: { BeingDebugged: 0x02, ImageBaseAddress: 0x08, Ldr: 0x0c, ProcessParameters: 0x10, ProcessHeap: 0x18 },
 } as const);
+
+/**
+ * PORT_MESSAGE, the header of an LPC message (u1: DataLength, TotalLength;
+ * u2: Type, DataInfoOffset; ClientId; MessageId; ClientViewSize). ReactOS
+ * sdk/include/ndk/lpctypes.h.
+ */
+export const PORT_MESSAGE = layout({
+  x64: { size: 0x28, align: 8, DataLength: 0x00, TotalLength: 0x02, Type: 0x04, DataInfoOffset: 0x06, ClientId: 0x08, MessageId: 0x18, ClientViewSize: 0x20 },
+  x86: { size: 0x18, align: 4, DataLength: 0x00, TotalLength: 0x02, Type: 0x04, DataInfoOffset: 0x06, ClientId: 0x08, MessageId: 0x10, ClientViewSize: 0x14 },
+} as const);

@@ -379,6 +379,24 @@ export const IRP_DEFER_IO_COMPLETION = 0x00000800;
 export const IRP_OB_QUERY_NAME = 0x00001000;
 export const IRP_HOLD_DEVICE_QUEUE = 0x00002000;
 
+// NtCreateFile dispositions and options. https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntcreatefile
+/** Replace the file if it exists, else create it. */
+export const FILE_SUPERSEDE = 0x00000000;
+/** Open; fail if it does not exist. */
+export const FILE_OPEN = 0x00000001;
+/** Create; fail if it exists. */
+export const FILE_CREATE = 0x00000002;
+/** Open, or create if it does not exist. */
+export const FILE_OPEN_IF = 0x00000003;
+/** Open and overwrite; fail if it does not exist. */
+export const FILE_OVERWRITE = 0x00000004;
+/** Open and overwrite, or create. */
+export const FILE_OVERWRITE_IF = 0x00000005;
+/** All operations on the file are synchronous, waits not alertable. */
+export const FILE_SYNCHRONOUS_IO_NONALERT = 0x00000020;
+/** The file is not a directory. */
+export const FILE_NON_DIRECTORY_FILE = 0x00000040;
+
 // Memory-manager page geometry (x86 and x64): defined in page.ts.
 export { PAGE_SIZE, PAGE_SHIFT } from './page.js';
 

@@ -55,6 +55,14 @@ export const FILE_FLAG_RANDOM_ACCESS = 0x10000000;
 export const FILE_FLAG_SEQUENTIAL_SCAN = 0x08000000;
 export const FILE_FLAG_DELETE_ON_CLOSE = 0x04000000;
 
+// Standard handles (GetStdHandle). https://learn.microsoft.com/windows/console/getstdhandle
+/** (DWORD)-10: standard input. */
+export const STD_INPUT_HANDLE = 0xfffffff6;
+/** (DWORD)-11: standard output. */
+export const STD_OUTPUT_HANDLE = 0xfffffff5;
+/** (DWORD)-12: standard error. */
+export const STD_ERROR_HANDLE = 0xfffffff4;
+
 // MapViewOfFile access. https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-mapviewoffile
 /** Copy-on-write view (same bit as SECTION_QUERY). */
 export const FILE_MAP_COPY = SECTION_QUERY;

@@ -194,6 +194,12 @@ export const ERROR_COMMITMENT_LIMIT = 1455;
 export const ERROR_TIMEOUT = 1460;
 
 // System Error Codes (1700-3999). https://learn.microsoft.com/windows/win32/debug/system-error-codes--1700-3999-
+/** The RPC server is unavailable. */
+export const RPC_S_SERVER_UNAVAILABLE = 1722;
+/** The tag is invalid (a malformed RPC request). */
+export const RPC_S_INVALID_TAG = 1733;
+/** The procedure number is out of range. */
+export const RPC_S_PROCNUM_OUT_OF_RANGE = 1745;
 /** The supplied user buffer is not valid for the requested operation. */
 export const ERROR_INVALID_USER_BUFFER = 1784;
 /** Not enough quota is available to process this command. */

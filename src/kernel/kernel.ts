@@ -43,6 +43,7 @@ import { TranslationCaches } from './mm/translation-caches.js';
 import { VirtualMemory } from './mm/virtual.js';
 import { ObjectManager } from './ob/manager.js';
 import type { IoContext } from './io/context.js';
+import { Console } from './io/console.js';
 import { IoManager } from './io/manager.js';
 import { ProcessManager } from './ps/manager.js';
 import type { EProcess } from './ps/process.js';
@@ -87,6 +88,7 @@ export class Kernel implements IoContext {
   readonly ob: ObjectManager;
   readonly ps: ProcessManager;
   readonly io: IoManager;
+  readonly console: Console;
   readonly scm: ServiceControlManager;
   readonly sharing: SharingRecorder;
 
@@ -125,6 +127,7 @@ export class Kernel implements IoContext {
     this.ob = new ObjectManager(this);
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
+    this.console = new Console(this);
     this.scm = new ServiceControlManager(this);
     this.sharing = new SharingRecorder(this);
     this.caches.mapListeners.push((pfn, mapping) => this.sharing.onMap(pfn, mapping));

@@ -50,6 +50,9 @@ const TABLE: Row[] = [
   { name: 'SECURITY_ATTRIBUTES', source: 'wtypesbase.h; learn.microsoft.com ns-wtypesbase-security_attributes',
     x64: { size: 24, align: 8, nLength: 0, lpSecurityDescriptor: 8, bInheritHandle: 16 },
     x86: { size: 12, align: 4, nLength: 0, lpSecurityDescriptor: 4, bInheritHandle: 8 } },
+  { name: 'PORT_MESSAGE', source: 'ReactOS sdk/include/ndk/lpctypes.h (u1, u2, CLIENT_ID, MessageId, ClientViewSize)',
+    x64: { size: 0x28, align: 8, DataLength: 0, TotalLength: 2, Type: 4, DataInfoOffset: 6, ClientId: 8, MessageId: 0x18, ClientViewSize: 0x20 },
+    x86: { size: 0x18, align: 4, DataLength: 0, TotalLength: 2, Type: 4, DataInfoOffset: 6, ClientId: 8, MessageId: 0x10, ClientViewSize: 0x14 } },
   { name: 'CURDIR', source: 'ReactOS sdk/include/ndk/rtltypes.h',
     x64: { size: 24, align: 8, DosPath: 0, Handle: 16 },
     x86: { size: 12, align: 4, DosPath: 0, Handle: 8 } },
@@ -179,7 +182,7 @@ describe('the readers and writers round-trip', () => {
   it.each(ARCHES)('a MEMORY_BASIC_INFORMATION on %s', (arch) => {
     const mem = flatMemory();
     mem.bytes.fill(0xcc);
-    const mbi = { BaseAddress: 0x1_0000, AllocationBase: 0x1_0000, AllocationProtect: 0x04, PartitionId: arch === 'x64' ? 3 : 0, RegionSize: 0x3000, State: 0x1000, Protect: 0x04, Type: 0x2_0000 };
+    const mbi = { BaseAddress: 0x1_0000, AllocationBase: 0x1_0000, AllocationProtect: 0x04, ...(arch === 'x64' ? { PartitionId: 3 } : {}), RegionSize: 0x3000, State: 0x1000, Protect: 0x04, Type: 0x2_0000 };
     writeMemoryBasicInformation(mem, arch, 0, mbi);
     expect(readMemoryBasicInformation(mem, arch, 0)).toEqual(mbi);
     // Every byte of the structure is written: no 0xcc left inside it, none touched beyond it.

@@ -16,7 +16,6 @@ import {
   GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READONLY, PAGE_READWRITE,
   SC_MANAGER_CONNECT, type K32,
 } from 'ntshm/win32';
-import { NtDeviceIoControlFile } from '../../src/kernel/io/ioctl.js';
 import { bootWith, bytes, eprocessOf, runProgram, testDriver, type TestDriver, type TestDriverOptions } from '../helpers/test-driver.js';
 
 const IOCTL_ANY = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
@@ -160,7 +159,7 @@ describe('the access bits of an IOCTL code against the handle (boundary case 2)'
       const r = await k32.DeviceIoControl(h, code, 0, 0, 0, 0);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = NtDeviceIoControlFile(m.kernel, h, code, 0, 0, 0, 0).status;
+      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, code, 0, 0, 0, 0).status;
       k32.CloseHandle(h);
       return 0;
     });
@@ -193,7 +192,7 @@ describe('bad buffers stop in the I/O manager (boundary case 1)', () => {
       const r = await k32.DeviceIoControl(h, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = NtDeviceIoControlFile(m.kernel, h, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen).status;
+      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen).status;
       out.poolAfter = m.stats().pool.nonPagedBytes;
       k32.CloseHandle(h);
       return 0;
@@ -233,7 +232,7 @@ describe('bad handles (boundary case 3)', () => {
       const r = await k32.DeviceIoControl(h, IOCTL_ANY, 0, 0, 0, 0);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = NtDeviceIoControlFile(m.kernel, h, IOCTL_ANY, 0, 0, 0, 0).status;
+      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, 0, 0, 0, 0).status;
       return 0;
     });
     expect(out.ok).toBe(false);

@@ -59,7 +59,7 @@ describe.each(['x64', 'x86'] as const)('virtual memory on %s', (arch) => {
       expect(value).toBe(arch === 'x64' ? 48 : 28);
       expect(buffer).toEqual({
         BaseAddress: base, AllocationBase: base, AllocationProtect: PAGE_READWRITE, RegionSize: 0x3000,
-        State: MEM_RESERVE, Protect: 0, Type: MEM_PRIVATE,
+        State: MEM_RESERVE, Protect: 0, Type: MEM_PRIVATE, ...(arch === 'x64' ? { PartitionId: 0 } : {}),
       });
       const e = raised(() => k32.getUint8(base + 0x10));
       expect(e?.status).toBe(STATUS_ACCESS_VIOLATION);
@@ -86,6 +86,7 @@ describe.each(['x64', 'x86'] as const)('virtual memory on %s', (arch) => {
     const machine = await fresh();
     const k = machine.kernel;
     await runProgram(machine, (k32) => {
+      k32.VirtualAlloc(0, 0x1000, MEM_RESERVE, PAGE_READWRITE); // the first call touches the thread's stack page
       const before = k.pfn.freeCount;
       const base = k32.VirtualAlloc(0, 4 * 0x1000, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
       expect(k.pfn.freeCount).toBe(before);

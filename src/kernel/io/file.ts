@@ -9,9 +9,12 @@ import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
 } from '../../include/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { IoContext } from './context.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
+import {
+  captureOrStatus, ProbeAndCaptureObjectAttributes, ProbeForWriteIoStatusBlock, ProbeForWritePointer, writeHandle, writeIoStatus,
+} from '../ex/capture.js';
 import { finishDelete } from './device.js';
 import { IopCheckUnloadDriver } from './driver-load.js';
 import type { IoStatusBlock } from './irp.js';
@@ -58,6 +61,33 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
   const handle = k.ob.createHandle(k.currentProcess, file, granted, 0);
   k.ob.ObDereferenceObject(file); // the handle holds it now
   return { status: STATUS_SUCCESS, handle, ioStatus: io };
+}
+
+/**
+ * NtCreateFile, as the system service: capture the OBJECT_ATTRIBUTES, open,
+ * then write the handle and the IO_STATUS_BLOCK into the caller's memory.
+ * Relative opens (RootDirectory) are not modelled: STATUS_INVALID_PARAMETER.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntcreatefile
+ */
+export function NtCreateFile(k: IoContext, FileHandle: number, DesiredAccess: number, ObjectAttributes: number, IoStatusBlock: number,
+  _AllocationSize: number, _FileAttributes: number, ShareAccess: number, _CreateDisposition: number, CreateOptions: number,
+  _EaBuffer: number, _EaLength: number): number {
+  const oa = captureOrStatus(() => {
+    ProbeForWritePointer(k, FileHandle);
+    ProbeForWriteIoStatusBlock(k, IoStatusBlock);
+    return ProbeAndCaptureObjectAttributes(k, ObjectAttributes);
+  });
+  if (typeof oa === 'number') return oa;
+  if (oa.RootDirectory !== 0) return STATUS_INVALID_PARAMETER;
+  if (oa.ObjectName === null) return STATUS_OBJECT_NAME_INVALID;
+  const r = IopCreateFile(k, oa.ObjectName, DesiredAccess >>> 0, ShareAccess, CreateOptions);
+  writeIoStatus(k, IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
+  if (r.status < 0x8000_0000) {
+    // The handle goes back through the caller's pointer; if that faults now, the handle stays open, as on Windows.
+    const written = captureOrStatus(() => writeHandle(k, FileHandle, r.handle));
+    if (typeof written === 'number') return written;
+  }
+  return r.status;
 }
 
 /** IoFileObjectType's close procedure: the last handle closed → IRP_MJ_CLEANUP. */

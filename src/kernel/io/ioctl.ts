@@ -19,40 +19,44 @@ import {
   FILE_READ_ACCESS, FILE_READ_DATA, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
+import { captureOrStatus, ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
+import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import type { IoContext } from './context.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
-import { UserMode } from '../../include/wdm-constants.js';
-import type { IoStatusBlock, Irp } from './irp.js';
+import type { Irp } from './irp.js';
 import { FileObject, IoFileObjectType } from './objects.js';
 
 const BUFFER_TAG = 0x20207249; // 'Ir  '
 
-/** A request that failed before it reached the driver. */
-const fail = (status: number): { status: number; ioStatus: IoStatusBlock } => ({ status, ioStatus: { Status: status, Information: 0 } });
-
 /**
- * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it.
+ * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it;
+ * the final status and Information go into the caller's IO_STATUS_BLOCK. Event and APC completion are not
+ * modelled yet (a non-NULL Event or ApcRoutine: STATUS_NOT_IMPLEMENTED).
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
  */
-export function NtDeviceIoControlFile(k: IoContext, fileHandle: number, ioControlCode: number, inputBuffer: number, inputBufferLength: number,
-  outputBuffer: number, outputBufferLength: number): { status: number; ioStatus: IoStatusBlock } {
-  const code = ioControlCode >>> 0;
-  const ref = k.ob.ObReferenceObjectByHandle(fileHandle, 0, IoFileObjectType, UserMode, k.currentProcess);
-  if (!ref.object) return fail(ref.status);
+export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number,
+  IoStatusBlock: number, IoControlCode: number, InputBuffer: number, InputBufferLength: number,
+  OutputBuffer: number, OutputBufferLength: number): number {
+  if (Event !== 0 || ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
+  const code = IoControlCode >>> 0;
+  const ref = k.ob.ObReferenceObjectByHandle(FileHandle, 0, IoFileObjectType, k.currentThread.PreviousMode, k.currentProcess);
+  if (!ref.object) return ref.status;
   const file = ref.object as FileObject;
   try {
     const required = (code >>> 14) & 3;
     const granted = ref.grantedAccess ?? 0;
-    if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return fail(STATUS_ACCESS_DENIED);
-    if ((required & FILE_WRITE_ACCESS) && !(granted & FILE_WRITE_DATA)) return fail(STATUS_ACCESS_DENIED);
-    const inLen = inputBufferLength >>> 0;
-    const outLen = outputBufferLength >>> 0;
-    const irp = k.io.allocateIrp(UserMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
-    if (!irp) return fail(STATUS_INSUFFICIENT_RESOURCES);
+    if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return STATUS_ACCESS_DENIED;
+    if ((required & FILE_WRITE_ACCESS) && !(granted & FILE_WRITE_DATA)) return STATUS_ACCESS_DENIED;
+    const probed = captureOrStatus(() => ProbeForWriteIoStatusBlock(k, IoStatusBlock));
+    if (probed !== undefined) return probed;
+    const inLen = InputBufferLength >>> 0;
+    const outLen = OutputBufferLength >>> 0;
+    const irp = k.io.allocateIrp(k.currentThread.PreviousMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
+    if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
     const params = irp.nextStackLocation.Parameters.DeviceIoControl;
     params.IoControlCode = code;
     params.InputBufferLength = inLen;
@@ -60,27 +64,29 @@ export function NtDeviceIoControlFile(k: IoContext, fileHandle: number, ioContro
     const method = code & 3;
     try {
       if (method === METHOD_NEITHER) {
-        params.Type3InputBuffer = inputBuffer;
-        irp.UserBuffer = outputBuffer;
+        params.Type3InputBuffer = InputBuffer;
+        irp.UserBuffer = OutputBuffer;
       } else {
-        bufferInput(k, irp, method, inputBuffer, inLen, outputBuffer, outLen);
-        if (method === METHOD_BUFFERED) irp.UserBuffer = outputBuffer;
-        else if (outLen > 0) lockOutput(k, irp, method, outputBuffer, outLen);
+        bufferInput(k, irp, method, InputBuffer, inLen, OutputBuffer, outLen);
+        if (method === METHOD_BUFFERED) irp.UserBuffer = OutputBuffer;
+        else if (outLen > 0) lockOutput(k, irp, method, OutputBuffer, outLen);
       }
     } catch (e) {
       if (!(e instanceof NtException)) throw e;
       k.io.freeIrp(irp);
-      return fail(e.status);
+      return e.status;
     }
     const status = k.io.IoCallDriver(file.DeviceObject, irp);
     if (!irp.completed) {
       // The driver returned without completing: the caller gets its status, the IRP is lost.
       if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
-      return { status, ioStatus: { Status: status, Information: 0 } };
+      return status;
     }
-    const ioStatus = { ...irp.IoStatus };
+    const final = irp.IoStatus.Status >>> 0;
+    const information = irp.IoStatus.Information;
     k.io.IopCompleteRequest(irp);
-    return { status: status === STATUS_PENDING ? ioStatus.Status : status, ioStatus };
+    writeIoStatus(k, IoStatusBlock, final, information);
+    return status === STATUS_PENDING ? final : status;
   } finally {
     k.ob.ObDereferenceObject(file);
   }

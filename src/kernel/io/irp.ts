@@ -26,6 +26,14 @@ export interface DeviceIoControlParameters {
   Type3InputBuffer: number;
 }
 
+/** The parameters of an IRP_MJ_READ or IRP_MJ_WRITE stack location. */
+export interface ReadWriteParameters {
+  Length: number;
+  Key: number;
+  /** LARGE_INTEGER ByteOffset. */
+  ByteOffset: bigint;
+}
+
 /** IO_STACK_LOCATION. */
 export interface IoStackLocation {
   MajorFunction: number;
@@ -35,6 +43,8 @@ export interface IoStackLocation {
   Parameters: {
     DeviceIoControl: DeviceIoControlParameters;
     Create: { Options: number; ShareAccess: number; DesiredAccess: number };
+    Read: ReadWriteParameters;
+    Write: ReadWriteParameters;
   };
   DeviceObject: DeviceObject;
   FileObject: FileObject | null;
@@ -71,6 +81,8 @@ export class Irp {
       Parameters: {
         DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
         Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
+        Read: { Length: 0, Key: 0, ByteOffset: 0n },
+        Write: { Length: 0, Key: 0, ByteOffset: 0n },
       },
       DeviceObject: device, FileObject: file,
     }];

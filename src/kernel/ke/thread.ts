@@ -4,11 +4,13 @@
  * a PKTHREAD: here EThread extends KThread and EProcess extends KProcess.
  */
 
-/** KPROCESS: what the dispatcher needs of a process, the root of its page tables. */
+/** KPROCESS: what the dispatcher needs of a process: the root of its page tables (and its name, for messages). */
 export class KProcess {
   constructor(
     /** Physical address of the root page table (the CR3 value). */
     public DirectoryTableBase: number,
+    /** EPROCESS.ImageFileName, kept here so that the dispatcher's messages can name the process. */
+    readonly ImageFileName: string,
   ) {}
 }
 

@@ -38,7 +38,7 @@ export class ObjectManager {
     k.workQueue.register({ get pending() { return deferred.length > 0; }, run: () => this.processDeferredDeletes() });
     this.root = this.ObCreateObject(new ObjectDirectory());
     this.root.header.permanent = true;
-    for (const name of ['Device', 'Driver', '??', 'BaseNamedObjects', 'ObjectTypes']) {
+    for (const name of ['Device', 'Driver', '??', 'BaseNamedObjects', 'ObjectTypes', 'RPC Control']) {
       const dir = this.ObCreateObject(new ObjectDirectory());
       this.insertName(`\\${name}`, dir, 0, true);
     }
@@ -230,4 +230,12 @@ export class ObjectManager {
 export class ObjectAllocationFailed extends Error {
   override readonly name = 'ObjectAllocationFailed';
   readonly status = STATUS_INSUFFICIENT_RESOURCES;
+}
+
+/**
+ * NtClose, as the system service: the caller's mode decides whether a kernel handle may be closed.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntclose
+ */
+export function NtClose(k: ObContext, Handle: number): number {
+  return k.ob.closeHandle(Handle, k.currentThread.PreviousMode, k.currentProcess);
 }

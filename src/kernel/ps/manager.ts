@@ -13,6 +13,7 @@ import { EmulatorError, MachineHalted, NtException, ProcessExit } from '../../in
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
+import { PspCreateUserEnvironment, type UserEnvironment } from './environment.js';
 
 /** The process manager (Ps): the System and Idle processes, process creation, KeStackAttachProcess, and process exit. */
 export class ProcessManager {
@@ -56,8 +57,13 @@ export class ProcessManager {
     return this.processes.find((p) => p.DirectoryTableBase === root && p !== this.idleProcess);
   }
 
-  /** Creates a user process with one thread; the thread runs `body` when first scheduled. */
-  createProcess(name: string, body: (thread: EThread) => Promise<number>): EProcess {
+  /**
+   * Creates a user process with one thread, its PEB, TEB, stack and process
+   * parameters (ps/environment.ts); `inheritHandles` gives it its standard
+   * handle (the console). The thread runs `body` when first scheduled.
+   */
+  createProcess(name: string, inheritHandles: (process: EProcess) => number,
+    body: (thread: EThread, environment: UserEnvironment) => Promise<number>): EProcess {
     const k = this.k;
     const pid = this.newCid();
     const process = k.ob.ObCreateObject(new EProcess(pid, name, 0, false));
@@ -70,10 +76,17 @@ export class ProcessManager {
     process.threads.push(thread);
     // The thread's own reference on its process (as a KTHREAD holds one on Windows).
     k.ob.ObReferenceObject(process);
+    // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
+    if (k.bugcheck) {
+      process.resolveExit(process.ExitStatus);
+      return process;
+    }
+    const environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
+    thread.Teb = environment.teb;
     thread.continuation = () => {
       let result: Promise<unknown>;
       try {
-        result = Promise.resolve(body(thread));
+        result = Promise.resolve(body(thread, environment));
       } catch (e) {
         result = Promise.reject(e);
       }

@@ -38,12 +38,12 @@ export class EProcess extends KProcess implements KernelObject {
 
   constructor(
     readonly UniqueProcessId: number,
-    readonly ImageFileName: string,
+    ImageFileName: string,
     DirectoryTableBase: number,
     kernelTable: boolean,
     sharedVads?: VadTree,
   ) {
-    super(DirectoryTableBase);
+    super(DirectoryTableBase, ImageFileName);
     this.ObjectTable = new HandleTable(kernelTable);
     this.VadRoot = sharedVads ?? new VadTree();
     this.exitPromise = new Promise((resolve) => (this.resolveExit = resolve));

@@ -15,6 +15,8 @@ export class EThread extends KThread implements KernelObject {
   declare readonly process: EProcess;
   declare apcProcess: EProcess;
   declare readonly attachStack: EProcess[];
+  /** The thread's TEB in its process (0 for a system thread). */
+  Teb = 0;
 
   constructor(process: EProcess, readonly Cid: number, system: boolean, label: string) {
     super(process, system, label);

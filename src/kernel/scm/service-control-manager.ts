@@ -12,7 +12,7 @@ import { STATUS_IMAGE_ALREADY_LOADED, STATUS_SUCCESS } from '../../include/ntsta
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
-  ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS,
+  ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS, RPC_S_INVALID_TAG, RPC_S_PROCNUM_OUT_OF_RANGE,
 } from '../../include/winerror.js';
 import {
   SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_KERNEL_DRIVER,
@@ -22,18 +22,14 @@ import { DELETE } from '../../include/wdm-constants.js';
 import type { DriverImage } from '../io/driver-load.js';
 import { IopLoadDriver, IopUnloadDriver } from '../io/driver-load.js';
 import type { IoContext } from '../io/context.js';
+import { COST_SCM_CALL_NS } from '../ke/cost.js';
+import { LpcCreateServerPort } from '../lpc/port.js';
+import {
+  decodeSvcctlRequest, encodeSvcctlReply, SVCCTL_MAX_MESSAGE, SVCCTL_PORT_NAME, SvcctlOpnum, type ServiceStatus, type SvcctlReply,
+} from '../../include/svcctl.js';
 import type { EProcess } from '../ps/process.js';
 
-/** SERVICE_STATUS, as ControlService and QueryServiceStatus fill it. */
-export interface ServiceStatus {
-  dwServiceType: number;
-  dwCurrentState: number;
-  dwControlsAccepted: number;
-  dwWin32ExitCode: number;
-  dwServiceSpecificExitCode: number;
-  dwCheckPoint: number;
-  dwWaitHint: number;
-}
+export type { ServiceStatus } from '../../include/svcctl.js';
 
 interface Service {
   name: string;
@@ -72,6 +68,34 @@ export class ServiceControlManager {
   constructor(private readonly k: IoContext) {
     k.ps.exitNotifyRoutines.push((process) => this.processExited(process));
     k.io.unloadNotifyRoutines.push((serviceName) => this.driverUnloaded(serviceName));
+    // services.exe's RPC endpoint: every SCM call of a program arrives here, as a message.
+    LpcCreateServerPort(k, SVCCTL_PORT_NAME, (request, client) => encodeSvcctlReply(this.dispatch(request, client)), SVCCTL_MAX_MESSAGE);
+  }
+
+  /** One svcctl call: decoded, done on behalf of the client process, answered. */
+  private dispatch(request: Uint8Array, client: EProcess): SvcctlReply {
+    this.k.charge(COST_SCM_CALL_NS);
+    const call = decodeSvcctlRequest(request);
+    if (!call) return { error: RPC_S_INVALID_TAG, value: 0 };
+    const a = call.args;
+    const num = (i: number): number => (typeof a[i] === 'number' ? a[i] : 0);
+    const str = (i: number): string | null => (typeof a[i] === 'string' ? a[i] : null);
+    const withStatus = (r: ScmResult<ServiceStatus | undefined>): SvcctlReply =>
+      (r.value ? { error: r.error, value: 0, serviceStatus: r.value } : { error: r.error, value: 0 });
+    switch (call.opnum) {
+      case SvcctlOpnum.ROpenSCManagerW: return this.OpenSCManager(client, num(2));
+      case SvcctlOpnum.RCreateServiceW: {
+        const name = str(1) ?? '';
+        return this.CreateService(client, num(0), name, str(2) ?? name, num(3), num(4), num(5), str(7) ?? '');
+      }
+      case SvcctlOpnum.ROpenServiceW: return this.OpenService(client, num(0), str(1) ?? '', num(2));
+      case SvcctlOpnum.RStartServiceW: return this.StartService(client, num(0));
+      case SvcctlOpnum.RControlService: return withStatus(this.ControlService(client, num(0), num(1)));
+      case SvcctlOpnum.RQueryServiceStatus: return withStatus(this.QueryServiceStatus(client, num(0)));
+      case SvcctlOpnum.RDeleteService: return this.DeleteService(client, num(0));
+      case SvcctlOpnum.RCloseServiceHandle: return this.CloseServiceHandle(client, num(0));
+      default: return { error: RPC_S_PROCNUM_OUT_OF_RANGE, value: 0 };
+    }
   }
 
   /** Puts a driver image on disk as <name>.sys, for CreateService to name and StartService to load. */

@@ -1,0 +1,222 @@
+/**
+ * `k32`'s native routines (NtAllocateVirtualMemory, NtCreateFile, ...): the
+ * system-call stubs with DESIGN §6's conventions, generated from each
+ * service's declaration (include/system-services.ts):
+ *
+ *   an integer, handle or raw buffer address     passed as is
+ *   PUNICODE_STRING                              a JS string, or a guest address
+ *   POBJECT_ATTRIBUTES                           a plain object, or a guest address
+ *   PLARGE_INTEGER                               a number or bigint, or null
+ *   a pointer the service fills (OUT_*)          left out of the call, returned
+ *   a pointer in and out (INOUT_*)               the value in, the updated value returned
+ *
+ * What a pointer must point to is laid out on the thread's stack for the
+ * call, as ntdll's callers do in C. A routine with nothing to return but its
+ * status returns the status; otherwise `{ status, ...out-parameters }`, each
+ * named as documented in camelCase (BaseAddress → baseAddress).
+ */
+import { NtException } from '../include/errors.js';
+import {
+  readHandleValue, readIoStatusBlock, readMemoryBasicInformation, readPointer, readSize, writeLargeInteger, writeObjectAttributes,
+  writePointer, writeSize, writeUnicodeString, type MemoryBasicInformation, type StructMemory,
+} from '../include/struct-access.js';
+import { MEMORY_BASIC_INFORMATION, OBJECT_ATTRIBUTES, UNICODE_STRING, type Arch } from '../include/structures.js';
+import { STATUS_INVALID_PARAMETER } from '../include/ntstatus.js';
+import {
+  ParamKinds, SERVICE_NAMES, SYSTEM_SERVICES, type ParamDeclaration, type ParamKind, type ServiceDeclaration, type ServiceName,
+  type SystemServiceTable,
+} from '../include/system-services.js';
+import type { UserStack } from './user-stack.js';
+
+/** OBJECT_ATTRIBUTES as a program may give it by value (DESIGN §6; InitializeObjectAttributes returns one). */
+export interface ObjectAttributesValue {
+  ObjectName: string | number | null;
+  Attributes: number;
+  RootDirectory?: number | null;
+  SecurityDescriptor?: unknown;
+}
+
+/** IO_STATUS_BLOCK as a native routine returns it. */
+export interface IoStatusBlockValue {
+  Status: number;
+  Information: number;
+}
+
+/** What a program passes for a parameter of each kind. */
+type InArg<K extends ParamKind> =
+  K extends 'PUNICODE_STRING' ? string | number | null
+  : K extends 'POBJECT_ATTRIBUTES' ? ObjectAttributesValue | number | null
+  : K extends 'PLARGE_INTEGER' ? bigint | number | null
+  : K extends 'PVOID' ? number | null
+  : number;
+
+/** What a native routine returns for an out or in/out parameter of each kind. */
+type OutValue<K extends ParamKind> =
+  K extends 'OUT_IO_STATUS_BLOCK' ? IoStatusBlockValue
+  : K extends 'OUT_MEMORY_BASIC_INFORMATION' ? MemoryBasicInformation | undefined
+  : number;
+
+type IsOut<K extends ParamKind> = (typeof ParamKinds)[K] extends 'in' ? false : true;
+
+/** The parameters a program passes: the declaration's, without the pure out-parameters. */
+type InParams<P extends readonly ParamDeclaration[]> =
+  P extends readonly [infer H extends ParamDeclaration, ...infer T extends readonly ParamDeclaration[]]
+    ? (typeof ParamKinds)[H[1]] extends 'out' ? InParams<T> : [InArg<H[1]>, ...InParams<T>]
+    : [];
+
+/** `{ status, ...out }`, or the bare status when the service returns nothing else. */
+type NativeResult<P extends readonly ParamDeclaration[]> =
+  true extends { [I in keyof P]: IsOut<P[I][1]> }[number]
+    ? { status: number } & { [E in P[number] as IsOut<E[1]> extends true ? Uncapitalize<E[0]> : never]: OutValue<E[1]> }
+    : number;
+
+/** One native routine, typed from its declaration. */
+export type NativeRoutine<D extends ServiceDeclaration> =
+  (...args: InParams<D['params']>) => D extends { readonly blocking: true } ? Promise<NativeResult<D['params']>> : NativeResult<D['params']>;
+
+/** Every native routine. */
+export type NativeRoutines = { readonly [N in ServiceName]: NativeRoutine<(typeof SYSTEM_SERVICES)[N]> };
+
+/** What the routines need of the thread: its memory, its stack, and the machine's architecture. */
+export interface NativeThread {
+  readonly arch: Arch;
+  readonly mem: StructMemory & { setString(va: number, s: string, encoding: 'utf-16le'): void };
+  readonly stack: UserStack;
+}
+
+/** Lays a UNICODE_STRING (header and buffer) out on the stack; returns its address. */
+export function pushUnicodeString(t: NativeThread, text: string): number {
+  const bytes = text.length * 2;
+  if (bytes > 0xfffe) throw new NtException(STATUS_INVALID_PARAMETER);
+  const buffer = t.stack.push(bytes + 2, 8);
+  t.mem.setString(buffer, text, 'utf-16le');
+  t.mem.setUint16(buffer + bytes, 0);
+  const va = t.stack.push(UNICODE_STRING[t.arch].size, 8);
+  writeUnicodeString(t.mem, t.arch, va, bytes, bytes + 2, buffer);
+  return va;
+}
+
+/** Lays an OBJECT_ATTRIBUTES (and its name) out on the stack; returns its address. */
+export function pushObjectAttributes(t: NativeThread, oa: ObjectAttributesValue): number {
+  const name = oa.ObjectName === null ? 0 : typeof oa.ObjectName === 'number' ? oa.ObjectName : pushUnicodeString(t, oa.ObjectName);
+  const va = t.stack.push(OBJECT_ATTRIBUTES[t.arch].size, 8);
+  const sd = oa.SecurityDescriptor;
+  writeObjectAttributes(t.mem, t.arch, va, {
+    Length: OBJECT_ATTRIBUTES[t.arch].size, RootDirectory: oa.RootDirectory ?? 0, ObjectName: name, Attributes: oa.Attributes >>> 0,
+    SecurityDescriptor: typeof sd === 'number' ? sd : 0, SecurityQualityOfService: 0,
+  });
+  return va;
+}
+
+/** One out or in/out parameter's slot on the stack, and how to read it back. */
+interface Slot {
+  readonly name: string;
+  readonly kind: ParamKind;
+  readonly va: number;
+}
+
+/** The argument a kernel receives for one parameter (laying out on the stack what must be). */
+function marshal(t: NativeThread, kind: ParamKind, value: unknown, slots: Slot[], name: string): number {
+  switch (kind) {
+    case 'PUNICODE_STRING':
+      return value === null || value === undefined ? 0 : typeof value === 'number' ? value : pushUnicodeString(t, String(value));
+    case 'POBJECT_ATTRIBUTES':
+      return value === null || value === undefined ? 0 : typeof value === 'number' ? value : pushObjectAttributes(t, value as ObjectAttributesValue);
+    case 'PLARGE_INTEGER': {
+      if (value === null || value === undefined) return 0;
+      const va = t.stack.push(8, 8);
+      writeLargeInteger(t.mem, va, BigInt(value as number | bigint));
+      return va;
+    }
+    case 'OUT_HANDLE': case 'OUT_SIZE_T': case 'OUT_ULONG': case 'OUT_IO_STATUS_BLOCK': case 'OUT_MEMORY_BASIC_INFORMATION': {
+      const size = kind === 'OUT_MEMORY_BASIC_INFORMATION' ? MEMORY_BASIC_INFORMATION[t.arch].size : 16;
+      const va = t.stack.push(size, 8);
+      t.mem.setBytes(va, new Uint8Array(size));
+      slots.push({ name, kind, va });
+      return va;
+    }
+    case 'INOUT_PVOID': case 'INOUT_SIZE_T': {
+      const va = t.stack.push(8, 8);
+      if (kind === 'INOUT_PVOID') writePointer(t.mem, t.arch, va, Number(value ?? 0));
+      else writeSize(t.mem, t.arch, va, Number(value ?? 0));
+      slots.push({ name, kind, va });
+      return va;
+    }
+    default:
+      return value === null || value === undefined ? 0 : typeof value === 'boolean' ? Number(value) : Number(value);
+  }
+}
+
+/** Reads an out or in/out parameter back from its slot. */
+function unmarshal(t: NativeThread, slot: Slot, status: number): unknown {
+  switch (slot.kind) {
+    case 'OUT_HANDLE': return readHandleValue(t.mem, t.arch, slot.va);
+    case 'OUT_ULONG': return t.mem.getUint32(slot.va);
+    case 'OUT_IO_STATUS_BLOCK': return readIoStatusBlock(t.mem, t.arch, slot.va);
+    case 'OUT_MEMORY_BASIC_INFORMATION': return status < 0x8000_0000 ? readMemoryBasicInformation(t.mem, t.arch, slot.va) : undefined;
+    case 'INOUT_PVOID': return readPointer(t.mem, t.arch, slot.va);
+    default: return readSize(t.mem, t.arch, slot.va);
+  }
+}
+
+/** The result of a call: the status alone, or `{ status, ...out }`. */
+function result(t: NativeThread, slots: readonly Slot[], status: number, hasOut: boolean): unknown {
+  if (!hasOut) return status >>> 0;
+  const out: Record<string, unknown> = { status: status >>> 0 };
+  for (const slot of slots) out[slot.name[0]!.toLowerCase() + slot.name.slice(1)] = unmarshal(t, slot, status >>> 0);
+  return out;
+}
+
+/** Whether a value can be passed for an integer or pointer parameter (a JS number that no register could hold cannot). */
+const passable = (kind: ParamKind, value: unknown): boolean =>
+  typeof value !== 'number' || Number.isInteger(value) || kind === 'PLARGE_INTEGER' ? true : false;
+
+/**
+ * What a routine returns for arguments no C caller could pass (NaN, 1.5):
+ * STATUS_INVALID_PARAMETER, and no call; in/out values come back as given.
+ */
+function refused(params: readonly ParamDeclaration[], args: readonly unknown[], hasOut: boolean): unknown {
+  if (!hasOut) return STATUS_INVALID_PARAMETER;
+  const out: Record<string, unknown> = { status: STATUS_INVALID_PARAMETER };
+  let next = 0;
+  for (const [name, kind] of params) {
+    const direction = ParamKinds[kind];
+    const value = direction === 'out' ? undefined : args[next++];
+    if (direction !== 'in') out[name[0]!.toLowerCase() + name.slice(1)] = kind === 'OUT_IO_STATUS_BLOCK' ? { Status: 0, Information: 0 } : direction === 'inout' ? value : kind === 'OUT_MEMORY_BASIC_INFORMATION' ? undefined : 0;
+  }
+  return out;
+}
+
+/** Builds one routine from its declaration over its stub. */
+function nativeRoutine(t: NativeThread, declaration: ServiceDeclaration, stub: (...args: number[]) => number | Promise<number>) {
+  const params = declaration.params;
+  const hasOut = params.some(([, kind]) => ParamKinds[kind] !== 'in');
+  const inKinds = params.filter(([, kind]) => ParamKinds[kind] !== 'out').map(([, kind]) => kind);
+  const bad = (args: readonly unknown[]): boolean => inKinds.some((kind, i) => !passable(kind, args[i]));
+  const call = (args: readonly unknown[]): { raw: number[]; slots: Slot[] } => {
+    const slots: Slot[] = [];
+    let next = 0;
+    const raw = params.map(([name, kind]) => marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, name));
+    return { raw, slots };
+  };
+  if (declaration.blocking) {
+    return (...args: unknown[]): Promise<unknown> => bad(args) ? Promise.resolve(refused(params, args, hasOut)) : t.stack.frameAsync(async () => {
+      const { raw, slots } = call(args);
+      return result(t, slots, await stub(...raw), hasOut);
+    });
+  }
+  return (...args: unknown[]): unknown => bad(args) ? refused(params, args, hasOut) : t.stack.frame(() => {
+    const { raw, slots } = call(args);
+    return result(t, slots, stub(...raw) as number, hasOut);
+  });
+}
+
+/** Every native routine of one thread, over its stubs. */
+export function makeNativeRoutines(t: NativeThread, stubs: SystemServiceTable): NativeRoutines {
+  const routines: Record<string, unknown> = {};
+  for (const name of SERVICE_NAMES) {
+    // Each stub is called with the numbers its declaration lists, which `call` builds from that same declaration.
+    routines[name] = nativeRoutine(t, SYSTEM_SERVICES[name], stubs[name] as (...args: number[]) => number | Promise<number>);
+  }
+  return routines as NativeRoutines;
+}

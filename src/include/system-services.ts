@@ -1,0 +1,138 @@
+/**
+ * The system services: one declaration per service, with ntdll's parameter
+ * list (name and kind of each parameter, in order). Both sides of the
+ * user/kernel boundary are generated from it:
+ *
+ *   the kernel's table (kernel/services/table.ts) implements each service
+ *     over numbers only — integers, handles, guest addresses — probing and
+ *     capturing what the addresses point to, as NT does;
+ *   the stubs (api/ntdll.ts) enter the kernel with the arguments as they are;
+ *   `k32`'s native routines (api/native.ts) are those stubs with DESIGN §6's
+ *     conventions: pointers to what a service fills become out-parameters,
+ *     returned; in/out pointers take a value and return it updated; a
+ *     UNICODE_STRING or OBJECT_ATTRIBUTES may be given as a plain value or as
+ *     a guest address. The structures live on the calling thread's stack.
+ *
+ * Each parameter list is the one its WDK page gives (linked per service below).
+ */
+
+/**
+ * How a parameter crosses the boundary. The kernel receives a number for
+ * every kind; the kinds say what `k32`'s native routine makes of it.
+ */
+export const ParamKinds = {
+  /** An integer: ULONG, ACCESS_MASK, BOOLEAN, an information class, a length. */
+  ULONG: 'in',
+  /** A HANDLE value. */
+  HANDLE: 'in',
+  /** A pointer-sized integer passed by value (ULONG_PTR ZeroBits, SIZE_T). */
+  ULONG_PTR: 'in',
+  /** An address the service reads or writes as raw bytes (a buffer with its length), or an optional pointer passed as is. */
+  PVOID: 'in',
+  /** PUNICODE_STRING the service reads: a JS string, or the address of a UNICODE_STRING. */
+  PUNICODE_STRING: 'in',
+  /** POBJECT_ATTRIBUTES the service reads: a plain object, or the address of an OBJECT_ATTRIBUTES. */
+  POBJECT_ATTRIBUTES: 'in',
+  /** PLARGE_INTEGER the service reads (optional): a number or bigint, or null. */
+  PLARGE_INTEGER: 'in',
+  /** PHANDLE the service fills: returned. */
+  OUT_HANDLE: 'out',
+  /** PULONG the service fills (optional): returned. */
+  OUT_ULONG: 'out',
+  /** PSIZE_T the service fills (optional): returned. */
+  OUT_SIZE_T: 'out',
+  /** PIO_STATUS_BLOCK the service fills: returned as { Status, Information }. */
+  OUT_IO_STATUS_BLOCK: 'out',
+  /** A MEMORY_BASIC_INFORMATION buffer the service fills (its length is the next parameter): returned decoded on success. */
+  OUT_MEMORY_BASIC_INFORMATION: 'out',
+  /** PVOID* in and out (NtAllocateVirtualMemory's BaseAddress): a value in, the updated value returned. */
+  INOUT_PVOID: 'inout',
+  /** PSIZE_T in and out (RegionSize): a value in, the updated value returned. */
+  INOUT_SIZE_T: 'inout',
+} as const;
+
+/** The kind of a system-service parameter. */
+export type ParamKind = keyof typeof ParamKinds;
+
+/** A parameter: its documented name and its kind. */
+export type ParamDeclaration = readonly [name: string, kind: ParamKind];
+
+/** A service: its parameters in ntdll's order, and whether it may block (its stub returns a promise). */
+export interface ServiceDeclaration {
+  readonly params: readonly ParamDeclaration[];
+  readonly blocking?: true;
+}
+
+const service = <const P extends readonly ParamDeclaration[]>(...params: P) => ({ params });
+const blocking = <const P extends readonly ParamDeclaration[]>(...params: P) => ({ params, blocking: true as const });
+
+/**
+ * Every system service, in KiServiceTable order (the order gives each its
+ * number and the code address bug checks name for it).
+ */
+export const SYSTEM_SERVICES = {
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntclose
+  NtClose: service(['Handle', 'HANDLE']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntcreatefile
+  NtCreateFile: service(['FileHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['AllocationSize', 'PLARGE_INTEGER'], ['FileAttributes', 'ULONG'], ['ShareAccess', 'ULONG'],
+    ['CreateDisposition', 'ULONG'], ['CreateOptions', 'ULONG'], ['EaBuffer', 'PVOID'], ['EaLength', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
+  NtDeviceIoControlFile: service(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
+    ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['IoControlCode', 'ULONG'], ['InputBuffer', 'PVOID'], ['InputBufferLength', 'ULONG'],
+    ['OutputBuffer', 'PVOID'], ['OutputBufferLength', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
+  NtWriteFile: service(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
+    ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['Buffer', 'PVOID'], ['Length', 'ULONG'], ['ByteOffset', 'PLARGE_INTEGER'], ['Key', 'PVOID']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntallocatevirtualmemory
+  NtAllocateVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['ZeroBits', 'ULONG_PTR'],
+    ['RegionSize', 'INOUT_SIZE_T'], ['AllocationType', 'ULONG'], ['Protect', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntfreevirtualmemory
+  NtFreeVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['RegionSize', 'INOUT_SIZE_T'], ['FreeType', 'ULONG']),
+  // https://learn.microsoft.com/windows/win32/devnotes/ntprotectvirtualmemory (ZwProtectVirtualMemory)
+  NtProtectVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['RegionSize', 'INOUT_SIZE_T'],
+    ['NewProtect', 'ULONG'], ['OldProtect', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntqueryvirtualmemory
+  NtQueryVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'PVOID'], ['MemoryInformationClass', 'ULONG'],
+    ['MemoryInformation', 'OUT_MEMORY_BASIC_INFORMATION'], ['MemoryInformationLength', 'ULONG_PTR'], ['ReturnLength', 'OUT_SIZE_T']),
+  // https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntdelayexecution (ntdll; DelayInterval in 100 ns, negative = relative)
+  NtDelayExecution: blocking(['Alertable', 'ULONG'], ['DelayInterval', 'PLARGE_INTEGER']),
+  // NtYieldExecution: SwitchToThread and Sleep(0)'s service.
+  NtYieldExecution: blocking(),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-zwterminateprocess
+  NtTerminateProcess: service(['ProcessHandle', 'HANDLE'], ['ExitStatus', 'ULONG']),
+  // LPC, the transport of the service control manager's RPC (advapi32 → services.exe).
+  // https://learn.microsoft.com/windows/win32/devnotes/ntconnectport (ZwConnectPort)
+  NtConnectPort: service(['PortHandle', 'OUT_HANDLE'], ['PortName', 'PUNICODE_STRING'], ['SecurityQos', 'PVOID'], ['ClientView', 'PVOID'],
+    ['ServerView', 'PVOID'], ['MaxMessageLength', 'OUT_ULONG'], ['ConnectionInformation', 'PVOID'], ['ConnectionInformationLength', 'PVOID']),
+  // NtRequestWaitReplyPort: sends a request and waits for the reply (ZwRequestWaitReplyPort).
+  NtRequestWaitReplyPort: service(['PortHandle', 'HANDLE'], ['RequestMessage', 'PVOID'], ['ReplyMessage', 'PVOID']),
+  // Sections: declared with their real lists, STATUS_NOT_IMPLEMENTED until sections land (docs/api-coverage.md).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatesection
+  NtCreateSection: service(['SectionHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['MaximumSize', 'PLARGE_INTEGER'], ['SectionPageProtection', 'ULONG'], ['AllocationAttributes', 'ULONG'], ['FileHandle', 'HANDLE']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwopensection
+  NtOpenSection: service(['SectionHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwmapviewofsection
+  NtMapViewOfSection: service(['SectionHandle', 'HANDLE'], ['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['ZeroBits', 'ULONG_PTR'],
+    ['CommitSize', 'ULONG_PTR'], ['SectionOffset', 'PLARGE_INTEGER'], ['ViewSize', 'INOUT_SIZE_T'], ['InheritDisposition', 'ULONG'],
+    ['AllocationType', 'ULONG'], ['Win32Protect', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunmapviewofsection
+  NtUnmapViewOfSection: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'PVOID']),
+} as const satisfies Record<string, ServiceDeclaration>;
+
+/** The name of a system service. */
+export type ServiceName = keyof typeof SYSTEM_SERVICES;
+
+/** Numbers for every parameter: the kernel's view of a parameter list. */
+type Numbers<P extends readonly ParamDeclaration[]> = { [I in keyof P]: number };
+
+/** A service as the kernel implements it and the stub enters it: numbers in, an NTSTATUS out (a promise of one if it may block). */
+export type RawService<D extends ServiceDeclaration> =
+  (...args: Numbers<D['params']>) => D extends { readonly blocking: true } ? Promise<number> : number;
+
+/** The kernel's table of system services, typed by the declarations. */
+export type SystemServiceTable = { readonly [N in ServiceName]: RawService<(typeof SYSTEM_SERVICES)[N]> };
+
+/** Every service name, in table order. */
+export const SERVICE_NAMES = Object.keys(SYSTEM_SERVICES) as ServiceName[];

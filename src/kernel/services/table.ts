@@ -1,0 +1,41 @@
+/**
+ * The kernel's table of system services (KiServiceTable): each service of
+ * include/system-services.ts bound to this kernel, numbers in, NTSTATUS out.
+ * Its type comes from the declarations, so a service whose parameter list
+ * differs from its declaration does not compile.
+ */
+import { STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import type { SystemServiceTable } from '../../include/system-services.js';
+import type { IoContext } from '../io/context.js';
+import { NtCreateFile } from '../io/file.js';
+import { NtDeviceIoControlFile } from '../io/ioctl.js';
+import { NtWriteFile } from '../io/read-write.js';
+import { NtConnectPort, NtRequestWaitReplyPort } from '../lpc/port.js';
+import { NtClose } from '../ob/manager.js';
+import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
+import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
+
+/** Builds a kernel's service table. */
+export function KiServiceTable(k: IoContext): SystemServiceTable {
+  const notImplemented = (): number => STATUS_NOT_IMPLEMENTED;
+  return {
+    NtClose: (h) => NtClose(k, h),
+    NtCreateFile: (...a) => NtCreateFile(k, ...a),
+    NtDeviceIoControlFile: (...a) => NtDeviceIoControlFile(k, ...a),
+    NtWriteFile: (...a) => NtWriteFile(k, ...a),
+    NtAllocateVirtualMemory: (...a) => NtAllocateVirtualMemory(k, ...a),
+    NtFreeVirtualMemory: (...a) => NtFreeVirtualMemory(k, ...a),
+    NtProtectVirtualMemory: (...a) => NtProtectVirtualMemory(k, ...a),
+    NtQueryVirtualMemory: (...a) => NtQueryVirtualMemory(k, ...a),
+    NtDelayExecution: (...a) => NtDelayExecution(k, ...a),
+    NtYieldExecution: () => NtYieldExecution(k),
+    NtTerminateProcess: (...a) => NtTerminateProcess(k, ...a),
+    NtConnectPort: (...a) => NtConnectPort(k, ...a),
+    NtRequestWaitReplyPort: (...a) => NtRequestWaitReplyPort(k, ...a),
+    // Sections land with seeds 000 and 001 (docs/api-coverage.md).
+    NtCreateSection: notImplemented,
+    NtOpenSection: notImplemented,
+    NtMapViewOfSection: notImplemented,
+    NtUnmapViewOfSection: notImplemented,
+  };
+}
