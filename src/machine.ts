@@ -9,7 +9,7 @@ import { makeK32, type K32 } from './api/k32.js';
 import { makeSystemCallStubs } from './api/ntdll.js';
 import { UserStack } from './api/user-stack.js';
 import { KiServiceTable } from './kernel/services/table.js';
-import type { SystemServiceTable } from './include/system-services.js';
+import { SERVICE_NAMES, type ServiceName, type SystemServiceTable } from './include/system-services.js';
 import { COST_PAUSE_NS } from './kernel/ke/cost.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
@@ -152,7 +152,7 @@ export class Machine {
       const refuse = (): void => {
         if (eprocess.exited) throw new ProcessExit(eprocess.ExitStatus);
       };
-      const sys = makeSystemCallStubs(k, this.services, thread, refuse);
+      const sys = makeSystemCallStubs(k, this.tracedServices(), thread, refuse);
       const k32: K32 = makeK32(sys, {
         arch: k.arch, mem: k.userMemoryOf(thread), teb: environment.teb, stack: new UserStack(environment.stackBase, environment.stackLimit),
         pause: () => k.charge(COST_PAUSE_NS),
@@ -168,6 +168,34 @@ export class Machine {
       get exitCode() { return eprocess.exited ? eprocess.ExitStatus : undefined; },
       wait: () => eprocess.exitPromise,
     };
+  }
+
+  private readonly systemCallListeners: ((name: ServiceName, args: readonly number[], process: string) => void)[] = [];
+
+  /**
+   * Calls `listener` for every system call a program spawned from now on
+   * makes (its name and its arguments, as the kernel receives them: numbers
+   * only) — the whole of what a program asks of the kernel.
+   */
+  onSystemCall(listener: (name: ServiceName, args: readonly number[], process: string) => void): void {
+    this.systemCallListeners.push(listener);
+  }
+
+  /** The service table a new program's stubs enter: traced when anyone listens. */
+  private tracedServices(): SystemServiceTable {
+    const listeners = this.systemCallListeners;
+    if (listeners.length === 0) return this.services;
+    const k = this.kernel;
+    const traced: Record<string, unknown> = {};
+    for (const name of SERVICE_NAMES) {
+      const service = this.services[name] as (...args: number[]) => number | Promise<number>;
+      traced[name] = (...args: number[]) => {
+        for (const l of listeners) l(name, args, k.currentProcess.ImageFileName);
+        return service(...args);
+      };
+    }
+    // Each entry calls the service of the same name with the same arguments.
+    return traced as SystemServiceTable;
   }
 
   /** Runs until every spawned process has exited, the machine stops, or `seconds` of virtual time pass. */

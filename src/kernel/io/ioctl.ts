@@ -20,7 +20,7 @@ import {
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
 import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
-import { captureOrStatus, ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
+import { ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
 import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
@@ -51,8 +51,12 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
     const granted = ref.grantedAccess ?? 0;
     if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return STATUS_ACCESS_DENIED;
     if ((required & FILE_WRITE_ACCESS) && !(granted & FILE_WRITE_DATA)) return STATUS_ACCESS_DENIED;
-    const probed = captureOrStatus(() => ProbeForWriteIoStatusBlock(k, IoStatusBlock));
-    if (probed !== undefined) return probed;
+    try {
+      ProbeForWriteIoStatusBlock(k, IoStatusBlock);
+    } catch (e) {
+      if (e instanceof NtException) return e.status;
+      throw e;
+    }
     const inLen = InputBufferLength >>> 0;
     const outLen = OutputBufferLength >>> 0;
     const irp = k.io.allocateIrp(k.currentThread.PreviousMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);

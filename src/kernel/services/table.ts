@@ -21,7 +21,10 @@ export function KiServiceTable(k: IoContext): SystemServiceTable {
   return {
     NtClose: (h) => NtClose(k, h),
     NtCreateFile: (...a) => NtCreateFile(k, ...a),
-    NtDeviceIoControlFile: (...a) => NtDeviceIoControlFile(k, ...a),
+    // Spelled out: the commonest call of a driver/program protocol, kept free of a rest array.
+    NtDeviceIoControlFile: (FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, IoControlCode, InputBuffer, InputBufferLength,
+      OutputBuffer, OutputBufferLength) => NtDeviceIoControlFile(k, FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, IoControlCode,
+      InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength),
     NtWriteFile: (...a) => NtWriteFile(k, ...a),
     NtAllocateVirtualMemory: (...a) => NtAllocateVirtualMemory(k, ...a),
     NtFreeVirtualMemory: (...a) => NtFreeVirtualMemory(k, ...a),
