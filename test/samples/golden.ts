@@ -1,0 +1,23 @@
+/**
+ * The recorded runs of a sample, kept to show that a change of structure
+ * changed no behaviour: the report's JSON with what a change of layout may
+ * legitimately move made neutral — kernel and user addresses, frame numbers,
+ * pool and frame totals (each process now has a PEB, TEB and stack; the
+ * console lives in pool). Events, their order and times, output, exit codes,
+ * findings (kinds and wording), the bug check and its code stay as recorded.
+ */
+import type { RunReport } from '../../src/cli/report-json.js';
+
+/** The report with addresses, frame numbers and resource totals made neutral, as stable JSON text. */
+export function normalizeReport(report: RunReport): string {
+  const { resources: _resources, ...rest } = report;
+  const bugcheck = rest.bugcheck ? { ...rest.bugcheck, params: rest.bugcheck.params.map((p) => (p >= 0x10000 ? '<address>' : p)) } : null;
+  const text = JSON.stringify({ ...rest, bugcheck })
+    .replace(/\b[0-9a-f]{8}`[0-9a-f]{8}\b/gi, '<address>')
+    .replace(/\b[0-9A-F]{16}\b/g, '<address>')
+    .replace(/\b(?:0x)?[0-9a-f]{8}\b/gi, '<address>')
+    .replace(/"pfn":\d+/g, '"pfn":"<pfn>"')
+    .replace(/"physical":"0x[0-9a-f]+"/g, '"physical":"<physical>"')
+    .replace(/PFN 0x[0-9a-f]+/gi, 'PFN <pfn>');
+  return `${JSON.stringify(JSON.parse(text), null, 1)}\n`;
+}
