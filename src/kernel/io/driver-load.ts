@@ -6,7 +6,7 @@
  * its code: each routine it registers gets an address inside the image, so
  * bug-check parameters and stacks name real-looking code addresses.
  */
-import { EmulatorError, MachineHalted } from '../../include/errors.js';
+import { EmulatorError, GuestMisuse, MachineHalted } from '../../include/errors.js';
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../ke/attribution.js';
@@ -71,7 +71,7 @@ export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine
     if (isThenable(result)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
       result.then(undefined, () => {});
-      throw new Error(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
+      throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
     }
     return result;
   } catch (e) {

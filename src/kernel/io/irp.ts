@@ -76,13 +76,15 @@ export class Irp {
 
   constructor(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number) {
     this.RequestorMode = requestorMode;
+    // Parameters is a union in C: Read and Write are the same bytes.
+    const readWrite: ReadWriteParameters = { Length: 0, Key: 0, ByteOffset: 0n };
     this.stack = [{
       MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
       Parameters: {
         DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
         Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
-        Read: { Length: 0, Key: 0, ByteOffset: 0n },
-        Write: { Length: 0, Key: 0, ByteOffset: 0n },
+        Read: readWrite,
+        Write: readWrite,
       },
       DeviceObject: device, FileObject: file,
     }];
