@@ -1,5 +1,5 @@
 /**
- * The figures of DESIGN.md §9, by name. Each is measured in a process of its
+ * The figures of the performance targets (README, Performance), by name. Each is measured in a process of its
  * own (see main.ts), so that the JIT state one figure leaves behind (type
  * feedback from another machine, optimized code of shared loops) cannot
  * slow down or speed up the next.

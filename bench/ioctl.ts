@@ -1,5 +1,5 @@
 /**
- * Figure 3 of DESIGN.md §9: one in-thread DeviceIoControl, METHOD_BUFFERED,
+ * Figure 3 of the performance targets (README, Performance): one in-thread DeviceIoControl, METHOD_BUFFERED,
  * 64 bytes in and 64 bytes out, to a driver that does the least a driver can.
  *
  * The program calls k32.DeviceIoControl (the whole user-mode round trip: the

@@ -1,5 +1,5 @@
 /**
- * Figures 4 and 5 of DESIGN.md §9: whole-machine costs.
+ * Figures 4 and 5 of the performance targets (README, Performance): whole-machine costs.
  *
  *   sharing-memory: wall time of `machine.run()` for 10 virtual seconds of
  *                   the sample, after boot and setup (untimed);

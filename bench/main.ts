@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the figures of DESIGN.md §9, measured against the host's
+ * `npm run bench`: the figures of the performance targets (README, Performance), measured against the host's
  * own limit in the same run, printed as a table and as one JSON line
  * (`BENCH_JSON {...}`) for scripts.
  *

@@ -1,5 +1,5 @@
 /**
- * Figures 1 and 2 of DESIGN.md §9: guest memory access against the host's
+ * Figures 1 and 2 of the performance targets (README, Performance): guest memory access against the host's
  * own access to the same physical pages of the SharedArrayBuffer.
  *
  *   bulk:   k32.getBytes / k32.setBytes of a 1 MiB committed region, against

@@ -1,6 +1,6 @@
 /**
  * The benchmark's table: one row a figure, with the host's own timing beside
- * the emulated one, the target of DESIGN.md §9 and whether it is met.
+ * the emulated one, the target of the performance targets (README, Performance) and whether it is met.
  */
 
 export interface Row {

@@ -313,7 +313,7 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),
 
-    // --- native calls (ntdll): the stubs, with DESIGN §6's conventions ---
+    // --- native calls (ntdll): the stubs, with the conventions of docs/api.md ---
     ...native,
     NtCurrentProcess: (): number => NtCurrentProcess,
     /** InitializeObjectAttributes (ntdef.h), for the native calls. */

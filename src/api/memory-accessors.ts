@@ -1,7 +1,7 @@
 /**
  * The memory-access half shared by `nt` (kernel mode) and `k32` (user mode):
  * DataView-like names over a GuestMemory, bound so they can be passed around
- * (DESIGN.md §6).
+ * (docs/api.md).
  */
 import type { GuestEncoding, GuestMemoryAccess } from '../kernel/mm/access.js';
 

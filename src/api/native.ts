@@ -1,6 +1,6 @@
 /**
  * `k32`'s native routines (NtAllocateVirtualMemory, NtCreateFile, ...): the
- * system-call stubs with DESIGN §6's conventions, generated from each
+ * system-call stubs with the conventions of docs/api.md, generated from each
  * service's declaration (include/system-services.ts):
  *
  *   an integer, handle or raw buffer address     passed as is
@@ -28,7 +28,7 @@ import {
 } from '../include/system-services.js';
 import type { UserStack } from './user-stack.js';
 
-/** OBJECT_ATTRIBUTES as a program may give it by value (DESIGN §6; InitializeObjectAttributes returns one). */
+/** OBJECT_ATTRIBUTES as a program may give it by value (docs/api.md; InitializeObjectAttributes returns one). */
 export interface ObjectAttributesValue {
   ObjectName: string | number | null;
   Attributes: number;

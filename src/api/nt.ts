@@ -5,7 +5,7 @@
  * frame the I/O manager pushed when it called into the driver.
  *
  * Parameters follow the WDK order; pure out-parameters are returned in an
- * object with the return value (DESIGN.md §6).
+ * object with the return value (docs/api.md).
  */
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
@@ -96,7 +96,7 @@ export function makeNt(k: Kernel, driverName: string) {
     ExFreePool(p: number | KernelObject | Mdl): void {
       nt.ExFreePoolWithTag(p, 0);
     },
-    /** Accepts the address or an object that lives in pool (an MDL, DESIGN.md §6). */
+    /** Accepts the address or an object that lives in pool (an MDL, docs/api.md). */
     ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
       enter('ExFreePoolWithTag', DISPATCH_LEVEL);
       const address = typeof p === 'number' ? p : p.address;

@@ -6,7 +6,7 @@ import type { Mdl } from '../kernel/mm/mdl-object.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, BYTE_OFFSET, BYTES_TO_PAGES, PAGE_ALIGN } from '../include/page.js';
 
 /** The WDK's pure MDL and page macros (MmGetMdlVirtualAddress, BYTE_OFFSET, PAGE_ALIGN, ...), spread into `nt`. */
-/** OBJECT_ATTRIBUTES, as InitializeObjectAttributes fills it (DESIGN.md §6). */
+/** OBJECT_ATTRIBUTES, as InitializeObjectAttributes fills it (docs/api.md). */
 export interface ObjectAttributes {
   Length: number;
   ObjectName: string | null;

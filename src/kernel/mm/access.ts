@@ -28,7 +28,7 @@ const WORD_MASK = MASK & ~3;
 /** Text encodings for getString/setString. */
 export type GuestEncoding = 'utf-16le' | 'ascii' | 'utf-8';
 
-/** The memory-access half of `nt` and `k32` (DESIGN.md §6). */
+/** The memory-access half of `nt` and `k32` (docs/api.md). */
 export interface GuestMemoryAccess {
   getUint8(va: number): number;
   getUint16(va: number): number;
@@ -192,7 +192,7 @@ export class GuestMemory implements GuestMemoryAccess {
   }
 
   /*
-   * getUint32 and setUint32 are the scalar hot path (DESIGN.md §9, figure 2).
+   * getUint32 and setUint32 are the scalar hot path (the performance targets (README, Performance), figure 2).
    * The access is charged first, as by `charge`; a hit in the last-page cache
    * (`va - off` is the cached page only when `va` is also 4-aligned, as `off`
    * is rounded down to a word) is then done in line, and anything else — a
