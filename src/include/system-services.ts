@@ -7,7 +7,7 @@
  *     over numbers only — integers, handles, guest addresses — probing and
  *     capturing what the addresses point to, as NT does;
  *   the stubs (api/ntdll.ts) enter the kernel with the arguments as they are;
- *   `k32`'s native routines (api/native.ts) are those stubs with DESIGN §6's
+ *   `k32`'s native routines (api/native.ts) are those stubs with docs/api.md's
  *     conventions: pointers to what a service fills become out-parameters,
  *     returned; in/out pointers take a value and return it updated; a
  *     UNICODE_STRING or OBJECT_ATTRIBUTES may be given as a plain value or as
