@@ -19,8 +19,9 @@ import {
   FILE_READ_ACCESS, FILE_READ_DATA, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
-import { ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { ProbeForWriteIoStatusBlock } from '../ex/capture.js';
+import { IopSynchronousServiceTail } from './service-tail.js';
 import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
@@ -80,17 +81,7 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       k.io.freeIrp(irp);
       return e.status;
     }
-    const status = k.io.IoCallDriver(file.DeviceObject, irp);
-    if (!irp.completed) {
-      // The driver returned without completing: the caller gets its status, the IRP is lost.
-      if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
-      return status;
-    }
-    const final = irp.IoStatus.Status >>> 0;
-    const information = irp.IoStatus.Information;
-    k.io.IopCompleteRequest(irp);
-    writeIoStatus(k, IoStatusBlock, final, information);
-    return status === STATUS_PENDING ? final : status;
+    return IopSynchronousServiceTail(k, file.DeviceObject, irp, IoStatusBlock);
   } finally {
     k.ob.ObDereferenceObject(file);
   }

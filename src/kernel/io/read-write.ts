@@ -8,15 +8,16 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/methods-for-accessing-data-buffers
  */
 import { NtException } from '../../include/errors.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import {
   DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_MJ_WRITE, UserMode,
 } from '../../include/wdm-constants.js';
-import { captureOrStatus, ProbeAndCaptureLargeInteger, ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
+import { captureOrStatus, ProbeAndCaptureLargeInteger, ProbeForWriteIoStatusBlock } from '../ex/capture.js';
 import { ProbeForRead } from '../ex/probe.js';
 import { IoReadAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { IoContext } from './context.js';
+import { IopSynchronousServiceTail } from './service-tail.js';
 import type { Irp } from './irp.js';
 import { IoFileObjectType, type FileObject } from './objects.js';
 
@@ -53,16 +54,7 @@ export function NtWriteFile(k: IoContext, FileHandle: number, Event: number, Apc
       k.io.freeIrp(irp);
       return e.status;
     }
-    const status = k.io.IoCallDriver(device, irp);
-    if (!irp.completed) {
-      if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
-      return status;
-    }
-    const final = irp.IoStatus.Status >>> 0;
-    const information = irp.IoStatus.Information;
-    k.io.IopCompleteRequest(irp);
-    writeIoStatus(k, IoStatusBlock, final, information);
-    return status === STATUS_PENDING ? final : status;
+    return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
   } finally {
     k.ob.ObDereferenceObject(file);
   }

@@ -14,6 +14,7 @@ import { GuestMisuse } from '../../include/errors.js';
 import type { KThread } from '../ke/thread.js';
 import type { MmContext } from './context.js';
 import { MmAccessFault } from './fault.js';
+import type { StructMemory } from '../../include/struct-access.js';
 
 // Local copies of the imported constants, for the hot paths: optimized code
 // folds a module's own unexported constants, but reads an imported binding
@@ -28,17 +29,8 @@ const WORD_MASK = MASK & ~3;
 /** Text encodings for getString/setString. */
 export type GuestEncoding = 'utf-16le' | 'ascii' | 'utf-8';
 
-/** The memory-access half of `nt` and `k32` (docs/api.md). */
-export interface GuestMemoryAccess {
-  getUint8(va: number): number;
-  getUint16(va: number): number;
-  getUint32(va: number): number;
-  getBigUint64(va: number): bigint;
-  setUint8(va: number, value: number): void;
-  setUint16(va: number, value: number): void;
-  setUint32(va: number, value: number): void;
-  setBigUint64(va: number, value: bigint): void;
-  getBytes(va: number, length: number): Uint8Array;
+/** The memory-access half of `nt` and `k32` (docs/api.md): the structure helpers' memory, with strings and pointers. */
+export interface GuestMemoryAccess extends StructMemory {
   setBytes(va: number, bytes: Uint8Array | readonly number[]): void;
   getString(va: number, encoding: GuestEncoding, maxChars?: number): string;
   setString(va: number, value: string, encoding: GuestEncoding): void;

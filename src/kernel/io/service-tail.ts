@@ -1,0 +1,27 @@
+/**
+ * IopSynchronousServiceTail: the end of every synchronous I/O service
+ * (NtDeviceIoControlFile, NtWriteFile): the IRP goes to the driver, and once
+ * it is completed the I/O manager finishes it in the caller's thread (copy
+ * back, free) and writes the final status and Information into the caller's
+ * IO_STATUS_BLOCK. A driver that returns without completing the IRP leaves
+ * the caller its status and the IRP lost.
+ */
+import { STATUS_PENDING } from '../../include/ntstatus.js';
+import { writeIoStatus } from '../ex/capture.js';
+import type { IoContext } from './context.js';
+import type { Irp } from './irp.js';
+import type { DeviceObject } from './objects.js';
+
+/** Sends the IRP and completes it for the caller; returns the service's status. */
+export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number): number {
+  const status = k.io.IoCallDriver(device, irp);
+  if (!irp.completed) {
+    if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
+    return status;
+  }
+  const final = irp.IoStatus.Status >>> 0;
+  const information = irp.IoStatus.Information;
+  k.io.IopCompleteRequest(irp);
+  writeIoStatus(k, ioStatusBlock, final, information);
+  return status === STATUS_PENDING ? final : status;
+}
