@@ -11,6 +11,9 @@ import { UserStack } from './api/user-stack.js';
 import { KiServiceTable } from './kernel/services/table.js';
 import { SERVICE_NAMES, type ServiceName, type SystemServiceTable } from './include/system-services.js';
 import { COST_PAUSE_NS } from './kernel/ke/cost.js';
+import { IopLoadDriverFromKey, IopUnloadDriverFromKey } from './kernel/cm/load-driver.js';
+import { CM_SERVICES_KEY_PATH } from './kernel/cm/registry.js';
+import { SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER } from './include/win32-constants.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
@@ -109,21 +112,31 @@ export class Machine {
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile,
     });
-    this.kernel.scm.makeNt = (name) => makeNt(this.kernel, name);
+    this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
   }
 
-  /** Puts a driver on disk as <serviceName>.sys, for the service control manager to start. */
+  /** Puts a driver on disk as <serviceName>.sys (\SystemRoot\System32\drivers), for a service key's ImagePath to name. */
   installDriver(serviceName: string, driver: DriverDefinition): void {
-    this.kernel.scm.install(serviceName, driver);
+    this.kernel.io.images.install(serviceName, driver);
   }
 
-  /** Loads a driver now: DriverEntry in the System process. Returns its NTSTATUS (STATUS_UNSUCCESSFUL if the machine stopped). */
+  /**
+   * Loads a driver now, as an installer would: writes its service key
+   * (ImagePath \SystemRoot\System32\drivers\<name>.sys, demand start) unless
+   * it has one, then NtLoadDriver on the key from kernel mode; DriverEntry runs
+   * in the System process. Returns its NTSTATUS (STATUS_UNSUCCESSFUL if the machine stopped).
+   */
   loadDriver(serviceName: string, driver?: DriverDefinition): number {
     if (driver) this.installDriver(serviceName, driver);
-    const image = this.kernel.scm.imageFor(`${serviceName}.sys`);
-    if (!image) throw new RangeError(`no driver installed as ${serviceName}`);
-    return this.stopsMachine(() => this.kernel.scm.NtLoadDriver(serviceName, image));
+    const k = this.kernel;
+    if (!k.io.images.imageFor(`${serviceName}.sys`)) throw new RangeError(`no driver installed as ${serviceName}`);
+    // A key that exists already (CreateService wrote it) is left as it is: its ImagePath decides.
+    if (!('key' in k.registry.parse(null, `${CM_SERVICES_KEY_PATH}\\${serviceName}`))) {
+      k.scm.writeServiceKey(serviceName, serviceName, SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL,
+        `\\SystemRoot\\System32\\drivers\\${serviceName}.sys`);
+    }
+    return this.stopsMachine(() => IopLoadDriverFromKey(k, `${CM_SERVICES_KEY_PATH}\\${serviceName}`));
   }
 
   /** Runs host-initiated kernel work; a bug check inside it stops the machine, not the host. */
@@ -139,7 +152,7 @@ export class Machine {
 
   /** Unloads a driver (DriverUnload in the System process). Returns its NTSTATUS. */
   unloadDriver(serviceName: string): number {
-    return this.stopsMachine(() => this.kernel.scm.NtUnloadDriver(serviceName));
+    return this.stopsMachine(() => IopUnloadDriverFromKey(this.kernel, `${CM_SERVICES_KEY_PATH}\\${serviceName}`));
   }
 
   /** Starts a program in a new process; it runs when the machine runs. */

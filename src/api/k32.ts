@@ -29,6 +29,8 @@ import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import { makeScmClient } from './advapi32.js';
 import { ProcessHeap } from './heap.js';
+import { makeRegistryClient } from './registry.js';
+import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNativeRoutines } from './native.js';
 import type { UserStack } from './user-stack.js';
@@ -312,6 +314,9 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
 
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),
+    // --- the registry (advapi32, over the Nt*Key services) ---
+    ...makeRegistryClient({ mem, stack, native }),
+    ...makeRtlAdjustPrivilege({ mem, stack, native }),
 
     // --- native calls (ntdll): the stubs, with the conventions of docs/api.md ---
     ...native,

@@ -29,6 +29,7 @@ import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCE
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { makeNtRegistry } from './nt-registry.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
 const HIGH = 31;
@@ -356,6 +357,8 @@ export function makeNt(k: Kernel, driverName: string) {
       return k.vm.NtFreeVirtualMemory(k.currentProcess, baseAddress, regionSize, freeType);
     },
     NtCurrentProcess: (): number => NtCurrentProcess,
+    // --- the registry, and drivers loaded by service key (nt-registry.ts) ---
+    ...makeNtRegistry(k, enter),
 
     // --- not implemented yet (docs/api-coverage.md) ---
     ZwCreateFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),

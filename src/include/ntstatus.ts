@@ -33,6 +33,8 @@ export const STATUS_PENDING = 0x00000103;
 export const STATUS_REPARSE = 0x00000104;
 /** More entries are available than fit the buffer. */
 export const STATUS_MORE_ENTRIES = 0x00000105;
+/** Not every privilege NtAdjustPrivilegesToken was asked to change is held (a success code). */
+export const STATUS_NOT_ALL_ASSIGNED = 0x00000106;
 /** The object was opened, not created: the name already existed. */
 export const STATUS_OBJECT_NAME_EXISTS = 0x40000000;
 /** NtYieldExecution found no other thread ready to run. */

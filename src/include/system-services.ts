@@ -119,6 +119,42 @@ export const SYSTEM_SERVICES = {
     ['AllocationType', 'ULONG'], ['Win32Protect', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunmapviewofsection
   NtUnmapViewOfSection: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'PVOID']),
+  // The registry (kernel/cm/services.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatekey
+  NtCreateKey: service(['KeyHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['TitleIndex', 'ULONG'], ['Class', 'PUNICODE_STRING'], ['CreateOptions', 'ULONG'], ['Disposition', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwopenkey
+  NtOpenKey: service(['KeyHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwsetvaluekey
+  NtSetValueKey: service(['KeyHandle', 'HANDLE'], ['ValueName', 'PUNICODE_STRING'], ['TitleIndex', 'ULONG'], ['Type', 'ULONG'],
+    ['Data', 'PVOID'], ['DataSize', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwqueryvaluekey
+  NtQueryValueKey: service(['KeyHandle', 'HANDLE'], ['ValueName', 'PUNICODE_STRING'], ['KeyValueInformationClass', 'ULONG'],
+    ['KeyValueInformation', 'PVOID'], ['Length', 'ULONG'], ['ResultLength', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwdeletekey
+  NtDeleteKey: service(['KeyHandle', 'HANDLE']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwdeletevaluekey
+  NtDeleteValueKey: service(['KeyHandle', 'HANDLE'], ['ValueName', 'PUNICODE_STRING']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwenumeratekey
+  NtEnumerateKey: service(['KeyHandle', 'HANDLE'], ['Index', 'ULONG'], ['KeyInformationClass', 'ULONG'], ['KeyInformation', 'PVOID'],
+    ['Length', 'ULONG'], ['ResultLength', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwenumeratevaluekey
+  NtEnumerateValueKey: service(['KeyHandle', 'HANDLE'], ['Index', 'ULONG'], ['KeyValueInformationClass', 'ULONG'],
+    ['KeyValueInformation', 'PVOID'], ['Length', 'ULONG'], ['ResultLength', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwquerykey
+  NtQueryKey: service(['KeyHandle', 'HANDLE'], ['KeyInformationClass', 'ULONG'], ['KeyInformation', 'PVOID'], ['Length', 'ULONG'],
+    ['ResultLength', 'OUT_ULONG']),
+  // Drivers named by their service key (kernel/cm/load-driver.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwloaddriver
+  NtLoadDriver: service(['DriverServiceName', 'PUNICODE_STRING']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunloaddriver
+  NtUnloadDriver: service(['DriverServiceName', 'PUNICODE_STRING']),
+  // Tokens, as far as privileges (kernel/se/token-services.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwopenprocesstokenex (NtOpenProcessToken: no HandleAttributes)
+  NtOpenProcessToken: service(['ProcessHandle', 'HANDLE'], ['DesiredAccess', 'ULONG'], ['TokenHandle', 'OUT_HANDLE']),
+  // https://learn.microsoft.com/windows/win32/api/securitybaseapi/nf-securitybaseapi-adjusttokenprivileges (NtAdjustPrivilegesToken, ntifs.h)
+  NtAdjustPrivilegesToken: service(['TokenHandle', 'HANDLE'], ['DisableAllPrivileges', 'ULONG'], ['NewState', 'PVOID'],
+    ['BufferLength', 'ULONG'], ['PreviousState', 'PVOID'], ['ReturnLength', 'OUT_ULONG']),
 } as const satisfies Record<string, ServiceDeclaration>;
 
 /** The name of a system service. */

@@ -178,6 +178,8 @@ export const ERROR_IO_DEVICE = 1117;
 export const ERROR_NOT_FOUND = 1168;
 
 // System Error Codes (1300-1699). https://learn.microsoft.com/windows/win32/debug/system-error-codes--1300-1699-
+/** Not all privileges or groups referenced are assigned to the caller. */
+export const ERROR_NOT_ALL_ASSIGNED = 1300;
 /** A required privilege is not held by the client. */
 export const ERROR_PRIVILEGE_NOT_HELD = 1314;
 /** An internal error occurred. */

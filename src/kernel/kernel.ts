@@ -42,7 +42,8 @@ import { SystemPtes } from './mm/syspte.js';
 import { TranslationCaches } from './mm/translation-caches.js';
 import { VirtualMemory } from './mm/virtual.js';
 import { ObjectManager } from './ob/manager.js';
-import type { IoContext } from './io/context.js';
+import type { CmContext } from './cm/context.js';
+import { CmRegistry } from './cm/registry.js';
 import { Console } from './io/console.js';
 import { IoManager } from './io/manager.js';
 import { ProcessManager } from './ps/manager.js';
@@ -55,8 +56,8 @@ import { TornReadDetector } from './verifier/torn-read.js';
 export type { KernelOptions } from './ke/options.js';
 export type { Finding, LogEvent } from './ke/log.js';
 
-/** The kernel of one machine: its hardware and its subsystems (ke, mm, ob, ps, io, scm), built in layer order. */
-export class Kernel implements IoContext {
+/** The kernel of one machine: its hardware and its subsystems (ke, mm, ob, ps, io, cm, scm), built in layer order. */
+export class Kernel implements CmContext {
   readonly arch: Arch;
   readonly hardware: Hardware;
   readonly format: PagingFormat;
@@ -89,6 +90,8 @@ export class Kernel implements IoContext {
   readonly ps: ProcessManager;
   readonly io: IoManager;
   readonly console: Console;
+  // cm: the registry
+  readonly registry: CmRegistry;
   readonly scm: ServiceControlManager;
   readonly sharing: SharingRecorder;
 
@@ -128,6 +131,8 @@ export class Kernel implements IoContext {
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
     this.console = new Console(this);
+    // cm: the registry, every key stamped with the boot time.
+    this.registry = new CmRegistry(options.bootSystemTime);
     this.scm = new ServiceControlManager(this);
     this.sharing = new SharingRecorder(this);
     this.caches.mapListeners.push((pfn, mapping) => this.sharing.onMap(pfn, mapping));

@@ -30,6 +30,7 @@ const TABLE: ReadonlyMap<number, number> = new Map<number, number>([
   [S.STATUS_PENDING, E.ERROR_IO_PENDING],
   [S.STATUS_REPARSE, E.ERROR_MR_MID_NOT_FOUND],
   [S.STATUS_MORE_ENTRIES, E.ERROR_MORE_DATA],
+  [S.STATUS_NOT_ALL_ASSIGNED, E.ERROR_NOT_ALL_ASSIGNED],
   [S.STATUS_OBJECT_NAME_EXISTS, E.ERROR_MR_MID_NOT_FOUND],
   [S.STATUS_NO_YIELD_PERFORMED, E.ERROR_MR_MID_NOT_FOUND],
   // No mapping that ntshm could confirm: Windows' default for an unmapped status.

@@ -112,9 +112,10 @@ function unmapImage(k: IoContext, va: number, pages: number): void {
 
 /**
  * IopLoadDriver: creates the DRIVER_OBJECT, maps the image, runs DriverEntry
- * in a System thread. A failing DriverEntry unloads the image again.
+ * in a System thread, which receives `registryPath` (the service key's full
+ * name). A failing DriverEntry unloads the image again.
  */
-export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverImage, nt: unknown): { status: number; driver?: DriverObject } {
+export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverImage, nt: unknown, registryPath: string): { status: number; driver?: DriverObject } {
   const driver = k.ob.ObCreateObject(new DriverObject(serviceName, makeInvalidDeviceRequest(k)));
   driver.DriverStart = mapImage(k);
   if (driver.DriverStart === 0) {
@@ -123,7 +124,6 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   }
   driver.DriverSize = IMAGE_PAGES * PAGE_SIZE;
   k.ob.insertName(driver.DriverName, driver, 0, true);
-  const registryPath = `\\Registry\\Machine\\System\\CurrentControlSet\\Services\\${serviceName}`;
   // Registered while DriverEntry runs, so that DPCs and timers it sets up are attributed to it.
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);

@@ -2,6 +2,7 @@
  * The I/O manager: IRPs, their dispatch and completion, loaded drivers and
  * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
  */
+import { DriverImageStore } from './image-store.js';
 import { NtException } from '../../include/errors.js';
 import { STATUS_PENDING } from '../../include/ntstatus.js';
 import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../include/wdm-constants.js';
@@ -26,6 +27,8 @@ export class IoManager {
   /** Drivers that were unloaded, so that a timer or DPC they left behind is recognised (0xCE). */
   readonly unloadedDrivers = new Map<string, DriverObject>();
   readonly timers: IoTimerQueue;
+  /** Driver files on disk (io/image-store.ts). */
+  readonly images = new DriverImageStore();
   /**
    * The IRP lookaside list (IopAllocateIrp's per-processor lists, one here):
    * the pool blocks of freed one-location IRPs are kept for the next IRP

@@ -32,6 +32,9 @@ export class ProcessManager {
     k.ob.registerType<EProcess>(ProcessType, {
       delete: (process) => {
         if (process.exited) k.vm.MmDeleteProcessAddressSpace(process);
+        // PspDeleteProcess drops the primary token with the process.
+        if (process.Token) k.ob.ObDereferenceObject(process.Token);
+        process.Token = undefined;
       },
     });
     this.systemProcess = k.ob.ObCreateObject(new EProcess(4, 'System', k.systemRoot, true));

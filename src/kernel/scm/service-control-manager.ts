@@ -1,14 +1,18 @@
 /**
  * The service control manager (services.exe), for kernel-driver services:
- * a database of services, SC_HANDLEs per process, and StartService /
- * ControlService(STOP) turned into NtLoadDriver / NtUnloadDriver.
+ * the service database is the registry's Services key (one key per service:
+ * ImagePath, Type, Start, ErrorControl, DisplayName); the SCM itself keeps
+ * only what the registry does not — SC_HANDLEs per process, and which
+ * services are marked for delete. StartService and ControlService(STOP) are
+ * NtLoadDriver / NtUnloadDriver on the service's key, made as System.
  *
  * Its answers are Win32 error codes, as the SCM's RPC interface returns
  * them; kernel32's wrappers put them in GetLastError.
  * https://learn.microsoft.com/windows/win32/services/service-control-manager
  */
 import { RtlNtStatusToDosError } from '../ex/status-to-dos.js';
-import { STATUS_IMAGE_ALREADY_LOADED, STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { REG_EXPAND_SZ } from '../../include/registry-constants.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
   ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
@@ -20,8 +24,12 @@ import {
 } from '../../include/win32-constants.js';
 import { DELETE } from '../../include/wdm-constants.js';
 import type { DriverImage } from '../io/driver-load.js';
-import { IopLoadDriver, IopUnloadDriver } from '../io/driver-load.js';
-import type { IoContext } from '../io/context.js';
+import { CmpNow, type CmContext } from '../cm/context.js';
+import type { CmKeyNode } from '../cm/key.js';
+import { CmCreateKey, CmDeleteKey } from '../cm/key-ops.js';
+import { IopLoadDriverFromKey, IopUnloadDriverFromKey } from '../cm/load-driver.js';
+import { CM_SERVICES_KEY_PATH } from '../cm/registry.js';
+import { CmQueryValueDword, CmSetValueDword, CmSetValueString } from '../cm/value-helpers.js';
 import { COST_SCM_CALL_NS } from '../ke/cost.js';
 import { LpcCreateServerPort } from '../lpc/port.js';
 import {
@@ -31,12 +39,10 @@ import type { EProcess } from '../ps/process.js';
 
 export type { ServiceStatus } from '../../include/svcctl.js';
 
+/** What the SCM keeps of a service besides its key: open handles and the delete mark. */
 interface Service {
-  name: string;
-  displayName: string;
-  type: number;
-  startType: number;
-  binaryPath: string;
+  /** The service's key under Services (its name is the service name). */
+  key: CmKeyNode;
   markedForDelete: boolean;
   openHandles: number;
 }
@@ -55,17 +61,14 @@ export interface ScmResult<T = number> {
 
 const SC_HANDLE_BASE = 0x00c0_0000;
 
-/** The service control manager: driver images "on disk", the service database and SC_HANDLEs; starts and stops load and unload drivers. */
+/** The service control manager: the service database (in the registry) and SC_HANDLEs; starts and stops load and unload drivers. */
 export class ServiceControlManager {
-  /** Driver files "on disk", by lower-case file name ("sharingmemory.sys"). */
-  private readonly images = new Map<string, DriverImage>();
+  /** Services with an open handle or a delete mark, by upcased name; the rest live in the registry only. */
   private readonly services = new Map<string, Service>();
   private readonly handles = new Map<number, ScHandle>();
   private nextHandle = SC_HANDLE_BASE;
-  /** The `nt` object each loaded driver receives, made by the API layer. */
-  makeNt: ((driverName: string) => unknown) | undefined;
 
-  constructor(private readonly k: IoContext) {
+  constructor(private readonly k: CmContext) {
     k.ps.exitNotifyRoutines.push((process) => this.processExited(process));
     k.io.unloadNotifyRoutines.push((serviceName) => this.driverUnloaded(serviceName));
     // services.exe's RPC endpoint: every SCM call of a program arrives here, as a message.
@@ -86,7 +89,7 @@ export class ServiceControlManager {
       case SvcctlOpnum.ROpenSCManagerW: return this.OpenSCManager(client, num(2));
       case SvcctlOpnum.RCreateServiceW: {
         const name = str(1) ?? '';
-        return this.CreateService(client, num(0), name, str(2) ?? name, num(3), num(4), num(5), str(7) ?? '');
+        return this.CreateService(client, num(0), name, str(2) ?? name, num(3), num(4), num(5), num(6), str(7) ?? '');
       }
       case SvcctlOpnum.ROpenServiceW: return this.OpenService(client, num(0), str(1) ?? '', num(2));
       case SvcctlOpnum.RStartServiceW: return this.StartService(client, num(0));
@@ -98,15 +101,47 @@ export class ServiceControlManager {
     }
   }
 
-  /** Puts a driver image on disk as <name>.sys, for CreateService to name and StartService to load. */
+  /** Puts a driver image on disk as <name>.sys (the I/O manager's image store). */
   install(serviceName: string, image: DriverImage): void {
-    this.images.set(`${serviceName.toLowerCase()}.sys`, image);
+    this.k.io.images.install(serviceName, image);
   }
 
-  /** The image for a binary path, by its file name. */
-  imageFor(binaryPath: string): DriverImage | undefined {
-    const file = binaryPath.split(/[\\/]/).pop()?.toLowerCase() ?? '';
-    return this.images.get(file);
+  /** The Services key. */
+  private get servicesKey(): CmKeyNode {
+    const key = this.k.registry.parse(null, CM_SERVICES_KEY_PATH);
+    if (!('key' in key)) throw new Error('the Services key is missing');
+    return key.key;
+  }
+
+  /** A service's key path, for NtLoadDriver and NtUnloadDriver. */
+  private keyPath(service: Service): string {
+    return `${CM_SERVICES_KEY_PATH}\\${service.key.name}`;
+  }
+
+  /** The service of that name: its runtime state if it has one, else a fresh one over its registry key. */
+  private lookup(serviceName: string): Service | undefined {
+    const known = this.services.get(serviceName.toUpperCase());
+    if (known) return known;
+    if (!serviceName || /[\\/]/.test(serviceName)) return undefined;
+    const key = this.servicesKey.subkey(serviceName);
+    return key ? { key, markedForDelete: false, openHandles: 0 } : undefined;
+  }
+
+  /**
+   * Writes a service's key, as CreateService does: ImagePath (REG_EXPAND_SZ,
+   * as given), Type, Start, ErrorControl (REG_DWORD), DisplayName (REG_SZ).
+   */
+  writeServiceKey(serviceName: string, displayName: string, serviceType: number, startType: number, errorControl: number,
+    imagePath: string): CmKeyNode | undefined {
+    const now = CmpNow(this.k);
+    const { key } = CmCreateKey(this.k.registry, this.servicesKey, serviceName, 0, now);
+    if (!key) return undefined;
+    CmSetValueString(key, 'ImagePath', imagePath, now, REG_EXPAND_SZ);
+    CmSetValueDword(key, 'Type', serviceType, now);
+    CmSetValueDword(key, 'Start', startType, now);
+    CmSetValueDword(key, 'ErrorControl', errorControl, now);
+    CmSetValueString(key, 'DisplayName', displayName, now);
+    return key;
   }
 
   private isAdmin(process: EProcess): boolean {
@@ -116,7 +151,10 @@ export class ServiceControlManager {
   private newHandle(entry: ScHandle): number {
     const h = (this.nextHandle += 8);
     this.handles.set(h, entry);
-    if (entry.service) entry.service.openHandles++;
+    if (entry.service) {
+      entry.service.openHandles++;
+      this.services.set(entry.service.key.upcasedName, entry.service);
+    }
     return h;
   }
 
@@ -126,23 +164,24 @@ export class ServiceControlManager {
   }
 
   CreateService(process: EProcess, scManager: number, serviceName: string, displayName: string, desiredAccess: number,
-    serviceType: number, startType: number, binaryPath: string): ScmResult {
+    serviceType: number, startType: number, errorControl: number, binaryPath: string): ScmResult {
     const mgr = this.handles.get(scManager);
     if (!mgr || mgr.service || mgr.process !== process) return { error: ERROR_INVALID_HANDLE, value: 0 };
     if (!(mgr.access & SC_MANAGER_CREATE_SERVICE)) return { error: ERROR_ACCESS_DENIED, value: 0 };
     if (!serviceName || /[\\/]/.test(serviceName)) return { error: ERROR_INVALID_NAME, value: 0 };
     if (serviceType !== SERVICE_KERNEL_DRIVER || !binaryPath) return { error: ERROR_INVALID_PARAMETER, value: 0 };
-    const existing = this.services.get(serviceName.toUpperCase());
+    const existing = this.lookup(serviceName);
     if (existing) return { error: existing.markedForDelete ? ERROR_SERVICE_MARKED_FOR_DELETE : ERROR_SERVICE_EXISTS, value: 0 };
-    const service: Service = { name: serviceName, displayName, type: serviceType, startType, binaryPath, markedForDelete: false, openHandles: 0 };
-    this.services.set(serviceName.toUpperCase(), service);
+    const key = this.writeServiceKey(serviceName, displayName, serviceType, startType, errorControl, binaryPath);
+    if (!key) return { error: ERROR_INVALID_NAME, value: 0 };
+    const service: Service = { key, markedForDelete: false, openHandles: 0 };
     return { error: ERROR_SUCCESS, value: this.newHandle({ process, access: desiredAccess, service }) };
   }
 
   OpenService(process: EProcess, scManager: number, serviceName: string, desiredAccess: number): ScmResult {
     const mgr = this.handles.get(scManager);
     if (!mgr || mgr.service || mgr.process !== process) return { error: ERROR_INVALID_HANDLE, value: 0 };
-    const service = this.services.get(serviceName.toUpperCase());
+    const service = this.lookup(serviceName);
     if (!service) return { error: ERROR_SERVICE_DOES_NOT_EXIST, value: 0 };
     if ((desiredAccess & (SERVICE_START | SERVICE_STOP | DELETE)) && !this.isAdmin(process)) return { error: ERROR_ACCESS_DENIED, value: 0 };
     return { error: ERROR_SUCCESS, value: this.newHandle({ process, access: desiredAccess, service }) };
@@ -160,27 +199,15 @@ export class ServiceControlManager {
     const { error, service } = this.serviceHandle(process, handle, SERVICE_START);
     if (!service) return { error, value: 0 };
     if (service.markedForDelete) return { error: ERROR_SERVICE_MARKED_FOR_DELETE, value: 0 };
-    if (this.k.io.drivers.has(service.name.toUpperCase())) return { error: ERROR_SERVICE_ALREADY_RUNNING, value: 0 };
-    const image = this.imageFor(service.binaryPath);
-    if (!image) return { error: ERROR_FILE_NOT_FOUND, value: 0 };
-    const status = this.NtLoadDriver(service.name, image);
-    return { error: status === 0 ? ERROR_SUCCESS : RtlNtStatusToDosError(status), value: 0 };
+    if (this.running(service)) return { error: ERROR_SERVICE_ALREADY_RUNNING, value: 0 };
+    // services.exe holds SeLoadDriverPrivilege; here the SCM is kernel code, so NtLoadDriver's check passes as it would.
+    const status = IopLoadDriverFromKey(this.k, this.keyPath(service));
+    return { error: status === STATUS_SUCCESS ? ERROR_SUCCESS : RtlNtStatusToDosError(status), value: 0 };
   }
 
-  /** Loads a driver now (machine.loadDriver and StartService). */
-  NtLoadDriver(serviceName: string, image: DriverImage): number {
-    if (this.k.io.drivers.has(serviceName.toUpperCase())) return STATUS_IMAGE_ALREADY_LOADED;
-    const { status, driver } = IopLoadDriver(this.k, serviceName, image, this.makeNt?.(serviceName));
-    if (driver) this.k.io.drivers.set(serviceName.toUpperCase(), driver);
-    return status;
-  }
-
-  /** Unloads a driver (NtUnloadDriver): DriverUnload must exist. */
-  NtUnloadDriver(serviceName: string): number {
-    const driver = this.k.io.drivers.get(serviceName.toUpperCase());
-    if (!driver) return 0xc0000034; // STATUS_OBJECT_NAME_NOT_FOUND
-    if (driver.unloadPending) return STATUS_SUCCESS;
-    return IopUnloadDriver(this.k, driver);
+  /** Whether the service's driver is loaded. */
+  private running(service: Service): boolean {
+    return this.k.io.drivers.has(service.key.upcasedName);
   }
 
   /** The I/O manager has unloaded a driver (perhaps later than asked): a service marked for delete can go. */
@@ -200,14 +227,14 @@ export class ServiceControlManager {
     const need = control === SERVICE_CONTROL_STOP ? SERVICE_STOP : SERVICE_QUERY_STATUS;
     const { error, service } = this.serviceHandle(process, handle, control === SERVICE_CONTROL_INTERROGATE ? 0x80 : need);
     if (!service) return { error, value: undefined };
-    const running = this.k.io.drivers.has(service.name.toUpperCase());
+    const running = this.running(service);
     // The status is filled for ERROR_INVALID_SERVICE_CONTROL and ERROR_SERVICE_NOT_ACTIVE too. https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-controlservice
     if (control !== SERVICE_CONTROL_STOP && control !== SERVICE_CONTROL_INTERROGATE) return { error: ERROR_INVALID_SERVICE_CONTROL, value: this.status(service) };
     if (!running) return { error: ERROR_SERVICE_NOT_ACTIVE, value: this.status(service) };
     if (control === SERVICE_CONTROL_STOP) {
-      const driver = this.k.io.drivers.get(service.name.toUpperCase());
+      const driver = this.k.io.drivers.get(service.key.upcasedName);
       if (!driver?.DriverUnload) return { error: ERROR_INVALID_SERVICE_CONTROL, value: this.status(service) };
-      this.NtUnloadDriver(service.name);
+      IopUnloadDriverFromKey(this.k, this.keyPath(service));
     }
     const value = this.status(service);
     this.maybeDelete(service);
@@ -220,11 +247,11 @@ export class ServiceControlManager {
   }
 
   private status(service: Service): ServiceStatus {
-    const running = this.k.io.drivers.has(service.name.toUpperCase());
-    const driver = this.k.io.drivers.get(service.name.toUpperCase());
+    const running = this.running(service);
+    const driver = this.k.io.drivers.get(service.key.upcasedName);
     const state = driver?.unloadPending ? SERVICE_STOP_PENDING : running ? SERVICE_RUNNING : SERVICE_STOPPED;
     return {
-      dwServiceType: service.type, dwCurrentState: state,
+      dwServiceType: CmQueryValueDword(service.key, 'Type').dword, dwCurrentState: state,
       dwControlsAccepted: running && driver?.DriverUnload ? SERVICE_ACCEPT_STOP : 0,
       dwWin32ExitCode: 0, dwServiceSpecificExitCode: 0, dwCheckPoint: 0, dwWaitHint: 0,
     };
@@ -256,10 +283,16 @@ export class ServiceControlManager {
     for (const [h, entry] of [...this.handles]) if (entry.process === process) this.CloseServiceHandle(process, h);
   }
 
+  /** A service is forgotten when its last handle closes; one marked for delete loses its key then, once stopped. */
   private maybeDelete(service: Service): void {
-    if (service.markedForDelete && service.openHandles === 0 && !this.k.io.drivers.has(service.name.toUpperCase())) {
-      this.services.delete(service.name.toUpperCase());
+    if (service.openHandles > 0) return;
+    if (!service.markedForDelete) {
+      this.services.delete(service.key.upcasedName);
+      return;
     }
+    if (this.running(service)) return;
+    this.services.delete(service.key.upcasedName);
+    CmDeleteKey(service.key, CmpNow(this.k));
   }
 
   get openHandleCount(): number {

@@ -6,17 +6,22 @@
  */
 import { STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import type { SystemServiceTable } from '../../include/system-services.js';
-import type { IoContext } from '../io/context.js';
+import type { CmContext } from '../cm/context.js';
+import { NtLoadDriver, NtUnloadDriver } from '../cm/load-driver.js';
+import {
+  NtCreateKey, NtDeleteKey, NtDeleteValueKey, NtEnumerateKey, NtEnumerateValueKey, NtOpenKey, NtQueryKey, NtQueryValueKey, NtSetValueKey,
+} from '../cm/services.js';
 import { NtCreateFile } from '../io/file.js';
 import { NtDeviceIoControlFile } from '../io/ioctl.js';
 import { NtWriteFile } from '../io/read-write.js';
 import { NtConnectPort, NtRequestWaitReplyPort } from '../lpc/port.js';
 import { NtClose } from '../ob/manager.js';
+import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
 import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
 
 /** Builds a kernel's service table. */
-export function KiServiceTable(k: IoContext): SystemServiceTable {
+export function KiServiceTable(k: CmContext): SystemServiceTable {
   const notImplemented = (): number => STATUS_NOT_IMPLEMENTED;
   return {
     NtClose: (h) => NtClose(k, h),
@@ -40,5 +45,18 @@ export function KiServiceTable(k: IoContext): SystemServiceTable {
     NtOpenSection: notImplemented,
     NtMapViewOfSection: notImplemented,
     NtUnmapViewOfSection: notImplemented,
+    NtCreateKey: (...a) => NtCreateKey(k, ...a),
+    NtOpenKey: (...a) => NtOpenKey(k, ...a),
+    NtSetValueKey: (...a) => NtSetValueKey(k, ...a),
+    NtQueryValueKey: (...a) => NtQueryValueKey(k, ...a),
+    NtDeleteKey: (...a) => NtDeleteKey(k, ...a),
+    NtDeleteValueKey: (...a) => NtDeleteValueKey(k, ...a),
+    NtEnumerateKey: (...a) => NtEnumerateKey(k, ...a),
+    NtEnumerateValueKey: (...a) => NtEnumerateValueKey(k, ...a),
+    NtQueryKey: (...a) => NtQueryKey(k, ...a),
+    NtLoadDriver: (...a) => NtLoadDriver(k, ...a),
+    NtUnloadDriver: (...a) => NtUnloadDriver(k, ...a),
+    NtOpenProcessToken: (...a) => NtOpenProcessToken(k, ...a),
+    NtAdjustPrivilegesToken: (...a) => NtAdjustPrivilegesToken(k, ...a),
   };
 }
