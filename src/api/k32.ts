@@ -132,6 +132,9 @@ export function makeK32(k: Kernel, process: EProcess, thread: EThread, table: Sy
     async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
       lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
       const r = sys.NtDeviceIoControlFile(hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+      // [quantum] Awaited by the program, so a point where its quantum can end (the IOCTL itself completes synchronously).
+      const turn = k.scheduler.preemptionPoint(thread);
+      if (turn) await turn;
       const ok = fromStatus(r.status);
       return { ok, bytesReturned: r.ioStatus.Information };
     },

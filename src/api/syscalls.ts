@@ -5,7 +5,8 @@
  *
  * Every call charges its cost, runs with PreviousMode = UserMode, and checks
  * on the way out that the kernel returns at PASSIVE_LEVEL: a driver that
- * left the IRQL raised is bug check 0x4A, as on Windows.
+ * left the IRQL raised is bug check 0x4A, as on Windows. A service that
+ * returns a promise is also a preemption point (ke/scheduler.ts).
  */
 import { EmulatorError, GuestMisuse } from '../include/errors.js';
 import { STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -73,6 +74,9 @@ export function makeSystemCalls(k: Kernel) {
   };
 }
 
+// [quantum] The services that return a promise: where JS can suspend a thread, so where its quantum can end.
+const PREEMPTIBLE_SERVICES: ReadonlySet<string> = new Set<SystemCallName>(['NtDelayExecution']);
+
 /** The typed table of system calls, from which each thread's stubs are made. */
 export type SystemCallTable = ReturnType<typeof makeSystemCalls>;
 /** The name of a system call (NtCreateFile, NtDeviceIoControlFile, ...). */
@@ -93,12 +97,17 @@ export function makeSystemCallStubs(k: Kernel, table: SystemCallTable, thread: E
   for (const name of Object.keys(table) as SystemCallName[]) {
     const address = ntBase + 0x1000 + 0x40 * index++;
     const fn = table[name] as (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown) => unknown;
+    const preemptible = PREEMPTIBLE_SERVICES.has(name); // [quantum]
     stubs[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): unknown => {
       refuse();
+      thread.lastSystemCallNs = k.clock.nowNs; // [quantum] the memory-spin bound counts from here
       k.charge(COST_SYSTEM_CALL_NS);
       if (k.currentThread !== thread) {
         throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
       }
+      // [quantum] Quantum end: an async service first lets the others run, then enters the kernel again when the thread's turn comes.
+      const turn = preemptible ? k.scheduler.preemptionPoint(thread) : undefined;
+      if (turn) return turn.then(() => (stubs[name] as typeof fn)(a, b, c, d, e, f));
       let result: unknown;
       try {
         result = fn(a, b, c, d, e, f);
