@@ -65,4 +65,12 @@ export class ProcessExit extends Error {
  */
 export class GuestMisuse extends Error {
   override readonly name = 'GuestMisuse';
+  constructor(
+    message: string,
+    /** The exit status of the process it ends; without one, that of any unhandled exception. */
+    readonly exitStatus?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }

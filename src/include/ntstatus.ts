@@ -287,6 +287,8 @@ export const STATUS_DRIVER_INTERNAL_ERROR = 0xc0000183;
 export const STATUS_INVALID_DEVICE_STATE = 0xc0000184;
 /** An I/O device error. */
 export const STATUS_IO_DEVICE_ERROR = 0xc0000185;
+/** A possible deadlock condition (EXCEPTION_POSSIBLE_DEADLOCK: a critical-section wait timed out); ntshm's exit status for a program that spins on memory. */
+export const STATUS_POSSIBLE_DEADLOCK = 0xc0000194;
 /** The buffer size is invalid. */
 export const STATUS_INVALID_BUFFER_SIZE = 0xc0000206;
 /** The object was not found. */

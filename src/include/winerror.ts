@@ -174,6 +174,8 @@ export const ERROR_DUPLICATE_SERVICE_NAME = 1078;
 export const ERROR_DLL_INIT_FAILED = 1114;
 /** The request could not be performed because of an I/O device error. */
 export const ERROR_IO_DEVICE = 1117;
+/** A potential deadlock condition has been detected. */
+export const ERROR_POSSIBLE_DEADLOCK = 1131;
 /** Element not found. */
 export const ERROR_NOT_FOUND = 1168;
 

@@ -14,10 +14,11 @@
  * Idle time costs nothing: the scheduler jumps the clock to the next event,
  * and ticks in between that change nothing but the time are coalesced.
  */
-import { MachineHalted } from '../../include/errors.js';
+import { GuestMisuse, MachineHalted } from '../../include/errors.js';
 import type { KeContext } from './context.js';
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
-import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS } from './cost.js';
+import { STATUS_POSSIBLE_DEADLOCK } from '../../include/ntstatus.js';
+import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS, SPIN_LIMIT_NS } from './cost.js';
 import { Kdpc } from './dpc.js';
 import type { Prcb } from './prcb.js';
 import { KTimer } from './timer.js';
@@ -63,6 +64,28 @@ export class Dispatcher {
     const c = k.clock;
     if (c.nowNs >= c.deadlineNs) this.interrupt();
     c.resync();
+    this.checkSpin();
+  }
+
+  /**
+   * The memory-spin bound, checked whenever the running thread reaches the
+   * deadline (at least once per clock tick, after the interrupt is taken):
+   * a program thread that has run SPIN_LIMIT_NS since its last system call
+   * (or since it was last given the CPU) is ended with a GuestMisuse thrown
+   * through its own code. Only in its own context: the program thread is
+   * current at PASSIVE_LEVEL with no driver frame on the stack, so never in
+   * a DPC, a System worker's work, or a driver routine called from a system
+   * call. A program that catches it and spins on meets it at the next tick.
+   */
+  private checkSpin(): void {
+    const k = this.k;
+    const t = k.scheduler.running;
+    if (!t || t.system || k.currentThread !== t || k.current.cpu.irql !== PASSIVE_LEVEL || k.current.dpcRoutineActive) return;
+    const ranNs = k.clock.nowNs - Math.max(t.lastSystemCallNs, t.quantumStartNs);
+    if (ranNs < SPIN_LIMIT_NS || k.attribution.top() !== undefined) return;
+    throw new GuestMisuse(`${t.label} ran ${(ranNs / 1e9).toFixed(3)} s of virtual time without a system call: ` +
+      'a program that spins on memory alone cannot be preempted in ntshm\'s single-threaded mode ' +
+      '(DESIGN: use Sleep, Sleep(0) to yield, or a wait)', STATUS_POSSIBLE_DEADLOCK);
   }
 
   get highLevel(): number {

@@ -1,8 +1,17 @@
 /**
  * The thread scheduler. Guest threads are async functions; a CPU runs one at
  * a time, from the moment the scheduler resumes it until it blocks (Sleep,
- * a wait) or ends. Everything is ordered by the virtual clock and the seed,
- * so a run is reproducible.
+ * a wait), its quantum runs out at a preemption point, or it ends.
+ * Everything is ordered by the virtual clock and the seed, so a run is
+ * reproducible.
+ *
+ * Quantum: a thread given the CPU may keep it for THREAD_QUANTUM_NS (two
+ * clock ticks) while others are ready; after that it goes to the back of the
+ * ready queue, as at NT's quantum end. JS cannot suspend a synchronous call,
+ * so this happens only where the thread awaits the kernel anyway: at a
+ * system call that returns a promise (`preemptionPoint`). Priorities: every
+ * program thread has the same priority (NORMAL_PRIORITY_CLASS, no boosts),
+ * so the ready queue is a single FIFO and round robin is the whole policy.
  *
  * One thread's code executes at a time in JS; the other CPUs meanwhile run
  * their idle threads and take interrupts and DPCs, which land between the
@@ -10,7 +19,7 @@
  */
 import type { KeContext } from './context.js';
 import type { KThread } from './thread.js';
-import { CLOCK_TICK_NS } from './cost.js';
+import { CLOCK_TICK_NS, THREAD_QUANTUM_NS } from './cost.js';
 import { GuestMisuse, MachineHalted } from '../../include/errors.js';
 
 /** The thread scheduler: runs one guest thread at a time, in virtual-clock order, with a ready queue and sleepers. */
@@ -56,12 +65,31 @@ export class Scheduler {
   /** Sleep(0): the thread goes to the back of the ready queue if anyone else is waiting to run. */
   yieldThread(thread: KThread): Promise<void> | undefined {
     this.checkNotWaiting(thread);
+    // Sleep(0) is NtDelayExecution on Windows: a system call, as far as the memory-spin bound is concerned.
+    thread.lastSystemCallNs = this.k.clock.nowNs;
     if (this.readyQueue.length === 0) return undefined;
     this.readyQueue.push(thread);
     return new Promise<void>((resolve) => {
       thread.continuation = resolve;
       this.giveUpCpu();
     });
+  }
+
+  /**
+   * Quantum end, checked where a system call can suspend the thread: if the
+   * thread has had the CPU for a quantum and another thread is ready, it goes
+   * to the back of the ready queue and the promise settles when it runs
+   * again. Otherwise undefined: it runs on (with a new quantum if its own ran
+   * out while nobody was waiting, as KiQuantumEnd gives one).
+   */
+  preemptionPoint(thread: KThread): Promise<void> | undefined {
+    const now = this.k.clock.nowNs;
+    if (now - thread.quantumStartNs < THREAD_QUANTUM_NS) return undefined;
+    if (this.readyQueue.length === 0) {
+      thread.quantumStartNs = now;
+      return undefined;
+    }
+    return this.yieldThread(thread);
   }
 
   /** A thread waits for one thing at a time: a second blocking call before the first returned is refused. */
@@ -128,6 +156,7 @@ export class Scheduler {
     prcb.currentThread = thread;
     this.k.switchTo(prcb);
     this.running = thread;
+    thread.quantumStartNs = this.k.clock.nowNs;
     return new Promise<void>((resolve) => {
       this.yielded = resolve;
       const go = thread.continuation;

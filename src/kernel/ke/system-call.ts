@@ -29,7 +29,7 @@ export type ServiceRoutine = (...args: any[]) => number | Promise<number>;
  * thread may no longer enter (its process has exited).
  */
 export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thread: KThread, name: string, index: number,
-  service: F, refuse: () => void): F {
+  service: F, refuse: () => void, blocking = false): F {
   const address = KiServiceAddress(k.arch, index);
   const stub = (...args: Parameters<F>): ReturnType<F> => {
     refuse();
@@ -38,6 +38,11 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
     }
     thread.lastSystemCallNs = k.clock.nowNs;
+    // A service that may block is where JS can suspend the thread, so where its quantum can end.
+    if (blocking) {
+      const turn = k.scheduler.preemptionPoint(thread);
+      if (turn) return turn.then(() => stub(...args)) as ReturnType<F>;
+    }
     let result: ReturnType<F>;
     try {
       result = service(...args) as ReturnType<F>;

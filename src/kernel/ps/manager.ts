@@ -9,7 +9,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
-import { EmulatorError, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
@@ -106,9 +106,12 @@ export class ProcessManager {
   private exitCodeFor(e: unknown, process: EProcess): number {
     if (this.k.bugcheck) return 0xc000_0001;
     if (e instanceof ProcessExit) return e.exitCode;
-    const code = e instanceof NtException ? e.status : 0xe06d_7363;
+    // A JS exception is what MSVC's C++ throw raises: 0xE06D7363 ('msc').
+    const code = e instanceof NtException ? e.status : e instanceof GuestMisuse ? e.exitStatus ?? 0xe06d_7363 : 0xe06d_7363;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    const line = `[${process.ImageFileName} ended by an unhandled exception, ${what}; exit code 0x${code.toString(16).toUpperCase()}]`;
+    // A broken rule of ntshm's execution model is not the program's exception: the line says why it ended.
+    const how = e instanceof GuestMisuse ? `ended: ${e.message}` : `ended by an unhandled exception, ${what}`;
+    const line = `[${process.ImageFileName} ${how}; exit code 0x${code.toString(16).toUpperCase()}]`;
     process.stdout += `${line}\n`;
     this.k.emit('stdout', process.ImageFileName, line);
     return code;
