@@ -1,9 +1,13 @@
 /**
  * `ntshm`: boot a machine, run drivers and programs on it, inspect it.
  */
-export { boot, Machine, DEFAULT_START_TIME, isoToFileTime } from './machine.js';
+export { boot, runScenario, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECONDS, SCENARIO_GUARD_SECONDS, isoToFileTime } from './machine.js';
 /** Types of the public API: a machine's options, run results, stats and processes; the bug-check record; log events and findings; the sharing summary. */
-export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process } from './machine.js';
+export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
+export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';
+export type { Scenario, ScenarioDefinition, ScenarioOptions, ScenarioVariant } from './scenario.js';
+export { reportJson, formatBugCheckCode, formatBugCheckParam } from './report.js';
+export type { Report, ReportSettings, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';

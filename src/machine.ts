@@ -20,6 +20,8 @@ import type { EProcess } from './kernel/ps/process.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
+import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
+import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition } from './scenario.js';
 
 /** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
@@ -54,7 +56,29 @@ export interface RunResult {
   bugcheck?: BugCheck;
   virtualMs: number;
   findings: Finding[];
+  /**
+   * Why the run returned: every program it waited for exited (`exited`),
+   * the machine stopped (`bugcheck`), or the `seconds` given passed first
+   * (`seconds`; programs may still be running).
+   */
+  reason: 'exited' | 'bugcheck' | 'seconds';
 }
+
+/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant. */
+export interface ScenarioRunOptions {
+  seconds?: number | undefined;
+  variant?: string | undefined;
+}
+
+/** How long a scenario runs when no seconds are given. */
+export const DEFAULT_SCENARIO_SECONDS = 5;
+
+/**
+ * Virtual seconds a scenario's run may go past its `seconds` while its
+ * programs are still running: a guard, since a program ends by itself.
+ * A program still running then is cut (the report's outcome says so).
+ */
+export const SCENARIO_GUARD_SECONDS = 60;
 
 /** A snapshot from Machine.stats(): physical frames, pool bytes in use, open handles and live processes. */
 export interface MachineStats {
@@ -82,7 +106,9 @@ export function isoToFileTime(iso: string): bigint {
   return unixMsToFileTime(ms);
 }
 
-function checkOptions(o: BootOptions): Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean } {
+type CheckedOptions = Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean };
+
+function checkOptions(o: BootOptions): CheckedOptions {
   const arch = o.arch ?? 'x64';
   if (arch !== 'x64' && arch !== 'x86') throw new RangeError(`arch must be 'x64' or 'x86', not ${String(arch)}`);
   const memoryMiB = o.memoryMiB ?? 64;
@@ -105,15 +131,23 @@ export class Machine {
   /** The kernel's system-service table, which every program's stubs enter. */
   readonly services: SystemServiceTable;
   private readonly spawned: EProcess[] = [];
+  private readonly options: CheckedOptions;
+  /** Resources just after boot: the report's "before". */
+  private readonly bootResources: ResourceSnapshot;
+  /** The scenario runScenario() ran on this machine, for the report. */
+  private scenarioRun: { name: string; variant: string | null; seconds: number } | undefined;
+  private lastReason: RunResult['reason'] | undefined;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
+    this.options = o;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
+    this.bootResources = this.resources();
   }
 
   /** Puts a driver on disk as <serviceName>.sys (\SystemRoot\System32\drivers), for a service key's ImagePath to name. */
@@ -225,9 +259,34 @@ export class Machine {
       ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
       : () => !limited;
     await k.scheduler.run(limit, done);
-    const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings] };
+    const reason = k.bugcheck ? 'bugcheck' : k.clock.nowNs >= limit ? 'seconds' : 'exited';
+    this.lastReason = reason;
+    const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
     if (k.bugcheck) result.bugcheck = k.bugcheck;
     return result;
+  }
+
+  /**
+   * Sets a scenario up on this machine and runs it: its programs run their
+   * course (up to `seconds` + {@link SCENARIO_GUARD_SECONDS} of virtual time),
+   * or, with no program, the machine runs `seconds`. A setup that throws
+   * rejects with a ScenarioError whose cause is what it threw.
+   */
+  async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
+    const checked = defineScenario(scenario);
+    const seconds = options.seconds ?? DEFAULT_SCENARIO_SECONDS;
+    if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
+    checkVariant(checked, options.variant);
+    this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
+    try {
+      await checked.setup(this, { seconds, variant: options.variant });
+    } catch (e) {
+      if (e instanceof MachineHalted) return this.report();
+      throw new ScenarioError(`setup of ${checked.name} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    const programs = this.spawned.some((p) => !p.exited);
+    await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });
+    return this.report();
   }
 
   get dbgPrint(): readonly string[] {
@@ -241,6 +300,44 @@ export class Machine {
 
   get bugcheck(): BugCheck | undefined {
     return this.kernel.bugcheck;
+  }
+
+  /**
+   * What the run so far comes to: settings, outcome, log, programs, every
+   * frame shared since boot with each address, resources just after boot
+   * and now, findings, the bug check. `ntshm run` prints it; `--json` is
+   * its JSON.
+   */
+  report(): Report {
+    const k = this.kernel;
+    const o = this.options;
+    const settings: ReportSettings = {
+      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
+      startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
+    };
+    const running = this.spawned.some((p) => !p.exited);
+    const outcome: RunOutcome = k.bugcheck ? 'bugcheck' : running && this.lastReason === 'seconds' ? 'cut' : 'completed';
+    return {
+      scenario: this.scenarioRun?.name ?? null,
+      variant: this.scenarioRun?.variant ?? null,
+      settings,
+      outcome,
+      virtualMs: Math.floor(k.clock.nowNs / 1e6),
+      // The log is appended as virtual time advances; the sort (stable) only makes that a guarantee.
+      events: [...k.log].sort((a, b) => a.t - b.t).map(reportEvent),
+      processes: this.spawned.map((p) => ({
+        pid: p.UniqueProcessId, name: p.ImageFileName, exitCode: p.exited ? p.ExitStatus : null, stdout: p.stdout,
+      })),
+      shared: k.sharing.records(),
+      resources: { before: { ...this.bootResources }, after: this.resources() },
+      findings: [...k.findings],
+      bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
+    };
+  }
+
+  private resources(): ResourceSnapshot {
+    const s = this.stats();
+    return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles };
   }
 
   stats(): MachineStats {
@@ -257,4 +354,21 @@ export class Machine {
 /** Boots a machine. */
 export async function boot(options: BootOptions = {}): Promise<Machine> {
   return new Machine(options);
+}
+
+/**
+ * Boots a machine with the scenario's boot options (for the variant) under
+ * `options`' own, runs the scenario on it, and returns the report.
+ */
+export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
+  const { seconds, variant, ...bootOptions } = options;
+  const checked = defineScenario(scenario);
+  checkVariant(checked, variant);
+  const machine = await boot({ ...checked.bootOptions?.(variant), ...definedOnly(bootOptions) });
+  return machine.runScenario(checked, { seconds, variant });
+}
+
+/** The options that were given (an undefined one yields to the scenario's). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

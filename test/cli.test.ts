@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAddress } from '../src/index.js';
 import { main } from '../src/cli/program.js';
-import type { RunReport } from '../src/cli/report-json.js';
+import type { Report } from '../src/index.js';
 
 interface Captured {
   code: number;
@@ -16,11 +16,11 @@ async function cli(...argv: string[]): Promise<Captured> {
   return { code, out, err };
 }
 
-async function runJson(...argv: string[]): Promise<RunReport> {
+async function runJson(...argv: string[]): Promise<Report> {
   const { code, out, err } = await cli('run', 'sharing-memory', '--json', ...argv);
   expect(err).toBe('');
   expect(code).toBe(0);
-  return JSON.parse(out) as RunReport;
+  return JSON.parse(out) as Report;
 }
 
 function secondsOfDay(hhmmss: string): number {
@@ -29,7 +29,7 @@ function secondsOfDay(hhmmss: string): number {
 }
 
 /** The program's five lines, a second apart, each showing the next second. */
-function expectTimeEverySecond(report: RunReport): void {
+function expectTimeEverySecond(report: Report): void {
   const lines = report.events.filter((e) => e.source === 'stdout' && e.process === 'SharingMemory.exe');
   expect(lines).toHaveLength(5);
   for (const line of lines) expect(line.text).toMatch(/^\d\d:\d\d:\d\d$/);
@@ -42,7 +42,7 @@ function expectTimeEverySecond(report: RunReport): void {
 }
 
 /** The shared frame mapped once in kernel mode and once in user mode in SharingMemory.exe. */
-function sharedPage(report: RunReport) {
+function sharedPage(report: Report) {
   const frame = report.shared.find((f) =>
     f.mappings.some((m) => m.mode === 'kernel') && f.mappings.some((m) => m.mode === 'user' && m.process === 'SharingMemory.exe')
     && !f.mappings.some((m) => m.process === 'SharingMemory.exe' && m.va.replace(/`/g, '').endsWith('7ffe0000')));
@@ -56,7 +56,7 @@ function sharedPage(report: RunReport) {
   return { pfn: frame!.pfn, kernelVa: kernel[0]!.va, userVa: user[0]!.va };
 }
 
-function expectResourcesBack(report: RunReport): void {
+function expectResourcesBack(report: Report): void {
   const { before, after } = report.resources;
   expect(after.freeFrames).toBe(before.freeFrames);
   expect(after.nonPagedBytes).toBe(before.nonPagedBytes);
@@ -77,8 +77,11 @@ describe('ntshm run sharing-memory --json', () => {
   it('prints the keys of the JSON report in their documented order', async () => {
     const report = await runJson('--seconds', '1');
     expect(Object.keys(report)).toEqual(
-      ['sample', 'variant', 'arch', 'seed', 'events', 'processes', 'shared', 'resources', 'bugcheck', 'findings']);
-    expect(report).toMatchObject({ sample: 'sharing-memory', variant: null, arch: 'x64', seed: 1, bugcheck: null });
+      ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'findings', 'bugcheck']);
+    expect(report).toMatchObject({ scenario: 'sharing-memory', variant: null, outcome: 'completed', bugcheck: null });
+    expect(report.settings).toEqual({
+      arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, startTime: '2026-01-01T12:00:00Z', seconds: 1,
+    });
   });
 
   it('shows the time once a second for five seconds from one frame mapped in kernel and user mode, and frees it all', async () => {
@@ -94,7 +97,7 @@ describe('ntshm run sharing-memory --json', () => {
 
   it('does the same on x86 with the user address below 0x80000000 and the kernel address above', async () => {
     const report = await runJson('--seconds', '5', '--arch', 'x86');
-    expect(report.arch).toBe('x86');
+    expect(report.settings.arch).toBe('x86');
     expectTimeEverySecond(report);
     expect(report.bugcheck).toBeNull();
     const page = sharedPage(report);
@@ -109,7 +112,7 @@ describe('ntshm run sharing-memory --json', () => {
     const second = await cli('run', 'sharing-memory', '--seconds', '3', '--seed', '7', '--json');
     expect(first.code).toBe(0);
     expect(second.out).toBe(first.out);
-    expect((JSON.parse(first.out) as RunReport).seed).toBe(7);
+    expect((JSON.parse(first.out) as Report).settings.seed).toBe(7);
   });
 });
 
@@ -132,7 +135,7 @@ describe('a run that bug checks', () => {
   it('exits 3 and reports the bug check in the JSON', async () => {
     const { code, out } = await cli(...argv, '--json');
     expect(code).toBe(3);
-    const report = JSON.parse(out) as RunReport;
+    const report = JSON.parse(out) as Report;
     expect(report.variant).toBe('map-at-dispatch');
     expect(report.bugcheck).toMatchObject({ code: 0xc4, name: 'DRIVER_VERIFIER_DETECTED_VIOLATION' });
     expect(report.bugcheck?.params).toHaveLength(4);
@@ -159,8 +162,11 @@ describe('bad usage', () => {
   const cases: { name: string; argv: string[]; names: RegExp }[] = [
     { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
     { name: 'an unknown command', argv: ['fly'], names: /unknown command 'fly'.*samples, run, demo/ },
-    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: sharing-memory\)/ },
-    { name: 'a missing sample name', argv: ['run'], names: /missing sample name.*sharing-memory/ },
+    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: sharing-memory; or give a scenario file/ },
+    { name: 'a missing scenario', argv: ['run'], names: /missing scenario.*sharing-memory.*scenario file/ },
+    { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
+    { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },
+    { name: 'no CPUs', argv: ['run', 'sharing-memory', '--cpus', '0'], names: /'0' for --cpus.*1 to 64/ },
     { name: 'an unknown variant', argv: ['run', 'sharing-memory', '--variant', 'nope'], names: /unknown variant 'nope'.*second-open/ },
     { name: 'an unknown flag', argv: ['run', 'sharing-memory', '--fast'], names: /unknown option '--fast'.*--seconds/ },
     { name: 'an unknown flag before the command', argv: ['--fast', 'samples'], names: /unknown option '--fast'/ },

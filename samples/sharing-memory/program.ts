@@ -94,8 +94,10 @@ async function showTimeEverySecond(k32: K32, g_pSharedMemory: number, seconds: n
     if (text) k32.print(text);
   };
   UpdateTime();
+  // SetTimer's period does not stretch with the time WM_TIMER takes: each tick is due 1000 ms after the last was due.
+  const start = k32.GetTickCount();
   for (let i = 1; i < seconds; i++) {
-    await k32.Sleep(1000);
+    await k32.Sleep(Math.max(0, start + i * 1000 - k32.GetTickCount()));
     UpdateTime();
   }
 }

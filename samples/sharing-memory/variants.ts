@@ -3,7 +3,7 @@
  * runs.
  */
 import type { BootOptions, Machine } from 'ntshm';
-import type { SampleVariant } from '../registry.js';
+import type { ScenarioVariant } from 'ntshm';
 import { sharingMemoryDriver } from './driver.js';
 import { SERVICE_NAME } from './ioctl.js';
 import { sharingMemoryProgram, type ClientHooks } from './program.js';
@@ -13,7 +13,7 @@ import { tornReadBootOptions, watchForTornReads } from './torn-read.js';
 
 export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup';
 
-export const variants: readonly SampleVariant[] = [
+export const variants: readonly ScenarioVariant[] = [
   { name: 'second-open', summary: 'a second program opens the exclusive device: CreateFile fails with ERROR_ACCESS_DENIED' },
   { name: 'map-at-dispatch', summary: 'the driver maps to user mode in its timer routine: the page lands in whatever process the CPU was running' },
   { name: 'torn-read', summary: 'the program reads the 8-byte time as two 32-bit reads while the timer writes it: torn values, reported as a race' },

@@ -4,13 +4,17 @@
  * that `main` can run in-process (tests) as well as from the bin.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { findSample, samples, type Sample } from '../../samples/registry.js';
+import { reportJson, type Report } from '../index.js';
+import { samples } from '../../samples/registry.js';
 import { makeColors, type Colors } from './colors.js';
-import { reportJson, type RunReport } from './report-json.js';
+import { loadScenario } from './load-scenario.js';
 import { reportText } from './report-text.js';
-import { DEFAULT_SECONDS, runSample } from './run-sample.js';
+import { DEFAULT_SECONDS, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
-import { ARCHES, EXIT_USAGE, UsageError, parseArch, parseMemory, parseSeconds, parseSeed, type Arch } from './usage.js';
+import {
+  ARCHES, EXIT_USAGE, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseProfile, parseSeconds, parseSeed, type Arch,
+} from './usage.js';
+import { packageVersion } from './version.js';
 
 /** Where the CLI writes. Each call gets whole lines, newline included. */
 export interface CliIo {
@@ -26,6 +30,12 @@ export const EXIT_BUGCHECK = 3;
 /** Exit code when the emulator itself failed (not the guest): a bug in ntshm. */
 export const EXIT_INTERNAL = 1;
 
+/** Exit code of a run with findings, when `--fail-on-findings` was given. */
+export const EXIT_FINDINGS = 4;
+
+/** Exit code of a run cut short: the time ran out while a program was still running. */
+export const EXIT_CUT = 5;
+
 interface RunFlags {
   seconds: number;
   arch?: Arch;
@@ -34,22 +44,14 @@ interface RunFlags {
   json?: boolean;
   verifier?: boolean;
   memory?: number;
+  cpus?: number;
+  profile?: 'nt4' | 'win10';
+  failOnFindings?: boolean;
+  verbose?: boolean;
 }
 
 function choices(names: readonly string[]): string {
   return `(choose from: ${names.join(', ')})`;
-}
-
-function sampleNamed(name: string): Sample {
-  const sample = findSample(name);
-  if (!sample) throw new UsageError(`unknown sample '${name}' ${choices(samples.map((s) => s.name))}`);
-  return sample;
-}
-
-function checkVariant(sample: Sample, variant: string | undefined): void {
-  if (variant === undefined || sample.variants.some((v) => v.name === variant)) return;
-  const valid = sample.variants.map((v) => v.name);
-  throw new UsageError(`unknown variant '${variant}' of ${sample.name} ${valid.length ? choices(valid) : '(it has no variants)'}`);
 }
 
 /** The first line of a commander message, without its "error: " prefix. */
@@ -64,7 +66,7 @@ function usageFrom(cmd: Command, err: CommanderError): Error {
     case 'commander.helpDisplayed':
     case 'commander.version':
       return err; // exit code 0: not a mistake
-    case 'commander.help': // `help [command]` (exit 0); or no command at all, or `help` of an unknown one
+    case 'commander.help': // `help [command]` (exit 0); or no command at all (`help` of an unknown one is caught before)
       if (err.exitCode === 0) return err;
       return new UsageError(`expected a command ${choices([...commands, 'help'])}`);
     case 'commander.unknownCommand':
@@ -75,22 +77,31 @@ function usageFrom(cmd: Command, err: CommanderError): Error {
       return new UsageError(`${commanderText(err)}${where} ${choices(options)}`);
     }
     case 'commander.missingArgument':
-      if (cmd.name() === 'run') return new UsageError(`missing sample name ${choices(samples.map((s) => s.name))}`);
+      if (cmd.name() === 'run') return new UsageError(`missing scenario: a sample ${choices(samples.map((s) => s.name))} or a scenario file such as ./my-scenario.ts`);
       return new UsageError(commanderText(err));
     default:
       return new UsageError(commanderText(err), { cause: err });
   }
 }
 
-function printRun(io: CliIo, colors: Colors, report: RunReport, json: boolean): number {
-  io.out(json ? `${reportJson(report)}\n` : reportText(report, colors));
-  return report.bugcheck ? EXIT_BUGCHECK : 0;
+/** The exit status of a run: a bug check, a cut run, findings if they are to fail it, or clean. */
+export function exitStatus(report: Report, failOnFindings: boolean): number {
+  if (report.outcome === 'bugcheck') return EXIT_BUGCHECK;
+  if (report.outcome === 'cut') return EXIT_CUT;
+  return failOnFindings && report.findings.length > 0 ? EXIT_FINDINGS : 0;
+}
+
+function printRun(io: CliIo, colors: Colors, report: Report, flags: Pick<RunFlags, 'json' | 'verbose' | 'failOnFindings'>): number {
+  const failOnFindings = flags.failOnFindings === true;
+  io.out(flags.json ? `${reportJson(report)}\n` : reportText(report, colors, { verbose: flags.verbose === true, failOnFindings }));
+  return exitStatus(report, failOnFindings);
 }
 
 /** Builds the commander program; `setExit` receives the exit code of the command that ran. */
 function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void): Command {
   const program = new Command('ntshm')
-    .description('Run Windows driver/program shared-memory samples on an emulated machine.')
+    .description('Run Windows driver/program shared-memory scenarios on an emulated machine.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: () => {}, outputError: () => {} })
     .showSuggestionAfterError(false)
     .exitOverride((err) => { throw usageFrom(program, err); });
@@ -104,23 +115,26 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
   list.exitOverride((err) => { throw usageFrom(list, err); });
 
   const run = program.command('run')
-    .description('run one sample: its log in virtual-time order, then a summary')
-    .argument('<name>', 'the sample (see `ntshm samples`)')
-    .option('--seconds <n>', 'virtual seconds the program runs', parseSeconds, DEFAULT_SECONDS)
+    .description('run one scenario (a sample, or a scenario file): its log in virtual-time order, then a summary')
+    .argument('<scenario>', 'a sample (see `ntshm samples`), or a scenario file: ./my-scenario.ts, .mts or .js')
+    .option('--seconds <n>', 'virtual seconds the programs run', parseSeconds, DEFAULT_SECONDS)
     .addOption(new Option('--arch <arch>', `machine architecture (${ARCHES.join(' or ')}; default x64)`).argParser(parseArch))
     .option('--seed <n>', 'scheduler seed (default 1)', parseSeed)
     .option('--variant <name>', 'a misuse variant of the sample')
     .option('--memory <MiB>', 'emulated RAM in MiB (default 64)', parseMemory)
+    .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
+    .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
     .option('--verifier', 'boot with the driver verifier on')
+    .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
+    .option('--verbose', 'show the CPU, IRQL and thread of each log line')
     .option('--json', 'print one JSON object instead of text')
     .action(async (name: string, flags: RunFlags) => {
-      const sample = sampleNamed(name);
-      checkVariant(sample, flags.variant);
-      const report = await runSample(sample, {
+      const loaded = await loadScenario(name);
+      const report = await runScenarioForCli(loaded, {
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
-        verifier: flags.verifier, memoryMiB: flags.memory,
+        verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile,
       });
-      setExit(printRun(io, colors, report, flags.json === true));
+      setExit(printRun(io, colors, report, flags));
     });
   run.exitOverride((err) => { throw usageFrom(run, err); });
 
@@ -130,13 +144,23 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       let worst = 0;
       for (const [i, sample] of samples.entries()) {
         if (i > 0) io.out('\n');
-        io.out(`${colors.bold(colors.cyan(`=== ${sample.name} (seed ${sample.seed}) ===`))}\n${colors.dim(sample.summary)}\n\n`);
-        const report = await runSample(sample, { seconds: DEFAULT_SECONDS, variant: undefined });
-        worst = Math.max(worst, printRun(io, colors, report, false));
+        io.out(`${colors.bold(colors.cyan(`=== ${sample.name} (seed ${sample.article ?? '-'}) ===`))}\n${colors.dim(sample.summary)}\n\n`);
+        const report = await runScenarioForCli({ scenario: sample, file: undefined }, { seconds: DEFAULT_SECONDS });
+        worst = Math.max(worst, printRun(io, colors, report, {}));
       }
       setExit(worst);
     });
   demo.exitOverride((err) => { throw usageFrom(demo, err); });
+
+  // `help X` for a command X that does not exist: commander would print the general help and exit 0.
+  program.command('help [command]', { hidden: true })
+    .description('show help for a command')
+    .action((command: string | undefined) => {
+      if (command === undefined) return program.help();
+      const sub = program.commands.find((c) => c.name() === command);
+      if (!sub) throw new UsageError(`unknown command '${command}' ${choices(program.commands.filter((c) => c.name() !== 'help').map((c) => c.name()))}`);
+      sub.help();
+    });
 
   return program;
 }
@@ -148,8 +172,9 @@ function describe(e: unknown): string {
 
 /**
  * Runs the CLI on `argv` (the arguments after the program name) and returns
- * the exit code: 0 clean, 3 bug check, 2 bad usage, 1 failure of the
- * emulator itself.
+ * the exit code: 0 clean, 1 failure of the emulator itself, 2 bad usage (or a
+ * scenario file that cannot run), 3 bug check, 4 findings with
+ * `--fail-on-findings`, 5 a run cut short by `--seconds`.
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const colors = makeColors(io.color ?? false);

@@ -3,9 +3,16 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
-import type { BugCheck, Finding, SharedFrameRecord } from '../index.js';
+import type { Finding, LogEvent, Report, ReportBugCheck, ReportProcess, ResourceSnapshot, SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
-import type { ResourceSnapshot, RunEvent, RunProcess, RunReport } from './report-json.js';
+
+/** How much of each log line to show. */
+export interface TextOptions {
+  /** Also show the CPU, IRQL and thread each line was written from. */
+  verbose?: boolean;
+  /** Whether `--fail-on-findings` was given (the last line says what findings did to the exit status). */
+  failOnFindings?: boolean;
+}
 
 /** `[  1.015]`: virtual seconds with milliseconds. */
 export function formatTimestamp(ms: number): string {
@@ -17,22 +24,21 @@ export function formatTimestamp(ms: number): string {
  * `[  0.000] kd (SharingMemory.exe) | SharingMemory: ...` for DbgPrint, which
  * names the process whose context the driver ran in.
  */
-export function formatEvent(e: RunEvent, c: Colors): string {
+export function formatEvent(e: LogEvent, c: Colors, verbose = false): string {
   const who = e.source === 'dbgprint' ? c.magenta(`kd (${e.process})`) : c.green(e.process);
-  return `${c.dim(formatTimestamp(e.t))} ${who} ${c.dim('|')} ${e.text}`;
+  return `${c.dim(formatTimestamp(e.t))} ${who}${verbose ? c.dim(where(e)) : ''} ${c.dim('|')} ${e.text}`;
 }
 
-/** `0x000000D1`: a bug check code as kd prints it. */
-export function formatBugCheckCode(code: number): string {
-  return `0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-}
+const IRQL_NAMES: Readonly<Record<number, string>> = { 0: 'PASSIVE_LEVEL', 1: 'APC_LEVEL', 2: 'DISPATCH_LEVEL' };
 
-/** A bug check parameter as a ULONG_PTR of the architecture; x64 kernel addresses are sign-extended. */
-export function formatBugCheckParam(arch: 'x64' | 'x86', value: number): string {
-  if (arch === 'x86') return `0x${BigInt.asUintN(32, BigInt(value)).toString(16).padStart(8, '0')}`;
-  let v = BigInt.asUintN(64, BigInt(value));
-  if (v >= 1n << 47n && v < 1n << 48n) v |= 0xffff_0000_0000_0000n;
-  return `0x${v.toString(16).padStart(16, '0')}`;
+/** ` cpu 0, DISPATCH_LEVEL, tid 264`: where a line was written from, for --verbose. */
+function where(e: LogEvent): string {
+  const { cpu, irql, thread } = e as LogEvent & { cpu?: number; irql?: number; thread?: number };
+  const parts: string[] = [];
+  if (cpu !== undefined) parts.push(`cpu ${cpu}`);
+  if (irql !== undefined) parts.push(IRQL_NAMES[irql] ?? `IRQL ${irql}`);
+  if (thread !== undefined) parts.push(`tid ${thread}`);
+  return parts.length ? ` [${parts.join(', ')}]` : '';
 }
 
 function table(rows: string[][]): string[] {
@@ -41,24 +47,29 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
-function processLines(processes: readonly RunProcess[]): string[] {
+/** An exit code as a person reads it: 0, 1, or an NTSTATUS such as 0xC0000005. */
+function exitCodeText(code: number): string {
+  return code >= 0x8000_0000 ? `0x${code.toString(16).toUpperCase()}` : String(code);
+}
+
+function processLines(processes: readonly ReportProcess[]): string[] {
   if (processes.length === 0) return ['Processes: none'];
   return ['Processes', ...processes.map((p) =>
-    `  ${p.name} (pid ${p.pid}) ${p.exitCode === null ? 'still running when the run stopped' : `exited with ${p.exitCode}`}`)];
+    `  ${p.name} (pid ${p.pid}) ${p.exitCode === null ? 'still running when the run stopped' : `exited with ${exitCodeText(p.exitCode)}`}`)];
 }
 
 function sharedLines(shared: readonly SharedFrameRecord[], c: Colors): string[] {
   if (shared.length === 0) return ['Shared frames: none'];
   const lines = ['Shared frames (every virtual address that mapped each frame during the run)'];
   for (const frame of shared) {
-    // The system's own shared page is always there: say what it is.
-    const kuser = frame.mappings.some((m) => m.mode === 'kernel' && (m.va === 'fffff780`00000000' || m.va === 'ffdf0000'));
-    lines.push(`  PFN ${c.bold(`0x${frame.pfn.toString(16)}`)}${kuser ? '  KUSER_SHARED_DATA' : ''}`);
-    const rows = frame.mappings.map((m) => [m.mode, `${m.process} (pid ${m.pid})`, m.va, m.protection]);
-    const widths = [0, 0, 0];
-    for (const row of rows) for (let i = 0; i < 3; i++) widths[i] = Math.max(widths[i] ?? 0, row[i]?.length ?? 0);
-    for (const [mode = '', who = '', va = '', protection = ''] of rows) {
-      lines.push(`    ${mode.padEnd(widths[0] ?? 0)}  ${who.padEnd(widths[1] ?? 0)}  ${va.padEnd(widths[2] ?? 0)}  ${protection}`);
+    lines.push(`  PFN ${c.bold(`0x${frame.pfn.toString(16)}`)}  ${frame.label ?? frame.use}`);
+    const rows = frame.mappings.map((m) => [m.mode, `${m.process} (pid ${m.pid})`, m.va, m.protection, m.mappedAtEnd ? '' : 'unmapped by the end']);
+    const widths = [0, 0, 0, 0];
+    for (const row of rows) for (let i = 0; i < 4; i++) widths[i] = Math.max(widths[i] ?? 0, row[i]?.length ?? 0);
+    for (const row of rows) {
+      const [mode = '', who = '', va = '', protection = '', gone = ''] = row;
+      const cells = [mode.padEnd(widths[0] ?? 0), who.padEnd(widths[1] ?? 0), va.padEnd(widths[2] ?? 0), protection.padEnd(widths[3] ?? 0), c.dim(gone)];
+      lines.push(`    ${cells.join('  ')}`.trimEnd());
     }
   }
   return lines;
@@ -91,29 +102,53 @@ function findingLines(findings: readonly Finding[], c: Colors): string[] {
   })];
 }
 
-function bugCheckLines(bugcheck: BugCheck | null, arch: 'x64' | 'x86', c: Colors): string[] {
+function bugCheckLines(bugcheck: ReportBugCheck | null, c: Colors): string[] {
   if (!bugcheck) return ['Bug check: none'];
-  const params = bugcheck.params.map((p) => formatBugCheckParam(arch, p)).join(', ');
   return [
-    c.red(c.bold(`Bug check ${formatBugCheckCode(bugcheck.code)} ${bugcheck.name}`)),
-    c.red(`  (${params})`),
+    c.red(c.bold(`Bug check ${bugcheck.codeHex} ${bugcheck.name}`)),
+    c.red(`  (${bugcheck.paramsHex.join(', ')})`),
     `  ${bugcheck.explanation}`,
     bugcheck.stack.length === 0 ? '  Stack: no driver routine' : '  Stack (innermost first):',
     ...bugcheck.stack.map((frame) => `    ${frame}`),
   ];
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The last line: how the run ended, and what that does to the exit status. */
+function resultLine(report: Report, c: Colors, failOnFindings: boolean): string {
+  const n = report.findings.length;
+  if (report.outcome === 'bugcheck') return c.red(`Result: bug check ${report.bugcheck?.codeHex ?? ''}${n ? `, and ${plural(n, 'finding')}` : ''}`);
+  if (report.outcome === 'cut') {
+    const running = report.processes.filter((p) => p.exitCode === null).map((p) => p.name).join(', ');
+    return c.red(`Result: cut at ${(report.virtualMs / 1000).toFixed(3)} virtual seconds with ${running} still running (give it more --seconds)`);
+  }
+  if (n === 0) return c.green('Result: completed, no findings');
+  const exit = failOnFindings ? 'exit status 4' : 'exit status 0; --fail-on-findings makes that 4';
+  return c.yellow(`Result: completed with ${plural(n, 'finding')} (${exit})`);
+}
+
+/** `sharing-memory --variant torn-read (x64, seed 1, verifier)`. */
+function runTitle(report: Report): string {
+  const s = report.settings;
+  const settings = [s.arch, `seed ${s.seed}`, ...(s.verifier ? ['verifier'] : []), ...(s.profile !== 'win10' ? [s.profile] : [])];
+  return `${report.scenario ?? 'machine'}${report.variant ? ` --variant ${report.variant}` : ''} (${settings.join(', ')})`;
+}
+
 /** The whole text report, every line ending in a newline. */
-export function reportText(report: RunReport, c: Colors): string {
+export function reportText(report: Report, c: Colors, options: TextOptions = {}): string {
   const lines = [
-    ...report.events.map((e) => formatEvent(e, c)),
+    ...report.events.map((e) => formatEvent(e, c, options.verbose)),
     '',
-    c.bold(`Summary of ${report.sample}${report.variant ? ` --variant ${report.variant}` : ''} (${report.arch}, seed ${report.seed})`),
+    c.bold(`Summary of ${runTitle(report)}`),
     ...processLines(report.processes),
     ...sharedLines(report.shared, c),
     ...resourceLines(report.resources.before, report.resources.after, c),
     ...findingLines(report.findings, c),
-    ...bugCheckLines(report.bugcheck, report.arch, c),
+    ...bugCheckLines(report.bugcheck, c),
+    resultLine(report, c, options.failOnFindings ?? false),
   ];
   return lines.map((line) => `${line}\n`).join('');
 }

@@ -32,7 +32,7 @@ function wholeNumber(flag: string, text: string, min: number, max: number, where
   return value;
 }
 
-/** `--seconds N`: virtual seconds the sample's program runs, 1 to {@link MAX_SECONDS}. */
+/** `--seconds N`: virtual seconds the scenario's programs run, 1 to {@link MAX_SECONDS}. */
 export function parseSeconds(text: string): number {
   return wholeNumber('--seconds', text, 1, MAX_SECONDS);
 }
@@ -60,4 +60,19 @@ export function parseArch(text: string): Arch {
   const arch = ARCHES.find((a) => a === text);
   if (!arch) throw new UsageError(`bad value '${text}' for --arch (choose from: ${ARCHES.join(', ')})`);
   return arch;
+}
+
+/** `--cpus N`: processors, 1 to 64 (what boot() accepts). */
+export function parseCpus(text: string): number {
+  return wholeNumber('--cpus', text, 1, 64);
+}
+
+/** The Windows profiles `--profile` accepts. */
+export const PROFILES = ['win10', 'nt4'] as const;
+
+/** `--profile win10|nt4`. */
+export function parseProfile(text: string): (typeof PROFILES)[number] {
+  const profile = PROFILES.find((p) => p === text);
+  if (!profile) throw new UsageError(`bad value '${text}' for --profile (choose from: ${PROFILES.join(', ')})`);
+  return profile;
 }

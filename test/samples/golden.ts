@@ -6,13 +6,33 @@
  * console lives in pool). Events, their order and times, output, exit codes,
  * findings (kinds and wording), the bug check and its code stay as recorded.
  */
-import type { RunReport } from '../../src/cli/report-json.js';
+import type { Report } from '../../src/index.js';
+
+/**
+ * The part of a report the recordings hold, in the shape they were recorded
+ * in (before the report gained settings, outcome, frame uses and end states).
+ */
+function recordedPart(report: Report) {
+  const b = report.bugcheck;
+  return {
+    sample: report.scenario,
+    variant: report.variant,
+    arch: report.settings.arch,
+    seed: report.settings.seed,
+    events: report.events.map((e) => ({ t: e.t, source: e.source, process: e.process, text: e.text })),
+    processes: report.processes,
+    shared: report.shared.map((f) => ({
+      pfn: f.pfn,
+      mappings: f.mappings.map((m) => ({ process: m.process, pid: m.pid, va: m.va, mode: m.mode, protection: m.protection })),
+    })),
+    bugcheck: b && { code: b.code, name: b.name, params: b.params.map((p) => (p >= 0x10000 ? '<address>' : p)), explanation: b.explanation, stack: b.stack },
+    findings: report.findings,
+  };
+}
 
 /** The report with addresses, frame numbers and resource totals made neutral, as stable JSON text. */
-export function normalizeReport(report: RunReport): string {
-  const { resources: _resources, ...rest } = report;
-  const bugcheck = rest.bugcheck ? { ...rest.bugcheck, params: rest.bugcheck.params.map((p) => (p >= 0x10000 ? '<address>' : p)) } : null;
-  const text = JSON.stringify({ ...rest, bugcheck })
+export function normalizeReport(report: Report): string {
+  const text = JSON.stringify(recordedPart(report))
     .replace(/\b[0-9a-f]{8}`[0-9a-f]{8}\b/gi, '<address>')
     .replace(/\b[0-9A-F]{16}\b/g, '<address>')
     .replace(/\b(?:0x)?[0-9a-f]{8}\b/gi, '<address>')

@@ -1,0 +1,73 @@
+/**
+ * One run of one scenario for `ntshm run`: the boot options from the flags
+ * over the scenario's, the run, and its report. Mistakes of the user (a flag
+ * boot() refuses, a scenario file whose setup throws) become UsageErrors.
+ */
+import { ScenarioError, boot, checkVariant, type BootOptions, type Machine, type Report } from '../index.js';
+import type { LoadedScenario } from './load-scenario.js';
+import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
+
+/** How long the scenario's programs run when `--seconds` is not given. */
+export const DEFAULT_SECONDS = 5;
+
+/** What the user asked for; a flag left out is undefined and yields to the scenario's boot options. */
+export interface RunScenarioOptions {
+  seconds: number;
+  variant?: string | undefined;
+  arch?: Arch | undefined;
+  seed?: number | undefined;
+  verifier?: boolean | undefined;
+  memoryMiB?: number | undefined;
+  cpus?: number | undefined;
+  profile?: 'nt4' | 'win10' | undefined;
+}
+
+/**
+ * The boot options of a run: boot()'s defaults, under the scenario's options
+ * for the variant, under the flags the user gave.
+ */
+export function runBootOptions(loaded: LoadedScenario, options: RunScenarioOptions): BootOptions & { arch: Arch } {
+  const user: BootOptions = {};
+  if (options.arch !== undefined) user.arch = options.arch;
+  if (options.seed !== undefined) user.seed = options.seed;
+  if (options.verifier) user.verifier = true;
+  if (options.memoryMiB !== undefined) user.memoryMiB = options.memoryMiB;
+  if (options.cpus !== undefined) user.cpus = options.cpus;
+  if (options.profile !== undefined) user.profile = options.profile;
+  const merged = { ...loaded.scenario.bootOptions?.(options.variant), ...user };
+  return { ...merged, arch: merged.arch ?? 'x64' };
+}
+
+/** What the scenario is called in a message: its file, or the sample's name. */
+function label(loaded: LoadedScenario): string {
+  return loaded.file ?? loaded.scenario.name;
+}
+
+async function bootFor(loaded: LoadedScenario, options: BootOptions): Promise<Machine> {
+  try {
+    return await boot(options);
+  } catch (e) {
+    // boot() checks its options with RangeError: the flags, or the scenario's own boot options.
+    if (e instanceof RangeError) throw new UsageError(loaded.file ? `${loaded.file}: ${e.message}` : e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** Boots a machine for the scenario, runs it, and returns the report. */
+export async function runScenarioForCli(loaded: LoadedScenario, options: RunScenarioOptions): Promise<Report> {
+  try {
+    checkVariant(loaded.scenario, options.variant);
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e), { cause: e });
+  }
+  const bootOptions = runBootOptions(loaded, options);
+  if (options.memoryMiB !== undefined) checkMemoryForArch(options.memoryMiB, bootOptions.arch);
+  const machine = await bootFor(loaded, bootOptions);
+  try {
+    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant });
+  } catch (e) {
+    // A user's scenario that throws in setup is the user's to fix: name the file.
+    if (e instanceof ScenarioError && loaded.file) throw new UsageError(`${label(loaded)}: ${e.message}`, { cause: e });
+    throw e;
+  }
+}

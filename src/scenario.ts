@@ -1,0 +1,75 @@
+/**
+ * Scenarios: a driver, the programs that use it, and how to set them up on a
+ * freshly booted machine, in one module that `ntshm run ./file.ts` (or a test)
+ * can run. The built-in samples are scenarios too.
+ */
+import type { BootOptions } from './machine.js';
+import type { Machine } from './machine.js';
+
+/** A misuse variant of a scenario: a name for `--variant`, and one line on what goes wrong and how it ends. */
+export interface ScenarioVariant {
+  readonly name: string;
+  readonly summary: string;
+}
+
+/** What setup() is given: the seconds the run was asked to last, and the variant (undefined for the right code). */
+export interface ScenarioOptions {
+  readonly seconds: number;
+  readonly variant: string | undefined;
+}
+
+/** What defineScenario() takes. */
+export interface ScenarioDefinition {
+  /** How `ntshm run` and the report name it (`sharing-memory`). */
+  readonly name: string;
+  /** One line: what it shows. */
+  readonly summary: string;
+  /** The seed article a built-in sample ports ("003"); a user's scenario leaves it out. */
+  readonly article?: string;
+  readonly variants?: readonly ScenarioVariant[];
+  /** Boot options the scenario (or a variant) needs; the user's flags override them. */
+  bootOptions?(variant: string | undefined): BootOptions;
+  /** Installs or loads drivers and spawns programs on a freshly booted machine. */
+  setup(machine: Machine, options: ScenarioOptions): void | Promise<void>;
+}
+
+/** A scenario, checked: `variants` always present. */
+export interface Scenario extends ScenarioDefinition {
+  readonly variants: readonly ScenarioVariant[];
+}
+
+/** A scenario's setup threw: the scenario is wrong, not the machine. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+}
+
+/** Checks a scenario definition and returns it as a Scenario; a wrong one throws a TypeError naming the field. */
+export function defineScenario(definition: ScenarioDefinition): Scenario {
+  const d = definition as Partial<ScenarioDefinition> | null;
+  if (typeof d !== 'object' || d === null) throw new TypeError('a scenario is an object: defineScenario({ name, summary, setup })');
+  if (typeof d.name !== 'string' || d.name === '') throw new TypeError('a scenario needs a name (a non-empty string)');
+  if (typeof d.setup !== 'function') throw new TypeError(`scenario ${d.name} needs a setup(machine, options) function`);
+  if (d.bootOptions !== undefined && typeof d.bootOptions !== 'function') throw new TypeError(`scenario ${d.name}: bootOptions must be a function of the variant`);
+  const variants = d.variants ?? [];
+  if (!Array.isArray(variants) || !variants.every((v: Partial<ScenarioVariant>) => typeof v?.name === 'string' && typeof v.summary === 'string')) {
+    throw new TypeError(`scenario ${d.name}: variants must be a list of { name, summary }`);
+  }
+  return { ...definition, summary: d.summary ?? '', variants };
+}
+
+/** Whether a value (a module's default export) is a scenario defineScenario() would accept. */
+export function isScenario(value: unknown): value is ScenarioDefinition {
+  try {
+    defineScenario(value as ScenarioDefinition);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses a variant the scenario does not have, naming the ones it has. */
+export function checkVariant(scenario: Scenario, variant: string | undefined): void {
+  if (variant === undefined || scenario.variants.some((v) => v.name === variant)) return;
+  const valid = scenario.variants.map((v) => v.name);
+  throw new RangeError(`unknown variant '${variant}' of ${scenario.name} ${valid.length ? `(choose from: ${valid.join(', ')})` : '(it has no variants)'}`);
+}
