@@ -9,8 +9,9 @@ export default defineConfig({
     alias: [
       { find: /^ntshm\/wdm$/, replacement: here('./src/api/wdm.ts') },
       { find: /^ntshm\/win32$/, replacement: here('./src/api/win32.ts') },
+      { find: /^ntshm\/testing$/, replacement: here('./src/testing.ts') },
       { find: /^ntshm$/, replacement: here('./src/index.ts') },
     ],
   },
-  test: { include: ['test/**/*.test.ts'], testTimeout: 30000 },
+  test: { include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], testTimeout: 30000 },
 });

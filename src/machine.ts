@@ -278,15 +278,29 @@ export class Machine {
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
     this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
-    try {
-      await checked.setup(this, { seconds, variant: options.variant });
-    } catch (e) {
-      if (e instanceof MachineHalted) return this.report();
-      throw new ScenarioError(`setup of ${checked.name} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-    }
+    const scenarioOptions = { seconds, variant: options.variant };
+    if (!(await this.scenarioStep(checked.name, 'setup', () => checked.setup(this, scenarioOptions)))) return this.report();
     const programs = this.spawned.some((p) => !p.exited);
-    await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });
+    const result = await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });
+    const teardown = checked.teardown;
+    if (teardown && result.reason !== 'bugcheck' && !this.spawned.some((p) => !p.exited)) {
+      if (await this.scenarioStep(checked.name, 'teardown', () => teardown(this, scenarioOptions))) {
+        // What the teardown started (an unload waiting on deferred work) finishes.
+        await this.run({ seconds: 1 });
+      }
+    }
     return this.report();
+  }
+
+  /** Runs a scenario's setup or teardown: false if the machine stopped in it; a ScenarioError if it threw. */
+  private async scenarioStep(name: string, step: string, body: () => void | Promise<void>): Promise<boolean> {
+    try {
+      await body();
+      return true;
+    } catch (e) {
+      if (e instanceof MachineHalted) return false;
+      throw new ScenarioError(`${step} of ${name} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
   }
 
   get dbgPrint(): readonly string[] {

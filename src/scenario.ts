@@ -31,6 +31,12 @@ export interface ScenarioDefinition {
   bootOptions?(variant: string | undefined): BootOptions;
   /** Installs or loads drivers and spawns programs on a freshly booted machine. */
   setup(machine: Machine, options: ScenarioOptions): void | Promise<void>;
+  /**
+   * Runs once the programs have run their course (not after a bug check or a
+   * cut run): unloads what setup loaded, so that the report's resources show
+   * what the drivers gave back.
+   */
+  teardown?(machine: Machine, options: ScenarioOptions): void | Promise<void>;
 }
 
 /** A scenario, checked: `variants` always present. */
@@ -49,6 +55,7 @@ export function defineScenario(definition: ScenarioDefinition): Scenario {
   if (typeof d !== 'object' || d === null) throw new TypeError('a scenario is an object: defineScenario({ name, summary, setup })');
   if (typeof d.name !== 'string' || d.name === '') throw new TypeError('a scenario needs a name (a non-empty string)');
   if (typeof d.setup !== 'function') throw new TypeError(`scenario ${d.name} needs a setup(machine, options) function`);
+  if (d.teardown !== undefined && typeof d.teardown !== 'function') throw new TypeError(`scenario ${d.name}: teardown must be a function`);
   if (d.bootOptions !== undefined && typeof d.bootOptions !== 'function') throw new TypeError(`scenario ${d.name}: bootOptions must be a function of the variant`);
   const variants = d.variants ?? [];
   if (!Array.isArray(variants) || !variants.every((v: Partial<ScenarioVariant>) => typeof v?.name === 'string' && typeof v.summary === 'string')) {

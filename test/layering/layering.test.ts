@@ -25,6 +25,11 @@ describe('the layers', () => {
     expect(upward.map(([f]) => f)).toEqual([]);
   });
 
+  it('the front ends reach the machine only through the public API: nothing under src/cli imports src/kernel, src/api or src/hw', () => {
+    const inside = [...project].filter(([f, text]) => /^src\/cli\//.test(f) && /from\s+['"][./]*\/(kernel|api|hw)\//.test(text));
+    expect(inside.map(([f]) => f)).toEqual([]);
+  });
+
   it('catches an import that points up, a type-only one included', () => {
     const fake = new Map([
       ['src/kernel/mm/pool.ts', "import type { Kernel } from '../kernel.js';"],
