@@ -5,6 +5,7 @@ import * as wdm from '../src/include/wdm-constants.js';
 import * as win32 from '../src/include/win32-constants.js';
 import * as bugchecks from '../src/include/bugcodes.js';
 import { RtlNtStatusToDosError, rtlMappedStatuses } from '../src/kernel/ex/status-to-dos.js';
+import { MachineHalted, NtException } from '../src/include/errors.js';
 
 const {
   STATUS_SUCCESS, STATUS_ACCESS_VIOLATION, STATUS_BUFFER_OVERFLOW, STATUS_OBJECT_NAME_EXISTS,
@@ -155,6 +156,30 @@ describe('names round-trip to values', () => {
     [bugchecks.bugCheckName(0x1ff), '0x000001FF'],
   ])('%s is %s', (actual, expected) => {
     expect(actual).toBe(expected);
+  });
+});
+
+describe('messages print a status with its name, an IRP major function by name', () => {
+  it.each([
+    ['a known status', ntstatus.ntStatusText(STATUS_ACCESS_VIOLATION), 'STATUS_ACCESS_VIOLATION (0xC0000005)'],
+    ['a known status given signed', ntstatus.ntStatusText(STATUS_ACCESS_VIOLATION | 0), 'STATUS_ACCESS_VIOLATION (0xC0000005)'],
+    ['STATUS_SUCCESS, all eight digits', ntstatus.ntStatusText(STATUS_SUCCESS), 'STATUS_SUCCESS (0x00000000)'],
+    ['a status ntshm has no name for, as its value alone', ntstatus.ntStatusText(0xc0001234), '0xC0001234'],
+    ['an NtException', new NtException(ntstatus.STATUS_NO_MEMORY).message, 'exception STATUS_NO_MEMORY (0xC0000017)'],
+    ['a stopped machine', new MachineHalted(bugchecks.SYSTEM_SERVICE_EXCEPTION).message, 'the machine stopped with bug check SYSTEM_SERVICE_EXCEPTION (0x0000003B)'],
+    ['a bug check ntshm has no name for', new MachineHalted(0x1ff).message, 'the machine stopped with bug check 0x000001FF'],
+    ['IRP_MJ_CREATE', wdm.irpMajorFunctionName(0), 'IRP_MJ_CREATE'],
+    ['IRP_MJ_DEVICE_CONTROL', wdm.irpMajorFunctionName(0x0e), 'IRP_MJ_DEVICE_CONTROL'],
+    ['IRP_MJ_PNP, not IRP_MJ_MAXIMUM_FUNCTION', wdm.irpMajorFunctionName(wdm.IRP_MJ_MAXIMUM_FUNCTION), 'IRP_MJ_PNP'],
+    ['a code past the table', wdm.irpMajorFunctionName(0x1c), '0x1C'],
+  ])('%s: %s', (_what, actual, expected) => {
+    expect(actual).toBe(expected);
+  });
+
+  it('every IRP_MJ_ code has its own name', () => {
+    for (const [name, value] of numbers(wdm).filter(([n]) => n.startsWith('IRP_MJ_') && n !== 'IRP_MJ_MAXIMUM_FUNCTION')) {
+      expect(wdm.irpMajorFunctionName(value)).toBe(name);
+    }
   });
 });
 

@@ -242,6 +242,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- IRQL, DPCs, timers ---
     KeGetCurrentIrql: (): number => (enter('KeGetCurrentIrql', HIGH), k.irql),
+    /** KeGetCurrentProcessorNumber: the KPRCB number of the CPU the caller runs on. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kegetcurrentprocessornumber */
+    KeGetCurrentProcessorNumber: (): number => (enter('KeGetCurrentProcessorNumber', HIGH), k.current.number),
     /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
     YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
     KeRaiseIrql(newIrql: number): { oldIrql: number } {
@@ -263,7 +265,7 @@ export function makeNt(k: Kernel, driverName: string) {
       const wrapped: DeferredRoutine = (dpc, ctx, a1, a2) => {
         const driver = k.io.drivers.get(driverName.toUpperCase()) ?? k.io.unloadedDrivers.get(driverName.toUpperCase());
         if (!driver) return deferredRoutine(dpc, ctx, a1, a2);
-        callDriverRoutine(k, driver, deferredRoutine, 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
+        callDriverRoutine(k, driver, deferredRoutine, 'DeferredRoutine', 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
       };
       return { dpc: new Kdpc(wrapped, deferredContext, `${driverName}!${deferredRoutine.name || 'DeferredRoutine'}`) };
     },

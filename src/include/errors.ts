@@ -8,6 +8,9 @@
  *   GuestMisuse        a program broke the emulator's execution rules (not an NT outcome)
  *   EmulatorError      a broken invariant of ntshm itself, never a guest's doing
  */
+import { ntStatusText } from './ntstatus.js';
+import { bugCheckName } from './bugcodes.js';
+import { hex } from './constant-names.js';
 
 /**
  * Structured exceptions. A routine that raises (ExRaiseStatus, a probe, a
@@ -24,7 +27,7 @@ export class NtException extends Error {
     readonly information: readonly number[] = [],
     options?: ErrorOptions,
   ) {
-    super(`exception 0x${(status >>> 0).toString(16).toUpperCase().padStart(8, '0')}`, options);
+    super(`exception ${ntStatusText(status)}`, options);
   }
 }
 
@@ -44,7 +47,8 @@ export class EmulatorError extends Error {
 export class MachineHalted extends Error {
   override readonly name = 'MachineHalted';
   constructor(readonly code: number) {
-    super(`the machine stopped with bug check 0x${code.toString(16).toUpperCase()}`);
+    const name = bugCheckName(code);
+    super(`the machine stopped with bug check ${name === hex(code) ? name : `${name} (${hex(code)})`}`);
   }
 }
 

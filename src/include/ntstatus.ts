@@ -6,7 +6,7 @@
  *   Sev   C  N   Facility        Code
  *   Sev: 0 success, 1 informational, 2 warning, 3 error; C: customer bit.
  */
-import { constantNamer } from './constant-names.js';
+import { constantNamer, hex } from './constant-names.js';
 import * as ntstatus from './ntstatus.js';
 
 // Values: [MS-ERREF] 2.3.1 NTSTATUS Values
@@ -324,3 +324,14 @@ export function NT_ERROR(status: number): boolean {
  * value the alphabetically first wins (STATUS_SUCCESS over STATUS_WAIT_0).
  */
 export const ntStatusName: (status: number) => string = constantNamer(ntstatus);
+
+/**
+ * An NTSTATUS value as ntshm's messages, findings and bug-check explanations
+ * print it: its name and value ('STATUS_ACCESS_VIOLATION (0xC0000005)'), or
+ * the value alone ('0xC0001234') when ntshm defines no name for it.
+ */
+export function ntStatusText(status: number): string {
+  const name = ntStatusName(status);
+  const value = hex(status);
+  return name === value ? value : `${name} (${value})`;
+}

@@ -4,6 +4,8 @@
  * re-exported here.
  */
 export * from './memory-constants.js';
+import { constantNamer } from './constant-names.js';
+import * as wdm from './wdm-constants.js';
 
 // IRP major function codes. https://learn.microsoft.com/windows-hardware/drivers/kernel/irp-major-function-codes
 /** IRP_MJ_* major function codes: the index into DriverObject.MajorFunction. */
@@ -37,6 +39,13 @@ export const IRP_MJ_SET_QUOTA = 0x1a;
 export const IRP_MJ_PNP = 0x1b;
 /** The highest major function code (MajorFunction has IRP_MJ_MAXIMUM_FUNCTION + 1 entries). */
 export const IRP_MJ_MAXIMUM_FUNCTION = 0x1b;
+
+/**
+ * The name of an IRP major function code ('IRP_MJ_DEVICE_CONTROL'), as
+ * messages and stacks print it; '0x1C' for a code beyond IRP_MJ_MAXIMUM_FUNCTION.
+ */
+export const irpMajorFunctionName: (major: number) => string =
+  constantNamer(wdm, (key) => key.startsWith('IRP_MJ_') && key !== 'IRP_MJ_MAXIMUM_FUNCTION', 2);
 
 // IOCTL transfer types and required access. https://learn.microsoft.com/windows-hardware/drivers/kernel/defining-i-o-control-codes
 /** The I/O manager copies through a system buffer. */

@@ -103,7 +103,10 @@ export class Kernel implements CmContext {
     this.clock = hw.clock;
     this.random = hw.random;
     this.layout = addressLayout(options.arch, this.memory.sizeBytes);
-    this.logs = new KernelLog(this.clock);
+    this.logs = new KernelLog(this.clock, () => {
+      const prcb = this.processors.current;
+      return { cpu: prcb.number, irql: prcb.cpu.irql, thread: prcb.currentThread.Cid };
+    });
 
     // ke: the processors (their threads come with the Idle process, below), the dispatcher and the scheduler.
     this.processors = new Processors<EThread>(hw.cpus);

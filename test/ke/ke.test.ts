@@ -139,3 +139,35 @@ describe('InitializeObjectAttributes', () => {
     });
   }
 });
+
+describe('the log', () => {
+  it('says of every line the CPU, IRQL and thread it was written on', async () => {
+    const where: { cpu: number; irql: number; thread: number }[] = [];
+    const { machine } = await withDriver((nt) => {
+      const here = () => where.push({ cpu: nt.KeGetCurrentProcessorNumber(), irql: nt.KeGetCurrentIrql(), thread: nt.PsGetCurrentThreadId() });
+      nt.DbgPrint('KeTest: in DriverEntry\n');
+      here();
+      const { dpc } = nt.KeInitializeDpc(function Dpc() {
+        nt.DbgPrint('KeTest: in a DPC\n');
+        here();
+      }, null);
+      nt.KeInsertQueueDpc(dpc, null, null);
+    });
+    let tid = 0;
+    machine.spawn(defineProgram(async (k32) => {
+      tid = k32.GetCurrentThreadId();
+      k32.print('hello');
+      return 0;
+    }), { name: 'hello.exe' });
+    await machine.run();
+    const lines = machine.log.filter((e) => e.text.startsWith('KeTest:') || e.text === 'hello');
+    expect(where.map((w) => w.irql)).toEqual([PASSIVE_LEVEL, DISPATCH_LEVEL]);
+    expect(tid).not.toBe(0);
+    expect(lines).toEqual([
+      { t: expect.any(Number), source: 'dbgprint', process: 'System', text: 'KeTest: in DriverEntry', ...where[0] },
+      { t: expect.any(Number), source: 'dbgprint', process: 'System', text: 'KeTest: in a DPC', ...where[1] },
+      { t: expect.any(Number), source: 'stdout', process: 'hello.exe', text: 'hello', cpu: expect.any(Number), irql: PASSIVE_LEVEL, thread: tid },
+    ]);
+    expect(lines[2]!.cpu).toBeLessThan(2);
+  });
+});

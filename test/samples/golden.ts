@@ -35,7 +35,8 @@ export function normalizeReport(report: Report): string {
   const text = JSON.stringify(recordedPart(report))
     .replace(/\b[0-9a-f]{8}`[0-9a-f]{8}\b/gi, '<address>')
     .replace(/\b[0-9A-F]{16}\b/g, '<address>')
-    .replace(/\b(?:0x)?[0-9a-f]{8}\b/gi, '<address>')
+    // A status value printed after its name ("STATUS_NO_MEMORY (0xC0000017)") is no address: it stays.
+    .replace(/(?<!\bSTATUS_\w+ \()\b(?:0x)?[0-9a-f]{8}\b/gi, '<address>')
     .replace(/"pfn":\d+/g, '"pfn":"<pfn>"')
     .replace(/"physical":"0x[0-9a-f]+"/g, '"physical":"<physical>"')
     .replace(/PFN 0x[0-9a-f]+/gi, 'PFN <pfn>');

@@ -12,7 +12,7 @@
  * keeps every byte.
  */
 import { NtException } from '../../include/errors.js';
-import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, ntStatusText } from '../../include/ntstatus.js';
 import { FILE_GENERIC_READ, FILE_GENERIC_WRITE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_WRITE } from '../../include/wdm-constants.js';
 import { EmulatorError } from '../../include/errors.js';
 import type { EProcess } from '../ps/process.js';
@@ -59,7 +59,7 @@ export class Console {
       return complete(irp, STATUS_SUCCESS, length);
     };
     const { status, deviceObject } = IoCreateDevice(k, this.driver, 0, '\\Device\\ConDrv', FILE_DEVICE_CONSOLE, 0, false);
-    if (!deviceObject) throw new EmulatorError(`no console device: 0x${status.toString(16)}`);
+    if (!deviceObject) throw new EmulatorError(`no console device: ${ntStatusText(status)}`);
     deviceObject.Flags &= ~0x80; // DO_DEVICE_INITIALIZING
     this.device = deviceObject;
     this.connection = k.ob.ObCreateObject(new FileObject(deviceObject, '', FILE_GENERIC_READ | FILE_GENERIC_WRITE));

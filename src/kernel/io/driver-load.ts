@@ -46,21 +46,32 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
   return address;
 }
 
-/** The stack frame a routine of the driver stands for; made once per routine. */
-export function frameFor(driver: DriverObject, routine: Function, name?: string): DriverFrame {
+/**
+ * The stack frame a routine of the driver stands for. A named function is
+ * named by itself ("DispatchControl"), as a driver's symbols would name it;
+ * one without a name (an arrow function stored into DriverObject) by the
+ * slot it was called through: "IRP_MJ_CREATE", "DriverUnload", "IoTimer",
+ * "DeferredRoutine". Made once per routine and name.
+ */
+export function frameFor(driver: DriverObject, routine: Function, slot: string): DriverFrame {
   // A routine pointer that is no function (NULL, a number) is a call to nowhere: address 0, and the call faults.
-  if (typeof routine !== 'function') return { driver: driver.serviceName, routine: name ?? 'routine', address: 0 };
+  if (typeof routine !== 'function') return { driver: driver.serviceName, routine: slot, address: 0 };
+  const name = routine.name || slot;
   let frame = driver.routineFrames.get(routine);
-  if (!frame || (name !== undefined && frame.routine !== name)) {
-    frame = { driver: driver.serviceName, routine: name ?? (routine.name || 'routine'), address: routineAddress(driver, routine) };
+  // One unnamed routine in several slots (IRP_MJ_CREATE and IRP_MJ_CLOSE) is named by the slot of each call.
+  if (!frame || frame.routine !== name) {
+    frame = { driver: driver.serviceName, routine: name, address: routineAddress(driver, routine) };
     driver.routineFrames.set(routine, frame);
   }
   return frame;
 }
 
-/** Calls a driver routine; an exception out of it stops the machine as the context dictates. */
-export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine: Function, context: ExceptionContext, body: () => T, name?: string): T {
-  const frame = frameFor(driver, routine, name);
+/**
+ * Calls a driver routine, stored in `slot` (named as frameFor says), with its
+ * frame on the stack; an exception out of it stops the machine as the context dictates.
+ */
+export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine: Function, slot: string, context: ExceptionContext, body: () => T): T {
+  const frame = frameFor(driver, routine, slot);
   if (driver.unloaded) {
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
@@ -128,7 +139,7 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);
   const status = k.runInSystemThread(() =>
-    callDriverRoutine(k, driver, image.DriverEntry, 'system-thread', () => image.DriverEntry(nt, driver, registryPath), 'DriverEntry')) >>> 0;
+    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath))) >>> 0;
   if (status >= 0x8000_0000) { // !NT_SUCCESS
     k.io.drivers.delete(key);
     k.io.unloadedDrivers.set(key, driver);
@@ -159,7 +170,7 @@ export function IopCheckUnloadDriver(k: IoContext, driver: DriverObject): void {
   for (const device of driver.devices) if (device.ReferenceCount > 0) return;
   const unload = driver.DriverUnload!;
   driver.unloadPending = false;
-  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'system-thread', () => unload(driver)));
+  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)));
   const key = driver.serviceName.toUpperCase();
   k.io.drivers.delete(key);
   k.io.unloadedDrivers.set(key, driver);

@@ -11,7 +11,7 @@
  * instruction. The JS stack goes into the explanation.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
  */
-import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusName } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusText } from '../../include/ntstatus.js';
 import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
 import { NtException } from '../../include/errors.js';
 import type { IoContext } from './context.js';
@@ -26,8 +26,8 @@ export function unhandledDriverException(k: IoContext, frame: DriverFrame, conte
   const info = e instanceof NtException ? e.information : [0, 0];
   const where = `${frame.driver}!${frame.routine}`;
   const what = e instanceof NtException
-    ? `${ntStatusName(status)} was raised in ${where} and no try/except caught it`
-    : `${where} threw a JavaScript ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
+    ? `${ntStatusText(status)} was raised in ${where} and no try/except caught it`
+    : `${where} threw a JavaScript ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} (taken as ${ntStatusText(status)})`;
   // The JS stack helps with a JavaScript error; a raised NTSTATUS is the driver's own doing.
   const jsStack = !(e instanceof NtException) && e instanceof Error && e.stack ? `\n${e.stack}` : '';
   switch (context) {

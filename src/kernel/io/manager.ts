@@ -4,13 +4,13 @@
  */
 import { DriverImageStore } from './image-store.js';
 import { NtException } from '../../include/errors.js';
-import { STATUS_PENDING } from '../../include/ntstatus.js';
-import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION } from '../../include/wdm-constants.js';
+import { STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
+import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, irpMajorFunctionName } from '../../include/wdm-constants.js';
 import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../../include/bugcodes.js';
 import type { IoContext } from './context.js';
 import { NonPagedPool } from '../mm/pool.js';
 import { KernelMode } from '../../include/wdm-constants.js';
-import { callDriverRoutine } from './driver-load.js';
+import { callDriverRoutine, frameFor } from './driver-load.js';
 import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
 import type { DeviceObject, DriverObject, FileObject } from './objects.js';
 import { IopCloseFile, IopDeleteFile } from './file.js';
@@ -68,7 +68,7 @@ export class IoManager {
     const major = irp.currentStackLocation.MajorFunction;
     const routine = device.DriverObject.MajorFunction[major]!;
     const context = this.k.currentThread.system ? 'system-thread' : 'service';
-    return (callDriverRoutine(this.k, device.DriverObject, routine, context, () => routine(device, irp)) as number) >>> 0;
+    return (callDriverRoutine(this.k, device.DriverObject, routine, irpMajorFunctionName(major), context, () => routine(device, irp)) as number) >>> 0;
   }
 
   /**
@@ -77,8 +77,9 @@ export class IoManager {
    */
   IoCompleteRequest(irp: Irp, _priorityBoost: number): void {
     if (irp.completed || !irp.inUse) {
+      const location = irp.stack[irp.CurrentLocation - 1];
       this.k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, irp.address, 0, 0, 0,
-        `IoCompleteRequest was called on IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
+        `IoCompleteRequest was called on ${location ? `${irpMajorFunctionName(location.MajorFunction)} ` : ''}IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
     }
     irp.completed = true;
   }
@@ -137,11 +138,15 @@ export class IoManager {
   /** A dispatch routine returned a final status without completing the IRP: it leaks, as on Windows. */
   reportIncomplete(irp: Irp, status: number): void {
     const device = irp.currentStackLocation.DeviceObject;
+    const driver = device.DriverObject;
+    const major = irpMajorFunctionName(irp.currentStackLocation.MajorFunction);
+    const frame = frameFor(driver, driver.MajorFunction[irp.currentStackLocation.MajorFunction]!, major);
     this.k.report({
       kind: 'irp-not-completed',
-      driver: device.DriverObject.serviceName,
-      message: `a dispatch routine returned 0x${status.toString(16)} without completing IRP ${this.k.formatAddress(irp.address)} (major 0x${irp.currentStackLocation.MajorFunction.toString(16)}); the IRP and its buffers are never freed`,
-      details: { irp: this.k.formatAddress(irp.address), status },
+      driver: frame.driver,
+      routine: frame.routine,
+      message: `${frame.driver}!${frame.routine} returned ${ntStatusText(status)} without completing ${major} IRP ${this.k.formatAddress(irp.address)}; the IRP and its buffers are never freed`,
+      details: { irp: this.k.formatAddress(irp.address), majorFunction: major, status, statusName: ntStatusName(status) },
     });
   }
 

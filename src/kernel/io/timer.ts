@@ -63,7 +63,7 @@ export class IoTimerQueue {
     for (const device of [...this.devices]) {
       const t = device.Timer;
       if (!t || !t.TimerFlag) continue;
-      callDriverRoutine(this.k, device.DriverObject, t.TimerRoutine, 'dpc', () => t.TimerRoutine(device, t.Context));
+      callDriverRoutine(this.k, device.DriverObject, t.TimerRoutine, 'IoTimer', 'dpc', () => t.TimerRoutine(device, t.Context));
     }
   }
 }

@@ -16,6 +16,7 @@
 import { writeClientId, writePointer, writeUnicodeString } from '../../include/struct-access.js';
 import { CURDIR, PEB, RTL_USER_PROCESS_PARAMETERS, TEB } from '../../include/structures.js';
 import { EmulatorError } from '../../include/errors.js';
+import { ntStatusText } from '../../include/ntstatus.js';
 import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from '../../include/memory-constants.js';
 import type { PsContext } from './context.js';
 import type { EProcess } from './process.js';
@@ -43,7 +44,7 @@ export interface UserEnvironment {
 /** Reserves and commits a fixed range of the new process; a failure is the emulator's (the process is empty). */
 function allocateAt(k: PsContext, process: EProcess, base: number, size: number): void {
   const r = k.vm.NtAllocateVirtualMemory(process, base, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
-  if (r.status !== 0) throw new EmulatorError(`cannot lay out ${process.ImageFileName}'s environment at ${k.formatAddress(base)}: 0x${r.status.toString(16)}`);
+  if (r.status !== 0) throw new EmulatorError(`cannot lay out ${process.ImageFileName}'s environment at ${k.formatAddress(base)}: ${ntStatusText(r.status)}`);
 }
 
 /** Lays out the PEB, TEB, process parameters and stack of a new process with one thread. */

@@ -10,6 +10,7 @@
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
 import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { ntStatusText } from '../../include/ntstatus.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
@@ -111,7 +112,7 @@ export class ProcessManager {
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     // A broken rule of ntshm's execution model is not the program's exception: the line says why it ended.
     const how = e instanceof GuestMisuse ? `ended: ${e.message}` : `ended by an unhandled exception, ${what}`;
-    const line = `[${process.ImageFileName} ${how}; exit code 0x${code.toString(16).toUpperCase()}]`;
+    const line = `[${process.ImageFileName} ${how}; exit code ${ntStatusText(code)}]`;
     process.stdout += `${line}\n`;
     this.k.emit('stdout', process.ImageFileName, line);
     return code;
