@@ -3,7 +3,7 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
-import type { Finding, LogEvent, Report, ReportBugCheck, ReportProcess, ResourceSnapshot, SharedFrameRecord } from '../index.js';
+import { ntStatusText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
 
 /** How much of each log line to show. */
@@ -33,7 +33,7 @@ const IRQL_NAMES: Readonly<Record<number, string>> = { 0: 'PASSIVE_LEVEL', 1: 'A
 
 /** ` cpu 0, DISPATCH_LEVEL, tid 264`: where a line was written from, for --verbose. */
 function where(e: LogEvent): string {
-  const { cpu, irql, thread } = e as LogEvent & { cpu?: number; irql?: number; thread?: number };
+  const { cpu, irql, thread } = e;
   const parts: string[] = [];
   if (cpu !== undefined) parts.push(`cpu ${cpu}`);
   if (irql !== undefined) parts.push(IRQL_NAMES[irql] ?? `IRQL ${irql}`);
@@ -47,9 +47,9 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
-/** An exit code as a person reads it: 0, 1, or an NTSTATUS such as 0xC0000005. */
+/** An exit code as a person reads it: 0, 1, or an NTSTATUS such as `STATUS_ACCESS_VIOLATION (0xC0000005)`. */
 function exitCodeText(code: number): string {
-  return code >= 0x8000_0000 ? `0x${code.toString(16).toUpperCase()}` : String(code);
+  return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
 }
 
 function processLines(processes: readonly ReportProcess[]): string[] {
