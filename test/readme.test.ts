@@ -2,6 +2,7 @@
  * The README's "Writing a driver and a program" example, as it stands there
  * (keep the two in step): it must run and print what it says.
  */
+import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { boot } from 'ntshm';
 import { defineDriver, IRP_MJ_CREATE, STATUS_SUCCESS } from 'ntshm/wdm';
@@ -32,4 +33,12 @@ it('the README example loads a driver, opens its device and prints the handle', 
   const result = await machine.run();
   expect(result.bugcheck).toBeUndefined();
   expect(machine.log.map((e) => e.text)).toEqual(['handle 8, last error 0']);
+});
+
+it('the README shows examples/counter/scenario.ts and its test as they are', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  for (const file of ['scenario.ts', 'counter.test.ts']) {
+    const text = readFileSync(new URL(`../examples/counter/${file}`, import.meta.url), 'utf8');
+    expect(readme.includes('```ts\n' + text + '```'), file).toBe(true);
+  }
 });
