@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^ntshm\/wdm$/, replacement: here('./src/api/wdm.ts') },
       { find: /^ntshm\/win32$/, replacement: here('./src/api/win32.ts') },
+      { find: /^ntshm\/samples$/, replacement: here('./samples/registry.ts') },
       { find: /^ntshm\/testing$/, replacement: here('./src/testing.ts') },
       { find: /^ntshm$/, replacement: here('./src/index.ts') },
     ],

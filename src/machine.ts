@@ -108,7 +108,16 @@ export function isoToFileTime(iso: string): bigint {
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean };
 
+const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile'];
+
+/** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
+export function checkOptionNames(o: object, known: readonly string[], what: string): void {
+  const unknown = Object.keys(o).filter((key) => !known.includes(key));
+  if (unknown.length) throw new RangeError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (choose from: ${known.join(', ')})`);
+}
+
 function checkOptions(o: BootOptions): CheckedOptions {
+  checkOptionNames(o, BOOT_OPTIONS, 'boot');
   const arch = o.arch ?? 'x64';
   if (arch !== 'x64' && arch !== 'x86') throw new RangeError(`arch must be 'x64' or 'x86', not ${String(arch)}`);
   const memoryMiB = o.memoryMiB ?? 64;
@@ -274,6 +283,7 @@ export class Machine {
    */
   async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
     const checked = defineScenario(scenario);
+    checkOptionNames(options, ['seconds', 'variant'], 'runScenario');
     const seconds = options.seconds ?? DEFAULT_SCENARIO_SECONDS;
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
@@ -375,6 +385,7 @@ export async function boot(options: BootOptions = {}): Promise<Machine> {
  * `options`' own, runs the scenario on it, and returns the report.
  */
 export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
+  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS], 'runScenario');
   const { seconds, variant, ...bootOptions } = options;
   const checked = defineScenario(scenario);
   checkVariant(checked, variant);

@@ -68,7 +68,7 @@ describe('ntshm samples', () => {
     expect(code).toBe(0);
     expect(err).toBe('');
     const line = out.split('\n').find((l) => l.startsWith('sharing-memory'));
-    expect(line).toMatch(/^sharing-memory\s+seed 003\s+\S/);
+    expect(line).toMatch(/^sharing-memory\s+article 003\s+\S/);
     expect(out).toMatch(/--variant second-open/);
   });
 });
@@ -154,7 +154,7 @@ describe('ntshm demo', () => {
   it('runs every sample with a header each and exits 0 when all are clean', async () => {
     const { code, out } = await cli('demo');
     expect(code).toBe(0);
-    expect(out).toMatch(/^=== sharing-memory \(seed 003\) ===$/m);
+    expect(out).toMatch(/^=== sharing-memory \(article 003\) ===$/m);
   });
 });
 

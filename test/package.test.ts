@@ -25,7 +25,7 @@ function pack(): string {
   const pkg = join(scratch, 'pkg');
   run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', join(pkg, 'dist')], root);
   for (const f of ['package.json', 'README.md']) copyFileSync(join(root, f), join(pkg, f));
-  cpSync(join(root, 'docs'), join(pkg, 'docs'), { recursive: true });
+  for (const dir of ['docs', 'src', 'samples', 'examples']) cpSync(join(root, dir), join(pkg, dir), { recursive: true });
   run(npm, ['pack', '--ignore-scripts', '--silent', '--pack-destination', scratch], pkg);
   const tarball = readdirSync(scratch).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack made no tarball');
@@ -38,18 +38,20 @@ beforeAll(() => {
   const tarball = pack();
   user = join(scratch, 'user');
   cpSync(join(root, 'examples/counter/scenario.ts'), join(user, 'scenario.ts'));
-  writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'my-driver', private: true, type: 'module' }));
+  // What `npm init -y` writes: a CommonJS package, where a .ts file is CommonJS too.
+  writeFileSync(join(user, 'package.json'), JSON.stringify({ name: 'my-driver', version: '1.0.0', type: 'commonjs' }));
   run(npm, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--silent'], user);
 }, 300_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the packed package in a scratch project', () => {
-  it('ships the built code, the docs and the bin, and no sources or tests', () => {
+  it('ships the built code, its sources, the samples, the examples, the docs and the bin, and no tests', () => {
     const installed = join(user, 'node_modules/ntshm');
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(manifest.bin['ntshm']).toBe('./dist/src/cli/main.js');
-    expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'docs', 'package.json']);
+    expect(readdirSync(installed).sort()).toEqual(['README.md', 'dist', 'docs', 'examples', 'package.json', 'samples', 'src']);
+    expect(readdirSync(join(installed, 'examples/counter')).sort()).toEqual(['counter.test.ts', 'scenario.ts']);
     expect(readdirSync(join(installed, 'dist')).sort()).toEqual(['samples', 'src']);
   });
 
@@ -62,10 +64,30 @@ describe('the packed package in a scratch project', () => {
     expect(report.resources.after).toEqual(report.resources.before);
   });
 
+  it('runs it as a .mts (an ES module) and as a .cts too', () => {
+    for (const ext of ['mts', 'cts']) {
+      cpSync(join(user, 'scenario.ts'), join(user, `scenario.${ext}`));
+      const report = JSON.parse(run('npx', ['--no-install', 'ntshm', 'run', `./scenario.${ext}`, '--json'], user)) as Report;
+      expect(report.outcome, ext).toBe('completed');
+    }
+  });
+
+  it('runs the built-in samples from ntshm/samples', () => {
+    writeFileSync(join(user, 'sample.mjs'), [
+      "import { runScenario } from 'ntshm';",
+      "import { sharingMemory } from 'ntshm/samples';",
+      "const report = await runScenario(sharingMemory, { variant: 'map-at-dispatch', seconds: 2 });",
+      "console.log(report.findings.map((f) => f.kind).join(' '));",
+    ].join('\n'));
+    expect(run(process.execPath, ['sample.mjs'], user).trim()).toBe('wrong-process-unmap freed-pool-still-mapped');
+  });
+
   it('lets the project test its driver with ntshm/testing', () => {
+    // An ES module importing a .ts of a CommonJS package would get its module.exports: import the .mts.
+    cpSync(join(user, 'scenario.ts'), join(user, 'counter.mts'));
     writeFileSync(join(user, 'check.mts'), [
       "import { runClean, framesSharedWith } from 'ntshm/testing';",
-      "import counter from './scenario.ts';",
+      "import counter from './counter.mts';",
       'const report = await runClean(counter);',
       "console.log(framesSharedWith(report, 'Counter.exe').length);",
     ].join('\n'));

@@ -54,3 +54,11 @@ describe('ntshm/testing', () => {
     expect(() => expectNoLeaks(report)).toThrow(/expected every resource back, but .*nonPagedBytes \d+ → \d+/);
   });
 });
+
+describe('options nobody reads', () => {
+  it('boot() and runScenario() refuse them, naming the ones they take', async () => {
+    const { boot } = await import('../src/index.js');
+    await expect(boot({ memory: 128 } as never)).rejects.toThrow("unknown boot option 'memory' (choose from: arch, memoryMiB,");
+    await expect(runScenario(sharingMemory, { secs: 3 } as never)).rejects.toThrow(/unknown runScenario option 'secs' \(choose from: seconds, variant, arch/);
+  });
+});

@@ -6,7 +6,7 @@
  * PreviousMode = KernelMode: nothing is probed, no access is refused, and
  * OBJ_KERNEL_HANDLE makes a kernel handle.
  *
- * DESIGN §6: OBJECT_ATTRIBUTES as InitializeObjectAttributes returns it (or
+ * docs/api.md's conventions: OBJECT_ATTRIBUTES as InitializeObjectAttributes returns it (or
  * a plain object), names as strings, value data as a Uint8Array; the
  * information a query fills comes back decoded (registry-information.ts)
  * with ResultLength; the Length parameter stays, since it bounds what is filled.

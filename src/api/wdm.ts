@@ -12,7 +12,7 @@ export * from '../include/registry-constants.js';
 export { macros } from './wdm-macros.js';
 export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../kernel/mm/mdl-object.js';
 export { IoGetCurrentIrpStackLocation } from '../kernel/io/irp.js';
-export { NtException } from '../include/errors.js';
+export { NtException, MachineHalted } from '../include/errors.js';
 /** Types a driver meets: `nt`, the IRP, the I/O objects, the MDL, EPROCESS, KTIMER and KDPC. */
 export type { Nt } from './nt.js';
 export type { Irp, IoStackLocation, IoStatusBlock } from '../kernel/io/irp.js';

@@ -7,7 +7,7 @@ import type { K32 } from './k32.js';
 export * from '../include/win32-constants.js';
 export * from '../include/winerror.js';
 export * from '../include/registry-constants.js';
-export { NtException } from '../include/errors.js';
+export { NtException, MachineHalted } from '../include/errors.js';
 /** Types a program meets: `k32`, SYSTEMTIME, FILETIME, SERVICE_STATUS and MEMORY_BASIC_INFORMATION. */
 export type { K32, SystemTime, FileTime } from './k32.js';
 export type { ServiceStatus } from '../include/svcctl.js';

@@ -4,6 +4,7 @@
  * TypeScript files load through tsx, so nothing else needs installing.
  */
 import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defineScenario, type Scenario } from '../index.js';
@@ -25,17 +26,36 @@ export function looksLikeFile(arg: string): boolean {
 
 let tsxRegistered = false;
 
-/** Lets import() load TypeScript: tsx's loader hooks, registered once per process. */
+/**
+ * Lets import() load TypeScript: tsx's loader hooks, registered once per
+ * process, for ES modules and for CommonJS (a .ts file in a package without
+ * "type": "module" is CommonJS, and so is every .cts).
+ */
 async function registerTypeScript(): Promise<void> {
   if (tsxRegistered) return;
-  const { register } = await import('tsx/esm/api');
-  register();
+  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  esm.register();
+  cjs.register();
   tsxRegistered = true;
 }
 
+/** An error on one line: a compiler's "Transform failed with 1 error:" is useless without the lines after it. */
 function problem(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message.split('\n')[0]}`;
-  return String(e);
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return text.split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 4).join(' ');
+}
+
+/** `export` in a .js file of a CommonJS package: say what to do about it. */
+function moduleTypeHint(path: string, e: unknown): string {
+  const esmSyntax = e instanceof SyntaxError && /\b(export|import)\b/.test(e.message);
+  return esmSyntax && path.endsWith('.js') ? ' (an ES module in a CommonJS package: name it .mjs, or set "type": "module" in package.json)' : '';
+}
+
+/** A CommonJS module's exports arrive as the default export: `{ default: scenario, ... }`. */
+function defaultExport(module: { default?: unknown }): unknown {
+  const value = module.default;
+  if (typeof value === 'object' && value !== null && !('setup' in value) && 'default' in value) return (value as { default: unknown }).default;
+  return value;
 }
 
 /** Loads a scenario file; every way it can be wrong is a one-line UsageError naming the file. */
@@ -47,13 +67,17 @@ export async function loadScenarioFile(file: string): Promise<Scenario> {
   if (/\.[cm]?ts$/.test(path)) await registerTypeScript();
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    // A .cts is CommonJS whatever the package says: require it (through tsx's CommonJS hook).
+    module = /\.cts$/.test(path)
+      ? { default: createRequire(import.meta.url)(path) as unknown }
+      : (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
-    throw new UsageError(`${file}: cannot load it: ${problem(e)}`, { cause: e });
+    throw new UsageError(`${file}: cannot load it: ${problem(e)}${moduleTypeHint(path, e)}`, { cause: e });
   }
-  if (module.default === undefined) throw new UsageError(`${file}: no default export (end it with \`export default defineScenario({ ... })\`)`);
+  const scenario = defaultExport(module);
+  if (scenario === undefined) throw new UsageError(`${file}: no default export (end it with \`export default defineScenario({ ... })\`)`);
   try {
-    return defineScenario(module.default as Scenario);
+    return defineScenario(scenario as Scenario);
   } catch (e) {
     throw new UsageError(`${file}: the default export is not a scenario: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }

@@ -61,20 +61,25 @@ function commanderText(err: CommanderError): string {
 
 /** Turns commander's errors on `cmd` into one-line usage errors that name the valid choices. */
 function usageFrom(cmd: Command, err: CommanderError): Error {
-  const commands = cmd.commands.map((c) => c.name());
+  const commands = [...new Set([...cmd.commands.map((c) => c.name()), 'help'])];
   switch (err.code) {
     case 'commander.helpDisplayed':
     case 'commander.version':
       return err; // exit code 0: not a mistake
     case 'commander.help': // `help [command]` (exit 0); or no command at all (`help` of an unknown one is caught before)
       if (err.exitCode === 0) return err;
-      return new UsageError(`expected a command ${choices([...commands, 'help'])}`);
+      return new UsageError(`expected a command ${choices(commands)}`);
     case 'commander.unknownCommand':
-      return new UsageError(`${commanderText(err)} ${choices([...commands, 'help'])}`);
+      return new UsageError(`${commanderText(err)} ${choices(commands)}`);
     case 'commander.unknownOption': {
       const options = [...cmd.options.map((o) => o.long ?? o.short ?? o.flags), '--help'];
       const where = cmd.parent ? ` for '${cmd.name()}'` : '';
       return new UsageError(`${commanderText(err)}${where} ${choices(options)}`);
+    }
+    case 'commander.excessArguments': {
+      // "too many arguments for 'samples'. Expected 0 arguments but got 1." in the style of the other messages
+      const counts = /Expected (\d+) arguments? but got (\d+)/.exec(err.message);
+      return new UsageError(`too many arguments for '${cmd.name()}'${counts ? ` (expected ${counts[1]}, got ${counts[2]})` : ''}`);
     }
     case 'commander.missingArgument':
       if (cmd.name() === 'run') return new UsageError(`missing scenario: a sample ${choices(samples.map((s) => s.name))} or a scenario file such as ./my-scenario.ts`);
@@ -144,7 +149,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       let worst = 0;
       for (const [i, sample] of samples.entries()) {
         if (i > 0) io.out('\n');
-        io.out(`${colors.bold(colors.cyan(`=== ${sample.name} (seed ${sample.article ?? '-'}) ===`))}\n${colors.dim(sample.summary)}\n\n`);
+        io.out(`${colors.bold(colors.cyan(`=== ${sample.name} (article ${sample.article ?? '-'}) ===`))}\n${colors.dim(sample.summary)}\n\n`);
         const report = await runScenarioForCli({ scenario: sample, file: undefined }, { seconds: DEFAULT_SECONDS });
         worst = Math.max(worst, printRun(io, colors, report, {}));
       }

@@ -109,7 +109,7 @@ describe('taking turns', () => {
 });
 
 describe('a program that spins on memory alone', () => {
-  const message = /^\[spin\.exe ended: spin\.exe main thread ran 2\.0\d\d s of virtual time without a system call: a program that spins on memory alone cannot be preempted in ntshm's single-threaded mode \(DESIGN: use Sleep, Sleep\(0\) to yield, or a wait\); exit code STATUS_POSSIBLE_DEADLOCK \(0xC0000194\)\]$/m;
+  const message = /^\[spin\.exe ended: spin\.exe main thread ran 2\.0\d\d s of virtual time without a system call: a program that spins on memory alone cannot be preempted in ntshm's single-threaded mode \(use Sleep, Sleep\(0\) to yield, or a wait\); exit code STATUS_POSSIBLE_DEADLOCK \(0xC0000194\)\]$/m;
 
   it('is ended after 2 virtual seconds, with a message that says why, and the other program still completes', async () => {
     const machine = await bootWith([]);

@@ -85,7 +85,7 @@ export class Dispatcher {
     if (ranNs < SPIN_LIMIT_NS || k.attribution.top() !== undefined) return;
     throw new GuestMisuse(`${t.label} ran ${(ranNs / 1e9).toFixed(3)} s of virtual time without a system call: ` +
       'a program that spins on memory alone cannot be preempted in ntshm\'s single-threaded mode ' +
-      '(DESIGN: use Sleep, Sleep(0) to yield, or a wait)', STATUS_POSSIBLE_DEADLOCK);
+      '(use Sleep, Sleep(0) to yield, or a wait)', STATUS_POSSIBLE_DEADLOCK);
   }
 
   get highLevel(): number {
