@@ -200,7 +200,9 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
         const information = iosb + IO_STATUS_BLOCK[arch].Information;
         mem.setUint32(information, 0);
         if (arch === 'x64') mem.setUint32(information + 4, 0);
-        const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+        let status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+        // A promise only when the thread's quantum ended at the call (the stub yielded first); a number otherwise, with nothing allocated.
+        if (typeof status !== 'number') status = await status;
         const ok = fromStatus(status);
         return { ok, bytesReturned: readSize(mem, arch, information) };
       } finally {

@@ -11,6 +11,8 @@ import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED } from 
 import {
   GENERIC_READ, GENERIC_WRITE, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE, defineProgram, type K32,
 } from 'ntshm/win32';
+import { THREAD_QUANTUM_NS } from '../../src/kernel/ke/cost.js';
+import { KiSystemServiceStub } from '../../src/kernel/ke/system-call.js';
 import { bootWith, testDriver } from '../helpers/test-driver.js';
 
 const IOCTL_NOTHING = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
@@ -26,7 +28,7 @@ const stdout = (machine: Machine) =>
  * complete at once; each prints "runs" when it gets the CPU back from the
  * other, and "done" at the end.
  */
-async function twoIoctlLoops(iterations: number) {
+async function twoIoctlLoops(iterations: number, via: 'DeviceIoControl' | 'NtDeviceIoControlFile' = 'DeviceIoControl') {
   const driver = testDriver();
   const machine = await bootWith([driver]);
   let last = '';
@@ -37,7 +39,8 @@ async function twoIoctlLoops(iterations: number) {
         last = name;
         k32.print('runs');
       }
-      await k32.DeviceIoControl(h, IOCTL_NOTHING, 0, 0, 0, 0);
+      if (via === 'DeviceIoControl') await k32.DeviceIoControl(h, IOCTL_NOTHING, 0, 0, 0, 0);
+      else await k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_NOTHING, 0, 0, 0, 0);
     }
     k32.print('done');
     return 0;
@@ -88,8 +91,7 @@ describe('taking turns', () => {
     expect(lines[3]!.t).toBeLessThan(QUANTUM_MS);
   });
 
-  // Open (issue 5): NtDeviceIoControlFile is not yet a preemption point since the boundary moved to ke/system-call.ts.
-  it.skip('programs whose DeviceIoControl loops outlast a quantum take turns every 31.25 ms of virtual time', async () => {
+  it('programs whose DeviceIoControl loops outlast a quantum take turns every 31.25 ms of virtual time', async () => {
     const lines = await twoIoctlLoops(200_000);
     const turns = lines.filter((l) => l.line.endsWith('runs'));
     // Several turns each, alternating, before either is done.
@@ -105,6 +107,60 @@ describe('taking turns', () => {
       expect(held).toBeGreaterThanOrEqual(Math.floor(QUANTUM_MS));
       expect(held).toBeLessThanOrEqual(Math.ceil(QUANTUM_MS));
     }
+  });
+
+  it('programs that loop on the native NtDeviceIoControlFile take turns too', async () => {
+    const lines = await twoIoctlLoops(100_000, 'NtDeviceIoControlFile');
+    const turns = lines.filter((l) => l.line.endsWith('runs'));
+    expect(turns.length).toBeGreaterThanOrEqual(4);
+    expect(turns.map((l) => l.line[0]).join('')).toMatch(/^(ab)+a?$/);
+  });
+});
+
+describe('a preemptible service\'s stub', () => {
+  /** Runs `body` in a.exe while b.exe is ready to run, with a stub over a service that counts its calls. */
+  async function withStub(body: (stub: () => number | Promise<number>, calls: () => number, endQuantum: () => void,
+    bRan: () => boolean) => Promise<void>) {
+    const machine = await bootWith([]);
+    const k = machine.kernel;
+    let calls = 0;
+    let bRan = false;
+    let failure: unknown;
+    machine.spawn(defineProgram(async () => {
+      try {
+        const thread = k.currentThread;
+        const stub = KiSystemServiceStub(k, thread, 'NtTest', 0, () => ++calls, () => {}, true);
+        await body(stub, () => calls, () => { thread.quantumStartNs = k.clock.nowNs - THREAD_QUANTUM_NS; }, () => bRan);
+      } catch (e) {
+        failure = e;
+      }
+      return 0;
+    }), { name: 'a.exe' });
+    machine.spawn(defineProgram(() => { bRan = true; return 0; }), { name: 'b.exe' });
+    await machine.run();
+    if (failure) throw failure;
+  }
+
+  it('returns the status itself, not a promise, while the quantum lasts', async () => {
+    await withStub(async (stub, calls, _endQuantum, bRan) => {
+      expect(stub()).toBe(1);
+      expect(typeof stub()).toBe('number');
+      expect(calls()).toBe(2);
+      expect(bRan()).toBe(false);
+    });
+  });
+
+  it('at quantum end returns a promise, lets the ready program run, then enters the service once', async () => {
+    await withStub(async (stub, calls, endQuantum, bRan) => {
+      endQuantum();
+      const r = stub();
+      expect(r).toBeInstanceOf(Promise);
+      expect(calls()).toBe(0);
+      expect(await r).toBe(1);
+      expect(bRan()).toBe(true);
+      // The new quantum starts when the thread gets the CPU back: the next call is immediate again.
+      expect(typeof stub()).toBe('number');
+    });
   });
 });
 

@@ -27,21 +27,27 @@ export type ServiceRoutine = (...args: any[]) => number | Promise<number>;
  * Wraps a service in the entry and exit of one thread's system calls: the
  * stub ntdll's `syscall` instruction stands for. `refuse` throws when the
  * thread may no longer enter (its process has exited).
+ *
+ * A stub that is a `preemptionPoint` (a service that may block, or a
+ * preemptible one) is where the thread's quantum can end: JS can suspend the
+ * thread only where it awaits. Until the quantum is used up the stub calls
+ * the service at once and returns what it returns (a preemptible service's
+ * status is a plain number then: no promise, no allocation); after that,
+ * with another thread ready, the stub returns a promise that enters the
+ * service when the thread runs again.
  */
 export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thread: KThread, name: string, index: number,
-  service: F, refuse: () => void, blocking = false): F {
+  service: F, refuse: () => void, preemptionPoint = false): F {
   const address = KiServiceAddress(k.arch, index);
-  const stub = (...args: Parameters<F>): ReturnType<F> => {
-    refuse();
-    k.charge(COST_SYSTEM_CALL_NS);
+  const enter = (args: Parameters<F>): ReturnType<F> => {
     if (k.currentThread !== thread) {
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
     }
     thread.lastSystemCallNs = k.clock.nowNs;
-    // A service that may block is where JS can suspend the thread, so where its quantum can end.
-    if (blocking) {
+    if (preemptionPoint) {
       const turn = k.scheduler.preemptionPoint(thread);
-      if (turn) return turn.then(() => stub(...args)) as ReturnType<F>;
+      // Its process may have been ended while the thread waited for the CPU.
+      if (turn) return turn.then(() => { refuse(); return enter(args); }) as ReturnType<F>;
     }
     let result: ReturnType<F>;
     try {
@@ -53,6 +59,11 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
     }
     KiSystemServiceExit(k, thread, name, address);
     return result;
+  };
+  const stub = (...args: Parameters<F>): ReturnType<F> => {
+    refuse();
+    k.charge(COST_SYSTEM_CALL_NS);
+    return enter(args);
   };
   // The stub has the service's own parameter list and result: the same type F, by construction.
   return stub as unknown as F;
