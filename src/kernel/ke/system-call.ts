@@ -1,16 +1,17 @@
 /**
  * The system-call entry and exit (KiSystemService): what happens between a
  * program's `syscall` instruction and the service, and on the way back to
- * user mode. Entry charges the call's cost, refuses a thread that is not the
- * one scheduled (it awaited something other than a kernel call), and notes
- * the time of the call (the memory-spin bound); exit checks that the kernel
- * returns at PASSIVE_LEVEL (else bug check 0x4A) and not attached to
- * another process (else 0x01), as Windows does.
+ * user mode. Entry refuses a thread that is not the one scheduled (it
+ * awaited something other than a kernel call), lets a ready thread run if
+ * this one's quantum is used up (at a preemption point), charges the call's
+ * cost, and notes the time of the call (the memory-spin bound); exit
+ * checks that the kernel returns at PASSIVE_LEVEL (else bug check 0x4A) and
+ * not attached to another process (else 0x01), as Windows does.
  */
 import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../../include/bugcodes.js';
 import { EmulatorError, GuestMisuse } from '../../include/errors.js';
 import type { KeContext } from './context.js';
-import { COST_SYSTEM_CALL_NS } from './cost.js';
+import { COST_SYSTEM_CALL_NS, THREAD_QUANTUM_NS } from './cost.js';
 import type { KThread } from './thread.js';
 
 /** Where service `index` sits in ntoskrnl's image: the address bug checks name for it. */
@@ -39,16 +40,19 @@ export type ServiceRoutine = (...args: any[]) => number | Promise<number>;
 export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thread: KThread, name: string, index: number,
   service: F, refuse: () => void, preemptionPoint = false): F {
   const address = KiServiceAddress(k.arch, index);
-  const enter = (args: Parameters<F>): ReturnType<F> => {
+  const stub = (...args: Parameters<F>): ReturnType<F> => {
+    refuse();
     if (k.currentThread !== thread) {
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
     }
-    thread.lastSystemCallNs = k.clock.nowNs;
-    if (preemptionPoint) {
+    // Quantum end, tested inline so that the common call pays one comparison: the thread yields before it
+    // enters, and enters (and is charged) when it runs again, with a new quantum.
+    if (preemptionPoint && k.clock.nowNs - thread.quantumStartNs >= THREAD_QUANTUM_NS) {
       const turn = k.scheduler.preemptionPoint(thread);
-      // Its process may have been ended while the thread waited for the CPU.
-      if (turn) return turn.then(() => { refuse(); return enter(args); }) as ReturnType<F>;
+      if (turn) return turn.then(() => stub(...args)) as ReturnType<F>;
     }
+    k.charge(COST_SYSTEM_CALL_NS);
+    thread.lastSystemCallNs = k.clock.nowNs;
     let result: ReturnType<F>;
     try {
       result = service(...args) as ReturnType<F>;
@@ -59,11 +63,6 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
     }
     KiSystemServiceExit(k, thread, name, address);
     return result;
-  };
-  const stub = (...args: Parameters<F>): ReturnType<F> => {
-    refuse();
-    k.charge(COST_SYSTEM_CALL_NS);
-    return enter(args);
   };
   // The stub has the service's own parameter list and result: the same type F, by construction.
   return stub as unknown as F;
