@@ -109,6 +109,42 @@ describe('taking turns', () => {
     }
   });
 
+  it('a DeviceIoControl preempted at quantum end still returns its bytes, and gives its stack back', async () => {
+    // METHOD_BUFFERED echo: the input is in the SystemBuffer already; the driver says how many bytes go back.
+    const driver = testDriver({ control: ({ irp, stack }) => { irp.IoStatus.Information = stack.Parameters.DeviceIoControl.InputBufferLength; } });
+    const machine = await bootWith([driver]);
+    // Where each call's IO_STATUS_BLOCK was (on the caller's stack): one place per program if every frame is popped.
+    const iosbs: Record<string, Set<number>> = { 'a.exe': new Set(), 'b.exe': new Set() };
+    machine.onSystemCall((name, args, process) => {
+      if (name === 'NtDeviceIoControlFile') iosbs[process]?.add(args[4]!);
+    });
+    const wrong: Record<string, number> = { A: 0, B: 0 };
+    let turns = 0;
+    let last = '';
+    const loop = (name: string) => defineProgram(async (k32: K32) => {
+      const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const inVa = k32.VirtualAlloc(0, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+      const outVa = inVa + 2048;
+      for (let i = 0; i < 60_000; i++) {
+        if (last !== name) {
+          last = name;
+          turns++;
+        }
+        k32.setUint32(inVa, i);
+        const { ok, bytesReturned } = await k32.DeviceIoControl(h, IOCTL_NOTHING, inVa, 8, outVa, 8);
+        if (!ok || bytesReturned !== 8 || k32.getUint32(outVa) !== i) wrong[name]!++;
+      }
+      return 0;
+    });
+    const a = machine.spawn(loop('A'), { name: 'a.exe' });
+    const b = machine.spawn(loop('B'), { name: 'b.exe' });
+    await machine.run();
+    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(wrong).toEqual({ A: 0, B: 0 });
+    expect([iosbs['a.exe']!.size, iosbs['b.exe']!.size]).toEqual([1, 1]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+  });
+
   it('programs that loop on the native NtDeviceIoControlFile take turns too', async () => {
     const lines = await twoIoctlLoops(100_000, 'NtDeviceIoControlFile');
     const turns = lines.filter((l) => l.line.endsWith('runs'));
