@@ -191,20 +191,28 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       setLastError(ERROR_SUCCESS);
       return r.fileHandle;
     },
-    /** DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the call. */
+    /**
+     * DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the
+     * call. The stub answers with the status itself, or, when the thread's quantum ended at the call, with a
+     * promise of it; the body has no `await`, so the common call costs no more than the promise it returns.
+     */
     async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
       lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
       const saved = stack.sp;
+      let later = false;
       try {
         const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
         const information = iosb + IO_STATUS_BLOCK[arch].Information;
         mem.setUint32(information, 0);
         if (arch === 'x64') mem.setUint32(information + 4, 0);
         const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
-        const ok = fromStatus(status);
-        return { ok, bytesReturned: readSize(mem, arch, information) };
+        if (typeof status === 'number') return { ok: fromStatus(status), bytesReturned: readSize(mem, arch, information) };
+        // The IO_STATUS_BLOCK stays on the stack until the service, entered later, has written it.
+        later = true;
+        return status.then((s) => ({ ok: fromStatus(s), bytesReturned: readSize(mem, arch, information) }))
+          .finally(() => { stack.sp = saved; });
       } finally {
-        stack.sp = saved;
+        if (!later) stack.sp = saved;
       }
     },
     CloseHandle(hObject: number): boolean {

@@ -23,7 +23,7 @@ import {
 import { MEMORY_BASIC_INFORMATION, OBJECT_ATTRIBUTES, UNICODE_STRING, type Arch } from '../include/structures.js';
 import { STATUS_INVALID_PARAMETER } from '../include/ntstatus.js';
 import {
-  ParamKinds, SERVICE_NAMES, SYSTEM_SERVICES, type ParamDeclaration, type ParamKind, type ServiceDeclaration, type ServiceName,
+  ParamKinds, SERVICE_NAMES, SYSTEM_SERVICES, isPreemptionPoint, type ParamDeclaration, type ParamKind, type ServiceDeclaration, type ServiceName,
   type SystemServiceTable,
 } from '../include/system-services.js';
 import type { UserStack } from './user-stack.js';
@@ -70,9 +70,14 @@ type NativeResult<P extends readonly ParamDeclaration[]> =
     ? { status: number } & { [E in P[number] as IsOut<E[1]> extends true ? Uncapitalize<E[0]> : never]: OutValue<E[1]> }
     : number;
 
-/** One native routine, typed from its declaration. */
+/**
+ * One native routine, typed from its declaration. A routine whose stub can
+ * suspend the thread (blocking or preemptible) returns a promise, to be
+ * awaited as any call where another thread may run.
+ */
 export type NativeRoutine<D extends ServiceDeclaration> =
-  (...args: InParams<D['params']>) => D extends { readonly blocking: true } ? Promise<NativeResult<D['params']>> : NativeResult<D['params']>;
+  (...args: InParams<D['params']>) => D extends { readonly blocking: true } | { readonly preemptible: true }
+    ? Promise<NativeResult<D['params']>> : NativeResult<D['params']>;
 
 /** Every native routine. */
 export type NativeRoutines = { readonly [N in ServiceName]: NativeRoutine<(typeof SYSTEM_SERVICES)[N]> };
@@ -199,7 +204,7 @@ function nativeRoutine(t: NativeThread, declaration: ServiceDeclaration, stub: (
     const raw = params.map(([name, kind]) => marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, name));
     return { raw, slots };
   };
-  if (declaration.blocking) {
+  if (isPreemptionPoint(declaration)) {
     return (...args: unknown[]): Promise<unknown> => bad(args) ? Promise.resolve(refused(params, args, hasOut)) : t.stack.frameAsync(async () => {
       const { raw, slots } = call(args);
       return result(t, slots, await stub(...raw), hasOut);

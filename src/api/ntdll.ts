@@ -4,7 +4,7 @@
  * (ke/system-call.ts), under its own name, with its declared parameter
  * list. Generated from the table: no stub is written by hand.
  */
-import { SERVICE_NAMES, SYSTEM_SERVICES, type ServiceName, type SystemServiceTable } from '../include/system-services.js';
+import { SERVICE_NAMES, SYSTEM_SERVICES, isPreemptionPoint, type ServiceName, type SystemServiceTable } from '../include/system-services.js';
 import type { KeContext } from '../kernel/ke/context.js';
 import { KiSystemServiceStub } from '../kernel/ke/system-call.js';
 import type { KThread } from '../kernel/ke/thread.js';
@@ -13,7 +13,7 @@ import type { KThread } from '../kernel/ke/thread.js';
 export function makeSystemCallStubs(k: KeContext, table: SystemServiceTable, thread: KThread, refuse: () => void): SystemServiceTable {
   const stubs: { -readonly [N in ServiceName]?: SystemServiceTable[N] } = {};
   const add = <N extends ServiceName>(name: N, index: number): void => {
-    stubs[name] = KiSystemServiceStub(k, thread, name, index, table[name], refuse, 'blocking' in SYSTEM_SERVICES[name]);
+    stubs[name] = KiSystemServiceStub(k, thread, name, index, table[name], refuse, isPreemptionPoint(SYSTEM_SERVICES[name]));
   };
   SERVICE_NAMES.forEach(add);
   // Every name was added above, each with its own declared type.

@@ -1,8 +1,9 @@
 /**
  * The registry's Win32 routines (advapi32: RegCreateKeyExW, RegOpenKeyExW,
  * RegSetValueExW, RegQueryValueExW, RegDeleteValueW, RegDeleteKeyW,
- * RegEnumKeyExW, RegCloseKey), written over the native routines as advapi32
- * is written over ntdll. Each returns its LSTATUS (a Win32 error; the last
+ * RegEnumKeyExW, RegCloseKey; RegEnumValueW and RegQueryInfoKeyW come from
+ * registry-query.ts), written over the native routines as advapi32 is
+ * written over ntdll. Each returns its LSTATUS (a Win32 error; the last
  * error is never set), alone or as `value` beside its out-parameters.
  *
  * Predefined keys become names, not handles:
@@ -25,6 +26,7 @@ import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import type { NativeRoutines, ObjectAttributesValue } from './native.js';
 import { decodeKeyInformation, decodeKeyValueInformation, type KeyBasicInformationValue, type KeyValuePartialInformationValue } from './registry-information.js';
+import { makeRegistryQueries } from './registry-query.js';
 import type { UserStack } from './user-stack.js';
 
 /** The SID HKEY_CURRENT_USER maps to, for every user of the machine (docs/fidelity.md). */
@@ -204,6 +206,7 @@ export function makeRegistryClient(t: RegistryClientThread) {
       if (found.Name.length + 1 > cchName >>> 0) return { value: ERROR_MORE_DATA, name: '', cchName, ftLastWriteTime: 0n };
       return { value: ERROR_SUCCESS, name: found.Name, cchName: found.Name.length, ftLastWriteTime: found.LastWriteTime };
     },
+    ...makeRegistryQueries({ mem, stack, native, withKey }),
     /** RegCloseKey: a predefined key needs no closing. https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regclosekey */
     RegCloseKey(hKey: number): number {
       if (predefined(hKey) !== undefined) return ERROR_SUCCESS;

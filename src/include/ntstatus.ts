@@ -275,6 +275,8 @@ export const STATUS_CONTROL_C_EXIT = 0xc000013a;
 export const STATUS_INVALID_ADDRESS = 0xc0000141;
 /** A DLL initialisation routine failed. */
 export const STATUS_DLL_INIT_FAILED = 0xc0000142;
+/** A service key in the registry lacks what the loader needs (a driver's Type). */
+export const STATUS_ILL_FORMED_SERVICE_ENTRY = 0xc0000160;
 /** The key was marked for deletion; the handle can only be closed. */
 export const STATUS_KEY_DELETED = 0xc000017c;
 /** A non-volatile key cannot be created under a volatile parent. */

@@ -57,14 +57,22 @@ export type ParamKind = keyof typeof ParamKinds;
 /** A parameter: its documented name and its kind. */
 export type ParamDeclaration = readonly [name: string, kind: ParamKind];
 
-/** A service: its parameters in ntdll's order, and whether it may block (its stub returns a promise). */
+/**
+ * A service: its parameters in ntdll's order, and where its stub may
+ * suspend the calling thread. A `blocking` service may wait (its stub always
+ * returns a promise); a `preemptible` one never waits, but its quantum may
+ * end at its entry, so its stub returns the status itself on the fast path
+ * and a promise of it only when the thread must first give up the CPU.
+ */
 export interface ServiceDeclaration {
   readonly params: readonly ParamDeclaration[];
   readonly blocking?: true;
+  readonly preemptible?: true;
 }
 
 const service = <const P extends readonly ParamDeclaration[]>(...params: P) => ({ params });
 const blocking = <const P extends readonly ParamDeclaration[]>(...params: P) => ({ params, blocking: true as const });
+const preemptible = <const P extends readonly ParamDeclaration[]>(...params: P) => ({ params, preemptible: true as const });
 
 /**
  * Every system service, in KiServiceTable order (the order gives each its
@@ -78,7 +86,8 @@ export const SYSTEM_SERVICES = {
     ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['AllocationSize', 'PLARGE_INTEGER'], ['FileAttributes', 'ULONG'], ['ShareAccess', 'ULONG'],
     ['CreateDisposition', 'ULONG'], ['CreateOptions', 'ULONG'], ['EaBuffer', 'PVOID'], ['EaLength', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
-  NtDeviceIoControlFile: service(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
+  // Preemptible: a program may loop on it for ever without waiting, so its quantum must be able to end there.
+  NtDeviceIoControlFile: preemptible(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
     ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['IoControlCode', 'ULONG'], ['InputBuffer', 'PVOID'], ['InputBufferLength', 'ULONG'],
     ['OutputBuffer', 'PVOID'], ['OutputBufferLength', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
@@ -163,9 +172,17 @@ export type ServiceName = keyof typeof SYSTEM_SERVICES;
 /** Numbers for every parameter: the kernel's view of a parameter list. */
 type Numbers<P extends readonly ParamDeclaration[]> = { [I in keyof P]: number };
 
-/** A service as the kernel implements it and the stub enters it: numbers in, an NTSTATUS out (a promise of one if it may block). */
+/**
+ * A service as the kernel implements it and the stub enters it: numbers in,
+ * an NTSTATUS out (a promise of one if it may block; either, for a
+ * preemptible service's stub).
+ */
 export type RawService<D extends ServiceDeclaration> =
-  (...args: Numbers<D['params']>) => D extends { readonly blocking: true } ? Promise<number> : number;
+  (...args: Numbers<D['params']>) => D extends { readonly blocking: true } ? Promise<number>
+    : D extends { readonly preemptible: true } ? number | Promise<number> : number;
+
+/** Whether a service's stub is a preemption point: it may block, or it is preemptible. */
+export const isPreemptionPoint = (d: ServiceDeclaration): boolean => d.blocking === true || d.preemptible === true;
 
 /** The kernel's table of system services, typed by the declarations. */
 export type SystemServiceTable = { readonly [N in ServiceName]: RawService<(typeof SYSTEM_SERVICES)[N]> };

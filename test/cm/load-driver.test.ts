@@ -17,6 +17,8 @@ import {
 } from 'ntshm/win32';
 
 const SERVICES = '\\Registry\\Machine\\System\\CurrentControlSet\\Services';
+/** The name DriverEntry receives: the key's full name as the registry stores it, not as the caller spelled it. */
+const registryPath = (name: string) => `\\REGISTRY\\MACHINE\\SYSTEM\\CurrentControlSet\\Services\\${name}`;
 const SE_LOAD_DRIVER_PRIVILEGE = 10;
 
 /** A driver whose DriverEntry records its RegistryPath and runs `entry`. */
@@ -49,7 +51,7 @@ describe('a driver and its service key', () => {
     });
     const machine = await boot();
     expect(machine.loadDriver('KeyReader', definition)).toBe(STATUS_SUCCESS);
-    expect(seen.registryPath).toBe(`${SERVICES}\\KeyReader`);
+    expect(seen.registryPath).toBe(registryPath('KeyReader'));
     expect(read.open).toBe(STATUS_SUCCESS);
     expect(read.kernelHandle).toBe(true);
     expect(read.image).toBe(STATUS_SUCCESS);
@@ -128,7 +130,7 @@ describe('CreateService writes the service key', () => {
     await machine.run();
     expect(r).toEqual({ image: REG_EXPAND_SZ, imagePath: 'C:\\ntshm\\Written.sys', type: SERVICE_KERNEL_DRIVER, start: SERVICE_DEMAND_START,
       errorControl: SERVICE_ERROR_NORMAL, started: true });
-    expect(seen.registryPath).toBe(`${SERVICES}\\Written`);
+    expect(seen.registryPath).toBe(registryPath('Written'));
   });
 
   it('DeleteService deletes the key once the service is stopped and its last handle closed', async () => {
@@ -185,7 +187,7 @@ describe('NtLoadDriver from user mode', () => {
     machine.spawn((k32: K32) => ((out = program(k32, true)), 0), { user: 'admin' });
     await machine.run();
     expect(out).toEqual({ adjust: { status: STATUS_SUCCESS, wasEnabled: false }, load: STATUS_SUCCESS });
-    expect(seen.registryPath).toBe(`${SERVICES}\\Direct`);
+    expect(seen.registryPath).toBe(registryPath('Direct'));
   });
 
   it('a standard user cannot enable a privilege it does not hold', async () => {

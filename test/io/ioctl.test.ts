@@ -159,7 +159,7 @@ describe('the access bits of an IOCTL code against the handle (boundary case 2)'
       const r = await k32.DeviceIoControl(h, code, 0, 0, 0, 0);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, code, 0, 0, 0, 0).status;
+      out.status = (await k32.NtDeviceIoControlFile(h, 0, 0, 0, code, 0, 0, 0, 0)).status;
       k32.CloseHandle(h);
       return 0;
     });
@@ -192,7 +192,7 @@ describe('bad buffers stop in the I/O manager (boundary case 1)', () => {
       const r = await k32.DeviceIoControl(h, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen).status;
+      out.status = (await k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, b.inVa, b.inLen, b.outVa, b.outLen)).status;
       out.poolAfter = m.stats().pool.nonPagedBytes;
       k32.CloseHandle(h);
       return 0;
@@ -232,7 +232,7 @@ describe('bad handles (boundary case 3)', () => {
       const r = await k32.DeviceIoControl(h, IOCTL_ANY, 0, 0, 0, 0);
       out.ok = r.ok;
       out.error = k32.GetLastError();
-      out.status = k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, 0, 0, 0, 0).status;
+      out.status = (await k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_ANY, 0, 0, 0, 0)).status;
       return 0;
     });
     expect(out.ok).toBe(false);

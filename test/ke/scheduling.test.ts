@@ -11,6 +11,8 @@ import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED } from 
 import {
   GENERIC_READ, GENERIC_WRITE, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE, defineProgram, type K32,
 } from 'ntshm/win32';
+import { THREAD_QUANTUM_NS } from '../../src/kernel/ke/cost.js';
+import { KiSystemServiceStub } from '../../src/kernel/ke/system-call.js';
 import { bootWith, testDriver } from '../helpers/test-driver.js';
 
 const IOCTL_NOTHING = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
@@ -26,7 +28,7 @@ const stdout = (machine: Machine) =>
  * complete at once; each prints "runs" when it gets the CPU back from the
  * other, and "done" at the end.
  */
-async function twoIoctlLoops(iterations: number) {
+async function twoIoctlLoops(iterations: number, via: 'DeviceIoControl' | 'NtDeviceIoControlFile' = 'DeviceIoControl') {
   const driver = testDriver();
   const machine = await bootWith([driver]);
   let last = '';
@@ -37,7 +39,8 @@ async function twoIoctlLoops(iterations: number) {
         last = name;
         k32.print('runs');
       }
-      await k32.DeviceIoControl(h, IOCTL_NOTHING, 0, 0, 0, 0);
+      if (via === 'DeviceIoControl') await k32.DeviceIoControl(h, IOCTL_NOTHING, 0, 0, 0, 0);
+      else await k32.NtDeviceIoControlFile(h, 0, 0, 0, IOCTL_NOTHING, 0, 0, 0, 0);
     }
     k32.print('done');
     return 0;
@@ -88,8 +91,7 @@ describe('taking turns', () => {
     expect(lines[3]!.t).toBeLessThan(QUANTUM_MS);
   });
 
-  // Open (issue 5): NtDeviceIoControlFile is not yet a preemption point since the boundary moved to ke/system-call.ts.
-  it.skip('programs whose DeviceIoControl loops outlast a quantum take turns every 31.25 ms of virtual time', async () => {
+  it('programs whose DeviceIoControl loops outlast a quantum take turns every 31.25 ms of virtual time', async () => {
     const lines = await twoIoctlLoops(200_000);
     const turns = lines.filter((l) => l.line.endsWith('runs'));
     // Several turns each, alternating, before either is done.
@@ -105,6 +107,96 @@ describe('taking turns', () => {
       expect(held).toBeGreaterThanOrEqual(Math.floor(QUANTUM_MS));
       expect(held).toBeLessThanOrEqual(Math.ceil(QUANTUM_MS));
     }
+  });
+
+  it('a DeviceIoControl preempted at quantum end still returns its bytes, and gives its stack back', async () => {
+    // METHOD_BUFFERED echo: the input is in the SystemBuffer already; the driver says how many bytes go back.
+    const driver = testDriver({ control: ({ irp, stack }) => { irp.IoStatus.Information = stack.Parameters.DeviceIoControl.InputBufferLength; } });
+    const machine = await bootWith([driver]);
+    // Where each call's IO_STATUS_BLOCK was (on the caller's stack): one place per program if every frame is popped.
+    const iosbs: Record<string, Set<number>> = { 'a.exe': new Set(), 'b.exe': new Set() };
+    machine.onSystemCall((name, args, process) => {
+      if (name === 'NtDeviceIoControlFile') iosbs[process]?.add(args[4]!);
+    });
+    const wrong: Record<string, number> = { A: 0, B: 0 };
+    let turns = 0;
+    let last = '';
+    const loop = (name: string) => defineProgram(async (k32: K32) => {
+      const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const inVa = k32.VirtualAlloc(0, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+      const outVa = inVa + 2048;
+      for (let i = 0; i < 60_000; i++) {
+        if (last !== name) {
+          last = name;
+          turns++;
+        }
+        k32.setUint32(inVa, i);
+        const { ok, bytesReturned } = await k32.DeviceIoControl(h, IOCTL_NOTHING, inVa, 8, outVa, 8);
+        if (!ok || bytesReturned !== 8 || k32.getUint32(outVa) !== i) wrong[name]!++;
+      }
+      return 0;
+    });
+    const a = machine.spawn(loop('A'), { name: 'a.exe' });
+    const b = machine.spawn(loop('B'), { name: 'b.exe' });
+    await machine.run();
+    expect(turns).toBeGreaterThanOrEqual(4);
+    expect(wrong).toEqual({ A: 0, B: 0 });
+    expect([iosbs['a.exe']!.size, iosbs['b.exe']!.size]).toEqual([1, 1]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+  });
+
+  it('programs that loop on the native NtDeviceIoControlFile take turns too', async () => {
+    const lines = await twoIoctlLoops(100_000, 'NtDeviceIoControlFile');
+    const turns = lines.filter((l) => l.line.endsWith('runs'));
+    expect(turns.length).toBeGreaterThanOrEqual(4);
+    expect(turns.map((l) => l.line[0]).join('')).toMatch(/^(ab)+a?$/);
+  });
+});
+
+describe('a preemptible service\'s stub', () => {
+  /** Runs `body` in a.exe while b.exe is ready to run, with a stub over a service that counts its calls. */
+  async function withStub(body: (stub: () => number | Promise<number>, calls: () => number, endQuantum: () => void,
+    bRan: () => boolean) => Promise<void>) {
+    const machine = await bootWith([]);
+    const k = machine.kernel;
+    let calls = 0;
+    let bRan = false;
+    let failure: unknown;
+    machine.spawn(defineProgram(async () => {
+      try {
+        const thread = k.currentThread;
+        const stub = KiSystemServiceStub(k, thread, 'NtTest', 0, () => ++calls, () => {}, true);
+        await body(stub, () => calls, () => { thread.quantumStartNs = k.clock.nowNs - THREAD_QUANTUM_NS; }, () => bRan);
+      } catch (e) {
+        failure = e;
+      }
+      return 0;
+    }), { name: 'a.exe' });
+    machine.spawn(defineProgram(() => { bRan = true; return 0; }), { name: 'b.exe' });
+    await machine.run();
+    if (failure) throw failure;
+  }
+
+  it('returns the status itself, not a promise, while the quantum lasts', async () => {
+    await withStub(async (stub, calls, _endQuantum, bRan) => {
+      expect(stub()).toBe(1);
+      expect(typeof stub()).toBe('number');
+      expect(calls()).toBe(2);
+      expect(bRan()).toBe(false);
+    });
+  });
+
+  it('at quantum end returns a promise, lets the ready program run, then enters the service once', async () => {
+    await withStub(async (stub, calls, endQuantum, bRan) => {
+      endQuantum();
+      const r = stub();
+      expect(r).toBeInstanceOf(Promise);
+      expect(calls()).toBe(0);
+      expect(await r).toBe(1);
+      expect(bRan()).toBe(true);
+      // The new quantum starts when the thread gets the CPU back: the next call is immediate again.
+      expect(typeof stub()).toBe('number');
+    });
   });
 });
 

@@ -1,16 +1,17 @@
 /**
  * The system-call entry and exit (KiSystemService): what happens between a
  * program's `syscall` instruction and the service, and on the way back to
- * user mode. Entry charges the call's cost, refuses a thread that is not the
- * one scheduled (it awaited something other than a kernel call), and notes
- * the time of the call (the memory-spin bound); exit checks that the kernel
- * returns at PASSIVE_LEVEL (else bug check 0x4A) and not attached to
- * another process (else 0x01), as Windows does.
+ * user mode. Entry refuses a thread that is not the one scheduled (it
+ * awaited something other than a kernel call), lets a ready thread run if
+ * this one's quantum is used up (at a preemption point), charges the call's
+ * cost, and notes the time of the call (the memory-spin bound); exit
+ * checks that the kernel returns at PASSIVE_LEVEL (else bug check 0x4A) and
+ * not attached to another process (else 0x01), as Windows does.
  */
 import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../../include/bugcodes.js';
 import { EmulatorError, GuestMisuse } from '../../include/errors.js';
 import type { KeContext } from './context.js';
-import { COST_SYSTEM_CALL_NS } from './cost.js';
+import { COST_SYSTEM_CALL_NS, THREAD_QUANTUM_NS } from './cost.js';
 import type { KThread } from './thread.js';
 
 /** Where service `index` sits in ntoskrnl's image: the address bug checks name for it. */
@@ -27,22 +28,31 @@ export type ServiceRoutine = (...args: any[]) => number | Promise<number>;
  * Wraps a service in the entry and exit of one thread's system calls: the
  * stub ntdll's `syscall` instruction stands for. `refuse` throws when the
  * thread may no longer enter (its process has exited).
+ *
+ * A stub that is a `preemptionPoint` (a service that may block, or a
+ * preemptible one) is where the thread's quantum can end: JS can suspend the
+ * thread only where it awaits. Until the quantum is used up the stub calls
+ * the service at once and returns what it returns (a preemptible service's
+ * status is a plain number then: no promise, no allocation); after that,
+ * with another thread ready, the stub returns a promise that enters the
+ * service when the thread runs again.
  */
 export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thread: KThread, name: string, index: number,
-  service: F, refuse: () => void, blocking = false): F {
+  service: F, refuse: () => void, preemptionPoint = false): F {
   const address = KiServiceAddress(k.arch, index);
   const stub = (...args: Parameters<F>): ReturnType<F> => {
     refuse();
-    k.charge(COST_SYSTEM_CALL_NS);
     if (k.currentThread !== thread) {
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
     }
-    thread.lastSystemCallNs = k.clock.nowNs;
-    // A service that may block is where JS can suspend the thread, so where its quantum can end.
-    if (blocking) {
+    // Quantum end, tested inline so that the common call pays one comparison: the thread yields before it
+    // enters, and enters (and is charged) when it runs again, with a new quantum.
+    if (preemptionPoint && k.clock.nowNs - thread.quantumStartNs >= THREAD_QUANTUM_NS) {
       const turn = k.scheduler.preemptionPoint(thread);
       if (turn) return turn.then(() => stub(...args)) as ReturnType<F>;
     }
+    k.charge(COST_SYSTEM_CALL_NS);
+    thread.lastSystemCallNs = k.clock.nowNs;
     let result: ReturnType<F>;
     try {
       result = service(...args) as ReturnType<F>;

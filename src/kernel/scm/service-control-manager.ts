@@ -15,11 +15,11 @@ import { STATUS_SUCCESS } from '../../include/ntstatus.js';
 import { REG_EXPAND_SZ } from '../../include/registry-constants.js';
 import {
   ERROR_ACCESS_DENIED, ERROR_FILE_NOT_FOUND, ERROR_INVALID_HANDLE, ERROR_INVALID_NAME, ERROR_INVALID_PARAMETER,
-  ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
+  ERROR_INVALID_SERVICE_CONTROL, ERROR_SERVICE_ALREADY_RUNNING, ERROR_SERVICE_DISABLED, ERROR_SERVICE_DOES_NOT_EXIST, ERROR_SERVICE_EXISTS,
   ERROR_SERVICE_MARKED_FOR_DELETE, ERROR_SERVICE_NOT_ACTIVE, ERROR_SUCCESS, RPC_S_INVALID_TAG, RPC_S_PROCNUM_OUT_OF_RANGE,
 } from '../../include/winerror.js';
 import {
-  SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_KERNEL_DRIVER,
+  SC_MANAGER_CREATE_SERVICE, SERVICE_ACCEPT_STOP, SERVICE_CONTROL_INTERROGATE, SERVICE_CONTROL_STOP, SERVICE_DISABLED, SERVICE_KERNEL_DRIVER,
   SERVICE_QUERY_STATUS, SERVICE_RUNNING, SERVICE_START, SERVICE_STOP, SERVICE_STOP_PENDING, SERVICE_STOPPED,
 } from '../../include/win32-constants.js';
 import { DELETE } from '../../include/wdm-constants.js';
@@ -194,12 +194,18 @@ export class ServiceControlManager {
     return { error: ERROR_SUCCESS, service: h.service };
   }
 
-  /** StartService: NtLoadDriver, which runs DriverEntry in the System process. */
+  /**
+   * StartService: NtLoadDriver, which runs DriverEntry in the System process.
+   * A service whose Start is SERVICE_DISABLED is refused here, by the SCM:
+   * NtLoadDriver itself does not read Start.
+   * https://learn.microsoft.com/windows/win32/api/winsvc/nf-winsvc-startservicew
+   */
   StartService(process: EProcess, handle: number): ScmResult {
     const { error, service } = this.serviceHandle(process, handle, SERVICE_START);
     if (!service) return { error, value: 0 };
     if (service.markedForDelete) return { error: ERROR_SERVICE_MARKED_FOR_DELETE, value: 0 };
     if (this.running(service)) return { error: ERROR_SERVICE_ALREADY_RUNNING, value: 0 };
+    if (CmQueryValueDword(service.key, 'Start').dword === SERVICE_DISABLED) return { error: ERROR_SERVICE_DISABLED, value: 0 };
     // services.exe holds SeLoadDriverPrivilege; here the SCM is kernel code, so NtLoadDriver's check passes as it would.
     const status = IopLoadDriverFromKey(this.k, this.keyPath(service));
     return { error: status === STATUS_SUCCESS ? ERROR_SUCCESS : RtlNtStatusToDosError(status), value: 0 };
