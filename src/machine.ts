@@ -58,10 +58,35 @@ export interface RunResult {
   findings: Finding[];
   /**
    * Why the run returned: every program it waited for exited (`exited`),
-   * the machine stopped (`bugcheck`), or the `seconds` given passed first
-   * (`seconds`; programs may still be running).
+   * the machine stopped (`bugcheck`), the `seconds` given passed first
+   * (`seconds`; programs may still be running), or nothing can ever happen
+   * again while a program still waits (`idle`: every thread waits forever,
+   * and no timer, DPC or deferred work is left to wake one).
    */
-  reason: 'exited' | 'bugcheck' | 'seconds';
+  reason: 'exited' | 'bugcheck' | 'seconds' | 'idle';
+}
+
+/**
+ * The virtual clock counts nanoseconds in a double, exactly up to 2^53 ns
+ * (about 104 days after boot): no run goes past it. A run without `seconds`
+ * stops there at the latest (reason `seconds`).
+ */
+export const MAX_VIRTUAL_NS = 2 ** 53;
+
+/** The clock time a run with these options stops at; a RangeError for `seconds` that is not a number of seconds the clock can reach. */
+function runLimitNs(nowNs: number, options: { seconds?: number }): number {
+  if (typeof options !== 'object') throw new RangeError(`run's options must be an object ({ seconds? }), not ${typeof options}`);
+  const seconds: unknown = options.seconds;
+  if (seconds === undefined) return MAX_VIRTUAL_NS;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new RangeError(`run's seconds must be a finite number, 0 or more, not ${typeof seconds === 'number' ? seconds : typeof seconds}`);
+  }
+  const limit = nowNs + seconds * 1e9;
+  if (limit > MAX_VIRTUAL_NS) {
+    const left = Math.floor((MAX_VIRTUAL_NS - nowNs) / 1e9);
+    throw new RangeError(`run's seconds (${seconds}) would take the virtual clock past 2^53 ns (about 104 days after boot), where it stops counting exactly: at most ${left} more seconds`);
+  }
+  return limit;
 }
 
 /** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant. */
@@ -137,6 +162,8 @@ export class Machine {
   /** The scenario runScenario() ran on this machine, for the report. */
   private scenarioRun: { name: string; variant: string | null; seconds: number } | undefined;
   private lastReason: RunResult['reason'] | undefined;
+  /** A run() is in progress: a second one at the same time is refused. */
+  private runInProgress = false;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -245,25 +272,39 @@ export class Machine {
     return traced as SystemServiceTable;
   }
 
-  /** Runs until every spawned process has exited, the machine stops, or `seconds` of virtual time pass. */
+  /**
+   * Runs until every spawned process has exited, the machine stops, `seconds`
+   * of virtual time pass, or nothing can ever happen again while a program
+   * still waits (`idle`). Rejects at once with a RangeError for a bad
+   * `seconds`, and with an Error while another run() of this machine is in
+   * progress.
+   */
   async run(options: { seconds?: number } = {}): Promise<RunResult> {
+    if (this.runInProgress) {
+      throw new Error('Machine.run() was called while another run() of this machine is in progress: await it before running again');
+    }
     const k = this.kernel;
-    const limit = options.seconds === undefined ? Infinity : k.clock.nowNs + options.seconds * 1e9;
-    // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
-    const waitFor = this.spawned.filter((p) => !p.exited);
-    // A driver whose unload waits for its last file to close is still stopping: the run goes on.
-    const stopped = () => !k.scm.unloadPending;
-    // (Only a run with a time limit waits for that: an unload may wait forever.)
-    const limited = options.seconds !== undefined;
-    const done = waitFor.length > 0
-      ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
-      : () => !limited;
-    await k.scheduler.run(limit, done);
-    const reason = k.bugcheck ? 'bugcheck' : k.clock.nowNs >= limit ? 'seconds' : 'exited';
-    this.lastReason = reason;
-    const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
-    if (k.bugcheck) result.bugcheck = k.bugcheck;
-    return result;
+    const limit = runLimitNs(k.clock.nowNs, options ?? {});
+    this.runInProgress = true;
+    try {
+      // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
+      const waitFor = this.spawned.filter((p) => !p.exited);
+      // A driver whose unload waits for its last file to close is still stopping: the run goes on.
+      const stopped = () => !k.scm.unloadPending;
+      // (Only a run with a time limit waits for that: an unload may wait forever.)
+      const limited = options?.seconds !== undefined;
+      const done = waitFor.length > 0
+        ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
+        : () => !limited;
+      const stop = await k.scheduler.run(limit, done, waitFor.length > 0);
+      const reason = k.bugcheck ? 'bugcheck' : stop === 'idle' ? 'idle' : stop === 'limit' ? 'seconds' : 'exited';
+      this.lastReason = reason;
+      const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
+      if (k.bugcheck) result.bugcheck = k.bugcheck;
+      return result;
+    } finally {
+      this.runInProgress = false;
+    }
   }
 
   /**
@@ -330,7 +371,9 @@ export class Machine {
       startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
     };
     const running = this.spawned.some((p) => !p.exited);
-    const outcome: RunOutcome = k.bugcheck ? 'bugcheck' : running && this.lastReason === 'seconds' ? 'cut' : 'completed';
+    const outcome: RunOutcome = k.bugcheck ? 'bugcheck'
+      : running && this.lastReason === 'idle' ? 'stuck'
+        : running && this.lastReason === 'seconds' ? 'cut' : 'completed';
     return {
       scenario: this.scenarioRun?.name ?? null,
       variant: this.scenarioRun?.variant ?? null,
