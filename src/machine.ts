@@ -18,6 +18,7 @@ import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
+import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
@@ -150,6 +151,19 @@ function checkOptions(o: BootOptions): CheckedOptions {
   return { arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile };
 }
 
+/**
+ * A service name must be able to name a key under Services: not empty, no
+ * backslash (the registry's separator), at most 255 characters (a key
+ * name's limit). `loadDriver('')` would otherwise name the Services key itself.
+ * https://learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits
+ */
+function checkServiceName(serviceName: unknown): void {
+  if (typeof serviceName !== 'string' || serviceName === '' || serviceName.includes('\\') || serviceName.length > 255) {
+    const what = typeof serviceName === 'string' ? JSON.stringify(serviceName) : typeof serviceName;
+    throw new RangeError(`a service name must be 1 to 255 characters with no backslash (it names a registry key under Services), not ${what}`);
+  }
+}
+
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
@@ -179,6 +193,7 @@ export class Machine {
 
   /** Puts a driver on disk as <serviceName>.sys (\SystemRoot\System32\drivers), for a service key's ImagePath to name. */
   installDriver(serviceName: string, driver: DriverDefinition): void {
+    checkServiceName(serviceName);
     this.kernel.io.images.install(serviceName, driver);
   }
 
@@ -189,6 +204,7 @@ export class Machine {
    * in the System process. Returns its NTSTATUS (STATUS_UNSUCCESSFUL if the machine stopped).
    */
   loadDriver(serviceName: string, driver?: DriverDefinition): number {
+    checkServiceName(serviceName);
     if (driver) this.installDriver(serviceName, driver);
     const k = this.kernel;
     if (!k.io.images.imageFor(`${serviceName}.sys`)) throw new RangeError(`no driver installed as ${serviceName}`);
@@ -213,6 +229,7 @@ export class Machine {
 
   /** Unloads a driver (DriverUnload in the System process). Returns its NTSTATUS. */
   unloadDriver(serviceName: string): number {
+    checkServiceName(serviceName);
     return this.stopsMachine(() => IopUnloadDriverFromKey(this.kernel, `${CM_SERVICES_KEY_PATH}\\${serviceName}`));
   }
 
@@ -339,8 +356,8 @@ export class Machine {
       await body();
       return true;
     } catch (e) {
-      if (e instanceof MachineHalted) return false;
-      throw new ScenarioError(`${step} of ${name} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      if (isThrownInstance(e, MachineHalted)) return false;
+      throw new ScenarioError(`${step} of ${name} threw: ${messageOfThrown(e)}`, { cause: e });
     }
   }
 

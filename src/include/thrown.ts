@@ -41,6 +41,13 @@ export function describeThrown(value: unknown): string {
   return text(value) ?? 'a value that cannot be read';
 }
 
+/** An Error's message (its description when it has none that can be read); describeThrown for any other value. */
+export function messageOfThrown(value: unknown): string {
+  if (!isThrownInstance(value, Error)) return describeThrown(value);
+  const message = readThrown(() => String(value.message), '');
+  return typeof message === 'string' && message !== '' ? message : describeThrown(value);
+}
+
 /**
  * A number as a 32-bit register would hold it (UINT, NTSTATUS): wrapped as
  * `>>> 0` wraps it, a bigint by its low 32 bits. An object or a Symbol is 0:

@@ -9,13 +9,24 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
-import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
-import { ntStatusText } from '../../include/ntstatus.js';
+import { GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
+import { ObjectAllocationFailed } from '../ob/manager.js';
 import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
 import { PspCreateUserEnvironment, type UserEnvironment } from './environment.js';
+
+/** An object the creation needs; no pool for it is STATUS_INSUFFICIENT_RESOURCES, raised. */
+function createOrRaise<T>(create: () => T): T {
+  try {
+    return create();
+  } catch (e) {
+    if (isThrownInstance(e, ObjectAllocationFailed)) throw new NtException(e.status);
+    throw e;
+  }
+}
 
 /** The exception code of an MSVC C++ `throw` (0xE0 'msc'), which an unhandled one ends its process with. */
 const CPP_EXCEPTION_CODE = 0xe06d_7363;
@@ -74,22 +85,32 @@ export class ProcessManager {
     body: (thread: EThread, environment: UserEnvironment) => Promise<number>): EProcess {
     const k = this.k;
     const pid = this.newCid();
-    const process = k.ob.ObCreateObject(new EProcess(pid, name, 0, false));
-    const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
-    if (root < 0) throw new EmulatorError('no memory for a process page directory');
-    process.DirectoryTableBase = root;
-    this.processes.push(process);
-    k.sharedUserData.mapInto(process);
-    const thread = k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`));
-    process.threads.push(thread);
-    // The thread's own reference on its process (as a KTHREAD holds one on Windows).
-    k.ob.ObReferenceObject(process);
-    // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
-    if (k.bugcheck) {
-      process.resolveExit(process.ExitStatus);
-      return process;
+    const process = createOrRaise(() => k.ob.ObCreateObject(new EProcess(pid, name, 0, false)));
+    let thread: EThread | undefined;
+    let environment: UserEnvironment;
+    try {
+      const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
+      if (root < 0) throw new NtException(STATUS_NO_MEMORY);
+      process.DirectoryTableBase = root;
+      this.processes.push(process);
+      if (!k.sharedUserData.mapInto(process)) throw new NtException(STATUS_NO_MEMORY);
+      thread = createOrRaise(() => k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`)));
+      process.threads.push(thread);
+      // The thread's own reference on its process (as a KTHREAD holds one on Windows).
+      k.ob.ObReferenceObject(process);
+      // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
+      if (k.bugcheck) {
+        process.resolveExit(process.ExitStatus);
+        return process;
+      }
+      environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
+    } catch (e) {
+      // A machine with no pool or frames left for a new process: the creation fails, as
+      // NtCreateUserProcess would, and nothing of the process is left behind.
+      if (!isThrownInstance(e, NtException)) throw e;
+      this.PspDeleteUnstartedProcess(process, thread);
+      throw e;
     }
-    const environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
     thread.Teb = environment.teb;
     thread.continuation = () => {
       let result: Promise<unknown>;
@@ -110,6 +131,27 @@ export class ProcessManager {
     };
     k.scheduler.readyThread(thread);
     return process;
+  }
+
+  /**
+   * Undoes a creation that failed part way: the handles it inherited, its
+   * address space and page directory, its thread and the process object
+   * go, in the order process exit takes them.
+   */
+  private PspDeleteUnstartedProcess(process: EProcess, thread: EThread | undefined): void {
+    const k = this.k;
+    process.terminating = true;
+    k.ob.closeAllHandles(process);
+    if (process.DirectoryTableBase !== 0) k.vm.MmCleanProcessAddressSpace(process);
+    process.exited = true;
+    const listed = this.processes.indexOf(process);
+    if (listed >= 0) this.processes.splice(listed, 1);
+    if (thread) {
+      thread.terminated = true;
+      k.ob.ObDereferenceObject(thread);
+      if (process.threads.includes(thread)) k.ob.ObDereferenceObject(process); // the thread's reference
+    }
+    k.ob.ObDereferenceObject(process); // the creator's
   }
 
   /**
