@@ -18,6 +18,7 @@ import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
+import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
@@ -58,10 +59,35 @@ export interface RunResult {
   findings: Finding[];
   /**
    * Why the run returned: every program it waited for exited (`exited`),
-   * the machine stopped (`bugcheck`), or the `seconds` given passed first
-   * (`seconds`; programs may still be running).
+   * the machine stopped (`bugcheck`), the `seconds` given passed first
+   * (`seconds`; programs may still be running), or nothing can ever happen
+   * again while a program still waits (`idle`: every thread waits forever,
+   * and no timer, DPC or deferred work is left to wake one).
    */
-  reason: 'exited' | 'bugcheck' | 'seconds';
+  reason: 'exited' | 'bugcheck' | 'seconds' | 'idle';
+}
+
+/**
+ * The virtual clock counts nanoseconds in a double, exactly up to 2^53 ns
+ * (about 104 days after boot): no run goes past it. A run without `seconds`
+ * stops there at the latest (reason `seconds`).
+ */
+export const MAX_VIRTUAL_NS = 2 ** 53;
+
+/** The clock time a run with these options stops at; a RangeError for `seconds` that is not a number of seconds the clock can reach. */
+function runLimitNs(nowNs: number, options: { seconds?: number }): number {
+  if (typeof options !== 'object') throw new RangeError(`run's options must be an object ({ seconds? }), not ${typeof options}`);
+  const seconds: unknown = options.seconds;
+  if (seconds === undefined) return MAX_VIRTUAL_NS;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new RangeError(`run's seconds must be a finite number, 0 or more, not ${typeof seconds === 'number' ? seconds : typeof seconds}`);
+  }
+  const limit = nowNs + seconds * 1e9;
+  if (limit > MAX_VIRTUAL_NS) {
+    const left = Math.floor((MAX_VIRTUAL_NS - nowNs) / 1e9);
+    throw new RangeError(`run's seconds (${seconds}) would take the virtual clock past 2^53 ns (about 104 days after boot), where it stops counting exactly: at most ${left} more seconds`);
+  }
+  return limit;
 }
 
 /** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant. */
@@ -134,6 +160,19 @@ function checkOptions(o: BootOptions): CheckedOptions {
   return { arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile };
 }
 
+/**
+ * A service name must be able to name a key under Services: not empty, no
+ * backslash (the registry's separator), at most 255 characters (a key
+ * name's limit). `loadDriver('')` would otherwise name the Services key itself.
+ * https://learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits
+ */
+function checkServiceName(serviceName: unknown): void {
+  if (typeof serviceName !== 'string' || serviceName === '' || serviceName.includes('\\') || serviceName.length > 255) {
+    const what = typeof serviceName === 'string' ? JSON.stringify(serviceName) : typeof serviceName;
+    throw new RangeError(`a service name must be 1 to 255 characters with no backslash (it names a registry key under Services), not ${what}`);
+  }
+}
+
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
@@ -146,6 +185,8 @@ export class Machine {
   /** The scenario runScenario() ran on this machine, for the report. */
   private scenarioRun: { name: string; variant: string | null; seconds: number } | undefined;
   private lastReason: RunResult['reason'] | undefined;
+  /** A run() is in progress: a second one at the same time is refused. */
+  private runInProgress = false;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -161,6 +202,7 @@ export class Machine {
 
   /** Puts a driver on disk as <serviceName>.sys (\SystemRoot\System32\drivers), for a service key's ImagePath to name. */
   installDriver(serviceName: string, driver: DriverDefinition): void {
+    checkServiceName(serviceName);
     this.kernel.io.images.install(serviceName, driver);
   }
 
@@ -171,6 +213,7 @@ export class Machine {
    * in the System process. Returns its NTSTATUS (STATUS_UNSUCCESSFUL if the machine stopped).
    */
   loadDriver(serviceName: string, driver?: DriverDefinition): number {
+    checkServiceName(serviceName);
     if (driver) this.installDriver(serviceName, driver);
     const k = this.kernel;
     if (!k.io.images.imageFor(`${serviceName}.sys`)) throw new RangeError(`no driver installed as ${serviceName}`);
@@ -195,6 +238,7 @@ export class Machine {
 
   /** Unloads a driver (DriverUnload in the System process). Returns its NTSTATUS. */
   unloadDriver(serviceName: string): number {
+    checkServiceName(serviceName);
     return this.stopsMachine(() => IopUnloadDriverFromKey(this.kernel, `${CM_SERVICES_KEY_PATH}\\${serviceName}`));
   }
 
@@ -254,25 +298,39 @@ export class Machine {
     return traced as SystemServiceTable;
   }
 
-  /** Runs until every spawned process has exited, the machine stops, or `seconds` of virtual time pass. */
+  /**
+   * Runs until every spawned process has exited, the machine stops, `seconds`
+   * of virtual time pass, or nothing can ever happen again while a program
+   * still waits (`idle`). Rejects at once with a RangeError for a bad
+   * `seconds`, and with an Error while another run() of this machine is in
+   * progress.
+   */
   async run(options: { seconds?: number } = {}): Promise<RunResult> {
+    if (this.runInProgress) {
+      throw new Error('Machine.run() was called while another run() of this machine is in progress: await it before running again');
+    }
     const k = this.kernel;
-    const limit = options.seconds === undefined ? Infinity : k.clock.nowNs + options.seconds * 1e9;
-    // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
-    const waitFor = this.spawned.filter((p) => !p.exited);
-    // A driver whose unload waits for its last file to close is still stopping: the run goes on.
-    const stopped = () => !k.scm.unloadPending;
-    // (Only a run with a time limit waits for that: an unload may wait forever.)
-    const limited = options.seconds !== undefined;
-    const done = waitFor.length > 0
-      ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
-      : () => !limited;
-    await k.scheduler.run(limit, done);
-    const reason = k.bugcheck ? 'bugcheck' : k.clock.nowNs >= limit ? 'seconds' : 'exited';
-    this.lastReason = reason;
-    const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
-    if (k.bugcheck) result.bugcheck = k.bugcheck;
-    return result;
+    const limit = runLimitNs(k.clock.nowNs, options ?? {});
+    this.runInProgress = true;
+    try {
+      // With no program left to wait for, a run with `seconds` lets the machine run (timers, DPCs) that long.
+      const waitFor = this.spawned.filter((p) => !p.exited);
+      // A driver whose unload waits for its last file to close is still stopping: the run goes on.
+      const stopped = () => !k.scm.unloadPending;
+      // (Only a run with a time limit waits for that: an unload may wait forever.)
+      const limited = options?.seconds !== undefined;
+      const done = waitFor.length > 0
+        ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
+        : () => !limited;
+      const stop = await k.scheduler.run(limit, done, waitFor.length > 0);
+      const reason = k.bugcheck ? 'bugcheck' : stop === 'idle' ? 'idle' : stop === 'limit' ? 'seconds' : 'exited';
+      this.lastReason = reason;
+      const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
+      if (k.bugcheck) result.bugcheck = k.bugcheck;
+      return result;
+    } finally {
+      this.runInProgress = false;
+    }
   }
 
   /**
@@ -308,8 +366,8 @@ export class Machine {
       await body();
       return true;
     } catch (e) {
-      if (e instanceof MachineHalted) return false;
-      throw new ScenarioError(`${step} of ${name} threw: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      if (isThrownInstance(e, MachineHalted)) return false;
+      throw new ScenarioError(`${step} of ${name} threw: ${messageOfThrown(e)}`, { cause: e });
     }
   }
 
@@ -340,7 +398,9 @@ export class Machine {
       startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
     };
     const running = this.spawned.some((p) => !p.exited);
-    const outcome: RunOutcome = k.bugcheck ? 'bugcheck' : running && this.lastReason === 'seconds' ? 'cut' : 'completed';
+    const outcome: RunOutcome = k.bugcheck ? 'bugcheck'
+      : running && this.lastReason === 'idle' ? 'stuck'
+        : running && this.lastReason === 'seconds' ? 'cut' : 'completed';
     return {
       scenario: this.scenarioRun?.name ?? null,
       variant: this.scenarioRun?.variant ?? null,

@@ -48,10 +48,12 @@ export interface ReportBugCheck extends BugCheck {
 
 /**
  * How the run ended: every program it waited for ran its course
- * (`completed`), the machine stopped (`bugcheck`), or the time ran out
- * while a program was still running (`cut`).
+ * (`completed`), the machine stopped (`bugcheck`), the time ran out while a
+ * program was still running (`cut`), or every program still running waits
+ * for something that can never happen (`stuck`: no thread can wake, no
+ * timer or DPC is left to wake one).
  */
-export type RunOutcome = 'completed' | 'bugcheck' | 'cut';
+export type RunOutcome = 'completed' | 'bugcheck' | 'cut' | 'stuck';
 
 /** Everything a run reports. */
 export interface Report {

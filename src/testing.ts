@@ -28,13 +28,14 @@ function bugCheckText(report: Report): string {
 }
 
 /**
- * The run completed: no bug check, not cut short, and every program exited
+ * The run completed: no bug check, not cut short or stuck, and every program exited
  * with `exitCode` (default 0).
  */
 export function expectCompleted(report: Report, options: { exitCode?: number } = {}): void {
   if (report.bugcheck) fail(`expected the run to complete, but it stopped: ${bugCheckText(report)}`);
   const running = report.processes.filter((p) => p.exitCode === null).map((p) => p.name);
   if (report.outcome === 'cut') fail(`expected the run to complete, but it was cut with ${running.join(', ')} still running`);
+  if (report.outcome === 'stuck') fail(`expected the run to complete, but it was stuck: ${running.join(', ')} wait(s) forever`);
   const exitCode = options.exitCode ?? 0;
   const wrong = report.processes.filter((p) => p.exitCode !== exitCode);
   if (wrong.length) fail(`expected every program to exit with ${exitCode}: ${wrong.map((p) => `${p.name} exited with ${p.exitCode}`).join(', ')}`);

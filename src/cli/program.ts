@@ -33,7 +33,7 @@ export const EXIT_INTERNAL = 1;
 /** Exit code of a run with findings, when `--fail-on-findings` was given. */
 export const EXIT_FINDINGS = 4;
 
-/** Exit code of a run cut short: the time ran out while a program was still running. */
+/** Exit code of a run cut short: the time ran out while a program was still running, or a program waits forever (stuck). */
 export const EXIT_CUT = 5;
 
 interface RunFlags {
@@ -89,10 +89,10 @@ function usageFrom(cmd: Command, err: CommanderError): Error {
   }
 }
 
-/** The exit status of a run: a bug check, a cut run, findings if they are to fail it, or clean. */
+/** The exit status of a run: a bug check, a cut or stuck run, findings if they are to fail it, or clean. */
 export function exitStatus(report: Report, failOnFindings: boolean): number {
   if (report.outcome === 'bugcheck') return EXIT_BUGCHECK;
-  if (report.outcome === 'cut') return EXIT_CUT;
+  if (report.outcome === 'cut' || report.outcome === 'stuck') return EXIT_CUT;
   return failOnFindings && report.findings.length > 0 ? EXIT_FINDINGS : 0;
 }
 
@@ -179,7 +179,7 @@ function describe(e: unknown): string {
  * Runs the CLI on `argv` (the arguments after the program name) and returns
  * the exit code: 0 clean, 1 failure of the emulator itself, 2 bad usage (or a
  * scenario file that cannot run), 3 bug check, 4 findings with
- * `--fail-on-findings`, 5 a run cut short by `--seconds`.
+ * `--fail-on-findings`, 5 a run cut short by `--seconds` or stuck (a program waits forever).
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const colors = makeColors(io.color ?? false);

@@ -121,6 +121,10 @@ function plural(n: number, word: string): string {
 function resultLine(report: Report, c: Colors, failOnFindings: boolean): string {
   const n = report.findings.length;
   if (report.outcome === 'bugcheck') return c.red(`Result: bug check ${report.bugcheck?.codeHex ?? ''}${n ? `, and ${plural(n, 'finding')}` : ''}`);
+  if (report.outcome === 'stuck') {
+    const waiting = report.processes.filter((p) => p.exitCode === null).map((p) => p.name).join(', ');
+    return c.red(`Result: stuck: ${waiting} ${waiting.includes(', ') ? 'wait' : 'waits'} forever at ${(report.virtualMs / 1000).toFixed(3)} virtual seconds (no thread can wake, and no timer or DPC is left to wake one)`);
+  }
   if (report.outcome === 'cut') {
     const running = report.processes.filter((p) => p.exitCode === null).map((p) => p.name).join(', ');
     return c.red(`Result: cut at ${(report.virtualMs / 1000).toFixed(3)} virtual seconds with ${running} still running (give it more --seconds)`);

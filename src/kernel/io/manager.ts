@@ -3,10 +3,12 @@
  * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
  */
 import { DriverImageStore } from './image-store.js';
-import { NtException } from '../../include/errors.js';
-import { STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
+import { EmulatorError, MachineHalted, NtException } from '../../include/errors.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
 import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, irpMajorFunctionName } from '../../include/wdm-constants.js';
-import { MULTIPLE_IRP_COMPLETE_REQUESTS } from '../../include/bugcodes.js';
+import { MULTIPLE_IRP_COMPLETE_REQUESTS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
+import { isThrownInstance } from '../../include/thrown.js';
+import type { Mdl } from '../mm/mdl-object.js';
 import type { IoContext } from './context.js';
 import { NonPagedPool } from '../mm/pool.js';
 import { KernelMode } from '../../include/wdm-constants.js';
@@ -81,6 +83,13 @@ export class IoManager {
       this.k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, irp.address, 0, 0, 0,
         `IoCompleteRequest was called on ${location ? `${irpMajorFunctionName(location.MajorFunction)} ` : ''}IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
     }
+    // IofCompleteRequest unlocks the pages of every MDL on Irp->MdlAddress here, in the completing
+    // driver's context: a pointer there that is no MDL faults in the driver's frame, where an
+    // exception is the driver's bug check (0x3B, 0x1E) and a wild system address is 0x50.
+    // https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/irp.c (IofCompleteRequest, "Unlock MDL Pages")
+    let mdl: unknown = irp.MdlAddress;
+    // A chain longer than there are MDLs has a loop: no MDL is read twice.
+    for (let n = this.k.mdl.live.size; mdl && n > 0; n--) mdl = this.k.mdl.resolve(mdl as Mdl).Next;
     irp.completed = true;
   }
 
@@ -108,11 +117,17 @@ export class IoManager {
       this.k.pool.free(irp.AssociatedIrp.SystemBuffer);
       irp.AssociatedIrp.SystemBuffer = 0;
     }
-    for (let mdl = irp.MdlAddress; mdl; ) {
-      const next = mdl.Next;
-      this.k.mdl.MmUnlockPages(mdl);
-      this.k.mdl.IoFreeMdl(mdl);
-      mdl = next;
+    try {
+      for (let mdl = irp.MdlAddress; mdl; ) {
+        const next = mdl.Next;
+        this.k.mdl.MmUnlockPages(mdl);
+        this.k.mdl.IoFreeMdl(mdl);
+        mdl = next;
+      }
+    } catch (e) {
+      if (isThrownInstance(e, MachineHalted) || isThrownInstance(e, EmulatorError)) throw e;
+      // Reading through a pointer that is no MDL: the access violation it stands for.
+      this.IopBadMdlAddress(irp, isThrownInstance(e, NtException) ? e.status : STATUS_ACCESS_VIOLATION);
     }
     irp.MdlAddress = null;
     irp.inUse = false;
@@ -133,6 +148,25 @@ export class IoManager {
     const io = { ...irp.IoStatus };
     this.IopCompleteRequest(irp);
     return io;
+  }
+
+  /**
+   * Irp->MdlAddress named no MDL when the I/O manager freed the IRP's MDLs
+   * (the driver stored it after completing the IRP): an exception in kernel
+   * mode that nothing handles, in the thread that finishes the request. The
+   * bug check names the driver the IRP was sent to; P2 is its dispatch
+   * routine, which left the pointer there (docs/fidelity.md).
+   */
+  private IopBadMdlAddress(irp: Irp, status: number): never {
+    const location = irp.stack[0]!;
+    const driver = location.DeviceObject.DriverObject;
+    const major = irpMajorFunctionName(location.MajorFunction);
+    const frame = frameFor(driver, driver.MajorFunction[location.MajorFunction]!, major);
+    const where = `the I/O manager freed the MDLs of ${major} IRP ${this.k.formatAddress(irp.address)} and found in Irp->MdlAddress a pointer that is no MDL, stored by ${frame.driver}!${frame.routine} after it completed the IRP`;
+    if (this.k.currentThread.system) {
+      this.k.bugCheck(SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, status, frame.address, 0, 0, `${ntStatusText(status)}: ${where}, in a system thread.`);
+    }
+    return this.k.bugCheck(SYSTEM_SERVICE_EXCEPTION, status, frame.address, 0, 0, `${ntStatusText(status)}: ${where}, while finishing a system service.`);
   }
 
   /** A dispatch routine returned a final status without completing the IRP: it leaks, as on Windows. */

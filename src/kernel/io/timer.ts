@@ -24,6 +24,8 @@ export class IoTimerQueue {
 
   constructor(private readonly k: IoContext) {
     const dpc = new Kdpc(() => this.IopTimerDispatch(), null, 'nt!IopTimerDispatch');
+    // With no device timer started, IopTimerDispatch calls nothing.
+    this.timer.inert = () => !this.devices.some((d) => d.Timer?.TimerFlag);
     k.ke.KeSetTimerEx(this.timer, -10_000_000n, 1000, dpc);
   }
 

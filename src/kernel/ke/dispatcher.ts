@@ -224,6 +224,11 @@ export class Dispatcher {
     return this.timers.length;
   }
 
+  /** Whether an armed timer's expiry can still do something (queue a DPC that may act, signal a waiter). */
+  get liveTimers(): boolean {
+    return this.timers.some((t) => !t.inert?.());
+  }
+
   // --- the clock interrupt -------------------------------------------------
 
   /** Virtual time spent in interrupts (ticks, DPCs, deferred work), which the interrupted code did not see pass. */

@@ -21,6 +21,10 @@ import type { KeContext } from './context.js';
 import type { KThread } from './thread.js';
 import { CLOCK_TICK_NS, THREAD_QUANTUM_NS } from './cost.js';
 import { GuestMisuse, MachineHalted } from '../../include/errors.js';
+import { isThrownInstance } from '../../include/thrown.js';
+
+/** Why Scheduler.run returned. */
+export type SchedulerStop = 'done' | 'stopped' | 'limit' | 'idle';
 
 /** The thread scheduler: runs one guest thread at a time, in virtual-clock order, with a ready queue and sleepers. */
 export class Scheduler {
@@ -115,34 +119,64 @@ export class Scheduler {
   }
 
   /**
-   * Runs until `done()` holds, the machine stops, or the clock reaches
-   * `limitNs`. An idle machine jumps straight to its next event.
+   * Runs until `done()` holds (`done`), the machine stops (`stopped`), the
+   * clock reaches `limitNs` (`limit`), or, when `stopWhenIdle`, nothing can
+   * ever happen again (`idle`, see `idle`). An idle machine otherwise jumps
+   * straight to its next event.
    */
-  async run(limitNs: number, done: () => boolean): Promise<void> {
+  async run(limitNs: number, done: () => boolean, stopWhenIdle: boolean): Promise<SchedulerStop> {
+    let stop: SchedulerStop = 'stopped';
     try {
       for (;;) {
         // Work a System worker thread would do as soon as a CPU is free: deletions deferred from DISPATCH_LEVEL.
         if (this.k.workQueue.pending && !this.k.bugcheck) this.k.workQueue.run();
-        if (this.k.bugcheck || this.k.failure !== undefined || done()) break;
+        if (this.k.bugcheck || this.k.failure !== undefined) break;
+        if (done()) {
+          stop = 'done';
+          break;
+        }
         const t = this.readyQueue.shift();
         if (t) {
           await this.dispatch(t);
           continue;
+        }
+        if (stopWhenIdle && this.idle()) {
+          stop = 'idle';
+          break;
         }
         const sleeper = this.sleepers[0];
         const wakeTick = sleeper ? Math.ceil(sleeper.wakeNs / CLOCK_TICK_NS) * CLOCK_TICK_NS : Infinity;
         const next = Math.max(Math.min(wakeTick, this.k.ke.nextTimerTickNs()), this.k.clock.nowNs);
         if (next > limitNs) {
           if (Number.isFinite(limitNs)) this.advanceIdle(limitNs);
-          return;
+          stop = 'limit';
+          break;
         }
-        if (next === Infinity) return;
+        if (next === Infinity) {
+          stop = 'idle';
+          break;
+        }
         this.advanceIdle(next);
       }
     } catch (e) {
-      if (!(e instanceof MachineHalted)) this.k.emulatorFailed(e);
+      if (!isThrownInstance(e, MachineHalted)) this.k.emulatorFailed(e);
     }
     if (this.k.failure !== undefined) throw this.k.failure;
+    return stop;
+  }
+
+  /**
+   * Nothing can ever happen again: no thread is ready or will wake (every
+   * sleeper sleeps forever), no DPC or deferred work is queued, and no armed
+   * timer can do anything when it expires. The clock tick that only updates
+   * KUSER_SHARED_DATA's time wakes no one, so it does not count.
+   */
+  private idle(): boolean {
+    if (this.readyQueue.length > 0 || this.k.workQueue.pending) return false;
+    // Sleepers are kept in order of wake time: the first is the earliest.
+    if (this.sleepers.length > 0 && this.sleepers[0]!.wakeNs !== Infinity) return false;
+    if (this.k.prcbs.some((p) => p.dpcQueue.length > 0)) return false;
+    return !this.k.ke.liveTimers;
   }
 
   private advanceIdle(ns: number): void {

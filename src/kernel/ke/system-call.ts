@@ -10,6 +10,7 @@
  */
 import { APC_INDEX_MISMATCH, IRQL_GT_ZERO_AT_SYSTEM_SERVICE } from '../../include/bugcodes.js';
 import { EmulatorError, GuestMisuse } from '../../include/errors.js';
+import { isThrownInstance } from '../../include/thrown.js';
 import type { KeContext } from './context.js';
 import { COST_SYSTEM_CALL_NS, THREAD_QUANTUM_NS } from './cost.js';
 import type { KThread } from './thread.js';
@@ -58,7 +59,7 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
       result = service(...args) as ReturnType<F>;
     } catch (error) {
       // A broken invariant of the emulator is the machine's failure, whatever the program does with it.
-      if (error instanceof EmulatorError) k.emulatorFailed(error);
+      if (isThrownInstance(error, EmulatorError)) k.emulatorFailed(error);
       throw error;
     }
     KiSystemServiceExit(k, thread, name, address);

@@ -17,6 +17,12 @@ export class KTimer {
   dpc: Kdpc | null = null;
   inserted = false;
   signaled = false;
+  /**
+   * For a timer of the kernel's own: true while its expiry can change
+   * nothing (the I/O manager's timer with no device timer started), so that
+   * it alone does not keep a machine where nothing else can happen running.
+   */
+  inert: (() => boolean) | undefined = undefined;
 
   constructor(readonly type: number = NotificationTimer) {}
 }

@@ -59,3 +59,16 @@ export const isKernelHandle = (handle: number): boolean => handle < 0 && handle 
 /** NtCurrentProcess() and NtCurrentThread(). */
 export const NtCurrentProcess = -1;
 export const NtCurrentThread = -2;
+
+/**
+ * The handle table's index of a handle value: the low two bits of a handle
+ * are tag bits the application may use, and every lookup clears them
+ * (EXHANDLE.TagBits; ExpLookupHandleTableEntry: "Clear the tag bits"), so
+ * 8|3 names handle 8. The pseudo-handles (-1, -2) are no table's handles and
+ * are left as they are.
+ * https://github.com/reactos/reactos/blob/master/ntoskrnl/ex/handle.c
+ */
+export function ExpClearHandleTagBits(handle: number): number {
+  if (handle === NtCurrentProcess || handle === NtCurrentThread || !Number.isInteger(handle)) return handle;
+  return handle - (((handle % 4) + 4) % 4);
+}

@@ -13,7 +13,7 @@ import { DISPATCH_LEVEL } from '../../include/wdm-constants.js';
 import { EmulatorError } from '../../include/errors.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { ObContext, ObProcess } from './context.js';
-import { HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
+import { ExpClearHandleTagBits, HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
 import { objectHeaderSize, type KernelObject, type ObjectType, type ObjectTypeProcedures } from './object.js';
 
@@ -175,6 +175,7 @@ export class ObjectManager {
       this.ObReferenceObject(self);
       return { status: STATUS_SUCCESS, object: self, grantedAccess: 0x001f_ffff }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
     }
+    handle = ExpClearHandleTagBits(handle);
     if (accessMode === UserMode && isKernelHandle(handle)) return { status: STATUS_INVALID_HANDLE };
     const entry = this.tableFor(handle, process).lookup(handle);
     if (!entry) return { status: STATUS_INVALID_HANDLE };
@@ -185,13 +186,14 @@ export class ObjectManager {
   }
 
   /** NtClose / ZwClose. A bad kernel handle closed from kernel mode is a bug check (0x93). */
-  closeHandle(handle: number, previousMode: number, process: ObProcess): number {
+  closeHandle(value: number, previousMode: number, process: ObProcess): number {
+    const handle = ExpClearHandleTagBits(value);
     if (previousMode === UserMode && isKernelHandle(handle)) return STATUS_INVALID_HANDLE;
     const table = this.tableFor(handle, process);
     const entry = table.lookup(handle);
     if (!entry) {
       if (previousMode === KernelMode && isKernelHandle(handle)) {
-        this.k.bugCheck(INVALID_KERNEL_HANDLE, handle, 1, 0, 0, `A kernel-mode caller closed ${handle}, which is not an open kernel handle.`);
+        this.k.bugCheck(INVALID_KERNEL_HANDLE, value, 1, 0, 0, `A kernel-mode caller closed ${value}, which is not an open kernel handle.`);
       }
       return STATUS_INVALID_HANDLE;
     }

@@ -15,8 +15,8 @@
  */
 import { writeClientId, writePointer, writeUnicodeString } from '../../include/struct-access.js';
 import { CURDIR, PEB, RTL_USER_PROCESS_PARAMETERS, TEB } from '../../include/structures.js';
-import { EmulatorError } from '../../include/errors.js';
-import { ntStatusText } from '../../include/ntstatus.js';
+import { EmulatorError, NtException } from '../../include/errors.js';
+import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
 import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from '../../include/memory-constants.js';
 import type { PsContext } from './context.js';
 import type { EProcess } from './process.js';
@@ -57,6 +57,10 @@ export function PspCreateUserEnvironment(k: PsContext, process: EProcess, thread
     const apcState = k.ps.KeStackAttachProcess(process);
     try {
       writeEnvironment(k, process, thread, standardOutput);
+    } catch (e) {
+      // The pages were just committed: a fault on them means no frame was left to back them.
+      if (e instanceof NtException) throw new NtException(STATUS_NO_MEMORY, [], { cause: e });
+      throw e;
     } finally {
       k.ps.KeUnstackDetachProcess(apcState);
     }

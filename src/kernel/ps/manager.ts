@@ -9,12 +9,27 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
-import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
-import { ntStatusText } from '../../include/ntstatus.js';
+import { GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
+import { ObjectAllocationFailed } from '../ob/manager.js';
+import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
 import { PspCreateUserEnvironment, type UserEnvironment } from './environment.js';
+
+/** An object the creation needs; no pool for it is STATUS_INSUFFICIENT_RESOURCES, raised. */
+function createOrRaise<T>(create: () => T): T {
+  try {
+    return create();
+  } catch (e) {
+    if (isThrownInstance(e, ObjectAllocationFailed)) throw new NtException(e.status);
+    throw e;
+  }
+}
+
+/** The exception code of an MSVC C++ `throw` (0xE0 'msc'), which an unhandled one ends its process with. */
+const CPP_EXCEPTION_CODE = 0xe06d_7363;
 
 /** The process manager (Ps): the System and Idle processes, process creation, KeStackAttachProcess, and process exit. */
 export class ProcessManager {
@@ -70,22 +85,32 @@ export class ProcessManager {
     body: (thread: EThread, environment: UserEnvironment) => Promise<number>): EProcess {
     const k = this.k;
     const pid = this.newCid();
-    const process = k.ob.ObCreateObject(new EProcess(pid, name, 0, false));
-    const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
-    if (root < 0) throw new EmulatorError('no memory for a process page directory');
-    process.DirectoryTableBase = root;
-    this.processes.push(process);
-    k.sharedUserData.mapInto(process);
-    const thread = k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`));
-    process.threads.push(thread);
-    // The thread's own reference on its process (as a KTHREAD holds one on Windows).
-    k.ob.ObReferenceObject(process);
-    // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
-    if (k.bugcheck) {
-      process.resolveExit(process.ExitStatus);
-      return process;
+    const process = createOrRaise(() => k.ob.ObCreateObject(new EProcess(pid, name, 0, false)));
+    let thread: EThread | undefined;
+    let environment: UserEnvironment;
+    try {
+      const root = k.pageTables.createProcessRoot(k.systemRoot, process.pageTableFrames);
+      if (root < 0) throw new NtException(STATUS_NO_MEMORY);
+      process.DirectoryTableBase = root;
+      this.processes.push(process);
+      if (!k.sharedUserData.mapInto(process)) throw new NtException(STATUS_NO_MEMORY);
+      thread = createOrRaise(() => k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`)));
+      process.threads.push(thread);
+      // The thread's own reference on its process (as a KTHREAD holds one on Windows).
+      k.ob.ObReferenceObject(process);
+      // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
+      if (k.bugcheck) {
+        process.resolveExit(process.ExitStatus);
+        return process;
+      }
+      environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
+    } catch (e) {
+      // A machine with no pool or frames left for a new process: the creation fails, as
+      // NtCreateUserProcess would, and nothing of the process is left behind.
+      if (!isThrownInstance(e, NtException)) throw e;
+      this.PspDeleteUnstartedProcess(process, thread);
+      throw e;
     }
-    const environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
     thread.Teb = environment.teb;
     thread.continuation = () => {
       let result: Promise<unknown>;
@@ -97,21 +122,58 @@ export class ProcessManager {
       result.then(
         (code) => this.exitThread(thread, typeof code === 'number' ? code >>> 0 : this.exitCodeFor(new TypeError(`main returned ${typeof code}, not an exit code`), process)),
         (e: unknown) => this.exitThread(thread, this.exitCodeFor(e, process)),
-      ).catch((e: unknown) => k.emulatorFailed(e));
+      ).catch((e: unknown) => {
+        // Only ntshm's own code runs here (exitCodeFor cannot throw): the thread still gives up its CPU.
+        k.emulatorFailed(e);
+        thread.terminated = true;
+        if (k.scheduler.running === thread) k.scheduler.giveUpCpu();
+      });
     };
     k.scheduler.readyThread(thread);
     return process;
   }
 
-  /** What an exception that ends a program makes its exit code. */
+  /**
+   * Undoes a creation that failed part way: the handles it inherited, its
+   * address space and page directory, its thread and the process object
+   * go, in the order process exit takes them.
+   */
+  private PspDeleteUnstartedProcess(process: EProcess, thread: EThread | undefined): void {
+    const k = this.k;
+    process.terminating = true;
+    k.ob.closeAllHandles(process);
+    if (process.DirectoryTableBase !== 0) k.vm.MmCleanProcessAddressSpace(process);
+    process.exited = true;
+    const listed = this.processes.indexOf(process);
+    if (listed >= 0) this.processes.splice(listed, 1);
+    if (thread) {
+      thread.terminated = true;
+      k.ob.ObDereferenceObject(thread);
+      if (process.threads.includes(thread)) k.ob.ObDereferenceObject(process); // the thread's reference
+    }
+    k.ob.ObDereferenceObject(process); // the creator's
+  }
+
+  /**
+   * What an exception that ends a program makes its exit code. Whatever the
+   * program threw (null, a Symbol, a Proxy whose traps throw), this never
+   * throws: the value is only looked at through include/thrown.ts.
+   */
   private exitCodeFor(e: unknown, process: EProcess): number {
     if (this.k.bugcheck) return 0xc000_0001;
-    if (e instanceof ProcessExit) return e.exitCode;
-    // A JS exception is what MSVC's C++ throw raises: 0xE06D7363 ('msc').
-    const code = e instanceof NtException ? e.status : e instanceof GuestMisuse ? e.exitStatus ?? 0xe06d_7363 : 0xe06d_7363;
-    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    // ExitProcess has run (the program caught its ProcessExit, or went on after it): nothing the
+    // program does now is seen, not even its end. The exit code is the one ExitProcess set.
+    if (process.exited) return process.ExitStatus;
+    // ExitProcess's UINT, recognised by class (an Error merely named ProcessExit is an exception).
+    if (isThrownInstance(e, ProcessExit)) return toUint32(readThrown(() => e.exitCode, 0));
+    // Any other thrown value is what an MSVC C++ `throw` raises: 0xE06D7363 ('msc'), whatever was thrown.
+    const misuse = isThrownInstance(e, GuestMisuse);
+    const code = isThrownInstance(e, NtException) ? toUint32(readThrown(() => e.status, CPP_EXCEPTION_CODE))
+      : misuse ? toUint32(readThrown(() => e.exitStatus ?? CPP_EXCEPTION_CODE, CPP_EXCEPTION_CODE))
+        : CPP_EXCEPTION_CODE;
     // A broken rule of ntshm's execution model is not the program's exception: the line says why it ended.
-    const how = e instanceof GuestMisuse ? `ended: ${e.message}` : `ended by an unhandled exception, ${what}`;
+    const how = misuse ? `ended: ${String(readThrown(() => String(e.message), 'a rule of the execution model was broken'))}`
+      : `ended by an unhandled exception, ${describeThrown(e)}`;
     const line = `[${process.ImageFileName} ${how}; exit code ${ntStatusText(code)}]`;
     process.stdout += `${line}\n`;
     this.k.emit('stdout', process.ImageFileName, line);
@@ -123,7 +185,7 @@ export class ProcessManager {
     try {
       if (!this.k.bugcheck && !thread.process.exited) this.runAsThread(thread, () => this.PspExitProcess(thread.process, code));
     } catch (e) {
-      if (!(e instanceof MachineHalted)) this.k.emulatorFailed(e);
+      if (!isThrownInstance(e, MachineHalted)) this.k.emulatorFailed(e);
     } finally {
       thread.terminated = true;
       // Only the thread that holds the CPU gives it up (one that ended outside its turn holds none).
@@ -136,7 +198,8 @@ export class ProcessManager {
     const k = this.k;
     if (process.exited) return;
     process.terminating = true;
-    process.ExitStatus = status;
+    // ExitProcess's UINT: whatever the caller passed, the status is a 32-bit number.
+    process.ExitStatus = toUint32(status);
     k.ob.closeAllHandles(process);
     for (const notify of this.exitNotifyRoutines) notify(process);
     if (process.NumberOfLockedPages > 0) {
@@ -160,7 +223,7 @@ export class ProcessManager {
     for (const t of process.threads) k.ob.ObDereferenceObject(t);
     k.ob.ObDereferenceObject(process); // the thread's reference
     k.ob.ObDereferenceObject(process); // the creator's
-    process.resolveExit(status);
+    process.resolveExit(process.ExitStatus);
   }
 
   /**
