@@ -4,7 +4,7 @@
  * check the report. A failed check throws a ReportAssertionError whose
  * message says what the report shows instead.
  */
-import { runScenario, type Report, type SharedFrameRecord } from './index.js';
+import { ntStatusText, runScenario, type Report, type SharedFrameRecord } from './index.js';
 
 export { defineScenario, runScenario } from './index.js';
 export type { Report, Scenario, ScenarioDefinition, ScenarioRunOptions } from './index.js';
@@ -16,6 +16,17 @@ export class ReportAssertionError extends Error {
 
 function fail(message: string): never {
   throw new ReportAssertionError(message);
+}
+
+/** 0, 1, or an NTSTATUS-like code as `STATUS_ACCESS_VIOLATION (0xC0000005)`. */
+function exitCodeText(code: number): string {
+  return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
+}
+
+/** What the unhandled-exception findings say, to go with a wrong exit code. */
+function crashes(report: Report): string {
+  const found = report.findings.filter((f) => f.kind === 'unhandled-exception' || f.kind === 'execution-limit');
+  return found.length ? ` (${found.map((f) => f.message).join('; ')})` : '';
 }
 
 function findingsText(report: Report): string {
@@ -38,7 +49,7 @@ export function expectCompleted(report: Report, options: { exitCode?: number } =
   if (report.outcome === 'stuck') fail(`expected the run to complete, but it was stuck: ${running.join(', ')} wait(s) forever`);
   const exitCode = options.exitCode ?? 0;
   const wrong = report.processes.filter((p) => p.exitCode !== exitCode);
-  if (wrong.length) fail(`expected every program to exit with ${exitCode}: ${wrong.map((p) => `${p.name} exited with ${p.exitCode}`).join(', ')}`);
+  if (wrong.length) fail(`expected every program to exit with ${exitCode}: ${wrong.map((p) => `${p.name} ${p.exitCode === null ? 'did not exit' : `exited with ${exitCodeText(p.exitCode)}`}`).join(', ')}${crashes(report)}`);
 }
 
 /** ntshm's checks found nothing. */

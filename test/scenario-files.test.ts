@@ -133,3 +133,16 @@ describe('ntshm --version', () => {
     expect(out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('a program that crashes', () => {
+  it('is a finding that names where it threw; --fail-on-findings makes it exit 4', async () => {
+    const { code, out } = await cli('run', fixture('crash.ts'), '--json', '--fail-on-findings');
+    expect(code).toBe(4);
+    const report = JSON.parse(out) as Report;
+    expect(report.processes[0]?.exitCode).toBe(0xe06d7363);
+    expect(report.findings).toEqual([expect.objectContaining({
+      kind: 'unhandled-exception',
+      message: expect.stringMatching(/^Oops\.exe ended by an unhandled exception, TypeError: .*null.* \(at .*crash\.ts:\d+:\d+\)\); exit code 0xE06D7363$/),
+    })]);
+  });
+});

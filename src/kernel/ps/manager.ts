@@ -177,6 +177,13 @@ export class ProcessManager {
     const line = `[${process.ImageFileName} ${how}; exit code ${ntStatusText(code)}]`;
     process.stdout += `${line}\n`;
     this.k.emit('stdout', process.ImageFileName, line);
+    // A program that crashed is worth a finding: its run "completes", but not as its author meant.
+    const where = guestFrame(e);
+    this.k.report({
+      kind: misuse ? 'execution-limit' : 'unhandled-exception',
+      message: `${process.ImageFileName} ${how}${where ? ` (${where})` : ''}; exit code ${ntStatusText(code)}`,
+      details: { process: process.ImageFileName, pid: process.UniqueProcessId, exitCode: code, where: where ?? null },
+    });
     return code;
   }
 
@@ -289,4 +296,16 @@ export class ProcessManager {
       this.k.switchTo(prcb);
     }
   }
+}
+
+/** Frames of ntshm itself (and of the loaders it runs under) in a stack: what is left is the guest's. */
+const HOST_FRAME = /[\\/]src[\\/](?:kernel|api|hw|include|cli)[\\/]|[\\/]src[\\/](?:machine|scenario|report|testing)\.[jt]s|node:internal|[\\/]node_modules[\\/](?:tsx|vitest|@vitest)[\\/]/;
+
+/** `at file:line:column` of the guest code that threw, from an Error's stack; undefined when there is none. */
+function guestFrame(e: unknown): string | undefined {
+  if (!isThrownInstance(e, Error)) return undefined;
+  const stack = readThrown(() => e.stack, undefined);
+  if (typeof stack !== 'string') return undefined;
+  const frame = stack.split('\n').find((line) => /^\s+at /.test(line) && !HOST_FRAME.test(line));
+  return frame?.trim();
 }
