@@ -9,19 +9,8 @@ import { boot } from 'ntshm';
 import { IoWriteAccess, NonPagedPool, PAGE_SIZE, UserMode, type Mdl } from 'ntshm/wdm';
 import { MEM_COMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_READWRITE } from 'ntshm/win32';
 import { X64_PAGING, X86_PAGING } from '../../src/hw/pte.js';
-import type { Kernel } from '../../src/kernel/kernel.js';
 import { MmCommitment } from '../../src/kernel/mm/commit.js';
-import { commandDriver } from './harness.js';
-
-/** Every frame in use is paid for, and (without a must-succeed charge) the charge is within the limit. */
-function commitProblems(k: Kernel): string[] {
-  const c = k.pfn.commitment;
-  const used = k.pfn.total - 1 - k.pfn.freeCount;
-  const problems: string[] = [];
-  if (used > c.total) problems.push(`${used} frames in use, only ${c.total} pages charged`);
-  if (c.total > c.limit) problems.push(`charged ${c.total} past the limit ${c.limit}`);
-  return problems;
-}
+import { commandDriver, commitProblems } from './harness.js';
 
 describe('MmCommitment', () => {
   it('keeps MmSystemCommitReserve (0x500 pages, or an eighth of a small machine) from processes, not from the kernel', () => {

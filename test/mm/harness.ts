@@ -167,3 +167,13 @@ export function poolHeaderProblems(k: Kernel): string[] {
   }
   return problems;
 }
+
+/** Every frame in use is paid for in commit, and (without a must-succeed charge) the charge is within the limit. */
+export function commitProblems(k: Kernel): string[] {
+  const c = k.pfn.commitment;
+  const used = k.pfn.total - 1 - k.pfn.freeCount;
+  const problems: string[] = [];
+  if (used > c.total) problems.push(`${used} frames in use, only ${c.total} pages charged`);
+  if (c.total > c.limit) problems.push(`charged ${c.total} past the limit ${c.limit}`);
+  return problems;
+}
