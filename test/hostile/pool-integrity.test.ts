@@ -1,5 +1,5 @@
 /**
- * Issue 7, item 6 of the hostile-guest review ("pool integrity is never
+ * Issue 7, item 7 of the hostile-guest review ("pool integrity is never
  * checked"): double frees, frees of addresses the pool never handed out and
  * headers a driver wrote over all stop the machine with BAD_POOL_CALLER
  * (0xC2) or BAD_POOL_HEADER (0x19) and the parameters the bug-check pages
