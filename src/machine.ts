@@ -106,10 +106,12 @@ export const DEFAULT_SCENARIO_SECONDS = 5;
  */
 export const SCENARIO_GUARD_SECONDS = 60;
 
-/** A snapshot from Machine.stats(): physical frames, pool bytes in use, open handles and live processes. */
+/** A snapshot from Machine.stats(): physical frames, pool bytes in use, the commit charge, open handles and live processes. */
 export interface MachineStats {
   frames: { total: number; free: number };
   pool: { nonPagedBytes: number; pagedBytes: number };
+  /** The system commit charge and limit, in pages (MmTotalCommittedPages, MmTotalCommitLimit). */
+  commit: { charged: number; limit: number };
   handles: number;
   processes: number;
 }
@@ -429,6 +431,7 @@ export class Machine {
     return {
       frames: { total: k.pfn.total, free: k.pfn.freeCount },
       pool: { nonPagedBytes: k.pool.nonPagedBytes, pagedBytes: k.pool.pagedBytes },
+      commit: { charged: k.pfn.commitment.total, limit: k.pfn.commitment.limit },
       handles: k.ob.handleCount(),
       processes: k.ps.processes.length,
     };

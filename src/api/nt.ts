@@ -9,7 +9,7 @@
  */
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
-import { DRIVER_VERIFIER_DETECTED_VIOLATION, BAD_POOL_CALLER } from '../include/bugcodes.js';
+import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
 import { Kdpc } from '../kernel/ke/dpc.js';
 import { KTimer } from '../kernel/ke/timer.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -102,25 +102,8 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('ExFreePoolWithTag', DISPATCH_LEVEL);
       const address = typeof p === 'number' ? p : p.address;
       if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
-      const a = k.pool.allocations.get(address);
-      if (!a) {
-        // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc2--bad-pool-caller
-        if (!(address >= k.layout.systemRangeStart)) {
-          k.bugCheck(BAD_POOL_CALLER, 0x40, address, k.layout.systemRangeStart, 0, `ExFreePool was given ${k.formatAddress(address)}, a user-mode address, to free as kernel pool.`);
-        }
-        if (!k.pool.isPoolAddress(address)) {
-          k.bugCheck(BAD_POOL_CALLER, 0x42, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, a system address that was never in any pool.`);
-        }
-        // P3: the pool header contents (its first ULONG), P4: the address being freed.
-        const headerVa = address - (k.arch === 'x64' ? 16 : 8);
-        const headerPfn = k.pageTables.frameAt(k.systemRoot, headerVa);
-        const header = headerPfn < 0 ? 0 : k.memory.read32(headerPfn * 4096 + (headerVa % 4096));
-        k.bugCheck(BAD_POOL_CALLER, 0x07, 0, header, address, `ExFreePool was given ${k.formatAddress(address)}, which is not an allocated pool block (freed twice, or never allocated).`);
-      }
-      if (tag !== 0 && tagValue(tag) !== a.tag) {
-        k.bugCheck(BAD_POOL_CALLER, 0x0a, address, a.tag, tagValue(tag), `ExFreePoolWithTag was given tag 0x${tagValue(tag).toString(16)} for a block allocated with 0x${a.tag.toString(16)}.`);
-      }
-      k.pool.free(address);
+      // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
+      k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
     },
 
     // --- MDLs ---

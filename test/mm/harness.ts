@@ -136,3 +136,44 @@ export function mappingProblems(k: Kernel): string[] {
   }
   return problems;
 }
+
+/**
+ * What must hold of the POOL_HEADERs in guest memory: every live small
+ * block's header names its size and pool type, and its neighbours agree with
+ * it (the previous block's BlockSize is its PreviousSize, its BlockSize is
+ * the next block's PreviousSize). Big blocks (page aligned) have no header.
+ */
+export function poolHeaderProblems(k: Kernel): string[] {
+  const problems: string[] = [];
+  const unit = k.arch === 'x64' ? 16 : 8;
+  const units = 4096 / unit;
+  const fields = (va: number) => {
+    const pfn = k.pageTables.frameAt(k.systemRoot, va);
+    const w = k.memory.read32(pfn * 4096 + (va % 4096));
+    return unit === 16
+      ? { previous: w & 0xff, size: (w >>> 16) & 0xff, type: w >>> 24 }
+      : { previous: w & 0x1ff, size: (w >>> 16) & 0x1ff, type: w >>> 25 };
+  };
+  for (const a of k.pool.allocations.values()) {
+    if (a.address % 4096 === 0) continue;
+    const entry = a.address - unit;
+    const offset = (entry % 4096) / unit;
+    const h = fields(entry);
+    const where = k.formatAddress(entry);
+    if (h.size !== a.charged / unit) problems.push(`${where}: BlockSize ${h.size}, the block has ${a.charged / unit} units`);
+    if (h.type !== ((a.poolType + 1) & (unit === 16 ? 0xff : 0x7f))) problems.push(`${where}: PoolType ${h.type} for pool type ${a.poolType}`);
+    if (h.previous === 0 ? offset !== 0 : fields(entry - h.previous * unit).size !== h.previous) problems.push(`${where}: PreviousSize ${h.previous} disagrees with the block before`);
+    if (offset + h.size < units && fields(entry + h.size * unit).previous !== h.size) problems.push(`${where}: the next header's PreviousSize is not ${h.size}`);
+  }
+  return problems;
+}
+
+/** Every frame in use is paid for in commit, and (without a must-succeed charge) the charge is within the limit. */
+export function commitProblems(k: Kernel): string[] {
+  const c = k.pfn.commitment;
+  const used = k.pfn.total - 1 - k.pfn.freeCount;
+  const problems: string[] = [];
+  if (used > c.total) problems.push(`${used} frames in use, only ${c.total} pages charged`);
+  if (c.total > c.limit) problems.push(`charged ${c.total} past the limit ${c.limit}`);
+  return problems;
+}

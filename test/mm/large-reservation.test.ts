@@ -2,7 +2,8 @@
  * A reservation of most of the address space costs what a small one does:
  * commit state is kept as runs and only pages with frames are walked, as
  * Windows' VADs make it. (A per-page array here once made such a call throw
- * out of the kernel or take minutes.)
+ * out of the kernel or take minutes.) Committing all of it is refused at
+ * once: it is far past the commit limit.
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
@@ -33,6 +34,7 @@ describe('huge reservations', () => {
         seen.middleRegion = committed.RegionSize;
         seen.middleState = committed.State;
         seen.bigCommit = k32.VirtualAlloc(base, size, MEM_COMMIT, PAGE_NOACCESS) === base ? 1 : 0;
+        seen.bigCommitError = k32.GetLastError();
         seen.decommit = k32.VirtualFree(base, size, MEM_DECOMMIT) ? 1 : 0;
         seen.release = k32.VirtualFree(base, 0, MEM_RELEASE) ? 1 : 0;
         return 0;
@@ -47,8 +49,10 @@ describe('huge reservations', () => {
       expect(seen.firstRegion).toBe(seen.commit! - seen.base!);
       expect(seen.middleState).toBe(MEM_COMMIT);
       expect(seen.middleRegion).toBe(4096);
-      expect([seen.bigCommit, seen.decommit, seen.release]).toEqual([1, 1, 1]);
+      expect([seen.bigCommit, seen.bigCommitError]).toEqual([0, 1455]); // ERROR_COMMITMENT_LIMIT
+      expect([seen.decommit, seen.release]).toEqual([1, 1]);
       expect(machine.stats().frames.free).toBe(before.frames.free);
+      expect(machine.stats().commit).toEqual(before.commit);
     });
   }
 });

@@ -211,7 +211,12 @@ describe.each([
         nt.ExFreePool(p);
         return p;
       }],
-      ['an address inside a block', (nt) => nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Insd') + 8],
+      // The pool reads the bytes before the address as its header: zeros say "free".
+      ['an address inside a block, after zeroed bytes', (nt) => {
+        const p = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Insd');
+        nt.RtlZeroMemory(p, 48);
+        return p + header;
+      }],
     ];
     it.each(cases)('%s: 0xC2 with P1 = 7 and the address in P4', async (_name, setup) => {
       const { machine, driver } = await machineWithDriver(arch);
@@ -225,6 +230,17 @@ describe.each([
       expect(result.bugcheck!.params[3]).toBe(address);
       expect(result.bugcheck!.stack.join(' ')).toMatch(/NtshmTest!DispatchControl/);
       expect(machine.bugcheck).toBe(result.bugcheck);
+    });
+
+    it('an address no pool block could start at (not pool-aligned): 0xC2 with P1 = 0x99 and the address', async () => {
+      const { machine, driver } = await machineWithDriver(arch);
+      let address = 0;
+      const { result } = await runInDriver(machine, driver, (nt) => {
+        address = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Insd') + header / 2;
+        nt.ExFreePool(address);
+      });
+      expect(result.bugcheck?.code).toBe(BAD_POOL_CALLER);
+      expect(result.bugcheck?.params).toEqual([0x99, address, 0, 0]);
     });
 
     it('a whole-page block freed twice: 0xC2 naming the address', async () => {

@@ -10,6 +10,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_irp
  */
 import type { Mdl } from '../mm/mdl-object.js';
+import type { PoolAllocation } from '../mm/pool.js';
 import type { DeviceObject, FileObject } from './objects.js';
 
 /** IO_STATUS_BLOCK. */
@@ -70,6 +71,8 @@ export class Irp {
   readonly stack: IoStackLocation[];
   /** Kernel address of the IRP in nonpaged pool. */
   address = 0;
+  /** The pool block the IRP lives in (kept on the lookaside list between IRPs). */
+  block: PoolAllocation | undefined;
   completed = false;
   /** Between allocation and free (a freed IRP may wait on the lookaside list for reuse). */
   inUse = false;

@@ -10,7 +10,7 @@ import { MULTIPLE_IRP_COMPLETE_REQUESTS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD
 import { isThrownInstance } from '../../include/thrown.js';
 import type { Mdl } from '../mm/mdl-object.js';
 import type { IoContext } from './context.js';
-import { NonPagedPool } from '../mm/pool.js';
+import { NonPagedPool, type PoolAllocation } from '../mm/pool.js';
 import { KernelMode } from '../../include/wdm-constants.js';
 import { callDriverRoutine, frameFor } from './driver-load.js';
 import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
@@ -35,9 +35,11 @@ export class IoManager {
    * The IRP lookaside list (IopAllocateIrp's per-processor lists, one here):
    * the pool blocks of freed one-location IRPs are kept for the next IRP
    * instead of going back to pool. Filled to its depth at boot, so a run
-   * leaves pool as it found it.
+   * leaves pool as it found it. A block taken back must still be the IRP's:
+   * a driver that freed the IRP's memory is caught there (0xC2 / 7) instead
+   * of the freed block going on being handed out.
    */
-  private readonly irpLookaside: number[] = [];
+  private readonly irpLookaside: PoolAllocation[] = [];
 
   /** Told of every driver that has unloaded (perhaps later than asked): the service control manager. */
   readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
@@ -49,17 +51,19 @@ export class IoManager {
     });
     this.timers = new IoTimerQueue(k);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
-      const address = k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG);
-      if (address !== 0) this.irpLookaside.push(address);
+      const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG));
+      if (block) this.irpLookaside.push(block);
     }
   }
 
   /** An IRP with one stack location addressed to `device`; null when pool is exhausted. */
   allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
     const irp = new Irp(requestorMode, device, file, major);
-    irp.address = (device.StackSize === 1 ? this.irpLookaside.pop() : undefined)
-      ?? this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG);
-    if (irp.address === 0) return null;
+    const block = (device.StackSize === 1 ? this.irpLookaside.pop() : undefined)
+      ?? this.k.pool.allocations.get(this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG));
+    if (!block) return null;
+    irp.address = block.address;
+    irp.block = block;
     irp.inUse = true;
     return irp;
   }
@@ -131,8 +135,11 @@ export class IoManager {
     }
     irp.MdlAddress = null;
     irp.inUse = false;
-    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(irp.address);
-    else this.k.pool.free(irp.address);
+    const block = irp.block;
+    if (!block) return;
+    this.k.pool.ExpCheckStillAllocated(block);
+    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(block);
+    else this.k.pool.free(block.address);
   }
 
   /** A create, cleanup or close request, sent and completed synchronously. */

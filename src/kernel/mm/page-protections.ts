@@ -61,6 +61,16 @@ export class PageProtections {
     this.runs = merged;
   }
 
+  /** How many pages of [start, end) are committed (the commit charge they hold). */
+  committed(start: number, end: number): number {
+    let n = 0;
+    for (let i = this.indexOf(start); i < this.runs.length && this.runs[i]!.start < end; i++) {
+      const r = this.runs[i]!;
+      if (r.protect !== 0) n += Math.min(r.end, end) - Math.max(r.start, start);
+    }
+    return n;
+  }
+
   /** Whether every page in [start, end) satisfies `test`. */
   every(start: number, end: number, test: (protect: number) => boolean): boolean {
     for (let i = this.indexOf(start); i < this.runs.length && this.runs[i]!.start < end; i++) {

@@ -64,9 +64,13 @@ export class PageTables {
     this.rootEntries = format.entriesPerTable;
   }
 
-  /** Allocates a zeroed table frame; -1 when memory is exhausted. */
-  private newTable(owner: number[] | undefined): number {
-    const pfn = this.pfns.removeZeroPage(PfnUse.PageTable);
+  /**
+   * Allocates a zeroed table frame; -1 when memory is exhausted. A user page
+   * table's commit is charged per address space (commit.ts), the others' by
+   * the PFN database.
+   */
+  private newTable(owner: number[] | undefined, chargedByPfn = true): number {
+    const pfn = this.pfns.removeZeroPage(PfnUse.PageTable, chargedByPfn);
     if (pfn >= 0) owner?.push(pfn);
     return pfn;
   }
@@ -115,7 +119,8 @@ export class PageTables {
       const low = this.memory.read32(entryPa);
       if ((low & PTE_VALID) === 0) {
         if (!create) return -1;
-        const pfn = this.newTable(owner);
+        if (user && !this.pfns.commitment.MiChargePageTable(root, this.format, level + 1, va)) return -1;
+        const pfn = this.newTable(owner, !user);
         if (pfn < 0) return -1;
         this.writeEntry(entryPa, pfn, PTE_VALID | PTE_WRITE | (user ? PTE_OWNER : 0), false);
         table = pfn * PAGE_SIZE;

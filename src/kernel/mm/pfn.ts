@@ -2,6 +2,12 @@
  * The PFN database: one record per physical frame, in typed arrays
  * (10 bytes a frame), with the free list threaded through `next`.
  *
+ * Every frame handed out is paid for in commit (commit.ts): the kernel's
+ * frames are charged here as they are taken and returned as they come back;
+ * a private page was charged when it was committed, a user page table with
+ * the memory it maps. A frame whose owner let it go while it stays mapped or
+ * locked is charged here until it is really free.
+ *
  * A frame that was never handed out holds "what was there before": junk from
  * the machine's seeded random source, written on first use, so that pool
  * memory is really uninitialised (ExAllocatePool does not zero) while boot
@@ -10,6 +16,7 @@
 import { PAGE_SIZE, type PhysicalMemory } from '../../hw/physical-memory.js';
 import type { SeededRandom } from '../../hw/random.js';
 import { EmulatorError } from '../../include/errors.js';
+import { MmCommitment } from './commit.js';
 
 /** What a frame is used for (MMPFN's PageLocation and use, merged). */
 export const PfnUse = {
@@ -31,6 +38,8 @@ export const pfnUseName = (use: number): string => Object.keys(PfnUse).find((k) 
 const FLAG_EVER_USED = 1;
 /** Freed by its owner while still mapped or locked: goes to the free list when the last mapping or lock goes. */
 const FLAG_FREE_PENDING = 2;
+/** The frame's commit charge is held here (returned when the frame is freed). */
+const FLAG_CHARGED = 4;
 
 /** The PFN database (MmPfnDatabase): each frame's use, share count and lock count, and the free list. */
 export class PfnDatabase {
@@ -43,6 +52,8 @@ export class PfnDatabase {
   private readonly next: Int32Array;
   private freeHead = -1;
   freeCount = 0;
+  /** The system commit: limit and charge (every frame but frame 0 can back a commitment; no pagefile). */
+  readonly commitment: MmCommitment;
 
   constructor(private readonly memory: PhysicalMemory, private readonly random: SeededRandom) {
     const n = memory.frameCount;
@@ -59,19 +70,22 @@ export class PfnDatabase {
       this.freeHead = pfn;
     }
     this.freeCount = n - 1;
+    this.commitment = new MmCommitment(n - 1);
   }
 
   get total(): number {
     return this.memory.frameCount;
   }
 
-  /** Takes a frame off the free list with whatever it holds (MiRemoveAnyPage); -1 when none is left. */
-  removeAnyPage(use: PfnUseValue): number {
-    const pfn = this.freeHead;
+  /**
+   * Takes a frame off the free list with whatever it holds (MiRemoveAnyPage);
+   * -1 when none is left or its commit charge is refused. `charge`: whether
+   * the frame is charged here (false when its charge was taken with a
+   * commitment: private pages, user page tables).
+   */
+  removeAnyPage(use: PfnUseValue, charge = use !== PfnUse.Private): number {
+    const pfn = this.take(use, charge);
     if (pfn < 0) return -1;
-    this.freeHead = this.next[pfn]!;
-    this.freeCount--;
-    this.use[pfn] = use;
     if ((this.flags[pfn]! & FLAG_EVER_USED) === 0) {
       this.flags[pfn]! |= FLAG_EVER_USED;
       this.fillWithJunk(pfn);
@@ -79,15 +93,23 @@ export class PfnDatabase {
     return pfn;
   }
 
-  /** Takes a frame and zeroes it (MiRemoveZeroPage): user pages and page tables. */
-  removeZeroPage(use: PfnUseValue): number {
+  /** Takes a frame and zeroes it (MiRemoveZeroPage): user pages and page tables. `charge` as for removeAnyPage. */
+  removeZeroPage(use: PfnUseValue, charge = use !== PfnUse.Private): number {
+    const pfn = this.take(use, charge);
+    if (pfn < 0) return -1;
+    this.flags[pfn]! |= FLAG_EVER_USED;
+    this.memory.zeroFrame(pfn);
+    return pfn;
+  }
+
+  private take(use: PfnUseValue, charge: boolean): number {
     const pfn = this.freeHead;
     if (pfn < 0) return -1;
+    if (charge && !this.commitment.MiChargeCommitment(1, false)) return -1;
     this.freeHead = this.next[pfn]!;
     this.freeCount--;
     this.use[pfn] = use;
-    this.flags[pfn]! |= FLAG_EVER_USED;
-    this.memory.zeroFrame(pfn);
+    if (charge) this.flags[pfn]! |= FLAG_CHARGED;
     return pfn;
   }
 
@@ -100,10 +122,13 @@ export class PfnDatabase {
   freePage(pfn: number): boolean {
     if (this.use[pfn] === PfnUse.Free || this.use[pfn] === PfnUse.Reserved) throw new EmulatorError(`PFN ${pfn.toString(16)} freed twice`);
     if (this.shareCount[pfn] !== 0 || this.lockCount[pfn] !== 0) {
-      this.flags[pfn]! |= FLAG_FREE_PENDING;
+      // Its owner returns its own charge now; the frame stays in use, so it is charged here until it is free.
+      if ((this.flags[pfn]! & FLAG_CHARGED) === 0) this.commitment.MiChargeCommitmentMustSucceed(1);
+      this.flags[pfn]! |= FLAG_FREE_PENDING | FLAG_CHARGED;
       return false;
     }
-    this.flags[pfn]! &= ~FLAG_FREE_PENDING;
+    if (this.flags[pfn]! & FLAG_CHARGED) this.commitment.MiReturnCommitment(1);
+    this.flags[pfn]! &= ~(FLAG_FREE_PENDING | FLAG_CHARGED);
     this.use[pfn] = PfnUse.Free;
     this.next[pfn] = this.freeHead;
     this.freeHead = pfn;

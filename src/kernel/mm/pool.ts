@@ -2,7 +2,13 @@
  * Nonpaged and paged pool (ExAllocatePoolWithTag, ExFreePoolWithTag).
  *
  * Small blocks are carved from pool pages behind a POOL_HEADER written into
- * guest memory (16 bytes on x64, 8 on x86), first fit, coalescing on free.
+ * guest memory (16 bytes on x64, 8 on x86), first fit, coalescing on free;
+ * free blocks carry a header too, and every header's PreviousSize is the
+ * size of the block before it (pool-header.ts), so that a free can check its
+ * neighbours (pool-check.ts). The allocator's own truth (free runs, live
+ * blocks) is kept here, out of the guest's reach: a corrupt header stops the
+ * machine, it never misleads the allocator.
+ *
  * Requests too big for a small block get whole pages, page aligned, without a
  * header (Windows' "big pool"). Memory is never zeroed: a block holds what
  * was there before, which is why a driver that maps pool to user mode
@@ -10,10 +16,13 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolwithtag
  */
 import { PAGE_MASK, PAGE_SIZE } from '../../hw/physical-memory.js';
-import type { MmContext, MmProcess } from './context.js';
+import { BAD_POOL_CALLER, BAD_POOL_HEADER } from '../../include/bugcodes.js';
+import type { MmContext } from './context.js';
 import type { Region } from './layout.js';
 import { MiKernelPhysicalAddress } from './kernel-space.js';
 import { PfnUse } from './pfn.js';
+import { ExpBugCheckFreedTwice, ExpBugCheckWrongTag, ExpCheckPoolHeader } from './pool-check.js';
+import { PoolHeaders } from './pool-header.js';
 
 export { NonPagedPool, PagedPool } from '../../include/wdm-constants.js';
 /** NonPagedPoolNx (512) and the other nonpaged variants are the same pool here. */
@@ -37,6 +46,8 @@ interface SmallPage {
   pa: number;
   /** Free runs of blocks: [offset in blocks, length in blocks], sorted by offset. */
   free: [number, number][];
+  /** PreviousSize of the block starting at each offset (meaningful at block starts only). */
+  previous: Uint16Array;
 }
 
 /** One pool: a region of system space, its pages, its small-block pages. */
@@ -125,15 +136,19 @@ export class Pool {
   readonly allocations: AllocationTable;
   private readonly nonPaged: PoolRegion;
   private readonly paged: PoolRegion;
-  private readonly blockUnit: number;
-  private readonly headerSize: number;
+  private readonly headers: PoolHeaders;
+  /** sizeof(POOL_HEADER), which is also the block unit: 16 bytes on x64, 8 on x86. */
+  private readonly unit: number;
+  /** Blocks per page. */
+  private readonly units: number;
 
   constructor(private readonly k: MmContext) {
     this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
     this.paged = new PoolRegion(k.layout.pagedPool, true);
     this.allocations = new AllocationTable(k.layout.nonPagedPool, k.layout.pagedPool);
-    this.headerSize = k.arch === 'x64' ? 16 : 8;
-    this.blockUnit = this.headerSize;
+    this.headers = new PoolHeaders(k.memory, k.arch);
+    this.unit = this.headers.size;
+    this.units = PAGE_SIZE / this.unit;
   }
 
   get nonPagedBytes(): number {
@@ -162,37 +177,104 @@ export class Pool {
     const bytes = Math.max(numberOfBytes, 1);
     // POOL_BUDDY_MAX = PAGE_SIZE - (POOL_OVERHEAD + POOL_SMALLEST_BLOCK): above it, whole pages
     // (a bigger small block would not fit the header's BlockSize field).
-    const big = bytes > PAGE_SIZE - 2 * this.headerSize;
+    const big = bytes > PAGE_SIZE - 2 * this.unit;
     const address = big
       ? this.allocatePages(pool, Math.ceil(bytes / PAGE_SIZE))
       : this.allocateSmall(pool, bytes, poolType, tag);
     if (address === 0) return 0;
     const charged = big
       ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE
-      : this.blocksFor(bytes) * this.blockUnit;
+      : this.blocksFor(bytes) * this.unit;
     pool.bytesInUse += charged;
     this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.attribution.top()?.driver });
     return address;
   }
 
-  /** ExFreePoolWithTag; returns the allocation, or undefined if `address` is not the start of one. */
-  free(address: number): PoolAllocation | undefined {
-    const a = this.allocations.get(address);
-    if (!a) return undefined;
-    this.allocations.delete(address);
-    const pool = isPagedPoolType(a.poolType) ? this.paged : this.nonPaged;
-    pool.bytesInUse -= a.charged;
-    // A big block starts on a page; a small block never does (its header comes first).
-    if ((address & PAGE_MASK) === 0) {
-      this.freePages(pool, address, a.charged / PAGE_SIZE);
-    } else {
-      this.freeSmall(pool, address - this.headerSize, a.charged / this.blockUnit);
+  /**
+   * ExFreePoolWithTag (`tag` 0: ExFreePool, no tag check). Every free is
+   * checked, the kernel's own as well as a driver's: an address that is not
+   * an allocated block, a wrong tag or a corrupt header stops the machine
+   * (pool-check.ts). Returns the block that was freed.
+   */
+  free(address: number, tag = 0): PoolAllocation {
+    const k: MmContext = this.k;
+    // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc2--bad-pool-caller
+    if (!(address >= k.layout.systemRangeStart)) {
+      k.bugCheck(BAD_POOL_CALLER, 0x40, address, k.layout.systemRangeStart, 0, `ExFreePool was given ${k.formatAddress(address)}, a user-mode address, to free as kernel pool.`);
     }
+    const pool = this.isPagedPoolAddress(address) ? this.paged : this.nonPaged;
+    if (pool === this.nonPaged && !(address >= pool.region.base && address < pool.region.base + pool.region.size)) {
+      k.bugCheck(BAD_POOL_CALLER, 0x42, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, a system address that was never in any pool.`);
+    }
+    // A big block starts on a page; a small block never does (its header comes first).
+    if ((address & PAGE_MASK) === 0) return this.freeBig(pool, address, tag);
+    if ((address & (this.unit - 1)) !== 0) {
+      k.bugCheck(BAD_POOL_CALLER, 0x99, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, which is not aligned as every pool block is (${this.unit} bytes): not the start of a block.`);
+    }
+    const headerVa = address - this.unit;
+    const pageVa = headerVa - (headerVa & PAGE_MASK);
+    const pageIndex = (pageVa - pool.region.base) / PAGE_SIZE;
+    const page = pool.smallPages.get(pageIndex);
+    const offset = (headerVa - pageVa) / this.unit;
+    // A page the pool no longer holds reads as zeros here: its blocks were all freed.
+    const pagePa = page ? page.pa : this.mappedPagePa(pageVa);
+    if (pagePa < 0) ExpBugCheckFreedTwice(k, address, 0);
+    const blocks = ExpCheckPoolHeader(k, this.headers, address, pageVa, pagePa, offset, tag);
+    const a = this.allocations.get(address);
+    if (!a || !page) {
+      // The bytes before the address look like a header, but the pool never handed out a block there.
+      k.bugCheck(BAD_POOL_CALLER, 0x99, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, which is inside pool but not the start of any block.`);
+    }
+    if (a.charged / this.unit !== blocks) {
+      k.bugCheck(BAD_POOL_HEADER, 0x20, headerVa, headerVa + blocks * this.unit, 0,
+        `A pool header is corrupt: the block at ${k.formatAddress(headerVa)} has ${a.charged / this.unit} units, its header says ${blocks}.`);
+    }
+    this.allocations.delete(address);
+    pool.bytesInUse -= a.charged;
+    this.freeSmall(pool, page, pageIndex, offset, blocks);
     return a;
   }
 
+  /** A page-aligned free: the start of a big block, or a bug check (0xC2 / 0x41 nonpaged, 0x50 paged). */
+  private freeBig(pool: PoolRegion, address: number, tag: number): PoolAllocation {
+    const k: MmContext = this.k;
+    const a = this.allocations.get(address);
+    if (!a) {
+      if (pool.paged) {
+        k.bugCheck(BAD_POOL_CALLER, 0x50, address, (address - pool.region.base) / PAGE_SIZE, pool.region.size,
+          `ExFreePool was given ${k.formatAddress(address)}, a paged pool page that is not the start of an allocation (freed twice, or never allocated).`);
+      }
+      const pfn = k.pageTables.frameAt(k.systemRoot, address);
+      k.bugCheck(BAD_POOL_CALLER, 0x41, address, Math.max(pfn, 0), k.pfn.total - 1,
+        `ExFreePool was given ${k.formatAddress(address)}, a nonpaged pool page that is not the start of an allocation (freed twice, or never allocated).`);
+    }
+    if (tag !== 0 && tag !== a.tag) ExpBugCheckWrongTag(k, address, a.tag, tag);
+    this.allocations.delete(address);
+    pool.bytesInUse -= a.charged;
+    this.freePages(pool, address, a.charged / PAGE_SIZE);
+    return a;
+  }
+
+  /**
+   * For a block the kernel keeps for reuse (the IRP lookaside list): stops
+   * the machine with 0xC2 / 7 if `block` is no longer the live block at its
+   * address — someone freed it behind its owner's back.
+   */
+  ExpCheckStillAllocated(block: PoolAllocation): void {
+    if (this.allocations.get(block.address) === block) return;
+    const headerVa = block.address - this.unit;
+    const pfn = this.k.pageTables.frameAt(this.k.systemRoot, headerVa);
+    ExpBugCheckFreedTwice(this.k, block.address, pfn < 0 ? 0 : this.headers.ulong1(pfn * PAGE_SIZE + (headerVa & PAGE_MASK)));
+  }
+
+  /** Physical address of a mapped system page, or -1. */
+  private mappedPagePa(va: number): number {
+    const pfn = this.k.pageTables.frameAt(this.k.systemRoot, va);
+    return pfn < 0 ? -1 : pfn * PAGE_SIZE;
+  }
+
   private blocksFor(bytes: number): number {
-    return Math.ceil((bytes + this.headerSize) / this.blockUnit);
+    return Math.ceil((bytes + this.unit) / this.unit);
   }
 
   private allocatePages(pool: PoolRegion, count: number): number {
@@ -227,7 +309,7 @@ export class Pool {
 
   /** Freed pool that another mapping still shows: whoever holds that mapping sees the next owner's data. */
   private reportStillMapped(va: number, pfn: number): void {
-    const k = this.k;
+    const k: MmContext = this.k;
     const where = (k.pageTables.mappings.get(pfn) ?? []).map((m) => {
       const p = m.root < 0 ? undefined : k.processByRoot(m.root);
       return `${k.formatAddress(m.va)}${p ? ` in ${p.ImageFileName} (pid ${p.UniqueProcessId})` : ''}`;
@@ -264,7 +346,7 @@ export class Pool {
     if (!page) {
       const va = this.allocatePages(pool, 1);
       if (va === 0) return 0;
-      page = { va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, PAGE_SIZE / this.blockUnit]] };
+      page = { va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, this.units]], previous: new Uint16Array(this.units) };
       const index = (va - pool.region.base) / PAGE_SIZE;
       pool.smallPages.set(index, page);
       pool.lastSmallPage = { index, page };
@@ -272,59 +354,75 @@ export class Pool {
     }
     const entry = page.free[run]!;
     const offset = entry[0];
-    if (entry[1] === blocks) page.free.splice(run, 1);
+    const length = entry[1];
+    // A free block's header changed since the pool wrote it: something wrote past the block before it.
+    if (length < this.units) this.checkFreeHeader(page, offset, length);
+    if (length === blocks) page.free.splice(run, 1);
     else { entry[0] += blocks; entry[1] -= blocks; }
-    this.writeHeader(page.pa + offset * this.blockUnit, offset, blocks, poolType, tag);
-    return page.va + offset * this.blockUnit + this.headerSize;
+
+    // The new block, the free rest of the run after it, and the PreviousSize of the block after the run.
+    const h = this.headers;
+    const previous = page.previous;
+    h.writeAllocated(page.pa + offset * this.unit, previous[offset]!, blocks, poolType, tag);
+    if (length > blocks) {
+      previous[offset + blocks] = blocks;
+      h.writeFree(page.pa + (offset + blocks) * this.unit, blocks, length - blocks);
+    }
+    const after = offset + length;
+    if (after < this.units) {
+      const size = length > blocks ? length - blocks : blocks;
+      previous[after] = size;
+      h.writePreviousSize(page.pa + after * this.unit, size);
+    }
+    return page.va + offset * this.unit + this.unit;
   }
 
-  private freeSmall(pool: PoolRegion, headerVa: number, blocks: number): void {
-    const pageVa = headerVa - (headerVa & PAGE_MASK);
-    const pageIndex = (pageVa - pool.region.base) / PAGE_SIZE;
-    const page = pool.smallPages.get(pageIndex);
-    if (!page) return;
-    const offset = (headerVa - pageVa) / this.blockUnit;
+  /** 0x19 / 0x0D: the header of a free block is not what the pool left there (a freed block's header was modified). */
+  private checkFreeHeader(page: SmallPage, offset: number, length: number): void {
+    const pa = page.pa + offset * this.unit;
+    const expected = this.headers.encode(page.previous[offset]!, length, 0);
+    const found = this.headers.ulong1(pa);
+    if (found === expected) return;
+    const va = page.va + offset * this.unit;
+    this.k.bugCheck(BAD_POOL_HEADER, 0x0d, va, found, expected,
+      `A pool header is corrupt: the header of the free block at ${this.k.formatAddress(va)} was modified after the block was freed (most often by a write past the end of the block before it).`);
+  }
+
+  private freeSmall(pool: PoolRegion, page: SmallPage, pageIndex: number, offset: number, blocks: number): void {
     // Insert in offset order and merge with the free runs on either side.
     const free = page.free;
     let i = 0;
     while (i < free.length && free[i]![0] < offset) i++;
     const before = free[i - 1];
     const after = free[i];
+    let start = offset;
+    let size = blocks;
     if (before && before[0] + before[1] === offset) {
       before[1] += blocks;
       if (after && before[0] + before[1] === after[0]) {
         before[1] += after[1];
         free.splice(i, 1);
       }
+      start = before[0];
+      size = before[1];
     } else if (after && offset + blocks === after[0]) {
       after[0] = offset;
       after[1] += blocks;
+      size = after[1];
     } else {
       free.splice(i, 0, [offset, blocks]);
     }
-    const whole = free.length === 1 && free[0]![0] === 0 && free[0]![1] === PAGE_SIZE / this.blockUnit;
-    if (whole) {
+    if (size === this.units) {
       pool.smallPages.delete(pageIndex);
-      this.freePages(pool, pageVa, 1);
+      this.freePages(pool, page.va, 1);
+      return;
     }
-  }
-
-  /**
-   * POOL_HEADER, written through the physical frame so that pool's own
-   * bookkeeping never counts as a driver's access. x64: PreviousSize,
-   * PoolIndex, BlockSize, PoolType (one byte each, sizes in 16-byte units),
-   * PoolTag, ProcessBilled. x86: two 16-bit words of 9+7 bits, then PoolTag.
-   */
-  private writeHeader(pa: number, previousBlocks: number, blocks: number, poolType: number, tag: number): void {
-    const mem = this.k.memory;
-    if (this.k.arch === 'x64') {
-      mem.write32(pa, ((previousBlocks & 0xff) | (blocks & 0xff) << 16 | ((poolType + 1) & 0xff) << 24) >>> 0);
-      mem.write32(pa + 4, tag >>> 0);
-      mem.write32(pa + 8, 0);
-      mem.write32(pa + 12, 0);
-    } else {
-      mem.write32(pa, ((previousBlocks & 0x1ff) | ((blocks & 0x1ff) << 16) | (((poolType + 1) & 0x7f) << 25)) >>> 0);
-      mem.write32(pa + 4, tag >>> 0);
+    // The merged free block's header, and the PreviousSize of the block after it.
+    this.headers.writeFree(page.pa + start * this.unit, page.previous[start]!, size);
+    const next = start + size;
+    if (next < this.units) {
+      page.previous[next] = size;
+      this.headers.writePreviousSize(page.pa + next * this.unit, size);
     }
   }
 }

@@ -2,22 +2,29 @@
  * A process's user address space: reserve, commit, decommit, release,
  * protect, query (the Nt*VirtualMemory services), demand-zero faults, and
  * teardown when the process goes.
+ *
+ * Committing charges the system commit (commit.ts) for the pages not yet
+ * committed and the page tables they will need, or fails with
+ * STATUS_COMMITMENT_LIMIT; decommitting and releasing return the pages'
+ * charge, the page tables' charge returns when the process's page tables go.
+ * So a demand-zero fault on committed memory always finds a frame.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntallocatevirtualmemory
  */
 import {
   MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS,
 } from '../../include/memory-constants.js';
 import {
-  STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
+  STATUS_COMMITMENT_LIMIT, STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
   STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
   STATUS_NO_MEMORY, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
 } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { EmulatorError } from '../../include/errors.js';
 import type { MmContext, MmProcess } from './context.js';
 import { PAGE_ALIGN } from './layout.js';
 import { PfnUse } from './pfn.js';
 import { attributesFor, isValidProtection, permits } from './protection.js';
-import { newVad, type Vad } from './vad.js';
+import { newVad, VadTree, type Vad } from './vad.js';
 
 /** MEMORY_BASIC_INFORMATION, as VirtualQuery fills it. */
 export interface MemoryBasicInformation {
@@ -64,6 +71,10 @@ export class VirtualMemory {
         if (start < l.lowestUserAddress) return fail(STATUS_INVALID_PARAMETER_2);
         if (!process.VadRoot.isFree(start, end)) return fail(STATUS_CONFLICTING_ADDRESSES);
       }
+      // The charge comes first: a commit that fails reserves nothing either.
+      if ((allocationType & MEM_COMMIT) && !this.MiChargeCommitment(process, start, end, (end - start) / PAGE_SIZE)) {
+        return fail(STATUS_COMMITMENT_LIMIT);
+      }
       const vad = newVad(start, end, 'private', protect, allocationType & MEM_COMMIT ? protect : 0);
       process.VadRoot.insert(vad);
       return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
@@ -74,8 +85,27 @@ export class VirtualMemory {
     const end = Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
     const vad = process.VadRoot.find(start);
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
+    // Only the pages not yet committed are charged (committing a committed page again costs nothing).
+    const first = (start - vad.start) / PAGE_SIZE;
+    const last = (end - vad.start) / PAGE_SIZE;
+    if (!this.MiChargeCommitment(process, start, end, last - first - vad.commit.committed(first, last))) return fail(STATUS_COMMITMENT_LIMIT);
     this.setProtection(process, vad, start, end, protect);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
+  }
+
+  /**
+   * Charges `pages` newly committed pages of [start, end), and the page
+   * tables the range will need that the process was not charged for yet,
+   * as the process's commit (which may not reach into the system's reserve).
+   */
+  private MiChargeCommitment(process: MmProcess, start: number, end: number, pages: number): boolean {
+    const commitment = this.k.pfn.commitment;
+    // Refused before the page tables of a range of terabytes are counted.
+    if (pages > commitment.availableToProcesses) return false;
+    const tables = commitment.MiPageTablesToCharge(process.DirectoryTableBase, this.k.format, start, end);
+    if (!commitment.MiChargeCommitment(pages + tables.length, true)) return false;
+    commitment.MiCommitPageTables(process.DirectoryTableBase, tables);
+    return true;
   }
 
   /** NtFreeVirtualMemory: MEM_RELEASE of a whole reservation, or MEM_DECOMMIT of pages. */
@@ -100,7 +130,9 @@ export class VirtualMemory {
     const start = PAGE_ALIGN(baseAddress);
     const end = regionSize === 0 ? vad.end : Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
     if (end > vad.end) return fail(STATUS_UNABLE_TO_FREE_VM);
+    const released = vad.commit.committed((start - vad.start) / PAGE_SIZE, (end - vad.start) / PAGE_SIZE);
     this.setProtection(process, vad, start, end, 0);
+    this.k.pfn.commitment.MiReturnCommitment(released);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
   }
 
@@ -152,11 +184,11 @@ export class VirtualMemory {
     const protect = vad.commit.get((page - vad.start) / PAGE_SIZE);
     if (protect === 0 || !permits(protect, access)) return false;
     if (vad.frames.has(page)) return false; // it has a frame: this is a protection fault
+    // The page and its page tables were charged when it was committed, so the frames are there.
     const pfn = this.k.pfn.removeZeroPage(PfnUse.Private);
-    if (pfn < 0) return false;
+    if (pfn < 0) throw new EmulatorError(`no frame for committed page ${this.k.formatAddress(page)}: the commit charge did not cover it`);
     if (!this.k.pageTables.MiWriteValidPte(process.DirectoryTableBase, page, pfn, attributesFor(protect, true)!, process.pageTableFrames)) {
-      this.k.pfn.freePage(pfn);
-      return false;
+      throw new EmulatorError(`no page table for committed page ${this.k.formatAddress(page)}: the commit charge did not cover it`);
     }
     vad.frames.set(page, pfn);
     return true;
@@ -191,6 +223,7 @@ export class VirtualMemory {
         this.k.pfn.freePage(pfn);
       }
       vad.frames.clear();
+      this.k.pfn.commitment.MiReturnCommitment(vad.commit.committed(0, VadTree.pages(vad)));
     } else {
       for (let va = vad.start; va < vad.end; va += PAGE_SIZE) this.k.pageTables.MiErasePte(root, va);
     }
@@ -205,12 +238,14 @@ export class VirtualMemory {
   MmCleanProcessAddressSpace(process: MmProcess): void {
     for (const vad of [...process.VadRoot.vads]) this.deleteVad(process, vad);
     this.k.pageTables.clearUserHalf(process.DirectoryTableBase, process.pageTableFrames);
+    this.k.pfn.commitment.MiReturnPageTables(process.DirectoryTableBase);
     for (const p of this.k.prcbs) p.cpu.mmu.flush(false);
     this.k.forgetTranslations();
   }
 
   /** MmDeleteProcessAddressSpace: the root, once the process object is deleted. */
   MmDeleteProcessAddressSpace(process: MmProcess): void {
+    this.k.pfn.commitment.MiReturnPageTables(process.DirectoryTableBase);
     this.k.pageTables.freeTables(process.pageTableFrames);
   }
 }
