@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { boot, NtException, type Machine } from 'ntshm';
 import {
   defineDriver, IoGetCurrentIrpStackLocation, KernelMode, KEY_ALL_ACCESS, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, STATUS_INSUFFICIENT_RESOURCES,
-  STATUS_NO_MEMORY, STATUS_SUCCESS,
+  STATUS_COMMITMENT_LIMIT, STATUS_NO_MEMORY, STATUS_SUCCESS,
 } from 'ntshm/wdm';
 import { PAGE_FAULT_IN_NONPAGED_AREA, SYSTEM_SERVICE_EXCEPTION } from '../../src/include/bugcodes.js';
 import { ERROR_INVALID_HANDLE, GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE, type K32 } from 'ntshm/win32';
@@ -55,7 +55,7 @@ describe('spawn after a bug check', () => {
 });
 
 describe('spawn on a full machine', () => {
-  it('throws an NtException with STATUS_INSUFFICIENT_RESOURCES, leaves nothing behind, and the others run on', async () => {
+  it('throws an NtException (no pool, frames or commit left), leaves nothing behind, and the others run on', async () => {
     const machine = await boot({ memoryMiB: 8 });
     const spawned = [];
     let failure: unknown;
@@ -72,7 +72,7 @@ describe('spawn on a full machine', () => {
       }
     }
     expect(failure).toBeInstanceOf(NtException);
-    expect([STATUS_INSUFFICIENT_RESOURCES, STATUS_NO_MEMORY]).toContain((failure as NtException).status);
+    expect([STATUS_INSUFFICIENT_RESOURCES, STATUS_NO_MEMORY, STATUS_COMMITMENT_LIMIT]).toContain((failure as NtException).status);
     expect(machine.stats()).toEqual(before);
     expect(machine.kernel.pfn.check()).toEqual([]);
     expect((await settles(machine.run(), 10_000)).reason).toBe('exited');

@@ -16,7 +16,7 @@
 import { writeClientId, writePointer, writeUnicodeString } from '../../include/struct-access.js';
 import { CURDIR, PEB, RTL_USER_PROCESS_PARAMETERS, TEB } from '../../include/structures.js';
 import { EmulatorError, NtException } from '../../include/errors.js';
-import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
+import { STATUS_COMMITMENT_LIMIT, STATUS_INSUFFICIENT_RESOURCES, STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
 import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE } from '../../include/memory-constants.js';
 import type { PsContext } from './context.js';
 import type { EProcess } from './process.js';
@@ -27,6 +27,14 @@ export const PROCESS_PARAMETERS = 0x7ffd_0000;
 export const TEB_ADDRESS = 0x7ffd_c000;
 export const PEB_ADDRESS = 0x7ffd_f000;
 export const STACK_RESERVE = 0x10_0000;
+/**
+ * The part of the stack committed at creation. Windows commits the image's
+ * SizeOfStackCommit (4 KB by default) and grows the rest through a guard
+ * page; ntshm has no guard pages yet, so it commits what a program's calls
+ * can use (its structures on the stack) and no more: the rest of the reserve
+ * costs no commit charge, as on Windows.
+ */
+export const STACK_COMMIT = 0x1_0000;
 
 /** RTL_USER_PROC_PARAMS_NORMALIZED: the parameters' strings are pointers, not offsets. */
 const RTL_USER_PROC_PARAMS_NORMALIZED = 0x01;
@@ -41,18 +49,32 @@ export interface UserEnvironment {
   readonly stackLimit: number;
 }
 
-/** Reserves and commits a fixed range of the new process; a failure is the emulator's (the process is empty). */
-function allocateAt(k: PsContext, process: EProcess, base: number, size: number): void {
-  const r = k.vm.NtAllocateVirtualMemory(process, base, size, MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+/** Statuses that say the machine is full: the process's creation fails with them (spawn raises it). */
+const OUT_OF_RESOURCES = new Set([STATUS_COMMITMENT_LIMIT, STATUS_NO_MEMORY, STATUS_INSUFFICIENT_RESOURCES]);
+
+/**
+ * Reserves and commits a fixed range of the new process. No commit or frames
+ * left is the creation's failure, raised; any other failure is the
+ * emulator's (the process is empty, so the range is free).
+ */
+function allocateAt(k: PsContext, process: EProcess, base: number, size: number, type = MEM_RESERVE | MEM_COMMIT): void {
+  const r = k.vm.NtAllocateVirtualMemory(process, base, size, type, PAGE_READWRITE);
+  if (OUT_OF_RESOURCES.has(r.status)) throw new NtException(r.status);
   if (r.status !== 0) throw new EmulatorError(`cannot lay out ${process.ImageFileName}'s environment at ${k.formatAddress(base)}: ${ntStatusText(r.status)}`);
+}
+
+/** Reserves a fixed range of the new process (no commit charge). */
+function reserveAt(k: PsContext, process: EProcess, base: number, size: number): void {
+  allocateAt(k, process, base, size, MEM_RESERVE);
 }
 
 /** Lays out the PEB, TEB, process parameters and stack of a new process with one thread. */
 export function PspCreateUserEnvironment(k: PsContext, process: EProcess, thread: EThread, standardOutput: number): UserEnvironment {
   const stackBase = ENVIRONMENT_BASE;
-  const stackLimit = stackBase - STACK_RESERVE;
+  const stackLimit = stackBase - STACK_COMMIT;
   allocateAt(k, process, ENVIRONMENT_BASE, PEB_ADDRESS + 0x1000 - ENVIRONMENT_BASE);
-  allocateAt(k, process, stackLimit, STACK_RESERVE);
+  reserveAt(k, process, stackBase - STACK_RESERVE, STACK_RESERVE);
+  allocateAt(k, process, stackLimit, STACK_COMMIT, MEM_COMMIT);
   k.runInSystemThread(() => {
     const apcState = k.ps.KeStackAttachProcess(process);
     try {
