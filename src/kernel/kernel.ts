@@ -69,7 +69,7 @@ export class Kernel implements CmContext {
   // ke
   readonly processors: Processors<EThread>;
   readonly attribution = new BugCheckAttribution();
-  readonly stop = new MachineStop(this.attribution);
+  readonly stop: MachineStop;
   readonly logs: KernelLog;
   readonly workQueue = new SystemWorkQueue();
   readonly ke: Dispatcher;
@@ -97,6 +97,7 @@ export class Kernel implements CmContext {
 
   constructor(readonly options: KernelOptions) {
     this.arch = options.arch;
+    this.stop = new MachineStop(this.attribution, options.arch === 'x64' ? 8 : 4);
     const hw = (this.hardware = new Hardware({ ...options, accessNs: COST_MEMORY_ACCESS_NS }));
     this.format = hw.format;
     this.memory = hw.memory;
