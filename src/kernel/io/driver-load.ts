@@ -13,7 +13,8 @@ import type { DriverFrame } from '../ke/attribution.js';
 import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
 import type { IoContext } from './context.js';
 import { PfnUse } from '../mm/pfn.js';
-import { unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
+import { InvalidDriverValue, unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
+import { asUlong } from '../../include/c-types.js';
 import { DriverObject, type DriverDispatch } from './objects.js';
 import type { Irp } from './irp.js';
 
@@ -53,7 +54,7 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
  * slot it was called through: "IRP_MJ_CREATE", "DriverUnload", "IoTimer",
  * "DeferredRoutine". Made once per routine and name.
  */
-export function frameFor(driver: DriverObject, routine: Function, slot: string): DriverFrame {
+export function frameFor(driver: DriverObject, routine: unknown, slot: string): DriverFrame {
   // A routine pointer that is no function (NULL, a number) is a call to nowhere: address 0, and the call faults.
   if (typeof routine !== 'function') return { driver: driver.serviceName, routine: slot, address: 0 };
   const name = routine.name || slot;
@@ -68,9 +69,13 @@ export function frameFor(driver: DriverObject, routine: Function, slot: string):
 
 /**
  * Calls a driver routine, stored in `slot` (named as frameFor says), with its
- * frame on the stack; an exception out of it stops the machine as the context dictates.
+ * frame on the stack; an exception out of it stops the machine as the context
+ * dictates. `returned` reads what the routine left (its result, the IRP's
+ * IoStatus) while its frame is still on the stack: what the kernel cannot
+ * read there is the driver's fault, not the host's.
  */
-export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine: Function, slot: string, context: ExceptionContext, body: () => T): T {
+export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObject, routine: unknown, slot: string, context: ExceptionContext,
+  body: () => unknown, returned: (value: unknown) => T = (value) => value as T): T {
   const frame = frameFor(driver, routine, slot);
   if (driver.unloaded) {
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
@@ -78,13 +83,13 @@ export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine
   }
   k.attribution.push(frame);
   try {
-    const result = body();
-    if (isThenable(result)) {
+    const value = body();
+    if (isThenable(value)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
-      result.then(undefined, () => {});
+      value.then(undefined, () => {});
       throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
     }
-    return result;
+    return returned(value);
   } catch (e) {
     // The machine stopping, or the emulator failing, is not the driver's exception.
     if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
@@ -95,7 +100,31 @@ export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  if (typeof value !== 'object' || value === null) return false;
+  // Reading `then` runs a getter a hostile object may have: inside the frame, its throw is the driver's.
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * A routine's NTSTATUS as the caller's register holds it: the low 32 bits of
+ * whatever it returned (a bigint, 2 ** 40, a boolean: c-types.ts). What no
+ * register holds (a Symbol, an object whose valueOf throws) is the driver's
+ * bad value, read in its frame.
+ */
+export function IopReturnedStatus(value: unknown): number {
+  try {
+    return asUlong(value);
+  } catch (e) {
+    throw new InvalidDriverValue(`returned ${describeValue(value)}, which is no NTSTATUS`, { cause: e });
+  }
+}
+
+/** A guest value named for a message, without converting it (which might throw or run guest code). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'symbol') return 'a Symbol';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return `a ${typeof value}`;
 }
 
 /** Maps the driver's image pages; 0 if system PTEs or memory ran out. */
@@ -139,7 +168,7 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);
   const status = k.runInSystemThread(() =>
-    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath))) >>> 0;
+    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath), IopReturnedStatus));
   if (status >= 0x8000_0000) { // !NT_SUCCESS
     k.io.drivers.delete(key);
     k.io.unloadedDrivers.set(key, driver);
