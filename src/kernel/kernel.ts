@@ -24,6 +24,7 @@ import { BugCheckAttribution } from './ke/attribution.js';
 import { MachineStop, type BugCheck } from './ke/bugcheck.js';
 import { COST_MEMORY_ACCESS_NS } from './ke/cost.js';
 import { Dispatcher } from './ke/dispatcher.js';
+import type { NtRoutine } from './ke/nt-image.js';
 import { KernelLog, type Finding, type LogEvent } from './ke/log.js';
 import type { KernelOptions } from './ke/options.js';
 import type { Prcb } from './ke/prcb.js';
@@ -253,8 +254,8 @@ export class Kernel implements CmContext {
     return this.ps.processByRoot(root);
   }
 
-  runInSystemThread<T>(body: () => T): T {
-    return this.ps.runInSystemThread(body);
+  runInSystemThread<T>(body: () => T, workerRoutine: NtRoutine): T {
+    return this.ps.runInSystemThread(body, workerRoutine);
   }
 
   formatAddress(va: number): string {

@@ -10,7 +10,7 @@ import { EmulatorError, GuestMisuse, MachineHalted } from '../../include/errors.
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../ke/attribution.js';
-import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, IRQL_UNEXPECTED_VALUE } from '../../include/bugcodes.js';
 import type { IoContext } from './context.js';
 import { PfnUse } from '../mm/pfn.js';
 import { InvalidDriverValue, unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
@@ -81,6 +81,7 @@ export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObjec
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
+  const calledAt = k.irql;
   k.attribution.push(frame);
   try {
     const value = body();
@@ -89,7 +90,9 @@ export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObjec
       value.then(undefined, () => {});
       throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
     }
-    return returned(value);
+    const result = returned(value);
+    if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
+    return result;
   } catch (e) {
     // The machine stopping, or the emulator failing, is not the driver's exception.
     if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
@@ -97,6 +100,25 @@ export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObjec
   } finally {
     k.attribution.pop(frame);
   }
+}
+
+/**
+ * A driver routine returned at another IRQL than it was called at. Nothing
+ * puts it back: the check of the place it returned to finds it — a DPC or
+ * timer routine's here, as KiExecuteAllDpcs does after each DPC routine
+ * (0xC8 IRQL_UNEXPECTED_VALUE); a System worker's when its work item ends
+ * (0xE1, ps/manager.ts); a system service's on the way back to user mode
+ * (0x4A, ke/system-call.ts); a dying thread's once its handles are closed
+ * (0x20, ps/manager.ts).
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc8--irql-unexpected-value
+ */
+function IopIrqlChanged(k: IoContext, frame: DriverFrame, context: ExceptionContext, calledAt: number): void {
+  const now = k.irql;
+  k.attribution.noteIrqlChange(frame, calledAt, now);
+  if (context !== 'dpc') return;
+  // P1 = (current IRQL << 16) | (expected IRQL << 8) | UniqueValue 0; P2 the routine (docs/fidelity.md).
+  k.bugCheck(IRQL_UNEXPECTED_VALUE, (now << 16) | (calledAt << 8), frame.address, 0, 0,
+    `${frame.driver}!${frame.routine} was called at IRQL ${calledAt} and returned at ${now}: a DPC or timer routine must return at the IRQL it was called at (DISPATCH_LEVEL).`);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -167,8 +189,10 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   // Registered while DriverEntry runs, so that DPCs and timers it sets up are attributed to it.
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);
+  // NtLoadDriver's work item (IopLoadUnloadDriver) in a System worker thread.
   const status = k.runInSystemThread(() =>
-    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath), IopReturnedStatus));
+    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath), IopReturnedStatus),
+  'IopLoadUnloadDriver');
   if (status >= 0x8000_0000) { // !NT_SUCCESS
     k.io.drivers.delete(key);
     k.io.unloadedDrivers.set(key, driver);
@@ -199,7 +223,7 @@ export function IopCheckUnloadDriver(k: IoContext, driver: DriverObject): void {
   for (const device of driver.devices) if (device.ReferenceCount > 0) return;
   const unload = driver.DriverUnload!;
   driver.unloadPending = false;
-  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)));
+  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)), 'IopLoadUnloadDriver');
   const key = driver.serviceName.toUpperCase();
   k.io.drivers.delete(key);
   k.io.unloadedDrivers.set(key, driver);
