@@ -40,12 +40,21 @@ export class NtException extends Error {
 }
 
 /**
- * A broken invariant of the emulator itself, never of a guest: loud and distinct
- * from anything a driver or program can cause.
+ * What `run()` rejects with when ntshm itself broke: the class a host tests
+ * against, exported from `ntshm` as `EmulatorError`. Being public, a guest
+ * can construct it (or one of its own named so) and throw it; ntshm never
+ * takes such an object for its own failure. That is {@link EmulatorError},
+ * a subclass no guest can reach: recognised by class identity, never by name.
  */
-export class EmulatorError extends Error {
+export class PublicEmulatorError extends Error {
   override readonly name: string = 'EmulatorError';
 }
+
+/**
+ * A broken invariant of the emulator itself, never of a guest: loud and distinct
+ * from anything a driver or program can cause. Thrown only by ntshm's own code.
+ */
+export class EmulatorError extends PublicEmulatorError {}
 
 /**
  * Thrown through guest code once the machine has stopped (a bug check), to

@@ -36,6 +36,7 @@ import type { GuestMemory } from './mm/access.js';
 import { addressLayout, formatAddress, type AddressLayout } from './mm/layout.js';
 import { MdlManager } from './mm/mdl.js';
 import { PageTables } from './mm/page-tables.js';
+import { MiCorruptPte } from './mm/corruption.js';
 import { PfnDatabase } from './mm/pfn.js';
 import { Pool } from './mm/pool.js';
 import { SharedUserData } from './mm/shared-user-data.js';
@@ -120,7 +121,7 @@ export class Kernel implements CmContext {
     this.pfn = new PfnDatabase(this.memory, this.random);
     this.caches = new TranslationCaches(this, () => hw.cpus.map((c) => c.mmu));
     this.processors.beforeSwitch = () => this.caches.forget();
-    this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this.caches);
+    this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this.caches, (entry) => MiCorruptPte(this, entry));
     const l = this.layout;
     this.systemRoot = this.pageTables.createSystemRoot([l.nonPagedPool, l.pagedPool, l.systemPtes, { base: l.kernelSharedData, size: PAGE_SIZE }]);
     for (const cpu of hw.cpus) cpu.mmu.loadCr3(this.systemRoot);
