@@ -12,7 +12,7 @@ export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';
 export { formatAddress, parseAddress } from './kernel/mm/layout.js';
-export { NtException, MachineHalted, EmulatorError } from './include/errors.js';
+export { NtException, MachineHalted, PublicEmulatorError as EmulatorError } from './include/errors.js';
 /** Names for numbers in messages: `STATUS_ACCESS_VIOLATION (0xC0000005)`, `IRP_MJ_DEVICE_CONTROL`. */
 export { ntStatusText } from './include/ntstatus.js';
 export { irpMajorFunctionName } from './include/wdm-constants.js';

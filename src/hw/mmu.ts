@@ -29,6 +29,12 @@ export interface PageFault {
   present: boolean;
   /** Level of the entry that stopped the walk (0 = root). */
   level: number;
+  /**
+   * The entry names memory that is not installed: the #PF error code's RSVD
+   * bit. ntshm's processor has exactly the installed memory as its physical
+   * address space, so any frame past it is a reserved-bit violation.
+   */
+  reserved: boolean;
 }
 
 const TLB_ENTRIES = 1024;
@@ -52,7 +58,7 @@ const EXECUTE = ACCESS_EXECUTE;
 export class Mmu {
   /** Physical address of the root table (CR3). Set through `loadCr3`. */
   cr3 = 0;
-  readonly fault: PageFault = { va: 0, access: ACCESS_READ, user: false, present: false, level: 0 };
+  readonly fault: PageFault = { va: 0, access: ACCESS_READ, user: false, present: false, level: 0, reserved: false };
   /** Counters for the inspector and the benchmarks. */
   readonly stats = { walks: 0, faults: 0, flushes: 0 };
 
@@ -64,7 +70,12 @@ export class Mmu {
   private readonly lastBase = new Float64Array(LAST_SLOTS);
   private readonly is64: boolean;
 
-  constructor(readonly memory: PhysicalMemory, readonly format: PagingFormat) {
+  /**
+   * @param physicalFrames The physical address space (MAXPHYADDR) in frames: an
+   *   entry naming a frame at or past it is a reserved-bit fault. A machine
+   *   makes it its installed memory, so that no walk reads past RAM.
+   */
+  constructor(readonly memory: PhysicalMemory, readonly format: PagingFormat, private readonly physicalFrames = memory.frameCount) {
     this.is64 = format.entryBytes === 8;
   }
 
@@ -169,6 +180,8 @@ export class Mmu {
       owner &&= (low & PTE_OWNER) !== 0;
       noExecute ||= (high & PTE_HIGH_NO_EXECUTE) !== 0;
       pfn = (high & PTE_HIGH_FRAME_MASK) * 2 ** 20 + (low >>> 12);
+      // Garbage written into the tables (a driver through the self-map): the walk stops here, never reading past memory.
+      if (pfn >= this.physicalFrames) return this.raise(va, access, user, true, level, true);
       const last = level === fmt.levels - 1;
       if (last) {
         global = (low & PTE_GLOBAL) !== 0;
@@ -189,7 +202,7 @@ export class Mmu {
     return true;
   }
 
-  private raise(va: number, access: AccessKind, user: boolean, present: boolean, level: number): false {
+  private raise(va: number, access: AccessKind, user: boolean, present: boolean, level: number, reserved = false): false {
     this.stats.faults++;
     const f = this.fault;
     f.va = va;
@@ -197,6 +210,7 @@ export class Mmu {
     f.user = user;
     f.present = present;
     f.level = level;
+    f.reserved = reserved;
     return false;
   }
 }

@@ -11,6 +11,7 @@
 import { ntStatusText } from './ntstatus.js';
 import { bugCheckName } from './bugcodes.js';
 import { hex } from './constant-names.js';
+import { asUlong, asUlongPtr } from './c-types.js';
 
 /**
  * Structured exceptions. A routine that raises (ExRaiseStatus, a probe, a
@@ -20,24 +21,40 @@ import { hex } from './constant-names.js';
  */
 export class NtException extends Error {
   override readonly name = 'NtException';
-  constructor(
-    /** The raised NTSTATUS (ExceptionRecord->ExceptionCode). */
-    readonly status: number,
-    /** ExceptionInformation: for an access violation, [0 read / 1 write / 8 execute, address]. */
-    readonly information: readonly number[] = [],
-    options?: ErrorOptions,
-  ) {
-    super(`exception ${ntStatusText(status)}`, options);
+  /** The raised NTSTATUS (ExceptionRecord->ExceptionCode), a 32-bit value whatever the raiser passed. */
+  readonly status: number;
+  /**
+   * ExceptionInformation: for an access violation, [0 read / 1 write / 8 execute, address].
+   * ULONG_PTRs, kept at x64's width; a bug check narrows them to the machine's.
+   */
+  readonly information: readonly number[];
+
+  constructor(status: number, information: readonly number[] = [], options?: ErrorOptions) {
+    // A driver may raise anything (ExRaiseStatus(NaN), new NtException(2 ** 40)): a C raiser
+    // passes a register, so the record holds what the register would (c-types.ts).
+    const code = asUlong(status);
+    super(`exception ${ntStatusText(code)}`, options);
+    this.status = code;
+    this.information = Array.from(information, (v) => asUlongPtr(8, v));
   }
 }
 
 /**
- * A broken invariant of the emulator itself, never of a guest: loud and distinct
- * from anything a driver or program can cause.
+ * What `run()` rejects with when ntshm itself broke: the class a host tests
+ * against, exported from `ntshm` as `EmulatorError`. Being public, a guest
+ * can construct it (or one of its own named so) and throw it; ntshm never
+ * takes such an object for its own failure. That is {@link EmulatorError},
+ * a subclass no guest can reach: recognised by class identity, never by name.
  */
-export class EmulatorError extends Error {
+export class PublicEmulatorError extends Error {
   override readonly name: string = 'EmulatorError';
 }
+
+/**
+ * A broken invariant of the emulator itself, never of a guest: loud and distinct
+ * from anything a driver or program can cause. Thrown only by ntshm's own code.
+ */
+export class EmulatorError extends PublicEmulatorError {}
 
 /**
  * Thrown through guest code once the machine has stopped (a bug check), to

@@ -24,6 +24,7 @@ import { BugCheckAttribution } from './ke/attribution.js';
 import { MachineStop, type BugCheck } from './ke/bugcheck.js';
 import { COST_MEMORY_ACCESS_NS } from './ke/cost.js';
 import { Dispatcher } from './ke/dispatcher.js';
+import type { NtRoutine } from './ke/nt-image.js';
 import { KernelLog, type Finding, type LogEvent } from './ke/log.js';
 import type { KernelOptions } from './ke/options.js';
 import type { Prcb } from './ke/prcb.js';
@@ -35,6 +36,7 @@ import type { GuestMemory } from './mm/access.js';
 import { addressLayout, formatAddress, type AddressLayout } from './mm/layout.js';
 import { MdlManager } from './mm/mdl.js';
 import { PageTables } from './mm/page-tables.js';
+import { MiCorruptPte } from './mm/corruption.js';
 import { PfnDatabase } from './mm/pfn.js';
 import { Pool } from './mm/pool.js';
 import { SharedUserData } from './mm/shared-user-data.js';
@@ -69,7 +71,7 @@ export class Kernel implements CmContext {
   // ke
   readonly processors: Processors<EThread>;
   readonly attribution = new BugCheckAttribution();
-  readonly stop = new MachineStop(this.attribution);
+  readonly stop: MachineStop;
   readonly logs: KernelLog;
   readonly workQueue = new SystemWorkQueue();
   readonly ke: Dispatcher;
@@ -97,6 +99,7 @@ export class Kernel implements CmContext {
 
   constructor(readonly options: KernelOptions) {
     this.arch = options.arch;
+    this.stop = new MachineStop(this.attribution, options.arch === 'x64' ? 8 : 4);
     const hw = (this.hardware = new Hardware({ ...options, accessNs: COST_MEMORY_ACCESS_NS }));
     this.format = hw.format;
     this.memory = hw.memory;
@@ -118,7 +121,7 @@ export class Kernel implements CmContext {
     this.pfn = new PfnDatabase(this.memory, this.random);
     this.caches = new TranslationCaches(this, () => hw.cpus.map((c) => c.mmu));
     this.processors.beforeSwitch = () => this.caches.forget();
-    this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this.caches);
+    this.pageTables = new PageTables(this.memory, this.pfn, this.format, this.layout, this.caches, (entry) => MiCorruptPte(this, entry));
     const l = this.layout;
     this.systemRoot = this.pageTables.createSystemRoot([l.nonPagedPool, l.pagedPool, l.systemPtes, { base: l.kernelSharedData, size: PAGE_SIZE }]);
     for (const cpu of hw.cpus) cpu.mmu.loadCr3(this.systemRoot);
@@ -252,8 +255,8 @@ export class Kernel implements CmContext {
     return this.ps.processByRoot(root);
   }
 
-  runInSystemThread<T>(body: () => T): T {
-    return this.ps.runInSystemThread(body);
+  runInSystemThread<T>(body: () => T, workerRoutine: NtRoutine): T {
+    return this.ps.runInSystemThread(body, workerRoutine);
   }
 
   formatAddress(va: number): string {

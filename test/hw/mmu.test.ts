@@ -55,8 +55,9 @@ class HandMadeTables {
     return pa;
   }
 
-  mmu(): Mmu {
-    const mmu = new Mmu(this.memory, this.format);
+  /** The MMU, with a physical address space of `physicalFrames` (default: the largest frame an entry can name). */
+  mmu(physicalFrames = 2 ** 40): Mmu {
+    const mmu = new Mmu(this.memory, this.format, physicalFrames);
     mmu.loadCr3(this.root);
     return mmu;
   }
@@ -141,7 +142,7 @@ describe.each(ARCHES)('the $arch page walk', ({ format, userVa, kernelVa, levels
       t.memory.view.setUint32(pa, t.memory.view.getUint32(pa, true) & ~P, true);
       const mmu = t.mmu();
       expect(mmu.translate(userVa + 8, ACCESS_WRITE, true)).toBe(-1);
-      expect({ ...mmu.fault }).toEqual({ va: userVa + 8, access: ACCESS_WRITE, user: true, present: false, level });
+      expect({ ...mmu.fault }).toEqual({ va: userVa + 8, access: ACCESS_WRITE, user: true, present: false, level, reserved: false });
       expect(mmu.stats.faults).toBe(1);
     },
   );
@@ -418,6 +419,16 @@ describe('x64-only page-table features', () => {
     expect(e >> 63n).toBe(1n);
     expect(Number((e >> 12n) & 0xff_ffff_ffffn)).toBe(0x10_0003);
     expect(Number(e & 0xfffn)).toBe(TABLE | PTE_ACCESSED | PTE_DIRTY);
+  });
+
+  it.each([0, 1, 2, 3])('stops with a reserved-bit fault when the entry at level %i names a frame past the physical address space', (level) => {
+    const t = new HandMadeTables(X64_PAGING);
+    const entries = t.map(va, 0x2a);
+    // PML4[0] = ~0, say, written through the self-map: the walk must not read past memory.
+    t.memory.view.setBigUint64(entries[level]!, 0xffff_ffff_ffff_ffffn, true);
+    const mmu = t.mmu(t.memory.frameCount);
+    expect(mmu.translate(va, ACCESS_READ, true)).toBe(-1);
+    expect(mmu.fault).toMatchObject({ va, present: true, level, reserved: true });
   });
 
   it('walks a kernel address of the upper half (PML4 index 0x1ef for fffff780`00000000)', () => {

@@ -10,10 +10,11 @@ import { EmulatorError, GuestMisuse, MachineHalted } from '../../include/errors.
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../ke/attribution.js';
-import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, IRQL_UNEXPECTED_VALUE } from '../../include/bugcodes.js';
 import type { IoContext } from './context.js';
 import { PfnUse } from '../mm/pfn.js';
-import { unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
+import { InvalidDriverValue, unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
+import { asUlong } from '../../include/c-types.js';
 import { DriverObject, type DriverDispatch } from './objects.js';
 import type { Irp } from './irp.js';
 
@@ -53,7 +54,7 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
  * slot it was called through: "IRP_MJ_CREATE", "DriverUnload", "IoTimer",
  * "DeferredRoutine". Made once per routine and name.
  */
-export function frameFor(driver: DriverObject, routine: Function, slot: string): DriverFrame {
+export function frameFor(driver: DriverObject, routine: unknown, slot: string): DriverFrame {
   // A routine pointer that is no function (NULL, a number) is a call to nowhere: address 0, and the call faults.
   if (typeof routine !== 'function') return { driver: driver.serviceName, routine: slot, address: 0 };
   const name = routine.name || slot;
@@ -68,22 +69,29 @@ export function frameFor(driver: DriverObject, routine: Function, slot: string):
 
 /**
  * Calls a driver routine, stored in `slot` (named as frameFor says), with its
- * frame on the stack; an exception out of it stops the machine as the context dictates.
+ * frame on the stack; an exception out of it stops the machine as the context
+ * dictates. `returned` reads what the routine left (its result, the IRP's
+ * IoStatus) while its frame is still on the stack: what the kernel cannot
+ * read there is the driver's fault, not the host's.
  */
-export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine: Function, slot: string, context: ExceptionContext, body: () => T): T {
+export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObject, routine: unknown, slot: string, context: ExceptionContext,
+  body: () => unknown, returned: (value: unknown) => T = (value) => value as T): T {
   const frame = frameFor(driver, routine, slot);
   if (driver.unloaded) {
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
+  const calledAt = k.irql;
   k.attribution.push(frame);
   try {
-    const result = body();
-    if (isThenable(result)) {
+    const value = body();
+    if (isThenable(value)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
-      result.then(undefined, () => {});
+      value.then(undefined, () => {});
       throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
     }
+    const result = returned(value);
+    if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
     return result;
   } catch (e) {
     // The machine stopping, or the emulator failing, is not the driver's exception.
@@ -94,8 +102,51 @@ export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine
   }
 }
 
+/**
+ * A driver routine returned at another IRQL than it was called at. Nothing
+ * puts it back: the check of the place it returned to finds it — a DPC or
+ * timer routine's here, as KiExecuteAllDpcs does after each DPC routine
+ * (0xC8 IRQL_UNEXPECTED_VALUE); a System worker's when its work item ends
+ * (0xE1, ps/manager.ts); a system service's on the way back to user mode
+ * (0x4A, ke/system-call.ts); a dying thread's once its handles are closed
+ * (0x20, ps/manager.ts).
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc8--irql-unexpected-value
+ */
+function IopIrqlChanged(k: IoContext, frame: DriverFrame, context: ExceptionContext, calledAt: number): void {
+  const now = k.irql;
+  k.attribution.noteIrqlChange(frame, calledAt, now);
+  if (context !== 'dpc') return;
+  // P1 = (current IRQL << 16) | (expected IRQL << 8) | UniqueValue 0; P2 the routine (docs/fidelity.md).
+  k.bugCheck(IRQL_UNEXPECTED_VALUE, (now << 16) | (calledAt << 8), frame.address, 0, 0,
+    `${frame.driver}!${frame.routine} was called at IRQL ${calledAt} and returned at ${now}: a DPC or timer routine must return at the IRQL it was called at (DISPATCH_LEVEL).`);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  if (typeof value !== 'object' || value === null) return false;
+  // Reading `then` runs a getter a hostile object may have: inside the frame, its throw is the driver's.
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * A routine's NTSTATUS as the caller's register holds it: the low 32 bits of
+ * whatever it returned (a bigint, 2 ** 40, a boolean: c-types.ts). What no
+ * register holds (a Symbol, an object whose valueOf throws) is the driver's
+ * bad value, read in its frame.
+ */
+export function IopReturnedStatus(value: unknown): number {
+  try {
+    return asUlong(value);
+  } catch (e) {
+    throw new InvalidDriverValue(`returned ${describeValue(value)}, which is no NTSTATUS`, { cause: e });
+  }
+}
+
+/** A guest value named for a message, without converting it (which might throw or run guest code). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'symbol') return 'a Symbol';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return `a ${typeof value}`;
 }
 
 /** Maps the driver's image pages; 0 if system PTEs or memory ran out. */
@@ -138,8 +189,10 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   // Registered while DriverEntry runs, so that DPCs and timers it sets up are attributed to it.
   const key = serviceName.toUpperCase();
   k.io.drivers.set(key, driver);
+  // NtLoadDriver's work item (IopLoadUnloadDriver) in a System worker thread.
   const status = k.runInSystemThread(() =>
-    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath))) >>> 0;
+    callDriverRoutine(k, driver, image.DriverEntry, 'DriverEntry', 'system-thread', () => image.DriverEntry(nt, driver, registryPath), IopReturnedStatus),
+  'IopLoadUnloadDriver');
   if (status >= 0x8000_0000) { // !NT_SUCCESS
     k.io.drivers.delete(key);
     k.io.unloadedDrivers.set(key, driver);
@@ -170,7 +223,7 @@ export function IopCheckUnloadDriver(k: IoContext, driver: DriverObject): void {
   for (const device of driver.devices) if (device.ReferenceCount > 0) return;
   const unload = driver.DriverUnload!;
   driver.unloadPending = false;
-  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)));
+  k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)), 'IopLoadUnloadDriver');
   const key = driver.serviceName.toUpperCase();
   k.io.drivers.delete(key);
   k.io.unloadedDrivers.set(key, driver);

@@ -76,6 +76,13 @@ export class Irp {
   completed = false;
   /** Between allocation and free (a freed IRP may wait on the lookaside list for reuse). */
   inUse = false;
+  /**
+   * IoStatus as the I/O manager read it when the dispatch routine returned
+   * (an NTSTATUS and a ULONG_PTR, whatever the driver stored there): what
+   * completion copies to the caller, out of the driver's reach.
+   */
+  finalStatus = 0;
+  finalInformation = 0;
 
   constructor(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number) {
     this.RequestorMode = requestorMode;

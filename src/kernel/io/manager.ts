@@ -12,9 +12,11 @@ import type { Mdl } from '../mm/mdl-object.js';
 import type { IoContext } from './context.js';
 import { NonPagedPool, type PoolAllocation } from '../mm/pool.js';
 import { KernelMode } from '../../include/wdm-constants.js';
-import { callDriverRoutine, frameFor } from './driver-load.js';
+import { callDriverRoutine, describeValue, frameFor, IopReturnedStatus } from './driver-load.js';
+import { InvalidDriverValue } from './exception-boundary.js';
+import { asUlong, asUlongPtr } from '../../include/c-types.js';
 import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
-import type { DeviceObject, DriverObject, FileObject } from './objects.js';
+import type { DeviceObject, DriverDispatch, DriverObject, FileObject } from './objects.js';
 import { IopCloseFile, IopDeleteFile } from './file.js';
 import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
@@ -68,13 +70,27 @@ export class IoManager {
     return irp;
   }
 
-  /** IoCallDriver: the stack location becomes current and the driver's dispatch routine runs. */
+  /**
+   * IoCallDriver: the stack location becomes current and the driver's
+   * dispatch routine runs. Its NTSTATUS, and the IoStatus of an IRP it
+   * completed, are read as the routine returns, still in its frame.
+   */
   IoCallDriver(device: DeviceObject, irp: Irp): number {
     irp.CurrentLocation--;
     const major = irp.currentStackLocation.MajorFunction;
-    const routine = device.DriverObject.MajorFunction[major]!;
+    const driver = device.DriverObject;
+    const routine = IopDispatchRoutine(driver, major);
     const context = this.k.currentThread.system ? 'system-thread' : 'service';
-    return (callDriverRoutine(this.k, device.DriverObject, routine, irpMajorFunctionName(major), context, () => routine(device, irp)) as number) >>> 0;
+    return callDriverRoutine(this.k, driver, routine, irpMajorFunctionName(major), context, () => {
+      if (typeof routine !== 'function') {
+        throw new InvalidDriverValue(`was called through DriverObject->MajorFunction[${irpMajorFunctionName(major)}], which holds ${describeValue(routine)}, not a routine`);
+      }
+      return (routine as DriverDispatch)(device, irp);
+    }, (value) => {
+      const status = IopReturnedStatus(value);
+      if (irp.completed) IopCaptureIoStatus(this.k, irp);
+      return status;
+    });
   }
 
   /**
@@ -99,12 +115,12 @@ export class IoManager {
 
   /** The final stage of completion, in the requesting thread: copy back, free buffers, MDLs and the IRP. */
   IopCompleteRequest(irp: Irp): void {
-    const status = irp.IoStatus.Status >>> 0;
+    const status = irp.finalStatus;
     const systemBuffer = irp.AssociatedIrp.SystemBuffer;
-    if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.IoStatus.Information > 0) {
+    if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.finalInformation > 0) {
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
-        this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.IoStatus.Information);
+        this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.finalInformation);
       } catch (e) {
         if (!(e instanceof NtException)) {
           if (!this.k.bugcheck) this.freeIrp(irp);
@@ -152,7 +168,7 @@ export class IoManager {
       if (status !== STATUS_PENDING) this.reportIncomplete(irp, status);
       return { Status: status, Information: 0 };
     }
-    const io = { ...irp.IoStatus };
+    const io = { Status: irp.finalStatus, Information: irp.finalInformation };
     this.IopCompleteRequest(irp);
     return io;
   }
@@ -181,7 +197,7 @@ export class IoManager {
     const device = irp.currentStackLocation.DeviceObject;
     const driver = device.DriverObject;
     const major = irpMajorFunctionName(irp.currentStackLocation.MajorFunction);
-    const frame = frameFor(driver, driver.MajorFunction[irp.currentStackLocation.MajorFunction]!, major);
+    const frame = frameFor(driver, IopDispatchRoutine(driver, irp.currentStackLocation.MajorFunction), major);
     this.k.report({
       kind: 'irp-not-completed',
       driver: frame.driver,
@@ -193,5 +209,40 @@ export class IoManager {
 
   removeIoTimer(device: DeviceObject): void {
     this.timers.remove(device);
+  }
+}
+
+/**
+ * DriverObject->MajorFunction[major] as the I/O manager reads it. In C the
+ * table is an array inside the object; a driver in JS may replace it with
+ * anything, or make reading it throw: then the slot holds no routine, and
+ * the call through it faults in the driver's frame (IoCallDriver).
+ */
+function IopDispatchRoutine(driver: DriverObject, major: number): unknown {
+  try {
+    const table: unknown = driver.MajorFunction;
+    return Array.isArray(table) ? table[major] : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Reads the IoStatus block of an IRP the driver completed, as completion will
+ * copy it: Status an NTSTATUS, Information a ULONG_PTR, each what a register
+ * holds of what the driver stored (c-types.ts). A block that is no block
+ * (`irp.IoStatus = null`) or a value no register holds is the driver's fault.
+ */
+function IopCaptureIoStatus(k: IoContext, irp: Irp): void {
+  const block: unknown = irp.IoStatus;
+  if (typeof block !== 'object' || block === null) {
+    throw new InvalidDriverValue(`completed IRP ${k.formatAddress(irp.address)} with Irp->IoStatus set to ${describeValue(block)}`);
+  }
+  const io = block as { Status: unknown; Information: unknown };
+  try {
+    irp.finalStatus = asUlong(io.Status);
+    irp.finalInformation = asUlongPtr(k.layout.pointerSize, io.Information);
+  } catch (e) {
+    throw new InvalidDriverValue(`completed IRP ${k.formatAddress(irp.address)} with an IoStatus block whose Status or Information no register can hold`, { cause: e });
   }
 }

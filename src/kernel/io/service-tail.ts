@@ -19,8 +19,8 @@ export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, ir
     if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
     return status;
   }
-  const final = irp.IoStatus.Status >>> 0;
-  const information = irp.IoStatus.Information;
+  const final = irp.finalStatus;
+  const information = irp.finalInformation;
   k.io.IopCompleteRequest(irp);
   writeIoStatus(k, ioStatusBlock, final, information);
   return status === STATUS_PENDING ? final : status;

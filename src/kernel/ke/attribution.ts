@@ -16,6 +16,23 @@ export interface DriverFrame {
 /** The stack of driver frames now running, which bug checks, findings and pool ownership read. */
 export class BugCheckAttribution {
   private readonly frames: DriverFrame[] = [];
+  /**
+   * The last driver routine that returned at another IRQL than it was called
+   * at. The check that later finds the IRQL wrong (0x4A, 0xE1, 0x20) runs
+   * after the routine's frame is gone; its explanation names the routine.
+   */
+  private irqlChange: { frame: DriverFrame; from: number; to: number } | undefined;
+
+  /** A driver routine called at `from` returned at `to`. */
+  noteIrqlChange(frame: DriverFrame, from: number, to: number): void {
+    this.irqlChange = { frame, from, to };
+  }
+
+  /** ' (SharingMemory!DispatchCleanup was called at IRQL 0 and returned at 2)', or '' when no routine changed it. */
+  irqlChangeText(): string {
+    const c = this.irqlChange;
+    return c ? ` (${c.frame.driver}!${c.frame.routine} was called at IRQL ${c.from} and returned at ${c.to})` : '';
+  }
 
   push(frame: DriverFrame): void {
     this.frames.push(frame);

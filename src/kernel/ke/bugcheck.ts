@@ -5,12 +5,15 @@
  */
 import { bugCheckName } from '../../include/bugcodes.js';
 import { MachineHalted } from '../../include/errors.js';
+import { asUlong, asUlongPtr, orZero } from '../../include/c-types.js';
 import type { BugCheckAttribution } from './attribution.js';
 
 /** A stopped machine's record (the "blue screen"). */
 export interface BugCheck {
+  /** BugCheckCode, a ULONG. */
   code: number;
   name: string;
+  /** The four ULONG_PTR parameters, at the machine's pointer width (x64 values as ntshm keeps them: include/c-types.ts). */
   params: [number, number, number, number];
   /** Plain-language account of what happened, from ntshm's point of view. */
   explanation: string;
@@ -26,16 +29,23 @@ export class MachineStop {
   /** Called once when the machine stops (bug check or failure): the clock refuses, waiters are released. */
   readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly attribution: BugCheckAttribution) {}
+  constructor(private readonly attribution: BugCheckAttribution, private readonly pointerSize: 4 | 8) {}
 
   /**
    * KeBugCheckEx: stops the machine; never returns, throws MachineHalted to
    * unwind guest code. A second bug check while stopping keeps the first
-   * record, as the machine would already be halted.
+   * record, as the machine would already be halted. The code is a ULONG and
+   * each parameter a ULONG_PTR, whatever a driver passed (NaN, 2 ** 70, -1,
+   * 'x', a bigint): the record holds what those registers would, always numbers.
    */
   KeBugCheckEx(code: number, p1: number, p2: number, p3: number, p4: number, explanation: string): never {
     if (!this.bugcheck) {
-      this.bugcheck = { code, name: bugCheckName(code), params: [p1, p2, p3, p4], explanation, stack: this.attribution.stack() };
+      const ulong = orZero(asUlong, code);
+      const param = (p: unknown): number => orZero((v) => asUlongPtr(this.pointerSize, v), p);
+      this.bugcheck = {
+        code: ulong, name: bugCheckName(ulong), params: [param(p1), param(p2), param(p3), param(p4)],
+        explanation: String(explanation), stack: this.attribution.stack(),
+      };
       for (const l of this.listeners) l();
     }
     throw new MachineHalted(this.bugcheck.code);

@@ -15,6 +15,7 @@
  * and ticks in between that change nothing but the time are coalesced.
  */
 import { GuestMisuse, MachineHalted } from '../../include/errors.js';
+import { asUchar } from '../../include/c-types.js';
 import type { KeContext } from './context.js';
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
 import { STATUS_POSSIBLE_DEADLOCK } from '../../include/ntstatus.js';
@@ -94,11 +95,19 @@ export class Dispatcher {
 
   // --- IRQL ----------------------------------------------------------------
 
-  /** KeRaiseIrql: https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keraiseirql */
-  KeRaiseIrql(newIrql: number): number {
+  /**
+   * KeRaiseIrql. NewIrql is a KIRQL, a UCHAR: whatever the driver passed
+   * (NaN, 2.5, 0x102) is first what a byte register holds of it; a raise to
+   * a lower level, or past HIGH_LEVEL, is then bug check 0x9 as the HAL's
+   * KfRaiseIrql makes it (ReactOS hal/halx86/generic/irql.c; Verifier's
+   * 0xC4/0x30 is the same check).
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keraiseirql
+   */
+  KeRaiseIrql(requested: number): number {
+    const newIrql = asUchar(requested);
     const cpu = this.k.current.cpu;
     const old = cpu.irql;
-    if (!Number.isInteger(newIrql) || newIrql < old || newIrql > this.highLevel) {
+    if (newIrql < old || newIrql > this.highLevel) {
       this.k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, newIrql, 0, 0,
         `KeRaiseIrql was asked to go from IRQL ${old} to ${newIrql}, which is not a raise.`);
     }
@@ -106,10 +115,11 @@ export class Dispatcher {
     return old;
   }
 
-  /** KeLowerIrql: lowering below DISPATCH_LEVEL runs the DPCs that waited. */
-  KeLowerIrql(newIrql: number): void {
+  /** KeLowerIrql (NewIrql a KIRQL, as KeRaiseIrql's): lowering below DISPATCH_LEVEL runs the DPCs that waited. */
+  KeLowerIrql(requested: number): void {
+    const newIrql = asUchar(requested);
     const cpu = this.k.current.cpu;
-    if (!Number.isInteger(newIrql) || newIrql > cpu.irql || newIrql < PASSIVE_LEVEL) {
+    if (newIrql > cpu.irql) {
       this.k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, 0, cpu.irql, 0, newIrql,
         `KeLowerIrql was asked to go from IRQL ${cpu.irql} to ${newIrql}, which is not a lowering.`);
     }

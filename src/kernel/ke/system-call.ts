@@ -13,12 +13,12 @@ import { EmulatorError, GuestMisuse } from '../../include/errors.js';
 import { isThrownInstance } from '../../include/thrown.js';
 import type { KeContext } from './context.js';
 import { COST_SYSTEM_CALL_NS, THREAD_QUANTUM_NS } from './cost.js';
+import { ntImageBase } from './nt-image.js';
 import type { KThread } from './thread.js';
 
 /** Where service `index` sits in ntoskrnl's image: the address bug checks name for it. */
 export function KiServiceAddress(arch: 'x64' | 'x86', index: number): number {
-  const ntBase = arch === 'x64' ? 0xf800_0260_0000 : 0x804d_7000;
-  return ntBase + 0x1000 + 0x40 * index;
+  return ntImageBase(arch) + 0x1000 + 0x40 * index;
 }
 
 /** A system service as the entry calls it: numbers in, an NTSTATUS (or a promise of one) out. */
@@ -73,7 +73,8 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
 export function KiSystemServiceExit(k: KeContext, thread: KThread, name: string, address: number): void {
   // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x4a--irql-gt-zero-at-system-service
   if (k.irql !== 0) {
-    k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, address, k.irql, 0, 0, `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it.`);
+    k.bugCheck(IRQL_GT_ZERO_AT_SYSTEM_SERVICE, address, k.irql, 0, 0,
+      `${name} returned to user mode at IRQL ${k.irql}: a driver raised the IRQL and did not lower it${k.attribution.irqlChangeText()}.`);
   }
   // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x1--apc-index-mismatch
   if (thread.attachStack.length > 0) {

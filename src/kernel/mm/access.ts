@@ -137,6 +137,7 @@ export class GuestMemory implements GuestMemoryAccess {
         f.user = this.user;
         f.present = false;
         f.level = 0;
+        f.reserved = false;
         MmAccessFault(k, f);
       }
     }

@@ -2,6 +2,7 @@
  * MmAccessFault and what follows when it cannot resolve a fault: the page
  * fault policy of the machine.
  *
+ *   an entry naming memory not installed     → bug check 0x1A/0x61941 (corruption.ts)
  *   user address, committed, not yet touched  → demand-zero page, retry
  *   any fault at IRQL >= DISPATCH_LEVEL       → bug check 0xD1 (driver) / 0x0A
  *   user address, otherwise                   → STATUS_ACCESS_VIOLATION raised
@@ -17,9 +18,11 @@ import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from 
 import { DISPATCH_LEVEL } from '../ke/dispatcher.js';
 import { NtException } from '../../include/errors.js';
 import type { MmContext } from './context.js';
+import { MiReservedBitFault } from './corruption.js';
 
 /** Resolves the fault (the caller retries), or raises, or stops the machine. */
 export function MmAccessFault(k: MmContext, fault: PageFault): void {
+  if (fault.reserved) MiReservedBitFault(k, fault);
   const { va, access, user } = fault;
   const userAddress = va >= 0 && va < k.layout.systemRangeStart;
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';

@@ -39,6 +39,20 @@ export interface Mapping {
   attributes: PteAttributes;
 }
 
+/** A paging entry the memory manager found corrupt: where it is, what it holds, and why it is wrong. */
+export interface CorruptEntry {
+  /** The address being walked or unmapped. */
+  va: number;
+  /** Level of the entry in the walk (0 = root). */
+  level: number;
+  /** The entry's own virtual address, through the self-map (what kd's !pte shows). */
+  entryVa: number;
+  /** Its low and high 32 bits (high is 0 on x86). */
+  low: number;
+  high: number;
+  why: string;
+}
+
 /** Called on every change, so the machine can record sharing and shoot down TLBs. */
 export interface PageTableObserver {
   onMap(pfn: number, mapping: Mapping): void;
@@ -59,6 +73,10 @@ export class PageTables {
     readonly format: PagingFormat,
     readonly layout: AddressLayout,
     private readonly observer: PageTableObserver,
+    /** What happens when a walk or an unmap meets a corrupt entry: a bug check (mm/corruption.ts). */
+    private readonly corrupt: (entry: CorruptEntry) => never = (entry) => {
+      throw new EmulatorError(`corrupt page-table entry at ${entry.entryVa.toString(16)}: ${entry.why}`);
+    },
   ) {
     this.is64 = format.entryBytes === 8;
     this.rootEntries = format.entriesPerTable;
@@ -125,10 +143,63 @@ export class PageTables {
         this.writeEntry(entryPa, pfn, PTE_VALID | PTE_WRITE | (user ? PTE_OWNER : 0), false);
         table = pfn * PAGE_SIZE;
       } else {
-        table = this.entryFrame(entryPa) * PAGE_SIZE;
+        // A valid upper-level entry must name a page table; anything else was written behind our back.
+        const frame = this.entryFrame(entryPa);
+        if (!this.installed(frame)) this.reportCorrupt(entryPa, va, level, 'it names a frame beyond installed memory');
+        if (this.pfns.use[frame] !== PfnUse.PageTable) this.reportCorrupt(entryPa, va, level, `it names frame 0x${frame.toString(16)}, which is no page table`);
+        table = frame * PAGE_SIZE;
       }
     }
     return table + tableIndex(this.format, va, this.format.levels - 1) * this.format.entryBytes;
+  }
+
+  /** Whether the reverse map has `pfn` mapped at `va` under `root` (kernel addresses: in every root). */
+  maps(pfn: number, root: number, va: number): boolean {
+    const owner = va < this.layout.systemRangeStart ? root : -1;
+    return this.mappings.get(pfn)?.some((m) => m.va === va && m.root === owner) ?? false;
+  }
+
+  /** Whether a frame number names installed memory that may be mapped (frame 0 never is). */
+  private installed(frame: number): boolean {
+    return frame >= 1 && frame < this.pfns.total;
+  }
+
+  /**
+   * The virtual address of the entry at `level` of `va`'s walk, through the
+   * self-map: PTE_BASE + (va >> 12) * entry size is the PTE, and applying
+   * that once more per level up gives the PDE, PPE and PXE.
+   */
+  MiEntryAddress(va: number, level: number): number {
+    const bytes = this.format.entryBytes;
+    let address = va;
+    for (let l = this.format.levels - 1; l >= level; l--) {
+      address = this.layout.pteBase + Math.floor((address % this.format.addressLimit) / PAGE_SIZE) * bytes;
+    }
+    return address;
+  }
+
+  private reportCorrupt(entryPa: number, va: number, level: number, why: string): never {
+    return this.corrupt({
+      va, level, entryVa: this.MiEntryAddress(va, level), why,
+      low: this.memory.read32(entryPa), high: this.is64 ? this.memory.read32(entryPa + 4) : 0,
+    });
+  }
+
+  /**
+   * The memory manager expected `va` to be mapped (a VAD says it has a frame)
+   * and its entry says otherwise: the first entry of the walk that is not
+   * valid is the corrupt one.
+   */
+  MiReportMissingPte(root: number, va: number): never {
+    let table = root;
+    for (let level = 0; level < this.format.levels; level++) {
+      const entryPa = table + tableIndex(this.format, va, level) * this.format.entryBytes;
+      if (!this.isValid(entryPa) || level === this.format.levels - 1) {
+        return this.reportCorrupt(entryPa, va, level, 'the page it should map is not mapped there');
+      }
+      table = this.entryFrame(entryPa) * PAGE_SIZE; // valid and checked by ptePa already
+    }
+    return this.reportCorrupt(root, va, 0, 'the page it should map is not mapped there');
   }
 
   /** Frame number in the entry at `entryPa` (valid or not). */
@@ -146,7 +217,9 @@ export class PageTables {
   frameAt(root: number, va: number): number {
     const pte = this.ptePa(root, va, false, undefined);
     if (pte < 0 || !this.isValid(pte)) return -1;
-    return this.entryFrame(pte);
+    const pfn = this.entryFrame(pte);
+    if (!this.installed(pfn)) this.reportCorrupt(pte, va, this.format.levels - 1, 'it names a frame beyond installed memory');
+    return pfn;
   }
 
   /** Maps `va` to `pfn`: the PTE becomes valid, the PFN gains a share. */
@@ -175,18 +248,20 @@ export class PageTables {
     const pte = this.ptePa(root, va, false, undefined);
     if (pte < 0 || !this.isValid(pte)) return -1;
     const pfn = this.entryFrame(pte);
+    // The PFN must say this PTE maps it (MiDeletePte's check of Pfn->PteAddress): a frame beyond
+    // memory, or one mapped nowhere here, means the PTE was written behind the memory manager's back.
+    if (!this.installed(pfn)) this.reportCorrupt(pte, va, this.format.levels - 1, 'it names a frame beyond installed memory');
+    const user = va < this.layout.systemRangeStart;
+    const list = this.mappings.get(pfn);
+    const i = list?.findIndex((m) => m.va === va && m.root === (user ? root : -1)) ?? -1;
+    if (!list || i < 0) this.reportCorrupt(pte, va, this.format.levels - 1, `it names frame 0x${pfn.toString(16)}, which the PFN database does not map there`);
     this.memory.write32(pte, 0);
     if (this.is64) this.memory.write32(pte + 4, 0);
     this.observer.invalidate(va);
     this.pfns.shareCount[pfn]!--;
-    const user = va < this.layout.systemRangeStart;
-    const list = this.mappings.get(pfn);
-    const i = list?.findIndex((m) => m.va === va && m.root === (user ? root : -1)) ?? -1;
-    if (list && i >= 0) {
-      const [mapping] = list.splice(i, 1);
-      if (list.length === 0) this.mappings.delete(pfn);
-      if (mapping) this.observer.onUnmap(pfn, mapping);
-    }
+    const [mapping] = list.splice(i, 1);
+    if (list.length === 0) this.mappings.delete(pfn);
+    if (mapping) this.observer.onUnmap(pfn, mapping);
     this.pfns.releaseIfPending(pfn);
     return pfn;
   }

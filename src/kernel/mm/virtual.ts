@@ -205,7 +205,7 @@ export class VirtualMemory {
     const attributes = protect === 0 ? undefined : attributesFor(protect, true);
     for (const [va, pfn] of [...vad.frames]) {
       if (va < start || va >= end) continue;
-      this.k.pageTables.MiErasePte(root, va);
+      this.MiDeletePte(root, va, pfn);
       if (attributes) this.k.pageTables.MiWriteValidPte(root, va, pfn, attributes, process.pageTableFrames);
       else if (protect === 0) {
         vad.frames.delete(va);
@@ -219,7 +219,7 @@ export class VirtualMemory {
     const root = process.DirectoryTableBase;
     if (vad.kind === 'private') {
       for (const [va, pfn] of vad.frames) {
-        this.k.pageTables.MiErasePte(root, va);
+        this.MiDeletePte(root, va, pfn);
         this.k.pfn.freePage(pfn);
       }
       vad.frames.clear();
@@ -228,6 +228,19 @@ export class VirtualMemory {
       for (let va = vad.start; va < vad.end; va += PAGE_SIZE) this.k.pageTables.MiErasePte(root, va);
     }
     process.VadRoot.remove(vad);
+  }
+
+  /**
+   * Unmaps a page of a private VAD, which holds frame `pfn` (mapped, or kept
+   * without a PTE under PAGE_NOACCESS). When the PFN database says the frame
+   * is mapped there and the PTE no longer maps it (erased, or pointed
+   * elsewhere, through the self-map), the PTE is corrupt: bug check 0x1A
+   * (corruption.ts), not a frame leaked or freed twice.
+   */
+  private MiDeletePte(root: number, va: number, pfn: number): void {
+    const pageTables = this.k.pageTables;
+    const mapped = pageTables.maps(pfn, root, va);
+    if (pageTables.MiErasePte(root, va) !== pfn && mapped) pageTables.MiReportMissingPte(root, va);
   }
 
   /**

@@ -4,6 +4,7 @@
  * whose handle tables it keeps and the System worker thread it defers
  * deletions to.
  */
+import type { NtRoutine } from '../ke/nt-image.js';
 import type { KThread } from '../ke/thread.js';
 import type { MmContext, MmProcess } from '../mm/context.js';
 import type { HandleTable } from './handle.js';
@@ -23,6 +24,6 @@ export interface ObContext extends MmContext {
   readonly ob: ObjectManager;
   /** Every live process, for handle accounting. */
   readonly processes: readonly ObProcess[];
-  /** Runs `body` in a System worker thread (ps), as deferred deletions must. */
-  runInSystemThread<T>(body: () => T): T;
+  /** Runs `body` in a System worker thread (ps), as deferred deletions must: the work item of `workerRoutine`. */
+  runInSystemThread<T>(body: () => T, workerRoutine: NtRoutine): T;
 }

@@ -135,7 +135,7 @@ export class ObjectManager {
   processDeferredDeletes(): void {
     while (this.deferred.length > 0) {
       const body = this.deferred.shift()!;
-      this.k.runInSystemThread(() => this.deleteObject(body));
+      this.k.runInSystemThread(() => this.deleteObject(body), 'ObpProcessRemoveObjectQueue');
     }
   }
 

@@ -86,7 +86,7 @@ export function PspCreateUserEnvironment(k: PsContext, process: EProcess, thread
     } finally {
       k.ps.KeUnstackDetachProcess(apcState);
     }
-  });
+  }, 'PspCreateUserEnvironment');
   return { peb: PEB_ADDRESS, teb: TEB_ADDRESS, processParameters: PROCESS_PARAMETERS, stackBase, stackLimit };
 }
 

@@ -8,8 +8,13 @@
  * by a driver stop the machine (0x76), then the address space is torn down.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
-import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
-import { GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import {
+  INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, KERNEL_APC_PENDING_DURING_EXIT, PROCESS_HAS_LOCKED_PAGES,
+  WORKER_THREAD_RETURNED_AT_BAD_IRQL,
+} from '../../include/bugcodes.js';
+import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
+import { KiRoutineAddress, type NtRoutine } from '../ke/nt-image.js';
+import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
 import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
@@ -209,6 +214,14 @@ export class ProcessManager {
     process.ExitStatus = toUint32(status);
     k.ob.closeAllHandles(process);
     for (const notify of this.exitNotifyRoutines) notify(process);
+    // Closing the handles ran drivers' IRP_MJ_CLEANUP and IRP_MJ_CLOSE in this thread: one that
+    // left the IRQL raised is found by PspExitThread's check after ObKillProcess, which reports
+    // the current IRQL as P3 (WRK ps/psdelete.c; docs/fidelity.md says why ntshm needs no pending APC).
+    // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x20--kernel-apc-pending-during-exit
+    if (k.irql !== PASSIVE_LEVEL) {
+      k.bugCheck(KERNEL_APC_PENDING_DURING_EXIT, 0, 0, k.irql, 0,
+        `${process.ImageFileName} (pid ${process.UniqueProcessId}) was exiting at IRQL ${k.irql} once its handles were closed: a driver left the IRQL raised${k.attribution.irqlChangeText()}.`);
+    }
     if (process.NumberOfLockedPages > 0) {
       const mdls = k.mdl.lockedIn(process);
       k.bugCheck(PROCESS_HAS_LOCKED_PAGES, 0, process.address, process.NumberOfLockedPages, 0,
@@ -269,10 +282,27 @@ export class ProcessManager {
   /**
    * Runs `body` in a System thread (the I/O manager's worker), then returns
    * to the thread that asked: how DriverEntry and DriverUnload get the System
-   * process context whatever process called StartService.
+   * process context whatever process called StartService. `body` is a work
+   * item of `workerRoutine`; when it is done, ExpWorkerThread's check: a work
+   * item that returns above PASSIVE_LEVEL is bug check 0xE1, P1 the worker
+   * routine, P2 the IRQL (WRK ex/worker.c; P3 and P4, the work item's
+   * parameter and address, are 0: ntshm keeps no work item in memory).
+   * Work the worker itself asks for (a nested load) runs on its own thread,
+   * unchecked until the outer item ends, as IopLoadUnloadDriver is called
+   * directly from the System process.
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xe1--worker-thread-returned-at-bad-irql
    */
-  runInSystemThread<T>(body: () => T): T {
-    return this.runAsThread(this.systemWorker, body);
+  runInSystemThread<T>(body: () => T, workerRoutine: NtRoutine): T {
+    const k = this.k;
+    if (k.currentThread === this.systemWorker && k.irql === PASSIVE_LEVEL) return body();
+    return this.runAsThread(this.systemWorker, () => {
+      const result = body();
+      if (k.irql !== PASSIVE_LEVEL) {
+        k.bugCheck(WORKER_THREAD_RETURNED_AT_BAD_IRQL, KiRoutineAddress(k.arch, workerRoutine), k.irql, 0, 0,
+          `A System worker thread's work item (${workerRoutine}) returned at IRQL ${k.irql}; a work item must end at PASSIVE_LEVEL${k.attribution.irqlChangeText()}.`);
+      }
+      return result;
+    });
   }
 
   /**
