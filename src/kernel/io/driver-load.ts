@@ -76,18 +76,20 @@ export function callDriverRoutine<T>(k: IoContext, driver: DriverObject, routine
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
-  k.attribution.push(frame);
+  k.attribution.push(frame, k.clock.nowNs);
   try {
     const result = body();
     if (isThenable(result)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
       result.then(undefined, () => {});
-      throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
+      return unhandledDriverException(k, frame, context,
+        new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`));
     }
     return result;
   } catch (e) {
-    // The machine stopping, or the emulator failing, is not the driver's exception.
-    if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
+    // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
+    // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
+    if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
     return unhandledDriverException(k, frame, context, e);
   } finally {
     k.attribution.pop(frame);

@@ -10,18 +10,35 @@
  * access violation it stands for; any other JS error as an illegal
  * instruction. The JS stack goes into the explanation.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x3b--system-service-exception
+ *
+ * The host's stack overflow (unbounded recursion in driver code) is the
+ * kernel stack overflowing, wherever it happens: a double fault, 0x7F
+ * UNEXPECTED_KERNEL_MODE_TRAP with P1 = 8, which no handler sees.
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x7f--unexpected-kernel-mode-trap
  */
 import { STATUS_ACCESS_VIOLATION, STATUS_ILLEGAL_INSTRUCTION, ntStatusText } from '../../include/ntstatus.js';
-import { KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
+import {
+  KMODE_EXCEPTION_NOT_HANDLED, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, UNEXPECTED_KERNEL_MODE_TRAP,
+} from '../../include/bugcodes.js';
 import { NtException } from '../../include/errors.js';
+import { isHostStackOverflow } from '../../include/host-stack-overflow.js';
 import type { IoContext } from './context.js';
 import type { DriverFrame } from '../ke/attribution.js';
+
+/** The trap number of a double fault (EXCEPTION_DOUBLE_FAULT), 0x7F's P1 for a kernel stack overflow. */
+const EXCEPTION_DOUBLE_FAULT = 8;
 
 /** Where driver code ran when an exception escaped it, which picks the bug check (0x3B, 0x1E or 0x7E). */
 export type ExceptionContext = 'service' | 'dpc' | 'system-thread';
 
 /** Stops the machine for an exception that left driver code unhandled, with the bug check for `context`. */
 export function unhandledDriverException(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
+  if (isHostStackOverflow(e)) {
+    // P1 is the trap number, 8 for a double fault; the page documents no other parameter.
+    return k.bugCheck(UNEXPECTED_KERNEL_MODE_TRAP, EXCEPTION_DOUBLE_FAULT, 0, 0, 0,
+      `${frame.driver}!${frame.routine} overflowed the kernel stack (unbounded recursion: the host's stack ran out under it). ` +
+      'A kernel stack overflow hits the guard page, and the trap frame the CPU then pushes faults again: a double fault, which nothing can handle.');
+  }
   const status = e instanceof NtException ? e.status : e instanceof TypeError ? STATUS_ACCESS_VIOLATION : STATUS_ILLEGAL_INSTRUCTION;
   const info = e instanceof NtException ? e.information : [0, 0];
   const where = `${frame.driver}!${frame.routine}`;

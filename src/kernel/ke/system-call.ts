@@ -13,10 +13,14 @@ import type { KeContext } from './context.js';
 import { COST_SYSTEM_CALL_NS } from './cost.js';
 import type { KThread } from './thread.js';
 
+/** Where ntoskrnl's image starts (fffff800`02600000 on x64, 804d7000 on x86): the base of the addresses bug checks name in it. */
+export function KiNtosBase(arch: 'x64' | 'x86'): number {
+  return arch === 'x64' ? 0xf800_0260_0000 : 0x804d_7000;
+}
+
 /** Where service `index` sits in ntoskrnl's image: the address bug checks name for it. */
 export function KiServiceAddress(arch: 'x64' | 'x86', index: number): number {
-  const ntBase = arch === 'x64' ? 0xf800_0260_0000 : 0x804d_7000;
-  return ntBase + 0x1000 + 0x40 * index;
+  return KiNtosBase(arch) + 0x1000 + 0x40 * index;
 }
 
 /** A system service as the entry calls it: numbers in, an NTSTATUS (or a promise of one) out. */

@@ -370,6 +370,24 @@ export class GuestMemory implements GuestMemoryAccess {
     }
   }
 
+  /**
+   * Sets `length` bytes at `va` to `value` (RtlFillMemory, RtlZeroMemory),
+   * page by page like the CPU's own string store: a fault part-way leaves
+   * the bytes before it written, and a huge length faults where the memory
+   * ends, with no buffer of its size.
+   */
+  fill(va: number, length: number, value: number): void {
+    for (let offset = 0; offset < length;) {
+      const at = va + offset;
+      const n = chunkLength(at, length - offset);
+      this.charge();
+      const pa = this.pa(at, ACCESS_WRITE);
+      if (!this.user && this.k.tornReads.watches(pa)) this.k.tornReads.kernelWrite(pa, n);
+      this.u8.fill(value, pa, pa + n);
+      offset += n;
+    }
+  }
+
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
     let s = '';
     const wide = encoding === 'utf-16le';

@@ -10,7 +10,8 @@
  */
 import { INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, PROCESS_HAS_LOCKED_PAGES } from '../../include/bugcodes.js';
 import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
-import { ntStatusText } from '../../include/ntstatus.js';
+import { STATUS_STACK_OVERFLOW, ntStatusText } from '../../include/ntstatus.js';
+import { isHostStackOverflow } from '../../include/host-stack-overflow.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
@@ -107,8 +108,9 @@ export class ProcessManager {
   private exitCodeFor(e: unknown, process: EProcess): number {
     if (this.k.bugcheck) return 0xc000_0001;
     if (e instanceof ProcessExit) return e.exitCode;
-    // A JS exception is what MSVC's C++ throw raises: 0xE06D7363 ('msc').
-    const code = e instanceof NtException ? e.status : e instanceof GuestMisuse ? e.exitStatus ?? 0xe06d_7363 : 0xe06d_7363;
+    // A JS exception is what MSVC's C++ throw raises: 0xE06D7363 ('msc'); the host's stack running out is the thread's stack overflow.
+    const code = e instanceof NtException ? e.status : e instanceof GuestMisuse ? e.exitStatus ?? 0xe06d_7363
+      : isHostStackOverflow(e) ? STATUS_STACK_OVERFLOW : 0xe06d_7363;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     // A broken rule of ntshm's execution model is not the program's exception: the line says why it ended.
     const how = e instanceof GuestMisuse ? `ended: ${e.message}` : `ended by an unhandled exception, ${what}`;
