@@ -30,6 +30,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtRegistry } from './nt-registry.js';
+import { pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
 const HIGH = 31;
@@ -59,6 +60,9 @@ export function makeNt(k: Kernel, driverName: string) {
     }
   };
   const mdlAddress = (mdl: Mdl | number | null): number => (typeof mdl === 'number' ? mdl : mdl?.address ?? 0);
+  /** A pointer or SIZE_T argument as the register holds it (driver-arguments.ts). */
+  const ptr = (value: unknown): number => pointerArgument(k.arch, value);
+  const size = (value: unknown): number => sizeArgument(k.arch, value);
 
   const nt = {
     ...macros,
@@ -69,10 +73,15 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- memory access (kernel mode, current address space) ---
     ...memoryAccessors(mem),
-    /** RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, like the inline code they are. */
-    RtlZeroMemory: (destination: number, length: number) => mem.setBytes(destination, new Uint8Array(length)),
-    RtlFillMemory: (destination: number, length: number, fill: number) => mem.setBytes(destination, new Uint8Array(length).fill(fill)),
-    RtlCopyMemory: (destination: number, source: number, length: number) => mem.setBytes(destination, mem.getBytes(source, length)),
+    /**
+     * RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, page by
+     * page, like the inline string instructions they are: a length past the
+     * mapped memory faults where the bytes run out (driver-arguments.ts for
+     * how a length or address is taken; the fill is a UCHAR).
+     */
+    RtlZeroMemory: (destination: number, length: number) => mem.fill(ptr(destination), size(length), 0),
+    RtlFillMemory: (destination: number, length: number, fill: number) => mem.fill(ptr(destination), size(length), fill & 0xff),
+    RtlCopyMemory: (destination: number, source: number, length: number) => mem.copy(ptr(destination), ptr(source), size(length)),
 
     // --- debug output ---
     /** DbgPrint: one line of the machine's log per line of output. */
@@ -100,7 +109,7 @@ export function makeNt(k: Kernel, driverName: string) {
     /** Accepts the address or an object that lives in pool (an MDL, docs/api.md). */
     ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
       enter('ExFreePoolWithTag', DISPATCH_LEVEL);
-      const address = typeof p === 'number' ? p : p.address;
+      const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
       if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
       // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
       k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
@@ -142,6 +151,7 @@ export function makeNt(k: Kernel, driverName: string) {
       return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, 1, 0, true, 16);
     },
     MmUnmapLockedPages(baseAddress: number, mdl: Mdl | number | null): void {
+      baseAddress = ptr(baseAddress);
       const kernelVa = baseAddress >= k.layout.systemRangeStart;
       enter('MmUnmapLockedPages', kernelVa ? DISPATCH_LEVEL : APC_LEVEL, [kernelVa ? 0x79 : 0x7a, baseAddress, mdlAddress(mdl)]);
       k.mdl.MmUnmapLockedPages(baseAddress, mdl);
@@ -229,6 +239,11 @@ export function makeNt(k: Kernel, driverName: string) {
     KeGetCurrentProcessorNumber: (): number => (enter('KeGetCurrentProcessorNumber', HIGH), k.current.number),
     /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
     YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
+    /** KeStallExecutionProcessor: spins MicroSeconds (a ULONG) at any IRQL. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kestallexecutionprocessor */
+    KeStallExecutionProcessor(microSeconds: number): void {
+      enter('KeStallExecutionProcessor', HIGH);
+      k.ke.KeStallExecutionProcessor(ulongArgument(k.arch, microSeconds));
+    },
     KeRaiseIrql(newIrql: number): { oldIrql: number } {
       k.charge(COST_KERNEL_ROUTINE_NS);
       return { oldIrql: k.ke.KeRaiseIrql(newIrql) };

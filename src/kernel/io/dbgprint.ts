@@ -15,9 +15,9 @@ const SPEC = /%([-+ #0]*)(\d+|\*)?(?:\.(\d+))?(hh|h|ll|l|I64|I32|I|w)?([diuxXcsS
  */
 export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerBytes: 4 | 8): string {
   let next = 0;
-  const text = String(format).replace(SPEC, (_m, flags: string, width: string | undefined, precision: string | undefined, size: string | undefined, conv: string) => {
+  const text = asText(format).replace(SPEC, (_m, flags: string, width: string | undefined, precision: string | undefined, size: string | undefined, conv: string) => {
     if (conv === '%') return '%';
-    const w = Math.min(DBGPRINT_MAX, Math.max(0, width === '*' ? Number(args[next++] ?? 0) || 0 : width ? Number(width) : 0));
+    const w = Math.min(DBGPRINT_MAX, Math.max(0, width === '*' ? Number(toBig(args[next++], false, true)) : width ? Number(width) : 0));
     const arg = args[next++];
     let body: string;
     switch (conv) {
@@ -30,8 +30,8 @@ export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerB
         break;
       }
       case 'p': body = canonical(toBig(arg, pointerBytes === 8, false), pointerBytes).toString(16).toUpperCase().padStart(pointerBytes * 2, '0'); break;
-      case 'c': body = typeof arg === 'number' ? String.fromCharCode(arg) : String(arg ?? ''); break;
-      default: body = arg === null || arg === undefined ? '(null)' : String(arg);
+      case 'c': body = typeof arg === 'number' ? String.fromCharCode(Number(toBig(arg, false, false) & 0xffffn)) : asText(arg ?? ''); break;
+      default: body = arg === null || arg === undefined ? '(null)' : asText(arg);
     }
     if (precision !== undefined && (conv === 's' || conv === 'S' || conv === 'Z')) body = body.slice(0, Number(precision));
     if (body.length < w) {
@@ -44,6 +44,15 @@ export function formatDbgPrint(format: string, args: readonly DbgArg[], pointerB
   return text.length > DBGPRINT_MAX ? text.slice(0, DBGPRINT_MAX) : text;
 }
 
+/** A string argument (or the format) as text; an object whose toString throws or returns no string prints as a placeholder. */
+function asText(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '(unprintable)';
+  }
+}
+
 /** The most one DbgPrint call transmits. */
 const DBGPRINT_MAX = 512;
 
@@ -52,10 +61,16 @@ function wide(size: string | undefined, pointerBytes: 4 | 8): boolean {
   return size === 'll' || size === 'I64' || (size === 'I' && pointerBytes === 8);
 }
 
+/**
+ * An integer conversion's argument as the register would hold it: a number
+ * is the integer it names (a fraction truncated; NaN and ±Infinity, which no
+ * C driver can pass, 0), wrapped to the conversion's width. DbgPrint prints
+ * whatever it is given and never faults on a number.
+ */
 function toBig(arg: DbgArg, wide: boolean, signed: boolean): bigint {
   let v: bigint;
   if (typeof arg === 'bigint') v = arg;
-  else if (typeof arg === 'number') v = BigInt(Math.trunc(arg));
+  else if (typeof arg === 'number') v = Number.isFinite(arg) ? BigInt(Math.trunc(arg)) : 0n;
   else if (typeof arg === 'boolean') v = arg ? 1n : 0n;
   else v = 0n;
   const bits = wide ? 64 : 32;

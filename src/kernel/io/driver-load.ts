@@ -82,20 +82,22 @@ export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObjec
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
   const calledAt = k.irql;
-  k.attribution.push(frame);
+  k.attribution.push(frame, k.clock.nowNs);
   try {
     const value = body();
     if (isThenable(value)) {
       // Driver code runs synchronously to its return; an async routine would go on outside its frame.
       value.then(undefined, () => {});
-      throw new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`);
+      return unhandledDriverException(k, frame, context,
+        new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`)) as T;
     }
     const result = returned(value);
     if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
     return result;
   } catch (e) {
-    // The machine stopping, or the emulator failing, is not the driver's exception.
-    if (e instanceof MachineHalted || e instanceof EmulatorError) throw e;
+    // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
+    // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
+    if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
     return unhandledDriverException(k, frame, context, e);
   } finally {
     k.attribution.pop(frame);

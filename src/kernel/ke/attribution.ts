@@ -16,6 +16,9 @@ export interface DriverFrame {
 /** The stack of driver frames now running, which bug checks, findings and pool ownership read. */
 export class BugCheckAttribution {
   private readonly frames: DriverFrame[] = [];
+  /** When each frame was entered (virtual ns), for the bound on a driver routine that never returns (ke/watchdog.ts). */
+  private readonly enteredNs: number[] = [];
+
   /**
    * The last driver routine that returned at another IRQL than it was called
    * at. The check that later finds the IRQL wrong (0x4A, 0xE1, 0x20) runs
@@ -34,17 +37,27 @@ export class BugCheckAttribution {
     return c ? ` (${c.frame.driver}!${c.frame.routine} was called at IRQL ${c.from} and returned at ${c.to})` : '';
   }
 
-  push(frame: DriverFrame): void {
+  push(frame: DriverFrame, nowNs: number): void {
     this.frames.push(frame);
+    this.enteredNs.push(nowNs);
   }
 
   pop(frame: DriverFrame): void {
     if (this.frames[this.frames.length - 1] === frame) {
       this.frames.pop();
+      this.enteredNs.pop();
       return;
     }
     const i = this.frames.lastIndexOf(frame);
-    if (i >= 0) this.frames.splice(i, 1);
+    if (i >= 0) {
+      this.frames.splice(i, 1);
+      this.enteredNs.splice(i, 1);
+    }
+  }
+
+  /** When the outermost driver frame now on the stack was entered (virtual ns), or -1 with none. */
+  outermostEnteredNs(): number {
+    return this.enteredNs.length > 0 ? this.enteredNs[0]! : -1;
   }
 
   top(): DriverFrame | undefined {

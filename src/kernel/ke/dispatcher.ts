@@ -14,15 +14,15 @@
  * Idle time costs nothing: the scheduler jumps the clock to the next event,
  * and ticks in between that change nothing but the time are coalesced.
  */
-import { GuestMisuse, MachineHalted } from '../../include/errors.js';
+import { MachineHalted } from '../../include/errors.js';
 import { asUchar } from '../../include/c-types.js';
 import type { KeContext } from './context.js';
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_GREATER_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
-import { STATUS_POSSIBLE_DEADLOCK } from '../../include/ntstatus.js';
-import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS, SPIN_LIMIT_NS } from './cost.js';
+import { CLOCK_TICK_NS, DPC_CROSS_CPU_LATENCY_NS } from './cost.js';
 import { Kdpc } from './dpc.js';
 import type { Prcb } from './prcb.js';
 import { KTimer } from './timer.js';
+import { Watchdog } from './watchdog.js';
 
 import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
@@ -41,12 +41,15 @@ export class Dispatcher {
   private lastTick = 0;
   private readonly timers: KTimer[] = [];
   private inInterrupt = false;
+  /** The DPC watchdog (0x133) and the bound on code below DISPATCH_LEVEL that never yields. */
+  readonly watchdog: Watchdog;
 
   /** Called at every clock tick that changes the time (KeUpdateSystemTime's writes to KUSER_SHARED_DATA, registered by mm). */
   readonly tickListeners: ((tick: number) => void)[] = [];
 
   constructor(private readonly k: KeContext) {
     k.clock.deadlineNs = CLOCK_TICK_NS;
+    this.watchdog = new Watchdog(k);
   }
 
   // --- virtual time ----------------------------------------------------------
@@ -65,28 +68,17 @@ export class Dispatcher {
     const c = k.clock;
     if (c.nowNs >= c.deadlineNs) this.interrupt();
     c.resync();
-    this.checkSpin();
+    this.watchdog.check();
   }
 
   /**
-   * The memory-spin bound, checked whenever the running thread reaches the
-   * deadline (at least once per clock tick, after the interrupt is taken):
-   * a program thread that has run SPIN_LIMIT_NS since its last system call
-   * (or since it was last given the CPU) is ended with a GuestMisuse thrown
-   * through its own code. Only in its own context: the program thread is
-   * current at PASSIVE_LEVEL with no driver frame on the stack, so never in
-   * a DPC, a System worker's work, or a driver routine called from a system
-   * call. A program that catches it and spins on meets it at the next tick.
+   * KeStallExecutionProcessor: the CPU spins for `microSeconds`, taking
+   * interrupts as they fall due. Charged a clock tick at most at a time, so
+   * that every tick of a long stall reaches the deadline (and the watchdog).
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kestallexecutionprocessor
    */
-  private checkSpin(): void {
-    const k = this.k;
-    const t = k.scheduler.running;
-    if (!t || t.system || k.currentThread !== t || k.current.cpu.irql !== PASSIVE_LEVEL || k.current.dpcRoutineActive) return;
-    const ranNs = k.clock.nowNs - Math.max(t.lastSystemCallNs, t.quantumStartNs);
-    if (ranNs < SPIN_LIMIT_NS || k.attribution.top() !== undefined) return;
-    throw new GuestMisuse(`${t.label} ran ${(ranNs / 1e9).toFixed(3)} s of virtual time without a system call: ` +
-      'a program that spins on memory alone cannot be preempted in ntshm\'s single-threaded mode ' +
-      '(use Sleep, Sleep(0) to yield, or a wait)', STATUS_POSSIBLE_DEADLOCK);
+  KeStallExecutionProcessor(microSeconds: number): void {
+    for (let left = microSeconds * 1000; left > 0; left -= CLOCK_TICK_NS) this.charge(Math.min(left, CLOCK_TICK_NS));
   }
 
   get highLevel(): number {
@@ -112,6 +104,8 @@ export class Dispatcher {
         `KeRaiseIrql was asked to go from IRQL ${old} to ${newIrql}, which is not a raise.`);
     }
     cpu.irql = newIrql;
+    // The cumulative DPC watchdog counts from the raise to DISPATCH_LEVEL.
+    if (old < DISPATCH_LEVEL && newIrql >= DISPATCH_LEVEL) this.k.current.dpcWatchdogStartNs = this.k.clock.nowNs;
     return old;
   }
 
@@ -124,6 +118,7 @@ export class Dispatcher {
         `KeLowerIrql was asked to go from IRQL ${cpu.irql} to ${newIrql}, which is not a lowering.`);
     }
     cpu.irql = newIrql;
+    if (newIrql < DISPATCH_LEVEL) this.k.current.dpcWatchdogStartNs = -1;
     if (newIrql < DISPATCH_LEVEL && this.k.current.dpcQueue.length > 0) this.drainDpcs(this.k.current);
   }
 
@@ -173,17 +168,23 @@ export class Dispatcher {
     this.k.switchTo(prcb);
     const oldIrql = prcb.cpu.irql;
     prcb.cpu.irql = Math.max(oldIrql, DISPATCH_LEVEL);
+    if (oldIrql < DISPATCH_LEVEL) prcb.dpcWatchdogStartNs = this.k.clock.nowNs;
     prcb.dpcRoutineActive = true;
     prcb.dpcDueNs = Infinity;
     try {
       let dpc: Kdpc | undefined;
       while ((dpc = prcb.dpcQueue.shift())) {
         dpc.queuedOn = -1;
+        // Each DPC's own allotment counts from its start; the queue's run counts on (the watchdog period).
+        prcb.activeDpc = dpc;
+        prcb.dpcRoutineStartNs = this.k.clock.nowNs;
         dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.systemArgument1, dpc.systemArgument2);
       }
     } finally {
       prcb.dpcRoutineActive = false;
+      prcb.activeDpc = undefined;
       prcb.cpu.irql = oldIrql;
+      if (oldIrql < DISPATCH_LEVEL) prcb.dpcWatchdogStartNs = -1;
       this.k.switchTo(previous);
     }
   }
@@ -246,7 +247,13 @@ export class Dispatcher {
 
   /** Takes whatever is due: clock ticks, then DPCs queued to other CPUs. */
   interrupt(): void {
-    if (this.inInterrupt) return;
+    if (this.inInterrupt) {
+      // A DPC drained from inside the interrupt (one queued to another CPU) runs with the
+      // interrupt still being taken: the next deadline is the next tick, where the watchdog
+      // looks again, and the ticks in between are taken when the interrupt is done.
+      this.nextInterruptNs = (Math.floor(this.k.clock.nowNs / CLOCK_TICK_NS) + 1) * CLOCK_TICK_NS;
+      return;
+    }
     const started = this.k.clock.nowNs;
     try {
       this.interruptBody();

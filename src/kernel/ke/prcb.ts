@@ -14,6 +14,12 @@ export class Prcb<T extends KThread = KThread> {
   /** Virtual time at which this CPU's queued DPCs start, when it is not the CPU now executing. */
   dpcDueNs = Infinity;
   dpcRoutineActive = false;
+  /** The DPC now running on this CPU, if any (the watchdog names it). */
+  activeDpc: Kdpc | undefined = undefined;
+  /** When the DPC now running started (virtual ns): KPRCB's DpcTimeCount, kept as a start time. */
+  dpcRoutineStartNs = 0;
+  /** Since when this CPU has been at DISPATCH_LEVEL or above without a break (virtual ns), or -1: KPRCB's DpcWatchdogCount, kept as a start time. */
+  dpcWatchdogStartNs = -1;
 
   constructor(readonly number: number, readonly cpu: Cpu) {}
 }

@@ -346,10 +346,13 @@ export class GuestMemory implements GuestMemoryAccess {
   /**
    * Copies `length` bytes from `source` to `destination`, both in this mode
    * and address space (RtlCopyMemory), page by page: like the CPU's own
-   * copy, a fault part-way leaves the bytes before it copied.
+   * copy, a fault part-way leaves the bytes before it copied. Overlapping
+   * ranges are copied as memmove does (backwards when the destination lies
+   * above the source).
    */
   copy(destination: number, source: number, length: number): void {
     if (length <= 0) return;
+    if (destination > source && destination - source < length) return this.copyBackwards(destination, source, length);
     if (length <= PAGE_SIZE && chunkLength(source, length) === length && chunkLength(destination, length) === length) {
       this.charge();
       const from = this.pa(source, ACCESS_READ);
@@ -367,6 +370,39 @@ export class GuestMemory implements GuestMemoryAccess {
       const to = this.pa(destination + offset, ACCESS_WRITE);
       if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, n);
       this.u8.copyWithin(to, from, from + n);
+      offset += n;
+    }
+  }
+
+  /** `copy` from the last byte down, for a destination that overlaps the source from above. */
+  private copyBackwards(destination: number, source: number, length: number): void {
+    for (let end = length; end > 0;) {
+      // The chunk ends at `end` and starts no lower than the page start of either range's last byte.
+      const n = Math.min(end, ((source + end - 1) & PAGE_MASK) + 1, ((destination + end - 1) & PAGE_MASK) + 1);
+      const start = end - n;
+      this.charge();
+      const from = this.pa(source + start, ACCESS_READ);
+      const to = this.pa(destination + start, ACCESS_WRITE);
+      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, n);
+      this.u8.copyWithin(to, from, from + n);
+      end = start;
+    }
+  }
+
+  /**
+   * Sets `length` bytes at `va` to `value` (RtlFillMemory, RtlZeroMemory),
+   * page by page like the CPU's own string store: a fault part-way leaves
+   * the bytes before it written, and a huge length faults where the memory
+   * ends, with no buffer of its size.
+   */
+  fill(va: number, length: number, value: number): void {
+    for (let offset = 0; offset < length;) {
+      const at = va + offset;
+      const n = chunkLength(at, length - offset);
+      this.charge();
+      const pa = this.pa(at, ACCESS_WRITE);
+      if (!this.user && this.k.tornReads.watches(pa)) this.k.tornReads.kernelWrite(pa, n);
+      this.u8.fill(value, pa, pa + n);
       offset += n;
     }
   }

@@ -81,10 +81,18 @@ export function isKernelAddress(layout: AddressLayout, va: number): boolean {
 
 export { PAGE_ALIGN } from '../../include/page.js';
 
-/** Prints an address the way kd does: fffff780`00000000 on x64, 7ffe0000 on x86. */
+/**
+ * Prints an address the way kd does: fffff780`00000000 on x64, 7ffe0000 on
+ * x86. Total on any number, as a register would hold it: a fraction is
+ * truncated, NaN and ±Infinity print as 0, and anything else wraps to the
+ * architecture's width (-1 is ffffffff`ffffffff).
+ */
 export function formatAddress(arch: Arch, va: number): string {
-  if (arch === 'x86') return (va >>> 0).toString(16).padStart(8, '0');
-  const canonical = va >= 2 ** 47 ? BigInt(va) | 0xffff_0000_0000_0000n : BigInt(va);
+  const n = Number.isFinite(va) ? Math.trunc(va) : 0;
+  if (arch === 'x86') return (n >>> 0).toString(16).padStart(8, '0');
+  // ntshm's 48-bit form of a high address (at or above 2^47) prints sign-extended, as the CPU sees it.
+  const v = BigInt.asUintN(64, BigInt(n));
+  const canonical = v >= 1n << 47n && v < 1n << 48n ? v | 0xffff_0000_0000_0000n : v;
   const hex = canonical.toString(16).padStart(16, '0');
   return `${hex.slice(0, 8)}\`${hex.slice(8)}`;
 }

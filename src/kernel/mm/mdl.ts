@@ -15,7 +15,7 @@ import {
 import { ACCESS_READ, ACCESS_WRITE } from '../../hw/mmu.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import {
-  DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PAGE_FAULT_IN_NONPAGED_AREA, PROCESS_HAS_LOCKED_PAGES,
+  BAD_POOL_CALLER, DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES, PAGE_FAULT_IN_NONPAGED_AREA, PROCESS_HAS_LOCKED_PAGES,
 } from '../../include/bugcodes.js';
 import { NtException } from '../../include/errors.js';
 import type { MmContext, MmProcess } from './context.js';
@@ -89,12 +89,32 @@ export class MdlManager {
 
   /** IoFreeMdl: the MDL's pool goes; a system mapping left behind stays mapped (a leak of system PTEs). */
   IoFreeMdl(arg: Mdl | number | null): void {
+    const address = arg instanceof Mdl ? arg.address : arg;
+    const pool = this.k.pool;
+    if (typeof address === 'number' && !this.live.has(address) && pool.isPoolAddress(address) && !pool.allocations.has(address)) {
+      this.freedTwice(address);
+    }
     const mdl = this.resolve(arg);
     if ((mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) && !(mdl.MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL) && this.k.options.verifier) {
       this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb8, mdl.address, mdl.MdlFlags, 0, 'IoFreeMdl was called on an MDL that is still mapped to system space.');
     }
     this.live.delete(mdl.address);
     this.k.pool.free(mdl.address);
+  }
+
+  /**
+   * An MDL is a block of nonpaged pool (IoAllocateMdl takes it from the pool
+   * or a lookaside over it), so a second IoFreeMdl frees pool already freed:
+   * 0xC2 BAD_POOL_CALLER, P1 = 7, P3 the pool header's first ULONG, P4 the block.
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc2--bad-pool-caller
+   */
+  private freedTwice(address: number): never {
+    const k = this.k;
+    const headerVa = address - (k.arch === 'x64' ? 16 : 8);
+    const headerPfn = k.pageTables.frameAt(k.systemRoot, headerVa);
+    const header = headerPfn < 0 ? 0 : k.memory.read32(headerPfn * PAGE_SIZE + (headerVa % PAGE_SIZE));
+    return k.bugCheck(BAD_POOL_CALLER, 0x07, 0, header, address,
+      `IoFreeMdl was given the MDL at ${k.formatAddress(address)}, which was already freed: an MDL is a block of nonpaged pool, and this frees it a second time.`);
   }
 
   /**

@@ -15,9 +15,10 @@ import {
 import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 import { KiRoutineAddress, type NtRoutine } from '../ke/nt-image.js';
 import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
-import { STATUS_NO_MEMORY, ntStatusText } from '../../include/ntstatus.js';
+import { STATUS_NO_MEMORY, STATUS_STACK_OVERFLOW, ntStatusText } from '../../include/ntstatus.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
+import { isHostStackOverflow } from '../../include/host-stack-overflow.js';
 import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
@@ -171,11 +172,12 @@ export class ProcessManager {
     if (process.exited) return process.ExitStatus;
     // ExitProcess's UINT, recognised by class (an Error merely named ProcessExit is an exception).
     if (isThrownInstance(e, ProcessExit)) return toUint32(readThrown(() => e.exitCode, 0));
-    // Any other thrown value is what an MSVC C++ `throw` raises: 0xE06D7363 ('msc'), whatever was thrown.
+    // Any other thrown value is what an MSVC C++ `throw` raises: 0xE06D7363 ('msc'), whatever was thrown;
+    // the host's stack running out is the thread's stack overflow.
     const misuse = isThrownInstance(e, GuestMisuse);
     const code = isThrownInstance(e, NtException) ? toUint32(readThrown(() => e.status, CPP_EXCEPTION_CODE))
       : misuse ? toUint32(readThrown(() => e.exitStatus ?? CPP_EXCEPTION_CODE, CPP_EXCEPTION_CODE))
-        : CPP_EXCEPTION_CODE;
+        : isHostStackOverflow(e) ? STATUS_STACK_OVERFLOW : CPP_EXCEPTION_CODE;
     // A broken rule of ntshm's execution model is not the program's exception: the line says why it ended.
     const how = misuse ? `ended: ${String(readThrown(() => String(e.message), 'a rule of the execution model was broken'))}`
       : `ended by an unhandled exception, ${describeThrown(e)}`;
