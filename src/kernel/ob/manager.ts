@@ -157,7 +157,7 @@ export class ObjectManager {
     const table = (attributes & OBJ_KERNEL_HANDLE) !== 0 ? this.k.systemProcess.ObjectTable : process.ObjectTable;
     body.header.HandleCount++;
     body.header.PointerCount++;
-    return table.insert({ object: body, grantedAccess, attributes });
+    return table.insert({ object: body, grantedAccess, attributes }, this.k.arch);
   }
 
   /**
