@@ -28,6 +28,14 @@ export interface CampaignOptions {
   readonly maxPrograms: number;
   /** Called after every scenario (before any shrinking). */
   readonly onScenario?: (outcome: Outcome, totals: CampaignTotals) => void;
+  /** Called before every run, shrinking included (a watchdog keeps the last one, should the run hang the thread). */
+  readonly onStart?: (scenario: Scenario, phase: 'search' | 'shrink') => void;
+  /**
+   * No stack traces while searching (Error.stackTraceLimit = 0): the guest
+   * raises an exception object for every fault it takes, and capturing the
+   * host's stack for each is a good part of a run's cost. Restored to shrink.
+   */
+  readonly fastErrors?: boolean;
   /** Shrink a failure (default true). */
   readonly shrink: boolean;
 }
@@ -79,7 +87,12 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     calls: 0, checks: 0, scenarios: 0, clean: 0, bugchecks: new Map(), silentMisuses: new Map(), startedMs: Date.now(),
   };
   let searching = true;
+  const limit = Error.stackTraceLimit;
+  if (options.fastErrors) Error.stackTraceLimit = 0;
   const property = fc.asyncProperty(arbitrary, async (scenario) => {
+    // The calls asked for are made: the rest of the round is drawn but not run.
+    if (searching && totals.calls >= options.calls) return;
+    options.onStart?.(scenario, searching ? 'search' : 'shrink');
     // While shrinking, a run that does not settle is given less time: it fails the same way sooner.
     const outcome = await runWorld(scenario, searching ? options.world : { ...options.world, hostTimeoutMs: Math.min(options.world.hostTimeoutMs, 3000) });
     if (searching) {
@@ -88,9 +101,18 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
     }
     if (outcome.verdict === 'failure') {
       searching = false;
+      Error.stackTraceLimit = limit;
       throw new ScenarioFailed(outcome.failures);
     }
   });
+  try {
+    return await search(options, property, totals);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+async function search(options: CampaignOptions, property: fc.IAsyncPropertyWithHooks<[Scenario]>, totals: CampaignTotals): Promise<CampaignResult> {
   for (let round = 0; totals.calls < options.calls; round++) {
     const seed = roundSeed(options.seed, round);
     const details = await fc.check(property, {
@@ -104,7 +126,10 @@ export async function runCampaign(options: CampaignOptions): Promise<CampaignRes
       const path = details.counterexamplePath ?? undefined;
       if (!options.shrink) return { totals, failure: { seed, path, scenario, failures: error.failures } };
       const shrinking = { ...options.world, hostTimeoutMs: Math.min(options.world.hostTimeoutMs, 3000) };
-      const minimal = await minimize(scenario, (s) => runWorld(s, shrinking));
+      const minimal = await minimize(scenario, (s) => {
+        options.onStart?.(s, 'shrink');
+        return runWorld(s, shrinking);
+      });
       return { totals, failure: { seed, path, scenario: minimal.scenario, failures: minimal.outcome.failures } };
     }
   }

@@ -120,7 +120,7 @@ class World implements FuzzDriverHost, ProgramHost {
   }
 
   hostError(where: string, error: unknown): void {
-    this.fail(`${describeError(error)} reached guest code in ${where}`);
+    this.fail(`${describeError(error)}${thrownAt(error)} reached guest code in ${where}`);
   }
 
   // --- ProgramHost ---
@@ -230,6 +230,13 @@ async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Where in the host an error was thrown (its first stack frame), when its stack was captured. */
+function thrownAt(e: unknown): string {
+  const stack = e instanceof Error && typeof e.stack === 'string' ? e.stack : '';
+  const frame = stack.split('\n').find((l) => l.trimStart().startsWith('at '));
+  return frame ? ` (${frame.trim()})` : '';
 }
 
 /** An error as one line: its class (EmulatorError named as such) and message, whatever it is. */
