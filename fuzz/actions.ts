@@ -73,6 +73,16 @@ export type DriverAction =
   | { readonly d: 'attach'; readonly pick: number; readonly actions: readonly DriverAction[] }
   | { readonly d: 'reference-handle'; readonly handle: HandleChoice; readonly userMode: boolean }
   | { readonly d: 'leave-irql-raised'; readonly misuse: 'irql' }
+  /** Frees the SystemBuffer the I/O manager will free itself (issue 7, item 7). */
+  | { readonly d: 'free-system-buffer'; readonly misuse: 'double-free' }
+  /** Frees the IRP's own pool (issue 7, item 7). */
+  | { readonly d: 'free-irp'; readonly misuse: 'irp' }
+  /** Spins forever, making kernel calls (issue 7, item 3: a DPC past its time is 0x133). */
+  | { readonly d: 'spin'; readonly misuse: 'spin' }
+  /** Writes PML4[0] = ~0 through the self-map, x64 (issue 7, item 4). */
+  | { readonly d: 'write-page-tables'; readonly misuse: 'page-tables' }
+  /** Throws an Error it named 'EmulatorError' (issue 7, item 4). */
+  | { readonly d: 'throw-named'; readonly misuse: 'throw' }
   | { readonly d: 'bugcheck'; readonly misuse: 'deliberate' }
   | { readonly d: 'hostile-call'; readonly routine: HostileKernelRoutine; readonly value: HostileValue; readonly misuse: 'hostile' }
   | { readonly d: 'return-hostile'; readonly value: HostileValue; readonly misuse: 'hostile' };
@@ -125,7 +135,7 @@ export type HostileRoutine = (typeof HOSTILE_ROUTINES)[number];
 export type ProgramEnd =
   | { readonly how: 'return'; readonly code: number }
   | { readonly how: 'ExitProcess'; readonly code: number }
-  | { readonly how: 'throw'; readonly value: HostileValue | 'error' | 'ntexception' };
+  | { readonly how: 'throw'; readonly value: HostileValue | 'error' | 'ntexception' | 'named-emulator-error' };
 
 /** One program: its calls, then its end. */
 export interface ProgramScript {

@@ -147,7 +147,12 @@ function makeDriverAction(o: GeneratorOptions, depth: number, misbehaving: boole
       ), { maxLength: 3 }),
     })],
     [passive(2), fc.record({ d: fc.constant('reference-handle' as const), handle: handle(o), userMode: fc.boolean() })],
-    [misuse('misuse:irql'), fc.constant({ d: 'leave-irql-raised' as const, misuse: 'irql' as const })],
+    [misuse(depth === 0 ? 'misuse:irql' : 'misuse:irql-dpc'), fc.constant({ d: 'leave-irql-raised' as const, misuse: 'irql' as const })],
+    [depth === 0 ? misuse('misuse:free-system-buffer') : 0, fc.constant({ d: 'free-system-buffer' as const, misuse: 'double-free' as const })],
+    [depth === 0 ? misuse('misuse:free-irp') : 0, fc.constant({ d: 'free-irp' as const, misuse: 'irp' as const })],
+    [depth === 1 ? misuse('misuse:spin', 0.2) : 0, fc.constant({ d: 'spin' as const, misuse: 'spin' as const })],
+    [misuse('misuse:page-tables', 0.3), fc.constant({ d: 'write-page-tables' as const, misuse: 'page-tables' as const })],
+    [misuse('misuse:throw-named', 0.3), fc.constant({ d: 'throw-named' as const, misuse: 'throw' as const })],
     [misuse('misuse:bugcheck'), fc.constant({ d: 'bugcheck' as const, misuse: 'deliberate' as const })],
     [HOSTILE_KERNEL_ROUTINES.some((r) => misuse(`misuse:hostile-nt:${r}`) > 0) ? 1 : 0, fc.record({
       d: fc.constant('hostile-call' as const),
@@ -224,6 +229,7 @@ const programEnd = (o: GeneratorOptions): fc.Arbitrary<ProgramEnd> => weighted<P
   [2, fc.record({ how: fc.constant('ExitProcess' as const), code: fc.constantFrom(0, 3, 0xffff_ffff) })],
   [1, fc.record({ how: fc.constant('throw' as const), value: fc.constantFrom('error' as const, 'ntexception' as const) })],
   [on(o, 'hostile-throw') ? 1 : 0, fc.record({ how: fc.constant('throw' as const), value: hostile(o) })],
+  [on(o, 'throw-named') ? 0.5 : 0, fc.constant({ how: 'throw' as const, value: 'named-emulator-error' as const })],
 );
 
 /**

@@ -49,7 +49,7 @@ export interface FuzzDriverHost {
   /** One driver call made (counted as a call of the campaign). */
   counted(): void;
   /** A misuse is about to run: from now on a bug check is the driver's due. */
-  misuse(what: string): void;
+  misuse(what: string, mustStop: boolean): void;
   /** What the driver is doing, for the report of a bug check. */
   setInFlight(what: string | undefined): void;
   /** Something other than an NT exception came out of a kernel routine. */
@@ -78,6 +78,8 @@ export interface UserMapping { readonly record: MdlRecord; readonly pid: number;
 /** Where an action runs: at PASSIVE_LEVEL in a dispatch routine (with its file object), or at DISPATCH_LEVEL. */
 interface Context {
   readonly dispatch: boolean;
+  /** The IRP of the dispatch routine (depth 0 only). */
+  readonly irp?: Irp;
   readonly file: FileObject | null;
   readonly resolve: Resolver;
   readonly depth: number;
@@ -99,10 +101,26 @@ const live = <T extends { live: boolean }>(list: readonly T[]): T[] => list.filt
 const dead = <T extends { live: boolean }>(list: readonly T[]): T[] => list.filter((x) => !x.live);
 const pick = <T>(list: readonly T[], n: number): T | undefined => (list.length === 0 ? undefined : list[n % list.length]);
 
+/**
+ * Misuses issue 7 says must stop the machine (not merely may): a run that
+ * goes on to its end after one is a failure. The others may pass unseen,
+ * as on Windows without the verifier.
+ */
+function mustStop(a: DriverAction, c: Context): boolean {
+  switch (a.d) {
+    case 'free-system-buffer': case 'free-irp': return c.depth === 0; // item 7: 0xC2
+    case 'zero': return true; // item 8: 0x50 where the bytes run out
+    case 'leave-irql-raised': return true; // item 10 (at PASSIVE_LEVEL: 0x4A on the way out)
+    case 'spin': return true; // item 3: 0x133 at DISPATCH_LEVEL
+    case 'write-page-tables': case 'throw-named': return true; // item 4
+    default: return false;
+  }
+}
+
 /** Actions a driver may take at DISPATCH_LEVEL (their WDK pages say IRQL <= DISPATCH_LEVEL). */
 const DISPATCH_OK = new Set<DriverAction['d']>([
   'alloc', 'free', 'fill', 'mdl', 'map-system', 'free-mdl', 'unlock', 'dpc', 'timer', 'cancel-timer', 'at-dispatch', 'zero', 'io-timer',
-  'leave-irql-raised', 'bugcheck', 'hostile-call', 'return-hostile',
+  'leave-irql-raised', 'bugcheck', 'hostile-call', 'return-hostile', 'free-system-buffer', 'free-irp', 'spin', 'write-page-tables', 'throw-named',
 ]);
 
 /** Builds the fuzz driver for one world. */
@@ -163,7 +181,7 @@ export function fuzzDriver(host: FuzzDriverHost, state: FuzzDriverState): Driver
             nt.ObReferenceObject(process);
             state.processes.push(process);
           }
-          const returned = run(call.actions, { dispatch: true, file: stack.FileObject, resolve: call.resolve, depth: 0 });
+          const returned = run(call.actions, { dispatch: true, irp, file: stack.FileObject, resolve: call.resolve, depth: 0 });
           if (returned.hostile !== undefined) {
             // A dispatch routine returning what no C routine could (issue 7, item 5).
             irp.IoStatus.Status = STATUS_SUCCESS;
@@ -465,6 +483,23 @@ function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState, device
         return undefined;
       case 'bugcheck':
         return nt.KeBugCheckEx(0xdead, 1, 2, 3, 4);
+      case 'free-system-buffer':
+        if (c.irp && c.depth === 0) nt.ExFreePool(c.irp.AssociatedIrp.SystemBuffer);
+        return undefined;
+      case 'free-irp':
+        if (c.irp && c.depth === 0) nt.ExFreePool(c.irp.address);
+        return undefined;
+      case 'spin':
+        for (;;) nt.KeQuerySystemTime();
+      case 'write-page-tables':
+        // PXE_BASE: the PML4 seen through its own self-map entry (0x1ED).
+        if (nt.sizeofPointer === 8) nt.setBigUint64(0xf6fb_7dbe_d000, 0xffff_ffff_ffff_ffffn);
+        return undefined;
+      case 'throw-named': {
+        const e = new GuestThrow('a driver threw this');
+        Object.defineProperty(e, 'name', { value: 'EmulatorError' });
+        throw e;
+      }
       case 'hostile-call': {
         const v = hostileValue(a.value) as number;
         const call: Record<typeof a.routine, () => unknown> = {
@@ -494,13 +529,13 @@ function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState, device
       host.counted();
       const raised = !c.dispatch && !DISPATCH_OK.has(a.d);
       const misuse = 'misuse' in a && a.misuse !== undefined ? a.misuse : raised ? `${a.d} at DISPATCH_LEVEL` : undefined;
-      if (misuse !== undefined) host.misuse(`${a.d}: ${misuse}`);
+      if (misuse !== undefined) host.misuse(`${a.d}: ${misuse}`, misuse === a.d + ' at DISPATCH_LEVEL' ? false : mustStop(a, c));
       host.setInFlight(`driver ${a.d}${misuse ? ` (${misuse})` : ''}${c.dispatch ? '' : ' at DISPATCH_LEVEL'}`);
       try {
         hostile = one(a, c) ?? hostile;
       } catch (e) {
-        // 'touch-user' has no __try: its fault leaves the driver.
-        if (e instanceof MachineHalted || (a.d === 'touch-user' && e instanceof NtException)) throw e;
+        // 'touch-user' has no __try: its fault leaves the driver; nor has 'throw-named'.
+        if (e instanceof MachineHalted || (a.d === 'touch-user' && e instanceof NtException) || a.d === 'throw-named') throw e;
         // The driver's own __try/__except around each call: an NT exception is the routine's documented way to fail.
         if (!(e instanceof NtException) && !(e instanceof GuestThrow)) host.hostError(`driver ${a.d}`, e);
       }

@@ -43,8 +43,9 @@ export function hostileValue(kind: HostileValue): unknown {
 }
 
 /** A throwable for a program's end: an Error whose getters throw, a Proxy, a Symbol ... */
-export function hostileThrowable(kind: HostileValue | 'error' | 'ntexception', make: { ntException: () => unknown }): unknown {
+export function hostileThrowable(kind: HostileValue | 'error' | 'ntexception' | 'named-emulator-error', make: { ntException: () => unknown }): unknown {
   if (kind === 'error') return new Error('the program failed');
+  if (kind === 'named-emulator-error') return Object.assign(new Error('a program threw this'), { name: 'EmulatorError' });
   if (kind === 'ntexception') return make.ntException();
   if (kind === 'object') {
     const e = new Error('hostile');

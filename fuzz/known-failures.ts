@@ -19,6 +19,8 @@ export type Feature =
   | 'hostile-names'
   /** A program's end by throwing a hostile value (an Error whose getters throw, a Proxy ...). */
   | 'hostile-throw'
+  /** A program's end by throwing an Error it named 'EmulatorError'. */
+  | 'throw-named'
   /** Handle values with the two low (tag) bits set. */
   | 'tagged-handles'
   /** Lengths past 64 KiB (2**31, 2**32-1, -1, 2**32+4) for buffers and IOCTLs. */
@@ -36,14 +38,17 @@ export type Feature =
   /** Driver misuses: a bug check after them is the driver's due. */
   | 'misuse:free' | 'misuse:overrun' | 'misuse:zero-huge' | 'misuse:unmap' | 'misuse:free-mdl' | 'misuse:unlock' | 'misuse:touch-user'
   | 'misuse:irql' | 'misuse:bugcheck' | 'misuse:return-hostile'
+  /** IRQL left raised by a DPC or timer routine; SystemBuffer or IRP freed by the driver; a DPC that spins; page tables written; an Error named EmulatorError thrown. */
+  | 'misuse:irql-dpc' | 'misuse:free-system-buffer' | 'misuse:free-irp' | 'misuse:spin' | 'misuse:page-tables' | 'misuse:throw-named'
   /** A driver passing hostile JavaScript values to one nt routine. */
   | `misuse:hostile-nt:${HostileKernelRoutine}`;
 
 /** Every feature. */
 export const FEATURES: readonly Feature[] = [
-  'hostile-arguments', 'hostile-accessors', 'hostile-names', ...HOSTILE_VALUES.map((v) => `hostile:${v}` as const), 'hostile-throw', 'tagged-handles', 'huge-lengths', 'commit-huge',
+  'hostile-arguments', 'hostile-accessors', 'hostile-names', ...HOSTILE_VALUES.map((v) => `hostile:${v}` as const), 'hostile-throw', 'throw-named', 'tagged-handles', 'huge-lengths', 'commit-huge',
   'heap-huge', 'pool-huge', 'lock-huge', 'long-names', 'misuse:free', 'misuse:overrun', 'misuse:zero-huge', 'misuse:unmap', 'misuse:free-mdl',
-  'misuse:unlock', 'misuse:touch-user', 'misuse:irql', 'misuse:bugcheck', 'misuse:return-hostile',
+  'misuse:unlock', 'misuse:touch-user', 'misuse:irql', 'misuse:bugcheck', 'misuse:return-hostile', 'misuse:irql-dpc',
+  'misuse:free-system-buffer', 'misuse:free-irp', 'misuse:spin', 'misuse:page-tables', 'misuse:throw-named',
   ...HOSTILE_KERNEL_ROUTINES.map((r) => `misuse:hostile-nt:${r}` as const),
 ];
 
@@ -64,8 +69,24 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     failure: 'a program whose main throws a Proxy (or an Error whose name getter throws) never ends: run() does not settle',
   },
   {
+    feature: 'misuse:spin', item: 3,
+    failure: 'a DPC routine that loops forever making kernel calls hangs the host thread (no DPC_WATCHDOG_VIOLATION 0x133): only the watchdog of npm run fuzz catches it',
+  },
+  {
+    feature: 'misuse:page-tables', item: 4,
+    failure: 'a driver writing PML4[0] = ~0 through the self-map (x64) makes run() reject with EmulatorError (physical address 0xffffffffff000 is outside installed memory) instead of a bug check',
+  },
+  {
     feature: 'misuse:return-hostile', item: 5,
     failure: 'a dispatch routine that returns a bigint or a Symbol: a TypeError (Cannot mix BigInt and other types) comes out of the program\'s DeviceIoControl; returning a Proxy bug checks 0x3B',
+  },
+  {
+    feature: 'misuse:free-system-buffer', item: 7,
+    failure: 'a driver that frees its IRP\'s SystemBuffer: the I/O manager frees it again, silently (no 0xC2), and the run goes on',
+  },
+  {
+    feature: 'misuse:free-irp', item: 7,
+    failure: 'a driver that frees its IRP\'s own address: nothing stops the machine',
   },
   {
     feature: 'misuse:zero-huge', item: 8,
@@ -90,6 +111,10 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
     feature: 'misuse:hostile-nt:KeRaiseIrql', item: 9,
     failure: 'KeRaiseIrql(Symbol()) throws a TypeError (Cannot convert a Symbol value to a string) into the driver',
+  },
+  {
+    feature: 'misuse:irql-dpc', item: 10,
+    failure: 'a DPC or timer routine that returns with the IRQL raised is silently repaired: the run goes on',
   },
   {
     feature: 'hostile:symbol', item: 'new',

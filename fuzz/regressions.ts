@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Scenario } from './actions.js';
 
 export interface Regression {
@@ -24,11 +25,17 @@ export interface Regression {
   readonly scenario: Scenario;
 }
 
+/** The repository's root (this file is fuzz/regressions.ts, or dist/fuzz/regressions.js once built). */
+const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+
+/** A failure's text without this checkout's paths (host stack frames name files by URL). */
+const portable = (s: string): string => s.replaceAll(`file://${root}`, '').replaceAll(root, '');
+
 /** Writes a regression as <dir>/<name>.json; returns its path. */
 export function saveRegression(dir: string, name: string, r: Regression): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, `${JSON.stringify(r, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify({ ...r, failures: r.failures.map(portable) }, null, 1)}\n`);
   return file;
 }
 

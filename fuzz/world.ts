@@ -72,6 +72,8 @@ class World implements FuzzDriverHost, ProgramHost {
   sinceCheck = 0;
   readonly failures: string[] = [];
   readonly misuses: string[] = [];
+  /** Misuses after which the machine must stop (issue 7 says which). */
+  readonly mustStop: string[] = [];
   inFlight: string | undefined;
   lastInFlight: string | undefined;
   readonly driverState = new FuzzDriverState();
@@ -110,8 +112,9 @@ class World implements FuzzDriverHost, ProgramHost {
     this.calls++;
   }
 
-  misuse(what: string): void {
+  misuse(what: string, mustStop: boolean): void {
     this.misuses.push(what);
+    if (mustStop) this.mustStop.push(what);
   }
 
   setInFlight(what: string | undefined): void {
@@ -178,7 +181,10 @@ class World implements FuzzDriverHost, ProgramHost {
     s.programs.forEach((script, i) => {
       const code = processes[i]!.exitCode;
       const end = script.end;
-      const expected = end.how === 'throw' ? (end.value === 'ntexception' ? 0xc0000005 : end.value === 'error' ? 0xe06d7363 : undefined) : end.code >>> 0;
+      // An Error, whatever its name, is an unhandled C++-style exception (0xE06D7363, docs/fidelity.md).
+      const expected = end.how === 'throw'
+        ? (end.value === 'ntexception' ? 0xc0000005 : end.value === 'error' || end.value === 'named-emulator-error' ? 0xe06d7363 : undefined)
+        : end.code >>> 0;
       if (expected !== undefined && code !== expected) this.fail(`program ${i} ended with 0x${code?.toString(16)}, its script asked for 0x${expected.toString(16)}`);
     });
     this.check('after every program ended');
@@ -194,6 +200,7 @@ class World implements FuzzDriverHost, ProgramHost {
     this.inFlight = undefined;
     for (const name of [FUZZ_SERVICE, SAMPLE_SERVICE]) if (m.kernel.io.drivers.has(name.toUpperCase())) this.fail(`${name} is still loaded`);
     this.check('after the drivers unloaded');
+    if (this.mustStop.length > 0) this.fail(`the machine let pass what must stop it: ${[...new Set(this.mustStop)].join(', ')}`);
     // A driver that misused the kernel may leak (Windows does not catch a leak either, without the verifier).
     const now = m.stats();
     if (this.misuses.length === 0 && JSON.stringify(now) !== JSON.stringify(booted)) {
