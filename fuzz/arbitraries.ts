@@ -25,8 +25,14 @@ const weighted = <T>(...entries: [number, fc.Arbitrary<T>][]): fc.Arbitrary<T> =
   fc.oneof(...entries.filter(([w]) => w > 0).map(([w, arbitrary]) => ({ weight: Math.round(w * 10), arbitrary })));
 
 const PAGE = 4096;
-const hostile = (o: GeneratorOptions): fc.Arbitrary<HostileValue> =>
-  fc.constantFrom(...HOSTILE_VALUES.filter((v) => on(o, `hostile:${v}`)));
+const hostileValues = (o: GeneratorOptions): HostileValue[] => HOSTILE_VALUES.filter((v) => on(o, `hostile:${v}`));
+/** A hostile value; drawn only where `withHostile` allows (with every value left out, there is none to draw). */
+const hostile = (o: GeneratorOptions): fc.Arbitrary<HostileValue> => {
+  const values = hostileValues(o);
+  return fc.constantFrom(...(values.length > 0 ? values : HOSTILE_VALUES));
+};
+/** Whether a feature that passes hostile values is on, and has values to pass. */
+const withHostile = (o: GeneratorOptions, f: Feature): boolean => on(o, f) && hostileValues(o).length > 0;
 
 /** Boundary lengths: zero, one, a page either side, the wrapped ones (2**32-1, -1), beyond 32 bits. */
 const BOUNDARY_LENGTHS = [0, 1, 3, 4, 7, 8, 16, 64, 255, 256, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE, 65536, -1];
@@ -37,7 +43,7 @@ const length = (o: GeneratorOptions, huge: boolean): fc.Arbitrary<LengthChoice> 
   [6, fc.integer({ min: 0, max: 2 * PAGE })],
   [3, fc.constantFrom(...BOUNDARY_LENGTHS)],
   [huge ? 0.3 : 0, fc.constantFrom(...HUGE_LENGTHS)],
-  [on(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((h) => ({ hostile: h }))],
+  [withHostile(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((h) => ({ hostile: h }))],
 );
 
 /**
@@ -48,13 +54,13 @@ const lockLength = (o: GeneratorOptions): fc.Arbitrary<LengthChoice> => weighted
   [30, fc.integer({ min: 0, max: 4 * PAGE })],
   [6, fc.constantFrom(0, 1, PAGE - 1, PAGE, PAGE + 1, 65536, -1)],
   [on(o, 'lock-huge') ? 1 : 0, fc.constantFrom(2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32)],
-  [on(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((h) => ({ hostile: h }))],
+  [withHostile(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((h) => ({ hostile: h }))],
 );
 
 /** Raw pointer values: NULL, the user bounds, KUSER_SHARED_DATA, misaligned, wrapped, non-canonical. */
 const POINTER_VALUES = [0, 1, 0xfff, 0x1000, 0x10000, 0x10001, 0x7ffe_0000, 0x7ffe_0ffc, 0x7ffe_ffff, 0x7fff_0000, 0x8000_0000, 0xffff_ffff, -1, -4096, 2 ** 47 - 1, 2 ** 47, 2 ** 53, 0xdead_beef];
 
-const pointer = (o: GeneratorOptions, hostileOk = on(o, 'hostile-arguments')): fc.Arbitrary<PointerChoice> => {
+const pointer = (o: GeneratorOptions, hostileOk = withHostile(o, 'hostile-arguments')): fc.Arbitrary<PointerChoice> => {
   const pick = fc.nat({ max: 64 });
   const offset = weighted([8, fc.integer({ min: 0, max: PAGE })], [1, fc.constantFrom(PAGE * 16, 2 ** 20, -1, -PAGE)]);
   return weighted<PointerChoice>(
@@ -77,7 +83,7 @@ const handle = (o: GeneratorOptions): fc.Arbitrary<HandleChoice> => weighted<Han
   [2, fc.record({ h: fc.constant('closed' as const), pick: fc.nat({ max: 16 }) })],
   [2, fc.record({ h: fc.constant('foreign' as const), pick: fc.nat({ max: 16 }) })],
   [2, fc.record({ h: fc.constant('value' as const), value: fc.constantFrom(...HANDLE_VALUES.filter((v) => on(o, 'tagged-handles') || v % 4 === 0 || v < 0)) })],
-  [on(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((value) => ({ h: 'hostile' as const, value }))],
+  [withHostile(o, 'hostile-arguments') ? 1 : 0, hostile(o).map((value) => ({ h: 'hostile' as const, value }))],
 );
 
 const PROTECTIONS = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x104, 0x204, 0x404, 0, 0x3, 0xffff_ffff];
@@ -111,6 +117,7 @@ function makeDriverAction(o: GeneratorOptions, depth: number, misbehaving: boole
   const driverSize = weighted<LengthChoice>([8, fc.integer({ min: 0, max: 3 * PAGE })], [1, fc.constantFrom(0, 1, PAGE, 2 * PAGE + 1, 65536)],
     [on(o, 'pool-huge') ? 0.2 : 0, fc.constantFrom(2 ** 31, 2 ** 32 - 1, 2 ** 40)]);
   const misuse = (f: Feature, w = 1) => (misbehaving && on(o, f) ? w : 0);
+  const hostileMisuse = (f: Feature) => (misbehaving && withHostile(o, f) ? 1 : 0);
   /** Weight of an action only PASSIVE_LEVEL allows: at DISPATCH_LEVEL, a misuse. */
   const passive = (w: number) => (depth === 0 ? w : misbehaving ? 1 : 0);
   const pools = depth === 0 || misbehaving ? fc.constantFrom('nonpaged' as const, 'paged' as const, 'nonpagedNx' as const) : fc.constantFrom('nonpaged' as const, 'nonpagedNx' as const);
@@ -154,12 +161,13 @@ function makeDriverAction(o: GeneratorOptions, depth: number, misbehaving: boole
     [misuse('misuse:page-tables', 0.3), fc.constant({ d: 'write-page-tables' as const, misuse: 'page-tables' as const })],
     [misuse('misuse:throw-named', 0.3), fc.constant({ d: 'throw-named' as const, misuse: 'throw' as const })],
     [misuse('misuse:bugcheck'), fc.constant({ d: 'bugcheck' as const, misuse: 'deliberate' as const })],
-    [HOSTILE_KERNEL_ROUTINES.some((r) => misuse(`misuse:hostile-nt:${r}`) > 0) ? 1 : 0, fc.record({
+    [HOSTILE_KERNEL_ROUTINES.some((r) => hostileMisuse(`misuse:hostile-nt:${r}`) > 0) ? 1 : 0, fc.record({
       d: fc.constant('hostile-call' as const),
-      routine: fc.constantFrom(...HOSTILE_KERNEL_ROUTINES.filter((r) => on(o, `misuse:hostile-nt:${r}`))),
+      // (Drawn only when one of them is on.)
+      routine: fc.constantFrom(...HOSTILE_KERNEL_ROUTINES.filter((r) => on(o, `misuse:hostile-nt:${r}`)), 'ExAllocatePoolWithTag' as const),
       value: hostile(o), misuse: fc.constant('hostile' as const),
     })],
-    [misuse('misuse:return-hostile'), fc.record({ d: fc.constant('return-hostile' as const), value: hostile(o), misuse: fc.constant('hostile' as const) })],
+    [hostileMisuse('misuse:return-hostile'), fc.record({ d: fc.constant('return-hostile' as const), value: hostile(o), misuse: fc.constant('hostile' as const) })],
   );
 }
 
@@ -206,8 +214,8 @@ export function programAction(o: GeneratorOptions, misbehaving: boolean): fc.Arb
       k: fc.constant('native-query' as const), process: weighted<HandleChoice>([4, fc.constant({ h: 'value' as const, value: -1 })], [1, handle(o)]), address: pointer(o),
       infoClass: fc.constantFrom(0, 0, 1, 2, 7, 0xffff_ffff), length: fc.constantFrom<LengthChoice>(48, 28, 0, 1, 4096, 2 ** 32 - 1, -1),
     }))],
-    [8, withN(fc.record({ k: fc.constant('read' as const), address: pointer(o, on(o, 'hostile-accessors')), width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const, 'bytes' as const), length: fc.nat({ max: 2 * PAGE }) }))],
-    [8, withN(fc.record({ k: fc.constant('write' as const), address: pointer(o, on(o, 'hostile-accessors')), width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const, 'bytes' as const), length: fc.nat({ max: 2 * PAGE }), value: fc.nat({ max: 0xffff_ffff }) }))],
+    [8, withN(fc.record({ k: fc.constant('read' as const), address: pointer(o, withHostile(o, 'hostile-accessors')), width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const, 'bytes' as const), length: fc.nat({ max: 2 * PAGE }) }))],
+    [8, withN(fc.record({ k: fc.constant('write' as const), address: pointer(o, withHostile(o, 'hostile-accessors')), width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const, 'bytes' as const), length: fc.nat({ max: 2 * PAGE }), value: fc.nat({ max: 0xffff_ffff }) }))],
     [4, withN(fc.record({ k: fc.constant('sleep' as const), ms: fc.constantFrom(0, 0, 0, 1, 5, 16) }))],
     [2, withN(fc.record({ k: fc.constant('write-file' as const), handle: weighted<HandleChoice>([2, fc.constant({ h: 'value' as const, value: 4 })], [2, handle(o)]), buffer: pointer(o), length: len }))],
     [3, withN(fc.record({
@@ -217,7 +225,7 @@ export function programAction(o: GeneratorOptions, misbehaving: boolean): fc.Arb
     }))],
     [2, withN(fc.record({ k: fc.constant('heap' as const), op: fc.constantFrom('alloc' as const, 'free' as const), size: length(o, on(o, 'heap-huge')), pick: fc.nat({ max: 16 }) }))],
     [2, fc.record({ k: fc.constant('sample-map' as const), output: pointer(o), outputLength: fc.constantFrom<LengthChoice>(8, 8, 4, 0, 16, 2 ** 32 - 1) })],
-    [on(o, 'hostile-arguments') ? 2 : 0, fc.record({
+    [withHostile(o, 'hostile-arguments') ? 2 : 0, fc.record({
       k: fc.constant('hostile-call' as const), routine: fc.constantFrom(...HOSTILE_ROUTINES.filter((r) => on(o, 'hostile-accessors') || !ACCESSORS.includes(r))),
       argument: fc.nat({ max: 6 }), value: hostile(o),
     }).filter((a) => on(o, 'hostile-names') || a.routine !== 'CreateFileW' || a.argument % 7 !== 0)],
@@ -228,7 +236,7 @@ const programEnd = (o: GeneratorOptions): fc.Arbitrary<ProgramEnd> => weighted<P
   [6, fc.record({ how: fc.constant('return' as const), code: fc.constantFrom(0, 0, 1, 0x7fff_ffff, 0xc000_0005) })],
   [2, fc.record({ how: fc.constant('ExitProcess' as const), code: fc.constantFrom(0, 3, 0xffff_ffff) })],
   [1, fc.record({ how: fc.constant('throw' as const), value: fc.constantFrom('error' as const, 'ntexception' as const) })],
-  [on(o, 'hostile-throw') ? 1 : 0, fc.record({ how: fc.constant('throw' as const), value: hostile(o) })],
+  [withHostile(o, 'hostile-throw') ? 1 : 0, fc.record({ how: fc.constant('throw' as const), value: hostile(o) })],
   [on(o, 'throw-named') ? 0.5 : 0, fc.constant({ how: 'throw' as const, value: 'named-emulator-error' as const })],
 );
 

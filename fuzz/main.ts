@@ -10,6 +10,7 @@
  * that spins its thread forever (no timer inside can fire) is ended after
  * --hang-seconds without news, and the scenario it was running is saved.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
@@ -18,7 +19,7 @@ import cliProgress from 'cli-progress';
 import type { Scenario } from './actions.js';
 import { DEFAULT_CAMPAIGN, type CampaignOptions } from './campaign.js';
 import { FEATURES, KNOWN_FAILURES, type Feature } from './known-failures.js';
-import { saveRegression } from './regressions.js';
+import { saveRegression, type Regression } from './regressions.js';
 import type { WorkerMessage } from './worker.js';
 
 const REGRESSIONS = fileURLToPath(new URL('../../test/fuzz/regressions/', import.meta.url));
@@ -34,7 +35,8 @@ const program = new Command('fuzz')
   .option('--hang-seconds <n>', 'seconds without news before the worker counts as hung', (v) => positive(v, '--hang-seconds'), 60)
   .option('--no-shrink', 'save a failure as found, without shrinking it')
   .option('--no-save', 'do not save a failure as a regression')
-  .option('--known', 'list the features left out, and why, then exit');
+  .option('--known', 'list the features left out, and why, then exit')
+  .option('--replay <file>', 'run the scenario of one saved regression (under the watchdog), print its outcome');
 
 function positive(v: string, name: string, zero = false): number {
   const n = Number(v);
@@ -50,11 +52,11 @@ function features(v: string): Feature[] {
 
 const o = program.parse().opts<{
   calls: number; seed: number; all: boolean; exclude?: Feature[]; checkEvery: number; actions: number; hangSeconds: number;
-  shrink: boolean; save: boolean; known?: boolean;
+  shrink: boolean; save: boolean; known?: boolean; replay?: string;
 }>();
 
 if (o.known) {
-  for (const k of KNOWN_FAILURES) console.log(`${k.feature.padEnd(40)} issue 7 ${k.item === 'new' ? '(new)' : `item ${k.item}`}: ${k.failure}`);
+  for (const k of KNOWN_FAILURES) console.log(`${k.feature.padEnd(40)} ${k.item === 'new' ? 'new, not in issue 7' : `issue 7 item ${k.item}`}: ${k.failure}`);
   process.exit(0);
 }
 
@@ -62,9 +64,10 @@ const command = `npm run fuzz -- --calls ${o.calls} --seed ${o.seed}${o.all ? ' 
 console.log(`${command}  (node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load ${os.loadavg()[0]!.toFixed(2)})`);
 if (!o.all) console.log(`${KNOWN_FAILURES.length} known failures left out (--known lists them, --all includes them)`);
 
-const options: CampaignOptions = {
+const options: CampaignOptions & { replay?: Scenario } = {
   ...DEFAULT_CAMPAIGN, seed: o.seed, calls: o.calls, all: o.all, exclude: o.exclude ?? [], shrink: o.shrink, maxActions: o.actions,
   world: { ...DEFAULT_CAMPAIGN.world, checkEvery: o.checkEvery }, fastErrors: true,
+  ...(o.replay ? { replay: (JSON.parse(readFileSync(o.replay, 'utf8')) as Regression).scenario, calls: 0 } : {}),
 };
 const bar = new cliProgress.SingleBar({
   format: 'calls {bar} {percentage}% | {value}/{total} | {rate} calls/s | {checks} checks | {scenarios} runs, {bugchecks} bug checks | {phase}',
@@ -85,9 +88,9 @@ const exitCode = await new Promise<number>((resolve) => {
     bar.stop();
     void worker.terminate();
     console.log(`\nFAILURE: the campaign's thread made no progress for ${o.hangSeconds} s: a run hangs its thread (a synchronous loop no timer can stop).`);
-    if (lastScenario && o.save) {
+    if (lastScenario && o.save && !o.replay) {
       const file = saveRegression(REGRESSIONS, `${o.seed}-hang`, {
-        seed: o.seed, foundBy: command, failures: [`the run hung its thread for ${o.hangSeconds} s`], scenario: JSON.parse(lastScenario) as Scenario,
+        seed: o.seed, foundBy: command, failures: [`the run hung its thread for ${o.hangSeconds} s`], hangs: true, scenario: JSON.parse(lastScenario) as Scenario,
       });
       console.log(`the scenario it was running (not shrunk) is saved as ${file}`);
     }
@@ -105,6 +108,13 @@ const exitCode = await new Promise<number>((resolve) => {
       bar.update(Math.min(m.totals.calls, o.calls), {
         rate: Math.round(m.totals.calls / Math.max(seconds, 1e-3)), checks: m.totals.checks, scenarios: m.totals.scenarios, bugchecks,
       });
+    } else if (m.type === 'replayed') {
+      finished = true;
+      clearInterval(watchdog);
+      bar.stop();
+      console.log(`\n${o.replay}: ${m.outcome.verdict}${m.outcome.bugcheck ? `, ${m.outcome.bugcheck}` : ''}, ${m.outcome.calls} calls`);
+      for (const f of m.outcome.failures) console.log(`  ${f}`);
+      resolve(m.outcome.verdict === 'failure' ? 1 : 0);
     } else {
       finished = true;
       clearInterval(watchdog);

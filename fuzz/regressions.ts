@@ -22,6 +22,12 @@ export interface Regression {
   readonly failures: readonly string[];
   /** Set while the failure is known and its fix has not landed: the issue item that fixes it. */
   readonly pending?: string;
+  /**
+   * The run spins its thread forever (found by npm run fuzz's watchdog, not
+   * shrunk): the campaign test cannot replay it in its own thread, so it
+   * skips it; `npm run fuzz -- --replay <file>` replays it under the watchdog.
+   */
+  readonly hangs?: boolean;
   readonly scenario: Scenario;
 }
 

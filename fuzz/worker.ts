@@ -6,13 +6,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Scenario } from './actions.js';
-import { runCampaign, type CampaignOptions, type CampaignTotals, type FoundFailure } from './campaign.js';
+import { replay, runCampaign, type CampaignOptions, type CampaignTotals, type FoundFailure } from './campaign.js';
+import type { Outcome } from './world.js';
 
 /** What the worker tells the main thread. */
 export type WorkerMessage =
   | { readonly type: 'start'; readonly scenario: string; readonly phase: 'search' | 'shrink' }
   | { readonly type: 'progress'; readonly totals: Omit<CampaignTotals, 'bugchecks' | 'silentMisuses'> & { bugchecks: [string, number][]; silentMisuses: [string, number][] } }
-  | { readonly type: 'done'; readonly failure: FoundFailure | undefined };
+  | { readonly type: 'done'; readonly failure: FoundFailure | undefined }
+  | { readonly type: 'replayed'; readonly outcome: Outcome };
 
 const port = parentPort;
 if (!port) throw new Error('fuzz/worker.js runs as a worker thread of fuzz/main.js');
@@ -20,7 +22,12 @@ if (!port) throw new Error('fuzz/worker.js runs as a worker thread of fuzz/main.
 const post = (m: WorkerMessage): void => port.postMessage(m);
 const snapshot = (t: CampaignTotals) => ({ ...t, bugchecks: [...t.bugchecks], silentMisuses: [...t.silentMisuses] });
 
-const options = workerData as CampaignOptions;
+const options = workerData as CampaignOptions & { replay?: Scenario };
+if (options.replay) {
+  post({ type: 'start', scenario: JSON.stringify(options.replay), phase: 'search' });
+  post({ type: 'replayed', outcome: await replay(options.replay, options.world) });
+  process.exit(0);
+}
 let lastProgress = 0;
 const result = await runCampaign({
   ...options,
