@@ -65,12 +65,21 @@ export class ObjectManager {
     const type = body.header.type;
     const headerSize = objectHeaderSize(this.k.arch);
     const size = headerSize + type.bodySize[this.k.arch] + extraBytes;
-    const header = this.k.pool.allocate(NonPagedPool, size, poolTag(type.name.slice(0, 4)));
+    const header = this.k.pool.allocate(NonPagedPool, size, this.tagOf(type));
     if (header === 0) throw new ObjectAllocationFailed();
     body.header.address = header;
     body.address = header + headerSize;
     this.byAddress.set(this.addressKey(body.address), body);
     return body;
+  }
+
+  /** Each type's pool tag (the first four letters of its name), computed once: objects are created on hot paths (NtCreateFile). */
+  private readonly tags = new Map<ObjectType, number>();
+
+  private tagOf(type: ObjectType): number {
+    let tag = this.tags.get(type);
+    if (tag === undefined) this.tags.set(type, (tag = poolTag(type.name.slice(0, 4))));
+    return tag;
   }
 
   objectAt(address: number): KernelObject | undefined {
