@@ -1,10 +1,12 @@
 /**
  * The generator's features, and those it leaves out for now because they
  * make today's ntshm fail in a way an item of issue 7 ("Hostile guests")
- * fixes. When an item lands, delete its entries here: the campaign in
- * `npm test` then covers it (and `npm run fuzz -- --all` covers everything
- * in the meantime). Each entry names the item it waits for and the
- * failure it causes (docs: the reproductions in test/fuzz/README.md).
+ * fixes (or, marked 'new', in a way no item names yet). When an item
+ * lands, delete its entries here: the campaign in `npm test` then covers
+ * it (`npm run fuzz -- --all` covers everything in the meantime). Each
+ * entry names the item it waits for and the failure it causes; the
+ * minimal reproductions are the pending regressions in
+ * test/fuzz/regressions/ (`npm run fuzz -- --known` lists this table).
  */
 import { HOSTILE_KERNEL_ROUTINES, HOSTILE_VALUES, type HostileKernelRoutine, type HostileValue } from './actions.js';
 

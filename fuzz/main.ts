@@ -72,6 +72,8 @@ const options: CampaignOptions & { replay?: Scenario } = {
 const bar = new cliProgress.SingleBar({
   format: 'calls {bar} {percentage}% | {value}/{total} | {rate} calls/s | {checks} checks | {scenarios} runs, {bugchecks} bug checks | {phase}',
   hideCursor: true, etaBuffer: 50,
+  // Without a terminal (a CI log), a line every ten seconds.
+  noTTYOutput: true, notTTYSchedule: 10_000,
 }, cliProgress.Presets.shades_classic);
 bar.start(o.calls, 0, { rate: 0, checks: 0, scenarios: 0, bugchecks: 0, phase: 'searching' });
 
