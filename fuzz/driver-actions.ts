@@ -27,7 +27,8 @@ function mustStop(a: DriverAction, c: Context): boolean {
   switch (a.d) {
     case 'free-system-buffer': case 'free-irp': return c.depth === 0; // item 7: 0xC2
     case 'zero': return true; // item 8: 0x50 where the bytes run out
-    case 'leave-irql-raised': return true; // item 10 (at PASSIVE_LEVEL: 0x4A on the way out)
+    // item 10 (in a dispatch routine: 0x4A on the way out); inside at-dispatch or attach the wrapper lowers it again.
+    case 'leave-irql-raised': return !c.wrapped;
     case 'spin': return true; // item 3: 0x133 at DISPATCH_LEVEL
     case 'write-page-tables': case 'throw-named': return true; // item 4
     default: return false;
@@ -239,7 +240,7 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       case 'at-dispatch': {
         const { oldIrql } = nt.KeRaiseIrql(DISPATCH_LEVEL);
         try {
-          run(a.actions, { dispatch: false, file: null, resolve: c.resolve, depth: c.depth + 1 });
+          run(a.actions, { dispatch: false, file: null, resolve: c.resolve, depth: c.depth + 1, wrapped: true });
         } finally {
           nt.KeLowerIrql(oldIrql);
         }
@@ -250,7 +251,7 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         if (!target) return undefined;
         const { apcState } = nt.KeStackAttachProcess(target);
         try {
-          run(a.actions, { dispatch: false, file: null, resolve: c.resolve, depth: c.depth + 1 });
+          run(a.actions, { dispatch: false, file: null, resolve: c.resolve, depth: c.depth + 1, wrapped: true });
         } finally {
           nt.KeUnstackDetachProcess(apcState);
         }

@@ -50,6 +50,8 @@ export interface Context {
   readonly file: FileObject | null;
   readonly resolve: Resolver;
   readonly depth: number;
+  /** Run by at-dispatch or attach, whose own code restores the IRQL and the process after. */
+  readonly wrapped?: boolean;
 }
 
 /** The driver's state, visible to the fuzzer (which reads it back as a program's 'mapped' pointers). */
