@@ -4,6 +4,7 @@
  * feedback from another machine, optimized code of shared loops) cannot
  * slow down or speed up the next.
  */
+import { benchHandles, type HandleFigures } from './handles.js';
 import { benchIoctl, type IoctlFigures } from './ioctl.js';
 import { benchBoot, benchSharingMemory, type BootFigures, type SampleFigures } from './machine.js';
 import { benchBulk, benchScalar, type BulkFigures, type ScalarFigures } from './memory.js';
@@ -16,11 +17,12 @@ export interface FigureResults {
   ioctl: IoctlFigures;
   'sharing-memory': SampleFigures;
   boot: BootFigures;
+  handles: HandleFigures;
 }
 
 export type FigureId = keyof FigureResults;
 
-export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot'];
+export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles'];
 
 export function isFigureId(id: string): id is FigureId {
   return (figureIds as readonly string[]).includes(id);
@@ -35,6 +37,7 @@ export async function runFigure<F extends FigureId>(id: F, quick: boolean): Prom
     ioctl: () => benchIoctl(quick),
     'sharing-memory': () => benchSharingMemory(quick),
     boot: () => benchBoot(quick),
+    handles: () => benchHandles(quick),
   };
   return run[id]() as Promise<FigureResults[F]>;
 }

@@ -24,7 +24,7 @@ export const LAYERS: readonly (readonly [name: string, prefixes: readonly string
   ['api', ['src/api/']],
   ['machine', ['src/machine.ts', 'src/index.ts', 'src/scenario.ts', 'src/report.ts', 'src/machine/']],
   ['samples', ['samples/']],
-  ['front ends', ['src/testing.ts', 'src/cli/', 'src/web/', 'bench/', 'web/']],
+  ['front ends', ['src/testing.ts', 'src/cli/', 'src/web/', 'bench/', 'fuzz/', 'web/']],
 ];
 
 /** The rank of the layer a file belongs to (the longest matching prefix wins), or -1. */

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYERS, layerOf, readProject, violations } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const project = readProject(root, ['src', 'samples', 'bench']);
+const project = readProject(root, ['src', 'samples', 'bench', 'fuzz']);
 
 describe('the layers', () => {
   it('every source file belongs to a layer', () => {

@@ -3,7 +3,27 @@
  * reached with OBJ_KERNEL_HANDLE). User handles are small multiples of four;
  * kernel handles have the top bit set, which ntshm writes as a negative
  * number (0xFFFFFFFF80000004 is -0x7FFFFFFC), so -1 stays NtCurrentProcess().
+ *
+ * Allocation is constant-time, from a free list, as ExCreateHandle's is
+ * (WRK base/ntos/ex/handle.c, ReactOS ntoskrnl/ex/handle.c):
+ *
+ *   ExpAllocateHandleTableEntry   pops the head of FirstFree;
+ *   ExpFreeHandleTableEntry       pushes the freed entry back on FirstFree
+ *                                 (the uncontended path: ntshm's kernel has
+ *                                 no contention), so the handle closed last
+ *                                 is the next one given out (LIFO);
+ *   ExpAllocateHandleTableEntrySlow  when the list is empty, adds a page of
+ *                                 entries (a "low-level table") in ascending
+ *                                 order. Entry 0 of every such page is never
+ *                                 handed out (its NextFreeTableEntry is the
+ *                                 EX_ADDITIONAL_INFO_SIGNATURE), so on x64,
+ *                                 with 256 16-byte entries a page, handle
+ *                                 0x400 never exists (0x800 on x86, 512
+ *                                 8-byte entries).
+ *
+ * A fresh table therefore gives 4, 8, 12, ... in order, as before.
  */
+import type { Arch } from '../../include/structures.js';
 import type { KernelObject } from './object.js';
 
 /** HANDLE_TABLE_ENTRY: the object a handle refers to, the access granted and the handle's attributes. */
@@ -15,9 +35,16 @@ export interface HandleEntry {
 
 const KERNEL_HANDLE_BIAS = 2 ** 31;
 
+/** LOWLEVEL_COUNT: HANDLE_TABLE_ENTRYs in one page of the table (PAGE_SIZE / sizeof(HANDLE_TABLE_ENTRY)). */
+export const HANDLE_ENTRIES_PER_PAGE: Readonly<Record<Arch, number>> = { x64: 4096 / 16, x86: 4096 / 8 };
+
 /** HANDLE_TABLE: a process's handles, or the kernel's when `kernel` (values with the top bit set). */
 export class HandleTable {
   private readonly entries = new Map<number, HandleEntry>();
+  /** FirstFree: indexes of freed entries, the most recently freed last (popped first). */
+  private readonly firstFree: number[] = [];
+  /** NextHandleNeedingPool, as an index: the first entry no page holds yet. */
+  private nextIndex = 1;
 
   constructor(readonly kernel: boolean) {}
 
@@ -25,10 +52,16 @@ export class HandleTable {
     return this.entries.size;
   }
 
-  /** Inserts with the lowest free handle value, as ExCreateHandle does. */
-  insert(entry: HandleEntry): number {
-    let index = 1;
-    while (this.entries.has(this.valueOf(index))) index++;
+  /**
+   * ExCreateHandle: the head of the free list, or, when the list is empty,
+   * the next entry of the table's last page (a new page's first entry is skipped).
+   */
+  insert(entry: HandleEntry, arch: Arch): number {
+    let index = this.firstFree.pop();
+    if (index === undefined) {
+      if (this.nextIndex % HANDLE_ENTRIES_PER_PAGE[arch] === 0) this.nextIndex++;
+      index = this.nextIndex++;
+    }
     const handle = this.valueOf(index);
     this.entries.set(handle, entry);
     return handle;
@@ -38,9 +71,13 @@ export class HandleTable {
     return this.entries.get(handle);
   }
 
+  /** ExDestroyHandle: the entry goes back on the head of the free list. */
   remove(handle: number): HandleEntry | undefined {
     const entry = this.entries.get(handle);
-    if (entry) this.entries.delete(handle);
+    if (entry) {
+      this.entries.delete(handle);
+      this.firstFree.push(this.indexOf(handle));
+    }
     return entry;
   }
 
@@ -49,8 +86,22 @@ export class HandleTable {
     return [...this.entries.keys()].sort((a, b) => a - b);
   }
 
+  /** Entries on the free list (for the invariant that free + open = every entry handed out so far). */
+  get freeCount(): number {
+    return this.firstFree.length;
+  }
+
+  /** NextHandleNeedingPool, as an index: entries below it are open, free, or a page's skipped first entry. */
+  get nextHandleNeedingPool(): number {
+    return this.nextIndex;
+  }
+
   private valueOf(index: number): number {
     return this.kernel ? index * 4 - KERNEL_HANDLE_BIAS : index * 4;
+  }
+
+  private indexOf(handle: number): number {
+    return this.kernel ? (handle + KERNEL_HANDLE_BIAS) / 4 : handle / 4;
   }
 }
 

@@ -26,8 +26,17 @@ export const poolTag = (s: string): number =>
 /** The object manager (Ob): the namespace, objects in nonpaged pool, handles and reference counts. */
 export class ObjectManager {
   readonly root: ObjectDirectory;
-  /** Objects by body address, so that routines given an address can find the object. */
+  /**
+   * Objects by body address, so that routines given an address can find the
+   * object. Keyed by the offset in nonpaged pool in 8-byte units (a small
+   * integer) rather than by the address, which on x64 is a double and hashes
+   * slowly (as the pool's own table is).
+   */
   private readonly byAddress = new Map<number, KernelObject>();
+
+  private addressKey(address: number): number {
+    return (address - this.k.layout.nonPagedPool.base) / 8;
+  }
 
   /** Each type's procedures on this machine, registered by the subsystem that owns the type. */
   private readonly procedures = new Map<ObjectType, ObjectTypeProcedures>();
@@ -56,16 +65,26 @@ export class ObjectManager {
     const type = body.header.type;
     const headerSize = objectHeaderSize(this.k.arch);
     const size = headerSize + type.bodySize[this.k.arch] + extraBytes;
-    const header = this.k.pool.allocate(NonPagedPool, size, poolTag(type.name.slice(0, 4)));
+    const header = this.k.pool.allocate(NonPagedPool, size, this.tagOf(type));
     if (header === 0) throw new ObjectAllocationFailed();
     body.header.address = header;
     body.address = header + headerSize;
-    this.byAddress.set(body.address, body);
+    this.byAddress.set(this.addressKey(body.address), body);
     return body;
   }
 
+  /** Each type's pool tag (the first four letters of its name), computed once: objects are created on hot paths (NtCreateFile). */
+  private readonly tags = new Map<ObjectType, number>();
+
+  private tagOf(type: ObjectType): number {
+    let tag = this.tags.get(type);
+    if (tag === undefined) this.tags.set(type, (tag = poolTag(type.name.slice(0, 4))));
+    return tag;
+  }
+
   objectAt(address: number): KernelObject | undefined {
-    return this.byAddress.get(address);
+    const key = this.addressKey(address);
+    return Number.isInteger(key) ? this.byAddress.get(key) : undefined;
   }
 
   /** Names an object; with OBJ_OPENIF an existing object of the same type is returned instead. */
@@ -143,7 +162,7 @@ export class ObjectManager {
     const h = body.header;
     if (h.directory) this.removeName(body);
     this.procedures.get(h.type)?.delete?.(body);
-    this.byAddress.delete(body.address);
+    this.byAddress.delete(this.addressKey(body.address));
     this.k.pool.free(h.address);
   }
 
@@ -157,7 +176,7 @@ export class ObjectManager {
     const table = (attributes & OBJ_KERNEL_HANDLE) !== 0 ? this.k.systemProcess.ObjectTable : process.ObjectTable;
     body.header.HandleCount++;
     body.header.PointerCount++;
-    return table.insert({ object: body, grantedAccess, attributes });
+    return table.insert({ object: body, grantedAccess, attributes }, this.k.arch);
   }
 
   /**
