@@ -264,7 +264,8 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         return undefined;
       }
       case 'leave-irql-raised':
-        nt.KeRaiseIrql(DISPATCH_LEVEL);
+        // Above where it was called (a DPC runs at DISPATCH_LEVEL already): returning there is the misuse.
+        nt.KeRaiseIrql(Math.max(DISPATCH_LEVEL, nt.KeGetCurrentIrql() + 1));
         return undefined;
       case 'bugcheck':
         return nt.KeBugCheckEx(0xdead, 1, 2, 3, 4);

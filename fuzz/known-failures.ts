@@ -67,56 +67,8 @@ export interface KnownFailure {
 /** What the generator leaves out until the items of issue 7 land. */
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
-    feature: 'hostile-throw', item: 1,
-    failure: 'a program whose main throws a Proxy (or an Error whose name getter throws) never ends: run() does not settle',
-  },
-  {
     feature: 'misuse:spin', item: 3,
-    failure: 'a DPC routine that loops forever making kernel calls hangs the host thread (no DPC_WATCHDOG_VIOLATION 0x133): only the watchdog of npm run fuzz catches it',
-  },
-  {
-    feature: 'misuse:page-tables', item: 4,
-    failure: 'a driver writing PML4[0] = ~0 through the self-map (x64) makes run() reject with EmulatorError (physical address 0xffffffffff000 is outside installed memory) instead of a bug check',
-  },
-  {
-    feature: 'misuse:return-hostile', item: 5,
-    failure: 'a dispatch routine that returns a bigint or a Symbol: a TypeError (Cannot mix BigInt and other types) comes out of the program\'s DeviceIoControl; returning a Proxy bug checks 0x3B',
-  },
-  {
-    feature: 'misuse:free-system-buffer', item: 7,
-    failure: 'a driver that frees its IRP\'s SystemBuffer: the I/O manager frees it again, silently (no 0xC2), and the run goes on',
-  },
-  {
-    feature: 'misuse:free-irp', item: 7,
-    failure: 'a driver that frees its IRP\'s own address: nothing stops the machine',
-  },
-  {
-    feature: 'misuse:zero-huge', item: 8,
-    failure: 'RtlZeroMemory(p, -1) or (p, 2**40) throws a RangeError (Invalid typed array length) into the driver instead of faulting where the bytes run out (0x50)',
-  },
-  {
-    feature: 'misuse:hostile-nt:ExFreePool', item: 8,
-    failure: 'ExFreePool(NaN) throws a RangeError (NaN cannot be converted to a BigInt) into the driver; ExFreePool(null) a TypeError (reading \'address\')',
-  },
-  {
-    feature: 'misuse:hostile-nt:MmUnmapLockedPages', item: 8,
-    failure: 'MmUnmapLockedPages(NaN, mdl) throws a RangeError (NaN cannot be converted to a BigInt), a string a SyntaxError, into the driver',
-  },
-  {
-    feature: 'misuse:hostile-nt:DbgPrint', item: 8,
-    failure: 'DbgPrint("%p", NaN) throws a RangeError from the kernel\'s own formatting into the driver',
-  },
-  {
-    feature: 'misuse:hostile-nt:KeBugCheckEx', item: 9,
-    failure: 'KeBugCheckEx(2n ** 70n, ...) or a Symbol: a TypeError reaches the driver instead of a bug check with coerced parameters',
-  },
-  {
-    feature: 'misuse:hostile-nt:KeRaiseIrql', item: 9,
-    failure: 'KeRaiseIrql(Symbol()) throws a TypeError (Cannot convert a Symbol value to a string) into the driver',
-  },
-  {
-    feature: 'misuse:irql-dpc', item: 10,
-    failure: 'a DPC or timer routine that returns with the IRQL raised is silently repaired: the run goes on',
+    failure: 'fixed (a DPC past 20 s ends in DPC_WATCHDOG_VIOLATION 0x133), but a tight loop needs about as much host time as virtual time to reach that: left out of the campaign for speed (test/hostile/guest-loops.test.ts covers it)',
   },
   {
     feature: 'hostile:symbol', item: 'new',

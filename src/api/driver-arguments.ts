@@ -20,6 +20,7 @@
  */
 import { NtException } from '../include/errors.js';
 import { STATUS_ACCESS_VIOLATION } from '../include/ntstatus.js';
+import { asUchar } from '../include/c-types.js';
 
 type Arch = 'x64' | 'x86';
 
@@ -58,4 +59,18 @@ export function ulongArgument(arch: Arch, value: unknown): number {
   if (typeof value === 'bigint') return Number(BigInt.asUintN(32, value));
   if (typeof value !== 'number' || !Number.isInteger(value)) return wildPointer(arch);
   return value >>> 0;
+}
+
+/**
+ * A KIRQL argument (a UCHAR): a number, bigint or boolean keeps its low byte
+ * (c-types' asUchar); a Symbol or an object whose valueOf throws is no
+ * byte any register holds: the driver's wild value, the same access
+ * violation in its frame.
+ */
+export function irqlArgument(arch: Arch, value: unknown): number {
+  try {
+    return asUchar(value);
+  } catch {
+    return wildPointer(arch);
+  }
 }

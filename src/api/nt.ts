@@ -30,7 +30,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtRegistry } from './nt-registry.js';
-import { pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
+import { irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
 const HIGH = 31;
@@ -246,7 +246,7 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     KeRaiseIrql(newIrql: number): { oldIrql: number } {
       k.charge(COST_KERNEL_ROUTINE_NS);
-      return { oldIrql: k.ke.KeRaiseIrql(newIrql) };
+      return { oldIrql: k.ke.KeRaiseIrql(irqlArgument(k.arch, newIrql)) };
     },
     KeRaiseIrqlToDpcLevel(): number {
       k.charge(COST_KERNEL_ROUTINE_NS);
@@ -254,7 +254,7 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     KeLowerIrql(newIrql: number): void {
       k.charge(COST_KERNEL_ROUTINE_NS);
-      k.ke.KeLowerIrql(newIrql);
+      k.ke.KeLowerIrql(irqlArgument(k.arch, newIrql));
     },
     /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
     KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
