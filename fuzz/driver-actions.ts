@@ -123,6 +123,10 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         try {
           const va = nt.MmMapLockedPagesSpecifyCache(r.mdl, UserMode, MmCached, 0, false, NormalPagePriority | (a.readOnly ? MdlMappingNoWrite : 0));
           if (va !== 0) state.mappings.push({ record: r, pid: processId, va, size: r.block!.size, readOnly: a.readOnly, file: c.dispatch ? c.file : null, live: true });
+          // A writable user view of a block that does not own its pages hands the program the pool
+          // headers of its neighbours: what the program then writes there is the driver's doing (0x19, 0xC2).
+          const b = r.block!;
+          if (va !== 0 && !a.readOnly && (b.va % 0x1000 !== 0 || b.size % 0x1000 !== 0)) host.misuse('map-user: a writable user view of a pool page the block shares', false);
         } catch (e) {
           if (!(e instanceof NtException)) throw e;
         }

@@ -30,7 +30,7 @@ describe('the fuzz campaign', () => {
   it('a well-behaved run is clean and leaves nothing behind', async () => {
     const o = await runWorld(one([
       { k: 'valloc', address: { at: 'value', value: 0 }, size: 8192, type: 0x3000, protect: 4 },
-      { k: 'driver', actions: [{ d: 'alloc', pool: 'nonpaged', size: 100 }, { d: 'mdl', pick: 0 }, { d: 'map-user', pick: 0, readOnly: false }] },
+      { k: 'driver', actions: [{ d: 'alloc', pool: 'nonpaged', size: 4096 }, { d: 'mdl', pick: 0 }, { d: 'map-user', pick: 0, readOnly: false }] },
       { k: 'write', address: { at: 'mapped', pick: 0, offset: 8 }, width: 4, length: 0, value: 7 },
       { k: 'driver', actions: [{ d: 'lock-user', buffer: { at: 'region', pick: 0, offset: 100 }, length: 5000, write: true }] },
       { k: 'sample-map', output: { at: 'region', pick: 0, offset: 0 }, outputLength: 8 },
