@@ -320,7 +320,9 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       const raised = !c.dispatch && !DISPATCH_OK.has(a.d);
       const misuse = 'misuse' in a && a.misuse !== undefined ? a.misuse : raised ? `${a.d} at DISPATCH_LEVEL` : undefined;
       // A SIZE_T of 2**33 or 2**40 is 0 in an x86 register: that RtlZeroMemory zeroes nothing, and nothing need stop.
-      const zeroesNothing = a.d === 'zero' && nt.sizeofPointer === 4 && typeof a.length === 'number' && a.length >>> 0 === 0;
+      // With no block it zeroes from NULL: a user address, whose fault the driver's __try catches (STATUS_ACCESS_VIOLATION).
+      const zeroesNothing = a.d === 'zero' && (live(state.blocks).length === 0
+        || (nt.sizeofPointer === 4 && typeof a.length === 'number' && a.length >>> 0 === 0));
       if (misuse !== undefined) host.misuse(`${a.d}: ${misuse}`, misuse === a.d + ' at DISPATCH_LEVEL' || zeroesNothing ? false : mustStop(a, c));
       host.setInFlight(`driver ${a.d}${misuse ? ` (${misuse})` : ''}${c.dispatch ? '' : ' at DISPATCH_LEVEL'}`);
       try {
