@@ -57,6 +57,12 @@ class PoolRegion {
   readonly smallPages = new Map<number, SmallPage>();
   /** The small page that last had room, tried first. */
   lastSmallPage: { index: number; page: SmallPage } | undefined;
+  /**
+   * Small pages an allocation searches: a page drops out when it is full or
+   * too fragmented for a request, and comes back when a block in it is
+   * freed, so that filling the pool is linear, not quadratic, in its pages.
+   */
+  readonly pagesWithRoom = new Set<number>();
   bytesInUse = 0;
   private hint = 0;
 
@@ -334,8 +340,11 @@ export class Pool {
       if (run >= 0) page = last.page;
     }
     if (!page) {
-      for (const [index, p] of pool.smallPages) {
+      for (const index of pool.pagesWithRoom) {
+        const p = pool.smallPages.get(index)!;
         run = firstFit(p, blocks);
+        // Too fragmented for this size: searched again once a block in it is freed (freeSmall adds it back).
+        if (run < 0) pool.pagesWithRoom.delete(index);
         if (run >= 0) {
           page = p;
           pool.lastSmallPage = { index, page: p };
@@ -349,6 +358,7 @@ export class Pool {
       page = { va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, this.units]], previous: new Uint16Array(this.units) };
       const index = (va - pool.region.base) / PAGE_SIZE;
       pool.smallPages.set(index, page);
+      pool.pagesWithRoom.add(index);
       pool.lastSmallPage = { index, page };
       run = 0;
     }
@@ -357,8 +367,10 @@ export class Pool {
     const length = entry[1];
     // A free block's header changed since the pool wrote it: something wrote past the block before it.
     if (length < this.units) this.checkFreeHeader(page, offset, length);
-    if (length === blocks) page.free.splice(run, 1);
-    else { entry[0] += blocks; entry[1] -= blocks; }
+    if (length === blocks) {
+      page.free.splice(run, 1);
+      if (page.free.length === 0) pool.pagesWithRoom.delete((page.va - pool.region.base) / PAGE_SIZE);
+    } else { entry[0] += blocks; entry[1] -= blocks; }
 
     // The new block, the free rest of the run after it, and the PreviousSize of the block after the run.
     const h = this.headers;
@@ -412,8 +424,10 @@ export class Pool {
     } else {
       free.splice(i, 0, [offset, blocks]);
     }
+    pool.pagesWithRoom.add(pageIndex);
     if (size === this.units) {
       pool.smallPages.delete(pageIndex);
+      pool.pagesWithRoom.delete(pageIndex);
       this.freePages(pool, page.va, 1);
       return;
     }
