@@ -167,6 +167,6 @@ export class PfnDatabase {
   private fillWithJunk(pfn: number): void {
     const words = this.memory.u32;
     const start = (pfn * PAGE_SIZE) >>> 2;
-    for (let i = 0; i < PAGE_SIZE / 4; i++) words[start + i] = this.random.nextUint32();
+    this.random.fill(words, start, PAGE_SIZE / 4);
   }
 }
