@@ -12,22 +12,12 @@ import { describe, expect, it } from 'vitest';
 import { boot, type Machine, type Process, type RunResult } from 'ntshm';
 import { INFINITE } from 'ntshm/win32';
 import { bootWith, testDriver } from '../helpers/test-driver.js';
+import { settles as settlesWithin } from '../helpers/settles.js';
 
 /** The exception code of an unhandled MSVC C++ `throw`. */
 const CPP_EXCEPTION = 0xe06d7363;
 
-/** The promise's value, or a failure if it has not settled within `ms` of host time. */
-async function settles<T>(promise: Promise<T>, ms = 5000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms of host time`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const settles = <T>(promise: Promise<T>, ms = 5000): Promise<T> => settlesWithin(promise, ms);
 
 /** A Proxy whose every trap throws: even `instanceof` on it throws. */
 function hostileProxy(): object {

@@ -15,22 +15,12 @@ import { ERROR_INVALID_HANDLE, GENERIC_READ, MEM_COMMIT, MEM_RESERVE, OPEN_EXIST
 import { ProcessExit } from '../../src/include/errors.js';
 import { ObjectAllocationFailed } from '../../src/kernel/ob/manager.js';
 import { bootWith, testDriver, type DispatchHandler } from '../helpers/test-driver.js';
+import { settles as settlesWithin } from '../helpers/settles.js';
 
 const STILL_ACTIVE = 0x103;
 const CPP_EXCEPTION = 0xe06d7363;
 
-/** The promise's value, or a failure if it has not settled within `ms` of host time. */
-async function settles<T>(promise: Promise<T>, ms = 2000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms of host time`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const settles = <T>(promise: Promise<T>, ms = 2000): Promise<T> => settlesWithin(promise, ms);
 
 describe('spawn after a bug check', () => {
   it('returns a process that never starts: its wait() settles at once with STILL_ACTIVE, as the earlier processes\' do', async () => {
