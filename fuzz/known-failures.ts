@@ -70,26 +70,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
     feature: 'misuse:spin', item: 3,
     failure: 'fixed (a DPC past 20 s ends in DPC_WATCHDOG_VIOLATION 0x133), but a tight loop needs about as much host time as virtual time to reach that: left out of the campaign for speed (test/hostile/guest-loops.test.ts covers it)',
   },
-  {
-    feature: 'hostile:symbol', item: 'new',
-    failure: 'a Symbol passed to any k32 routine (CloseHandle, VirtualAlloc, NtClose, Sleep ...) throws a TypeError (Cannot convert a Symbol value to a number) into the program, where the native routines refuse other values no C caller could pass with STATUS_INVALID_PARAMETER',
-  },
-  {
-    feature: 'hostile:bigint', item: 'new',
-    failure: 'a bigint passed to Sleep, SetLastError, GetStdHandle, DeviceIoControl\'s code or CreateFileW\'s access throws a TypeError (Cannot mix BigInt and other types) into the program',
-  },
-  {
-    feature: 'hostile:hugeBigint', item: 'new',
-    failure: 'as hostile:bigint, with 2n ** 70n',
-  },
-  {
-    feature: 'hostile-names', item: 'new',
-    failure: 'CreateFileW given a file name that is neither a string nor a number (true, an object, null) throws a TypeError (path.startsWith is not a function) into the program',
-  },
-  {
-    feature: 'hostile-accessors', item: 'new',
-    failure: 'k32.getBytes(va, NaN) throws a RangeError (bad length NaN), setBytes(va, null) a TypeError (not iterable), getUint32(10n) a TypeError (Cannot mix BigInt): the memory accessors refuse with host errors what an access violation or STATUS_INVALID_PARAMETER would answer',
-  },
 ];
 
 /** The features the generator leaves out (all known failures, unless `all`). */

@@ -16,6 +16,7 @@ import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import type { NativeRoutines } from './native.js';
 import type { UserStack } from './user-stack.js';
+import { ulongFromProgram } from './program-arguments.js';
 
 export type { ServiceStatus } from '../include/svcctl.js';
 
@@ -34,6 +35,8 @@ const LPC_REQUEST = 1;
 /** The SCM routines of one program thread (OpenSCManagerW, CreateServiceW, StartServiceW, ...). */
 export function makeScmClient(t: ScmClientThread) {
   const { arch, mem, stack, native } = t;
+  /** A DWORD argument as a register holds it (program-arguments.ts: a bigint's low bits, a Symbol the program's access violation). */
+  const ulong = (v: unknown): number => (typeof v === 'number' ? v >>> 0 : ulongFromProgram(arch, v));
   let port = 0;
 
   /** One RPC: connect on first use, send the request, read the reply; a transport failure is the RPC error it would be. */
@@ -76,23 +79,23 @@ export function makeScmClient(t: ScmClientThread) {
         t.setLastError(RPC_S_SERVER_UNAVAILABLE); // no other machines
         return 0;
       }
-      return call(SvcctlOpnum.ROpenSCManagerW, [lpMachineName, lpDatabaseName, dwDesiredAccess >>> 0]).value;
+      return call(SvcctlOpnum.ROpenSCManagerW, [lpMachineName, lpDatabaseName, ulong(dwDesiredAccess)]).value;
     },
     CreateServiceW(hSCManager: number, lpServiceName: string, lpDisplayName: string | null, dwDesiredAccess: number, dwServiceType: number,
       dwStartType: number, dwErrorControl: number, lpBinaryPathName: string | number, _lpLoadOrderGroup: string | null = null,
       _lpDependencies: string | null = null, _lpServiceStartName: string | null = null, _lpPassword: string | null = null): { value: number; tagId: number } {
-      const r = call(SvcctlOpnum.RCreateServiceW, [hSCManager, lpServiceName, lpDisplayName, dwDesiredAccess >>> 0, dwServiceType,
+      const r = call(SvcctlOpnum.RCreateServiceW, [hSCManager, lpServiceName, lpDisplayName, ulong(dwDesiredAccess), dwServiceType,
         dwStartType, dwErrorControl, text(lpBinaryPathName)]);
       return { value: r.value, tagId: 0 };
     },
     OpenServiceW(hSCManager: number, lpServiceName: string, dwDesiredAccess: number): number {
-      return call(SvcctlOpnum.ROpenServiceW, [hSCManager, lpServiceName, dwDesiredAccess >>> 0]).value;
+      return call(SvcctlOpnum.ROpenServiceW, [hSCManager, lpServiceName, ulong(dwDesiredAccess)]).value;
     },
     StartServiceW(hService: number, _dwNumServiceArgs = 0, _lpServiceArgVectors: number | null = null): boolean {
       return call(SvcctlOpnum.RStartServiceW, [hService]).ok;
     },
     ControlService(hService: number, dwControl: number): { ok: boolean; serviceStatus?: ServiceStatus } {
-      return withStatus(call(SvcctlOpnum.RControlService, [hService, dwControl >>> 0]));
+      return withStatus(call(SvcctlOpnum.RControlService, [hService, ulong(dwControl)]));
     },
     QueryServiceStatus(hService: number): { ok: boolean; serviceStatus?: ServiceStatus } {
       return withStatus(call(SvcctlOpnum.RQueryServiceStatus, [hService]));

@@ -28,7 +28,7 @@ const TWO_47 = 2 ** 47;
 const TWO_48 = 2 ** 48;
 
 /** The access violation of an address no CPU can form: ExceptionInformation [read, -1] (ffffffff`ffffffff, or ffffffff). */
-function wildPointer(arch: Arch): never {
+export function wildPointer(arch: Arch): never {
   throw new NtException(STATUS_ACCESS_VIOLATION, [0, arch === 'x64' ? TWO_48 - 1 : 0xffff_ffff]);
 }
 

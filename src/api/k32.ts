@@ -33,6 +33,7 @@ import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNativeRoutines } from './native.js';
+import { addressFromProgram, ulongFromProgram, ulongPtrFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 import { macros } from './wdm-macros.js';
 
@@ -108,7 +109,12 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     setLastError(error);
     return false;
   };
-  const text = (s: string | number): string => (typeof s === 'number' ? mem.getString(s, 'utf-16le') : s);
+  /** An LPCWSTR: a JS string, else the address of one (a value that is neither is a wild pointer, read as such). */
+  const text = (s: unknown, maxChars?: number): string =>
+    (typeof s === 'string' ? s : mem.getString(addressFromProgram(arch, s), 'utf-16le', maxChars));
+  // Integer arguments a routine computes with in JS, as a register holds them (program-arguments.ts).
+  const ulong = (v: unknown): number => (typeof v === 'number' ? v >>> 0 : ulongFromProgram(arch, v));
+  const ulongPtr = (v: unknown): number => (typeof v === 'number' ? v : ulongPtrFromProgram(arch, v));
   const currentDirectory = (): string => {
     const dosPath = readUnicodeString(mem, arch, processParameters() + RTL_USER_PROCESS_PARAMETERS[arch].CurrentDirectory + CURDIR[arch].DosPath);
     return mem.getString(dosPath.Buffer, 'utf-16le', dosPath.Length / 2);
@@ -152,7 +158,7 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */
     YieldProcessor: (): void => t.pause(),
     GetLastError: (): number => mem.getUint32(teb + TEB[arch].LastErrorValue),
-    SetLastError: (error: number): void => setLastError(error),
+    SetLastError: (error: number): void => setLastError(ulong(error)),
     /** GetCurrentProcessId: TEB.ClientId.UniqueProcess. */
     GetCurrentProcessId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueProcess),
     /** GetCurrentThreadId: TEB.ClientId.UniqueThread. */
@@ -162,30 +168,32 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     /** GetStdHandle: from the process parameters in the PEB; INVALID_HANDLE_VALUE for a bad argument. */
     GetStdHandle(nStdHandle: number): number {
       const pp = RTL_USER_PROCESS_PARAMETERS[arch];
-      const offset = { [STD_INPUT_HANDLE]: pp.StandardInput, [STD_OUTPUT_HANDLE]: pp.StandardOutput, [STD_ERROR_HANDLE]: pp.StandardError }[nStdHandle >>> 0];
+      const offset = { [STD_INPUT_HANDLE]: pp.StandardInput, [STD_OUTPUT_HANDLE]: pp.StandardOutput, [STD_ERROR_HANDLE]: pp.StandardError }[ulong(nStdHandle)];
       if (offset === undefined) return (fail(ERROR_INVALID_HANDLE), INVALID_HANDLE_VALUE);
       return readHandleValue(mem, arch, processParameters() + offset);
     },
     /** WriteFile (synchronous; lpOverlapped must be NULL). */
     WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
-      const { ok, written } = writeFile(hFile, lpBuffer, nNumberOfBytesToWrite >>> 0);
+      const { ok, written } = writeFile(hFile, lpBuffer, ulong(nNumberOfBytesToWrite));
       return { ok, numberOfBytesWritten: written };
     },
     /** WriteConsoleW: UTF-16 text (a string, or its address) to the console, which takes it as UTF-8. */
     WriteConsoleW(hConsoleOutput: number, lpBuffer: string | number, nNumberOfCharsToWrite: number): { ok: boolean; numberOfCharsWritten: number } {
-      const s = typeof lpBuffer === 'number' ? mem.getString(lpBuffer, 'utf-16le', nNumberOfCharsToWrite) : lpBuffer.slice(0, nNumberOfCharsToWrite);
+      const count = ulong(nNumberOfCharsToWrite);
+      const s = typeof lpBuffer === 'string' ? lpBuffer.slice(0, count) : text(lpBuffer, count);
       const ok = writeText(hConsoleOutput, s);
       return { ok, numberOfCharsWritten: ok ? s.length : 0 };
     },
     /** CreateFileW: INVALID_HANDLE_VALUE (-1) on failure. */
     CreateFileW(lpFileName: string | number, dwDesiredAccess: number, dwShareMode: number, _lpSecurityAttributes: number | null,
       dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
-      const disposition = NT_DISPOSITION[dwCreationDisposition];
+      const disposition = NT_DISPOSITION[ulong(dwCreationDisposition)];
       if (disposition === undefined || disposition < 0) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
       const path = win32PathToNt(text(lpFileName), currentDirectory());
-      const synchronous = (dwFlagsAndAttributes & FILE_FLAG_OVERLAPPED) === 0;
-      const r = native.NtCreateFile((dwDesiredAccess | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0, { ObjectName: path, Attributes: OBJ_CASE_INSENSITIVE },
-        null, dwFlagsAndAttributes & 0xffff, dwShareMode, disposition,
+      const flags = ulong(dwFlagsAndAttributes);
+      const synchronous = (flags & FILE_FLAG_OVERLAPPED) === 0;
+      const r = native.NtCreateFile((ulong(dwDesiredAccess) | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0, { ObjectName: path, Attributes: OBJ_CASE_INSENSITIVE },
+        null, flags & 0xffff, dwShareMode, disposition,
         FILE_NON_DIRECTORY_FILE | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0), 0, 0);
       if (!fromStatus(r.status)) return INVALID_HANDLE_VALUE;
       setLastError(ERROR_SUCCESS);
@@ -226,9 +234,11 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     },
     /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
     VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
-      if (dwFreeType === MEM_RELEASE && dwSize !== 0) return fail(ERROR_INVALID_PARAMETER);
-      if (dwFreeType !== MEM_RELEASE && dwFreeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
-      return fromStatus(native.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, dwSize, dwFreeType).status);
+      const size = ulongPtr(dwSize);
+      const freeType = ulong(dwFreeType);
+      if (freeType === MEM_RELEASE && size !== 0) return fail(ERROR_INVALID_PARAMETER);
+      if (freeType !== MEM_RELEASE && freeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
+      return fromStatus(native.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, size, freeType).status);
     },
     VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
       const r = native.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
@@ -245,25 +255,28 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       return processHeap()?.handle ?? 0;
     },
     HeapAlloc(hHeap: number, dwFlags: number, dwBytes: number): number {
+      const flags = ulong(dwFlags);
+      const bytes = ulongPtr(dwBytes);
       const h = processHeap();
       // HeapAlloc never calls SetLastError; with HEAP_GENERATE_EXCEPTIONS a failure raises STATUS_NO_MEMORY.
       // https://learn.microsoft.com/windows/win32/api/heapapi/nf-heapapi-heapalloc
-      if (!h || h.handle !== hHeap) return 0;
-      const va = h.allocate(dwBytes, (dwFlags & HEAP_ZERO_MEMORY) !== 0);
-      if (va === 0 && (dwFlags & HEAP_GENERATE_EXCEPTIONS)) throw new NtException(STATUS_NO_MEMORY);
+      if (!h || h.handle !== ulongPtr(hHeap)) return 0;
+      const va = h.allocate(bytes, (flags & HEAP_ZERO_MEMORY) !== 0);
+      if (va === 0 && (flags & HEAP_GENERATE_EXCEPTIONS)) throw new NtException(STATUS_NO_MEMORY);
       return va;
     },
     HeapFree(hHeap: number, _dwFlags: number, lpMem: number): boolean {
       const h = processHeap();
-      if (!h || h.handle !== hHeap) return fail(ERROR_INVALID_HANDLE);
-      if (lpMem === 0) return true;
-      return h.release(lpMem) || fail(ERROR_INVALID_PARAMETER);
+      const va = ulongPtr(lpMem);
+      if (!h || h.handle !== ulongPtr(hHeap)) return fail(ERROR_INVALID_HANDLE);
+      if (va === 0) return true;
+      return h.release(va) || fail(ERROR_INVALID_PARAMETER);
     },
 
     // --- time and scheduling ---
     /** Sleep: Sleep(0) gives the rest of the quantum to a ready thread (NtYieldExecution); INFINITE never returns. */
     async Sleep(dwMilliseconds: number): Promise<void> {
-      const ms = dwMilliseconds >>> 0;
+      const ms = ulong(dwMilliseconds);
       if (ms === 0) {
         await sys.NtYieldExecution();
         return;
@@ -279,6 +292,7 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
      * x64, two 32-bit loads (low, then high) on x86, as compiled code does.
      */
     FileTimeToSystemTime(lpFileTime: number): { ok: boolean; systemTime?: SystemTime } {
+      lpFileTime = addressFromProgram(arch, lpFileTime);
       const ft = arch === 'x64'
         ? mem.getBigUint64(lpFileTime)
         : BigInt(mem.getUint32(lpFileTime)) | (BigInt(mem.getUint32(lpFileTime + 4)) << 32n);
@@ -307,14 +321,16 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
 
     // --- process ---
     ExitProcess(uExitCode: number): never {
-      sys.NtTerminateProcess(NtCurrentProcess, uExitCode >>> 0);
-      throw new ProcessExit(uExitCode >>> 0);
+      const code = ulong(uExitCode);
+      sys.NtTerminateProcess(NtCurrentProcess, code);
+      throw new ProcessExit(code);
     },
     /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
     GetFullPathNameW(lpFileName: string | number, nBufferLength: number, lpBuffer: number): { value: number; filePart: number } {
       const name = text(lpFileName);
       const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${currentDirectory()}${name}`;
-      if (full.length + 1 > nBufferLength) return { value: full.length + 1, filePart: 0 };
+      if (full.length + 1 > ulong(nBufferLength)) return { value: full.length + 1, filePart: 0 };
+      lpBuffer = addressFromProgram(arch, lpBuffer);
       mem.setString(lpBuffer, full, 'utf-16le');
       setLastError(ERROR_SUCCESS);
       return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };

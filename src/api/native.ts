@@ -26,6 +26,7 @@ import {
   ParamKinds, SERVICE_NAMES, SYSTEM_SERVICES, isPreemptionPoint, type ParamDeclaration, type ParamKind, type ServiceDeclaration, type ServiceName,
   type SystemServiceTable,
 } from '../include/system-services.js';
+import { largeIntegerFromProgram, ulongFromProgram, ulongPtrFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 
 /** OBJECT_ATTRIBUTES as a program may give it by value (docs/api.md; InitializeObjectAttributes returns one). */
@@ -103,11 +104,13 @@ export function pushUnicodeString(t: NativeThread, text: string): number {
 
 /** Lays an OBJECT_ATTRIBUTES (and its name) out on the stack; returns its address. */
 export function pushObjectAttributes(t: NativeThread, oa: ObjectAttributesValue): number {
-  const name = oa.ObjectName === null ? 0 : typeof oa.ObjectName === 'number' ? oa.ObjectName : pushUnicodeString(t, oa.ObjectName);
+  const objectName: unknown = oa.ObjectName;
+  const name = typeof objectName === 'string' ? pushUnicodeString(t, objectName) : ulongPtrFromProgram(t.arch, objectName);
   const va = t.stack.push(OBJECT_ATTRIBUTES[t.arch].size, 8);
   const sd = oa.SecurityDescriptor;
   writeObjectAttributes(t.mem, t.arch, va, {
-    Length: OBJECT_ATTRIBUTES[t.arch].size, RootDirectory: oa.RootDirectory ?? 0, ObjectName: name, Attributes: oa.Attributes >>> 0,
+    Length: OBJECT_ATTRIBUTES[t.arch].size, RootDirectory: ulongPtrFromProgram(t.arch, oa.RootDirectory), ObjectName: name,
+    Attributes: ulongFromProgram(t.arch, oa.Attributes),
     SecurityDescriptor: typeof sd === 'number' ? sd : 0, SecurityQualityOfService: 0,
   });
   return va;
@@ -123,14 +126,17 @@ interface Slot {
 /** The argument a kernel receives for one parameter (laying out on the stack what must be). */
 function marshal(t: NativeThread, kind: ParamKind, value: unknown, slots: Slot[], name: string): number {
   switch (kind) {
+    // A string or plain object is laid out on the stack; any other value is the structure's address (program-arguments.ts).
     case 'PUNICODE_STRING':
-      return value === null || value === undefined ? 0 : typeof value === 'number' ? value : pushUnicodeString(t, String(value));
+      return typeof value === 'string' ? pushUnicodeString(t, value) : ulongPtrFromProgram(t.arch, value);
     case 'POBJECT_ATTRIBUTES':
-      return value === null || value === undefined ? 0 : typeof value === 'number' ? value : pushObjectAttributes(t, value as ObjectAttributesValue);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? pushObjectAttributes(t, value as ObjectAttributesValue) : ulongPtrFromProgram(t.arch, value);
     case 'PLARGE_INTEGER': {
       if (value === null || value === undefined) return 0;
+      const interval = largeIntegerFromProgram(t.arch, value);
       const va = t.stack.push(8, 8);
-      writeLargeInteger(t.mem, va, BigInt(value as number | bigint));
+      writeLargeInteger(t.mem, va, interval);
       return va;
     }
     case 'OUT_HANDLE': case 'OUT_SIZE_T': case 'OUT_ULONG': case 'OUT_IO_STATUS_BLOCK': case 'OUT_MEMORY_BASIC_INFORMATION': {
@@ -142,13 +148,14 @@ function marshal(t: NativeThread, kind: ParamKind, value: unknown, slots: Slot[]
     }
     case 'INOUT_PVOID': case 'INOUT_SIZE_T': {
       const va = t.stack.push(8, 8);
-      if (kind === 'INOUT_PVOID') writePointer(t.mem, t.arch, va, Number(value ?? 0));
-      else writeSize(t.mem, t.arch, va, Number(value ?? 0));
+      if (kind === 'INOUT_PVOID') writePointer(t.mem, t.arch, va, ulongPtrFromProgram(t.arch, value));
+      else writeSize(t.mem, t.arch, va, ulongPtrFromProgram(t.arch, value));
       slots.push({ name, kind, va });
       return va;
     }
     default:
-      return value === null || value === undefined ? 0 : typeof value === 'boolean' ? Number(value) : Number(value);
+      if (typeof value === 'number') return value;
+      return kind === 'ULONG' ? ulongFromProgram(t.arch, value) : ulongPtrFromProgram(t.arch, value);
   }
 }
 

@@ -15,6 +15,7 @@ import { KEY_QUERY_VALUE, KeyFullInformation, KeyValueFullInformation } from '..
 import { ERROR_INVALID_PARAMETER, ERROR_MORE_DATA, ERROR_SUCCESS } from '../include/winerror.js';
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
+import { ulongFromProgram } from './program-arguments.js';
 import type { NativeRoutines } from './native.js';
 import {
   decodeKeyInformation, decodeKeyValueInformation, type KeyFullInformationValue, type KeyValueFullInformationValue,
@@ -63,6 +64,8 @@ const isNull = (p: number | null | undefined): boolean => p === null || p === un
 /** RegEnumValueW and RegQueryInfoKeyW of one program thread. */
 export function makeRegistryQueries(t: RegistryQueryThread) {
   const { mem, stack, native, withKey } = t;
+  /** A DWORD argument as a register holds it (program-arguments.ts: a bigint's low bits, a Symbol the program's access violation). */
+  const ulong = (v: unknown): number => (typeof v === 'number' ? v >>> 0 : ulongFromProgram(mem.sizeofPointer === 8 ? 'x64' : 'x86', v));
   const lstatus = (status: number): number => (NT_SUCCESS(status) ? ERROR_SUCCESS : RtlNtStatusToDosError(status));
   /** Whether a query filled the buffer, wholly or in part. */
   const filled = (status: number): boolean => status === STATUS_SUCCESS || status === STATUS_BUFFER_OVERFLOW;
@@ -104,11 +107,11 @@ export function makeRegistryQueries(t: RegistryQueryThread) {
       const failed = (value: number): RegEnumValueResult => ({ value, valueName: '', cchValueName: cchValueName ?? 0, type: 0, cbData: cbData ?? 0 });
       // lpcchValueName is required; lpReserved must be NULL; lpcbData may be NULL only with lpData.
       if (cchValueName === null || !isNull(lpReserved) || (!isNull(lpData) && cbData === null)) return failed(ERROR_INVALID_PARAMETER);
-      const room = cchValueName >>> 0;
-      const size = (cbData ?? 0) >>> 0;
+      const room = ulong(cchValueName);
+      const size = ulong(cbData ?? 0);
       const out: RegEnumValueResult = { value: ERROR_SUCCESS, valueName: '', cchValueName, type: 0, cbData: size };
       const status = withKey(hKey, KEY_QUERY_VALUE, (handle) => {
-        const head = enumerateValue(handle, dwIndex >>> 0, KEY_VALUE_FULL_FIXED);
+        const head = enumerateValue(handle, ulong(dwIndex), KEY_VALUE_FULL_FIXED);
         if (!head.info) return head.status;
         const { Type, DataLength, NameLength, DataOffset } = head.info;
         out.type = Type;
@@ -118,7 +121,7 @@ export function makeRegistryQueries(t: RegistryQueryThread) {
           return STATUS_SUCCESS;
         }
         const copyData = !isNull(lpData) && DataLength > 0 && DataLength <= size;
-        const full = enumerateValue(handle, dwIndex >>> 0, copyData ? DataOffset + DataLength : KEY_VALUE_FULL_FIXED + NameLength);
+        const full = enumerateValue(handle, ulong(dwIndex), copyData ? DataOffset + DataLength : KEY_VALUE_FULL_FIXED + NameLength);
         if (!full.info) return full.status;
         out.valueName = full.info.Name;
         out.cchValueName = full.info.Name.length;
@@ -147,7 +150,7 @@ export function makeRegistryQueries(t: RegistryQueryThread) {
         if (!head.info) return head.status;
         let info = head.info;
         const classChars = info.ClassLength / 2;
-        const fits = cchClass !== null && classChars + 1 <= cchClass >>> 0;
+        const fits = cchClass !== null && classChars + 1 <= ulong(cchClass);
         if (fits && classChars > 0) {
           const full = queryKey(handle, info.ClassOffset + info.ClassLength);
           if (!full.info) return full.status;

@@ -27,6 +27,7 @@ import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import type { NativeRoutines, ObjectAttributesValue } from './native.js';
 import { decodeKeyInformation, decodeKeyValueInformation, type KeyBasicInformationValue, type KeyValuePartialInformationValue } from './registry-information.js';
 import { makeRegistryQueries } from './registry-query.js';
+import { ulongFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 
 /** The SID HKEY_CURRENT_USER maps to, for every user of the machine (docs/fidelity.md). */
@@ -45,11 +46,13 @@ const lstatus = (status: number): number => (NT_SUCCESS(status) ? ERROR_SUCCESS 
 /** The Reg* routines of one program thread. */
 export function makeRegistryClient(t: RegistryClientThread) {
   const { mem, stack, native } = t;
+  /** A DWORD argument as a register holds it (program-arguments.ts: a bigint's low bits, a Symbol the program's access violation). */
+  const ulong = (v: unknown): number => (typeof v === 'number' ? v >>> 0 : ulongFromProgram(mem.sizeofPointer === 8 ? 'x64' : 'x86', v));
   let currentUserMade = false;
 
   /** The NT name of a predefined key, or undefined for an ordinary handle. */
   const predefined = (hKey: number): string | undefined => {
-    switch (hKey >>> 0) {
+    switch (ulong(hKey)) {
       case HKEY_LOCAL_MACHINE: return '\\Registry\\Machine';
       case HKEY_USERS: return '\\Registry\\User';
       case HKEY_CLASSES_ROOT: return '\\Registry\\Machine\\Software\\Classes';
@@ -102,25 +105,25 @@ export function makeRegistryClient(t: RegistryClientThread) {
       samDesired: number, _lpSecurityAttributes: number | null = null): { value: number; hkResult: number; dwDisposition: number } {
       const oa = attributes(hKey, lpSubKey);
       const name = String(oa.ObjectName);
-      let r = native.NtCreateKey(samDesired >>> 0, oa, 0, lpClass, dwOptions >>> 0);
+      let r = native.NtCreateKey(ulong(samDesired), oa, 0, lpClass, ulong(dwOptions));
       if (r.status === STATUS_OBJECT_NAME_NOT_FOUND) {
         // A parent is missing: create the path one level at a time (advapi32's LocalBaseRegCreateKey).
         const absolute = oa.RootDirectory === undefined;
         const parts = name.split('\\');
         const first = absolute ? 4 : 1; // '', 'Registry', 'Machine' | 'User', then the first key that may be missing
         for (let i = Math.min(first, parts.length); i < parts.length; i++) {
-          const step = native.NtCreateKey(KEY_CREATE_SUB_KEY, { ...oa, ObjectName: parts.slice(0, i).join('\\') }, 0, null, dwOptions >>> 0);
+          const step = native.NtCreateKey(KEY_CREATE_SUB_KEY, { ...oa, ObjectName: parts.slice(0, i).join('\\') }, 0, null, ulong(dwOptions));
           if (!NT_SUCCESS(step.status)) return { value: lstatus(step.status), hkResult: 0, dwDisposition: 0 };
           native.NtClose(step.keyHandle);
         }
-        r = native.NtCreateKey(samDesired >>> 0, oa, 0, lpClass, dwOptions >>> 0);
+        r = native.NtCreateKey(ulong(samDesired), oa, 0, lpClass, ulong(dwOptions));
       }
       if (!NT_SUCCESS(r.status)) return { value: lstatus(r.status), hkResult: 0, dwDisposition: 0 };
       return { value: ERROR_SUCCESS, hkResult: r.keyHandle, dwDisposition: r.disposition };
     },
     /** RegOpenKeyExW: `{ value, hkResult }`. https://learn.microsoft.com/windows/win32/api/winreg/nf-winreg-regopenkeyexw */
     RegOpenKeyExW(hKey: number, lpSubKey: string | number | null, _ulOptions: number, samDesired: number): { value: number; hkResult: number } {
-      const r = native.NtOpenKey(samDesired >>> 0, attributes(hKey, lpSubKey));
+      const r = native.NtOpenKey(ulong(samDesired), attributes(hKey, lpSubKey));
       return NT_SUCCESS(r.status) ? { value: ERROR_SUCCESS, hkResult: r.keyHandle } : { value: lstatus(r.status), hkResult: 0 };
     },
     /**
@@ -136,7 +139,7 @@ export function makeRegistryClient(t: RegistryClientThread) {
           data = stack.push(Math.max(cbData, 1), 8);
           mem.setBytes(data, lpData.subarray(0, cbData));
         }
-        return native.NtSetValueKey(handle, valueName(lpValueName), 0, dwType >>> 0, data, cbData >>> 0);
+        return native.NtSetValueKey(handle, valueName(lpValueName), 0, ulong(dwType), data, ulong(cbData));
       })));
     },
     /**
@@ -162,7 +165,7 @@ export function makeRegistryClient(t: RegistryClientThread) {
         const size = head.info.DataLength;
         out = { value: ERROR_SUCCESS, type: head.info.Type, cbData: size };
         if (lpData === null || lpData === 0) return STATUS_SUCCESS;
-        if (size > cbData >>> 0) {
+        if (size > ulong(cbData)) {
           out.value = ERROR_MORE_DATA;
           return STATUS_SUCCESS;
         }
@@ -198,12 +201,12 @@ export function makeRegistryClient(t: RegistryClientThread) {
       const status = withKey(hKey, KEY_ENUMERATE_SUB_KEYS, (handle) => stack.frame(() => {
         const length = 16 + 2 * 256;
         const buffer = stack.push(length, 8);
-        const r = native.NtEnumerateKey(handle, dwIndex >>> 0, KeyBasicInformation, buffer, length);
+        const r = native.NtEnumerateKey(handle, ulong(dwIndex), KeyBasicInformation, buffer, length);
         if (NT_SUCCESS(r.status)) found = decodeKeyInformation(KeyBasicInformation, mem.getBytes(buffer, r.resultLength)) as KeyBasicInformationValue;
         return r.status;
       }));
       if (!NT_SUCCESS(status) || !found) return { value: lstatus(status), name: '', cchName, ftLastWriteTime: 0n };
-      if (found.Name.length + 1 > cchName >>> 0) return { value: ERROR_MORE_DATA, name: '', cchName, ftLastWriteTime: 0n };
+      if (found.Name.length + 1 > ulong(cchName)) return { value: ERROR_MORE_DATA, name: '', cchName, ftLastWriteTime: 0n };
       return { value: ERROR_SUCCESS, name: found.Name, cchName: found.Name.length, ftLastWriteTime: found.LastWriteTime };
     },
     ...makeRegistryQueries({ mem, stack, native, withKey }),

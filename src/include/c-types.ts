@@ -20,7 +20,7 @@
  */
 
 /** ToNumber for a guest value, keeping a bigint whole (the callers take its low bits themselves). */
-function numeric(value: unknown): number | bigint {
+export function numeric(value: unknown): number | bigint {
   if (typeof value === 'number' || typeof value === 'bigint') return value;
   // An object's valueOf may hand back a bigint: ToPrimitive first, then the same rules.
   const primitive = typeof value === 'object' && value !== null || typeof value === 'function' ? Number(value) : value;

@@ -36,12 +36,15 @@ export type ServiceRoutine = (...args: any[]) => number | Promise<number>;
  * the service at once and returns what it returns (a preemptible service's
  * status is a plain number then: no promise, no allocation); after that,
  * with another thread ready, the stub returns a promise that enters the
- * service when the thread runs again.
+ * service when the thread runs again. `toNumbers`, if given, makes each
+ * argument the number a register holds (api/ntdll.ts) before anything else.
  */
 export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thread: KThread, name: string, index: number,
-  service: F, refuse: () => void, preemptionPoint = false): F {
+  service: F, refuse: () => void, preemptionPoint = false, toNumbers?: (args: unknown[]) => void): F {
   const address = KiServiceAddress(k.arch, index);
   const stub = (...args: Parameters<F>): ReturnType<F> => {
+    // The user-mode half (ntdll's): the arguments put in registers, before the `syscall` instruction.
+    if (toNumbers !== undefined) toNumbers(args);
     refuse();
     if (k.currentThread !== thread) {
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
