@@ -190,7 +190,8 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         const length = len(c, a.length) as number;
         try {
           nt.ProbeForRead(buffer, length, 1);
-          if (length > 0) nt.getBytes(buffer, Math.min(length, 256));
+          // (A hostile length the probe accepted as a register holds it is not read again here.)
+          if (typeof length === 'number' && length > 0) nt.getBytes(buffer, Math.min(length, 256));
         } catch (e) {
           if (!(e instanceof NtException)) throw e;
         }

@@ -319,11 +319,11 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     ProbeForRead(address: number, length: number, alignment: number): void {
       enter('ProbeForRead', APC_LEVEL);
-      ProbeForRead(k, address, length, alignment);
+      ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
     ProbeForWrite(address: number, length: number, alignment: number): void {
       enter('ProbeForWrite', APC_LEVEL);
-      ProbeForWrite(k, address, length, alignment);
+      ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
 
     // --- objects and handles ---
