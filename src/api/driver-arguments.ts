@@ -74,3 +74,15 @@ export function irqlArgument(arch: Arch, value: unknown): number {
     return wildPointer(arch);
   }
 }
+
+/**
+ * A HANDLE argument (pointer-sized, signed: NtCurrentProcess() is -1): an
+ * integer number as it is, a bigint by its signed low 64 bits; anything
+ * else (a Symbol, NaN, an object) the driver's wild value, the access
+ * violation in its frame.
+ */
+export function handleArgument(arch: Arch, value: unknown): number {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'bigint') return Number(arch === 'x64' ? BigInt.asIntN(64, value) : BigInt.asIntN(32, value));
+  return wildPointer(arch);
+}

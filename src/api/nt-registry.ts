@@ -21,6 +21,7 @@ import { IopLoadDriverFromKey, IopUnloadDriverFromKey } from '../kernel/cm/load-
 import { CmpCreateOrOpenKey, CmpWithKey } from '../kernel/cm/services.js';
 import { CmDeleteValueKey, CmEnumerateValueKey, CmQueryValueKey, CmSetValueKey } from '../kernel/cm/value-ops.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { handleArgument } from './driver-arguments.js';
 import {
   decodeKeyInformation, decodeKeyValueInformation, type KeyInformationValue, type KeyValueInformationValue,
 } from './registry-information.js';
@@ -52,7 +53,7 @@ export function makeNtRegistry(k: Kernel, enter: (name: string, maxIrql: number)
     return { status: r.status, resultLength: r.resultLength, information: filled ? decode(buffer) : undefined };
   };
   const withKey = <T>(handle: number, body: (node: CmKeyNode) => T, failed: (status: number) => T): T =>
-    CmpWithKey(k, handle, 0, KernelMode, body, failed);
+    CmpWithKey(k, handleArgument(k.arch, handle), 0, KernelMode, body, failed);
   const failedQuery = <T>(status: number): ZwQueryResult<T> => ({ status, resultLength: 0, information: undefined });
 
   return {

@@ -30,7 +30,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtRegistry } from './nt-registry.js';
-import { irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
+import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
 const HIGH = 31;
@@ -339,12 +339,12 @@ export function makeNt(k: Kernel, driverName: string) {
     ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: null, accessMode: number): { status: number; object: KernelObject | null } {
       enter('ObReferenceObjectByHandle', APC_LEVEL);
       // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
-      const r = k.ob.ObReferenceObjectByHandle(handle, desiredAccess, objectType, accessMode, k.currentProcess);
+      const r = k.ob.ObReferenceObjectByHandle(handleArgument(k.arch, handle), desiredAccess, objectType, accessMode, k.currentProcess);
       return { status: r.status, object: r.object ?? null };
     },
     ZwClose(handle: number): number {
       enter('ZwClose', 0);
-      return k.ob.closeHandle(handle, KernelMode, k.currentProcess);
+      return k.ob.closeHandle(handleArgument(k.arch, handle), KernelMode, k.currentProcess);
     },
     ZwAllocateVirtualMemory(processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) {
       enter('ZwAllocateVirtualMemory', 0);
