@@ -23,7 +23,10 @@ import { MiReservedBitFault } from './corruption.js';
 /** Resolves the fault (the caller retries), or raises, or stops the machine. */
 export function MmAccessFault(k: MmContext, fault: PageFault): void {
   if (fault.reserved) MiReservedBitFault(k, fault);
-  const { va, access, user } = fault;
+  const { access, user } = fault;
+  // The address as the CPU's register held it: on x86 a JS number past 32 bits is its low 32 bits
+  // (the walk used them), so the fault is classified, and reported, at that address.
+  const va = k.arch === 'x86' ? fault.va >>> 0 : fault.va;
   const userAddress = va >= 0 && va < k.layout.systemRangeStart;
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';
   if (userAddress && !fault.present && k.irql < DISPATCH_LEVEL && k.vm.resolveDemandZero(k.currentProcess, va, access)) return;
