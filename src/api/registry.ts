@@ -27,7 +27,7 @@ import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import type { NativeRoutines, ObjectAttributesValue } from './native.js';
 import { decodeKeyInformation, decodeKeyValueInformation, type KeyBasicInformationValue, type KeyValuePartialInformationValue } from './registry-information.js';
 import { makeRegistryQueries } from './registry-query.js';
-import { ulongFromProgram } from './program-arguments.js';
+import { addressFromProgram, ulongFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 
 /** The SID HKEY_CURRENT_USER maps to, for every user of the machine (docs/fidelity.md). */
@@ -71,9 +71,20 @@ export function makeRegistryClient(t: RegistryClientThread) {
     }
   };
 
+  /**
+   * A name argument: a string, or an LPCWSTR in guest memory (NULL: ''); any
+   * other value is read as the address a register holds of it (a Symbol:
+   * the program's access violation, program-arguments.ts).
+   */
+  const subKeyText = (name: unknown): string => {
+    if (typeof name === 'string') return name;
+    if (name === null || name === undefined || name === 0) return '';
+    return mem.getString(addressFromProgram(mem.sizeofPointer === 8 ? 'x64' : 'x86', name), 'utf-16le');
+  };
+
   /** OBJECT_ATTRIBUTES for `subKey` under `hKey`: an absolute name under a predefined key, else relative to the handle. */
   const attributes = (hKey: number, subKey: string | number | null): ObjectAttributesValue => {
-    const sub = subKey === null ? '' : typeof subKey === 'number' ? (subKey === 0 ? '' : mem.getString(subKey, 'utf-16le')) : subKey;
+    const sub = subKeyText(subKey);
     const root = predefined(hKey);
     if (root !== undefined) return { ObjectName: sub === '' ? root : `${root}\\${sub}`, Attributes: OBJ_CASE_INSENSITIVE };
     return { ObjectName: sub, Attributes: OBJ_CASE_INSENSITIVE, RootDirectory: hKey };
@@ -92,8 +103,7 @@ export function makeRegistryClient(t: RegistryClientThread) {
   };
 
   /** A value name: NULL and '' both name the default value. */
-  const valueName = (name: string | number | null): string =>
-    name === null || name === 0 ? '' : typeof name === 'number' ? mem.getString(name, 'utf-16le') : name;
+  const valueName = (name: string | number | null): string => subKeyText(name);
 
   return {
     /**
