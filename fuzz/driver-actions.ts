@@ -191,7 +191,9 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         try {
           nt.ProbeForRead(buffer, length, 1);
           // (A hostile length the probe accepted as a register holds it is not read again here.)
-          if (typeof length === 'number' && length > 0) nt.getBytes(buffer, Math.min(length, 256));
+          // Only what was probed is read: on x86 a SIZE_T of 2**32 is 0, and a probe of nothing proves nothing.
+          const probed = typeof length === 'number' ? (nt.sizeofPointer === 4 ? length >>> 0 : length) : 0;
+          if (probed > 0) nt.getBytes(buffer, Math.min(probed, 256));
         } catch (e) {
           if (!(e instanceof NtException)) throw e;
         }
