@@ -333,6 +333,8 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       } catch (e) {
         // 'touch-user' has no __try: its fault leaves the driver; nor has 'throw-named'.
         if (e instanceof MachineHalted || (a.d === 'touch-user' && e instanceof NtException) || a.d === 'throw-named') throw e;
+        // A throw-named from inside a wrapper (at-dispatch, attach) leaves the driver through it too.
+        if (e instanceof GuestThrow && (e as Error).name === 'EmulatorError') throw e;
         // The driver's own __try/__except around each call: an NT exception is the routine's documented way to fail.
         if (!(e instanceof NtException) && !(e instanceof GuestThrow)) host.hostError(`driver ${a.d}`, e);
       }
