@@ -326,7 +326,9 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       // With no block it zeroes from NULL: a user address, whose fault the driver's __try catches (STATUS_ACCESS_VIOLATION).
       const zeroesNothing = a.d === 'zero' && (live(state.blocks).length === 0
         || (nt.sizeofPointer === 4 && typeof a.length === 'number' && a.length >>> 0 === 0));
-      if (misuse !== undefined) host.misuse(`${a.d}: ${misuse}`, misuse === a.d + ' at DISPATCH_LEVEL' || zeroesNothing ? false : mustStop(a, c));
+      // The page-table write is x64's (PML4 through its self-map); on x86 the action does nothing.
+      const writesNothing = a.d === 'write-page-tables' && nt.sizeofPointer !== 8;
+      if (misuse !== undefined) host.misuse(`${a.d}: ${misuse}`, misuse === a.d + ' at DISPATCH_LEVEL' || zeroesNothing || writesNothing ? false : mustStop(a, c));
       host.setInFlight(`driver ${a.d}${misuse ? ` (${misuse})` : ''}${c.dispatch ? '' : ' at DISPATCH_LEVEL'}`);
       try {
         hostile = one(a, c) ?? hostile;
