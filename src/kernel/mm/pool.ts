@@ -72,6 +72,13 @@ class PoolRegion {
 
   /** Next-fit search for `count` free pages; returns the page index or -1. */
   findPages(count: number): number {
+    if (count === 1) {
+      // One page (every small-block page): the typed array's own search, from the hint, then from the start.
+      let i = this.pageUsed.indexOf(0, this.hint);
+      if (i < 0) i = this.pageUsed.indexOf(0);
+      if (i >= 0) this.hint = i + 1;
+      return i;
+    }
     const n = this.pageUsed.length;
     for (let pass = 0; pass < 2; pass++) {
       let run = 0;
