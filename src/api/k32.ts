@@ -36,6 +36,7 @@ import { makeNativeRoutines } from './native.js';
 import { addressFromProgram, ulongFromProgram, ulongPtrFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 import { macros } from './wdm-macros.js';
+import { describeThrown } from '../include/thrown.js';
 
 /** SYSTEMTIME, as FileTimeToSystemTime fills it. */
 export interface SystemTime {
@@ -152,7 +153,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
 
     /** Writes a line to standard output: WriteFile on GetStdHandle(STD_OUTPUT_HANDLE), as printf would. */
     print(line: string): void {
-      writeText(k32.GetStdHandle(STD_OUTPUT_HANDLE), `${line}\n`);
+      // Whatever it is given is printed as text; reading it can never throw (include/thrown.ts).
+      writeText(k32.GetStdHandle(STD_OUTPUT_HANDLE), `${typeof line === 'string' ? line : describeThrown(line)}\n`);
     },
 
     /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */

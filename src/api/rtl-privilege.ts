@@ -8,6 +8,7 @@ import { NT_SUCCESS, STATUS_NOT_ALL_ASSIGNED, STATUS_NOT_IMPLEMENTED, STATUS_PRI
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import type { NativeRoutines } from './native.js';
 import type { UserStack } from './user-stack.js';
+import { ulongFromProgram } from './program-arguments.js';
 
 /** What RtlAdjustPrivilege needs of the thread. */
 export interface PrivilegeThread {
@@ -27,6 +28,8 @@ export function makeRtlAdjustPrivilege(t: PrivilegeThread) {
     /** RtlAdjustPrivilege(Privilege, Enable, Client, WasEnabled): `{ status, wasEnabled }`. */
     RtlAdjustPrivilege(Privilege: number, Enable: boolean, Client: boolean): { status: number; wasEnabled: boolean } {
       if (Client) return { status: STATUS_NOT_IMPLEMENTED, wasEnabled: false };
+      // A ULONG as a register holds it (a Symbol: the caller's access violation, before the token is opened).
+      const privilege = ulongFromProgram(mem.sizeofPointer === 8 ? 'x64' : 'x86', Privilege);
       const opened = native.NtOpenProcessToken(-1, TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY);
       if (!NT_SUCCESS(opened.status)) return { status: opened.status, wasEnabled: false };
       try {
@@ -35,7 +38,7 @@ export function makeRtlAdjustPrivilege(t: PrivilegeThread) {
           const newState = stack.push(16, 8);
           const previous = stack.push(16, 8);
           mem.setUint32(newState, 1);
-          mem.setUint32(newState + 4, Privilege >>> 0);
+          mem.setUint32(newState + 4, privilege);
           mem.setUint32(newState + 8, 0);
           mem.setUint32(newState + 12, Enable ? SE_PRIVILEGE_ENABLED : 0);
           mem.setUint32(previous, 0);

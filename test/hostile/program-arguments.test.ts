@@ -49,6 +49,8 @@ describe('values no register holds are the program\'s access violation', () => {
     { what: "getBytes' length", call: (k32, p, v) => k32.getBytes(p, v as number) },
     { what: "setBytes' bytes", call: (k32, p, v) => k32.setBytes(p, v as number[]) },
     { what: 'RegOpenKeyExW', call: (k32, _p, v) => k32.RegOpenKeyExW(v as number, 'SOFTWARE', 0, 0xf003f) },
+    { what: "RegOpenKeyExW's sub key", call: (k32, _p, v) => k32.RegOpenKeyExW(0x80000002, v as string, 0, 0xf003f) },
+    { what: "RtlAdjustPrivilege's privilege", call: (k32, _p, v) => k32.RtlAdjustPrivilege(v as number, true, false) },
   ];
   const values = [{ kind: 'a Symbol', value: () => Symbol('x') }, { kind: 'an object whose valueOf throws', value: throwing }];
   for (const { kind, value } of values) {
@@ -106,5 +108,21 @@ describe('values a register can hold are taken as one holds them', () => {
   it('CreateFileW with a name that is no string reads a wild LPCWSTR: true (address 1) is an access violation', async () => {
     const r = await inProgram((k32) => k32.CreateFileW(true as unknown as string, 0, 0, null, 3, 0, null));
     expect(isAccessViolation(r.error)).toBe(true);
+  });
+});
+
+describe('k32.print, ntshm\'s own convenience, prints whatever it is given', () => {
+  it.each([
+    { kind: 'a Symbol', value: () => Symbol('x'), printed: 'Symbol(x)' },
+    { kind: 'an object whose toString throws', value: () => ({ toString(): never { throw new Error('no text'); } }), printed: 'a value that cannot be read' },
+  ])('$kind', async ({ value, printed }) => {
+    const machine = await boot();
+    const program = machine.spawn(async (k32) => {
+      k32.print(value() as unknown as string);
+      return 0;
+    });
+    await machine.run();
+    expect(program.exitCode).toBe(0);
+    expect(program.stdout).toBe(`${printed}\n`);
   });
 });
