@@ -7,44 +7,17 @@
  * the free list it is constant-time, and the figure grows linearly.
  */
 import { performance } from 'node:perf_hooks';
-import {
-  defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, STATUS_SUCCESS,
-  type DeviceObject, type DriverObject, type Irp, type Nt,
-} from '../src/api/wdm.js';
 import { GENERIC_READ, INVALID_HANDLE_VALUE, OPEN_EXISTING } from '../src/api/win32.js';
 import { boot } from '../src/index.js';
+import { STATUS_SUCCESS } from '../src/api/wdm.js';
+import { benchDriver } from './device.js';
 import { inProgram } from './guest.js';
 import { median } from './measure.js';
 
 const SERVICE = 'BenchHandles';
 
 /** A driver that completes create, cleanup and close and does nothing else. */
-const nullDriver = defineDriver({
-  name: SERVICE,
-  DriverEntry(nt: Nt, driver: DriverObject): number {
-    const { status, deviceObject } = nt.IoCreateDevice(driver, 0, `\\Device\\${SERVICE}`, FILE_DEVICE_UNKNOWN, 0, false);
-    if (status !== STATUS_SUCCESS || !deviceObject) return status;
-    const linked = nt.IoCreateSymbolicLink(`\\DosDevices\\${SERVICE}`, `\\Device\\${SERVICE}`);
-    if (linked !== STATUS_SUCCESS) {
-      nt.IoDeleteDevice(deviceObject);
-      return linked;
-    }
-    const complete = (_d: DeviceObject, irp: Irp): number => {
-      irp.IoStatus.Status = STATUS_SUCCESS;
-      irp.IoStatus.Information = 0;
-      nt.IofCompleteRequest(irp, IO_NO_INCREMENT);
-      return STATUS_SUCCESS;
-    };
-    driver.MajorFunction[IRP_MJ_CREATE] = complete;
-    driver.MajorFunction[IRP_MJ_CLEANUP] = complete;
-    driver.MajorFunction[IRP_MJ_CLOSE] = complete;
-    driver.DriverUnload = (d: DriverObject) => {
-      nt.IoDeleteSymbolicLink(`\\DosDevices\\${SERVICE}`);
-      if (d.DeviceObject) nt.IoDeleteDevice(d.DeviceObject);
-    };
-    return STATUS_SUCCESS;
-  },
-});
+const nullDriver = benchDriver(SERVICE);
 
 export interface HandleFigures {
   handles: number;

@@ -9,13 +9,12 @@
  * (NtDeviceIoControlFile, synchronously) tells the await from the kernel.
  */
 import {
-  CTL_CODE, defineDriver, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation,
-  IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, STATUS_SUCCESS,
-  type DeviceObject, type DriverObject, type Irp, type Nt,
+  CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, IoGetCurrentIrpStackLocation, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, STATUS_SUCCESS,
 } from '../src/api/wdm.js';
 import { GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE } from '../src/api/win32.js';
 import { NtDeviceIoControlFile } from '../src/kernel/io/ioctl.js';
 import { boot } from '../src/index.js';
+import { benchDriver, completeSuccess } from './device.js';
 import { inProgram } from './guest.js';
 import { median, timePerCall, timePerCallAsync } from './measure.js';
 
@@ -29,37 +28,12 @@ const BYTES = 64;
  * manager has copied the input in: the driver only says how many bytes to
  * copy back.
  */
-const echoDriver = defineDriver({
-  name: SERVICE,
-  DriverEntry(nt: Nt, driver: DriverObject): number {
-    const complete = (irp: Irp, information: number): number => {
-      irp.IoStatus.Status = STATUS_SUCCESS;
-      irp.IoStatus.Information = information;
-      nt.IofCompleteRequest(irp, IO_NO_INCREMENT);
-      return STATUS_SUCCESS;
-    };
-    const { status, deviceObject } = nt.IoCreateDevice(driver, 0, `\\Device\\${SERVICE}`, FILE_DEVICE_UNKNOWN, 0, false);
-    if (status !== STATUS_SUCCESS || !deviceObject) return status;
-    const linked = nt.IoCreateSymbolicLink(`\\DosDevices\\${SERVICE}`, `\\Device\\${SERVICE}`);
-    if (linked !== STATUS_SUCCESS) {
-      nt.IoDeleteDevice(deviceObject);
-      return linked;
-    }
-    const createClose = (_d: DeviceObject, irp: Irp) => complete(irp, 0);
-    driver.MajorFunction[IRP_MJ_CREATE] = createClose;
-    driver.MajorFunction[IRP_MJ_CLEANUP] = createClose;
-    driver.MajorFunction[IRP_MJ_CLOSE] = createClose;
-    driver.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (_d: DeviceObject, irp: Irp) => {
-      const p = IoGetCurrentIrpStackLocation(irp).Parameters.DeviceIoControl;
-      return complete(irp, Math.min(p.InputBufferLength, p.OutputBufferLength));
-    };
-    driver.DriverUnload = (d: DriverObject) => {
-      nt.IoDeleteSymbolicLink(`\\DosDevices\\${SERVICE}`);
-      if (d.DeviceObject) nt.IoDeleteDevice(d.DeviceObject);
-    };
-    return STATUS_SUCCESS;
+const echoDriver = benchDriver(SERVICE, (nt) => ({
+  [IRP_MJ_DEVICE_CONTROL]: (_d, irp) => {
+    const p = IoGetCurrentIrpStackLocation(irp).Parameters.DeviceIoControl;
+    return completeSuccess(nt, irp, Math.min(p.InputBufferLength, p.OutputBufferLength));
   },
-});
+}));
 
 export interface IoctlFigures {
   /** Median ns per k32.DeviceIoControl call (the figure of §9). */

@@ -6,7 +6,7 @@ export { boot, runScenario, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECOND
 export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
 export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';
 export type { Scenario, ScenarioDefinition, ScenarioOptions, ScenarioVariant } from './scenario.js';
-export { reportJson, formatBugCheckCode, formatBugCheckParam } from './report.js';
+export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
 export type { Report, ReportSettings, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';

@@ -6,6 +6,7 @@
 import type { BugCheck } from './kernel/ke/bugcheck.js';
 import type { Finding, LogEvent } from './kernel/ke/log.js';
 import type { SharedFrameRecord } from './kernel/sharing.js';
+import { ntStatusText } from './include/ntstatus.js';
 
 /** The settings a run used: boot()'s options as the machine took them, and the scenario's seconds. */
 export interface ReportSettings {
@@ -86,6 +87,11 @@ export function formatBugCheckParam(arch: 'x64' | 'x86', value: number): string 
   let v = BigInt.asUintN(64, BigInt(value));
   if (v >= 1n << 47n && v < 1n << 48n) v |= 0xffff_0000_0000_0000n;
   return `0x${v.toString(16).padStart(16, '0')}`;
+}
+
+/** A program's exit code as a person reads it: 0, 1, or an NTSTATUS such as `STATUS_ACCESS_VIOLATION (0xC0000005)`. */
+export function exitCodeText(code: number): string {
+  return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
 }
 
 /** The bug check with its numbers also in kd's hex. */

@@ -4,7 +4,7 @@
  * check the report. A failed check throws a ReportAssertionError whose
  * message says what the report shows instead.
  */
-import { ntStatusText, runScenario, type Report, type SharedFrameRecord } from './index.js';
+import { exitCodeText, runScenario, type Report, type SharedFrameRecord } from './index.js';
 
 export { defineScenario, runScenario } from './index.js';
 export type { Report, Scenario, ScenarioDefinition, ScenarioRunOptions } from './index.js';
@@ -16,11 +16,6 @@ export class ReportAssertionError extends Error {
 
 function fail(message: string): never {
   throw new ReportAssertionError(message);
-}
-
-/** 0, 1, or an NTSTATUS-like code as `STATUS_ACCESS_VIOLATION (0xC0000005)`. */
-function exitCodeText(code: number): string {
-  return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
 }
 
 /** What the unhandled-exception findings say, to go with a wrong exit code. */

@@ -3,7 +3,7 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
-import { ntStatusText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
+import { exitCodeText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
 
 /** How much of each log line to show. */
@@ -45,11 +45,6 @@ function table(rows: string[][]): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd());
-}
-
-/** An exit code as a person reads it: 0, 1, or an NTSTATUS such as `STATUS_ACCESS_VIOLATION (0xC0000005)`. */
-function exitCodeText(code: number): string {
-  return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
 }
 
 function processLines(processes: readonly ReportProcess[]): string[] {
