@@ -68,6 +68,10 @@ export const MEM_IMAGE = 0x01000000;
 
 // Section attributes (CreateFileMapping flProtect, ZwCreateSection AllocationAttributes).
 // https://learn.microsoft.com/windows/win32/api/winbase/nf-winbase-createfilemappinga
+/** Based section: mapped at the same address in every process. */
+export const SEC_BASED = 0x00200000;
+/** The view's protection may not be changed. */
+export const SEC_NO_CHANGE = 0x00400000;
 /** Data file section. */
 export const SEC_FILE = 0x00800000;
 /** Executable image section. */

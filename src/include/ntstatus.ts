@@ -111,6 +111,10 @@ export const STATUS_INVALID_LOCK_SEQUENCE = 0xc000001e;
 export const STATUS_INVALID_VIEW_SIZE = 0xc000001f;
 /** The file cannot back a section. */
 export const STATUS_INVALID_FILE_FOR_SECTION = 0xc0000020;
+/** The section cannot be extended (it is not backed by a file). */
+export const STATUS_SECTION_NOT_EXTENDED = 0xc0000087;
+/** The file is not a valid image (no MZ signature). */
+export const STATUS_INVALID_IMAGE_NOT_MZ = 0xc000012f;
 /** The range is already committed. */
 export const STATUS_ALREADY_COMMITTED = 0xc0000021;
 /** Access is denied. */

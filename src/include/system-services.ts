@@ -116,7 +116,7 @@ export const SYSTEM_SERVICES = {
     ['ServerView', 'PVOID'], ['MaxMessageLength', 'OUT_ULONG'], ['ConnectionInformation', 'PVOID'], ['ConnectionInformationLength', 'PVOID']),
   // NtRequestWaitReplyPort: sends a request and waits for the reply (ZwRequestWaitReplyPort).
   NtRequestWaitReplyPort: service(['PortHandle', 'HANDLE'], ['RequestMessage', 'PVOID'], ['ReplyMessage', 'PVOID']),
-  // Sections: declared with their real lists, STATUS_NOT_IMPLEMENTED until sections land (docs/api-coverage.md).
+  // Sections (kernel/section/services.ts).
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatesection
   NtCreateSection: service(['SectionHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
     ['MaximumSize', 'PLARGE_INTEGER'], ['SectionPageProtection', 'ULONG'], ['AllocationAttributes', 'ULONG'], ['FileHandle', 'HANDLE']),
@@ -128,6 +128,14 @@ export const SYSTEM_SERVICES = {
     ['AllocationType', 'ULONG'], ['Win32Protect', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunmapviewofsection
   NtUnmapViewOfSection: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'PVOID']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwquerysection (SectionInformationLength is a SIZE_T)
+  NtQuerySection: service(['SectionHandle', 'HANDLE'], ['SectionInformationClass', 'ULONG'], ['SectionInformation', 'PVOID'],
+    ['SectionInformationLength', 'ULONG_PTR'], ['ResultLength', 'OUT_SIZE_T']),
+  // NtExtendSection(SectionHandle, NewSectionSize): NewSectionSize is a PLARGE_INTEGER read and written back.
+  NtExtendSection: service(['SectionHandle', 'HANDLE'], ['NewSectionSize', 'PLARGE_INTEGER']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwflushvirtualmemory
+  NtFlushVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['RegionSize', 'INOUT_SIZE_T'],
+    ['IoStatus', 'OUT_IO_STATUS_BLOCK']),
   // The registry (kernel/cm/services.ts).
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatekey
   NtCreateKey: service(['KeyHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],

@@ -35,6 +35,10 @@ import { SystemWorkQueue } from './ke/work-queue.js';
 import type { GuestMemory } from './mm/access.js';
 import { addressLayout, formatAddress, type AddressLayout } from './mm/layout.js';
 import { MdlManager } from './mm/mdl.js';
+import { SegmentManager } from './mm/segment.js';
+import { registerSectionType, type SectionObject } from './section/object.js';
+import { MiCreatePhysicalMemorySection } from './section/physical-memory.js';
+import { SectionViews } from './mm/view.js';
 import { PageTables } from './mm/page-tables.js';
 import { MiCorruptPte } from './mm/corruption.js';
 import { PfnDatabase } from './mm/pfn.js';
@@ -86,6 +90,10 @@ export class Kernel implements CmContext {
   readonly sharedUserData: SharedUserData;
   readonly vm: VirtualMemory;
   readonly mdl: MdlManager;
+  readonly segments: SegmentManager;
+  /** \Device\PhysicalMemory. */
+  readonly physicalMemory: SectionObject;
+  readonly views: SectionViews;
   readonly tornReads: TornReadDetector;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
@@ -130,12 +138,16 @@ export class Kernel implements CmContext {
     this.sharedUserData = new SharedUserData(this);
     this.vm = new VirtualMemory(this);
     this.mdl = new MdlManager(this);
+    this.segments = new SegmentManager(this);
+    this.views = new SectionViews(this);
     this.tornReads = new TornReadDetector(this);
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
+    registerSectionType(this);
+    this.physicalMemory = MiCreatePhysicalMemorySection(this);
     this.console = new Console(this);
     // cm: the registry, every key stamped with the boot time.
     this.registry = new CmRegistry(options.bootSystemTime);

@@ -15,6 +15,7 @@ export const LAYERS: readonly (readonly [name: string, prefixes: readonly string
   ['ob', ['src/kernel/ob/']],
   ['ps', ['src/kernel/ps/']],
   ['io', ['src/kernel/io/']],
+  ['section', ['src/kernel/section/']],
   ['lpc', ['src/kernel/lpc/']],
   ['se', ['src/kernel/se/']],
   ['cm', ['src/kernel/cm/']],

@@ -7,6 +7,7 @@ import { IRP_MJ_MAXIMUM_FUNCTION } from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { Irp } from './irp.js';
 import type { DriverFrame } from '../ke/attribution.js';
+import type { MmFileBacking } from '../mm/file-backing.js';
 
 export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64: 0x150, x86: 0xa8 } };
 export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 } };
@@ -85,6 +86,8 @@ export class FileObject extends KernelObject {
   cleanupDone = false;
   /** IRP_MJ_CREATE succeeded, so IRP_MJ_CLOSE is owed. */
   opened = false;
+  /** SECTION_OBJECT_POINTERS: what Mm maps a section of this file through (null: a device, which cannot back a section). */
+  SectionObjectPointer: MmFileBacking | null = null;
 
   constructor(readonly DeviceObject: DeviceObject, fileName: string, readonly grantedAccess: number) {
     super(IoFileObjectType);

@@ -18,6 +18,8 @@ import type { SharedUserData } from './shared-user-data.js';
 import type { SystemPtes } from './syspte.js';
 import type { VadTree } from './vad.js';
 import type { VirtualMemory } from './virtual.js';
+import type { SegmentManager } from './segment.js';
+import type { SectionViews } from './view.js';
 
 /** What mm needs of a process (EPROCESS's memory-management part: its VADs, page-table frames, locked pages). */
 export interface MmProcess extends KProcess {
@@ -59,6 +61,10 @@ export interface MmContext extends KeContext {
   readonly sharedUserData: SharedUserData;
   readonly vm: VirtualMemory;
   readonly mdl: MdlManager;
+  /** Sections' segments and their frames (segment.ts). */
+  readonly segments: SegmentManager;
+  /** Views of sections in user and system space (view.ts). */
+  readonly views: SectionViews;
   /** Memory as kernel-mode code sees it (through the current CPU's MMU). */
   readonly kernelMemory: GuestMemory;
   /** Memory as user-mode code sees it. */

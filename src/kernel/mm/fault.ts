@@ -4,6 +4,8 @@
  *
  *   an entry naming memory not installed     → bug check 0x1A/0x61941 (corruption.ts)
  *   user address, committed, not yet touched  → demand-zero page, retry
+ *   user address in a view of a section        → the section's page mapped
+ *                                               (or copied, write-copy), retry
  *   any fault at IRQL >= DISPATCH_LEVEL       → bug check 0xD1 (driver) / 0x0A
  *   user address, otherwise                   → STATUS_ACCESS_VIOLATION raised
  *                                               (catchable in the driver or program)
@@ -29,7 +31,7 @@ export function MmAccessFault(k: MmContext, fault: PageFault): void {
   const va = k.arch === 'x86' ? fault.va >>> 0 : fault.va;
   const userAddress = va >= 0 && va < k.layout.systemRangeStart;
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';
-  if (userAddress && !fault.present && k.irql < DISPATCH_LEVEL && k.vm.resolveDemandZero(k.currentProcess, va, access)) return;
+  if (userAddress && k.irql < DISPATCH_LEVEL && k.vm.resolveFault(k.currentProcess, va, access, fault.present)) return;
   if (k.irql >= DISPATCH_LEVEL) {
     k.ke.irqlFault(va, access, `A ${what} of ${k.formatAddress(va)} at IRQL ${k.irql} faulted: at DISPATCH_LEVEL or above nothing can be paged in, so memory touched there must be resident nonpaged memory.`);
   }

@@ -15,7 +15,7 @@
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { PhysicalMemory } from '../../hw/physical-memory.js';
 import {
-  PTE_CACHE_DISABLE, PTE_GLOBAL, PTE_HIGH_FRAME_MASK, PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_VALID, PTE_WRITE,
+  PTE_CACHE_DISABLE, PTE_DIRTY, PTE_GLOBAL, PTE_HIGH_FRAME_MASK, PTE_HIGH_NO_EXECUTE, PTE_OWNER, PTE_VALID, PTE_WRITE,
   PTE_WRITE_THROUGH, tableIndex, type PagingFormat,
 } from '../../hw/pte.js';
 import { EmulatorError } from '../../include/errors.js';
@@ -200,6 +200,22 @@ export class PageTables {
       table = this.entryFrame(entryPa) * PAGE_SIZE; // valid and checked by ptePa already
     }
     return this.reportCorrupt(root, va, 0, 'the page it should map is not mapped there');
+  }
+
+  /**
+   * Reads and clears the Dirty bit of `va`'s PTE under `root` (the bit the
+   * processor set on a write): how Mm learns that a mapped page was written
+   * (MiCaptureDirtyBitToPfn). The translation is invalidated so that the
+   * next write sets the bit again.
+   */
+  MiTestAndClearDirty(root: number, va: number): boolean {
+    const pte = this.ptePa(root, va, false, undefined);
+    if (pte < 0) return false;
+    const low = this.memory.read32(pte);
+    if ((low & PTE_VALID) === 0 || (low & PTE_DIRTY) === 0) return false;
+    this.memory.write32(pte, (low & ~PTE_DIRTY) >>> 0);
+    this.observer.invalidate(va);
+    return true;
   }
 
   /** Frame number in the entry at `entryPa` (valid or not). */

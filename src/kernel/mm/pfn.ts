@@ -29,6 +29,8 @@ export const PfnUse = {
   MdlPages: 6,
   DriverImage: 7,
   Reserved: 8,
+  /** A page of a section (a prototype PTE's frame): shared by every view of it (segment.ts). */
+  Section: 9,
 } as const;
 /** One of the PfnUse values. */
 export type PfnUseValue = (typeof PfnUse)[keyof typeof PfnUse];

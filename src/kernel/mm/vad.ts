@@ -6,9 +6,23 @@
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { Mdl } from './mdl-object.js';
 import { PageProtections } from './page-protections.js';
+import type { Segment } from './segment.js';
 
-/** Why a range exists: private memory, a locked-pages (MDL) mapping, the shared user data page. */
-export type VadKind = 'private' | 'mdl' | 'shared-user-data';
+/** Why a range exists: private memory, a locked-pages (MDL) mapping, the shared user data page, a view of a section. */
+export type VadKind = 'private' | 'mdl' | 'shared-user-data' | 'mapped';
+
+/** What a view of a section maps (MMVAD's ControlArea and FirstPrototypePte, and its protection). */
+export interface MappedView {
+  readonly segment: Segment;
+  /** Index in the segment of the view's first page (the section offset, in pages). */
+  readonly firstPage: number;
+  /** The view's protection (Win32Protect). */
+  readonly protection: number;
+  /** PAGE_WRITECOPY or PAGE_EXECUTE_WRITECOPY: a write makes a private copy of the page. */
+  readonly writeCopy: boolean;
+  /** SEC_NOCACHE: the view's PTEs are uncached. */
+  readonly noCache: boolean;
+}
 
 /** MMVAD: one range of a process's user space, what it is, and the commit state of its pages. */
 export interface Vad {
@@ -24,6 +38,8 @@ export interface Vad {
   frames: Map<number, number>;
   /** The MDL a locked-pages mapping shows, for MmUnmapLockedPages to find. */
   mdl?: Mdl;
+  /** The section a view maps (kind 'mapped'). Its private copies of write-copy pages are in `frames`. */
+  view?: MappedView;
 }
 
 /** A new VAD over [start, end), every page with `commitProtect` (0 = reserved only). */
@@ -71,6 +87,18 @@ export class VadTree {
       candidate = Math.ceil(v.end / alignment) * alignment;
     }
     return candidate + size - 1 <= high ? candidate : -1;
+  }
+
+  /** Highest free range of `size` bytes aligned to `alignment` within [low, high], or -1 (MEM_TOP_DOWN). */
+  findFreeTopDown(size: number, alignment: number, low: number, high: number): number {
+    let candidate = Math.floor((high + 1 - size) / alignment) * alignment;
+    for (let i = this.vads.length - 1; i >= 0; i--) {
+      const v = this.vads[i]!;
+      if (v.start >= candidate + size) continue;
+      if (v.end <= candidate) break;
+      candidate = Math.floor((v.start - size) / alignment) * alignment;
+    }
+    return candidate >= low ? candidate : -1;
   }
 
   insert(vad: Vad): void {

@@ -11,7 +11,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntallocatevirtualmemory
  */
 import {
-  MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS,
+  MEM_COMMIT, MEM_DECOMMIT, MEM_FREE, MEM_MAPPED, MEM_PRIVATE, MEM_RELEASE, MEM_RESERVE, PAGE_NOACCESS,
 } from '../../include/memory-constants.js';
 import {
   STATUS_COMMITMENT_LIMIT, STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
@@ -84,6 +84,7 @@ export class VirtualMemory {
     const start = PAGE_ALIGN(baseAddress);
     const end = Math.ceil((baseAddress + regionSize) / PAGE_SIZE) * PAGE_SIZE;
     const vad = process.VadRoot.find(start);
+    if (vad?.kind === 'mapped' && end <= vad.end) return this.MiCommitInView(vad, start, end, protect, fail);
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
     // Only the pages not yet committed are charged (committing a committed page again costs nothing).
     const first = (start - vad.start) / PAGE_SIZE;
@@ -94,11 +95,27 @@ export class VirtualMemory {
   }
 
   /**
+   * MEM_COMMIT in a view: the pages of a SEC_RESERVE section are committed
+   * (for every view of it), charged now; a view of any other section is
+   * committed already. The protection must be the view's.
+   */
+  private MiCommitInView(vad: Vad, start: number, end: number, protect: number,
+    fail: (status: number) => { status: number; baseAddress: number; regionSize: number }): { status: number; baseAddress: number; regionSize: number } {
+    const view = vad.view!;
+    if ((protect & 0xff) !== (view.protection & 0xff) && !((view.protection & 0xff) === 0x04 && (protect & 0xff) === 0x02)) {
+      return fail(STATUS_INVALID_PAGE_PROTECTION);
+    }
+    const first = view.firstPage + (start - vad.start) / PAGE_SIZE;
+    if (!this.k.segments.commit(view.segment, first, first + (end - start) / PAGE_SIZE)) return fail(STATUS_COMMITMENT_LIMIT);
+    return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start };
+  }
+
+  /**
    * Charges `pages` newly committed pages of [start, end), and the page
    * tables the range will need that the process was not charged for yet,
    * as the process's commit (which may not reach into the system's reserve).
    */
-  private MiChargeCommitment(process: MmProcess, start: number, end: number, pages: number): boolean {
+  MiChargeCommitment(process: MmProcess, start: number, end: number, pages: number): boolean {
     const commitment = this.k.pfn.commitment;
     // Refused before the page tables of a range of terabytes are counted.
     if (pages > commitment.availableToProcesses) return false;
@@ -117,7 +134,7 @@ export class VirtualMemory {
     const vad = process.VadRoot.find(baseAddress);
     if (!vad) return fail(STATUS_MEMORY_NOT_ALLOCATED);
     // A locked-pages mapping belongs to the driver that made it (bugchecks.md).
-    if (vad.kind === 'mdl') return fail(STATUS_UNABLE_TO_DELETE_SECTION);
+    if (vad.kind === 'mdl' || vad.kind === 'mapped') return fail(STATUS_UNABLE_TO_DELETE_SECTION);
     if (vad.kind !== 'private') return fail(STATUS_UNABLE_TO_FREE_VM);
     if (freeType === MEM_RELEASE) {
       if (regionSize === 0 && baseAddress !== vad.start) return fail(STATUS_FREE_VM_NOT_AT_BASE);
@@ -164,6 +181,7 @@ export class VirtualMemory {
       const next = process.VadRoot.vads.find((v) => v.start > page)?.start ?? l.highestUserAddress + 1;
       return { status: STATUS_SUCCESS, buffer: { BaseAddress: page, AllocationBase: 0, AllocationProtect: 0, RegionSize: next - page, State: MEM_FREE, Protect: PAGE_NOACCESS, Type: 0 } };
     }
+    if (vad.kind === 'mapped') return { status: STATUS_SUCCESS, buffer: this.MiQueryView(vad, page) };
     const run = vad.commit.runAt((page - vad.start) / PAGE_SIZE);
     const first = run.protect;
     const end = vad.start + run.end * PAGE_SIZE;
@@ -174,6 +192,34 @@ export class VirtualMemory {
         State: first === 0 ? MEM_RESERVE : MEM_COMMIT, Protect: first, Type: MEM_PRIVATE,
       },
     };
+  }
+
+  /**
+   * A view's region: the run of pages from `page` that are alike (committed
+   * or not, in a SEC_RESERVE section), Type MEM_MAPPED.
+   */
+  private MiQueryView(vad: Vad, page: number): MemoryBasicInformation {
+    const view = vad.view!;
+    const indexOf = (va: number): number => view.firstPage + (va - vad.start) / PAGE_SIZE;
+    const committed = view.segment.isCommitted(indexOf(page));
+    let end = page + PAGE_SIZE;
+    while (end < vad.end && view.segment.isCommitted(indexOf(end)) === committed) end += PAGE_SIZE;
+    return {
+      BaseAddress: page, AllocationBase: vad.start, AllocationProtect: vad.protection, RegionSize: end - page,
+      State: committed ? MEM_COMMIT : MEM_RESERVE, Protect: committed ? view.protection : 0, Type: MEM_MAPPED,
+    };
+  }
+
+  /**
+   * Resolves a fault on a user address (the caller retries): a view's page
+   * is brought in or copied (view.ts), a committed private page touched
+   * first gets a zeroed frame. `present`: the PTE was valid (a protection
+   * fault, which only a write-copy page resolves).
+   */
+  resolveFault(process: MmProcess, va: number, access: number, present: boolean): boolean {
+    const vad = process.VadRoot.find(va);
+    if (vad?.kind === 'mapped') return this.k.views.MiResolveMappedFault(process, vad, va, access, present);
+    return !present && this.resolveDemandZero(process, va, access);
   }
 
   /** Demand-zero: a committed private page touched for the first time gets a zeroed frame. */
@@ -217,6 +263,10 @@ export class VirtualMemory {
   /** Removes a VAD and its PTEs; private frames are freed, an MDL's frames stay with the MDL. */
   deleteVad(process: MmProcess, vad: Vad): void {
     const root = process.DirectoryTableBase;
+    if (vad.kind === 'mapped') {
+      this.k.views.MiDeleteView(process, vad);
+      return;
+    }
     if (vad.kind === 'private') {
       for (const [va, pfn] of vad.frames) {
         this.MiDeletePte(root, va, pfn);

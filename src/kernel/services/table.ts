@@ -16,6 +16,9 @@ import { NtDeviceIoControlFile } from '../io/ioctl.js';
 import { NtWriteFile } from '../io/read-write.js';
 import { NtConnectPort, NtRequestWaitReplyPort } from '../lpc/port.js';
 import { NtClose } from '../ob/manager.js';
+import {
+  NtCreateSection, NtExtendSection, NtFlushVirtualMemory, NtMapViewOfSection, NtOpenSection, NtQuerySection, NtUnmapViewOfSection,
+} from '../section/services.js';
 import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
 import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
@@ -40,11 +43,13 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtTerminateProcess: (...a) => NtTerminateProcess(k, ...a),
     NtConnectPort: (...a) => NtConnectPort(k, ...a),
     NtRequestWaitReplyPort: (...a) => NtRequestWaitReplyPort(k, ...a),
-    // Sections land with seeds 000 and 001 (docs/api-coverage.md).
-    NtCreateSection: notImplemented,
-    NtOpenSection: notImplemented,
-    NtMapViewOfSection: notImplemented,
-    NtUnmapViewOfSection: notImplemented,
+    NtCreateSection: (...a) => NtCreateSection(k, ...a),
+    NtOpenSection: (...a) => NtOpenSection(k, ...a),
+    NtMapViewOfSection: (...a) => NtMapViewOfSection(k, ...a),
+    NtUnmapViewOfSection: (...a) => NtUnmapViewOfSection(k, ...a),
+    NtQuerySection: (...a) => NtQuerySection(k, ...a),
+    NtExtendSection: (...a) => NtExtendSection(k, ...a),
+    NtFlushVirtualMemory: (...a) => NtFlushVirtualMemory(k, ...a),
     NtCreateKey: (...a) => NtCreateKey(k, ...a),
     NtOpenKey: (...a) => NtOpenKey(k, ...a),
     NtSetValueKey: (...a) => NtSetValueKey(k, ...a),
