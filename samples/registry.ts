@@ -3,11 +3,12 @@
  * seed article (more as later issues land), each with its misuse variants.
  */
 import type { Scenario } from 'ntshm';
+import { section } from './section/index.js';
 import { sharingMemory } from './sharing-memory/index.js';
 
-export { sharingMemory };
+export { section, sharingMemory };
 
-export const samples: readonly Scenario[] = [sharingMemory];
+export const samples: readonly Scenario[] = [section, sharingMemory];
 
 export function findSample(name: string): Scenario | undefined {
   return samples.find((s) => s.name === name);

@@ -28,6 +28,7 @@ import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '..
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import { makeScmClient } from './advapi32.js';
+import { baseNamedObject, makeFileMappingClient } from './file-mapping.js';
 import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
@@ -337,6 +338,9 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       setLastError(ERROR_SUCCESS);
       return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };
     },
+
+    // --- file mappings (sections) ---
+    ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: baseNamedObject }),
 
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),

@@ -29,6 +29,7 @@ import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCE
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
@@ -359,16 +360,13 @@ export function makeNt(k: Kernel, driverName: string) {
     NtCurrentProcess: (): number => NtCurrentProcess,
     // --- the registry, and drivers loaded by service key (nt-registry.ts) ---
     ...makeNtRegistry(k, enter),
+    // --- sections (nt-section.ts) ---
+    ...makeNtSection(k, enter),
 
     // --- not implemented yet (docs/api-coverage.md) ---
     ZwCreateFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     ZwReadFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     ZwWriteFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwCreateSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwOpenSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwMapViewOfSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwUnmapViewOfSection: (): number => STATUS_NOT_IMPLEMENTED,
-    ZwQuerySection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     IoQueueWorkItem: (): void => {
       throw new NtException(STATUS_NOT_IMPLEMENTED);

@@ -168,3 +168,4 @@ export const WAIT_FAILED = 0xffffffff;
 // Process exit code. https://learn.microsoft.com/windows/win32/api/processthreadsapi/nf-processthreadsapi-getexitcodeprocess
 /** GetExitCodeProcess: the process is still running (STATUS_PENDING). */
 export const STILL_ACTIVE = STATUS_PENDING;
+

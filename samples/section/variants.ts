@@ -1,0 +1,33 @@
+/**
+ * The variants of the section sample (reference/misuse.md) and what each
+ * runs. `wrong-context` (a system worker thread maps the view) and `no-try`
+ * (the program unmaps while the driver reads) need work items and a second
+ * program thread, which arrive with the waiting-and-signalling issue.
+ */
+import type { BootOptions, Machine, ScenarioVariant } from 'ntshm';
+import { sectionDriver } from './driver.js';
+import { SECTION_NAME, SERVICE_NAME } from './ioctl.js';
+import { secTestProgram } from './program.js';
+
+export const variants: readonly ScenarioVariant[] = [
+  {
+    name: 'session-namespace',
+    summary: 'win10 profile: the program creates Local\\SectionTest, the driver opens \\BaseNamedObjects\\SectionTest: STATUS_OBJECT_NAME_NOT_FOUND',
+  },
+  { name: 'global-namespace', summary: 'win10 profile: the program creates Global\\SectionTest, which the driver finds (the fix of session-namespace)' },
+];
+
+export const variantSetups: Record<string, (machine: Machine) => void> = {
+  'session-namespace': (machine) => {
+    machine.loadDriver(SERVICE_NAME, sectionDriver());
+    machine.spawn(secTestProgram({ sectionName: `Local\\${SECTION_NAME}` }), { session: 1 });
+  },
+  'global-namespace': (machine) => {
+    machine.loadDriver(SERVICE_NAME, sectionDriver());
+    machine.spawn(secTestProgram({ sectionName: `Global\\${SECTION_NAME}` }), { session: 1 });
+  },
+};
+
+export function variantBootOptions(variant: string | undefined): BootOptions {
+  return variant === 'session-namespace' || variant === 'global-namespace' ? { profile: 'win10' } : {};
+}
