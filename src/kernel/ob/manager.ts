@@ -26,18 +26,6 @@ export const poolTag = (s: string): number =>
 /** The object manager (Ob): the namespace, objects in nonpaged pool, handles and reference counts. */
 export class ObjectManager {
   readonly root: ObjectDirectory;
-  /**
-   * Objects by body address, so that routines given an address can find the
-   * object. Keyed by the offset in nonpaged pool in 8-byte units (a small
-   * integer) rather than by the address, which on x64 is a double and hashes
-   * slowly (as the pool's own table is).
-   */
-  private readonly byAddress = new Map<number, KernelObject>();
-
-  private addressKey(address: number): number {
-    return (address - this.k.layout.nonPagedPool.base) / 8;
-  }
-
   /** Each type's procedures on this machine, registered by the subsystem that owns the type. */
   private readonly procedures = new Map<ObjectType, ObjectTypeProcedures>();
 
@@ -69,7 +57,6 @@ export class ObjectManager {
     if (header === 0) throw new ObjectAllocationFailed();
     body.header.address = header;
     body.address = header + headerSize;
-    this.byAddress.set(this.addressKey(body.address), body);
     return body;
   }
 
@@ -80,11 +67,6 @@ export class ObjectManager {
     let tag = this.tags.get(type);
     if (tag === undefined) this.tags.set(type, (tag = poolTag(type.name.slice(0, 4))));
     return tag;
-  }
-
-  objectAt(address: number): KernelObject | undefined {
-    const key = this.addressKey(address);
-    return Number.isInteger(key) ? this.byAddress.get(key) : undefined;
   }
 
   /** Names an object; with OBJ_OPENIF an existing object of the same type is returned instead. */
@@ -162,7 +144,6 @@ export class ObjectManager {
     const h = body.header;
     if (h.directory) this.removeName(body);
     this.procedures.get(h.type)?.delete?.(body);
-    this.byAddress.delete(this.addressKey(body.address));
     this.k.pool.free(h.address);
   }
 
