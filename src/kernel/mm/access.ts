@@ -40,6 +40,8 @@ export interface GuestMemoryAccess extends StructMemory {
   getPointer(va: number): number;
   /** *(PVOID*)va = value: a pointer-sized store (x64 kernel addresses are stored sign-extended). */
   setPointer(va: number, value: number): void;
+  /** Sets `length` bytes at `va` to `value`, page by page (RtlFillMemory). */
+  fill(va: number, length: number, value: number): void;
 }
 
 /** Guest memory in one mode (kernel or user), through the executing CPU's MMU; a fault goes to MmAccessFault. */
