@@ -5,7 +5,9 @@
 import { DriverImageStore } from './image-store.js';
 import { EmulatorError, MachineHalted, NtException } from '../../include/errors.js';
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
-import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, irpMajorFunctionName } from '../../include/wdm-constants.js';
+import {
+  IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_MAXIMUM_FUNCTION, irpMajorFunctionName,
+} from '../../include/wdm-constants.js';
 import { MULTIPLE_IRP_COMPLETE_REQUESTS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
 import { isThrownInstance } from '../../include/thrown.js';
 import type { Mdl } from '../mm/mdl-object.js';
@@ -25,6 +27,8 @@ import { IoTimerQueue } from './timer.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
+/** "IRP_MJ_CREATE", ...: the slot each major function is called through, named once. */
+const IRP_MJ_SLOT_NAMES: readonly string[] = Array.from({ length: IRP_MJ_MAXIMUM_FUNCTION + 1 }, (_, major) => irpMajorFunctionName(major));
 
 /** The I/O manager (Io): loaded drivers, IRPs (with a lookaside list), IoCallDriver and completion, and the I/O timer. */
 export class IoManager {
@@ -94,7 +98,7 @@ export class IoManager {
     const driver = device.DriverObject;
     const routine = IopDispatchRoutine(driver, major);
     const context = k.currentThread.system ? 'system-thread' : 'service';
-    const frame = IopEnterDriverRoutine(k, driver, routine, irpMajorFunctionName(major));
+    const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
     try {
       if (typeof routine !== 'function') {
