@@ -206,26 +206,43 @@ function refused(params: readonly ParamDeclaration[], args: readonly unknown[], 
 /** Builds one routine from its declaration over its stub. */
 function nativeRoutine(t: NativeThread, declaration: ServiceDeclaration, stub: (...args: number[]) => number | Promise<number>) {
   const params = declaration.params;
-  const hasOut = params.some(([, kind]) => ParamKinds[kind] !== 'in');
-  const inKinds = params.filter(([, kind]) => ParamKinds[kind] !== 'out').map(([, kind]) => kind);
-  const bad = (args: readonly unknown[]): boolean => inKinds.some((kind, i) => !passable(kind, args[i]));
+  const kinds = params.map(([, kind]) => kind);
+  const hasOut = kinds.some((kind) => ParamKinds[kind] !== 'in');
+  const inKinds = kinds.filter((kind) => ParamKinds[kind] !== 'out');
   const resultNames = params.map(([name]) => camelCase(name));
-  const call = (args: readonly unknown[]): { raw: number[]; slots: Slot[] } => {
-    const slots: Slot[] = [];
-    let next = 0;
-    const raw = params.map(([, kind], i) => marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, resultNames[i]!));
-    return { raw, slots };
+  // Loops rather than array methods with closures: a call (NtCreateFile on every CreateFileW) makes no more than it must.
+  const bad = (args: readonly unknown[]): boolean => {
+    for (let i = 0; i < inKinds.length; i++) if (!passable(inKinds[i]!, args[i])) return true;
+    return false;
+  };
+  /** The numbers the stub is called with, laying out on the stack what must be; out-parameters' slots go into `slots`. */
+  const marshalAll = (args: readonly unknown[], slots: Slot[]): number[] => {
+    const raw = new Array<number>(kinds.length);
+    for (let i = 0, next = 0; i < kinds.length; i++) {
+      const kind = kinds[i]!;
+      raw[i] = marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, resultNames[i]!);
+    }
+    return raw;
   };
   if (isPreemptionPoint(declaration)) {
     return (...args: unknown[]): Promise<unknown> => bad(args) ? Promise.resolve(refused(params, args, hasOut)) : t.stack.frameAsync(async () => {
-      const { raw, slots } = call(args);
+      const slots: Slot[] = [];
+      const raw = marshalAll(args, slots);
       return result(t, slots, await stub(...raw), hasOut);
     });
   }
-  return (...args: unknown[]): unknown => bad(args) ? refused(params, args, hasOut) : t.stack.frame(() => {
-    const { raw, slots } = call(args);
-    return result(t, slots, stub(...raw) as number, hasOut);
-  });
+  return (...args: unknown[]): unknown => {
+    if (bad(args)) return refused(params, args, hasOut);
+    // The call's frame on the stack, popped when it returns or throws (UserStack.frame, without its closure).
+    const saved = t.stack.sp;
+    try {
+      const slots: Slot[] = [];
+      const raw = marshalAll(args, slots);
+      return result(t, slots, stub(...raw) as number, hasOut);
+    } finally {
+      t.stack.sp = saved;
+    }
+  };
 }
 
 /** Every native routine of one thread, over its stubs. */

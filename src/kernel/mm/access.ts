@@ -410,17 +410,21 @@ export class GuestMemory implements GuestMemoryAccess {
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
-    let s = '';
     const wide = encoding === 'utf-16le';
-    const bytes: number[] = [];
+    // The characters are gathered and made a string at once (a string grown by `+=` a character at a time is a
+    // chain of as many allocations).
+    const codes: number[] = [];
     for (let i = 0; i < maxChars; i++) {
       const c = wide ? this.getUint16(va + i * 2) : this.getUint8(va + i);
       if (c === 0) break;
-      if (wide) s += String.fromCharCode(c);
-      else bytes.push(c);
+      codes.push(c);
     }
-    if (wide) return s;
-    return encoding === 'utf-8' ? new TextDecoder().decode(Uint8Array.from(bytes)) : String.fromCharCode(...bytes);
+    if (encoding === 'utf-8') return new TextDecoder().decode(Uint8Array.from(codes));
+    if (codes.length <= 4096) return String.fromCharCode.apply(null, codes);
+    let s = '';
+    // In pieces: a call takes only so many arguments.
+    for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode.apply(null, codes.slice(i, i + 4096));
+    return s;
   }
 
   setString(va: number, value: string, encoding: GuestEncoding): void {
