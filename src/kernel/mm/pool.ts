@@ -124,18 +124,21 @@ class PoolRegion {
  * page. Reads like one Map of address to allocation; but no one Map grows to
  * every block in pool (a Map of 100 000 entries costs some 300 ns an insert
  * as it grows, 130 ns a delete as it shrinks), and no key is a double (an
- * x64 address), which hashes slowly.
+ * x64 address), which hashes slowly. A freed block's entry is kept, empty,
+ * for the next block at that offset: a Map that is added to and deleted from
+ * rebuilds its table every so many additions, and a request that allocates
+ * and frees one buffer (an IOCTL's SystemBuffer) would make garbage.
  */
 class AllocationTable {
-  private readonly nonPagedPages: (Map<number, PoolBlock> | undefined)[] = [];
-  private readonly pagedPages: (Map<number, PoolBlock> | undefined)[] = [];
+  private readonly nonPagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
+  private readonly pagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
   private count = 0;
 
   constructor(private readonly nonPaged: Region, private readonly paged: Region) {}
 
   /** The Map of the page holding `address` (made if `make`), or undefined for an address in neither pool. */
-  private page(address: number, make: boolean): Map<number, PoolBlock> | undefined {
-    let pages: (Map<number, PoolBlock> | undefined)[];
+  private page(address: number, make: boolean): Map<number, PoolBlock | undefined> | undefined {
+    let pages: (Map<number, PoolBlock | undefined> | undefined)[];
     let offset = address - this.nonPaged.base;
     if (offset >= 0 && offset < this.nonPaged.size) pages = this.nonPagedPages;
     else {
@@ -165,19 +168,24 @@ class AllocationTable {
   set(address: number, allocation: PoolBlock): void {
     const map = this.page(address, true);
     if (map === undefined) throw new RangeError(`${address} is in no pool`);
-    const before = map.size;
-    map.set(address & PAGE_MASK, allocation);
-    this.count += map.size - before;
+    const key = address & PAGE_MASK;
+    if (map.get(key) === undefined) this.count++;
+    map.set(key, allocation);
   }
 
   delete(address: number): void {
     const map = this.page(address, false);
-    if (map !== undefined && map.delete(address & PAGE_MASK)) this.count--;
+    const key = address & PAGE_MASK;
+    if (map === undefined || map.get(key) === undefined) return;
+    map.set(key, undefined);
+    this.count--;
   }
 
   *values(): IterableIterator<PoolBlock> {
     for (const pages of [this.nonPagedPages, this.pagedPages]) {
-      for (const map of pages) if (map !== undefined) yield* map.values();
+      for (const map of pages) {
+        if (map !== undefined) for (const block of map.values()) if (block !== undefined) yield block;
+      }
     }
   }
 

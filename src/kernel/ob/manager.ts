@@ -167,22 +167,34 @@ export class ObjectManager {
    */
   ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: ObProcess):
     { status: number; object?: KernelObject; grantedAccess?: number } {
+    const entry = this.ObpReferenceHandleEntry(handle, desiredAccess, type, accessMode, process);
+    if (typeof entry === 'number') return { status: entry };
+    return { status: STATUS_SUCCESS, object: entry.object, grantedAccess: entry.grantedAccess };
+  }
+
+  /**
+   * ObReferenceObjectByHandle's work, for the I/O manager's services: the
+   * handle's entry, its object referenced, or the failure status. Makes no
+   * object on the way (a DeviceIoControl references its file on every call).
+   */
+  ObpReferenceHandleEntry(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: ObProcess):
+    HandleEntry | number {
     // NtCurrentProcess()/NtCurrentThread() name the caller's own process/thread: any other expected type is a mismatch.
     // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
     if (handle === NtCurrentProcess || handle === NtCurrentThread) {
       const self: KernelObject = handle === NtCurrentProcess ? process : this.k.currentThread;
-      if (type && self.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
+      if (type && self.header.type !== type) return STATUS_OBJECT_TYPE_MISMATCH;
       this.ObReferenceObject(self);
-      return { status: STATUS_SUCCESS, object: self, grantedAccess: 0x001f_ffff }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
+      return { object: self, grantedAccess: 0x001f_ffff, attributes: 0 }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
     }
     handle = ExpClearHandleTagBits(handle);
-    if (accessMode === UserMode && isKernelHandle(handle)) return { status: STATUS_INVALID_HANDLE };
+    if (accessMode === UserMode && isKernelHandle(handle)) return STATUS_INVALID_HANDLE;
     const entry = this.tableFor(handle, process).lookup(handle);
-    if (!entry) return { status: STATUS_INVALID_HANDLE };
-    if (type && entry.object.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
-    if (accessMode === UserMode && (entry.grantedAccess & desiredAccess) !== desiredAccess) return { status: STATUS_ACCESS_DENIED };
+    if (!entry) return STATUS_INVALID_HANDLE;
+    if (type && entry.object.header.type !== type) return STATUS_OBJECT_TYPE_MISMATCH;
+    if (accessMode === UserMode && (entry.grantedAccess & desiredAccess) !== desiredAccess) return STATUS_ACCESS_DENIED;
     this.ObReferenceObject(entry.object);
-    return { status: STATUS_SUCCESS, object: entry.object, grantedAccess: entry.grantedAccess };
+    return entry;
   }
 
   /** NtClose / ZwClose. A bad kernel handle closed from kernel mode is a bug check (0x93). */
