@@ -73,11 +73,14 @@ export interface K32Thread {
   pause(): void;
 }
 
-/** Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory. */
-export function win32PathToNt(path: string, currentDirectory: string): string {
+/**
+ * Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory
+ * (read from the PEB only for a relative path).
+ */
+export function win32PathToNt(path: string, currentDirectory: () => string): string {
   if (path.startsWith('\\\\.\\') || path.startsWith('\\\\?\\')) return `\\??\\${path.slice(4)}`;
   if (/^[a-zA-Z]:\\/.test(path)) return `\\??\\${path}`;
-  return `\\??\\${currentDirectory}${path}`;
+  return `\\??\\${currentDirectory()}${path}`;
 }
 
 /** FILETIME (100 ns since 1601, UTC) → SYSTEMTIME; undefined where Windows fails. */
@@ -192,7 +195,7 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
       const disposition = NT_DISPOSITION[ulong(dwCreationDisposition)];
       if (disposition === undefined || disposition < 0) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
-      const path = win32PathToNt(text(lpFileName), currentDirectory());
+      const path = win32PathToNt(text(lpFileName), currentDirectory);
       const flags = ulong(dwFlagsAndAttributes);
       const synchronous = (flags & FILE_FLAG_OVERLAPPED) === 0;
       const r = native.NtCreateFile((ulong(dwDesiredAccess) | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0, { ObjectName: path, Attributes: OBJ_CASE_INSENSITIVE },

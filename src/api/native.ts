@@ -86,7 +86,7 @@ export type NativeRoutines = { readonly [N in ServiceName]: NativeRoutine<(typeo
 /** What the routines need of the thread: its memory, its stack, and the machine's architecture. */
 export interface NativeThread {
   readonly arch: Arch;
-  readonly mem: StructMemory & { setString(va: number, s: string, encoding: 'utf-16le'): void };
+  readonly mem: StructMemory & { setString(va: number, s: string, encoding: 'utf-16le'): void; fill(va: number, length: number, value: number): void };
   readonly stack: UserStack;
 }
 
@@ -118,6 +118,7 @@ export function pushObjectAttributes(t: NativeThread, oa: ObjectAttributesValue)
 
 /** One out or in/out parameter's slot on the stack, and how to read it back. */
 interface Slot {
+  /** The name the result gives it: the parameter's, in camelCase (BaseAddress → baseAddress). */
   readonly name: string;
   readonly kind: ParamKind;
   readonly va: number;
@@ -142,7 +143,7 @@ function marshal(t: NativeThread, kind: ParamKind, value: unknown, slots: Slot[]
     case 'OUT_HANDLE': case 'OUT_SIZE_T': case 'OUT_ULONG': case 'OUT_IO_STATUS_BLOCK': case 'OUT_MEMORY_BASIC_INFORMATION': {
       const size = kind === 'OUT_MEMORY_BASIC_INFORMATION' ? MEMORY_BASIC_INFORMATION[t.arch].size : 16;
       const va = t.stack.push(size, 8);
-      t.mem.setBytes(va, new Uint8Array(size));
+      t.mem.fill(va, size, 0);
       slots.push({ name, kind, va });
       return va;
     }
@@ -175,9 +176,12 @@ function unmarshal(t: NativeThread, slot: Slot, status: number): unknown {
 function result(t: NativeThread, slots: readonly Slot[], status: number, hasOut: boolean): unknown {
   if (!hasOut) return status >>> 0;
   const out: Record<string, unknown> = { status: status >>> 0 };
-  for (const slot of slots) out[slot.name[0]!.toLowerCase() + slot.name.slice(1)] = unmarshal(t, slot, status >>> 0);
+  for (const slot of slots) out[slot.name] = unmarshal(t, slot, status >>> 0);
   return out;
 }
+
+/** A parameter's name as the result names it: BaseAddress → baseAddress. */
+const camelCase = (name: string): string => name[0]!.toLowerCase() + name.slice(1);
 
 /** Whether a value can be passed for an integer or pointer parameter (a JS number that no register could hold cannot). */
 const passable = (kind: ParamKind, value: unknown): boolean =>
@@ -194,7 +198,7 @@ function refused(params: readonly ParamDeclaration[], args: readonly unknown[], 
   for (const [name, kind] of params) {
     const direction = ParamKinds[kind];
     const value = direction === 'out' ? undefined : args[next++];
-    if (direction !== 'in') out[name[0]!.toLowerCase() + name.slice(1)] = kind === 'OUT_IO_STATUS_BLOCK' ? { Status: 0, Information: 0 } : direction === 'inout' ? value : kind === 'OUT_MEMORY_BASIC_INFORMATION' ? undefined : 0;
+    if (direction !== 'in') out[camelCase(name)] = kind === 'OUT_IO_STATUS_BLOCK' ? { Status: 0, Information: 0 } : direction === 'inout' ? value : kind === 'OUT_MEMORY_BASIC_INFORMATION' ? undefined : 0;
   }
   return out;
 }
@@ -202,25 +206,43 @@ function refused(params: readonly ParamDeclaration[], args: readonly unknown[], 
 /** Builds one routine from its declaration over its stub. */
 function nativeRoutine(t: NativeThread, declaration: ServiceDeclaration, stub: (...args: number[]) => number | Promise<number>) {
   const params = declaration.params;
-  const hasOut = params.some(([, kind]) => ParamKinds[kind] !== 'in');
-  const inKinds = params.filter(([, kind]) => ParamKinds[kind] !== 'out').map(([, kind]) => kind);
-  const bad = (args: readonly unknown[]): boolean => inKinds.some((kind, i) => !passable(kind, args[i]));
-  const call = (args: readonly unknown[]): { raw: number[]; slots: Slot[] } => {
-    const slots: Slot[] = [];
-    let next = 0;
-    const raw = params.map(([name, kind]) => marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, name));
-    return { raw, slots };
+  const kinds = params.map(([, kind]) => kind);
+  const hasOut = kinds.some((kind) => ParamKinds[kind] !== 'in');
+  const inKinds = kinds.filter((kind) => ParamKinds[kind] !== 'out');
+  const resultNames = params.map(([name]) => camelCase(name));
+  // Loops rather than array methods with closures: a call (NtCreateFile on every CreateFileW) makes no more than it must.
+  const bad = (args: readonly unknown[]): boolean => {
+    for (let i = 0; i < inKinds.length; i++) if (!passable(inKinds[i]!, args[i])) return true;
+    return false;
+  };
+  /** The numbers the stub is called with, laying out on the stack what must be; out-parameters' slots go into `slots`. */
+  const marshalAll = (args: readonly unknown[], slots: Slot[]): number[] => {
+    const raw = new Array<number>(kinds.length);
+    for (let i = 0, next = 0; i < kinds.length; i++) {
+      const kind = kinds[i]!;
+      raw[i] = marshal(t, kind, ParamKinds[kind] === 'out' ? undefined : args[next++], slots, resultNames[i]!);
+    }
+    return raw;
   };
   if (isPreemptionPoint(declaration)) {
     return (...args: unknown[]): Promise<unknown> => bad(args) ? Promise.resolve(refused(params, args, hasOut)) : t.stack.frameAsync(async () => {
-      const { raw, slots } = call(args);
+      const slots: Slot[] = [];
+      const raw = marshalAll(args, slots);
       return result(t, slots, await stub(...raw), hasOut);
     });
   }
-  return (...args: unknown[]): unknown => bad(args) ? refused(params, args, hasOut) : t.stack.frame(() => {
-    const { raw, slots } = call(args);
-    return result(t, slots, stub(...raw) as number, hasOut);
-  });
+  return (...args: unknown[]): unknown => {
+    if (bad(args)) return refused(params, args, hasOut);
+    // The call's frame on the stack, popped when it returns or throws (UserStack.frame, without its closure).
+    const saved = t.stack.sp;
+    try {
+      const slots: Slot[] = [];
+      const raw = marshalAll(args, slots);
+      return result(t, slots, stub(...raw) as number, hasOut);
+    } finally {
+      t.stack.sp = saved;
+    }
+  };
 }
 
 /** Every native routine of one thread, over its stubs. */

@@ -2,7 +2,7 @@
  * The memory-management unit of one CPU: walks the page tables that the
  * memory manager keeps in physical memory, in the processor's own format.
  *
- * Hot path: a last-page cache per (mode, read/write), then a direct-mapped
+ * Hot path: a cache of the last two pages per (mode, read/write), then a direct-mapped
  * TLB in typed arrays, then the page walk (cold). Nothing here allocates
  * after construction. A fault is reported by returning -1 and filling
  * `fault`, which the kernel reads (the narrow interface to MmAccessFault).
@@ -45,7 +45,8 @@ const TLB_USER = 2;
 const TLB_NO_EXECUTE = 4;
 const TLB_DIRTY = 8;
 const TLB_GLOBAL = 16;
-// Slots of the last-page cache: user*2 + write.
+// Slots of the last-page cache: user*2 + write; slot + LAST_SLOTS holds the page before it, so that a
+// copy between two pages (a SystemBuffer and a user buffer) finds both.
 const LAST_SLOTS = 4;
 // Local copies for the hot path. Optimized code folds a module's own
 // unexported constants, but reads an imported or exported binding from its
@@ -65,9 +66,9 @@ export class Mmu {
   private readonly tlbVpn = new Float64Array(TLB_ENTRIES).fill(-1);
   private readonly tlbPfn = new Int32Array(TLB_ENTRIES);
   private readonly tlbFlags = new Uint8Array(TLB_ENTRIES);
-  /** Last-page cache: the virtual address of the page (va with the offset cleared), -1 when empty. */
-  private readonly lastPage = new Float64Array(LAST_SLOTS).fill(-1);
-  private readonly lastBase = new Float64Array(LAST_SLOTS);
+  /** Last-page cache: the virtual address of the page (va with the offset cleared), -1 when empty; the last and the one before. */
+  private readonly lastPage = new Float64Array(2 * LAST_SLOTS).fill(-1);
+  private readonly lastBase = new Float64Array(2 * LAST_SLOTS);
   private readonly is64: boolean;
 
   /**
@@ -95,7 +96,7 @@ export class Mmu {
     const vpn = Math.floor(va / PAGE_SIZE);
     const i = vpn & TLB_INDEX_MASK;
     if (this.tlbVpn[i] === vpn) this.tlbVpn[i] = -1;
-    for (let s = 0; s < LAST_SLOTS; s++) if (this.lastPage[s] === vpn * PAGE_SIZE) this.lastPage[s] = -1;
+    for (let s = 0; s < 2 * LAST_SLOTS; s++) if (this.lastPage[s] === vpn * PAGE_SIZE) this.lastPage[s] = -1;
   }
 
   /** Flushes the TLB; `includeGlobal` also drops global (kernel) entries, as a CR4.PGE toggle does. */
@@ -118,8 +119,8 @@ export class Mmu {
   }
 
   /**
-   * The last-page cache alone: the physical address if `va`'s page is the
-   * last one translated for this mode and kind of access, else -1. Changes
+   * The last-page cache alone: the physical address if `va`'s page is one
+   * of the last two translated for this mode and kind of access, else -1. Changes
    * nothing and never faults. A hit implies `va` is a valid integer address
    * (the cached page is one, and the offset `va & PAGE_MASK` is an integer),
    * so callers may leave their argument checks to the miss path.
@@ -131,7 +132,10 @@ export class Mmu {
   lookup(va: number, access: AccessKind, user: boolean): number {
     const offset = va & OFFSET_MASK;
     const slot = (user ? 2 : 0) + (access & WRITE);
-    if (access !== EXECUTE && this.lastPage[slot] === va - offset) return this.lastBase[slot]! + offset;
+    if (access === EXECUTE) return -1;
+    const page = va - offset;
+    if (this.lastPage[slot] === page) return this.lastBase[slot]! + offset;
+    if (this.lastPage[slot + LAST_SLOTS] === page) return this.lastBase[slot + LAST_SLOTS]! + offset;
     return -1;
   }
 
@@ -147,6 +151,8 @@ export class Mmu {
     }
     const base = this.tlbPfn[i]! * PAGE_SIZE;
     if (access !== ACCESS_EXECUTE) {
+      this.lastPage[slot + LAST_SLOTS] = this.lastPage[slot]!;
+      this.lastBase[slot + LAST_SLOTS] = this.lastBase[slot]!;
       this.lastPage[slot] = vpn * PAGE_SIZE;
       this.lastBase[slot] = base;
     }

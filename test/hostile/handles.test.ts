@@ -11,6 +11,8 @@
 import { describe, expect, it } from 'vitest';
 import { GENERIC_READ, INVALID_HANDLE_VALUE, OPEN_EXISTING, type K32 } from 'ntshm/win32';
 import { IRP_MJ_CLOSE, IRP_MJ_CREATE, KEY_READ, OBJ_CASE_INSENSITIVE, OBJ_KERNEL_HANDLE, STATUS_SUCCESS } from 'ntshm/wdm';
+import { HandleTable } from '../../src/kernel/ob/handle.js';
+import type { KernelObject } from '../../src/kernel/ob/object.js';
 import { bootWith, runProgram, testDriver } from '../helpers/test-driver.js';
 
 const open = (k32: K32, path: string): number => {
@@ -98,5 +100,23 @@ describe('handles', () => {
     expect(nt.ZwClose(b)).toBe(STATUS_SUCCESS);
     expect([openKey(), openKey(), openKey()]).toEqual([b, a, c + 4]);
     expect(machine.bugcheck).toBeUndefined();
+  });
+
+  describe('a table finds only the values it handed out (the entries are an array by index)', () => {
+    const entry = (n: number) => ({ object: { n } as unknown as KernelObject, grantedAccess: n, attributes: 0 });
+    for (const kernel of [false, true]) {
+      it(`${kernel ? 'the kernel table' : 'a process table'}: its own handles, and nothing for any other value`, () => {
+        const t = new HandleTable(kernel);
+        const handles = [1, 2, 3].map((n) => t.insert(entry(n), 'x64'));
+        expect(handles.map((h) => t.lookup(h)?.grantedAccess)).toEqual([1, 2, 3]);
+        const own = handles[0]!;
+        const others = [0, own + 2, own + 0.5, -own, own + 400, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31), kernel ? 4 : -(2 ** 31) + 4];
+        expect(others.map((h) => t.lookup(h))).toEqual(others.map(() => undefined));
+        expect(t.remove(own + 4 * 10)).toBeUndefined();
+        expect(t.remove(own)?.grantedAccess).toBe(1);
+        expect(t.lookup(own)).toBeUndefined();
+        expect([t.count, t.freeCount, t.handles()]).toEqual([2, 1, handles.slice(1)]);
+      });
+    }
   });
 });

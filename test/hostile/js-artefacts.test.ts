@@ -159,6 +159,37 @@ describe('Rtl*Memory with a length past the mapped memory faults where the bytes
     expect(down).toEqual([4, 4096, 4100, 8192, 8192]);
   });
 
+  it('short copies within a page move bytes as memmove does, at every alignment and overlap, also through a second mapping of the page', async () => {
+    // A short copy of aligned words moves words itself (mm/access.ts); each case is checked against a copy of the bytes.
+    const mismatches: string[] = [];
+    const { result } = await inDispatchRoutine((nt) => {
+      const p = nt.ExAllocatePoolWithTag(NonPagedPool, 4096, 'Copy');
+      const mdl = nt.IoAllocateMdl(p, 4096, false, false, null);
+      nt.MmBuildMdlForNonPagedPool(mdl);
+      const alias = nt.MmMapLockedPages(mdl, 0); // KernelMode: the same bytes at a second address
+      const base = p - (p % 4096);
+      const fill = () => { for (let i = 0; i < 4096; i += 4) nt.setUint32(base + i, (i * 2654435761) >>> 0); };
+      const bytes = () => Array.from({ length: 4096 }, (_, i) => nt.getUint8(base + i));
+      for (const [to, from, length, viaAlias] of [
+        [64, 512, 64, false], [512, 64, 64, false], [68, 64, 64, false], [64, 68, 64, false], [65, 64, 64, false], [64, 64, 64, false],
+        [0, 1024, 256, false], [0, 1024, 260, false], [1024, 0, 3, false], [2048, 0, 255, false],
+        [64, 68, 64, true], [68, 64, 64, true], [128, 128, 32, true],
+      ] as const) {
+        fill();
+        const expected = bytes();
+        expected.splice(to, length, ...expected.slice(from, from + length));
+        const fromVa = (viaAlias ? alias - (alias % 4096) : base) + from;
+        nt.RtlCopyMemory(base + to, fromVa, length);
+        if (bytes().some((b, i) => b !== expected[i])) mismatches.push(`${to} <- ${from} (${length} bytes${viaAlias ? ', through the alias' : ''})`);
+      }
+      nt.MmUnmapLockedPages(alias, mdl);
+      nt.IoFreeMdl(mdl);
+      nt.ExFreePool(p);
+    });
+    expect(result.bugcheck).toBeUndefined();
+    expect(mismatches).toEqual([]);
+  });
+
   it('a length that fits still zeroes exactly its bytes', async () => {
     let seen: number[] = [];
     const { result } = await inDispatchRoutine((nt) => {

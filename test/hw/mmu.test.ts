@@ -280,6 +280,31 @@ describe.each(ARCHES)('the $arch page walk', ({ format, userVa, kernelVa, levels
       expect(mmu.fault).toMatchObject({ present: false, level: levels - 1 });
     });
 
+    it('serves the last two pages of a mode and access from its cache (lookup), until invalidatePage or a flush drops them', () => {
+      const t = new HandMadeTables(format);
+      const a = t.map(userVa, 0x2a).at(-1)!;
+      t.map(userVa + PAGE_SIZE, 0x2b);
+      t.map(userVa + 2 * PAGE_SIZE, 0x2c);
+      const mmu = t.mmu();
+      mmu.translate(userVa, ACCESS_READ, true);
+      mmu.translate(userVa + PAGE_SIZE, ACCESS_READ, true);
+      // A copy between two pages finds both without a TLB lookup; a third page pushes out the older one.
+      expect([mmu.lookup(userVa + 8, ACCESS_READ, true), mmu.lookup(userVa + PAGE_SIZE + 8, ACCESS_READ, true)]).toEqual([0x2a * PAGE_SIZE + 8, 0x2b * PAGE_SIZE + 8]);
+      expect([mmu.lookup(userVa, ACCESS_WRITE, true), mmu.lookup(userVa, ACCESS_READ, false)]).toEqual([-1, -1]);
+      mmu.translate(userVa + 2 * PAGE_SIZE, ACCESS_READ, true);
+      expect(mmu.lookup(userVa, ACCESS_READ, true)).toBe(-1);
+      mmu.translate(userVa, ACCESS_READ, true);
+      // The page before the last is forgotten with its page, and the PTE read again.
+      t.writeEntry(a, 0x30, TABLE);
+      mmu.translate(userVa + PAGE_SIZE, ACCESS_READ, true);
+      mmu.invalidatePage(userVa);
+      expect(mmu.lookup(userVa, ACCESS_READ, true)).toBe(-1);
+      expect(mmu.translate(userVa, ACCESS_READ, true)).toBe(0x30 * PAGE_SIZE);
+      mmu.translate(userVa + 2 * PAGE_SIZE, ACCESS_READ, true);
+      mmu.flush();
+      expect([mmu.lookup(userVa, ACCESS_READ, true), mmu.lookup(userVa + 2 * PAGE_SIZE, ACCESS_READ, true)]).toEqual([-1, -1]);
+    });
+
     it('invalidatePage forgets only that page', () => {
       const t = new HandMadeTables(format);
       const a = t.map(userVa, 0x2a).at(-1)!;

@@ -25,6 +25,8 @@ export interface DriverImage<Nt = unknown> {
 }
 
 const IMAGE_PAGES = 4;
+/** Names one routine is remembered by (one per slot it serves, at most IRP_MJ_MAXIMUM_FUNCTION + 1 and a few more). */
+const MAX_FRAMES_PER_ROUTINE = 32;
 
 /** The routine every MajorFunction slot starts with: fail the request (IopInvalidDeviceRequest). */
 export function makeInvalidDeviceRequest(k: IoContext): DriverDispatch {
@@ -52,18 +54,20 @@ export function routineAddress(driver: DriverObject, routine: Function): number 
  * named by itself ("DispatchControl"), as a driver's symbols would name it;
  * one without a name (an arrow function stored into DriverObject) by the
  * slot it was called through: "IRP_MJ_CREATE", "DriverUnload", "IoTimer",
- * "DeferredRoutine". Made once per routine and name.
+ * "DeferredRoutine". Made once per routine and name, so that calling one
+ * unnamed routine through several slots (IRP_MJ_CREATE and IRP_MJ_CLOSE)
+ * allocates nothing per call.
  */
 export function frameFor(driver: DriverObject, routine: unknown, slot: string): DriverFrame {
   // A routine pointer that is no function (NULL, a number) is a call to nowhere: address 0, and the call faults.
   if (typeof routine !== 'function') return { driver: driver.serviceName, routine: slot, address: 0 };
   const name = routine.name || slot;
-  let frame = driver.routineFrames.get(routine);
-  // One unnamed routine in several slots (IRP_MJ_CREATE and IRP_MJ_CLOSE) is named by the slot of each call.
-  if (!frame || frame.routine !== name) {
-    frame = { driver: driver.serviceName, routine: name, address: routineAddress(driver, routine) };
-    driver.routineFrames.set(routine, frame);
-  }
+  let frames = driver.routineFrames.get(routine);
+  if (frames === undefined) driver.routineFrames.set(routine, (frames = []));
+  for (let i = 0; i < frames.length; i++) if (frames[i]!.routine === name) return frames[i]!;
+  const frame = { driver: driver.serviceName, routine: name, address: routineAddress(driver, routine) };
+  // A routine whose name changes at every call (a getter) keeps a bounded list.
+  frames[Math.min(frames.length, MAX_FRAMES_PER_ROUTINE - 1)] = frame;
   return frame;
 }
 
@@ -72,36 +76,55 @@ export function frameFor(driver: DriverObject, routine: unknown, slot: string): 
  * frame on the stack; an exception out of it stops the machine as the context
  * dictates. `returned` reads what the routine left (its result, the IRP's
  * IoStatus) while its frame is still on the stack: what the kernel cannot
- * read there is the driver's fault, not the host's.
+ * read there is the driver's fault, not the host's. (IoCallDriver has the
+ * same shape written out, without the closures: io/manager.ts.)
  */
 export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObject, routine: unknown, slot: string, context: ExceptionContext,
   body: () => unknown, returned: (value: unknown) => T = (value) => value as T): T {
+  const frame = IopEnterDriverRoutine(k, driver, routine, slot);
+  const calledAt = k.irql;
+  try {
+    const value = body();
+    if (isThenable(value)) return IopReturnedPromise(k, frame, context, value);
+    const result = returned(value);
+    if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
+    return result;
+  } catch (e) {
+    return IopDriverRoutineFaulted(k, frame, context, e);
+  } finally {
+    k.attribution.pop(frame);
+  }
+}
+
+/**
+ * The entry half of a call into a driver: its frame (frameFor), pushed on
+ * the attribution stack; a routine of a driver that has unloaded is 0xCE.
+ * The caller pops the frame in a `finally`.
+ */
+export function IopEnterDriverRoutine(k: IoContext, driver: DriverObject, routine: unknown, slot: string): DriverFrame {
   const frame = frameFor(driver, routine, slot);
   if (driver.unloaded) {
     k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
       `${frame.driver}!${frame.routine} was called after ${frame.driver} unloaded: a timer, DPC or device it left behind still pointed into its image.`);
   }
-  const calledAt = k.irql;
   k.attribution.push(frame, k.clock.nowNs);
-  try {
-    const value = body();
-    if (isThenable(value)) {
-      // Driver code runs synchronously to its return; an async routine would go on outside its frame.
-      value.then(undefined, () => {});
-      return unhandledDriverException(k, frame, context,
-        new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`)) as T;
-    }
-    const result = returned(value);
-    if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
-    return result;
-  } catch (e) {
-    // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
-    // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
-    if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
-    return unhandledDriverException(k, frame, context, e);
-  } finally {
-    k.attribution.pop(frame);
-  }
+  return frame;
+}
+
+/** A driver routine returned a Promise: driver code runs synchronously to its return, so that is the driver's fault. */
+export function IopReturnedPromise(k: IoContext, frame: DriverFrame, context: ExceptionContext, value: PromiseLike<unknown>): never {
+  // An async routine would go on outside its frame.
+  value.then(undefined, () => {});
+  return unhandledDriverException(k, frame, context,
+    new GuestMisuse(`${frame.driver}!${frame.routine} returned a Promise: driver routines run synchronously (no async, no await)`));
+}
+
+/** An exception left a driver routine: the machine stops as the context dictates, unless it is no exception of the driver's. */
+export function IopDriverRoutineFaulted(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
+  // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
+  // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
+  if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
+  return unhandledDriverException(k, frame, context, e);
 }
 
 /**
@@ -114,7 +137,7 @@ export function callDriverRoutine<T = unknown>(k: IoContext, driver: DriverObjec
  * (0x20, ps/manager.ts).
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc8--irql-unexpected-value
  */
-function IopIrqlChanged(k: IoContext, frame: DriverFrame, context: ExceptionContext, calledAt: number): void {
+export function IopIrqlChanged(k: IoContext, frame: DriverFrame, context: ExceptionContext, calledAt: number): void {
   const now = k.irql;
   k.attribution.noteIrqlChange(frame, calledAt, now);
   if (context !== 'dpc') return;
@@ -123,7 +146,7 @@ function IopIrqlChanged(k: IoContext, frame: DriverFrame, context: ExceptionCont
     `${frame.driver}!${frame.routine} was called at IRQL ${calledAt} and returned at ${now}: a DPC or timer routine must return at the IRQL it was called at (DISPATCH_LEVEL).`);
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   if (typeof value !== 'object' || value === null) return false;
   // Reading `then` runs a getter a hostile object may have: inside the frame, its throw is the driver's.
   return typeof (value as { then?: unknown }).then === 'function';

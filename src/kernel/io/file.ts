@@ -30,10 +30,12 @@ export function mapGenericFileAccess(access: number): number {
   return specific >>> 0;
 }
 
+/** IopCreateFile's answer when the open fails. */
+const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
+
 /** NtCreateFile on a device path: `\??\SharingMemory` or `\Device\SharingMemory[\rest]`. */
 export function IopCreateFile(k: IoContext, path: string, desiredAccess: number, shareAccess: number, options: number):
   { status: number; handle: number; ioStatus: IoStatusBlock } {
-  const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
   const found = k.ob.lookup(path);
   if (typeof found === 'number') return fail(found);
   const device = found.object;

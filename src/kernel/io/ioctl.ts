@@ -44,12 +44,12 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
   OutputBuffer: number, OutputBufferLength: number): number {
   if (Event !== 0 || ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
   const code = IoControlCode >>> 0;
-  const ref = k.ob.ObReferenceObjectByHandle(FileHandle, 0, IoFileObjectType, k.currentThread.PreviousMode, k.currentProcess);
-  if (!ref.object) return ref.status;
-  const file = ref.object as FileObject;
+  const entry = k.ob.ObpReferenceHandleEntry(FileHandle, 0, IoFileObjectType, k.currentThread.PreviousMode, k.currentProcess);
+  if (typeof entry === 'number') return entry;
+  const file = entry.object as FileObject;
   try {
     const required = (code >>> 14) & 3;
-    const granted = ref.grantedAccess ?? 0;
+    const granted = entry.grantedAccess;
     if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return STATUS_ACCESS_DENIED;
     if ((required & FILE_WRITE_ACCESS) && !(granted & FILE_WRITE_DATA)) return STATUS_ACCESS_DENIED;
     try {

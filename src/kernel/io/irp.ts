@@ -7,6 +7,15 @@
  * when control returns to the I/O manager in the caller's thread, which is
  * when Windows' completion APC runs for a synchronous request. So the IRP
  * stays readable by the dispatch routine until it returns, as there.
+ *
+ * An IRP's memory (its pool block, its stack location, IoStatus,
+ * AssociatedIrp and the Parameters union) is reused through the I/O
+ * manager's lookaside list, as on Windows: IoInitializeIrp sets every field
+ * again for the next request, so a request allocates one small JS object,
+ * the Irp itself. That one is new for each request so that a driver that
+ * completes an IRP it kept from an earlier request is still caught (0x44).
+ * The reused parts are sealed, like the C structure they stand for: a driver
+ * cannot add fields to them or redefine theirs.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_irp
  */
 import type { Mdl } from '../mm/mdl-object.js';
@@ -27,6 +36,13 @@ export interface DeviceIoControlParameters {
   Type3InputBuffer: number;
 }
 
+/** The parameters of an IRP_MJ_CREATE stack location (Options, ShareAccess and the access asked for). */
+export interface CreateParameters {
+  Options: number;
+  ShareAccess: number;
+  DesiredAccess: number;
+}
+
 /** The parameters of an IRP_MJ_READ or IRP_MJ_WRITE stack location. */
 export interface ReadWriteParameters {
   Length: number;
@@ -43,7 +59,7 @@ export interface IoStackLocation {
   Control: number;
   Parameters: {
     DeviceIoControl: DeviceIoControlParameters;
-    Create: { Options: number; ShareAccess: number; DesiredAccess: number };
+    Create: CreateParameters;
     Read: ReadWriteParameters;
     Write: ReadWriteParameters;
   };
@@ -55,27 +71,110 @@ export interface IoStackLocation {
 export const irpSize = (arch: 'x64' | 'x86', stackCount: number): number =>
   arch === 'x64' ? 0xd0 + 0x48 * stackCount : 0x70 + 0x24 * stackCount;
 
+const IO_TYPE_IRP = 6;
+
+/**
+ * The memory of a one-location IRP: its pool block and the parts a request
+ * fills, kept on the lookaside list between requests (the I/O manager's, out
+ * of the driver's reach).
+ */
+export class IrpMemory {
+  readonly associatedIrp: { SystemBuffer: number };
+  readonly ioStatus: IoStatusBlock;
+  readonly stack: IoStackLocation[];
+  readonly location: IoStackLocation;
+  readonly parameters: IoStackLocation['Parameters'];
+  readonly deviceIoControl: DeviceIoControlParameters;
+  readonly create: CreateParameters;
+  readonly readWrite: ReadWriteParameters;
+
+  constructor(readonly block: PoolAllocation) {
+    // Parameters is a union in C: Read and Write are the same bytes.
+    this.readWrite = Object.seal({ Length: 0, Key: 0, ByteOffset: 0n });
+    this.deviceIoControl = Object.seal({ OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 });
+    this.create = Object.seal({ Options: 0, ShareAccess: 0, DesiredAccess: 0 });
+    this.parameters = Object.seal({ DeviceIoControl: this.deviceIoControl, Create: this.create, Read: this.readWrite, Write: this.readWrite });
+    // DeviceObject is set by `initialize` before any routine sees the location.
+    this.location = Object.seal({
+      MajorFunction: 0, MinorFunction: 0, Flags: 0, Control: 0, Parameters: this.parameters,
+      DeviceObject: null as unknown as DeviceObject, FileObject: null as FileObject | null,
+    });
+    this.stack = Object.seal([this.location]);
+    this.associatedIrp = Object.seal({ SystemBuffer: 0 });
+    this.ioStatus = Object.seal({ Status: 0, Information: 0 });
+  }
+
+  /**
+   * IoInitializeIrp's part for the reused memory: every field of the parts
+   * set again, each part put back where a driver may have stored another,
+   * and the one stack location addressed to `device` for `major`. Throws a
+   * TypeError if a driver made a field read-only (with an IRP it kept after
+   * it was freed): then these parts cannot be reused.
+   */
+  initialize(device: DeviceObject, file: FileObject | null, major: number): void {
+    this.associatedIrp.SystemBuffer = 0;
+    this.ioStatus.Status = 0;
+    this.ioStatus.Information = 0;
+    this.stack[0] = this.location;
+    const location = this.location;
+    location.MajorFunction = major;
+    location.MinorFunction = 0;
+    location.Flags = 0;
+    location.Control = 0;
+    location.Parameters = this.parameters;
+    location.DeviceObject = device;
+    location.FileObject = file;
+    const parameters = this.parameters;
+    parameters.DeviceIoControl = this.deviceIoControl;
+    parameters.Create = this.create;
+    parameters.Read = this.readWrite;
+    parameters.Write = this.readWrite;
+    const d = this.deviceIoControl;
+    d.OutputBufferLength = 0;
+    d.InputBufferLength = 0;
+    d.IoControlCode = 0;
+    d.Type3InputBuffer = 0;
+    const c = this.create;
+    c.Options = 0;
+    c.ShareAccess = 0;
+    c.DesiredAccess = 0;
+    const rw = this.readWrite;
+    rw.Length = 0;
+    rw.Key = 0;
+    rw.ByteOffset = 0n;
+  }
+
+  /** Drops what a freed IRP still points to (its device and file), so that the lookaside list keeps nothing alive. False if a driver made them read-only. */
+  release(): boolean {
+    try {
+      this.location.DeviceObject = null as unknown as DeviceObject;
+      this.location.FileObject = null;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
 /** IRP: the fields a dispatch routine reads (AssociatedIrp.SystemBuffer, UserBuffer, MdlAddress, IoStatus) and its stack locations. */
 export class Irp {
-  readonly Type = 6; // IO_TYPE_IRP
+  readonly Type = IO_TYPE_IRP;
   MdlAddress: Mdl | null = null;
   Flags = 0;
-  readonly AssociatedIrp = { SystemBuffer: 0 };
-  readonly IoStatus: IoStatusBlock = { Status: 0, Information: 0 };
+  readonly AssociatedIrp: { SystemBuffer: number };
+  readonly IoStatus: IoStatusBlock;
   RequestorMode: number;
   PendingReturned = false;
   Cancel = false;
   UserBuffer = 0;
-  readonly StackCount: number;
-  CurrentLocation: number;
+  readonly StackCount = 1;
+  // IoAllocateIrp leaves CurrentLocation one past the stack: the caller fills the next
+  // location and IoCallDriver makes it current.
+  CurrentLocation = 2;
   readonly stack: IoStackLocation[];
-  /** Kernel address of the IRP in nonpaged pool. */
-  address = 0;
-  /** The pool block the IRP lives in (kept on the lookaside list between IRPs). */
-  block: PoolAllocation | undefined;
   completed = false;
-  /** Between allocation and free (a freed IRP may wait on the lookaside list for reuse). */
-  inUse = false;
+  /** Between allocation and free. */
+  inUse = true;
   /**
    * IoStatus as the I/O manager read it when the dispatch routine returned
    * (an NTSTATUS and a ULONG_PTR, whatever the driver stored there): what
@@ -83,25 +182,26 @@ export class Irp {
    */
   finalStatus = 0;
   finalInformation = 0;
+  /** The IRP's memory, out of the driver's reach. */
+  readonly #memory: IrpMemory;
 
-  constructor(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number) {
+  /** A request's IRP in `memory`, which IrpMemory.initialize has readied. */
+  constructor(memory: IrpMemory, requestorMode: number) {
+    this.#memory = memory;
+    this.AssociatedIrp = memory.associatedIrp;
+    this.IoStatus = memory.ioStatus;
+    this.stack = memory.stack;
     this.RequestorMode = requestorMode;
-    // Parameters is a union in C: Read and Write are the same bytes.
-    const readWrite: ReadWriteParameters = { Length: 0, Key: 0, ByteOffset: 0n };
-    this.stack = [{
-      MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
-      Parameters: {
-        DeviceIoControl: { OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 },
-        Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
-        Read: readWrite,
-        Write: readWrite,
-      },
-      DeviceObject: device, FileObject: file,
-    }];
-    this.StackCount = 1;
-    // IoAllocateIrp leaves CurrentLocation one past the stack: the caller fills the next
-    // location and IoCallDriver makes it current.
-    this.CurrentLocation = 2;
+  }
+
+  /** Kernel address of the IRP in nonpaged pool. */
+  get address(): number {
+    return this.#memory.block.address;
+  }
+
+  /** The IRP's memory (its pool block and parts), which goes back on the lookaside list when the IRP is freed. */
+  get memory(): IrpMemory {
+    return this.#memory;
   }
 
   /** IoGetNextIrpStackLocation: the location the next IoCallDriver makes current. */

@@ -4,18 +4,22 @@
  */
 import { DriverImageStore } from './image-store.js';
 import { EmulatorError, MachineHalted, NtException } from '../../include/errors.js';
-import { STATUS_ACCESS_VIOLATION, STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
-import { IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, irpMajorFunctionName } from '../../include/wdm-constants.js';
+import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
+import {
+  IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_MAXIMUM_FUNCTION, irpMajorFunctionName,
+} from '../../include/wdm-constants.js';
 import { MULTIPLE_IRP_COMPLETE_REQUESTS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
 import { isThrownInstance } from '../../include/thrown.js';
 import type { Mdl } from '../mm/mdl-object.js';
 import type { IoContext } from './context.js';
-import { NonPagedPool, type PoolAllocation } from '../mm/pool.js';
+import { NonPagedPool } from '../mm/pool.js';
 import { KernelMode } from '../../include/wdm-constants.js';
-import { callDriverRoutine, describeValue, frameFor, IopReturnedStatus } from './driver-load.js';
+import {
+  describeValue, frameFor, IopDriverRoutineFaulted, IopEnterDriverRoutine, IopIrqlChanged, IopReturnedPromise, IopReturnedStatus, isThenable,
+} from './driver-load.js';
 import { InvalidDriverValue } from './exception-boundary.js';
 import { asUlong, asUlongPtr } from '../../include/c-types.js';
-import { Irp, irpSize, type IoStackLocation, type IoStatusBlock } from './irp.js';
+import { Irp, IrpMemory, irpSize, type CreateParameters, type IoStatusBlock } from './irp.js';
 import type { DeviceObject, DriverDispatch, DriverObject, FileObject } from './objects.js';
 import { IopCloseFile, IopDeleteFile } from './file.js';
 import { IoFileObjectType } from './objects.js';
@@ -23,6 +27,8 @@ import { IoTimerQueue } from './timer.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
+/** "IRP_MJ_CREATE", ...: the slot each major function is called through, named once. */
+const IRP_MJ_SLOT_NAMES: readonly string[] = Array.from({ length: IRP_MJ_MAXIMUM_FUNCTION + 1 }, (_, major) => irpMajorFunctionName(major));
 
 /** The I/O manager (Io): loaded drivers, IRPs (with a lookaside list), IoCallDriver and completion, and the I/O timer. */
 export class IoManager {
@@ -35,14 +41,15 @@ export class IoManager {
   readonly images = new DriverImageStore();
   /**
    * The IRP lookaside list (IopAllocateIrp's per-processor lists, one here):
-   * the pool blocks of freed one-location IRPs are kept for the next IRP
-   * instead of going back to pool. Filled to its depth at boot, so a run
+   * the memory of freed one-location IRPs (pool block and parts, irp.ts),
+   * kept for the next IRP instead of going back to pool. Filled to its depth at boot, so a run
    * leaves pool as it found it. A block taken back must still be the IRP's:
    * a driver that freed the IRP's memory is caught there (0xC2 / 7) instead
    * of the freed block going on being handed out.
    */
-  private readonly irpLookaside: PoolAllocation[] = [];
-
+  private readonly irpLookaside: IrpMemory[] = [];
+  /** sizeof(IRP) with one stack location: the IRPs the lookaside list holds. */
+  private readonly lookasideIrpSize: number;
   /** Told of every driver that has unloaded (perhaps later than asked): the service control manager. */
   readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
 
@@ -52,45 +59,62 @@ export class IoManager {
       delete: (file) => IopDeleteFile(k, file),
     });
     this.timers = new IoTimerQueue(k);
+    this.lookasideIrpSize = irpSize(k.arch, 1);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
-      const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, irpSize(k.arch, 1), IRP_TAG));
-      if (block) this.irpLookaside.push(block);
+      const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, this.lookasideIrpSize, IRP_TAG));
+      if (block) this.irpLookaside.push(new IrpMemory(block));
     }
   }
 
-  /** An IRP with one stack location addressed to `device`; null when pool is exhausted. */
+  /** An IRP with one stack location addressed to `device` (IoAllocateIrp and IoInitializeIrp); null when pool is exhausted. */
   allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
-    const irp = new Irp(requestorMode, device, file, major);
-    const block = (device.StackSize === 1 ? this.irpLookaside.pop() : undefined)
-      ?? this.k.pool.allocations.get(this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG));
-    if (!block) return null;
-    irp.address = block.address;
-    irp.block = block;
-    irp.inUse = true;
-    return irp;
+    let memory = device.StackSize === 1 ? this.irpLookaside.pop() : undefined;
+    if (memory === undefined) {
+      const block = this.k.pool.allocations.get(this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG));
+      if (!block) return null;
+      memory = new IrpMemory(block);
+    }
+    try {
+      memory.initialize(device, file, major);
+    } catch {
+      // A driver made a field of this IRP's parts read-only after it was freed: the block is reused, the parts are not.
+      memory = new IrpMemory(memory.block);
+      memory.initialize(device, file, major);
+    }
+    return new Irp(memory, requestorMode);
   }
 
   /**
    * IoCallDriver: the stack location becomes current and the driver's
    * dispatch routine runs. Its NTSTATUS, and the IoStatus of an IRP it
-   * completed, are read as the routine returns, still in its frame.
+   * completed, are read as the routine returns, still in its frame. This is
+   * callDriverRoutine (io/driver-load.ts) written out for the one routine
+   * called on every request, so that a call makes no closure.
    */
   IoCallDriver(device: DeviceObject, irp: Irp): number {
+    const k = this.k;
     irp.CurrentLocation--;
     const major = irp.currentStackLocation.MajorFunction;
     const driver = device.DriverObject;
     const routine = IopDispatchRoutine(driver, major);
-    const context = this.k.currentThread.system ? 'system-thread' : 'service';
-    return callDriverRoutine(this.k, driver, routine, irpMajorFunctionName(major), context, () => {
+    const context = k.currentThread.system ? 'system-thread' : 'service';
+    const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
+    const calledAt = k.irql;
+    try {
       if (typeof routine !== 'function') {
         throw new InvalidDriverValue(`was called through DriverObject->MajorFunction[${irpMajorFunctionName(major)}], which holds ${describeValue(routine)}, not a routine`);
       }
-      return (routine as DriverDispatch)(device, irp);
-    }, (value) => {
+      const value: unknown = (routine as DriverDispatch)(device, irp);
+      if (isThenable(value)) return IopReturnedPromise(k, frame, context, value);
       const status = IopReturnedStatus(value);
-      if (irp.completed) IopCaptureIoStatus(this.k, irp);
+      if (irp.completed) IopCaptureIoStatus(k, irp);
+      if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
       return status;
-    });
+    } catch (e) {
+      return IopDriverRoutineFaulted(k, frame, context, e);
+    } finally {
+      k.attribution.pop(frame);
+    }
   }
 
   /**
@@ -151,18 +175,27 @@ export class IoManager {
     }
     irp.MdlAddress = null;
     irp.inUse = false;
-    const block = irp.block;
-    if (!block) return;
+    const memory = irp.memory;
+    const block = memory.block;
     this.k.pool.ExpCheckStillAllocated(block);
-    if (irp.StackCount === 1 && this.irpLookaside.length < IRP_LOOKASIDE_DEPTH) this.irpLookaside.push(block);
-    else this.k.pool.free(block.address);
+    if (block.numberOfBytes !== this.lookasideIrpSize || this.irpLookaside.length >= IRP_LOOKASIDE_DEPTH) {
+      this.k.pool.free(block.address);
+      return;
+    }
+    // A driver that made the parts read-only leaves the block to go back on the list with new ones.
+    this.irpLookaside.push(memory.release() ? memory : new IrpMemory(block));
   }
 
-  /** A create, cleanup or close request, sent and completed synchronously. */
-  sendSimpleIrp(device: DeviceObject, file: FileObject, major: number, create?: IoStackLocation['Parameters']['Create']): IoStatusBlock {
+  /** A create, cleanup or close request, sent and completed synchronously; `create` gives IRP_MJ_CREATE's parameters. */
+  sendSimpleIrp(device: DeviceObject, file: FileObject, major: number, create?: CreateParameters): IoStatusBlock {
     const irp = this.allocateIrp(this.k.currentThread.system ? KernelMode : 1, device, file, major);
-    if (!irp) return { Status: 0xc000009a, Information: 0 };
-    if (create) irp.stack[0]!.Parameters.Create = create;
+    if (!irp) return { Status: STATUS_INSUFFICIENT_RESOURCES, Information: 0 };
+    if (create) {
+      const parameters = irp.nextStackLocation.Parameters.Create;
+      parameters.DesiredAccess = create.DesiredAccess;
+      parameters.ShareAccess = create.ShareAccess;
+      parameters.Options = create.Options;
+    }
     const status = this.IoCallDriver(device, irp);
     if (!irp.completed) {
       if (status !== STATUS_PENDING) this.reportIncomplete(irp, status);

@@ -35,8 +35,8 @@ export class DriverObject extends KernelObject {
   readonly routineAddresses = new WeakMap<Function, number>();
   /** How many routines have been given an address. */
   routineCount = 0;
-  /** The stack frame of each routine, made on first call. */
-  readonly routineFrames = new WeakMap<Function, DriverFrame>();
+  /** The stack frames of each routine (one per name it is called by), made on first call. */
+  readonly routineFrames = new WeakMap<Function, DriverFrame[]>();
   unloaded = false;
   /** NtUnloadDriver was asked for while files were open on its devices. */
   unloadPending = false;

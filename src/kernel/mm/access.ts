@@ -40,6 +40,8 @@ export interface GuestMemoryAccess extends StructMemory {
   getPointer(va: number): number;
   /** *(PVOID*)va = value: a pointer-sized store (x64 kernel addresses are stored sign-extended). */
   setPointer(va: number, value: number): void;
+  /** Sets `length` bytes at `va` to `value`, page by page (RtlFillMemory). */
+  fill(va: number, length: number, value: number): void;
 }
 
 /** Guest memory in one mode (kernel or user), through the executing CPU's MMU; a fault goes to MmAccessFault. */
@@ -358,7 +360,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const from = this.pa(source, ACCESS_READ);
       const to = this.pa(destination, ACCESS_WRITE);
       if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, length);
-      this.u8.copyWithin(to, from, from + length);
+      copyPhysical(this.u8, this.u32, to, from, length);
       return;
     }
     if (!Number.isInteger(length)) throw new RangeError(`bad length ${length}`);
@@ -408,17 +410,21 @@ export class GuestMemory implements GuestMemoryAccess {
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
-    let s = '';
     const wide = encoding === 'utf-16le';
-    const bytes: number[] = [];
+    // The characters are gathered and made a string at once (a string grown by `+=` a character at a time is a
+    // chain of as many allocations).
+    const codes: number[] = [];
     for (let i = 0; i < maxChars; i++) {
       const c = wide ? this.getUint16(va + i * 2) : this.getUint8(va + i);
       if (c === 0) break;
-      if (wide) s += String.fromCharCode(c);
-      else bytes.push(c);
+      codes.push(c);
     }
-    if (wide) return s;
-    return encoding === 'utf-8' ? new TextDecoder().decode(Uint8Array.from(bytes)) : String.fromCharCode(...bytes);
+    if (encoding === 'utf-8') return new TextDecoder().decode(Uint8Array.from(codes));
+    if (codes.length <= 4096) return String.fromCharCode.apply(null, codes);
+    let s = '';
+    // In pieces: a call takes only so many arguments.
+    for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode.apply(null, codes.slice(i, i + 4096));
+    return s;
   }
 
   setString(va: number, value: string, encoding: GuestEncoding): void {
@@ -447,6 +453,22 @@ export class GuestMemory implements GuestMemoryAccess {
  */
 function crossesPage(va: number, size: number): boolean {
   return (va & PAGE_MASK) >= PAGE_SIZE - size && va % PAGE_SIZE > PAGE_SIZE - size;
+}
+
+/** Below this many bytes a copy moves words itself: copyWithin's call into the runtime costs more (some 20 ns). */
+const SMALL_COPY = 256;
+
+/**
+ * memmove within physical memory: a short copy of whole aligned words that
+ * do not overlap word by word, anything else by copyWithin (which also
+ * handles two virtual ranges that share a frame).
+ */
+function copyPhysical(u8: Uint8Array, u32: Uint32Array, to: number, from: number, length: number): void {
+  if (length <= SMALL_COPY && ((to | from | length) & 3) === 0 && (to + length <= from || from + length <= to)) {
+    for (let i = from >>> 2, j = to >>> 2, end = (from + length) >>> 2; i < end; i++, j++) u32[j] = u32[i]!;
+    return;
+  }
+  u8.copyWithin(to, from, from + length);
 }
 
 /** Bytes from `va` to the end of its page, at most `remaining` (for a valid address; any other faults before it is used). */

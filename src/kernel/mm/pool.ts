@@ -41,6 +41,8 @@ export interface PoolAllocation {
 }
 
 interface SmallPage {
+  /** Index of the page in its region. */
+  index: number;
   va: number;
   /** Physical address of the page, for writing headers without a walk. */
   pa: number;
@@ -48,6 +50,15 @@ interface SmallPage {
   free: [number, number][];
   /** PreviousSize of the block starting at each offset (meaningful at block starts only). */
   previous: Uint16Array;
+  /** Still a small page of the pool (false once its last block was freed and the page went back). */
+  live: boolean;
+  /** In its region's `pagesWithRoom`. */
+  listed: boolean;
+}
+
+/** A live block as the pool keeps it: the record, and the small page it was cut from (none for a big block). */
+interface PoolBlock extends PoolAllocation {
+  readonly page: SmallPage | undefined;
 }
 
 /** One pool: a region of system space, its pages, its small-block pages. */
@@ -55,14 +66,27 @@ class PoolRegion {
   readonly pageUsed: Uint8Array;
   /** Pool pages cut into small blocks, by page index in the region (a small integer, unlike the address). */
   readonly smallPages = new Map<number, SmallPage>();
-  /** The small page that last had room, tried first. */
-  lastSmallPage: { index: number; page: SmallPage } | undefined;
+  /** The small page that last had room, tried first (if still live). */
+  lastSmallPage: SmallPage | undefined;
   /**
    * Small pages an allocation searches: a page drops out when it is full or
    * too fragmented for a request, and comes back when a block in it is
    * freed, so that filling the pool is linear, not quadratic, in its pages.
    */
   readonly pagesWithRoom = new Set<number>();
+
+  /** Puts a page on `pagesWithRoom` (a Set operation only when it was off). */
+  listPage(page: SmallPage): void {
+    if (page.listed) return;
+    page.listed = true;
+    this.pagesWithRoom.add(page.index);
+  }
+
+  unlistPage(page: SmallPage): void {
+    if (!page.listed) return;
+    page.listed = false;
+    this.pagesWithRoom.delete(page.index);
+  }
   bytesInUse = 0;
   private hint = 0;
 
@@ -95,45 +119,78 @@ class PoolRegion {
 }
 
 /**
- * Live allocations by address. Keyed by offset in the pool in 8-byte units
- * (a small integer) rather than by the address, which on x64 is a double and
- * hashes slowly; reads like a Map of address to allocation.
+ * Live allocations by address: for each page of each pool (an array by page
+ * index, which pool fills from its bottom), a small Map by offset in the
+ * page. Reads like one Map of address to allocation; but no one Map grows to
+ * every block in pool (a Map of 100 000 entries costs some 300 ns an insert
+ * as it grows, 130 ns a delete as it shrinks), and no key is a double (an
+ * x64 address), which hashes slowly. A freed block's entry is kept, empty,
+ * for the next block at that offset: a Map that is added to and deleted from
+ * rebuilds its table every so many additions, and a request that allocates
+ * and frees one buffer (an IOCTL's SystemBuffer) would make garbage.
  */
 class AllocationTable {
-  private readonly byKey = new Map<number, PoolAllocation>();
+  private readonly nonPagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
+  private readonly pagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
+  private count = 0;
 
   constructor(private readonly nonPaged: Region, private readonly paged: Region) {}
 
-  private key(address: number): number {
-    const np = address - this.nonPaged.base;
-    if (np >= 0 && np < this.nonPaged.size) return np / 8;
-    const pp = address - this.paged.base;
-    if (pp >= 0 && pp < this.paged.size) return pp / 8 + 2 ** 30;
-    return -1;
+  /** The Map of the page holding `address` (made if `make`), or undefined for an address in neither pool. */
+  private page(address: number, make: boolean): Map<number, PoolBlock | undefined> | undefined {
+    let pages: (Map<number, PoolBlock | undefined> | undefined)[];
+    let offset = address - this.nonPaged.base;
+    if (offset >= 0 && offset < this.nonPaged.size) pages = this.nonPagedPages;
+    else {
+      offset = address - this.paged.base;
+      if (!(offset >= 0 && offset < this.paged.size)) return undefined;
+      pages = this.pagedPages;
+    }
+    // A pool is at most 4 GiB: a page index is a small integer.
+    const index = (offset / PAGE_SIZE) | 0;
+    let map = index < pages.length ? pages[index] : undefined;
+    if (map === undefined && make) {
+      // Filled up to the index, never with a hole far past the end (which would make the array a dictionary).
+      while (pages.length < index) pages.push(undefined);
+      pages[index] = map = new Map();
+    }
+    return map;
   }
 
-  get(address: number): PoolAllocation | undefined {
-    return this.byKey.get(this.key(address));
+  get(address: number): PoolBlock | undefined {
+    return this.page(address, false)?.get(address & PAGE_MASK);
   }
 
   has(address: number): boolean {
-    return this.byKey.has(this.key(address));
+    return this.get(address) !== undefined;
   }
 
-  set(address: number, allocation: PoolAllocation): void {
-    this.byKey.set(this.key(address), allocation);
+  set(address: number, allocation: PoolBlock): void {
+    const map = this.page(address, true);
+    if (map === undefined) throw new RangeError(`${address} is in no pool`);
+    const key = address & PAGE_MASK;
+    if (map.get(key) === undefined) this.count++;
+    map.set(key, allocation);
   }
 
   delete(address: number): void {
-    this.byKey.delete(this.key(address));
+    const map = this.page(address, false);
+    const key = address & PAGE_MASK;
+    if (map === undefined || map.get(key) === undefined) return;
+    map.set(key, undefined);
+    this.count--;
   }
 
-  values(): IterableIterator<PoolAllocation> {
-    return this.byKey.values();
+  *values(): IterableIterator<PoolBlock> {
+    for (const pages of [this.nonPagedPages, this.pagedPages]) {
+      for (const map of pages) {
+        if (map !== undefined) for (const block of map.values()) if (block !== undefined) yield block;
+      }
+    }
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 }
 
@@ -199,7 +256,8 @@ export class Pool {
       ? Math.ceil(bytes / PAGE_SIZE) * PAGE_SIZE
       : this.blocksFor(bytes) * this.unit;
     pool.bytesInUse += charged;
-    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.attribution.top()?.driver });
+    const page = big ? undefined : pool.lastSmallPage;
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.attribution.top()?.driver, page });
     return address;
   }
 
@@ -226,14 +284,14 @@ export class Pool {
     }
     const headerVa = address - this.unit;
     const pageVa = headerVa - (headerVa & PAGE_MASK);
-    const pageIndex = (pageVa - pool.region.base) / PAGE_SIZE;
-    const page = pool.smallPages.get(pageIndex);
+    const a = this.allocations.get(address);
+    // A live small block knows its page; any other address is looked up (and is a bug check below).
+    const page = a !== undefined && a.page !== undefined ? a.page : pool.smallPages.get((pageVa - pool.region.base) / PAGE_SIZE);
     const offset = (headerVa - pageVa) / this.unit;
     // A page the pool no longer holds reads as zeros here: its blocks were all freed.
     const pagePa = page ? page.pa : this.mappedPagePa(pageVa);
     if (pagePa < 0) ExpBugCheckFreedTwice(k, address, 0);
     const blocks = ExpCheckPoolHeader(k, this.headers, address, pageVa, pagePa, offset, tag);
-    const a = this.allocations.get(address);
     if (!a || !page) {
       // The bytes before the address look like a header, but the pool never handed out a block there.
       k.bugCheck(BAD_POOL_CALLER, 0x99, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, which is inside pool but not the start of any block.`);
@@ -244,7 +302,7 @@ export class Pool {
     }
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
-    this.freeSmall(pool, page, pageIndex, offset, blocks);
+    this.freeSmall(pool, page, offset, blocks);
     return a;
   }
 
@@ -342,19 +400,18 @@ export class Pool {
     let run = -1;
     // The page that served last is tried first; then every small page, first fit.
     const last = pool.lastSmallPage;
-    if (last && pool.smallPages.get(last.index) === last.page) {
-      run = firstFit(last.page, blocks);
-      if (run >= 0) page = last.page;
+    if (last !== undefined && last.live) {
+      run = firstFit(last, blocks);
+      if (run >= 0) page = last;
     }
     if (!page) {
       for (const index of pool.pagesWithRoom) {
         const p = pool.smallPages.get(index)!;
         run = firstFit(p, blocks);
         // Too fragmented for this size: searched again once a block in it is freed (freeSmall adds it back).
-        if (run < 0) pool.pagesWithRoom.delete(index);
+        if (run < 0) pool.unlistPage(p);
         if (run >= 0) {
           page = p;
-          pool.lastSmallPage = { index, page: p };
           break;
         }
       }
@@ -362,13 +419,16 @@ export class Pool {
     if (!page) {
       const va = this.allocatePages(pool, 1);
       if (va === 0) return 0;
-      page = { va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, this.units]], previous: new Uint16Array(this.units) };
       const index = (va - pool.region.base) / PAGE_SIZE;
+      page = {
+        index, va, pa: MiKernelPhysicalAddress(this.k, va), free: [[0, this.units]], previous: new Uint16Array(this.units), live: true, listed: false,
+      };
       pool.smallPages.set(index, page);
-      pool.pagesWithRoom.add(index);
-      pool.lastSmallPage = { index, page };
+      pool.listPage(page);
       run = 0;
     }
+    // allocate() records the block's page from here.
+    pool.lastSmallPage = page;
     const entry = page.free[run]!;
     const offset = entry[0];
     const length = entry[1];
@@ -376,7 +436,7 @@ export class Pool {
     if (length < this.units) this.checkFreeHeader(page, offset, length);
     if (length === blocks) {
       page.free.splice(run, 1);
-      if (page.free.length === 0) pool.pagesWithRoom.delete((page.va - pool.region.base) / PAGE_SIZE);
+      if (page.free.length === 0) pool.unlistPage(page);
     } else { entry[0] += blocks; entry[1] -= blocks; }
 
     // The new block, the free rest of the run after it, and the PreviousSize of the block after the run.
@@ -407,13 +467,14 @@ export class Pool {
       `A pool header is corrupt: the header of the free block at ${this.k.formatAddress(va)} was modified after the block was freed (most often by a write past the end of the block before it).`);
   }
 
-  private freeSmall(pool: PoolRegion, page: SmallPage, pageIndex: number, offset: number, blocks: number): void {
+  private freeSmall(pool: PoolRegion, page: SmallPage, offset: number, blocks: number): void {
     // Insert in offset order and merge with the free runs on either side.
     const free = page.free;
     let i = 0;
     while (i < free.length && free[i]![0] < offset) i++;
-    const before = free[i - 1];
-    const after = free[i];
+    // Never free[-1]: a negative index is a named-property lookup, many times slower than the rest of the free.
+    const before = i > 0 ? free[i - 1] : undefined;
+    const after = i < free.length ? free[i] : undefined;
     let start = offset;
     let size = blocks;
     if (before && before[0] + before[1] === offset) {
@@ -431,10 +492,11 @@ export class Pool {
     } else {
       free.splice(i, 0, [offset, blocks]);
     }
-    pool.pagesWithRoom.add(pageIndex);
+    pool.listPage(page);
     if (size === this.units) {
-      pool.smallPages.delete(pageIndex);
-      pool.pagesWithRoom.delete(pageIndex);
+      pool.smallPages.delete(page.index);
+      pool.unlistPage(page);
+      page.live = false;
       this.freePages(pool, page.va, 1);
       return;
     }

@@ -40,16 +40,22 @@ export const HANDLE_ENTRIES_PER_PAGE: Readonly<Record<Arch, number>> = { x64: 40
 
 /** HANDLE_TABLE: a process's handles, or the kernel's when `kernel` (values with the top bit set). */
 export class HandleTable {
-  private readonly entries = new Map<number, HandleEntry>();
+  /**
+   * The entries by index (handle / 4): the table's pages laid end to end, an
+   * empty slot being a free or skipped entry. Indexes are handed out from the
+   * bottom, so the array stays dense and a lookup is one indexed load.
+   */
+  private readonly entries: (HandleEntry | undefined)[] = [];
   /** FirstFree: indexes of freed entries, the most recently freed last (popped first). */
   private readonly firstFree: number[] = [];
   /** NextHandleNeedingPool, as an index: the first entry no page holds yet. */
   private nextIndex = 1;
+  private open = 0;
 
   constructor(readonly kernel: boolean) {}
 
   get count(): number {
-    return this.entries.size;
+    return this.open;
   }
 
   /**
@@ -59,31 +65,37 @@ export class HandleTable {
   insert(entry: HandleEntry, arch: Arch): number {
     let index = this.firstFree.pop();
     if (index === undefined) {
-      if (this.nextIndex % HANDLE_ENTRIES_PER_PAGE[arch] === 0) this.nextIndex++;
+      if (this.nextIndex % HANDLE_ENTRIES_PER_PAGE[arch] === 0) this.entries[this.nextIndex++] = undefined;
       index = this.nextIndex++;
     }
-    const handle = this.valueOf(index);
-    this.entries.set(handle, entry);
-    return handle;
+    this.entries[index] = entry;
+    this.open++;
+    return this.valueOf(index);
   }
 
   lookup(handle: number): HandleEntry | undefined {
-    return this.entries.get(handle);
+    const index = this.indexOf(handle);
+    // Only indexes the table has handed out are read: no hole past the end, no negative or fractional index.
+    return index > 0 && index < this.nextIndex ? this.entries[index] : undefined;
   }
 
   /** ExDestroyHandle: the entry goes back on the head of the free list. */
   remove(handle: number): HandleEntry | undefined {
-    const entry = this.entries.get(handle);
+    const entry = this.lookup(handle);
     if (entry) {
-      this.entries.delete(handle);
-      this.firstFree.push(this.indexOf(handle));
+      const index = this.indexOf(handle);
+      this.entries[index] = undefined;
+      this.open--;
+      this.firstFree.push(index);
     }
     return entry;
   }
 
   /** Handles in creation order of value, for process teardown. */
   handles(): number[] {
-    return [...this.entries.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    for (let index = 1; index < this.nextIndex; index++) if (this.entries[index] !== undefined) out.push(this.valueOf(index));
+    return out;
   }
 
   /** Entries on the free list (for the invariant that free + open = every entry handed out so far). */
@@ -100,8 +112,11 @@ export class HandleTable {
     return this.kernel ? index * 4 - KERNEL_HANDLE_BIAS : index * 4;
   }
 
+  /** The index of a handle value of this table; any other value (the other table's, unaligned, not a number) gives -1. */
   private indexOf(handle: number): number {
-    return this.kernel ? (handle + KERNEL_HANDLE_BIAS) / 4 : handle / 4;
+    if (typeof handle !== 'number') return -1;
+    const biased = this.kernel ? handle + KERNEL_HANDLE_BIAS : handle;
+    return biased >= 0 && biased < KERNEL_HANDLE_BIAS && biased % 4 === 0 ? biased / 4 : -1;
   }
 }
 

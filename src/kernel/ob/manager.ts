@@ -26,18 +26,6 @@ export const poolTag = (s: string): number =>
 /** The object manager (Ob): the namespace, objects in nonpaged pool, handles and reference counts. */
 export class ObjectManager {
   readonly root: ObjectDirectory;
-  /**
-   * Objects by body address, so that routines given an address can find the
-   * object. Keyed by the offset in nonpaged pool in 8-byte units (a small
-   * integer) rather than by the address, which on x64 is a double and hashes
-   * slowly (as the pool's own table is).
-   */
-  private readonly byAddress = new Map<number, KernelObject>();
-
-  private addressKey(address: number): number {
-    return (address - this.k.layout.nonPagedPool.base) / 8;
-  }
-
   /** Each type's procedures on this machine, registered by the subsystem that owns the type. */
   private readonly procedures = new Map<ObjectType, ObjectTypeProcedures>();
 
@@ -69,7 +57,6 @@ export class ObjectManager {
     if (header === 0) throw new ObjectAllocationFailed();
     body.header.address = header;
     body.address = header + headerSize;
-    this.byAddress.set(this.addressKey(body.address), body);
     return body;
   }
 
@@ -80,11 +67,6 @@ export class ObjectManager {
     let tag = this.tags.get(type);
     if (tag === undefined) this.tags.set(type, (tag = poolTag(type.name.slice(0, 4))));
     return tag;
-  }
-
-  objectAt(address: number): KernelObject | undefined {
-    const key = this.addressKey(address);
-    return Number.isInteger(key) ? this.byAddress.get(key) : undefined;
   }
 
   /** Names an object; with OBJ_OPENIF an existing object of the same type is returned instead. */
@@ -162,7 +144,6 @@ export class ObjectManager {
     const h = body.header;
     if (h.directory) this.removeName(body);
     this.procedures.get(h.type)?.delete?.(body);
-    this.byAddress.delete(this.addressKey(body.address));
     this.k.pool.free(h.address);
   }
 
@@ -186,22 +167,34 @@ export class ObjectManager {
    */
   ObReferenceObjectByHandle(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: ObProcess):
     { status: number; object?: KernelObject; grantedAccess?: number } {
+    const entry = this.ObpReferenceHandleEntry(handle, desiredAccess, type, accessMode, process);
+    if (typeof entry === 'number') return { status: entry };
+    return { status: STATUS_SUCCESS, object: entry.object, grantedAccess: entry.grantedAccess };
+  }
+
+  /**
+   * ObReferenceObjectByHandle's work, for the I/O manager's services: the
+   * handle's entry, its object referenced, or the failure status. Makes no
+   * object on the way (a DeviceIoControl references its file on every call).
+   */
+  ObpReferenceHandleEntry(handle: number, desiredAccess: number, type: ObjectType | null, accessMode: number, process: ObProcess):
+    HandleEntry | number {
     // NtCurrentProcess()/NtCurrentThread() name the caller's own process/thread: any other expected type is a mismatch.
     // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
     if (handle === NtCurrentProcess || handle === NtCurrentThread) {
       const self: KernelObject = handle === NtCurrentProcess ? process : this.k.currentThread;
-      if (type && self.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
+      if (type && self.header.type !== type) return STATUS_OBJECT_TYPE_MISMATCH;
       this.ObReferenceObject(self);
-      return { status: STATUS_SUCCESS, object: self, grantedAccess: 0x001f_ffff }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
+      return { object: self, grantedAccess: 0x001f_ffff, attributes: 0 }; // PROCESS_ALL_ACCESS / THREAD_ALL_ACCESS
     }
     handle = ExpClearHandleTagBits(handle);
-    if (accessMode === UserMode && isKernelHandle(handle)) return { status: STATUS_INVALID_HANDLE };
+    if (accessMode === UserMode && isKernelHandle(handle)) return STATUS_INVALID_HANDLE;
     const entry = this.tableFor(handle, process).lookup(handle);
-    if (!entry) return { status: STATUS_INVALID_HANDLE };
-    if (type && entry.object.header.type !== type) return { status: STATUS_OBJECT_TYPE_MISMATCH };
-    if (accessMode === UserMode && (entry.grantedAccess & desiredAccess) !== desiredAccess) return { status: STATUS_ACCESS_DENIED };
+    if (!entry) return STATUS_INVALID_HANDLE;
+    if (type && entry.object.header.type !== type) return STATUS_OBJECT_TYPE_MISMATCH;
+    if (accessMode === UserMode && (entry.grantedAccess & desiredAccess) !== desiredAccess) return STATUS_ACCESS_DENIED;
     this.ObReferenceObject(entry.object);
-    return { status: STATUS_SUCCESS, object: entry.object, grantedAccess: entry.grantedAccess };
+    return entry;
   }
 
   /** NtClose / ZwClose. A bad kernel handle closed from kernel mode is a bug check (0x93). */

@@ -41,37 +41,42 @@ export function splitPath(path: string): string[] | undefined {
   return parts.some((p) => p === '') ? undefined : parts;
 }
 
+/** Whether `path` is `\` or `\A\B\C` with no empty component (what splitPath accepts). */
+function isWellFormed(path: string): boolean {
+  return path.startsWith('\\') && (path.length === 1 || (!path.endsWith('\\') && !path.includes('\\\\')));
+}
+
 /**
  * Walks the namespace from the root. A symbolic link in the middle of the
  * path, or at its end unless `openLink`, is replaced by its target. Stops at
  * the first object that is not a directory and returns the rest of the path
  * with it. Returns 'invalid' for a malformed path, 'path' when a middle
- * component is missing, 'name' when the last one is.
+ * component is missing, 'name' when the last one is. (Each component is read
+ * in place, between two backslashes: a lookup on NtCreateFile's path builds
+ * no array.)
  */
 export function lookupObjectName(root: ObjectDirectory, path: string, openLink = false): LookupResult | 'invalid' | 'path' | 'name' {
   let current = path;
-  for (let reparse = 0; reparse < MAX_REPARSE; reparse++) {
-    const parts = splitPath(current);
-    if (!parts) return 'invalid';
+  reparse: for (let reparse = 0; reparse < MAX_REPARSE; reparse++) {
+    if (!isWellFormed(current)) return 'invalid';
     let dir: KernelObject = root;
-    let i = 0;
-    let relinked = false;
-    for (; i < parts.length; i++) {
-      if (!(dir instanceof ObjectDirectory)) break;
-      const next = dir.entries.get(parts[i]!.toUpperCase());
-      if (!next) return i === parts.length - 1 ? 'name' : 'path';
-      const last = i === parts.length - 1;
+    // `start` is where the next component begins, just after its backslash.
+    let start = 1;
+    while (start < current.length) {
+      if (!(dir instanceof ObjectDirectory)) return { object: dir, remaining: current.slice(start - 1) };
+      let end = current.indexOf('\\', start);
+      if (end < 0) end = current.length;
+      const last = end === current.length;
+      const next = dir.entries.get(current.slice(start, end).toUpperCase());
+      if (!next) return last ? 'name' : 'path';
       if (next instanceof SymbolicLinkObject && !(last && openLink)) {
-        const rest = parts.slice(i + 1);
-        current = next.LinkTarget + (rest.length ? `\\${rest.join('\\')}` : '');
-        relinked = true;
-        break;
+        current = next.LinkTarget + current.slice(end);
+        continue reparse;
       }
       dir = next;
+      start = end + 1;
     }
-    if (relinked) continue;
-    const rest = parts.slice(i);
-    return { object: dir, remaining: rest.length ? `\\${rest.join('\\')}` : '' };
+    return { object: dir, remaining: '' };
   }
   return 'path';
 }
