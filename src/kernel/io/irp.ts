@@ -35,6 +35,12 @@ export interface ReadWriteParameters {
   ByteOffset: bigint;
 }
 
+/** The parameters of an IRP_MJ_QUERY_INFORMATION or IRP_MJ_SET_INFORMATION stack location. */
+export interface FileInformationParameters {
+  Length: number;
+  FileInformationClass: number;
+}
+
 /** IO_STACK_LOCATION. */
 export interface IoStackLocation {
   MajorFunction: number;
@@ -43,9 +49,14 @@ export interface IoStackLocation {
   Control: number;
   Parameters: {
     DeviceIoControl: DeviceIoControlParameters;
+    /** IRP_MJ_CREATE: Options holds CreateDisposition in its high byte and CreateOptions below, as on Windows. */
     Create: { Options: number; ShareAccess: number; DesiredAccess: number };
     Read: ReadWriteParameters;
     Write: ReadWriteParameters;
+    /** IRP_MJ_QUERY_INFORMATION: the SystemBuffer's length and the FILE_INFORMATION_CLASS. */
+    QueryFile: FileInformationParameters;
+    /** IRP_MJ_SET_INFORMATION: the same, for the information to set. */
+    SetFile: FileInformationParameters;
   };
   DeviceObject: DeviceObject;
   FileObject: FileObject | null;
@@ -88,6 +99,7 @@ export class Irp {
     this.RequestorMode = requestorMode;
     // Parameters is a union in C: Read and Write are the same bytes.
     const readWrite: ReadWriteParameters = { Length: 0, Key: 0, ByteOffset: 0n };
+    const information: FileInformationParameters = { Length: 0, FileInformationClass: 0 };
     this.stack = [{
       MajorFunction: major, MinorFunction: 0, Flags: 0, Control: 0,
       Parameters: {
@@ -95,6 +107,8 @@ export class Irp {
         Create: { Options: 0, ShareAccess: 0, DesiredAccess: 0 },
         Read: readWrite,
         Write: readWrite,
+        QueryFile: information,
+        SetFile: information,
       },
       DeviceObject: device, FileObject: file,
     }];
