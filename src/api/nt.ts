@@ -30,6 +30,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtRegistry } from './nt-registry.js';
+import { makeNtFile } from './nt-file.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -359,11 +360,10 @@ export function makeNt(k: Kernel, driverName: string) {
     NtCurrentProcess: (): number => NtCurrentProcess,
     // --- the registry, and drivers loaded by service key (nt-registry.ts) ---
     ...makeNtRegistry(k, enter),
+    // --- files of the volume C: (nt-file.ts) ---
+    ...makeNtFile(k, enter),
 
     // --- not implemented yet (docs/api-coverage.md) ---
-    ZwCreateFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwReadFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwWriteFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     ZwCreateSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     ZwOpenSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     ZwMapViewOfSection: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),

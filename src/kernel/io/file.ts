@@ -9,7 +9,7 @@ import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, FILE_CREATE, FILE_DIRECTORY_FILE, FILE_MAXIMUM_DISPOSITION,
   FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPEN_IF, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FO_ALERTABLE_IO, FO_SYNCHRONOUS_IO,
-  SYNCHRONIZE,
+  KernelMode, OBJ_KERNEL_HANDLE, SYNCHRONIZE,
 } from '../../include/wdm-constants.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { IoContext } from './context.js';
@@ -54,7 +54,7 @@ function IopCheckCreateParameters(desiredAccess: number, disposition: number, op
  * or a file of the volume, `\??\C:\dir\a.txt`, whose file system sees `\dir\a.txt`.
  */
 export function IopCreateFile(k: IoContext, path: string, desiredAccess: number, shareAccess: number, options: number,
-  disposition: number = FILE_OPEN): { status: number; handle: number; ioStatus: IoStatusBlock } {
+  disposition: number = FILE_OPEN, handleAttributes = 0): { status: number; handle: number; ioStatus: IoStatusBlock } {
   const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
   if (!IopCheckCreateParameters(desiredAccess, disposition >>> 0, options >>> 0)) return fail(STATUS_INVALID_PARAMETER);
   const found = k.ob.lookup(path);
@@ -85,7 +85,7 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
     return fail(io.Status);
   }
   file.opened = true;
-  const handle = k.ob.createHandle(k.currentProcess, file, granted, 0);
+  const handle = k.ob.createHandle(k.currentProcess, file, granted, handleAttributes);
   k.ob.ObDereferenceObject(file); // the handle holds it now
   return { status: STATUS_SUCCESS, handle, ioStatus: io };
 }
@@ -107,7 +107,9 @@ export function NtCreateFile(k: IoContext, FileHandle: number, DesiredAccess: nu
   if (typeof oa === 'number') return oa;
   if (oa.RootDirectory !== 0) return STATUS_INVALID_PARAMETER;
   if (oa.ObjectName === null) return STATUS_OBJECT_NAME_INVALID;
-  const r = IopCreateFile(k, oa.ObjectName, DesiredAccess >>> 0, ShareAccess, CreateOptions, CreateDisposition >>> 0);
+  // OBJ_KERNEL_HANDLE counts for a kernel-mode caller only (ZwCreateFile).
+  const kernelHandle = k.currentThread.PreviousMode === KernelMode ? oa.Attributes & OBJ_KERNEL_HANDLE : 0;
+  const r = IopCreateFile(k, oa.ObjectName, DesiredAccess >>> 0, ShareAccess, CreateOptions, CreateDisposition >>> 0, kernelHandle);
   writeIoStatus(k, IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
   if (r.status < 0x8000_0000) {
     // The handle goes back through the caller's pointer; if that faults now, the handle stays open, as on Windows.
