@@ -14,9 +14,17 @@ import type { DeviceObject } from './objects.js';
 
 /** Sends the IRP and completes it for the caller; returns the service's status. */
 export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number): number {
-  const { status, ioStatus, completed } = IopSynchronousServiceTailStatus(k, device, irp);
-  if (completed) writeIoStatus(k, ioStatusBlock, ioStatus.Status, ioStatus.Information);
-  return status;
+  // Allocation-free: NtDeviceIoControlFile's path (a hot path) ends here.
+  const status = k.io.IoCallDriver(device, irp);
+  if (!irp.completed) {
+    if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
+    return status;
+  }
+  const final = irp.finalStatus;
+  const information = irp.finalInformation;
+  k.io.IopCompleteRequest(irp);
+  writeIoStatus(k, ioStatusBlock, final, information);
+  return status === STATUS_PENDING ? final : status;
 }
 
 /**
