@@ -12,6 +12,9 @@ export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';
 export { formatAddress, parseAddress } from './kernel/mm/layout.js';
+/** The volume C:'s store (boot's `volume`): in memory here; a host folder from `ntshm/host`. */
+export { MemoryVolumeStore } from './kernel/io/fs/memory-store.js';
+export type { VolumeStore, VolumeEntry, VolumeEntryKind } from './include/volume-store.js';
 export { NtException, MachineHalted, PublicEmulatorError as EmulatorError } from './include/errors.js';
 /** Names for numbers in messages: `STATUS_ACCESS_VIOLATION (0xC0000005)`, `IRP_MJ_DEVICE_CONTROL`. */
 export { ntStatusText } from './include/ntstatus.js';

@@ -21,6 +21,7 @@ import { MachineHalted, ProcessExit } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
+import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition } from './scenario.js';
 
@@ -42,6 +43,12 @@ export interface BootOptions {
   timeZoneBiasMinutes?: number;
   verifier?: boolean | VerifierOptions;
   profile?: 'nt4' | 'win10';
+  /**
+   * The store of the volume C: (docs/api.md, "Files"): a MemoryVolumeStore,
+   * a HostFolderStore (ntshm/host), or any VolumeStore. Left out, the machine
+   * has no C: at all, so that a run touches no disk unless asked to.
+   */
+  volume?: VolumeStore;
 }
 
 /** Options of Machine.spawn: the image name, the arguments, the user (admin or standard) and the session. */
@@ -134,9 +141,9 @@ export function isoToFileTime(iso: string): bigint {
   return unixMsToFileTime(ms);
 }
 
-type CheckedOptions = Required<Omit<BootOptions, 'verifier'>> & { verifier: boolean };
+type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
 
-const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile'];
+const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'volume'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -159,7 +166,15 @@ function checkOptions(o: BootOptions): CheckedOptions {
   if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
-  return { arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile };
+  const volume: unknown = o.volume ?? null;
+  const isStore = (v: object): boolean => ['list', 'read', 'write', 'createDirectory'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
+  if (volume !== null && (typeof volume !== 'object' || !isStore(volume))) {
+    throw new RangeError('volume must be a VolumeStore (list, read, write, createDirectory): a MemoryVolumeStore, or a HostFolderStore from ntshm/host');
+  }
+  return {
+    arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
+    volume: volume as VolumeStore | null,
+  };
 }
 
 /**
@@ -195,7 +210,7 @@ export class Machine {
     this.options = o;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
-      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile,
+      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);

@@ -17,11 +17,7 @@ import { CURDIR, IO_STATUS_BLOCK, MEMORY_BASIC_INFORMATION, PEB, RTL_USER_PROCES
 import type { SystemServiceTable } from '../include/system-services.js';
 import { fileTimeToUnixMs } from '../include/time.js';
 import {
-  FILE_CREATE, FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPEN_IF, FILE_OVERWRITE, FILE_OVERWRITE_IF, FILE_READ_ATTRIBUTES,
-  FILE_SYNCHRONOUS_IO_NONALERT, OBJ_CASE_INSENSITIVE, SYNCHRONIZE,
-} from '../include/wdm-constants.js';
-import {
-  FILE_FLAG_OVERLAPPED, HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE, STD_ERROR_HANDLE, STD_INPUT_HANDLE,
+  HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE, STD_ERROR_HANDLE, STD_INPUT_HANDLE,
   STD_OUTPUT_HANDLE,
 } from '../include/win32-constants.js';
 import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '../include/winerror.js';
@@ -29,6 +25,7 @@ import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import { makeScmClient } from './advapi32.js';
 import { baseNamedObject, makeFileMappingClient } from './file-mapping.js';
+import { makeFileApi } from './file-api.js';
 import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
@@ -73,15 +70,7 @@ export interface K32Thread {
   pause(): void;
 }
 
-/**
- * Win32 path → NT path: \\.\X and \\?\X → \??\X; C:\X → \??\C:\X; relative → the current directory
- * (read from the PEB only for a relative path).
- */
-export function win32PathToNt(path: string, currentDirectory: () => string): string {
-  if (path.startsWith('\\\\.\\') || path.startsWith('\\\\?\\')) return `\\??\\${path.slice(4)}`;
-  if (/^[a-zA-Z]:\\/.test(path)) return `\\??\\${path}`;
-  return `\\??\\${currentDirectory()}${path}`;
-}
+export { win32PathToNt } from './dos-path.js';
 
 /** FILETIME (100 ns since 1601, UTC) → SYSTEMTIME; undefined where Windows fails. */
 export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
@@ -93,9 +82,6 @@ export function fileTimeToSystemTime(ft: bigint): SystemTime | undefined {
     wHour: d.getUTCHours(), wMinute: d.getUTCMinutes(), wSecond: d.getUTCSeconds(), wMilliseconds: d.getUTCMilliseconds(),
   };
 }
-
-/** CreateFile's dwCreationDisposition → NtCreateFile's CreateDisposition. */
-const NT_DISPOSITION = [-1, FILE_CREATE, FILE_OVERWRITE_IF, FILE_OPEN, FILE_OPEN_IF, FILE_OVERWRITE] as const;
 
 /** Builds the `k32` object a program's thread receives, over its system-call stubs. */
 export function makeK32(sys: SystemServiceTable, t: K32Thread) {
@@ -190,21 +176,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       const ok = writeText(hConsoleOutput, s);
       return { ok, numberOfCharsWritten: ok ? s.length : 0 };
     },
-    /** CreateFileW: INVALID_HANDLE_VALUE (-1) on failure. */
-    CreateFileW(lpFileName: string | number, dwDesiredAccess: number, dwShareMode: number, _lpSecurityAttributes: number | null,
-      dwCreationDisposition: number, dwFlagsAndAttributes: number, _hTemplateFile: number | null): number {
-      const disposition = NT_DISPOSITION[ulong(dwCreationDisposition)];
-      if (disposition === undefined || disposition < 0) return (fail(ERROR_INVALID_PARAMETER), INVALID_HANDLE_VALUE);
-      const path = win32PathToNt(text(lpFileName), currentDirectory);
-      const flags = ulong(dwFlagsAndAttributes);
-      const synchronous = (flags & FILE_FLAG_OVERLAPPED) === 0;
-      const r = native.NtCreateFile((ulong(dwDesiredAccess) | SYNCHRONIZE | FILE_READ_ATTRIBUTES) >>> 0, { ObjectName: path, Attributes: OBJ_CASE_INSENSITIVE },
-        null, flags & 0xffff, dwShareMode, disposition,
-        FILE_NON_DIRECTORY_FILE | (synchronous ? FILE_SYNCHRONOUS_IO_NONALERT : 0), 0, 0);
-      if (!fromStatus(r.status)) return INVALID_HANDLE_VALUE;
-      setLastError(ERROR_SUCCESS);
-      return r.fileHandle;
-    },
+    // CreateFileW, ReadFile, GetFileSizeEx, SetFilePointerEx, SetEndOfFile, FlushFileBuffers (file-api.ts).
+    ...makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory }),
     /**
      * DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the
      * call. The stub answers with the status itself, or, when the thread's quantum ended at the call, with a

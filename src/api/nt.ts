@@ -31,6 +31,7 @@ import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
+import { makeNtFile } from './nt-file.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -362,11 +363,10 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtRegistry(k, enter),
     // --- sections (nt-section.ts) ---
     ...makeNtSection(k, enter),
+    // --- files of the volume C: (nt-file.ts) ---
+    ...makeNtFile(k, enter),
 
     // --- not implemented yet (docs/api-coverage.md) ---
-    ZwCreateFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwReadFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    ZwWriteFile: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
     IoQueueWorkItem: (): void => {
       throw new NtException(STATUS_NOT_IMPLEMENTED);

@@ -9,7 +9,7 @@ import { samples } from '../../samples/registry.js';
 import { makeColors, type Colors } from './colors.js';
 import { loadScenario } from './load-scenario.js';
 import { reportText } from './report-text.js';
-import { DEFAULT_SECONDS, runScenarioForCli } from './run-scenario.js';
+import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
 import {
   ARCHES, EXIT_USAGE, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseProfile, parseSeconds, parseSeed, type Arch,
@@ -48,6 +48,7 @@ interface RunFlags {
   profile?: 'nt4' | 'win10';
   failOnFindings?: boolean;
   verbose?: boolean;
+  volume?: string;
 }
 
 function choices(names: readonly string[]): string {
@@ -130,6 +131,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
     .option('--verifier', 'boot with the driver verifier on')
+    .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
     .option('--verbose', 'show the CPU, IRQL and thread of each log line')
     .option('--json', 'print one JSON object instead of text')
@@ -137,7 +139,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       const loaded = await loadScenario(name);
       const report = await runScenarioForCli(loaded, {
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
-        verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile,
+        verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
       });
       setExit(printRun(io, colors, report, flags));
     });

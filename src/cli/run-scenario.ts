@@ -4,8 +4,12 @@
  * boot() refuses, a scenario file whose setup throws) become UsageErrors.
  */
 import { ScenarioError, boot, checkVariant, type BootOptions, type Machine, type Report } from '../index.js';
+import { HostFolderStore } from '../host/host-folder.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
+
+/** The host folder that holds the volume C: when `--volume` is not given (made on the first write). */
+export const DEFAULT_VOLUME_FOLDER = './.ntshm/C';
 
 /** How long the scenario's programs run when `--seconds` is not given. */
 export const DEFAULT_SECONDS = 5;
@@ -20,6 +24,8 @@ export interface RunScenarioOptions {
   memoryMiB?: number | undefined;
   cpus?: number | undefined;
   profile?: 'nt4' | 'win10' | undefined;
+  /** The host folder of the volume C: (default {@link DEFAULT_VOLUME_FOLDER}). */
+  volume?: string | undefined;
 }
 
 /**
@@ -34,7 +40,9 @@ export function runBootOptions(loaded: LoadedScenario, options: RunScenarioOptio
   if (options.memoryMiB !== undefined) user.memoryMiB = options.memoryMiB;
   if (options.cpus !== undefined) user.cpus = options.cpus;
   if (options.profile !== undefined) user.profile = options.profile;
-  const merged = { ...loaded.scenario.bootOptions?.(options.variant), ...user };
+  if (options.volume !== undefined) user.volume = new HostFolderStore(options.volume);
+  // The CLI's machine has a C: in a host folder, unless the scenario brings its own volume.
+  const merged = { volume: new HostFolderStore(DEFAULT_VOLUME_FOLDER), ...loaded.scenario.bootOptions?.(options.variant), ...user };
   return { ...merged, arch: merged.arch ?? 'x64' };
 }
 

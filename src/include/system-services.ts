@@ -93,6 +93,18 @@ export const SYSTEM_SERVICES = {
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
   NtWriteFile: service(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
     ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['Buffer', 'PVOID'], ['Length', 'ULONG'], ['ByteOffset', 'PLARGE_INTEGER'], ['Key', 'PVOID']),
+  // Files of the volume (kernel/io/read-write.ts, file-information.ts, flush.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntreadfile
+  NtReadFile: service(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
+    ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['Buffer', 'PVOID'], ['Length', 'ULONG'], ['ByteOffset', 'PLARGE_INTEGER'], ['Key', 'PVOID']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntqueryinformationfile
+  NtQueryInformationFile: service(['FileHandle', 'HANDLE'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['FileInformation', 'PVOID'],
+    ['Length', 'ULONG'], ['FileInformationClass', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntsetinformationfile
+  NtSetInformationFile: service(['FileHandle', 'HANDLE'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['FileInformation', 'PVOID'],
+    ['Length', 'ULONG'], ['FileInformationClass', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntflushbuffersfile
+  NtFlushBuffersFile: service(['FileHandle', 'HANDLE'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntallocatevirtualmemory
   NtAllocateVirtualMemory: service(['ProcessHandle', 'HANDLE'], ['BaseAddress', 'INOUT_PVOID'], ['ZeroBits', 'ULONG_PTR'],
     ['RegionSize', 'INOUT_SIZE_T'], ['AllocationType', 'ULONG'], ['Protect', 'ULONG']),

@@ -405,6 +405,40 @@ export const FILE_OVERWRITE_IF = 0x00000005;
 export const FILE_SYNCHRONOUS_IO_NONALERT = 0x00000020;
 /** The file is not a directory. */
 export const FILE_NON_DIRECTORY_FILE = 0x00000040;
+/** The file is a directory. */
+export const FILE_DIRECTORY_FILE = 0x00000001;
+/** All operations on the file are synchronous, waits alertable. */
+export const FILE_SYNCHRONOUS_IO_ALERT = 0x00000010;
+/** The largest CreateDisposition value. */
+export const FILE_MAXIMUM_DISPOSITION = 0x00000005;
+
+// IO_STATUS_BLOCK.Information of a create. https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntcreatefile
+export const FILE_SUPERSEDED = 0x00000000;
+export const FILE_OPENED = 0x00000001;
+export const FILE_CREATED = 0x00000002;
+export const FILE_OVERWRITTEN = 0x00000003;
+export const FILE_EXISTS = 0x00000004;
+export const FILE_DOES_NOT_EXIST = 0x00000005;
+
+// NtReadFile/NtWriteFile ByteOffset with HighPart -1. https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
+/** LowPart FILE_WRITE_TO_END_OF_FILE: append at the end of the file. */
+export const FILE_WRITE_TO_END_OF_FILE = 0xffffffff;
+/** LowPart FILE_USE_FILE_POINTER_POSITION: the file object's current byte offset. */
+export const FILE_USE_FILE_POINTER_POSITION = 0xfffffffe;
+
+// FILE_OBJECT.Flags. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_file_object
+/** Opened with FILE_SYNCHRONOUS_IO_ALERT or _NONALERT: the I/O manager keeps CurrentByteOffset. */
+export const FO_SYNCHRONOUS_IO = 0x00000002;
+/** Waits of a synchronous file are alertable. */
+export const FO_ALERTABLE_IO = 0x00000004;
+/** Set at IRP_MJ_CLEANUP. */
+export const FO_CLEANUP_COMPLETE = 0x00004000;
+
+// FILE_INFORMATION_CLASS. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ne-wdm-_file_information_class
+export const FileBasicInformation = 4;
+export const FileStandardInformation = 5;
+export const FilePositionInformation = 14;
+export const FileEndOfFileInformation = 20;
 
 // Memory-manager page geometry (x86 and x64): defined in page.ts.
 export { PAGE_SIZE, PAGE_SHIFT } from './page.js';

@@ -55,6 +55,14 @@ export const FILE_FLAG_RANDOM_ACCESS = 0x10000000;
 export const FILE_FLAG_SEQUENTIAL_SCAN = 0x08000000;
 export const FILE_FLAG_DELETE_ON_CLOSE = 0x04000000;
 
+// SetFilePointerEx dwMoveMethod. https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-setfilepointerex
+/** From the beginning of the file. */
+export const FILE_BEGIN = 0;
+/** From the current file pointer. */
+export const FILE_CURRENT = 1;
+/** From the end of the file. */
+export const FILE_END = 2;
+
 // Standard handles (GetStdHandle). https://learn.microsoft.com/windows/console/getstdhandle
 /** (DWORD)-10: standard input. */
 export const STD_INPUT_HANDLE = 0xfffffff6;

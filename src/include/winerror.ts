@@ -72,6 +72,8 @@ export const ERROR_INVALID_NAME = 123;
 export const ERROR_MOD_NOT_FOUND = 126;
 /** The specified procedure could not be found. */
 export const ERROR_PROC_NOT_FOUND = 127;
+/** An attempt was made to move the file pointer before the beginning of the file. */
+export const ERROR_NEGATIVE_SEEK = 131;
 /** The directory is not empty. */
 export const ERROR_DIR_NOT_EMPTY = 145;
 /** The segment is already unlocked. */

@@ -51,6 +51,7 @@ import { ObjectManager } from './ob/manager.js';
 import type { CmContext } from './cm/context.js';
 import { CmRegistry } from './cm/registry.js';
 import { Console } from './io/console.js';
+import { FileSystem } from './io/fs/file-system.js';
 import { IoManager } from './io/manager.js';
 import { ProcessManager } from './ps/manager.js';
 import type { EProcess } from './ps/process.js';
@@ -100,6 +101,8 @@ export class Kernel implements CmContext {
   readonly ps: ProcessManager;
   readonly io: IoManager;
   readonly console: Console;
+  /** The file system of the volume C:, when the machine was booted with one (boot's `volume`). */
+  readonly fileSystem: FileSystem | null;
   // cm: the registry
   readonly registry: CmRegistry;
   readonly scm: ServiceControlManager;
@@ -149,6 +152,7 @@ export class Kernel implements CmContext {
     registerSectionType(this);
     this.physicalMemory = MiCreatePhysicalMemorySection(this);
     this.console = new Console(this);
+    this.fileSystem = options.volume ? new FileSystem(this, options.volume) : null;
     // cm: the registry, every key stamped with the boot time.
     this.registry = new CmRegistry(options.bootSystemTime);
     this.scm = new ServiceControlManager(this);

@@ -52,7 +52,11 @@ export function ProbeAndCaptureUnicodeString(k: MmContext, va: number): string {
   if (s.Length % 2 !== 0 || s.Length > s.MaximumLength) throw new NtException(STATUS_INVALID_PARAMETER);
   if (s.Length === 0) return '';
   if (user) ProbeForRead(k, s.Buffer, s.Length, 2);
-  return mem.getString(s.Buffer, 'utf-16le', s.Length / 2);
+  // A counted string: exactly Length bytes, an embedded NUL included (it is a character of the name, not its end).
+  const bytes = mem.getBytes(s.Buffer, s.Length);
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 2) text += String.fromCharCode(bytes[i]! | (bytes[i + 1]! << 8));
+  return text;
 }
 
 /** Reads an OBJECT_ATTRIBUTES the caller passed, with its ObjectName (SeCaptureObjectAttributes / ObpCaptureObjectCreateInformation). */

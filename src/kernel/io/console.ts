@@ -13,7 +13,7 @@
  */
 import { NtException } from '../../include/errors.js';
 import { STATUS_INSUFFICIENT_RESOURCES, STATUS_SUCCESS, ntStatusText } from '../../include/ntstatus.js';
-import { FILE_GENERIC_READ, FILE_GENERIC_WRITE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_WRITE } from '../../include/wdm-constants.js';
+import { FILE_GENERIC_READ, FILE_GENERIC_WRITE, FO_SYNCHRONOUS_IO, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_WRITE } from '../../include/wdm-constants.js';
 import { EmulatorError } from '../../include/errors.js';
 import type { EProcess } from '../ps/process.js';
 import type { IoContext } from './context.js';
@@ -64,6 +64,8 @@ export class Console {
     this.device = deviceObject;
     this.connection = k.ob.ObCreateObject(new FileObject(deviceObject, '', FILE_GENERIC_READ | FILE_GENERIC_WRITE));
     this.connection.opened = true;
+    // Opened for synchronous I/O, as a console handle is: WriteFile gives it no ByteOffset.
+    this.connection.Flags |= FO_SYNCHRONOUS_IO;
     deviceObject.ReferenceCount++;
     k.ps.exitNotifyRoutines.push((process) => this.flush(process));
   }

@@ -7,7 +7,9 @@
  */
 import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
-  GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
+  GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, FILE_CREATE, FILE_DIRECTORY_FILE, FILE_MAXIMUM_DISPOSITION,
+  FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPEN_IF, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FO_ALERTABLE_IO, FO_SYNCHRONOUS_IO,
+  KernelMode, OBJ_KERNEL_HANDLE, SYNCHRONIZE,
 } from '../../include/wdm-constants.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { IoContext } from './context.js';
@@ -33,9 +35,30 @@ export function mapGenericFileAccess(access: number): number {
 /** IopCreateFile's answer when the open fails. */
 const fail = (status: number) => ({ status, handle: 0, ioStatus: { Status: status, Information: 0 } });
 
-/** NtCreateFile on a device path: `\??\SharingMemory` or `\Device\SharingMemory[\rest]`. */
-export function IopCreateFile(k: IoContext, path: string, desiredAccess: number, shareAccess: number, options: number):
-  { status: number; handle: number; ioStatus: IoStatusBlock } {
+/**
+ * IoCreateFile's checks of the disposition and options: a disposition past
+ * FILE_MAXIMUM_DISPOSITION, both synchronous options, a synchronous open
+ * without SYNCHRONIZE, a directory with a disposition that could overwrite
+ * it, or both directory options, are STATUS_INVALID_PARAMETER.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocreatefile
+ */
+function IopCheckCreateParameters(desiredAccess: number, disposition: number, options: number): boolean {
+  const synchronous = options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT);
+  if (disposition > FILE_MAXIMUM_DISPOSITION) return false;
+  if (synchronous === (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT)) return false;
+  if (synchronous && !(desiredAccess & SYNCHRONIZE)) return false;
+  if ((options & FILE_DIRECTORY_FILE) && (options & FILE_NON_DIRECTORY_FILE)) return false;
+  if ((options & FILE_DIRECTORY_FILE) && disposition !== FILE_CREATE && disposition !== FILE_OPEN && disposition !== FILE_OPEN_IF) return false;
+  return true;
+}
+
+/**
+ * NtCreateFile on a device path: `\??\SharingMemory`, `\Device\SharingMemory[\rest]`,
+ * or a file of the volume, `\??\C:\dir\a.txt`, whose file system sees `\dir\a.txt`.
+ */
+export function IopCreateFile(k: IoContext, path: string, desiredAccess: number, shareAccess: number, options: number,
+  disposition: number = FILE_OPEN, handleAttributes = 0): { status: number; handle: number; ioStatus: IoStatusBlock } {
+  if (!IopCheckCreateParameters(desiredAccess, disposition >>> 0, options >>> 0)) return fail(STATUS_INVALID_PARAMETER);
   const found = k.ob.lookup(path);
   if (typeof found === 'number') return fail(found);
   const device = found.object;
@@ -54,13 +77,17 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
     throw e;
   }
   device.ReferenceCount++;
-  const io = k.io.sendSimpleIrp(device, file, IRP_MJ_CREATE, { DesiredAccess: granted, ShareAccess: shareAccess, Options: options });
+  if (options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT)) {
+    file.Flags |= FO_SYNCHRONOUS_IO | (options & FILE_SYNCHRONOUS_IO_ALERT ? FO_ALERTABLE_IO : 0);
+  }
+  const io = k.io.sendSimpleIrp(device, file, IRP_MJ_CREATE,
+    { DesiredAccess: granted, ShareAccess: shareAccess >>> 0, Options: ((disposition << 24) | (options & 0xff_ffff)) >>> 0 });
   if (io.Status >= 0x8000_0000) {
     k.ob.ObDereferenceObject(file); // a failed create gets neither IRP_MJ_CLEANUP nor IRP_MJ_CLOSE
     return fail(io.Status);
   }
   file.opened = true;
-  const handle = k.ob.createHandle(k.currentProcess, file, granted, 0);
+  const handle = k.ob.createHandle(k.currentProcess, file, granted, handleAttributes);
   k.ob.ObDereferenceObject(file); // the handle holds it now
   return { status: STATUS_SUCCESS, handle, ioStatus: io };
 }
@@ -72,7 +99,7 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntcreatefile
  */
 export function NtCreateFile(k: IoContext, FileHandle: number, DesiredAccess: number, ObjectAttributes: number, IoStatusBlock: number,
-  _AllocationSize: number, _FileAttributes: number, ShareAccess: number, _CreateDisposition: number, CreateOptions: number,
+  _AllocationSize: number, _FileAttributes: number, ShareAccess: number, CreateDisposition: number, CreateOptions: number,
   _EaBuffer: number, _EaLength: number): number {
   const oa = captureOrStatus(() => {
     ProbeForWritePointer(k, FileHandle);
@@ -82,7 +109,9 @@ export function NtCreateFile(k: IoContext, FileHandle: number, DesiredAccess: nu
   if (typeof oa === 'number') return oa;
   if (oa.RootDirectory !== 0) return STATUS_INVALID_PARAMETER;
   if (oa.ObjectName === null) return STATUS_OBJECT_NAME_INVALID;
-  const r = IopCreateFile(k, oa.ObjectName, DesiredAccess >>> 0, ShareAccess, CreateOptions);
+  // OBJ_KERNEL_HANDLE counts for a kernel-mode caller only (ZwCreateFile).
+  const kernelHandle = k.currentThread.PreviousMode === KernelMode ? oa.Attributes & OBJ_KERNEL_HANDLE : 0;
+  const r = IopCreateFile(k, oa.ObjectName, DesiredAccess >>> 0, ShareAccess, CreateOptions, CreateDisposition >>> 0, kernelHandle);
   writeIoStatus(k, IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
   if (r.status < 0x8000_0000) {
     // The handle goes back through the caller's pointer; if that faults now, the handle stays open, as on Windows.

@@ -44,6 +44,12 @@ export interface CreateParameters {
 }
 
 /** The parameters of an IRP_MJ_READ or IRP_MJ_WRITE stack location. */
+/** IRP_MJ_QUERY_INFORMATION and IRP_MJ_SET_INFORMATION: the SystemBuffer's length and the FILE_INFORMATION_CLASS. */
+export interface FileInformationParameters {
+  Length: number;
+  FileInformationClass: number;
+}
+
 export interface ReadWriteParameters {
   Length: number;
   Key: number;
@@ -62,6 +68,10 @@ export interface IoStackLocation {
     Create: CreateParameters;
     Read: ReadWriteParameters;
     Write: ReadWriteParameters;
+    /** IRP_MJ_QUERY_INFORMATION: the SystemBuffer's length and the FILE_INFORMATION_CLASS. */
+    QueryFile: FileInformationParameters;
+    /** IRP_MJ_SET_INFORMATION: the same, for the information to set. */
+    SetFile: FileInformationParameters;
   };
   DeviceObject: DeviceObject;
   FileObject: FileObject | null;
@@ -87,13 +97,19 @@ export class IrpMemory {
   readonly deviceIoControl: DeviceIoControlParameters;
   readonly create: CreateParameters;
   readonly readWrite: ReadWriteParameters;
+  readonly information: FileInformationParameters;
 
   constructor(readonly block: PoolAllocation) {
     // Parameters is a union in C: Read and Write are the same bytes.
     this.readWrite = Object.seal({ Length: 0, Key: 0, ByteOffset: 0n });
     this.deviceIoControl = Object.seal({ OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 });
     this.create = Object.seal({ Options: 0, ShareAccess: 0, DesiredAccess: 0 });
-    this.parameters = Object.seal({ DeviceIoControl: this.deviceIoControl, Create: this.create, Read: this.readWrite, Write: this.readWrite });
+    // QueryFile and SetFile are the same bytes too.
+    this.information = Object.seal({ Length: 0, FileInformationClass: 0 });
+    this.parameters = Object.seal({
+      DeviceIoControl: this.deviceIoControl, Create: this.create, Read: this.readWrite, Write: this.readWrite,
+      QueryFile: this.information, SetFile: this.information,
+    });
     // DeviceObject is set by `initialize` before any routine sees the location.
     this.location = Object.seal({
       MajorFunction: 0, MinorFunction: 0, Flags: 0, Control: 0, Parameters: this.parameters,
@@ -129,6 +145,10 @@ export class IrpMemory {
     parameters.Create = this.create;
     parameters.Read = this.readWrite;
     parameters.Write = this.readWrite;
+    parameters.QueryFile = this.information;
+    parameters.SetFile = this.information;
+    this.information.Length = 0;
+    this.information.FileInformationClass = 0;
     const d = this.deviceIoControl;
     d.OutputBufferLength = 0;
     d.InputBufferLength = 0;

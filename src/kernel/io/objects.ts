@@ -43,9 +43,10 @@ export class DriverObject extends KernelObject {
   /** Every device it created that is not yet deleted for good (deleted ones linger while files are open). */
   readonly devices = new Set<DeviceObject>();
 
-  constructor(readonly serviceName: string, invalidRequest: DriverDispatch) {
+  /** `directory` is `\Driver`, or `\FileSystem` for a file system. */
+  constructor(readonly serviceName: string, invalidRequest: DriverDispatch, directory = '\\Driver') {
     super(IoDriverObjectType);
-    this.DriverName = `\\Driver\\${serviceName}`;
+    this.DriverName = `${directory}\\${serviceName}`;
     this.MajorFunction = new Array<DriverDispatch>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(invalidRequest);
   }
 }
@@ -86,8 +87,27 @@ export class FileObject extends KernelObject {
   cleanupDone = false;
   /** IRP_MJ_CREATE succeeded, so IRP_MJ_CLOSE is owed. */
   opened = false;
-  /** SECTION_OBJECT_POINTERS: what Mm maps a section of this file through (null: a device, which cannot back a section). */
+  /** FO_* flags (FO_SYNCHRONOUS_IO for a file opened with FILE_SYNCHRONOUS_IO_ALERT or _NONALERT). */
+  Flags = 0;
+  /** Where the next read or write of a synchronous file object starts when it gives no ByteOffset. */
+  CurrentByteOffset = 0n;
+  /** The file system's context for the file (its FCB), shared by every open of one file; null for a device. */
+  FsContext: unknown = null;
+  /** The file system's context for this open (its CCB). */
+  FsContext2: unknown = null;
+  /**
+   * SECTION_OBJECT_POINTERS: what Mm maps when a section is made from this
+   * file: one MmFileBacking per file of the volume, shared by its opens;
+   * null for a device that is no file.
+   */
   SectionObjectPointer: MmFileBacking | null = null;
+  /** This open's share access, as IoCheckShareAccess recorded it. */
+  ReadAccess = false;
+  WriteAccess = false;
+  DeleteAccess = false;
+  SharedRead = false;
+  SharedWrite = false;
+  SharedDelete = false;
 
   constructor(readonly DeviceObject: DeviceObject, fileName: string, readonly grantedAccess: number) {
     super(IoFileObjectType);

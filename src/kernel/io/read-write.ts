@@ -1,79 +1,136 @@
 /**
- * NtWriteFile: the I/O manager's half of WriteFile. The file object is
- * referenced by handle (FILE_WRITE_DATA or FILE_APPEND_DATA), the caller's
- * buffer is described to the driver as the device asks — copied into a
- * SystemBuffer (DO_BUFFERED_IO), locked in an MDL (DO_DIRECT_IO), or passed
- * as the raw user address (neither) — and IRP_MJ_WRITE goes to the driver.
+ * NtReadFile and NtWriteFile: the I/O manager's halves of ReadFile and
+ * WriteFile. The file object is referenced by handle (FILE_READ_DATA to
+ * read; FILE_WRITE_DATA or FILE_APPEND_DATA to write), the caller's buffer
+ * is described to the driver as the device asks — a SystemBuffer
+ * (DO_BUFFERED_IO, copied back after a read), an MDL (DO_DIRECT_IO), or the
+ * raw user address (neither) — and IRP_MJ_READ or IRP_MJ_WRITE goes to the
+ * driver. A synchronous file object (FO_SYNCHRONOUS_IO) without a ByteOffset
+ * reads and writes at its CurrentByteOffset; any other file object must be
+ * given one (STATUS_INVALID_PARAMETER).
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntreadfile
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/methods-for-accessing-data-buffers
  */
 import { NtException } from '../../include/errors.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import {
-  DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_MJ_WRITE, UserMode,
+  DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA, FO_SYNCHRONOUS_IO, IRP_BUFFERED_IO,
+  IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_READ, IRP_MJ_WRITE, UserMode,
 } from '../../include/wdm-constants.js';
-import { captureOrStatus, ProbeAndCaptureLargeInteger, ProbeForWriteIoStatusBlock } from '../ex/capture.js';
-import { ProbeForRead } from '../ex/probe.js';
-import { IoReadAccess } from '../mm/mdl.js';
+import { captureOrStatus, ProbeAndCaptureLargeInteger, ProbeForWriteIoStatusBlock, writeIoStatus } from '../ex/capture.js';
+import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
+import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { IoContext } from './context.js';
-import { IopSynchronousServiceTail } from './service-tail.js';
-import type { Irp } from './irp.js';
+import { IopSynchronousServiceTailStatus } from './service-tail.js';
+import type { IoStatusBlock, Irp } from './irp.js';
 import { IoFileObjectType, type FileObject } from './objects.js';
 
 const BUFFER_TAG = 0x20207249; // 'Ir  '
 
+/** ByteOffset with HighPart -1: LowPart FILE_WRITE_TO_END_OF_FILE (-1) and FILE_USE_FILE_POINTER_POSITION (-2). */
+const WRITE_TO_END_OF_FILE = -1n;
+const USE_FILE_POINTER_POSITION = -2n;
+
+/** One read or write request, as the service captured it. */
+interface Transfer {
+  major: typeof IRP_MJ_READ | typeof IRP_MJ_WRITE;
+  FileHandle: number;
+  Event: number;
+  ApcRoutine: number;
+  IoStatusBlock: number;
+  Buffer: number;
+  Length: number;
+  ByteOffset: number;
+  Key: number;
+}
+
+/** NtReadFile, synchronous; Event and APC completion are not modelled yet (STATUS_NOT_IMPLEMENTED). */
+export function NtReadFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number, IoStatusBlock: number,
+  Buffer: number, Length: number, ByteOffset: number, Key: number): number {
+  return IopReadWriteFile(k, { major: IRP_MJ_READ, FileHandle, Event, ApcRoutine, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
+}
+
 /** NtWriteFile, synchronous; Event and APC completion are not modelled yet (STATUS_NOT_IMPLEMENTED). */
 export function NtWriteFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number, IoStatusBlock: number,
   Buffer: number, Length: number, ByteOffset: number, Key: number): number {
-  if (Event !== 0 || ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
+  return IopReadWriteFile(k, { major: IRP_MJ_WRITE, FileHandle, Event, ApcRoutine, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
+}
+
+/**
+ * The body of both services, for the current thread's PreviousMode. The
+ * final IO_STATUS_BLOCK goes to the IoStatusBlock address (none for a Zw
+ * call from nt.ts) and is returned too.
+ */
+export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; ioStatus: IoStatusBlock } {
+  const failed = (status: number) => ({ status, ioStatus: { Status: status, Information: 0 } });
+  if (t.Event !== 0 || t.ApcRoutine !== 0) return failed(STATUS_NOT_IMPLEMENTED);
+  const read = t.major === IRP_MJ_READ;
   const mode = k.currentThread.PreviousMode;
-  const ref = k.ob.ObReferenceObjectByHandle(FileHandle, 0, IoFileObjectType, mode, k.currentProcess);
-  if (!ref.object) return ref.status;
+  const ref = k.ob.ObReferenceObjectByHandle(t.FileHandle, 0, IoFileObjectType, mode, k.currentProcess);
+  if (!ref.object) return failed(ref.status);
   const file = ref.object as FileObject;
   try {
-    if (mode === UserMode && ((ref.grantedAccess ?? 0) & (FILE_WRITE_DATA | FILE_APPEND_DATA)) === 0) return STATUS_ACCESS_DENIED;
-    const length = Length >>> 0;
-    const offset = captureOrStatus(() => {
-      ProbeForWriteIoStatusBlock(k, IoStatusBlock);
-      if (mode === UserMode) ProbeForRead(k, Buffer, length, 1);
-      return ProbeAndCaptureLargeInteger(k, ByteOffset) ?? 0n;
+    const granted = ref.grantedAccess ?? 0;
+    if (mode === UserMode && (granted & (read ? FILE_READ_DATA : FILE_WRITE_DATA | FILE_APPEND_DATA)) === 0) return failed(STATUS_ACCESS_DENIED);
+    const length = t.Length >>> 0;
+    const captured = captureOrStatus(() => {
+      ProbeForWriteIoStatusBlock(k, t.IoStatusBlock);
+      if (mode === UserMode) (read ? ProbeForWrite : ProbeForRead)(k, t.Buffer, length, 1);
+      return ProbeAndCaptureLargeInteger(k, t.ByteOffset);
     });
-    if (typeof offset === 'number') return offset;
+    if (typeof captured === 'number') return failed(captured);
+    let offset = captured;
+    // A handle that may only append writes at the end, whatever offset it gives.
+    if (!read && (granted & (FILE_WRITE_DATA | FILE_APPEND_DATA)) === FILE_APPEND_DATA) offset = WRITE_TO_END_OF_FILE;
+    if (file.Flags & FO_SYNCHRONOUS_IO) {
+      if (offset === undefined || offset === USE_FILE_POINTER_POSITION) offset = file.CurrentByteOffset;
+    } else if (offset === undefined) {
+      return failed(STATUS_INVALID_PARAMETER);
+    }
     const device = file.DeviceObject;
-    const irp = k.io.allocateIrp(mode, device, file, IRP_MJ_WRITE);
-    if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
-    const params = irp.nextStackLocation.Parameters.Write;
+    const irp = k.io.allocateIrp(mode, device, file, t.major);
+    if (!irp) return failed(STATUS_INSUFFICIENT_RESOURCES);
+    const params = irp.nextStackLocation.Parameters.Write; // Read and Write are the same union member
     params.Length = length;
-    params.Key = Key >>> 0;
+    params.Key = t.Key >>> 0;
     params.ByteOffset = offset;
     try {
-      describeBuffer(k, irp, device.Flags, Buffer, length);
+      describeBuffer(k, irp, device.Flags, t.Buffer, length, read);
     } catch (e) {
       if (!(e instanceof NtException)) throw e;
       k.io.freeIrp(irp);
-      return e.status;
+      return failed(e.status);
     }
-    return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+    const r = IopSynchronousServiceTailStatus(k, device, irp);
+    if (r.completed) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
+    return r;
   } finally {
     k.ob.ObDereferenceObject(file);
   }
 }
 
-/** The caller's buffer as the device's flags ask for it (a write only reads the caller's buffer). */
-function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: number, length: number): void {
+/** The caller's buffer as the device's flags ask for it: a write reads it, a read fills it. */
+function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: number, length: number, read: boolean): void {
   if (length === 0) return;
   if (deviceFlags & DO_BUFFERED_IO) {
     const systemBuffer = k.pool.allocate(NonPagedPool, length, BUFFER_TAG);
     if (systemBuffer === 0) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
     irp.AssociatedIrp.SystemBuffer = systemBuffer;
     irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
-    k.kernelMemory.copy(systemBuffer, buffer, length);
+    if (read) {
+      // Completion copies Information bytes back to the caller's buffer.
+      irp.Flags |= IRP_INPUT_OPERATION;
+      irp.UserBuffer = buffer;
+    } else {
+      k.kernelMemory.copy(systemBuffer, buffer, length);
+    }
   } else if (deviceFlags & DO_DIRECT_IO) {
     const mdl = k.mdl.IoAllocateMdl(buffer, length, false, true, irp);
     if (!mdl) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
     try {
-      k.mdl.MmProbeAndLockPages(mdl, irp.RequestorMode, IoReadAccess);
+      k.mdl.MmProbeAndLockPages(mdl, irp.RequestorMode, read ? IoWriteAccess : IoReadAccess);
     } catch (e) {
       irp.MdlAddress = null;
       k.mdl.IoFreeMdl(mdl);

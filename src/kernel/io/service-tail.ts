@@ -1,19 +1,20 @@
 /**
  * IopSynchronousServiceTail: the end of every synchronous I/O service
- * (NtDeviceIoControlFile, NtWriteFile): the IRP goes to the driver, and once
- * it is completed the I/O manager finishes it in the caller's thread (copy
- * back, free) and writes the final status and Information into the caller's
- * IO_STATUS_BLOCK. A driver that returns without completing the IRP leaves
- * the caller its status and the IRP lost.
+ * (NtDeviceIoControlFile, NtReadFile, NtWriteFile, ...): the IRP goes to the
+ * driver, and once it is completed the I/O manager finishes it in the
+ * caller's thread (copy back, free) and writes the final status and
+ * Information into the caller's IO_STATUS_BLOCK. A driver that returns
+ * without completing the IRP leaves the caller its status and the IRP lost.
  */
 import { STATUS_PENDING } from '../../include/ntstatus.js';
 import { writeIoStatus } from '../ex/capture.js';
 import type { IoContext } from './context.js';
-import type { Irp } from './irp.js';
+import type { IoStatusBlock, Irp } from './irp.js';
 import type { DeviceObject } from './objects.js';
 
 /** Sends the IRP and completes it for the caller; returns the service's status. */
 export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number): number {
+  // Allocation-free: NtDeviceIoControlFile's path (a hot path) ends here.
   const status = k.io.IoCallDriver(device, irp);
   if (!irp.completed) {
     if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
@@ -24,4 +25,22 @@ export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, ir
   k.io.IopCompleteRequest(irp);
   writeIoStatus(k, ioStatusBlock, final, information);
   return status === STATUS_PENDING ? final : status;
+}
+
+/**
+ * The same, returning the final IO_STATUS_BLOCK instead of writing it (a Zw
+ * routine's caller gets it as a value); `completed` is false for an IRP the
+ * driver left incomplete, whose block nobody fills.
+ */
+export function IopSynchronousServiceTailStatus(k: IoContext, device: DeviceObject, irp: Irp):
+  { status: number; ioStatus: IoStatusBlock; completed: boolean } {
+  const status = k.io.IoCallDriver(device, irp);
+  if (!irp.completed) {
+    if (status !== STATUS_PENDING) k.io.reportIncomplete(irp, status);
+    return { status, ioStatus: { Status: status, Information: 0 }, completed: false };
+  }
+  const final = irp.finalStatus;
+  const information = irp.finalInformation;
+  k.io.IopCompleteRequest(irp);
+  return { status: status === STATUS_PENDING ? final : status, ioStatus: { Status: final, Information: information }, completed: true };
 }

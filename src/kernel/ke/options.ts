@@ -3,6 +3,7 @@
  * the start time as a FILETIME.
  */
 import type { Arch } from '../../hw/pte.js';
+import type { VolumeStore } from '../../include/volume-store.js';
 
 /** The boot options a Kernel is built with. */
 export interface KernelOptions {
@@ -15,4 +16,6 @@ export interface KernelOptions {
   timeZoneBiasMinutes: number;
   verifier: boolean;
   profile: 'nt4' | 'win10';
+  /** The store of the volume C: (io/fs), or null for a machine with no C:. */
+  volume?: VolumeStore | null;
 }

@@ -32,8 +32,8 @@ export class EProcess extends KProcess implements KernelObject {
   user: 'admin' | 'user' = 'admin';
   /** The primary token (se/token.ts), made from `user` on first use; an object, as EPROCESS.Token refers to one. */
   Token: KernelObject | undefined;
-  /** Win32 current directory, for GetFullPathName. */
-  currentDirectory = 'C:\\ntshm\\';
+  /** Win32 current directory, for GetFullPathName and relative CreateFile paths: the root of the volume C:. */
+  currentDirectory = 'C:\\';
   /** Resolves with the exit status when the process has gone. */
   readonly exitPromise: Promise<number>;
   resolveExit!: (status: number) => void;

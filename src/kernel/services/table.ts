@@ -13,7 +13,9 @@ import {
 } from '../cm/services.js';
 import { NtCreateFile } from '../io/file.js';
 import { NtDeviceIoControlFile } from '../io/ioctl.js';
-import { NtWriteFile } from '../io/read-write.js';
+import { NtReadFile, NtWriteFile } from '../io/read-write.js';
+import { NtQueryInformationFile, NtSetInformationFile } from '../io/file-information.js';
+import { NtFlushBuffersFile } from '../io/flush.js';
 import { NtConnectPort, NtRequestWaitReplyPort } from '../lpc/port.js';
 import { NtClose } from '../ob/manager.js';
 import {
@@ -34,6 +36,10 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
       OutputBuffer, OutputBufferLength) => NtDeviceIoControlFile(k, FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, IoControlCode,
       InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength),
     NtWriteFile: (...a) => NtWriteFile(k, ...a),
+    NtReadFile: (...a) => NtReadFile(k, ...a),
+    NtQueryInformationFile: (...a) => NtQueryInformationFile(k, ...a),
+    NtSetInformationFile: (...a) => NtSetInformationFile(k, ...a),
+    NtFlushBuffersFile: (...a) => NtFlushBuffersFile(k, ...a),
     NtAllocateVirtualMemory: (...a) => NtAllocateVirtualMemory(k, ...a),
     NtFreeVirtualMemory: (...a) => NtFreeVirtualMemory(k, ...a),
     NtProtectVirtualMemory: (...a) => NtProtectVirtualMemory(k, ...a),
