@@ -15,6 +15,8 @@ import { NonPagedPool } from '../mm/pool.js';
 import type { ObContext, ObProcess } from './context.js';
 import { ExpClearHandleTagBits, HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
+import type { ObSecurityMonitor } from './security.js';
+import { ObpInitializeNamedObjectDirectories } from './session.js';
 import { objectHeaderSize, type KernelObject, type ObjectType, type ObjectTypeProcedures } from './object.js';
 
 import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../include/wdm-constants.js';
@@ -53,6 +55,15 @@ export class ObjectManager {
     }
     this.insertName('\\DosDevices', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
     this.insertName('\\GLOBAL??', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
+    ObpInitializeNamedObjectDirectories(this, k.options.profile);
+  }
+
+  /** The security reference monitor (se), registered when the kernel is built (ob/security.ts). */
+  security!: ObSecurityMonitor;
+
+  /** Registers the security reference monitor: se does this once the kernel's layers exist. */
+  registerSecurity(monitor: ObSecurityMonitor): void {
+    this.security = monitor;
   }
 
   /** Registers a type's procedures (ObCreateObjectType's initializer): the owner does this when the kernel is built. */

@@ -5,14 +5,45 @@
  * CreateFile("\\.\X") finds it.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/object-directories
  */
+import {
+  DIRECTORY_ALL_ACCESS, DIRECTORY_CREATE_OBJECT, DIRECTORY_CREATE_SUBDIRECTORY, DIRECTORY_QUERY, DIRECTORY_TRAVERSE, OBJ_INVALID_SESSION_ID,
+  SYMBOLIC_LINK_ALL_ACCESS, SYMBOLIC_LINK_QUERY,
+} from '../../include/security.js';
+import { READ_CONTROL } from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from './object.js';
 
-export const DirectoryType: ObjectType = { name: 'Directory', bodySize: { x64: 0x158, x86: 0xa8 } };
-export const SymbolicLinkType: ObjectType = { name: 'SymbolicLink', bodySize: { x64: 0x28, x86: 0x18 } };
+/** ObpDirectoryObjectType, with ObpDirectoryMapping (ReactOS ntoskrnl/ob/obinit.c). */
+export const DirectoryType: ObjectType = {
+  name: 'Directory', bodySize: { x64: 0x158, x86: 0xa8 },
+  GenericMapping: {
+    GenericRead: READ_CONTROL | DIRECTORY_QUERY | DIRECTORY_TRAVERSE,
+    GenericWrite: READ_CONTROL | DIRECTORY_CREATE_OBJECT | DIRECTORY_CREATE_SUBDIRECTORY,
+    GenericExecute: READ_CONTROL | DIRECTORY_QUERY | DIRECTORY_TRAVERSE,
+    GenericAll: DIRECTORY_ALL_ACCESS,
+  },
+};
+/** ObpSymbolicLinkObjectType, with ObpSymbolicLinkMapping; creating one in another session's directory needs SeCreateGlobalPrivilege. */
+export const SymbolicLinkType: ObjectType = {
+  name: 'SymbolicLink', bodySize: { x64: 0x28, x86: 0x18 },
+  GenericMapping: {
+    GenericRead: READ_CONTROL | SYMBOLIC_LINK_QUERY,
+    GenericWrite: READ_CONTROL,
+    GenericExecute: READ_CONTROL | SYMBOLIC_LINK_QUERY,
+    GenericAll: SYMBOLIC_LINK_ALL_ACCESS,
+  },
+  sessionRestricted: true,
+};
 
 /** OBJECT_DIRECTORY: a directory of the object namespace (\Device, \??), holding its named objects. */
 export class ObjectDirectory extends KernelObject {
   readonly entries = new Map<string, KernelObject>();
+  /**
+   * OBJECT_DIRECTORY.SessionId: the session whose directory this is
+   * (`\BaseNamedObjects` is session 0's on a machine with sessions), or
+   * OBJ_INVALID_SESSION_ID. A section or symbolic link created here from
+   * another session needs SeCreateGlobalPrivilege.
+   */
+  SessionId = OBJ_INVALID_SESSION_ID;
   constructor() {
     super(DirectoryType);
   }

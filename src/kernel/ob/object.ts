@@ -4,6 +4,7 @@
  * its body, and both live in pool, so pool accounting sees every object.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/managing-kernel-objects
  */
+import type { GenericMapping, SecurityDescriptor } from '../../include/security.js';
 /**
  * What the object manager needs to know about a type (OBJECT_TYPE): its name
  * and size. The type's procedures are a machine's, registered with its
@@ -13,6 +14,15 @@ export interface ObjectType {
   readonly name: string;
   /** Size of the body, x64 and x86, from the public symbols of Windows 10. */
   readonly bodySize: { readonly x64: number; readonly x86: number };
+  /** OBJECT_TYPE_INITIALIZER.GenericMapping: what GENERIC_READ... mean for the type (none: the generic bits map to nothing). */
+  readonly GenericMapping?: GenericMapping;
+  /**
+   * Whether creating one in another session's directory (a session 1
+   * program in `\BaseNamedObjects`) needs SeCreateGlobalPrivilege: true for
+   * sections and symbolic links, the two types ObpLookupObjectName checks
+   * (WRK base/ntos/ob/obdir.c).
+   */
+  readonly sessionRestricted?: boolean;
 }
 
 /** OBJECT_TYPE_INITIALIZER's procedures, as one machine's owner of the type registers them. */
@@ -32,6 +42,10 @@ export class ObjectHeader {
   /** Directory holding the name. */
   directory: KernelObject | undefined;
   permanent = false;
+  /** The object's security descriptor (OBJECT_HEADER.SecurityDescriptor); none: every access is granted. */
+  SecurityDescriptor: SecurityDescriptor | undefined;
+  /** The process that created it with OBJ_EXCLUSIVE: no other handle may be opened to it (OBJECT_HEADER_QUOTA_INFO.ExclusiveProcess). */
+  exclusiveProcess: KernelObject | undefined;
   /** Kernel address of the header (the body follows it). */
   address = 0;
 
