@@ -128,8 +128,9 @@ export class ObjectManager {
     }
   }
 
-  lookup(path: string, openLink = false): LookupResult | number {
-    const r = lookupObjectName(this.root, path, openLink);
+  /** Finds a path (openLink: a symbolic link at its end is the result, not followed; caseInsensitive: see namespace.ts). */
+  lookup(path: string, openLink = false, caseInsensitive = true): LookupResult | number {
+    const r = lookupObjectName(this.root, path, openLink, caseInsensitive);
     if (r === 'invalid') return STATUS_OBJECT_NAME_INVALID;
     if (r === 'path') return STATUS_OBJECT_PATH_NOT_FOUND;
     if (r === 'name') return STATUS_OBJECT_NAME_NOT_FOUND;

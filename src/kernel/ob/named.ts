@@ -33,13 +33,13 @@ import {
   type GenericMapping, type SecurityDescriptor,
 } from '../../include/security.js';
 import {
-  GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, KernelMode, MAXIMUM_ALLOWED, OBJ_EXCLUSIVE, OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE,
+  GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ, GENERIC_WRITE, KernelMode, MAXIMUM_ALLOWED, OBJ_CASE_INSENSITIVE, OBJ_EXCLUSIVE, OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE,
   OBJ_OPENIF, OBJ_PERMANENT, UserMode,
 } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import type { CapturedObjectAttributes } from '../ex/capture.js';
 import type { ObContext } from './context.js';
-import { DirectoryType, ObjectDirectory, parentOf } from './namespace.js';
+import { DirectoryType, ObjectDirectory, parentOf, SymbolicLinkType } from './namespace.js';
 import type { KernelObject, ObjectType } from './object.js';
 
 export type { GenericMapping } from '../../include/security.js';
@@ -104,6 +104,14 @@ const handleAttributes = (oa: CapturedObjectAttributes | null, previousMode: num
 /** The mode access is checked in: UserMode for OBJ_FORCE_ACCESS_CHECK, the caller's mode otherwise. */
 export const ObpAccessCheckMode = (oa: CapturedObjectAttributes | null, previousMode: number): number =>
   oa !== null && (oa.Attributes & OBJ_FORCE_ACCESS_CHECK) !== 0 ? UserMode : previousMode;
+
+/**
+ * Whether a lookup ignores case: OBJ_CASE_INSENSITIVE, or (ObpCaseInsensitive
+ * being 1, its default) any type that is case-insensitive, or no type given.
+ * WRK/ReactOS ObpLookupObjectName; docs/fidelity.md.
+ */
+export const ObpCaseInsensitive = (oa: CapturedObjectAttributes, type: ObjectType | null): boolean =>
+  (oa.Attributes & OBJ_CASE_INSENSITIVE) !== 0 || type === null || type.caseInsensitive === true;
 
 /** What an unchecked caller gets: the rights asked for, generic ones mapped; MAXIMUM_ALLOWED is all the type has. */
 function ObpUncheckedAccess(desiredAccess: number, mapping: GenericMapping): number {
@@ -185,9 +193,10 @@ export function ObInsertObject(k: ObContext, body: KernelObject, oa: CapturedObj
     const resolved = ObpResolveName(k, oa, previousMode);
     if (typeof resolved === 'number') return fail(resolved);
     path = resolved;
-    const where = parentOf(k.ob.root, path);
+    const where = parentOf(k.ob.root, path, ObpCaseInsensitive(oa, type));
     if (where === 'invalid') return fail(STATUS_OBJECT_NAME_INVALID);
     if (where === 'path') return fail(STATUS_OBJECT_PATH_NOT_FOUND);
+    // A name that differs only in case from one there is a collision even where names compare with case (docs/fidelity.md).
     const existing = where.directory.entries.get(where.leaf.toUpperCase());
     if (existing) {
       if ((oa.Attributes & OBJ_OPENIF) === 0) return fail(STATUS_OBJECT_NAME_COLLISION);
@@ -229,7 +238,8 @@ export function ObOpenObjectByName(k: ObContext, oa: CapturedObjectAttributes, t
   desiredAccess: number): ObHandleResult {
   const path = ObpResolveName(k, oa, previousMode);
   if (typeof path === 'number') return failed(path);
-  const found = k.ob.lookup(path);
+  // A symbolic link opened as one is the link itself, not what it names (ObpParseSymbolicLink).
+  const found = k.ob.lookup(path, type === SymbolicLinkType, ObpCaseInsensitive(oa, type));
   if (typeof found === 'number') return failed(found);
   if (found.remaining !== '') return failed(STATUS_OBJECT_TYPE_MISMATCH);
   if (type !== null && found.object.header.type !== type) return failed(STATUS_OBJECT_TYPE_MISMATCH);

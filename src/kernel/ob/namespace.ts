@@ -1,6 +1,7 @@
 /**
- * The object namespace: directories and symbolic links, looked up case-
- * insensitively. `\??` holds the DOS device names; `\DosDevices` is a link
+ * The object namespace: directories and symbolic links, looked up without
+ * case for every type that asks for it (ObpCaseInsensitive, on by default:
+ * `caseInsensitive` below), with case otherwise unless OBJ_CASE_INSENSITIVE. `\??` holds the DOS device names; `\DosDevices` is a link
  * to it, so a driver's IoCreateSymbolicLink("\DosDevices\X") lands there and
  * CreateFile("\\.\X") finds it.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/object-directories
@@ -21,6 +22,7 @@ export const DirectoryType: ObjectType = {
     GenericExecute: READ_CONTROL | DIRECTORY_QUERY | DIRECTORY_TRAVERSE,
     GenericAll: DIRECTORY_ALL_ACCESS,
   },
+  caseInsensitive: true,
 };
 /** ObpSymbolicLinkObjectType, with ObpSymbolicLinkMapping; creating one in another session's directory needs SeCreateGlobalPrivilege. */
 export const SymbolicLinkType: ObjectType = {
@@ -32,6 +34,7 @@ export const SymbolicLinkType: ObjectType = {
     GenericAll: SYMBOLIC_LINK_ALL_ACCESS,
   },
   sessionRestricted: true,
+  caseInsensitive: true,
 };
 
 /** OBJECT_DIRECTORY: a directory of the object namespace (\Device, \??), holding its named objects. */
@@ -79,7 +82,8 @@ export function splitPath(path: string): string[] | undefined {
  * with it. Returns 'invalid' for a malformed path, 'path' when a middle
  * component is missing, 'name' when the last one is.
  */
-export function lookupObjectName(root: ObjectDirectory, path: string, openLink = false): LookupResult | 'invalid' | 'path' | 'name' {
+export function lookupObjectName(root: ObjectDirectory, path: string, openLink = false, caseInsensitive = true):
+  LookupResult | 'invalid' | 'path' | 'name' {
   let current = path;
   for (let reparse = 0; reparse < MAX_REPARSE; reparse++) {
     const parts = splitPath(current);
@@ -89,7 +93,7 @@ export function lookupObjectName(root: ObjectDirectory, path: string, openLink =
     let relinked = false;
     for (; i < parts.length; i++) {
       if (!(dir instanceof ObjectDirectory)) break;
-      const next = dir.entries.get(parts[i]!.toUpperCase());
+      const next = ObpLookupDirectoryEntry(dir, parts[i]!, caseInsensitive);
       if (!next) return i === parts.length - 1 ? 'name' : 'path';
       const last = i === parts.length - 1;
       if (next instanceof SymbolicLinkObject && !(last && openLink)) {
@@ -107,13 +111,25 @@ export function lookupObjectName(root: ObjectDirectory, path: string, openLink =
   return 'path';
 }
 
+/**
+ * ObpLookupDirectoryEntry: the object named `name` in a directory. A
+ * directory holds one object per name compared without case; a
+ * case-sensitive lookup finds it only if its name has the same case
+ * (docs/fidelity.md: Windows could hold both "Foo" and "FOO").
+ */
+export function ObpLookupDirectoryEntry(dir: ObjectDirectory, name: string, caseInsensitive: boolean): KernelObject | undefined {
+  const entry = dir.entries.get(name.toUpperCase());
+  if (!entry || caseInsensitive || entry.header.name === name) return entry;
+  return undefined;
+}
+
 /** The parent directory and leaf name of a path, for inserting a new name. */
-export function parentOf(root: ObjectDirectory, path: string): { directory: ObjectDirectory; leaf: string } | 'invalid' | 'path' {
+export function parentOf(root: ObjectDirectory, path: string, caseInsensitive = true): { directory: ObjectDirectory; leaf: string } | 'invalid' | 'path' {
   const parts = splitPath(path);
   if (!parts || parts.length === 0) return 'invalid';
   const leaf = parts[parts.length - 1]!;
   const parentPath = `\\${parts.slice(0, -1).join('\\')}`;
-  const found = lookupObjectName(root, parentPath);
+  const found = lookupObjectName(root, parentPath, false, caseInsensitive);
   if (found === 'invalid') return 'invalid';
   if (found === 'path' || found === 'name' || found.remaining !== '' || !(found.object instanceof ObjectDirectory)) return 'path';
   return { directory: found.object, leaf };

@@ -23,6 +23,15 @@ export interface ObjectType {
    * (WRK base/ntos/ob/obdir.c).
    */
   readonly sessionRestricted?: boolean;
+  /**
+   * OBJECT_TYPE_INITIALIZER.CaseInsensitive: names of this type are looked
+   * up without case even without OBJ_CASE_INSENSITIVE (ObpLookupObjectName
+   * adds the flag for such types while ObpCaseInsensitive is 1, its
+   * default). Directories, symbolic links, devices and keys are; a type
+   * without it (sections) compares names with case unless the caller sets
+   * OBJ_CASE_INSENSITIVE, which kernel32 does not.
+   */
+  readonly caseInsensitive?: boolean;
 }
 
 /** OBJECT_TYPE_INITIALIZER's procedures, as one machine's owner of the type registers them. */

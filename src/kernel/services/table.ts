@@ -16,6 +16,9 @@ import { NtDeviceIoControlFile } from '../io/ioctl.js';
 import { NtWriteFile } from '../io/read-write.js';
 import { NtConnectPort, NtRequestWaitReplyPort } from '../lpc/port.js';
 import { NtClose } from '../ob/manager.js';
+import {
+  NtCreateDirectoryObject, NtCreateSymbolicLinkObject, NtOpenDirectoryObject, NtOpenSymbolicLinkObject, NtQuerySymbolicLinkObject,
+} from '../ob/services.js';
 import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
 import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
@@ -58,5 +61,10 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtUnloadDriver: (...a) => NtUnloadDriver(k, ...a),
     NtOpenProcessToken: (...a) => NtOpenProcessToken(k, ...a),
     NtAdjustPrivilegesToken: (...a) => NtAdjustPrivilegesToken(k, ...a),
+    NtCreateDirectoryObject: (...a) => NtCreateDirectoryObject(k, ...a),
+    NtOpenDirectoryObject: (...a) => NtOpenDirectoryObject(k, ...a),
+    NtCreateSymbolicLinkObject: (...a) => NtCreateSymbolicLinkObject(k, ...a),
+    NtOpenSymbolicLinkObject: (...a) => NtOpenSymbolicLinkObject(k, ...a),
+    NtQuerySymbolicLinkObject: (...a) => NtQuerySymbolicLinkObject(k, ...a),
   };
 }
