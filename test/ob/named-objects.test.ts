@@ -8,18 +8,15 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type Machine } from 'ntshm';
 import {
-  DIRECTORY_ALL_ACCESS, DIRECTORY_QUERY, DIRECTORY_TRAVERSE, OBJ_CASE_INSENSITIVE, OBJ_EXCLUSIVE, OBJ_FORCE_ACCESS_CHECK, OBJ_KERNEL_HANDLE,
-  OBJ_OPENIF, OBJ_PERMANENT, READ_CONTROL, STATUS_ACCESS_DENIED, STATUS_ACCESS_VIOLATION, STATUS_OBJECT_NAME_COLLISION,
-  STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PRIVILEGE_NOT_HELD,
-  STATUS_SUCCESS, STATUS_UNKNOWN_REVISION, SYMBOLIC_LINK_QUERY, MAXIMUM_ALLOWED, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE,
+  DIRECTORY_ALL_ACCESS, DIRECTORY_QUERY, DIRECTORY_TRAVERSE, MAXIMUM_ALLOWED, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, STATUS_ACCESS_DENIED,
+  STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_SUCCESS, SYMBOLIC_LINK_QUERY,
 } from 'ntshm/wdm';
 import type { K32 } from 'ntshm/win32';
 import { namedObjectAttributes } from '../../src/api/named-objects.js';
 import { TEB_ADDRESS } from '../../src/kernel/ps/environment.js';
 import { ObjectDirectory, SymbolicLinkObject } from '../../src/kernel/ob/namespace.js';
-import { SeSecurityDescriptorToSDDL, SeSddlSecurityDescriptorFromSDDL } from '../../src/kernel/se/sddl.js';
+import { SeSddlSecurityDescriptorFromSDDL } from '../../src/kernel/se/sddl.js';
 import { SepMakeSelfRelative } from '../../src/kernel/se/security-descriptor.js';
-import { STANDARD_USER_SID } from '../../src/kernel/se/sid.js';
 
 type Profile = 'nt4' | 'win10';
 type User = 'admin' | 'user';
