@@ -299,3 +299,25 @@ describe('a handle passed inside an IOCTL buffer, referenced with UserMode (boun
     expect(seen.status >>> 0).toBe(status);
   });
 });
+
+describe('an object openable from kernel mode only (what \\Device\\PhysicalMemory is)', () => {
+  it.each([
+    ['an administrator program, though the DACL is NULL', 'program', 0, STATUS_ACCESS_DENIED],
+    ['a driver (KernelMode)', 'driver', OBJ_KERNEL_HANDLE, STATUS_SUCCESS],
+    ['a driver with OBJ_FORCE_ACCESS_CHECK (checked as user mode)', 'driver', OBJ_KERNEL_HANDLE | OBJ_FORCE_ACCESS_CHECK, STATUS_ACCESS_DENIED],
+  ] as const)('%s', async (_name, who, attributes, status) => {
+    const seen = { status: -1 };
+    const { m, driver } = await machineWithDriver('win10', (nt) => {
+      if (who !== 'driver') return;
+      const r = nt.ZwOpenDirectoryObject(DIRECTORY_QUERY, nt.InitializeObjectAttributes('\\Device\\KernelOnly', attributes));
+      seen.status = r.status;
+      if (r.status === STATUS_SUCCESS) nt.ZwClose(r.directoryHandle);
+    });
+    plantDirectory(m, '\\Device\\KernelOnly', 'D:NO_ACCESS_CONTROL').header.kernelOnly = true;
+    await runAs(m, 'admin', async (k32) => {
+      if (who === 'program') seen.status = k32.NtOpenDirectoryObject(DIRECTORY_QUERY, { ObjectName: '\\Device\\KernelOnly', Attributes: 0 }).status;
+      else await ioctl(k32, driver.path);
+    });
+    expect(seen.status >>> 0).toBe(status);
+  });
+});

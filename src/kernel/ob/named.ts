@@ -134,6 +134,7 @@ function ObpCheckExclusive(object: KernelObject, attributes: number, process: Ke
 function ObpOpenExisting(k: ObContext, object: KernelObject, desiredAccess: number, checkMode: number, attributes: number,
   success: number): ObHandleResult {
   if (!ObpCheckExclusive(object, attributes, k.currentProcess)) return failed(STATUS_ACCESS_DENIED);
+  if (object.header.kernelOnly && checkMode === UserMode) return failed(STATUS_ACCESS_DENIED);
   const mapping = mappingOf(object.header.type);
   let grantedAccess: number;
   if (checkMode === UserMode) {

@@ -53,6 +53,14 @@ export class ObjectHeader {
   permanent = false;
   /** The object's security descriptor (OBJECT_HEADER.SecurityDescriptor); none: every access is granted. */
   SecurityDescriptor: SecurityDescriptor | undefined;
+  /**
+   * Openable by name from kernel mode only: a user-mode open (or one forced
+   * to be checked as user mode) is STATUS_ACCESS_DENIED whatever the DACL
+   * says, as `\Device\PhysicalMemory` is since Windows Server 2003 SP1
+   * ("refused regardless of the user context"; kernel-mode access unchanged):
+   * https://technet.microsoft.com/library/cc787565 (Device\PhysicalMemory Object)
+   */
+  kernelOnly = false;
   /** The process that created it with OBJ_EXCLUSIVE: no other handle may be opened to it (OBJECT_HEADER_QUOTA_INFO.ExclusiveProcess). */
   exclusiveProcess: KernelObject | undefined;
   /** Kernel address of the header (the body follows it). */
