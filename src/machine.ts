@@ -17,6 +17,7 @@ import { SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER } fro
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
+import { ObCreateSessionNamespace } from './kernel/ob/session.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
@@ -51,12 +52,27 @@ export interface BootOptions {
   volume?: VolumeStore;
 }
 
-/** Options of Machine.spawn: the image name, the arguments, the user (admin or standard) and the session. */
+/**
+ * Options of Machine.spawn: the image name, the arguments, the user (admin:
+ * an elevated administrator; user: a standard user) and the session (on a
+ * win10 machine 1 by default, the interactive user's, 0 for a service; an
+ * nt4 machine has only session 0).
+ */
 export interface SpawnOptions {
   name?: string;
   args?: string[];
   user?: 'admin' | 'user';
   session?: number;
+}
+
+/** The session a program is spawned in: 1 on win10 unless told (0..255), always 0 on nt4. */
+function spawnSession(profile: 'nt4' | 'win10', session: unknown): number {
+  if (session === undefined) return profile === 'win10' ? 1 : 0;
+  if (typeof session !== 'number' || !Number.isInteger(session) || session < 0 || session > 255) {
+    throw new RangeError(`session must be an integer from 0 to 255, not ${String(session)}`);
+  }
+  if (profile === 'nt4' && session !== 0) throw new RangeError(`an nt4 machine has no sessions: session must be 0, not ${session}`);
+  return session;
 }
 
 /** What Machine.run resolves to: the bug check if the machine stopped, virtual milliseconds since boot, and the findings. */
@@ -264,7 +280,14 @@ export class Machine {
     const def = typeof program === 'function' ? { main: program, name: undefined } : program;
     const name = options.name ?? def.name ?? 'program.exe';
     const k = this.kernel;
-    const eprocess = k.ps.createProcess(name, (process) => k.console.inherit(process), async (thread, environment) => {
+    const sessionId = spawnSession(k.options.profile, options.session);
+    ObCreateSessionNamespace(k.ob, k.options.profile, sessionId);
+    const eprocess = k.ps.createProcess(name, (process) => {
+      // Who runs it, known before its PEB is written (PEB.SessionId) and its token made.
+      process.user = options.user ?? 'admin';
+      process.SessionId = sessionId;
+      return k.console.inherit(process);
+    }, async (thread, environment) => {
       // What the loader hands the program's first thread: its stubs (ntdll), its TEB, its stack, its view of memory.
       const refuse = (): void => {
         if (eprocess.exited) throw new ProcessExit(eprocess.ExitStatus);
@@ -276,7 +299,6 @@ export class Machine {
       });
       return await def.main(k32, options.args ?? []);
     });
-    eprocess.user = options.user ?? 'admin';
     this.spawned.push(eprocess);
     return {
       pid: eprocess.UniqueProcessId,

@@ -132,8 +132,3 @@ export function makeFileMappingClient(c: FileMappingClientContext) {
   };
   return api;
 }
-
-/** Names without a directory go to \BaseNamedObjects (the nt4 profile's only namespace). */
-export function baseNamedObject(name: string, attributes: number): ObjectAttributesValue {
-  return { ObjectName: `\\BaseNamedObjects\\${name}`, Attributes: (attributes | OBJ_CASE_INSENSITIVE) >>> 0 };
-}

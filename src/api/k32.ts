@@ -24,7 +24,8 @@ import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '..
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import { makeScmClient } from './advapi32.js';
-import { baseNamedObject, makeFileMappingClient } from './file-mapping.js';
+import { makeFileMappingClient } from './file-mapping.js';
+import { namedObjectAttributes } from './named-objects.js';
 import { makeFileApi } from './file-api.js';
 import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
@@ -316,7 +317,7 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     },
 
     // --- file mappings (sections) ---
-    ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: baseNamedObject }),
+    ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
 
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),

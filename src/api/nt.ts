@@ -21,7 +21,10 @@ import type { DeviceObject, DriverObject, IoTimerRoutine } from '../kernel/io/ob
 import { ProbeForRead, ProbeForWrite } from '../kernel/ex/probe.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl } from '../kernel/mm/mdl-object.js';
 import { KernelMode } from '../include/wdm-constants.js';
-import type { KernelObject } from '../kernel/ob/object.js';
+import type { KernelObject, ObjectType } from '../kernel/ob/object.js';
+import { IoFileObjectType } from '../kernel/io/objects.js';
+import { ProcessType } from '../kernel/ps/process.js';
+import { SeTokenObjectType } from '../kernel/se/token.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
@@ -32,6 +35,7 @@ import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
+import { makeNtObjects } from './nt-objects.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -338,7 +342,7 @@ export function makeNt(k: Kernel, driverName: string) {
       k.ob.ObDereferenceObject(object);
     },
     /** `{ status, object }`: Object is the one out-parameter (NULL on failure); HandleInformation is one drivers pass as NULL. */
-    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: null, accessMode: number): { status: number; object: KernelObject | null } {
+    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: ObjectType | null, accessMode: number): { status: number; object: KernelObject | null } {
       enter('ObReferenceObjectByHandle', APC_LEVEL);
       // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
       const r = k.ob.ObReferenceObjectByHandle(handleArgument(k.arch, handle), desiredAccess, objectType, accessMode, k.currentProcess);
@@ -365,6 +369,12 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtSection(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
     ...makeNtFile(k, enter),
+    // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
+    ...makeNtObjects(k, enter),
+    /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType). */
+    IoFileObjectType,
+    PsProcessType: ProcessType,
+    SeTokenObjectType,
 
     // --- not implemented yet (docs/api-coverage.md) ---
     PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),

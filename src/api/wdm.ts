@@ -9,6 +9,7 @@ import type { Nt } from './nt.js';
 export * from '../include/wdm-constants.js';
 export * from '../include/ntstatus.js';
 export * from '../include/registry-constants.js';
+export * from '../include/security.js';
 export { macros } from './wdm-macros.js';
 export { ADDRESS_AND_SIZE_TO_SPAN_PAGES } from '../kernel/mm/mdl-object.js';
 export { IoGetCurrentIrpStackLocation } from '../kernel/io/irp.js';

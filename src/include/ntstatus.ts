@@ -171,8 +171,14 @@ export const STATUS_INCOMPATIBLE_FILE_MAP = 0xc000004d;
 export const STATUS_SECTION_PROTECTION = 0xc000004e;
 /** A delete is pending on the file. */
 export const STATUS_DELETE_PENDING = 0xc0000056;
+/** The revision of a security descriptor, ACL or SID is unknown. */
+export const STATUS_UNKNOWN_REVISION = 0xc0000058;
 /** A required privilege is not held. */
 export const STATUS_PRIVILEGE_NOT_HELD = 0xc0000061;
+/** The ACL is malformed. */
+export const STATUS_INVALID_ACL = 0xc0000077;
+/** The security descriptor is malformed. */
+export const STATUS_INVALID_SECURITY_DESCR = 0xc0000079;
 /** The procedure was not found. */
 export const STATUS_PROCEDURE_NOT_FOUND = 0xc000007a;
 /** The image format is invalid. */

@@ -142,12 +142,13 @@ export const TEB = layout({
 /**
  * PEB offsets a kernel32 uses (no size). ReactOS sdk/include/ndk/peb_teb.h
  * (Mutant, ImageBaseAddress, Ldr, ProcessParameters, SubSystemData, ProcessHeap
- * after four BOOLEANs); Ldr/ProcessParameters agree with winternl.h:
+ * after four BOOLEANs); Ldr/ProcessParameters agree with winternl.h (SessionId: Windows 10's
+ * public symbols, what kernel32's BaseGetNamedObjectDirectory reads):
  * https://learn.microsoft.com/windows/win32/api/winternl/ns-winternl-peb
  */
 export const PEB = layout({
-  x64: { BeingDebugged: 0x02, ImageBaseAddress: 0x10, Ldr: 0x18, ProcessParameters: 0x20, ProcessHeap: 0x30 },
-  x86: { BeingDebugged: 0x02, ImageBaseAddress: 0x08, Ldr: 0x0c, ProcessParameters: 0x10, ProcessHeap: 0x18 },
+  x64: { BeingDebugged: 0x02, ImageBaseAddress: 0x10, Ldr: 0x18, ProcessParameters: 0x20, ProcessHeap: 0x30, SessionId: 0x2c0 },
+  x86: { BeingDebugged: 0x02, ImageBaseAddress: 0x08, Ldr: 0x0c, ProcessParameters: 0x10, ProcessHeap: 0x18, SessionId: 0x1d4 },
 } as const);
 
 /**

@@ -184,6 +184,18 @@ export const SYSTEM_SERVICES = {
   // https://learn.microsoft.com/windows/win32/api/securitybaseapi/nf-securitybaseapi-adjusttokenprivileges (NtAdjustPrivilegesToken, ntifs.h)
   NtAdjustPrivilegesToken: service(['TokenHandle', 'HANDLE'], ['DisableAllPrivileges', 'ULONG'], ['NewState', 'PVOID'],
     ['BufferLength', 'ULONG'], ['PreviousState', 'PVOID'], ['ReturnLength', 'OUT_ULONG']),
+  // The object namespace: directories and symbolic links (kernel/ob/services.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatedirectoryobject
+  NtCreateDirectoryObject: service(['DirectoryHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwopendirectoryobject
+  NtOpenDirectoryObject: service(['DirectoryHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwcreatesymboliclinkobject
+  NtCreateSymbolicLinkObject: service(['LinkHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['LinkTarget', 'PUNICODE_STRING']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwopensymboliclinkobject
+  NtOpenSymbolicLinkObject: service(['LinkHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwquerysymboliclinkobject (LinkTarget: the address of a UNICODE_STRING the caller set up)
+  NtQuerySymbolicLinkObject: service(['LinkHandle', 'HANDLE'], ['LinkTarget', 'PVOID'], ['ReturnedLength', 'OUT_ULONG']),
 } as const satisfies Record<string, ServiceDeclaration>;
 
 /** The name of a system service. */

@@ -184,8 +184,14 @@ export const ERROR_NOT_FOUND = 1168;
 // System Error Codes (1300-1699). https://learn.microsoft.com/windows/win32/debug/system-error-codes--1300-1699-
 /** Not all privileges or groups referenced are assigned to the caller. */
 export const ERROR_NOT_ALL_ASSIGNED = 1300;
+/** The revision level is unknown. */
+export const ERROR_UNKNOWN_REVISION = 1305;
 /** A required privilege is not held by the client. */
 export const ERROR_PRIVILEGE_NOT_HELD = 1314;
+/** The access control list (ACL) structure is invalid. */
+export const ERROR_INVALID_ACL = 1336;
+/** The security descriptor structure is invalid. */
+export const ERROR_INVALID_SECURITY_DESCR = 1338;
 /** An internal error occurred. */
 export const ERROR_INTERNAL_ERROR = 1359;
 /** Insufficient system resources exist to complete the requested service. */

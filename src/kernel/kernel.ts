@@ -56,6 +56,7 @@ import { IoManager } from './io/manager.js';
 import { ProcessManager } from './ps/manager.js';
 import type { EProcess } from './ps/process.js';
 import type { EThread } from './ps/thread.js';
+import { SeInitializeReferenceMonitor } from './se/reference-monitor.js';
 import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { TornReadDetector } from './verifier/torn-read.js';
@@ -147,6 +148,7 @@ export class Kernel implements CmContext {
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);
+    SeInitializeReferenceMonitor(this);
     this.ps = new ProcessManager(this);
     this.io = new IoManager(this);
     registerSectionType(this);

@@ -62,9 +62,9 @@ const TABLE: Row[] = [
   { name: 'TEB', source: 'ReactOS sdk/include/ndk/tests/win10_x64.c, win10_x86.c; NT_TIB.Self is its 7th pointer',
     x64: { NtTib: 0, Self: 0x30, ClientId: 0x40, UniqueProcess: 0x40, UniqueThread: 0x48, ProcessEnvironmentBlock: 0x60, LastErrorValue: 0x68, LastStatusValue: 0x1250 },
     x86: { NtTib: 0, Self: 0x18, ClientId: 0x20, UniqueProcess: 0x20, UniqueThread: 0x24, ProcessEnvironmentBlock: 0x30, LastErrorValue: 0x34, LastStatusValue: 0xbf4 } },
-  { name: 'PEB', source: 'ReactOS sdk/include/ndk/peb_teb.h; winternl.h PEB',
-    x64: { BeingDebugged: 2, ImageBaseAddress: 0x10, Ldr: 0x18, ProcessParameters: 0x20, ProcessHeap: 0x30 },
-    x86: { BeingDebugged: 2, ImageBaseAddress: 8, Ldr: 0xc, ProcessParameters: 0x10, ProcessHeap: 0x18 } },
+  { name: 'PEB', source: 'ReactOS sdk/include/ndk/peb_teb.h; winternl.h PEB; SessionId: Windows 10 public symbols (dt nt!_PEB)',
+    x64: { BeingDebugged: 2, ImageBaseAddress: 0x10, Ldr: 0x18, ProcessParameters: 0x20, ProcessHeap: 0x30, SessionId: 0x2c0 },
+    x86: { BeingDebugged: 2, ImageBaseAddress: 8, Ldr: 0xc, ProcessParameters: 0x10, ProcessHeap: 0x18, SessionId: 0x1d4 } },
 ];
 
 describe('each boundary structure has the Windows 10 layout on both architectures', () => {

@@ -9,7 +9,7 @@ import {
   FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, GENERIC_ALL, GENERIC_EXECUTE, GENERIC_READ,
   GENERIC_WRITE, DO_EXCLUSIVE, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE, FILE_CREATE, FILE_DIRECTORY_FILE, FILE_MAXIMUM_DISPOSITION,
   FILE_NON_DIRECTORY_FILE, FILE_OPEN, FILE_OPEN_IF, FILE_SYNCHRONOUS_IO_ALERT, FILE_SYNCHRONOUS_IO_NONALERT, FO_ALERTABLE_IO, FO_SYNCHRONOUS_IO,
-  KernelMode, OBJ_KERNEL_HANDLE, SYNCHRONIZE,
+  KernelMode, OBJ_KERNEL_HANDLE, SYNCHRONIZE, UserMode,
 } from '../../include/wdm-constants.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import type { IoContext } from './context.js';
@@ -20,7 +20,7 @@ import {
 import { finishDelete } from './device.js';
 import { IopCheckUnloadDriver } from './driver-load.js';
 import type { IoStatusBlock } from './irp.js';
-import { DeviceObject, FileObject } from './objects.js';
+import { DeviceObject, FileObject, IoDeviceObjectType } from './objects.js';
 
 /** Generic rights mapped to a file's specific rights (IoFileObjectType's GENERIC_MAPPING). */
 export function mapGenericFileAccess(access: number): number {
@@ -68,6 +68,11 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
   if (device.DriverObject.unloadPending || device.DriverObject.unloaded) return fail(STATUS_NO_SUCH_DEVICE);
   // An exclusive device has at most one open file object (IopParseDevice).
   if ((device.Flags & DO_EXCLUSIVE) && device.ReferenceCount > 0) return fail(STATUS_ACCESS_DENIED);
+  // A user-mode open is checked against the device's DACL (IopParseDevice; IoCreateDeviceSecure's SDDL).
+  if (k.currentThread.PreviousMode === UserMode) {
+    const check = k.ob.security.SeAccessCheck(device, desiredAccess, IoDeviceObjectType.GenericMapping);
+    if (check.status !== STATUS_SUCCESS) return fail(check.status);
+  }
   const granted = mapGenericFileAccess(desiredAccess);
   let file: FileObject;
   try {

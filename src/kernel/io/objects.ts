@@ -3,15 +3,19 @@
  * with their documented fields.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ns-wdm-_driver_object
  */
-import { IRP_MJ_MAXIMUM_FUNCTION } from '../../include/wdm-constants.js';
+import {
+  FILE_ALL_ACCESS, FILE_GENERIC_EXECUTE, FILE_GENERIC_READ, FILE_GENERIC_WRITE, IRP_MJ_MAXIMUM_FUNCTION,
+} from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { Irp } from './irp.js';
 import type { DriverFrame } from '../ke/attribution.js';
 import type { MmFileBacking } from '../mm/file-backing.js';
 
 export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64: 0x150, x86: 0xa8 } };
-export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 } };
-export const IoFileObjectType: ObjectType = { name: 'File', bodySize: { x64: 0xd8, x86: 0x80 } };
+/** IopFileMapping: what the generic rights mean for a file, and for the device a file is opened on. */
+const IopFileMapping = { GenericRead: FILE_GENERIC_READ, GenericWrite: FILE_GENERIC_WRITE, GenericExecute: FILE_GENERIC_EXECUTE, GenericAll: FILE_ALL_ACCESS };
+export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 }, GenericMapping: IopFileMapping, caseInsensitive: true };
+export const IoFileObjectType: ObjectType = { name: 'File', bodySize: { x64: 0xd8, x86: 0x80 }, GenericMapping: IopFileMapping };
 
 /** A dispatch routine: (DeviceObject, Irp) => NTSTATUS. */
 export type DriverDispatch = (DeviceObject: DeviceObject, Irp: Irp) => number;

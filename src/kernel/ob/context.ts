@@ -14,6 +14,8 @@ import type { KernelObject } from './object.js';
 /** What ob needs of a process: its handle table (EPROCESS.ObjectTable), and that it is an object. */
 export interface ObProcess extends MmProcess, KernelObject {
   readonly ObjectTable: HandleTable;
+  /** The session the process runs in (EPROCESS.Session; 0 on an nt4 machine, and for the System process). */
+  readonly SessionId: number;
 }
 
 /** The object manager's view of the machine. */

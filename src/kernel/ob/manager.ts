@@ -15,6 +15,8 @@ import { NonPagedPool } from '../mm/pool.js';
 import type { ObContext, ObProcess } from './context.js';
 import { ExpClearHandleTagBits, HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';
 import { lookupObjectName, ObjectDirectory, parentOf, SymbolicLinkObject, type LookupResult } from './namespace.js';
+import type { ObSecurityMonitor } from './security.js';
+import { ObpInitializeNamedObjectDirectories } from './session.js';
 import { objectHeaderSize, type KernelObject, type ObjectType, type ObjectTypeProcedures } from './object.js';
 
 import { OBJ_KERNEL_HANDLE, OBJ_OPENIF, OBJ_PERMANENT, KernelMode, UserMode } from '../../include/wdm-constants.js';
@@ -41,6 +43,15 @@ export class ObjectManager {
     }
     this.insertName('\\DosDevices', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
     this.insertName('\\GLOBAL??', this.ObCreateObject(new SymbolicLinkObject('\\??')), 0, true);
+    ObpInitializeNamedObjectDirectories(this, k.options.profile);
+  }
+
+  /** The security reference monitor (se), registered when the kernel is built (ob/security.ts). */
+  security!: ObSecurityMonitor;
+
+  /** Registers the security reference monitor: se does this once the kernel's layers exist. */
+  registerSecurity(monitor: ObSecurityMonitor): void {
+    this.security = monitor;
   }
 
   /** Registers a type's procedures (ObCreateObjectType's initializer): the owner does this when the kernel is built. */
@@ -99,8 +110,9 @@ export class ObjectManager {
     }
   }
 
-  lookup(path: string, openLink = false): LookupResult | number {
-    const r = lookupObjectName(this.root, path, openLink);
+  /** Finds a path (openLink: a symbolic link at its end is the result, not followed; caseInsensitive: see namespace.ts). */
+  lookup(path: string, openLink = false, caseInsensitive = true): LookupResult | number {
+    const r = lookupObjectName(this.root, path, openLink, caseInsensitive);
     if (r === 'invalid') return STATUS_OBJECT_NAME_INVALID;
     if (r === 'path') return STATUS_OBJECT_PATH_NOT_FOUND;
     if (r === 'name') return STATUS_OBJECT_NAME_NOT_FOUND;

@@ -1,18 +1,52 @@
 /**
- * The object namespace: directories and symbolic links, looked up case-
- * insensitively. `\??` holds the DOS device names; `\DosDevices` is a link
+ * The object namespace: directories and symbolic links, looked up without
+ * case for every type that asks for it (ObpCaseInsensitive, on by default:
+ * `caseInsensitive` below), with case otherwise unless OBJ_CASE_INSENSITIVE. `\??` holds the DOS device names; `\DosDevices` is a link
  * to it, so a driver's IoCreateSymbolicLink("\DosDevices\X") lands there and
  * CreateFile("\\.\X") finds it.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/object-directories
  */
+import {
+  DIRECTORY_ALL_ACCESS, DIRECTORY_CREATE_OBJECT, DIRECTORY_CREATE_SUBDIRECTORY, DIRECTORY_QUERY, DIRECTORY_TRAVERSE, OBJ_INVALID_SESSION_ID,
+  SYMBOLIC_LINK_ALL_ACCESS, SYMBOLIC_LINK_QUERY,
+} from '../../include/security.js';
+import { READ_CONTROL } from '../../include/wdm-constants.js';
 import { KernelObject, type ObjectType } from './object.js';
 
-export const DirectoryType: ObjectType = { name: 'Directory', bodySize: { x64: 0x158, x86: 0xa8 } };
-export const SymbolicLinkType: ObjectType = { name: 'SymbolicLink', bodySize: { x64: 0x28, x86: 0x18 } };
+/** ObpDirectoryObjectType, with ObpDirectoryMapping (ReactOS ntoskrnl/ob/obinit.c). */
+export const DirectoryType: ObjectType = {
+  name: 'Directory', bodySize: { x64: 0x158, x86: 0xa8 },
+  GenericMapping: {
+    GenericRead: READ_CONTROL | DIRECTORY_QUERY | DIRECTORY_TRAVERSE,
+    GenericWrite: READ_CONTROL | DIRECTORY_CREATE_OBJECT | DIRECTORY_CREATE_SUBDIRECTORY,
+    GenericExecute: READ_CONTROL | DIRECTORY_QUERY | DIRECTORY_TRAVERSE,
+    GenericAll: DIRECTORY_ALL_ACCESS,
+  },
+  caseInsensitive: true,
+};
+/** ObpSymbolicLinkObjectType, with ObpSymbolicLinkMapping; creating one in another session's directory needs SeCreateGlobalPrivilege. */
+export const SymbolicLinkType: ObjectType = {
+  name: 'SymbolicLink', bodySize: { x64: 0x28, x86: 0x18 },
+  GenericMapping: {
+    GenericRead: READ_CONTROL | SYMBOLIC_LINK_QUERY,
+    GenericWrite: READ_CONTROL,
+    GenericExecute: READ_CONTROL | SYMBOLIC_LINK_QUERY,
+    GenericAll: SYMBOLIC_LINK_ALL_ACCESS,
+  },
+  sessionRestricted: true,
+  caseInsensitive: true,
+};
 
 /** OBJECT_DIRECTORY: a directory of the object namespace (\Device, \??), holding its named objects. */
 export class ObjectDirectory extends KernelObject {
   readonly entries = new Map<string, KernelObject>();
+  /**
+   * OBJECT_DIRECTORY.SessionId: the session whose directory this is
+   * (`\BaseNamedObjects` is session 0's on a machine with sessions), or
+   * OBJ_INVALID_SESSION_ID. A section or symbolic link created here from
+   * another session needs SeCreateGlobalPrivilege.
+   */
+  SessionId = OBJ_INVALID_SESSION_ID;
   constructor() {
     super(DirectoryType);
   }
@@ -55,7 +89,8 @@ function isWellFormed(path: string): boolean {
  * in place, between two backslashes: a lookup on NtCreateFile's path builds
  * no array.)
  */
-export function lookupObjectName(root: ObjectDirectory, path: string, openLink = false): LookupResult | 'invalid' | 'path' | 'name' {
+export function lookupObjectName(root: ObjectDirectory, path: string, openLink = false, caseInsensitive = true):
+  LookupResult | 'invalid' | 'path' | 'name' {
   let current = path;
   reparse: for (let reparse = 0; reparse < MAX_REPARSE; reparse++) {
     if (!isWellFormed(current)) return 'invalid';
@@ -67,7 +102,7 @@ export function lookupObjectName(root: ObjectDirectory, path: string, openLink =
       let end = current.indexOf('\\', start);
       if (end < 0) end = current.length;
       const last = end === current.length;
-      const next = dir.entries.get(current.slice(start, end).toUpperCase());
+      const next = ObpLookupDirectoryEntry(dir, current.slice(start, end), caseInsensitive);
       if (!next) return last ? 'name' : 'path';
       if (next instanceof SymbolicLinkObject && !(last && openLink)) {
         current = next.LinkTarget + current.slice(end);
@@ -81,13 +116,25 @@ export function lookupObjectName(root: ObjectDirectory, path: string, openLink =
   return 'path';
 }
 
+/**
+ * ObpLookupDirectoryEntry: the object named `name` in a directory. A
+ * directory holds one object per name compared without case; a
+ * case-sensitive lookup finds it only if its name has the same case
+ * (docs/fidelity.md: Windows could hold both "Foo" and "FOO").
+ */
+export function ObpLookupDirectoryEntry(dir: ObjectDirectory, name: string, caseInsensitive: boolean): KernelObject | undefined {
+  const entry = dir.entries.get(name.toUpperCase());
+  if (!entry || caseInsensitive || entry.header.name === name) return entry;
+  return undefined;
+}
+
 /** The parent directory and leaf name of a path, for inserting a new name. */
-export function parentOf(root: ObjectDirectory, path: string): { directory: ObjectDirectory; leaf: string } | 'invalid' | 'path' {
+export function parentOf(root: ObjectDirectory, path: string, caseInsensitive = true): { directory: ObjectDirectory; leaf: string } | 'invalid' | 'path' {
   const parts = splitPath(path);
   if (!parts || parts.length === 0) return 'invalid';
   const leaf = parts[parts.length - 1]!;
   const parentPath = `\\${parts.slice(0, -1).join('\\')}`;
-  const found = lookupObjectName(root, parentPath);
+  const found = lookupObjectName(root, parentPath, false, caseInsensitive);
   if (found === 'invalid') return 'invalid';
   if (found === 'path' || found === 'name' || found.remaining !== '' || !(found.object instanceof ObjectDirectory)) return 'path';
   return { directory: found.object, leaf };

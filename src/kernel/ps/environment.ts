@@ -107,6 +107,7 @@ function writeEnvironment(k: PsContext, process: EProcess, thread: EThread, stan
   writeUnicodeString(mem, arch, PROCESS_PARAMETERS + pp.CurrentDirectory + CURDIR[arch].DosPath, directory.length * 2, directory.length * 2 + 2, buffer);
 
   writePointer(mem, arch, PEB_ADDRESS + PEB[arch].ProcessParameters, PROCESS_PARAMETERS);
+  mem.setUint32(PEB_ADDRESS + PEB[arch].SessionId, process.SessionId);
   const teb = TEB[arch];
   writePointer(mem, arch, TEB_ADDRESS + teb.Self, TEB_ADDRESS);
   writeClientId(mem, arch, TEB_ADDRESS + teb.ClientId, process.UniqueProcessId, thread.Cid);

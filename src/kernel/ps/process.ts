@@ -30,6 +30,8 @@ export class EProcess extends KProcess implements KernelObject {
   stdout = '';
   /** Who runs it: an administrator or a standard user (for the SCM and, later, tokens). */
   user: 'admin' | 'user' = 'admin';
+  /** The session it runs in: 0 for the System process and services, 1 for the interactive user on a win10 machine. */
+  SessionId = 0;
   /** The primary token (se/token.ts), made from `user` on first use; an object, as EPROCESS.Token refers to one. */
   Token: KernelObject | undefined;
   /** Win32 current directory, for GetFullPathName and relative CreateFile paths: the root of the volume C:. */

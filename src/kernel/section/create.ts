@@ -82,7 +82,7 @@ function fileAccessFor(protect: number): number {
  */
 export function MmCreateSection(k: IoContext, previousMode: number, desiredAccess: number, oa: CapturedObjectAttributes | null,
   maximumSize: bigint | undefined, protect: number, attributes: number, fileHandle: number): SectionHandleResult {
-  const fail = (status: number): SectionHandleResult => ({ status, handle: 0 });
+  const fail = (status: number): SectionHandleResult => ({ status, handle: 0, grantedAccess: 0 });
   const invalid = MiCheckSectionArguments(protect, attributes);
   if (invalid !== undefined) return fail(invalid);
   const requested = maximumSize ?? 0n;
@@ -127,7 +127,7 @@ export function MmCreateSection(k: IoContext, previousMode: number, desiredAcces
     k.segments.deleteIfUnused(segment);
     return fail(STATUS_INSUFFICIENT_RESOURCES);
   }
-  const r = ObInsertObject(k, section, oa, RtlMapGenericMask(desiredAccess, SectionGenericMapping), previousMode);
+  const r = ObInsertObject(k, section, oa, desiredAccess, previousMode);
   if (r.status === STATUS_SUCCESS && section.header.name !== undefined) segment.label = `Section ${ObQueryNameString(section)}`;
   return r;
 }
@@ -161,11 +161,6 @@ function MiImageStatus(backing: MmFileBacking): number {
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwopensection
  */
 export function MmOpenSection(k: IoContext, previousMode: number, desiredAccess: number, oa: CapturedObjectAttributes): SectionHandleResult {
-  const r = ObOpenObjectByName(k, oa, MmSectionObjectType, previousMode, RtlMapGenericMask(desiredAccess, SectionGenericMapping));
-  // \Device\PhysicalMemory is kernel mode's only (physical-memory.ts).
-  if (r.status === STATUS_SUCCESS && previousMode === UserMode && r.object instanceof SectionObject && r.object.segment.kind === 'physical') {
-    k.ob.closeHandle(r.handle, KernelMode, k.currentProcess);
-    return { status: STATUS_ACCESS_DENIED, handle: 0 };
-  }
-  return r;
+  // \Device\PhysicalMemory refuses user mode by its header's kernelOnly (physical-memory.ts).
+  return ObOpenObjectByName(k, oa, MmSectionObjectType, previousMode, desiredAccess);
 }

@@ -10,12 +10,11 @@ import {
   STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE,
 } from '../../include/wdm-constants.js';
 import type { Segment } from '../mm/segment.js';
-import type { GenericMapping } from '../ob/named.js';
+import type { GenericMapping } from '../../include/security.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { ObContext } from '../ob/context.js';
 
-/** MmSectionObjectType (body: SECTION on Windows 10). */
-export const MmSectionObjectType: ObjectType = { name: 'Section', bodySize: { x64: 0x40, x86: 0x28 } };
+
 
 /** MmSectionObjectType's GENERIC_MAPPING (winnt.h's SECTION_* rights). */
 export const SectionGenericMapping: GenericMapping = {
@@ -23,6 +22,15 @@ export const SectionGenericMapping: GenericMapping = {
   GenericWrite: STANDARD_RIGHTS_WRITE | SECTION_MAP_WRITE,
   GenericExecute: STANDARD_RIGHTS_EXECUTE | SECTION_MAP_EXECUTE,
   GenericAll: SECTION_ALL_ACCESS,
+};
+
+/**
+ * MmSectionObjectType (body: SECTION on Windows 10): names compared with
+ * case (no CaseInsensitive in its initializer), and creating one in another
+ * session's directory needs SeCreateGlobalPrivilege.
+ */
+export const MmSectionObjectType: ObjectType = {
+  name: 'Section', bodySize: { x64: 0x40, x86: 0x28 }, GenericMapping: SectionGenericMapping, sessionRestricted: true,
 };
 
 /** SECTION: the segment, the size asked for, and the protection and attributes it was created with. */

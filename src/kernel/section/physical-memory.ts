@@ -9,6 +9,7 @@
 import { PAGE_READWRITE, SEC_COMMIT } from '../../include/memory-constants.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { IoContext } from '../io/context.js';
+import { SeSddlSecurityDescriptorFromSDDL } from '../se/sddl.js';
 import { SectionObject } from './object.js';
 
 /** The name the object manager gives the section. */
@@ -20,6 +21,8 @@ export function MiCreatePhysicalMemorySection(k: IoContext): SectionObject {
   const segment = k.segments.create('physical', size, null, false, false)!;
   segment.label = `Section ${PHYSICAL_MEMORY_NAME}`;
   const section = k.ob.ObCreateObject(new SectionObject(segment, size, PAGE_READWRITE, SEC_COMMIT));
+  section.header.SecurityDescriptor = SeSddlSecurityDescriptorFromSDDL('D:P(A;;GA;;;SY)');
+  section.header.kernelOnly = true;
   k.ob.insertName(PHYSICAL_MEMORY_NAME, section, 0, true);
   k.ob.ObDereferenceObject(section); // the name's permanent reference keeps it
   return section;

@@ -21,6 +21,9 @@ import { NtClose } from '../ob/manager.js';
 import {
   NtCreateSection, NtExtendSection, NtFlushVirtualMemory, NtMapViewOfSection, NtOpenSection, NtQuerySection, NtUnmapViewOfSection,
 } from '../section/services.js';
+import {
+  NtCreateDirectoryObject, NtCreateSymbolicLinkObject, NtOpenDirectoryObject, NtOpenSymbolicLinkObject, NtQuerySymbolicLinkObject,
+} from '../ob/services.js';
 import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
 import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
@@ -69,5 +72,10 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtUnloadDriver: (...a) => NtUnloadDriver(k, ...a),
     NtOpenProcessToken: (...a) => NtOpenProcessToken(k, ...a),
     NtAdjustPrivilegesToken: (...a) => NtAdjustPrivilegesToken(k, ...a),
+    NtCreateDirectoryObject: (...a) => NtCreateDirectoryObject(k, ...a),
+    NtOpenDirectoryObject: (...a) => NtOpenDirectoryObject(k, ...a),
+    NtCreateSymbolicLinkObject: (...a) => NtCreateSymbolicLinkObject(k, ...a),
+    NtOpenSymbolicLinkObject: (...a) => NtOpenSymbolicLinkObject(k, ...a),
+    NtQuerySymbolicLinkObject: (...a) => NtQuerySymbolicLinkObject(k, ...a),
   };
 }
