@@ -28,6 +28,7 @@ export const variantSetups: Record<string, (machine: Machine) => void> = {
   },
 };
 
+/** The article's world is NT 4 (one \BaseNamedObjects); the namespace variants run on a Windows 10 profile, with sessions. */
 export function variantBootOptions(variant: string | undefined): BootOptions {
-  return variant === 'session-namespace' || variant === 'global-namespace' ? { profile: 'win10' } : {};
+  return { profile: variant === 'session-namespace' || variant === 'global-namespace' ? 'win10' : 'nt4' };
 }

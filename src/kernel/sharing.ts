@@ -26,7 +26,7 @@ export interface SharedFrameRecord {
   pfn: number;
   /** What the frame held when it became shared: a PFN use ("NonPagedPool", "SharedUserData", ...). */
   use: string;
-  /** `KUSER_SHARED_DATA` for the system's own shared page, which every run has; null otherwise. */
+  /** `KUSER_SHARED_DATA` for the system's own shared page, which every run has; the section a section's page belongs to (`Section \BaseNamedObjects\X`); null otherwise. */
   label: string | null;
   mappings: SharedMappingRecord[];
 }
@@ -43,7 +43,7 @@ export function protectionName(m: Mapping): string {
 
 /** Records, from the end of boot, every frame mapped at more than one address, for the run summary. */
 export class SharingRecorder {
-  private readonly frames = new Map<number, { use: string; seen: Map<string, SeenMapping> }>();
+  private readonly frames = new Map<number, { use: string; label: string | null; seen: Map<string, SeenMapping> }>();
   /** Off while the machine boots; `reset` turns it on. */
   private recording = false;
 
@@ -56,7 +56,7 @@ export class SharingRecorder {
     if (!current || current.length < 2) return;
     let frame = this.frames.get(pfn);
     const fresh = !frame || !mapping || current.length === 2; // (becoming shared: record every mapping)
-    if (!frame) this.frames.set(pfn, (frame = { use: pfnUseName(this.k.pfn.use[pfn] ?? -1), seen: new Map() }));
+    if (!frame) this.frames.set(pfn, (frame = { use: pfnUseName(this.k.pfn.use[pfn] ?? -1), label: this.k.segments.segmentOfFrame(pfn)?.label ?? null, seen: new Map() }));
     const seen = frame.seen;
     for (const m of fresh ? current : [mapping!]) {
       const record = this.describe(m);
@@ -76,12 +76,12 @@ export class SharingRecorder {
   records(): SharedFrameRecord[] {
     return [...this.frames.entries()]
       .sort((a, b) => a[0] - b[0])
-      .map(([pfn, { use, seen }]) => {
+      .map(([pfn, { use, label, seen }]) => {
         const now = this.k.pageTables.mappings.get(pfn) ?? [];
         return {
           pfn,
           use,
-          label: pfn === this.k.sharedUserData.pfn ? 'KUSER_SHARED_DATA' : null,
+          label: pfn === this.k.sharedUserData.pfn ? 'KUSER_SHARED_DATA' : label,
           mappings: [...seen.values()].map(({ root, ...m }) => ({ ...m, mappedAtEnd: now.some((c) => c.root === root && c.va === m.address) })),
         };
       });
