@@ -3,12 +3,13 @@
  * seed article (more as later issues land), each with its misuse variants.
  */
 import type { Scenario } from 'ntshm';
+import { kernelSection } from './kernel-section/index.js';
 import { section } from './section/index.js';
 import { sharingMemory } from './sharing-memory/index.js';
 
-export { section, sharingMemory };
+export { kernelSection, section, sharingMemory };
 
-export const samples: readonly Scenario[] = [section, sharingMemory];
+export const samples: readonly Scenario[] = [section, kernelSection, sharingMemory];
 
 export function findSample(name: string): Scenario | undefined {
   return samples.find((s) => s.name === name);

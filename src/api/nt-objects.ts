@@ -15,6 +15,7 @@ import { KernelMode, PASSIVE_LEVEL } from '../include/wdm-constants.js';
 import type { CapturedObjectAttributes } from '../kernel/ex/capture.js';
 import type { DeviceObject, DriverObject } from '../kernel/io/objects.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { Arch } from '../include/structures.js';
 import { ObOpenObjectByName } from '../kernel/ob/named.js';
 import { DirectoryType, SymbolicLinkType } from '../kernel/ob/namespace.js';
 import { ObpCreateDirectoryObject, ObpCreateSymbolicLinkObject, ObpQuerySymbolicLink } from '../kernel/ob/services.js';
@@ -29,12 +30,17 @@ export interface DriverObjectAttributes {
   SecurityDescriptor?: unknown;
 }
 
+/** OBJECT_ATTRIBUTES as a Zw routine takes it from a driver: nothing to probe, the values as a register holds them. */
+export function driverObjectAttributes(arch: Arch, oa: DriverObjectAttributes): CapturedObjectAttributes {
+  return {
+    ObjectName: oa.ObjectName, Attributes: oa.Attributes >>> 0, RootDirectory: handleArgument(arch, oa.RootDirectory ?? 0),
+    SecurityDescriptor: oa.SecurityDescriptor === null || oa.SecurityDescriptor === undefined ? 0 : pointerArgument(arch, oa.SecurityDescriptor),
+  };
+}
+
 /** The namespace and security routines of one driver's `nt`; `enter` is nt's single entry. */
 export function makeNtObjects(k: Kernel, enter: (name: string, maxIrql: number) => void) {
-  const captured = (oa: DriverObjectAttributes): CapturedObjectAttributes => ({
-    ObjectName: oa.ObjectName, Attributes: oa.Attributes >>> 0, RootDirectory: handleArgument(k.arch, oa.RootDirectory ?? 0),
-    SecurityDescriptor: oa.SecurityDescriptor === null || oa.SecurityDescriptor === undefined ? 0 : pointerArgument(k.arch, oa.SecurityDescriptor),
-  });
+  const captured = (oa: DriverObjectAttributes): CapturedObjectAttributes => driverObjectAttributes(k.arch, oa);
   return {
     /** ZwCreateDirectoryObject: `{ status, directoryHandle }`. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreatedirectoryobject */
     ZwCreateDirectoryObject(desiredAccess: number, objectAttributes: DriverObjectAttributes): { status: number; directoryHandle: number } {

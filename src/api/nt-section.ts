@@ -19,15 +19,14 @@ import { MmCreateSection, MmOpenSection } from '../kernel/section/create.js';
 import { MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, type SectionBasicInformation } from '../kernel/section/map.js';
 import { SectionObject } from '../kernel/section/object.js';
 import { handleArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
-import type { KeyObjectAttributes } from './nt-registry.js';
+import { driverObjectAttributes, type DriverObjectAttributes } from './nt-objects.js';
 
 /** OBJECT_ATTRIBUTES as a driver gives it (InitializeObjectAttributes). */
-export type SectionObjectAttributes = KeyObjectAttributes;
+export type SectionObjectAttributes = DriverObjectAttributes;
 
 /** The section routines of one driver's `nt`; `enter` is nt's single entry (time, IRQL check). */
 export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) => void) {
-  const captured = (oa: SectionObjectAttributes) =>
-    ({ ObjectName: oa.ObjectName, Attributes: oa.Attributes >>> 0, RootDirectory: oa.RootDirectory ?? 0, SecurityDescriptor: 0 });
+  const captured = (oa: SectionObjectAttributes) => driverObjectAttributes(k.arch, oa);
   const size = (v: unknown): bigint | undefined => (v === null || v === undefined ? undefined : BigInt(v as number | bigint));
 
   return {
