@@ -116,6 +116,10 @@ export type ProgramAction = { readonly n?: number } & (
   }
   | { readonly k: 'heap'; readonly op: 'alloc' | 'free'; readonly size: LengthChoice; readonly pick: number }
   | { readonly k: 'sample-map'; readonly output: PointerChoice; readonly outputLength: LengthChoice }
+  | {
+    readonly k: 'section'; readonly op: 'create' | 'open' | 'map' | 'unmap' | 'flush' | 'close'; readonly name: string; readonly size: LengthChoice;
+    readonly offset: number; readonly protect: number; readonly access: number; readonly address: PointerChoice; readonly pick: number;
+  }
   | { readonly k: 'hostile-call'; readonly routine: HostileRoutine; readonly argument: number; readonly value: HostileValue }
 );
 
@@ -127,7 +131,8 @@ export type HostileKernelRoutine = (typeof HOSTILE_KERNEL_ROUTINES)[number];
 export const HOSTILE_ROUTINES = [
   'CloseHandle', 'VirtualAlloc', 'VirtualFree', 'VirtualQuery', 'VirtualProtect', 'CreateFileW', 'DeviceIoControl', 'Sleep',
   'NtAllocateVirtualMemory', 'NtClose', 'NtQueryVirtualMemory', 'getUint32', 'setUint32', 'getBytes', 'setBytes', 'RegOpenKeyExW',
-  'WriteFile', 'SetLastError', 'GetStdHandle', 'HeapAlloc',
+  'WriteFile', 'SetLastError', 'GetStdHandle', 'HeapAlloc', 'CreateFileMappingW', 'OpenFileMappingW', 'MapViewOfFile', 'UnmapViewOfFile',
+  'NtMapViewOfSection',
 ] as const;
 export type HostileRoutine = (typeof HOSTILE_ROUTINES)[number];
 

@@ -223,6 +223,12 @@ export function programAction(o: GeneratorOptions, misbehaving: boolean): fc.Arb
       key: weighted<HandleChoice | 'HKLM' | 'HKCU'>([3, fc.constantFrom('HKLM' as const, 'HKCU' as const)], [3, fc.constant({ h: 'open' as const, kind: 'key' as const, pick: 0 })], [1, handle(o)]),
       name: fc.constantFrom(...REGISTRY_NAMES), data: pointer(o), length: len,
     }))],
+    [2, withN(fc.record({
+      k: fc.constant('section' as const), op: fc.constantFrom('create' as const, 'open' as const, 'map' as const, 'unmap' as const, 'flush' as const, 'close' as const),
+      name: fc.constantFrom('', 'Shared', 'Local\\Shared', 'Global\\Shared', 'a\\b'), size: length(o, on(o, 'heap-huge')),
+      offset: fc.constantFrom(0, 0x1000, 0x10000, 0x20000), protect: fc.constantFrom(0x02, 0x04, 0x08, 0x20, 0x40, 0x01, 0x104),
+      access: fc.constantFrom(0x2, 0x4, 0x1, 0xf001f, 0x20), address: pointer(o), pick: fc.nat({ max: 16 }),
+    }))],
     [2, withN(fc.record({ k: fc.constant('heap' as const), op: fc.constantFrom('alloc' as const, 'free' as const), size: length(o, on(o, 'heap-huge')), pick: fc.nat({ max: 16 }) }))],
     [2, fc.record({ k: fc.constant('sample-map' as const), output: pointer(o), outputLength: fc.constantFrom<LengthChoice>(8, 8, 4, 0, 16, 2 ** 32 - 1) })],
     [withHostile(o, 'hostile-arguments') ? 2 : 0, fc.record({

@@ -29,6 +29,9 @@ export class ProgramState {
   readonly handles: { value: number; kind: 'fuzz' | 'sample' | 'key'; mapped: number }[] = [];
   readonly closed: number[] = [];
   readonly heapBlocks: number[] = [];
+  /** Section handles and views this program made. */
+  readonly sections: number[] = [];
+  readonly views: number[] = [];
   /** The scratch page the run IOCTL's input (the call's id) is written to. */
   scratch = 0;
 }
@@ -234,6 +237,9 @@ function perform(k32: K32, host: ProgramHost, s: ProgramState, r: Resolver, a: P
     }
     case 'sample-map':
       return sampleMap(k32, s, P(a.output), L(a.outputLength));
+    case 'section':
+      sectionCall(k32, s, a, P(a.address), L(a.size));
+      return undefined;
     case 'hostile-call':
       return hostileCall(k32, a.routine, a.argument, hostileValue(a.value));
   }
@@ -269,6 +275,40 @@ function registry(k32: K32, s: ProgramState, r: Resolver, a: ProgramAction & { k
   }
 }
 
+/** A file-mapping call: create or open a named section, map, unmap or flush a view, close a handle. */
+function sectionCall(k32: K32, s: ProgramState, a: ProgramAction & { k: 'section' }, address: unknown, size: unknown): void {
+  const name = a.name === '' ? null : a.name;
+  const handle = pickOf(s.sections, a.pick);
+  switch (a.op) {
+    case 'create': {
+      const h = k32.CreateFileMappingW(-1, null, a.protect, 0, Number(size) >>> 0, name);
+      if (h !== 0) s.sections.push(h);
+      return;
+    }
+    case 'open': {
+      const h = k32.OpenFileMappingW(a.access, false, name ?? 'Shared');
+      if (h !== 0) s.sections.push(h);
+      return;
+    }
+    case 'map': {
+      if (handle === undefined) return;
+      const view = k32.MapViewOfFileEx(handle, a.access, 0, a.offset, Number(size) >>> 0, a.pick % 2 === 0 ? null : address as number);
+      if (view !== 0) s.views.push(view);
+      return;
+    }
+    case 'unmap': {
+      const view = pickOf(s.views, a.pick) ?? (address as number);
+      if (k32.UnmapViewOfFile(view)) s.views.splice(s.views.indexOf(view), 1);
+      return;
+    }
+    case 'flush':
+      k32.FlushViewOfFile(pickOf(s.views, a.pick) ?? (address as number), Number(size) >>> 0);
+      return;
+    case 'close':
+      if (handle !== undefined && k32.CloseHandle(handle)) s.sections.splice(s.sections.indexOf(handle), 1);
+  }
+}
+
 /** A k32 routine with one hostile argument, the others ordinary. */
 function hostileCall(k32: K32, routine: HostileRoutine, argument: number, value: unknown): Promise<unknown> | undefined {
   const calls: Record<HostileRoutine, unknown[]> = {
@@ -292,6 +332,11 @@ function hostileCall(k32: K32, routine: HostileRoutine, argument: number, value:
     SetLastError: [5],
     GetStdHandle: [-11],
     HeapAlloc: [0, 0, 16],
+    CreateFileMappingW: [-1, null, 4, 0, PAGE, 'Hostile'],
+    OpenFileMappingW: [4, false, 'Hostile'],
+    MapViewOfFile: [0x7ffc, 4, 0, 0, 0],
+    UnmapViewOfFile: [0x10000],
+    NtMapViewOfSection: [0x7ffc, -1, 0, 0, 0, null, 0, 1, 0, 4],
   };
   const args = [...calls[routine]];
   args[argument % args.length] = value;
