@@ -281,7 +281,7 @@ function sectionCall(k32: K32, s: ProgramState, a: ProgramAction & { k: 'section
   const handle = pickOf(s.sections, a.pick);
   switch (a.op) {
     case 'create': {
-      const h = k32.CreateFileMappingW(-1, null, a.protect, 0, Number(size) >>> 0, name);
+      const h = k32.CreateFileMappingW(-1, null, a.protect, 0, size as number, name);
       if (h !== 0) s.sections.push(h);
       return;
     }
@@ -292,7 +292,7 @@ function sectionCall(k32: K32, s: ProgramState, a: ProgramAction & { k: 'section
     }
     case 'map': {
       if (handle === undefined) return;
-      const view = k32.MapViewOfFileEx(handle, a.access, 0, a.offset, Number(size) >>> 0, a.pick % 2 === 0 ? null : address as number);
+      const view = k32.MapViewOfFileEx(handle, a.access, 0, a.offset, size as number, a.pick % 2 === 0 ? null : address as number);
       if (view !== 0) s.views.push(view);
       return;
     }
@@ -302,7 +302,7 @@ function sectionCall(k32: K32, s: ProgramState, a: ProgramAction & { k: 'section
       return;
     }
     case 'flush':
-      k32.FlushViewOfFile(pickOf(s.views, a.pick) ?? (address as number), Number(size) >>> 0);
+      k32.FlushViewOfFile(pickOf(s.views, a.pick) ?? (address as number), size as number);
       return;
     case 'close':
       if (handle !== undefined && k32.CloseHandle(handle)) s.sections.splice(s.sections.indexOf(handle), 1);
