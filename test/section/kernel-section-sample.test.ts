@@ -29,7 +29,9 @@ describe('kernel-section (seed 001)', () => {
   });
 
   it('squatting: with OBJ_OPENIF the driver opens the squatter\'s section; without, DriverEntry fails with STATUS_OBJECT_NAME_COLLISION', async () => {
-    expect(dbgPrint(await run('squatting'))).toContain('KernelSection: the section already existed; opened it');
+    const squatted = await run('squatting');
+    expect(dbgPrint(squatted)).toContain('KernelSection: the section already existed; opened it');
+    expect(squatted.findings).toMatchObject([{ kind: 'squatted', driver: 'KernelSection', details: { name: '\\BaseNamedObjects\\KernelSection', squatter: 'Squatter.exe' } }]);
     expect(dbgPrint(await run('squatting-no-openif'))).toContain('KernelSection: ZwCreateSection failed (C0000035)');
   });
 

@@ -203,6 +203,7 @@ export function ObInsertObject(k: ObContext, body: KernelObject, oa: CapturedObj
       if ((oa.Attributes & OBJ_OPENIF) === 0) return fail(STATUS_OBJECT_NAME_COLLISION);
       if (existing.header.type !== type) return fail(STATUS_OBJECT_TYPE_MISMATCH);
       k.ob.ObDereferenceObject(body);
+      if (previousMode === KernelMode && existing.header.creator?.mode === UserMode) ObpReportSquatted(k, path, existing.header.creator.process);
       return ObpOpenExisting(k, existing, desiredAccess, checkMode, attributes, STATUS_OBJECT_NAME_EXISTS);
     }
     parent = where.directory;
@@ -222,10 +223,26 @@ export function ObInsertObject(k: ObContext, body: KernelObject, oa: CapturedObj
     if (named.status !== STATUS_SUCCESS) return fail(named.status);
   }
   const grantedAccess = ObpUncheckedAccess(desiredAccess, mapping);
+  body.header.creator = { process: k.currentProcess.ImageFileName, mode: previousMode };
   if ((attributes & OBJ_EXCLUSIVE) !== 0) body.header.exclusiveProcess = k.currentProcess;
   const handle = k.ob.createHandle(k.currentProcess, body, grantedAccess, attributes);
   k.ob.ObDereferenceObject(body); // the handle holds it now
   return { status: STATUS_SUCCESS, handle, object: body, grantedAccess };
+}
+
+/**
+ * Boundary case 15: kernel-mode code meant to create a name, and with
+ * OBJ_OPENIF opened an object a user-mode program had made there first; it
+ * now trusts an object the program controls (its contents, its DACL).
+ */
+function ObpReportSquatted(k: ObContext, path: string, squatter: string): void {
+  const frame = k.attribution.top();
+  k.report({
+    kind: 'squatted',
+    ...(frame ? { driver: frame.driver, routine: frame.routine } : {}),
+    message: `squatted: ${path} was created first by ${squatter} from user mode, and a kernel-mode create with OBJ_OPENIF opened that object (STATUS_OBJECT_NAME_EXISTS) instead of making its own`,
+    details: { name: path, squatter },
+  });
 }
 
 /**

@@ -51,6 +51,8 @@ export class ObjectHeader {
   /** Directory holding the name. */
   directory: KernelObject | undefined;
   permanent = false;
+  /** Who named it: the process and the caller's mode (for the squatting finding). */
+  creator: { process: string; mode: number } | undefined;
   /** The object's security descriptor (OBJECT_HEADER.SecurityDescriptor); none: every access is granted. */
   SecurityDescriptor: SecurityDescriptor | undefined;
   /**
