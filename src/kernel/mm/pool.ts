@@ -21,6 +21,7 @@ import type { MmContext } from './context.js';
 import type { Region } from './layout.js';
 import { MiKernelPhysicalAddress } from './kernel-space.js';
 import { PfnUse } from './pfn.js';
+import { AllocationTable } from './pool-allocations.js';
 import { ExpBugCheckFreedTwice, ExpBugCheckWrongTag, ExpCheckPoolHeader } from './pool-check.js';
 import { PoolHeaders } from './pool-header.js';
 
@@ -118,82 +119,6 @@ class PoolRegion {
   }
 }
 
-/**
- * Live allocations by address: for each page of each pool (an array by page
- * index, which pool fills from its bottom), a small Map by offset in the
- * page. Reads like one Map of address to allocation; but no one Map grows to
- * every block in pool (a Map of 100 000 entries costs some 300 ns an insert
- * as it grows, 130 ns a delete as it shrinks), and no key is a double (an
- * x64 address), which hashes slowly. A freed block's entry is kept, empty,
- * for the next block at that offset: a Map that is added to and deleted from
- * rebuilds its table every so many additions, and a request that allocates
- * and frees one buffer (an IOCTL's SystemBuffer) would make garbage.
- */
-class AllocationTable {
-  private readonly nonPagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
-  private readonly pagedPages: (Map<number, PoolBlock | undefined> | undefined)[] = [];
-  private count = 0;
-
-  constructor(private readonly nonPaged: Region, private readonly paged: Region) {}
-
-  /** The Map of the page holding `address` (made if `make`), or undefined for an address in neither pool. */
-  private page(address: number, make: boolean): Map<number, PoolBlock | undefined> | undefined {
-    let pages: (Map<number, PoolBlock | undefined> | undefined)[];
-    let offset = address - this.nonPaged.base;
-    if (offset >= 0 && offset < this.nonPaged.size) pages = this.nonPagedPages;
-    else {
-      offset = address - this.paged.base;
-      if (!(offset >= 0 && offset < this.paged.size)) return undefined;
-      pages = this.pagedPages;
-    }
-    // A pool is at most 4 GiB: a page index is a small integer.
-    const index = (offset / PAGE_SIZE) | 0;
-    let map = index < pages.length ? pages[index] : undefined;
-    if (map === undefined && make) {
-      // Filled up to the index, never with a hole far past the end (which would make the array a dictionary).
-      while (pages.length < index) pages.push(undefined);
-      pages[index] = map = new Map();
-    }
-    return map;
-  }
-
-  get(address: number): PoolBlock | undefined {
-    return this.page(address, false)?.get(address & PAGE_MASK);
-  }
-
-  has(address: number): boolean {
-    return this.get(address) !== undefined;
-  }
-
-  set(address: number, allocation: PoolBlock): void {
-    const map = this.page(address, true);
-    if (map === undefined) throw new RangeError(`${address} is in no pool`);
-    const key = address & PAGE_MASK;
-    if (map.get(key) === undefined) this.count++;
-    map.set(key, allocation);
-  }
-
-  delete(address: number): void {
-    const map = this.page(address, false);
-    const key = address & PAGE_MASK;
-    if (map === undefined || map.get(key) === undefined) return;
-    map.set(key, undefined);
-    this.count--;
-  }
-
-  *values(): IterableIterator<PoolBlock> {
-    for (const pages of [this.nonPagedPages, this.pagedPages]) {
-      for (const map of pages) {
-        if (map !== undefined) for (const block of map.values()) if (block !== undefined) yield block;
-      }
-    }
-  }
-
-  get size(): number {
-    return this.count;
-  }
-}
-
 /** Index of the first free run of a page with room for `blocks`, or -1. */
 function firstFit(page: SmallPage, blocks: number): number {
   const free = page.free;
@@ -203,7 +128,7 @@ function firstFit(page: SmallPage, blocks: number): number {
 
 /** Nonpaged and paged pool: the allocator behind ExAllocatePoolWithTag and ExFreePoolWithTag, with a record of every live block. */
 export class Pool {
-  readonly allocations: AllocationTable;
+  readonly allocations: AllocationTable<PoolBlock>;
   private readonly nonPaged: PoolRegion;
   private readonly paged: PoolRegion;
   private readonly headers: PoolHeaders;
@@ -215,7 +140,7 @@ export class Pool {
   constructor(private readonly k: MmContext) {
     this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
     this.paged = new PoolRegion(k.layout.pagedPool, true);
-    this.allocations = new AllocationTable(k.layout.nonPagedPool, k.layout.pagedPool);
+    this.allocations = new AllocationTable<PoolBlock>(k.layout.nonPagedPool, k.layout.pagedPool);
     this.headers = new PoolHeaders(k.memory, k.arch);
     this.unit = this.headers.size;
     this.units = PAGE_SIZE / this.unit;

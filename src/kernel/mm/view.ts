@@ -275,11 +275,6 @@ export class SectionViews {
     return { status: STATUS_SUCCESS, base, viewSize: pages * PAGE_SIZE };
   }
 
-  /** Whether `va` is the base of a system-space view. */
-  isSystemView(va: number): boolean {
-    return this.systemViews.has(va);
-  }
-
   /**
    * MmUnmapViewInSystemSpace: false when `base` starts no system view (the
    * caller bug checks, as Windows does).
@@ -297,10 +292,5 @@ export class SectionViews {
     this.k.systemPtes.MiReleaseSystemPtes(base, view.pages);
     this.releaseView(view.segment);
     return true;
-  }
-
-  /** System-space views mapped now (for resource accounting). */
-  get systemViewCount(): number {
-    return this.systemViews.size;
   }
 }

@@ -21,11 +21,11 @@ import {
   SEC_BASED, SEC_COMMIT, SEC_FILE, SEC_IMAGE, SEC_LARGE_PAGES, SEC_NO_CHANGE, SEC_NOCACHE, SEC_RESERVE,
 } from '../../include/memory-constants.js';
 import {
-  STATUS_ACCESS_DENIED, STATUS_COMMITMENT_LIMIT, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_FILE_FOR_SECTION, STATUS_INVALID_IMAGE_NOT_MZ,
+  STATUS_COMMITMENT_LIMIT, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_FILE_FOR_SECTION, STATUS_INVALID_IMAGE_NOT_MZ,
   STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_6, STATUS_MAPPED_FILE_SIZE_ZERO,
   STATUS_NOT_IMPLEMENTED, STATUS_SECTION_TOO_BIG, STATUS_SUCCESS,
 } from '../../include/ntstatus.js';
-import { FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA, KernelMode, UserMode } from '../../include/wdm-constants.js';
+import { FILE_EXECUTE, FILE_READ_DATA, FILE_WRITE_DATA, KernelMode } from '../../include/wdm-constants.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { CapturedObjectAttributes } from '../ex/capture.js';
 import type { IoContext } from '../io/context.js';
@@ -33,8 +33,8 @@ import { FileObject, IoFileObjectType } from '../io/objects.js';
 import type { MmFileBacking } from '../mm/file-backing.js';
 import type { Segment } from '../mm/segment.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
-import { ObInsertObject, ObOpenObjectByName, ObQueryNameString, RtlMapGenericMask, type ObHandleResult } from '../ob/named.js';
-import { MmSectionObjectType, SectionGenericMapping, SectionObject } from './object.js';
+import { ObInsertObject, ObOpenObjectByName, ObQueryNameString, type ObHandleResult } from '../ob/named.js';
+import { MmSectionObjectType, SectionObject } from './object.js';
 
 /** The AllocationAttributes a section may be created with. */
 const VALID_ATTRIBUTES = SEC_COMMIT | SEC_RESERVE | SEC_BASED | SEC_LARGE_PAGES | SEC_IMAGE | SEC_NOCACHE | SEC_NO_CHANGE;

@@ -77,7 +77,7 @@ function sectionAccessFor(protect: number): number {
 }
 
 /** Runs `body` with the process a handle names (NtCurrentProcess: the current one, not referenced). */
-function withProcess<T>(k: IoContext, previousMode: number, handle: number, failed: (status: number) => T, body: (p: EProcess) => T): T {
+export function withProcess<T>(k: IoContext, previousMode: number, handle: number, failed: (status: number) => T, body: (p: EProcess) => T): T {
   if (handle === NtCurrentProcess) return body(k.currentProcess as EProcess);
   const ref = k.ob.ObReferenceObjectByHandle(handle, PROCESS_VM_OPERATION, ProcessType, previousMode, k.currentProcess);
   if (!ref.object) return failed(ref.status);

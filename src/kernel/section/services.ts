@@ -14,10 +14,10 @@ import {
 } from '../ex/capture.js';
 import { ProbeForWrite } from '../ex/probe.js';
 import type { IoContext } from '../io/context.js';
-import { NtCurrentProcess } from '../ob/handle.js';
-import { ProcessType, type EProcess } from '../ps/process.js';
 import { MiCheckSectionArguments, MmCreateSection, MmOpenSection } from './create.js';
-import { MiCheckViewArguments, MmExtendSection, MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, SectionBasicInformationClass } from './map.js';
+import {
+  MiCheckViewArguments, MmExtendSection, MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, SectionBasicInformationClass, withProcess,
+} from './map.js';
 
 const previousMode = (k: IoContext): number => k.currentThread.PreviousMode;
 
@@ -140,15 +140,7 @@ export function NtFlushVirtualMemory(k: IoContext, ProcessHandle: number, BaseAd
     return { base: readInOutPointer(k, BaseAddress), size: readInOutSize(k, RegionSize) };
   });
   if (typeof io === 'number') return io;
-  let process = k.currentProcess as EProcess;
-  let referenced = false;
-  if (ProcessHandle !== NtCurrentProcess) {
-    const ref = k.ob.ObReferenceObjectByHandle(ProcessHandle, 0x0008, ProcessType, previousMode(k), k.currentProcess);
-    if (!ref.object) return ref.status;
-    process = ref.object as EProcess;
-    referenced = true;
-  }
-  try {
+  return withProcess(k, previousMode(k), ProcessHandle, (s) => s, (process) => {
     const r = k.views.MmFlushVirtualMemory(process, io.base, io.size);
     if (!NT_SUCCESS(r.status)) return r.status;
     writeIoStatus(k, IoStatus, r.status, 0);
@@ -157,7 +149,5 @@ export function NtFlushVirtualMemory(k: IoContext, ProcessHandle: number, BaseAd
       writeOutSize(k, RegionSize, r.size);
     });
     return typeof written === 'number' ? written : r.status;
-  } finally {
-    if (referenced) k.ob.ObDereferenceObject(process);
-  }
+  });
 }
