@@ -92,6 +92,7 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
      * MmUnmapViewInSystemSpace: an address that starts no system view is
      * DRIVER_UNMAPPING_INVALID_VIEW (0xD7, P1 the address, P2 1: unmapping).
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-mmunmapviewinsystemspace
+     * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xd7--driver-unmapping-invalid-view
      */
     MmUnmapViewInSystemSpace(mappedBase: number): number {
       enter('MmUnmapViewInSystemSpace', APC_LEVEL);
