@@ -23,6 +23,7 @@ import { KernelMode, UserMode } from '../../include/wdm-constants.js';
 import { MmAccessFault } from './fault.js';
 import { PAGE_ALIGN } from './layout.js';
 import { ADDRESS_AND_SIZE_TO_SPAN_PAGES, Mdl, mdlHeaderSize } from './mdl-object.js';
+import { MiReportPartialPageExposure } from './mdl-exposure.js';
 import { NonPagedPool } from './pool.js';
 import { newVad } from './vad.js';
 
@@ -300,7 +301,9 @@ export class MdlManager {
       }
     }
     // The Idle process's address space is the System process's: the mapping is System's.
-    mdl.userMappings.push({ process: process === this.k.idleProcess ? this.k.systemProcess : process, va: start });
+    const owner = process === this.k.idleProcess ? this.k.systemProcess : process;
+    mdl.userMappings.push({ process: owner, va: start });
+    MiReportPartialPageExposure(this.k, mdl, start, owner);
     return start + mdl.ByteOffset;
   }
 
