@@ -22,6 +22,10 @@ export interface MappedView {
   readonly writeCopy: boolean;
   /** SEC_NOCACHE: the view's PTEs are uncached. */
   readonly noCache: boolean;
+  /** The protection the section was created with: what NtProtectVirtualMemory may give a page of the view. */
+  readonly sectionProtection: number;
+  /** Pages given their own protection by NtProtectVirtualMemory (index in the view → protection); the rest have `protection`. */
+  pageProtection?: Map<number, number>;
 }
 
 /** MMVAD: one range of a process's user space, what it is, and the commit state of its pages. */

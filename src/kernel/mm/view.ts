@@ -33,6 +33,7 @@ import { PfnUse } from './pfn.js';
 import { attributesFor, permits } from './protection.js';
 import type { Segment } from './segment.js';
 import { newVad, type MappedView, type Vad } from './vad.js';
+import { MiAllowsWriteCopy, MiViewPageProtection } from './view-protect.js';
 
 /** X64K: a data view starts on the allocation granularity, in the section and in the address space. */
 const X64K = 0x10000;
@@ -124,7 +125,7 @@ export class SectionViews {
     // The page tables the view will need are charged now, so that its faults find them.
     if (!this.k.vm.MiChargeCommitment(process, start, start + size, 0)) return fail(STATUS_COMMITMENT_LIMIT);
     const writeCopy = (r.protect & 0xff) === PAGE_WRITECOPY || (r.protect & 0xff) === PAGE_EXECUTE_WRITECOPY;
-    const view: MappedView = { segment, firstPage: offset / PAGE_SIZE, protection: r.protect, writeCopy, noCache };
+    const view: MappedView = { segment, firstPage: offset / PAGE_SIZE, protection: r.protect, writeCopy, noCache, sectionProtection: sectionProtect };
     const vad = newVad(start, start + size, 'mapped', r.protect, r.protect);
     vad.view = view;
     process.VadRoot.insert(vad);
@@ -152,14 +153,15 @@ export class SectionViews {
     const segment = view.segment;
     if (segment.kind === 'physical' || index >= segment.pageCount || !segment.isCommitted(index)) return false;
     const root = process.DirectoryTableBase;
-    if (view.writeCopy && access === ACCESS_WRITE) {
+    if (view.writeCopy && access === ACCESS_WRITE && MiAllowsWriteCopy(MiViewPageProtection(vad, page))) {
       if (vad.frames.has(page)) return false; // the private copy is there: a real protection fault
       return this.MiCopyOnWrite(process, vad, page, index);
     }
-    if (present || !permits(view.protection, access)) return false;
+    const protection = MiViewPageProtection(vad, page);
+    if (present || !permits(protection, access)) return false;
     const pfn = this.k.segments.frameOf(segment, index);
     if (pfn < 0) return false;
-    const attributes = attributesFor(view.protection, true)!;
+    const attributes = attributesFor(protection, true)!;
     return this.k.pageTables.MiWriteValidPte(root, page, pfn, { ...attributes, writable: attributes.writable && !view.writeCopy, noCache: view.noCache },
       process.pageTableFrames);
   }

@@ -24,6 +24,7 @@ import type { MmContext, MmProcess } from './context.js';
 import { PAGE_ALIGN } from './layout.js';
 import { PfnUse } from './pfn.js';
 import { attributesFor, isValidProtection, permits } from './protection.js';
+import { MiProtectView, MiViewPageProtection } from './view-protect.js';
 import { newVad, VadTree, type Vad } from './vad.js';
 
 /** MEMORY_BASIC_INFORMATION, as VirtualQuery fills it. */
@@ -163,6 +164,10 @@ export class VirtualMemory {
     const end = Math.ceil((baseAddress + Math.max(regionSize, 1)) / PAGE_SIZE) * PAGE_SIZE;
     if (!isValidProtection(newProtect)) return fail(STATUS_INVALID_PAGE_PROTECTION);
     const vad = process.VadRoot.find(start);
+    if (vad?.kind === 'mapped' && end <= vad.end) {
+      const { status, oldProtect } = MiProtectView(this.k, process, vad, start, end, newProtect);
+      return status === STATUS_SUCCESS ? { status, baseAddress: start, regionSize: end - start, oldProtect } : fail(status);
+    }
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
     const first = (start - vad.start) / PAGE_SIZE;
     const old = vad.commit.get(first);
@@ -202,11 +207,12 @@ export class VirtualMemory {
     const view = vad.view!;
     const indexOf = (va: number): number => view.firstPage + (va - vad.start) / PAGE_SIZE;
     const committed = view.segment.isCommitted(indexOf(page));
+    const protection = MiViewPageProtection(vad, page);
     let end = page + PAGE_SIZE;
-    while (end < vad.end && view.segment.isCommitted(indexOf(end)) === committed) end += PAGE_SIZE;
+    while (end < vad.end && view.segment.isCommitted(indexOf(end)) === committed && MiViewPageProtection(vad, end) === protection) end += PAGE_SIZE;
     return {
       BaseAddress: page, AllocationBase: vad.start, AllocationProtect: vad.protection, RegionSize: end - page,
-      State: committed ? MEM_COMMIT : MEM_RESERVE, Protect: committed ? view.protection : 0, Type: MEM_MAPPED,
+      State: committed ? MEM_COMMIT : MEM_RESERVE, Protect: committed ? protection : 0, Type: MEM_MAPPED,
     };
   }
 
