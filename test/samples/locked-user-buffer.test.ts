@@ -5,7 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runScenario } from '../../src/index.js';
+import { boot } from '../../src/index.js';
 import { findSample } from '../../samples/registry.js';
+import { lockedUserBufferDriver } from '../../samples/locked-user-buffer/driver.js';
+import { SERVICE_NAME } from '../../samples/locked-user-buffer/ioctl.js';
+import { lockedUserBufferProgram } from '../../samples/locked-user-buffer/program.js';
 
 const sample = findSample('locked-user-buffer')!;
 const log = (report: Awaited<ReturnType<typeof runScenario>>) => report.events.map((e) => e.text).join('');
@@ -52,5 +56,14 @@ describe('locked-user-buffer (seed 004, method 1)', () => {
     const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'no-try' });
     expect(report.bugcheck?.code).toBe(0x3b);
     expect(report.bugcheck?.params[0]).toBe(0xc0000005);
+  });
+
+  it.each(['x64', 'x86'] as const)('boundary case 13: the program exits holding its handle and its locked page; the right driver unlocks in IRP_MJ_CLEANUP, at rundown, in its context (%s)', async (arch) => {
+    const machine = await boot({ arch, seed: 1 });
+    machine.loadDriver(SERVICE_NAME, lockedUserBufferDriver());
+    machine.spawn(lockedUserBufferProgram({ skipUnlock: true }));
+    await machine.run({ seconds: 2 });
+    expect(machine.bugcheck ?? null).toBeNull();
+    expect(machine.log.map((e) => e.text).join('')).toContain('user buffer unlocked, MDL freed');
   });
 });
