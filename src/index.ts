@@ -7,7 +7,7 @@ export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStat
 export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';
 export type { Scenario, ScenarioDefinition, ScenarioOptions, ScenarioVariant } from './scenario.js';
 export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
-export type { Report, ReportSettings, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
+export type { Report, ReportSettings, ReportPaging, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';

@@ -45,6 +45,12 @@ export interface BootOptions {
   verifier?: boolean | VerifierOptions;
   profile?: 'nt4' | 'win10';
   /**
+   * When paged pool and private user pages are trimmed to the pagefile
+   * without the verifier: 'none' (the default) never, 'low' when free
+   * memory falls under an eighth, 'high' at every clock tick.
+   */
+  memoryPressure?: 'none' | 'low' | 'high';
+  /**
    * The store of the volume C: (docs/api.md, "Files"): a MemoryVolumeStore,
    * a HostFolderStore (ntshm/host), or any VolumeStore. Left out, the machine
    * has no C: at all, so that a run touches no disk unless asked to.
@@ -159,7 +165,7 @@ export function isoToFileTime(iso: string): bigint {
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
 
-const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'volume'];
+const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -180,6 +186,8 @@ function checkOptions(o: BootOptions): CheckedOptions {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError('seed must be an integer from 0 to 4294967295');
   const profile = o.profile ?? 'win10';
   if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
+  const memoryPressure = o.memoryPressure ?? 'none';
+  if (!['none', 'low', 'high'].includes(memoryPressure)) throw new RangeError(`memoryPressure must be 'none', 'low' or 'high', not ${String(memoryPressure)}`);
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
   const volume: unknown = o.volume ?? null;
@@ -189,7 +197,7 @@ function checkOptions(o: BootOptions): CheckedOptions {
   }
   return {
     arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
-    volume: volume as VolumeStore | null,
+    memoryPressure, volume: volume as VolumeStore | null,
   };
 }
 
@@ -227,6 +235,7 @@ export class Machine {
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume,
+      memoryPressure: o.memoryPressure,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
@@ -434,7 +443,7 @@ export class Machine {
     const o = this.options;
     const settings: ReportSettings = {
       arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
-      startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
+      memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
     };
     const running = this.spawned.some((p) => !p.exited);
     const outcome: RunOutcome = k.bugcheck ? 'bugcheck'
@@ -453,6 +462,7 @@ export class Machine {
       })),
       shared: k.sharing.records(),
       resources: { before: { ...this.bootResources }, after: this.resources() },
+      paging: k.workingSets.snapshot,
       findings: [...k.findings],
       bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
     };

@@ -16,6 +16,8 @@ export interface ReportSettings {
   memoryMiB: number;
   profile: 'nt4' | 'win10';
   verifier: boolean;
+  /** boot's memoryPressure: when pageable pages are trimmed without the verifier. */
+  memoryPressure: 'none' | 'low' | 'high';
   /** ISO UTC time of the virtual clock at boot. */
   startTime: string;
   /** The seconds a scenario was given (`--seconds`); null for a machine driven by hand. */
@@ -72,8 +74,22 @@ export interface Report {
   shared: SharedFrameRecord[];
   /** Before: just after boot. After: when the report was taken. */
   resources: { before: ResourceSnapshot; after: ResourceSnapshot };
+  /** Trimming and page faults on trimmed pages since boot (paged pool and private user pages). */
+  paging: ReportPaging;
   findings: Finding[];
   bugcheck: ReportBugCheck | null;
+}
+
+/** The report's `paging` key: page-ins (soft: from the transition list; hard: from the pagefile), page-outs, trims, pagefile use. */
+export interface ReportPaging {
+  softPageIns: number;
+  hardPageIns: number;
+  /** Pages written to the pagefile (their frames freed). */
+  pageOuts: number;
+  /** Resident pages trimmed into transition. */
+  trims: number;
+  /** Pagefile pages holding a page when the report was taken. */
+  pagefilePagesInUse: number;
 }
 
 /** `0x000000D1`: a bug check code as kd prints it. */

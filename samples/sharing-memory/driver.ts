@@ -11,7 +11,7 @@
  */
 import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP,
-  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, MmCached, NonPagedPool, NormalPagePriority, NtException, PAGE_SIZE,
+  IRP_MJ_CLOSE, IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, MmCached, NonPagedPool, NormalPagePriority, PagedPool, NtException, PAGE_SIZE,
   STATUS_BUFFER_TOO_SMALL, STATUS_DEVICE_CONFIGURATION_ERROR, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
   STATUS_UNSUCCESSFUL, UserMode, type DeviceObject, type DriverObject, type FileObject, type Irp, type Mdl, type Nt,
 } from 'ntshm/wdm';
@@ -130,10 +130,12 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
         const stack = IoGetCurrentIrpStackLocation(pIrp);
         if (stack.Parameters.DeviceIoControl.IoControlCode === IOCTL_GIVE_ME_YOUR_MEMORY) {
           if (stack.Parameters.DeviceIoControl.OutputBufferLength >= sizeofPVOID) {
-            const eax = nt.ExAllocatePool(NonPagedPool, PAGE_SIZE);
+            // Wrong (paged-pool): pageable memory, which the timer routine touches at DISPATCH_LEVEL.
+            const eax = nt.ExAllocatePool(variant === 'paged-pool' ? PagedPool : NonPagedPool, PAGE_SIZE);
             if (eax !== 0) {
               g_pSharedMemory = eax;
-              nt.DbgPrint('SharingMemory: %X bytes of nonpaged memory allocated at address %p\n', PAGE_SIZE, g_pSharedMemory);
+              nt.DbgPrint('SharingMemory: %X bytes of %s memory allocated at address %p\n', PAGE_SIZE,
+                variant === 'paged-pool' ? 'paged' : 'nonpaged', g_pSharedMemory);
               // The memory g_pSharedMemory points to contains garbage because memory allocated
               // in kernel isn't zeroed out. In this example it's not required to zero it.
               const mdl = nt.IoAllocateMdl(g_pSharedMemory, PAGE_SIZE, false, false, null);

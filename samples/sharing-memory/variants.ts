@@ -11,7 +11,7 @@ import { MEM_RESERVE, PAGE_NOACCESS, type K32 } from 'ntshm/win32';
 import { secondClient } from './second-open.js';
 import { tornReadBootOptions, watchForTornReads } from './torn-read.js';
 
-export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup';
+export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup' | 'paged-pool';
 
 export const variants: readonly ScenarioVariant[] = [
   { name: 'second-open', summary: 'a second program opens the exclusive device: CreateFile fails with ERROR_ACCESS_DENIED' },
@@ -19,6 +19,7 @@ export const variants: readonly ScenarioVariant[] = [
   { name: 'torn-read', summary: 'the program reads the 8-byte time as two 32-bit reads while the timer writes it: torn values, reported as a race' },
   { name: 'never-unmap', summary: 'the driver never unmaps and frees the page at unload: a finding shows the program still mapping freed pool' },
   { name: 'no-try', summary: 'the driver maps to user mode outside try/except and the program has used up its address space: bug check 0x3B' },
+  { name: 'paged-pool', summary: 'the driver allocates the shared page from paged pool; under memory pressure it is trimmed, and the timer routine touching it at DISPATCH_LEVEL bug checks 0xD1 (with --verifier: 0xC4/0x7F at MmBuildMdlForNonPagedPool)' },
   { name: 'close-not-cleanup', summary: 'the driver unmaps in IRP_MJ_CLOSE, which a second reference delays past the program\'s exit: the unmap runs in another process' },
 ];
 
@@ -40,6 +41,7 @@ export const variantSetups: Record<string, (machine: Machine, seconds: number) =
   'never-unmap': withDriver('never-unmap'),
   'no-try': withDriver('no-try', { beforeIoctl: useUpAddressSpace }),
   'close-not-cleanup': withDriver('close-not-cleanup'),
+  'paged-pool': withDriver('paged-pool'),
   'second-open': (machine, seconds) => {
     machine.installDriver(SERVICE_NAME, sharingMemoryDriver());
     machine.spawn(sharingMemoryProgram(), args(seconds));
@@ -50,5 +52,7 @@ export const variantSetups: Record<string, (machine: Machine, seconds: number) =
 };
 
 export function variantBootOptions(variant: string | undefined): BootOptions {
+  // paged-pool: a machine short of memory, whose trimmer takes pageable pages at every clock tick.
+  if (variant === 'paged-pool') return { memoryPressure: 'high' };
   return variant === 'torn-read' ? tornReadBootOptions() : {};
 }

@@ -12,7 +12,7 @@ import { reportText } from './report-text.js';
 import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
 import {
-  ARCHES, EXIT_USAGE, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseProfile, parseSeconds, parseSeed, type Arch,
+  ARCHES, EXIT_USAGE, MEMORY_PRESSURES, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseMemoryPressure, parseProfile, parseSeconds, parseSeed, type Arch,
 } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -46,6 +46,7 @@ interface RunFlags {
   memory?: number;
   cpus?: number;
   profile?: 'nt4' | 'win10';
+  memoryPressure?: 'none' | 'low' | 'high';
   failOnFindings?: boolean;
   verbose?: boolean;
   volume?: string;
@@ -131,6 +132,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
     .option('--verifier', 'boot with the driver verifier on')
+    .addOption(new Option('--memory-pressure <level>', `when pageable pages are trimmed to the pagefile (${MEMORY_PRESSURES.join(', ')}; default none)`).argParser(parseMemoryPressure))
     .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
     .option('--verbose', 'show the CPU, IRQL and thread of each log line')
@@ -140,6 +142,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       const report = await runScenarioForCli(loaded, {
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
+        memoryPressure: flags.memoryPressure,
       });
       setExit(printRun(io, colors, report, flags));
     });

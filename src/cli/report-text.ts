@@ -3,7 +3,7 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
-import { exitCodeText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
+import { exitCodeText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportPaging, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
 
 /** How much of each log line to show. */
@@ -89,6 +89,20 @@ function resourceLines(before: ResourceSnapshot, after: ResourceSnapshot, c: Col
   });
 }
 
+/** The Paging block: one line when nothing was trimmed. */
+function pagingLines(paging: ReportPaging): string[] {
+  const p = paging;
+  if (p.trims === 0 && p.softPageIns === 0 && p.hardPageIns === 0 && p.pageOuts === 0) return ['Paging: nothing trimmed'];
+  return table([
+    ['Paging', ''],
+    ['  pages trimmed', String(p.trims)],
+    ['  page-ins, soft (transition)', String(p.softPageIns)],
+    ['  page-ins, hard (pagefile)', String(p.hardPageIns)],
+    ['  page-outs (to the pagefile)', String(p.pageOuts)],
+    ['  pagefile pages in use', String(p.pagefilePagesInUse)],
+  ]);
+}
+
 function findingLines(findings: readonly Finding[], c: Colors): string[] {
   if (findings.length === 0) return ['Findings: none'];
   return ['Findings', ...findings.map((f) => {
@@ -132,7 +146,8 @@ function resultLine(report: Report, c: Colors, failOnFindings: boolean): string 
 /** `sharing-memory --variant torn-read (x64, seed 1, verifier)`. */
 function runTitle(report: Report): string {
   const s = report.settings;
-  const settings = [s.arch, `seed ${s.seed}`, ...(s.verifier ? ['verifier'] : []), ...(s.profile !== 'win10' ? [s.profile] : [])];
+  const settings = [s.arch, `seed ${s.seed}`, ...(s.verifier ? ['verifier'] : []),
+    ...(s.memoryPressure !== 'none' ? [`memory pressure ${s.memoryPressure}`] : []), ...(s.profile !== 'win10' ? [s.profile] : [])];
   return `${report.scenario ?? 'machine'}${report.variant ? ` --variant ${report.variant}` : ''} (${settings.join(', ')})`;
 }
 
@@ -145,6 +160,7 @@ export function reportText(report: Report, c: Colors, options: TextOptions = {})
     ...processLines(report.processes),
     ...sharedLines(report.shared, c),
     ...resourceLines(report.resources.before, report.resources.after, c),
+    ...pagingLines(report.paging),
     ...findingLines(report.findings, c),
     ...bugCheckLines(report.bugcheck, c),
     resultLine(report, c, options.failOnFindings ?? false),

@@ -24,6 +24,7 @@ export interface RunScenarioOptions {
   memoryMiB?: number | undefined;
   cpus?: number | undefined;
   profile?: 'nt4' | 'win10' | undefined;
+  memoryPressure?: 'none' | 'low' | 'high' | undefined;
   /** The host folder of the volume C: (default {@link DEFAULT_VOLUME_FOLDER}). */
   volume?: string | undefined;
 }
@@ -40,6 +41,7 @@ export function runBootOptions(loaded: LoadedScenario, options: RunScenarioOptio
   if (options.memoryMiB !== undefined) user.memoryMiB = options.memoryMiB;
   if (options.cpus !== undefined) user.cpus = options.cpus;
   if (options.profile !== undefined) user.profile = options.profile;
+  if (options.memoryPressure !== undefined) user.memoryPressure = options.memoryPressure;
   if (options.volume !== undefined) user.volume = new HostFolderStore(options.volume);
   // The CLI's machine has a C: in a host folder, unless the scenario brings its own volume.
   const merged = { volume: new HostFolderStore(DEFAULT_VOLUME_FOLDER), ...loaded.scenario.bootOptions?.(options.variant), ...user };

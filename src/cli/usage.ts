@@ -76,3 +76,13 @@ export function parseProfile(text: string): (typeof PROFILES)[number] {
   if (!profile) throw new UsageError(`bad value '${text}' for --profile (choose from: ${PROFILES.join(', ')})`);
   return profile;
 }
+
+/** The levels `--memory-pressure` accepts (boot's memoryPressure). */
+export const MEMORY_PRESSURES = ['none', 'low', 'high'] as const;
+
+/** `--memory-pressure none|low|high`. */
+export function parseMemoryPressure(text: string): (typeof MEMORY_PRESSURES)[number] {
+  const pressure = MEMORY_PRESSURES.find((p) => p === text);
+  if (!pressure) throw new UsageError(`bad value '${text}' for --memory-pressure (choose from: ${MEMORY_PRESSURES.join(', ')})`);
+  return pressure;
+}

@@ -47,6 +47,9 @@ import { SharedUserData } from './mm/shared-user-data.js';
 import { SystemPtes } from './mm/syspte.js';
 import { TranslationCaches } from './mm/translation-caches.js';
 import { VirtualMemory } from './mm/virtual.js';
+import { PageFile } from './mm/pagefile.js';
+import { SoftwarePtes } from './mm/software-pte.js';
+import { WorkingSets } from './mm/working-set.js';
 import { ObjectManager } from './ob/manager.js';
 import type { CmContext } from './cm/context.js';
 import { CmRegistry } from './cm/registry.js';
@@ -96,6 +99,7 @@ export class Kernel implements CmContext {
   /** \Device\PhysicalMemory. */
   readonly physicalMemory: SectionObject;
   readonly views: SectionViews;
+  readonly workingSets: WorkingSets;
   readonly tornReads: TornReadDetector;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
@@ -144,6 +148,11 @@ export class Kernel implements CmContext {
     this.mdl = new MdlManager(this);
     this.segments = new SegmentManager(this);
     this.views = new SectionViews(this);
+    this.workingSets = new WorkingSets(this, new SoftwarePtes(this.memory, this.format), new PageFile(this.memory));
+    // Trimming: memory pressure at the clock tick; the verifier's forced IRQL checking at every raise to DISPATCH_LEVEL.
+    const pressure = options.memoryPressure ?? 'none';
+    if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
+    if (options.verifier) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
     this.tornReads = new TornReadDetector(this);
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.

@@ -14,7 +14,7 @@ import { normalizeReport } from './golden.js';
 const dir = fileURLToPath(new URL('./golden/sharing-memory/', import.meta.url));
 const write = process.env.GOLDEN_WRITE === '1';
 
-const variants = [undefined, 'second-open', 'map-at-dispatch', 'torn-read', 'never-unmap', 'no-try', 'close-not-cleanup'] as const;
+const variants = [undefined, 'second-open', 'map-at-dispatch', 'torn-read', 'never-unmap', 'no-try', 'close-not-cleanup', 'paged-pool'] as const;
 const runs = (['x64', 'x86'] as const).flatMap((arch) => variants.map((variant) => ({ arch, variant, verifier: false })));
 runs.push({ arch: 'x64', variant: 'map-at-dispatch', verifier: true });
 

@@ -147,4 +147,31 @@ describe('sharing-memory', () => {
     expect(result.bugcheck?.code).toBe(0xc4);
     expect(result.bugcheck?.params.slice(0, 2)).toEqual([0x77, 2]);
   });
+
+  for (const arch of ['x64', 'x86'] as const) {
+    it(`paged-pool on ${arch}: the trimmed page touched by TimerRoutine at DISPATCH_LEVEL is 0xD1 (address, 2, 1, TimerRoutine)`, async () => {
+      const { machine, result } = await runSample({ arch, variant: 'paged-pool' });
+      const allocated = machine.log.find((e) => e.text.includes('bytes of paged memory allocated at address'));
+      const va = parseAddress(allocated!.text.split(' ').at(-1)!.trim());
+      expect(machine.kernel.pool.isPagedPoolAddress(va)).toBe(true);
+      expect(result.bugcheck?.code).toBe(0xd1);
+      expect(result.bugcheck?.params.slice(0, 3)).toEqual([va, 2, 1]);
+      const driver = machine.kernel.io.drivers.get('SHARINGMEMORY')!;
+      expect(result.bugcheck!.params[3]).toBeGreaterThanOrEqual(driver.DriverStart);
+      expect(result.bugcheck!.params[3]).toBeLessThan(driver.DriverStart + driver.DriverSize);
+      expect(result.bugcheck?.stack[0]).toBe('SharingMemory!TimerRoutine');
+      expect(result.bugcheck?.explanation).toMatch(/was trimmed/);
+      // The program saw the first time, written at PASSIVE_LEVEL before any trim.
+      expect(machine.log.filter((e) => e.source === 'stdout').map((e) => e.text)).toEqual(['12:00:00']);
+      expect(machine.report().paging.trims).toBeGreaterThan(0);
+    });
+  }
+
+  it('paged-pool with the verifier: 0xC4/0x7F at MmBuildMdlForNonPagedPool', async () => {
+    const machine = await boot({ verifier: true, ...sample.bootOptions?.('paged-pool') });
+    sample.setup(machine, { seconds: 2, variant: 'paged-pool' });
+    const result = await machine.run({ seconds: 60 });
+    expect(result.bugcheck?.code).toBe(0xc4);
+    expect(result.bugcheck?.params[0]).toBe(0x7f);
+  });
 });

@@ -46,6 +46,8 @@ export class Dispatcher {
 
   /** Called at every clock tick that changes the time (KeUpdateSystemTime's writes to KUSER_SHARED_DATA, registered by mm). */
   readonly tickListeners: ((tick: number) => void)[] = [];
+  /** Called when a CPU's IRQL rises from below DISPATCH_LEVEL to it or above (the verifier's trim of paged pool, registered by mm). */
+  readonly raiseListeners: (() => void)[] = [];
 
   constructor(private readonly k: KeContext) {
     k.clock.deadlineNs = CLOCK_TICK_NS;
@@ -103,6 +105,7 @@ export class Dispatcher {
       this.k.bugCheck(IRQL_NOT_GREATER_OR_EQUAL, old, newIrql, 0, 0,
         `KeRaiseIrql was asked to go from IRQL ${old} to ${newIrql}, which is not a raise.`);
     }
+    if (old < DISPATCH_LEVEL && newIrql >= DISPATCH_LEVEL) for (const l of this.raiseListeners) l();
     cpu.irql = newIrql;
     // The cumulative DPC watchdog counts from the raise to DISPATCH_LEVEL.
     if (old < DISPATCH_LEVEL && newIrql >= DISPATCH_LEVEL) this.k.current.dpcWatchdogStartNs = this.k.clock.nowNs;
@@ -167,6 +170,7 @@ export class Dispatcher {
     const previous = this.k.current;
     this.k.switchTo(prcb);
     const oldIrql = prcb.cpu.irql;
+    if (oldIrql < DISPATCH_LEVEL) for (const l of this.raiseListeners) l();
     prcb.cpu.irql = Math.max(oldIrql, DISPATCH_LEVEL);
     if (oldIrql < DISPATCH_LEVEL) prcb.dpcWatchdogStartNs = this.k.clock.nowNs;
     prcb.dpcRoutineActive = true;

@@ -15,6 +15,8 @@ export interface KernelOptions {
   bootSystemTime: bigint;
   timeZoneBiasMinutes: number;
   verifier: boolean;
+  /** When pageable pages are trimmed without the verifier (mm/working-set.ts): never, when memory runs low, at every clock tick. */
+  memoryPressure?: 'none' | 'low' | 'high';
   profile: 'nt4' | 'win10';
   /** The store of the volume C: (io/fs), or null for a machine with no C:. */
   volume?: VolumeStore | null;

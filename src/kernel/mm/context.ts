@@ -20,6 +20,7 @@ import type { VadTree } from './vad.js';
 import type { VirtualMemory } from './virtual.js';
 import type { SegmentManager } from './segment.js';
 import type { SectionViews } from './view.js';
+import type { WorkingSets } from './working-set.js';
 
 /** What mm needs of a process (EPROCESS's memory-management part: its VADs, page-table frames, locked pages). */
 export interface MmProcess extends KProcess {
@@ -63,6 +64,10 @@ export interface MmContext extends KeContext {
   readonly mdl: MdlManager;
   /** Sections' segments and their frames (segment.ts). */
   readonly segments: SegmentManager;
+  /** Trimming, the pagefile, and the faults on trimmed pages (working-set.ts). */
+  readonly workingSets: WorkingSets;
+  /** Every process, live or exiting (the trimmer visits their working sets). */
+  readonly processes: readonly MmProcess[];
   /** Views of sections in user and system space (view.ts). */
   readonly views: SectionViews;
   /** Memory as kernel-mode code sees it (through the current CPU's MMU). */

@@ -3,6 +3,7 @@
  * fault policy of the machine.
  *
  *   an entry naming memory not installed     → bug check 0x1A/0x61941 (corruption.ts)
+ *   a trimmed page (transition or pagefile)   → soft or hard page-in, retry (working-set.ts)
  *   user address, committed, not yet touched  → demand-zero page, retry
  *   user address in a view of a section        → the section's page mapped
  *                                               (or copied, write-copy), retry
@@ -31,9 +32,14 @@ export function MmAccessFault(k: MmContext, fault: PageFault): void {
   const va = k.arch === 'x86' ? fault.va >>> 0 : fault.va;
   const userAddress = va >= 0 && va < k.layout.systemRangeStart;
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';
+  // A trimmed page comes back only below DISPATCH_LEVEL: above it, the fault is the bug check below.
+  if (!fault.present && k.irql < DISPATCH_LEVEL && (userAddress || !user)
+    && k.workingSets.MiResolveSoftwareFault(k.currentProcess.DirectoryTableBase, va, access)) return;
   if (userAddress && k.irql < DISPATCH_LEVEL && k.vm.resolveFault(k.currentProcess, va, access, fault.present)) return;
   if (k.irql >= DISPATCH_LEVEL) {
-    k.ke.irqlFault(va, access, `A ${what} of ${k.formatAddress(va)} at IRQL ${k.irql} faulted: at DISPATCH_LEVEL or above nothing can be paged in, so memory touched there must be resident nonpaged memory.`);
+    const trimmed = k.workingSets.MiTrimmedState(k.currentProcess.DirectoryTableBase, va);
+    const why = trimmed === undefined ? '' : ` The page is pageable and was trimmed (its PTE is a ${trimmed === 'transition' ? 'transition PTE' : 'pagefile PTE'}).`;
+    k.ke.irqlFault(va, access, `A ${what} of ${k.formatAddress(va)} at IRQL ${k.irql} faulted: at DISPATCH_LEVEL or above nothing can be paged in, so memory touched there must be resident nonpaged memory.${why}`);
   }
   if (userAddress || user) throw new NtException(STATUS_ACCESS_VIOLATION, [access, va]);
   const frame = k.attribution.top();

@@ -160,6 +160,25 @@ export class Pool {
     return va >= r.base && va < r.base + r.size;
   }
 
+  /** The paged pool pages in use (each page of a big block, each small-block page): what a trim visits. */
+  pagedPoolPages(): number[] {
+    const pages: number[] = [];
+    const used = this.paged.pageUsed;
+    for (let i = used.indexOf(1); i >= 0; i = used.indexOf(1, i + 1)) pages.push(this.paged.region.base + i * PAGE_SIZE);
+    return pages;
+  }
+
+  /**
+   * A paged pool small page the pool is about to read or write through its
+   * physical address: faulted back in first if it was trimmed (its frame may
+   * be new), as the pool's own access would fault on Windows.
+   */
+  private resident(pool: PoolRegion, page: SmallPage): void {
+    if (!pool.paged || this.k.pageTables.frameAt(this.k.systemRoot, page.va) >= 0) return;
+    this.k.workingSets.MiResolveSoftwareFault(this.k.systemRoot, page.va, 1);
+    page.pa = MiKernelPhysicalAddress(this.k, page.va);
+  }
+
   isPoolAddress(va: number): boolean {
     const r = this.nonPaged.region;
     return this.isPagedPoolAddress(va) || (va >= r.base && va < r.base + r.size);
@@ -213,6 +232,7 @@ export class Pool {
     // A live small block knows its page; any other address is looked up (and is a bug check below).
     const page = a !== undefined && a.page !== undefined ? a.page : pool.smallPages.get((pageVa - pool.region.base) / PAGE_SIZE);
     const offset = (headerVa - pageVa) / this.unit;
+    if (page) this.resident(pool, page);
     // A page the pool no longer holds reads as zeros here: its blocks were all freed.
     const pagePa = page ? page.pa : this.mappedPagePa(pageVa);
     if (pagePa < 0) ExpBugCheckFreedTwice(k, address, 0);
@@ -298,6 +318,8 @@ export class Pool {
     const first = (va - pool.region.base) / PAGE_SIZE;
     for (let i = 0; i < count; i++) {
       const pfn = this.k.pageTables.MiErasePte(this.k.systemRoot, va + i * PAGE_SIZE);
+      // A trimmed page: its transition frame or pagefile slot goes instead (working-set.ts).
+      if (pfn < 0 && pool.paged) this.k.workingSets.MiDeleteSoftwarePte(this.k.systemRoot, va + i * PAGE_SIZE);
       if (pfn >= 0 && !this.k.pfn.freePage(pfn)) this.reportStillMapped(va + i * PAGE_SIZE, pfn);
       pool.pageUsed[first + i] = 0;
     }
@@ -354,6 +376,7 @@ export class Pool {
     }
     // allocate() records the block's page from here.
     pool.lastSmallPage = page;
+    this.resident(pool, page);
     const entry = page.free[run]!;
     const offset = entry[0];
     const length = entry[1];

@@ -255,6 +255,8 @@ export class VirtualMemory {
     vad.commit.set((start - vad.start) / PAGE_SIZE, (end - vad.start) / PAGE_SIZE, protect);
     const root = process.DirectoryTableBase;
     const attributes = protect === 0 ? undefined : attributesFor(protect, true);
+    // Decommitted pages that were trimmed lose their transition frame or pagefile slot (working-set.ts).
+    if (protect === 0) this.k.workingSets.MiDeleteSoftwarePtes(root, start, end);
     for (const [va, pfn] of [...vad.frames]) {
       if (va < start || va >= end) continue;
       this.MiDeletePte(root, va, pfn);
@@ -274,6 +276,7 @@ export class VirtualMemory {
       return;
     }
     if (vad.kind === 'private') {
+      this.k.workingSets.MiDeleteSoftwarePtes(root, vad.start, vad.end);
       for (const [va, pfn] of vad.frames) {
         this.MiDeletePte(root, va, pfn);
         this.k.pfn.freePage(pfn);
