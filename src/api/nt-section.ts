@@ -17,6 +17,7 @@ import { APC_LEVEL, KernelMode, PASSIVE_LEVEL } from '../include/wdm-constants.j
 import type { Kernel } from '../kernel/kernel.js';
 import { MmCreateSection, MmOpenSection } from '../kernel/section/create.js';
 import { MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, type SectionBasicInformation } from '../kernel/section/map.js';
+import type { KernelObject } from '../kernel/ob/object.js';
 import { SectionObject } from '../kernel/section/object.js';
 import { handleArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 import { driverObjectAttributes, type DriverObjectAttributes } from './nt-objects.js';
@@ -77,12 +78,12 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
       return { status: r.status, sectionInformation: r.information };
     },
     /**
-     * MmMapViewInSystemSpace: the section (an object from
-     * ObReferenceObjectByHandle) mapped into system space;
+     * MmMapViewInSystemSpace: the section (PVOID Section: an object from
+     * ObReferenceObjectByHandle, which must be a section) mapped into system space;
      * `{ status, mappedBase, viewSize }`. ViewSize 0 maps the whole section.
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-mmmapviewinsystemspace
      */
-    MmMapViewInSystemSpace(section: SectionObject, viewSize: number): { status: number; mappedBase: number; viewSize: number } {
+    MmMapViewInSystemSpace(section: KernelObject, viewSize: number): { status: number; mappedBase: number; viewSize: number } {
       enter('MmMapViewInSystemSpace', APC_LEVEL);
       if (!(section instanceof SectionObject)) throw new NtException(STATUS_INVALID_PARAMETER);
       const r = k.views.MmMapViewInSystemSpace(section.segment, section.InitialPageProtection, sizeArgument(k.arch, viewSize ?? 0));
