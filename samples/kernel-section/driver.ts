@@ -23,6 +23,14 @@ import { GREETING, KERNEL_SECTION_PATH, REPLY_OFFSET, SECTION_SDDL, SECTION_SIZE
 export interface KernelSectionDriverVariant {
   /** squatting: create with OBJ_OPENIF, so an existing section of the name is opened instead. */
   openIf?: boolean;
+  /**
+   * Added to DriverEntry once the section exists (variants/): a device
+   * through which the program reaches the driver, its dispatch routines
+   * given the section's kernel handle. Returns DriverEntry's status.
+   */
+  device?: (nt: Nt, driverObject: DriverObject, sectionHandle: number) => number;
+  /** view-in-user-process: DriverEntry does not map step 3's view; the device's routine maps it, in the program's process. */
+  noSystemView?: boolean;
 }
 
 export function kernelSectionDriver(variant: KernelSectionDriverVariant = {}) {
@@ -42,6 +50,10 @@ export function kernelSectionDriver(variant: KernelSectionDriverVariant = {}) {
         return status;
       }
       if (status === STATUS_OBJECT_NAME_EXISTS) nt.DbgPrint('KernelSection: the section already existed; opened it\n');
+      if (variant.noSystemView && variant.device) {
+        DriverObject.DriverUnload = () => nt.ZwClose(sectionHandle);
+        return variant.device(nt, DriverObject, sectionHandle);
+      }
       // Step 3: map the driver's view into the current process: DriverEntry runs in the System process.
       const view = nt.ZwMapViewOfSection(sectionHandle, nt.NtCurrentProcess(), 0, 0, 0, null, 0, ViewShare, 0, PAGE_READWRITE);
       if (!NT_SUCCESS(view.status)) {
@@ -61,7 +73,7 @@ export function kernelSectionDriver(variant: KernelSectionDriverVariant = {}) {
         nt.ZwUnmapViewOfSection(nt.NtCurrentProcess(), baseAddress);
         nt.ZwClose(sectionHandle);
       };
-      return STATUS_SUCCESS;
+      return variant.device ? variant.device(nt, DriverObject, sectionHandle) : STATUS_SUCCESS;
     },
   });
 }

@@ -2,7 +2,14 @@
  * What KernelSection.sys and its client share (seed 001, JustKernel's
  * "Shared Memory Between User-Mode And Kernel-Mode (Section Object)").
  */
+import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED } from 'ntshm/wdm';
+
 export const SERVICE_NAME = 'KernelSection';
+/** The device of the variants that have one (variants/): \\.\KernelSection. */
+export const DEVICE_NAME = '\\Device\\KernelSection';
+export const DOS_DEVICE_NAME = '\\DosDevices\\KernelSection';
+/** no-force-access-check: "open the section for me"; the output is the handle, pointer-sized. */
+export const IOCTL_OPEN_SECTION = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
 /** The section's name in the driver's namespace and the name the program opens. */
 export const KERNEL_SECTION_PATH = '\\BaseNamedObjects\\KernelSection';
 export const KERNEL_SECTION_NAME = 'KernelSection';

@@ -1,18 +1,24 @@
 /**
- * The variants of kernel-section (reference/misuse.md) that run today.
- * `view-in-user-process` and `no-force-access-check` need findings of the
- * verifier issue; `squatting` shows the opened squatter's section in the log.
+ * The variants of kernel-section (reference/misuse.md) and what each runs.
+ * `squatting` shows the opened squatter's section in the log and the
+ * finding `squatted`; the driver's changes of `view-in-user-process` and
+ * `no-force-access-check` are each one file in variants/.
  */
 import type { Machine, ScenarioVariant } from 'ntshm';
 import { defineProgram, INVALID_HANDLE_VALUE, PAGE_READWRITE, type K32 } from 'ntshm/win32';
 import { kernelSectionDriver } from './driver.js';
 import { KERNEL_SECTION_NAME, SECTION_SIZE, SERVICE_NAME } from './names.js';
-import { kernelSectionProgram } from './program.js';
+import { kernelSectionClient, kernelSectionProgram } from './program.js';
+import { openForCallerDriver } from './variants/no-force-access-check.js';
+import { viewInUserProcessDriver } from './variants/view-in-user-process.js';
 
 export const variants: readonly ScenarioVariant[] = [
   { name: 'standard-user', summary: 'the client runs as a standard user: the section\'s DACL refuses it (ERROR_ACCESS_DENIED)' },
   { name: 'squatting', summary: 'a standard user creates the name first; the driver, creating with OBJ_OPENIF, opens the squatter\'s section (STATUS_OBJECT_NAME_EXISTS)' },
   { name: 'squatting-no-openif', summary: 'a standard user creates the name first; without OBJ_OPENIF, DriverEntry fails with STATUS_OBJECT_NAME_COLLISION' },
+  { name: 'view-in-user-process', summary: 'the driver maps its own view in IRP_MJ_CREATE, in the program\'s process, and keeps it: finding driver-view-in-user-process' },
+  { name: 'no-force-access-check', summary: 'a standard user asks the driver to open the section; ZwOpenSection without OBJ_FORCE_ACCESS_CHECK skips the DACL: finding access-check-bypassed' },
+  { name: 'force-access-check', summary: 'the fix of no-force-access-check: with OBJ_FORCE_ACCESS_CHECK the standard user\'s open is STATUS_ACCESS_DENIED' },
   { name: 'physical-memory', summary: 'the program opens \\Device\\PhysicalMemory: STATUS_ACCESS_DENIED' },
 ];
 
@@ -46,6 +52,18 @@ export const variantSetups: Record<string, (machine: Machine) => void | Promise<
   },
   squatting: squat(true),
   'squatting-no-openif': squat(false),
+  'view-in-user-process': (machine) => {
+    machine.loadDriver(SERVICE_NAME, viewInUserProcessDriver());
+    machine.spawn(kernelSectionClient({ openDevice: true }));
+  },
+  'no-force-access-check': (machine) => {
+    machine.loadDriver(SERVICE_NAME, openForCallerDriver(false));
+    machine.spawn(kernelSectionClient({ handleFromDriver: true }), { user: 'user' });
+  },
+  'force-access-check': (machine) => {
+    machine.loadDriver(SERVICE_NAME, openForCallerDriver(true));
+    machine.spawn(kernelSectionClient({ handleFromDriver: true }), { user: 'user' });
+  },
   'physical-memory': (machine) => {
     machine.loadDriver(SERVICE_NAME, kernelSectionDriver());
     machine.spawn(physicalMemory);

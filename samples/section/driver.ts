@@ -17,6 +17,8 @@ import { IOCTL_SECTION_MESSAGE, REPLY, SECTION_NAME, SERVICE_NAME } from './ioct
 export interface SectionDriverVariant {
   /** The name the driver opens (session-namespace: the program's `Local\` name is not there). */
   sectionName?: string;
+  /** The IOCTL's work in place of ShareSection (user-handle: map the section whose handle the program sent). */
+  share?: (nt: Nt, irp: Irp) => number;
 }
 
 export function sectionDriver(variant: SectionDriverVariant = {}) {
@@ -71,7 +73,7 @@ export function sectionDriver(variant: SectionDriverVariant = {}) {
       DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (_d: DeviceObject, irp: Irp) => {
         const code = IoGetCurrentIrpStackLocation(irp).Parameters.DeviceIoControl.IoControlCode;
         if (code !== IOCTL_SECTION_MESSAGE) return complete(irp, STATUS_INVALID_DEVICE_REQUEST);
-        return complete(irp, ShareSection());
+        return complete(irp, variant.share ? variant.share(nt, irp) : ShareSection());
       };
       DriverObject.DriverUnload = (driverObject: DriverObject) => {
         nt.IoDeleteSymbolicLink('\\DosDevices\\Section');

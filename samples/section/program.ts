@@ -7,7 +7,8 @@
  * program prints.
  */
 import {
-  defineProgram, FILE_MAP_ALL_ACCESS, GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, OPEN_EXISTING, PAGE_READWRITE, type K32,
+  defineProgram, FILE_MAP_ALL_ACCESS, GENERIC_READ, GENERIC_WRITE, INVALID_HANDLE_VALUE, MEM_COMMIT, MEM_RESERVE, OPEN_EXISTING, PAGE_READWRITE,
+  type K32,
 } from 'ntshm/win32';
 import { IOCTL_SECTION_MESSAGE, MESSAGE, SECTION_NAME, SECTION_SIZE } from './ioctl.js';
 
@@ -15,6 +16,8 @@ import { IOCTL_SECTION_MESSAGE, MESSAGE, SECTION_NAME, SECTION_SIZE } from './io
 export interface SecTestVariant {
   /** The name given to CreateFileMapping (session-namespace: `Local\SectionTest` or `Global\SectionTest`). */
   sectionName?: string;
+  /** user-handle: send the section's handle in the IOCTL's input buffer. */
+  passHandle?: boolean;
 }
 
 export function secTestProgram(variant: SecTestVariant = {}) {
@@ -40,7 +43,12 @@ export function secTestProgram(variant: SecTestVariant = {}) {
       k32.print(`Can't open the device (error ${k32.GetLastError()})`);
       exitCode = 1;
     } else {
-      const { ok } = await k32.DeviceIoControl(hDevice, IOCTL_SECTION_MESSAGE, 0, 0, 0, 0);
+      let input = 0;
+      if (variant.passHandle) {
+        input = k32.VirtualAlloc(0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
+        k32.setPointer(input, hSection);
+      }
+      const { ok } = await k32.DeviceIoControl(hDevice, IOCTL_SECTION_MESSAGE, input, input ? k32.sizeofPointer : 0, 0, 0);
       if (ok) {
         // The driver wrote its reply through its own view: the same page, another address.
         k32.print(`Reply: ${k32.getString(pView, 'utf-16le', SECTION_SIZE / 2)}`);

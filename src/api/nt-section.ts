@@ -12,11 +12,14 @@
  */
 import { DRIVER_UNMAPPING_INVALID_VIEW } from '../include/bugcodes.js';
 import { NtException } from '../include/errors.js';
-import { STATUS_INVALID_PARAMETER } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_INVALID_PARAMETER } from '../include/ntstatus.js';
 import { APC_LEVEL, KernelMode, PASSIVE_LEVEL } from '../include/wdm-constants.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MmCreateSection, MmOpenSection } from '../kernel/section/create.js';
 import { MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, type SectionBasicInformation } from '../kernel/section/map.js';
+import { NtCurrentProcess } from '../kernel/ob/handle.js';
+import type { KernelObject } from '../kernel/ob/object.js';
+import { VfWatchDriverView } from '../kernel/verifier/driver-view.js';
 import { SectionObject } from '../kernel/section/object.js';
 import { handleArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 import { driverObjectAttributes, type DriverObjectAttributes } from './nt-objects.js';
@@ -55,12 +58,15 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
       sectionOffset: number | bigint | null, viewSize: number, inheritDisposition: number, allocationType: number, win32Protect: number):
       { status: number; baseAddress: number; viewSize: number; sectionOffset: number } {
       enter('ZwMapViewOfSection', PASSIVE_LEVEL);
-      return MmMapViewOfSection(k, KernelMode, {
+      const r = MmMapViewOfSection(k, KernelMode, {
         sectionHandle: handleArgument(k.arch, sectionHandle), processHandle: handleArgument(k.arch, processHandle),
         baseAddress: pointerArgument(k.arch, baseAddress ?? 0), zeroBits: sizeArgument(k.arch, zeroBits), commitSize: sizeArgument(k.arch, commitSize),
         sectionOffset: size(sectionOffset), viewSize: sizeArgument(k.arch, viewSize), inheritDisposition: ulongArgument(k.arch, inheritDisposition),
         allocationType: ulongArgument(k.arch, allocationType), win32Protect: ulongArgument(k.arch, win32Protect),
       });
+      // The driver's own view in the program's context: a finding if it outlives the routine (verifier/driver-view.ts).
+      if (NT_SUCCESS(r.status) && handleArgument(k.arch, processHandle) === NtCurrentProcess) VfWatchDriverView(k, k.currentProcess, r.baseAddress);
+      return r;
     },
     /** ZwUnmapViewOfSection: BaseAddress may be any address in the view. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunmapviewofsection */
     ZwUnmapViewOfSection(processHandle: number, baseAddress: number): number {
@@ -77,12 +83,12 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
       return { status: r.status, sectionInformation: r.information };
     },
     /**
-     * MmMapViewInSystemSpace: the section (an object from
-     * ObReferenceObjectByHandle) mapped into system space;
+     * MmMapViewInSystemSpace: the section (PVOID Section: an object from
+     * ObReferenceObjectByHandle, which must be a section) mapped into system space;
      * `{ status, mappedBase, viewSize }`. ViewSize 0 maps the whole section.
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-mmmapviewinsystemspace
      */
-    MmMapViewInSystemSpace(section: SectionObject, viewSize: number): { status: number; mappedBase: number; viewSize: number } {
+    MmMapViewInSystemSpace(section: KernelObject, viewSize: number): { status: number; mappedBase: number; viewSize: number } {
       enter('MmMapViewInSystemSpace', APC_LEVEL);
       if (!(section instanceof SectionObject)) throw new NtException(STATUS_INVALID_PARAMETER);
       const r = k.views.MmMapViewInSystemSpace(section.segment, section.InitialPageProtection, sizeArgument(k.arch, viewSize ?? 0));

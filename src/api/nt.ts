@@ -26,6 +26,8 @@ import { IoFileObjectType } from '../kernel/io/objects.js';
 import { ProcessType } from '../kernel/ps/process.js';
 import { SeTokenObjectType } from '../kernel/se/token.js';
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
+import { MmSectionObjectType } from '../kernel/section/object.js';
+import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
 import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -345,6 +347,8 @@ export function makeNt(k: Kernel, driverName: string) {
     ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: ObjectType | null, accessMode: number): { status: number; object: KernelObject | null } {
       enter('ObReferenceObjectByHandle', APC_LEVEL);
       // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
+      // A user handle referenced as KernelMode: 0xC4/0xF6 with the verifier, a finding without (verifier/handle-reference.ts).
+      VfCheckHandleReference(k, handleArgument(k.arch, handle), objectType, accessMode);
       const r = k.ob.ObReferenceObjectByHandle(handleArgument(k.arch, handle), desiredAccess, objectType, accessMode, k.currentProcess);
       return { status: r.status, object: r.object ?? null };
     },
@@ -371,8 +375,9 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtFile(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     ...makeNtObjects(k, enter),
-    /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType). */
+    /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
     IoFileObjectType,
+    MmSectionObjectType,
     PsProcessType: ProcessType,
     SeTokenObjectType,
 

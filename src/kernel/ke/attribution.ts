@@ -37,22 +37,41 @@ export class BugCheckAttribution {
     return c ? ` (${c.frame.driver}!${c.frame.routine} was called at IRQL ${c.from} and returned at ${c.to})` : '';
   }
 
+  /**
+   * Checks to run when the routine of a frame returns, by its depth: what a
+   * routine left behind is only wrong once it has returned (a view it mapped
+   * into the caller's process and kept, verifier/driver-view.ts). Sparse:
+   * most frames have none.
+   */
+  private readonly atReturn: (((frame: DriverFrame) => void)[] | undefined)[] = [];
+
   push(frame: DriverFrame, nowNs: number): void {
     this.frames.push(frame);
     this.enteredNs.push(nowNs);
   }
 
   pop(frame: DriverFrame): void {
-    if (this.frames[this.frames.length - 1] === frame) {
+    const n = this.frames.length;
+    const i = this.frames[n - 1] === frame ? n - 1 : this.frames.lastIndexOf(frame);
+    if (i < 0) return;
+    const checks = this.atReturn[i];
+    if (i === n - 1) {
       this.frames.pop();
       this.enteredNs.pop();
-      return;
-    }
-    const i = this.frames.lastIndexOf(frame);
-    if (i >= 0) {
+    } else {
       this.frames.splice(i, 1);
       this.enteredNs.splice(i, 1);
     }
+    if (this.atReturn.length > i) this.atReturn.splice(i, 1);
+    if (checks) for (const check of checks) check(frame);
+  }
+
+  /** Runs `check` when the driver routine now running returns (or unwinds); nothing when no driver routine runs. */
+  onReturn(check: (frame: DriverFrame) => void): void {
+    const i = this.frames.length - 1;
+    if (i < 0) return;
+    while (this.atReturn.length <= i) this.atReturn.push(undefined);
+    (this.atReturn[i] ??= []).push(check);
   }
 
   /** When the outermost driver frame now on the stack was entered (virtual ns), or -1 with none. */

@@ -26,7 +26,7 @@
  */
 import {
   STATUS_ACCESS_DENIED, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_COLLISION, STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID,
-  STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PRIVILEGE_NOT_HELD, STATUS_SUCCESS,
+  STATUS_OBJECT_PATH_NOT_FOUND, STATUS_OBJECT_TYPE_MISMATCH, STATUS_PRIVILEGE_NOT_HELD, STATUS_SUCCESS, ntStatusName, ntStatusText,
 } from '../../include/ntstatus.js';
 import {
   DIRECTORY_CREATE_OBJECT, DIRECTORY_CREATE_SUBDIRECTORY, OBJ_INVALID_SESSION_ID, SE_CREATE_GLOBAL_PRIVILEGE, SE_CREATE_PERMANENT_PRIVILEGE,
@@ -143,10 +143,36 @@ function ObpOpenExisting(k: ObContext, object: KernelObject, desiredAccess: numb
     grantedAccess = check.grantedAccess;
   } else {
     grantedAccess = ObpUncheckedAccess(desiredAccess, mapping);
+    ObpCheckBypassedAccess(k, object, desiredAccess, mapping);
   }
   if ((attributes & OBJ_EXCLUSIVE) !== 0) object.header.exclusiveProcess = k.currentProcess;
   const handle = k.ob.createHandle(k.currentProcess, object, grantedAccess, attributes);
   return { status: success, handle, object, grantedAccess };
+}
+
+/**
+ * Misuse `no-force-access-check` (reference/misuse.md): a driver running in
+ * a program's context opens a name with KernelMode and without
+ * OBJ_FORCE_ACCESS_CHECK, so no access check is made, and the object is one
+ * the program's token may not open: the driver has opened it on the
+ * program's behalf. Not an error on Windows; the finding
+ * `access-check-bypassed`. The check is the one OBJ_FORCE_ACCESS_CHECK would
+ * have made, for the token of the process the driver runs in.
+ * https://learn.microsoft.com/windows-hardware/drivers/ddi/wudfwdm/nf-wudfwdm-initializeobjectattributes
+ */
+function ObpCheckBypassedAccess(k: ObContext, object: KernelObject, desiredAccess: number, mapping: GenericMapping | undefined): void {
+  const frame = k.attribution.top();
+  if (!frame || k.currentProcess === k.systemProcess || object.header.kernelOnly) return;
+  const would = k.ob.security.SeAccessCheck(object, desiredAccess, mapping);
+  if (would.status === STATUS_SUCCESS) return;
+  const name = ObQueryNameString(object);
+  k.report({
+    kind: 'access-check-bypassed',
+    driver: frame.driver,
+    routine: frame.routine,
+    message: `access-check-bypassed: ${frame.driver}!${frame.routine} opened ${name} in the context of ${k.currentProcess.ImageFileName} without OBJ_FORCE_ACCESS_CHECK; that process's token may not open it (${ntStatusText(would.status)}), and no access check was made`,
+    details: { name, process: k.currentProcess.ImageFileName, desiredAccess, status: would.status, statusName: ntStatusName(would.status) },
+  });
 }
 
 /** The caller's SECURITY_DESCRIPTOR (OBJECT_ATTRIBUTES.SecurityDescriptor), captured, or a status. */
