@@ -113,6 +113,9 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
 
 /** The caller's buffer as the device's flags ask for it: a write reads it, a read fills it. */
 function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: number, length: number, read: boolean): void {
+  const stats = k.io.stats;
+  const kind = deviceFlags & DO_BUFFERED_IO ? stats.buffered : deviceFlags & DO_DIRECT_IO ? stats.direct : stats.neither;
+  kind.requests++;
   if (length === 0) return;
   if (deviceFlags & DO_BUFFERED_IO) {
     const systemBuffer = k.pool.allocate(NonPagedPool, length, BUFFER_TAG);
@@ -125,6 +128,7 @@ function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: num
       irp.UserBuffer = buffer;
     } else {
       k.kernelMemory.copy(systemBuffer, buffer, length);
+      stats.buffered.bytesCopiedIn += length;
     }
   } else if (deviceFlags & DO_DIRECT_IO) {
     const mdl = k.mdl.IoAllocateMdl(buffer, length, false, true, irp);
@@ -136,6 +140,8 @@ function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: num
       k.mdl.IoFreeMdl(mdl);
       throw e;
     }
+    stats.direct.mdls++;
+    stats.direct.bytesMapped += length;
   } else {
     irp.UserBuffer = buffer;
   }
