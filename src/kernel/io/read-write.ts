@@ -13,7 +13,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/methods-for-accessing-data-buffers
  */
 import { NtException } from '../../include/errors.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { NT_ERROR, STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import {
   DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA, FO_SYNCHRONOUS_IO, IRP_BUFFERED_IO,
   IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_READ, IRP_MJ_WRITE, UserMode,
@@ -104,7 +104,8 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
       return failed(e.status);
     }
     const r = IopSynchronousServiceTailStatus(k, device, irp);
-    if (r.completed) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
+    // An error completion leaves the caller's block as it was (service-tail.ts).
+    if (r.completed && !NT_ERROR(r.ioStatus.Status)) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
     return r;
   } finally {
     k.ob.ObDereferenceObject(file);
