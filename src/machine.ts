@@ -17,6 +17,7 @@ import { SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER } fro
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
+import type { IoStats } from './kernel/io/io-stats.js';
 import { ObCreateSessionNamespace } from './kernel/ob/session.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
@@ -471,6 +472,16 @@ export class Machine {
   private resources(): ResourceSnapshot {
     const s = this.stats();
     return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles };
+  }
+
+  /**
+   * What the I/O manager moved for drivers since boot, by transfer method (IOCTLs, reads and
+   * writes): buffered (requests, bytes copied in and out), direct (requests, MDLs locked, bytes
+   * they describe), neither (requests). A copy: later requests do not change it.
+   */
+  ioStats(): IoStats {
+    const s = this.kernel.io.stats;
+    return { buffered: { ...s.buffered }, direct: { ...s.direct }, neither: { ...s.neither } };
   }
 
   stats(): MachineStats {

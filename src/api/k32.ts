@@ -11,7 +11,7 @@
  */
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
-import { NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { NT_ERROR, NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { readHandleValue, readPointer, readSize, readUnicodeString, type MemoryBasicInformation } from '../include/struct-access.js';
 import { CURDIR, IO_STATUS_BLOCK, MEMORY_BASIC_INFORMATION, PEB, RTL_USER_PROCESS_PARAMETERS, TEB, type Arch } from '../include/structures.js';
 import type { SystemServiceTable } from '../include/system-services.js';
@@ -194,10 +194,14 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
         mem.setUint32(information, 0);
         if (arch === 'x64') mem.setUint32(information + 4, 0);
         const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
-        if (typeof status === 'number') return { ok: fromStatus(status), bytesReturned: readSize(mem, arch, information) };
+        // *lpBytesReturned is Information on success and for a warning (STATUS_BUFFER_OVERFLOW: FALSE,
+        // ERROR_MORE_DATA, the bytes that fit); an error leaves it unwritten, which is 0 here (docs/fidelity.md).
+        // https://github.com/reactos/reactos/blob/master/dll/win32/kernel32/client/file/deviceio.c (DeviceIoControl)
+        const finish = (s: number) => ({ ok: fromStatus(s), bytesReturned: NT_ERROR(s) ? 0 : readSize(mem, arch, information) });
+        if (typeof status === 'number') return finish(status);
         // The IO_STATUS_BLOCK stays on the stack until the service, entered later, has written it.
         later = true;
-        return status.then((s) => ({ ok: fromStatus(s), bytesReturned: readSize(mem, arch, information) }))
+        return status.then(finish)
           .finally(() => { stack.sp = saved; });
       } finally {
         if (!later) stack.sp = saved;

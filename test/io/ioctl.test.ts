@@ -175,7 +175,8 @@ describe('bad buffers stop in the I/O manager (boundary case 1)', () => {
   type Buffers = (k32: K32, m: Machine) => { inVa: number; inLen: number; outVa: number; outLen: number };
   const table: [name: string, buffers: Buffers][] = [
     ['an unmapped input pointer', () => ({ inVa: 0x5000_0000, inLen: 16, outVa: 0, outLen: 0 })],
-    ['a NULL input pointer with a length', () => ({ inVa: 0, inLen: 16, outVa: 0, outLen: 0 })],
+    // A NULL input pointer with a length is no bad buffer: the request reaches the driver with length 0
+    // (iofunc.c, IopDeviceFsIoControl); test/io/transfer-methods.test.ts.
     ['a reserved but uncommitted input buffer', (k32) => ({ inVa: k32.VirtualAlloc(0, 0x1000, MEM_RESERVE, PAGE_READWRITE), inLen: 16, outVa: 0, outLen: 0 })],
     // KUSER_SHARED_DATA's kernel address is mapped and readable by the kernel: only the probe stops it.
     ['a kernel-space input pointer (mapped)', (_k32, m) => ({ inVa: m.kernel.layout.kernelSharedData, inLen: 16, outVa: 0, outLen: 0 })],

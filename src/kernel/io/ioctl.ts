@@ -58,23 +58,38 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       if (e instanceof NtException) return e.status;
       throw e;
     }
-    const inLen = InputBufferLength >>> 0;
-    const outLen = OutputBufferLength >>> 0;
+    const method = code & 3;
+    let inLen = InputBufferLength >>> 0;
+    let outLen = OutputBufferLength >>> 0;
+    // A NULL buffer from user mode counts as an empty one: the request reaches the driver with
+    // that length 0 instead of failing the probe (the output only for METHOD_BUFFERED; a NULL
+    // direct output buffer with a length fails MmProbeAndLockPages).
+    // https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/iofunc.c (IopDeviceFsIoControl)
+    if (k.currentThread.PreviousMode === UserMode) {
+      if (method === METHOD_BUFFERED && OutputBuffer === 0) outLen = 0;
+      if (method !== METHOD_NEITHER && InputBuffer === 0) inLen = 0;
+    }
     const irp = k.io.allocateIrp(k.currentThread.PreviousMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
     if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
     const params = irp.nextStackLocation.Parameters.DeviceIoControl;
     params.IoControlCode = code;
     params.InputBufferLength = inLen;
     params.OutputBufferLength = outLen;
-    const method = code & 3;
+    const stats = k.io.stats;
     try {
       if (method === METHOD_NEITHER) {
         params.Type3InputBuffer = InputBuffer;
         irp.UserBuffer = OutputBuffer;
+        stats.neither.requests++;
       } else {
         bufferInput(k, irp, method, InputBuffer, inLen, OutputBuffer, outLen);
-        if (method === METHOD_BUFFERED) irp.UserBuffer = OutputBuffer;
-        else if (outLen > 0) lockOutput(k, irp, method, OutputBuffer, outLen);
+        if (method === METHOD_BUFFERED) {
+          irp.UserBuffer = OutputBuffer;
+          stats.buffered.requests++;
+        } else {
+          if (outLen > 0) lockOutput(k, irp, method, OutputBuffer, outLen);
+          stats.direct.requests++;
+        }
       }
     } catch (e) {
       if (!(e instanceof NtException)) throw e;
@@ -87,31 +102,43 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
   }
 }
 
-/** The I/O manager's probe and copy of the input buffer into a SystemBuffer of max(in, out) bytes. */
+/**
+ * The I/O manager's probe and copy of the input buffer: METHOD_BUFFERED into a SystemBuffer of
+ * max(in, out) bytes, the direct methods into one of the input's size (none without input).
+ */
 function bufferInput(k: IoContext, irp: Irp, method: number, inputBuffer: number, inLen: number, outputBuffer: number, outLen: number): void {
   const size = method === METHOD_BUFFERED ? Math.max(inLen, outLen) : inLen;
   if (size === 0) return;
-  ProbeForRead(k, inputBuffer, inLen, 1);
-  if (method === METHOD_BUFFERED) ProbeForWrite(k, outputBuffer, outLen, 1);
+  if (inLen > 0) ProbeForRead(k, inputBuffer, inLen, 1);
+  if (method === METHOD_BUFFERED && outLen > 0) ProbeForWrite(k, outputBuffer, outLen, 1);
   const systemBuffer = k.pool.allocate(NonPagedPool, size, BUFFER_TAG);
   if (systemBuffer === 0) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
   irp.AssociatedIrp.SystemBuffer = systemBuffer;
   irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | (method === METHOD_BUFFERED && outLen > 0 ? IRP_INPUT_OPERATION : 0);
-  if (inLen > 0) k.kernelMemory.copy(systemBuffer, inputBuffer, inLen);
+  if (inLen > 0) {
+    k.kernelMemory.copy(systemBuffer, inputBuffer, inLen);
+    k.io.stats.buffered.bytesCopiedIn += inLen;
+  }
 }
 
-/** The direct methods: the output buffer is probed and locked in Irp->MdlAddress. */
+/**
+ * The direct methods: the output buffer is probed and locked in Irp->MdlAddress, for reading
+ * (METHOD_IN_DIRECT: the driver reads it) or writing (METHOD_OUT_DIRECT). A length no MDL can
+ * describe is STATUS_INSUFFICIENT_RESOURCES (IoAllocateMdl returns NULL).
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/buffer-descriptions-for-i-o-control-codes
+ */
 function lockOutput(k: IoContext, irp: Irp, method: number, outputBuffer: number, outLen: number): void {
   const operation = method === METHOD_IN_DIRECT ? IoReadAccess : IoWriteAccess;
-  if (operation === IoWriteAccess) ProbeForWrite(k, outputBuffer, outLen, 1);
-  else ProbeForRead(k, outputBuffer, outLen, 1);
-  const mdl = k.mdl.IoAllocateMdl(outputBuffer, outLen, false, true, irp);
+  const mdl = k.mdl.IoAllocateMdl(outputBuffer, outLen, false, false, irp);
   if (!mdl) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
   try {
-    k.mdl.MmProbeAndLockPages(mdl, UserMode, operation);
+    // MmProbeAndLockPages is the probe: a kernel address or a page that cannot be accessed so raises.
+    k.mdl.MmProbeAndLockPages(mdl, irp.RequestorMode, operation);
   } catch (e) {
     irp.MdlAddress = null;
     k.mdl.IoFreeMdl(mdl);
     throw e;
   }
+  k.io.stats.direct.mdls++;
+  k.io.stats.direct.bytesMapped += outLen;
 }

@@ -24,6 +24,7 @@ import type { DeviceObject, DriverDispatch, DriverObject, FileObject } from './o
 import { IopCloseFile, IopDeleteFile } from './file.js';
 import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
+import { IopNewIoStats, type IoStats } from './io-stats.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
@@ -52,6 +53,8 @@ export class IoManager {
   private readonly lookasideIrpSize: number;
   /** Told of every driver that has unloaded (perhaps later than asked): the service control manager. */
   readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
+  /** What buffered, direct and neither transfers moved (io-stats.ts). */
+  readonly stats: IoStats = IopNewIoStats();
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -145,6 +148,7 @@ export class IoManager {
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.finalInformation);
+        this.stats.buffered.bytesCopiedOut += irp.finalInformation;
       } catch (e) {
         if (!(e instanceof NtException)) {
           if (!this.k.bugcheck) this.freeIrp(irp);

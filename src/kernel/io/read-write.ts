@@ -13,7 +13,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/methods-for-accessing-data-buffers
  */
 import { NtException } from '../../include/errors.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { NT_ERROR, STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import {
   DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA, FO_SYNCHRONOUS_IO, IRP_BUFFERED_IO,
   IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_READ, IRP_MJ_WRITE, UserMode,
@@ -104,7 +104,8 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
       return failed(e.status);
     }
     const r = IopSynchronousServiceTailStatus(k, device, irp);
-    if (r.completed) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
+    // An error completion leaves the caller's block as it was (service-tail.ts).
+    if (r.completed && !NT_ERROR(r.ioStatus.Status)) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
     return r;
   } finally {
     k.ob.ObDereferenceObject(file);
@@ -113,6 +114,9 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
 
 /** The caller's buffer as the device's flags ask for it: a write reads it, a read fills it. */
 function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: number, length: number, read: boolean): void {
+  const stats = k.io.stats;
+  const kind = deviceFlags & DO_BUFFERED_IO ? stats.buffered : deviceFlags & DO_DIRECT_IO ? stats.direct : stats.neither;
+  kind.requests++;
   if (length === 0) return;
   if (deviceFlags & DO_BUFFERED_IO) {
     const systemBuffer = k.pool.allocate(NonPagedPool, length, BUFFER_TAG);
@@ -125,6 +129,7 @@ function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: num
       irp.UserBuffer = buffer;
     } else {
       k.kernelMemory.copy(systemBuffer, buffer, length);
+      stats.buffered.bytesCopiedIn += length;
     }
   } else if (deviceFlags & DO_DIRECT_IO) {
     const mdl = k.mdl.IoAllocateMdl(buffer, length, false, true, irp);
@@ -136,6 +141,8 @@ function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: num
       k.mdl.IoFreeMdl(mdl);
       throw e;
     }
+    stats.direct.mdls++;
+    stats.direct.bytesMapped += length;
   } else {
     irp.UserBuffer = buffer;
   }

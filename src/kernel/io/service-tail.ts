@@ -5,8 +5,15 @@
  * caller's thread (copy back, free) and writes the final status and
  * Information into the caller's IO_STATUS_BLOCK. A driver that returns
  * without completing the IRP leaves the caller its status and the IRP lost.
+ *
+ * A synchronous request the driver completed with an error status (NT_ERROR,
+ * severity 3) leaves the caller's IO_STATUS_BLOCK as it was: IopCompleteRequest
+ * writes Irp->UserIosb only for a success, informational or warning status, or
+ * for an error on an IRP that returned STATUS_PENDING to an asynchronous caller.
+ * The service's status is then the error itself.
+ * https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/irp.c (IopCompleteRequest)
  */
-import { STATUS_PENDING } from '../../include/ntstatus.js';
+import { NT_ERROR, STATUS_PENDING } from '../../include/ntstatus.js';
 import { writeIoStatus } from '../ex/capture.js';
 import type { IoContext } from './context.js';
 import type { IoStatusBlock, Irp } from './irp.js';
@@ -23,7 +30,7 @@ export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, ir
   const final = irp.finalStatus;
   const information = irp.finalInformation;
   k.io.IopCompleteRequest(irp);
-  writeIoStatus(k, ioStatusBlock, final, information);
+  if (!NT_ERROR(final)) writeIoStatus(k, ioStatusBlock, final, information);
   return status === STATUS_PENDING ? final : status;
 }
 
