@@ -38,6 +38,7 @@ import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtObjects } from './nt-objects.js';
+import { makeNtMdl } from './nt-mdl.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -67,7 +68,6 @@ export function makeNt(k: Kernel, driverName: string) {
       k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, p1, k.irql, p3, p4, `${name} was called at IRQL ${k.irql}; it allows at most ${maxIrql}.`);
     }
   };
-  const mdlAddress = (mdl: Mdl | number | null): number => (typeof mdl === 'number' ? mdl : mdl?.address ?? 0);
   /** A pointer or SIZE_T argument as the register holds it (driver-arguments.ts). */
   const ptr = (value: unknown): number => pointerArgument(k.arch, value);
   const size = (value: unknown): number => sizeArgument(k.arch, value);
@@ -123,58 +123,8 @@ export function makeNt(k: Kernel, driverName: string) {
       k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
     },
 
-    // --- MDLs ---
-    IoAllocateMdl(virtualAddress: number, length: number, secondaryBuffer: boolean, chargeQuota: boolean, irp: Irp | null): Mdl | null {
-      enter('IoAllocateMdl', DISPATCH_LEVEL);
-      return k.mdl.IoAllocateMdl(virtualAddress, length, secondaryBuffer, chargeQuota, irp);
-    },
-    IoFreeMdl(mdl: Mdl | number | null): void {
-      enter('IoFreeMdl', DISPATCH_LEVEL);
-      k.mdl.IoFreeMdl(mdl);
-    },
-    MmBuildMdlForNonPagedPool(mdl: Mdl | number | null): void {
-      enter('MmBuildMdlForNonPagedPool', DISPATCH_LEVEL);
-      k.mdl.MmBuildMdlForNonPagedPool(mdl);
-    },
-    MmProbeAndLockPages(mdl: Mdl | number | null, accessMode: number, operation: number): void {
-      enter('MmProbeAndLockPages', DISPATCH_LEVEL, [0x70, mdlAddress(mdl), accessMode]);
-      k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
-    },
-    MmUnlockPages(mdl: Mdl | number | null): void {
-      enter('MmUnlockPages', DISPATCH_LEVEL, [0x78, mdlAddress(mdl), 0]);
-      k.mdl.MmUnlockPages(mdl);
-    },
-    MmMapLockedPagesSpecifyCache(mdl: Mdl | number | null, accessMode: number, cacheType: number, requestedAddress: number,
-      bugCheckOnFailure: boolean, priority: number): number {
-      enter('MmMapLockedPagesSpecifyCache', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
-      if (k.options.verifier && bugCheckOnFailure && accessMode === KernelMode) {
-        const m = k.mdl.resolve(mdl);
-        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, m.address, m.MdlFlags, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
-      }
-      return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, cacheType, requestedAddress ?? 0, bugCheckOnFailure, priority);
-    },
-    /** MmMapLockedPages: MmCached, no requested address, bug check on kernel-mode failure. */
-    MmMapLockedPages(mdl: Mdl | number | null, accessMode: number): number {
-      enter('MmMapLockedPages', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
-      return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, 1, 0, true, 16);
-    },
-    MmUnmapLockedPages(baseAddress: number, mdl: Mdl | number | null): void {
-      baseAddress = ptr(baseAddress);
-      const kernelVa = baseAddress >= k.layout.systemRangeStart;
-      enter('MmUnmapLockedPages', kernelVa ? DISPATCH_LEVEL : APC_LEVEL, [kernelVa ? 0x79 : 0x7a, baseAddress, mdlAddress(mdl)]);
-      k.mdl.MmUnmapLockedPages(baseAddress, mdl);
-    },
-    MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {
-      enter('MmGetSystemAddressForMdlSafe', DISPATCH_LEVEL);
-      // A NULL MDL (direct I/O with a zero-length buffer) gives NULL: boundary-cases.md case 6.
-      if (mdl === null || mdl === 0) return 0;
-      return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
-    },
-    /** Not implemented yet: returns NULL, its documented failure. */
-    MmAllocatePagesForMdl: (): Mdl | null => null,
-    MmFreePagesFromMdl: (): void => {
-      throw new NtException(STATUS_NOT_IMPLEMENTED);
-    },
+    // --- MDLs, I/O space, physical addresses (nt-mdl.ts) ---
+    ...makeNtMdl(k, enter),
 
     // --- devices and IRPs ---
     IoCreateDevice(driverObject: DriverObject, deviceExtensionSize: number, deviceName: string | null, deviceType: number,

@@ -28,6 +28,8 @@ export class Mdl {
   ByteOffset: number;
   /** The PFN array (MmGetMdlPfnArray). Until the MDL is built it holds what the pool held: nothing valid. */
   readonly PfnArray: number[];
+  /** How many PFN entries the MDL's block has room for (IoBuildPartialMdl may describe fewer pages than the block holds). */
+  pfnCapacity: number;
   /** Kernel address of the MDL in nonpaged pool. */
   address = 0;
   /** System-PTE reservation behind MappedSystemVa, when MDL_MAPPED_TO_SYSTEM_VA. */
@@ -43,6 +45,7 @@ export class Mdl {
     this.ByteCount = length;
     this.Size = size;
     this.PfnArray = new Array<number>(pages).fill(0);
+    this.pfnCapacity = pages;
   }
 }
 
