@@ -91,7 +91,9 @@ export function poolProblems(k: Kernel): string[] {
     else nonPaged += a.charged;
     if (a.address < previousEnd) problems.push(`pool block ${k.formatAddress(a.address)} overlaps the block before it`);
     previousEnd = a.address + a.numberOfBytes;
-    if (k.pageTables.frameAt(k.systemRoot, a.address) < 0) problems.push(`pool block ${k.formatAddress(a.address)} is not mapped`);
+    // A trimmed paged pool page is not mapped, but its PTE names its frame or its pagefile copy (mm/working-set.ts).
+    const resident = k.pageTables.frameAt(k.systemRoot, a.address) >= 0 || k.workingSets.MiTrimmedState(k.systemRoot, a.address) !== undefined;
+    if (!resident) problems.push(`pool block ${k.formatAddress(a.address)} is not mapped`);
   }
   if (nonPaged !== k.pool.nonPagedBytes) problems.push(`nonpaged pool: ${k.pool.nonPagedBytes} bytes counted, ${nonPaged} allocated`);
   if (paged !== k.pool.pagedBytes) problems.push(`paged pool: ${k.pool.pagedBytes} bytes counted, ${paged} allocated`);

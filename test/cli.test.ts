@@ -77,11 +77,32 @@ describe('ntshm run sharing-memory --json', () => {
   it('prints the keys of the JSON report in their documented order', async () => {
     const report = await runJson('--seconds', '1');
     expect(Object.keys(report)).toEqual(
-      ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'findings', 'bugcheck']);
+      ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'paging', 'findings', 'bugcheck']);
     expect(report).toMatchObject({ scenario: 'sharing-memory', variant: null, outcome: 'completed', bugcheck: null });
     expect(report.settings).toEqual({
-      arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, startTime: '2026-01-01T12:00:00Z', seconds: 1,
+      arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, memoryPressure: 'none', startTime: '2026-01-01T12:00:00Z', seconds: 1,
     });
+    expect(report.paging).toEqual({ softPageIns: 0, hardPageIns: 0, pageOuts: 0, trims: 0, pagefilePagesInUse: 0 });
+  });
+
+  it('--memory-pressure high trims at every clock tick: the run still shows the time, and the report counts the paging', async () => {
+    const report = await runJson('--seconds', '5', '--memory-pressure', 'high');
+    expect(report.settings.memoryPressure).toBe('high');
+    expectTimeEverySecond(report);
+    expect(report.bugcheck).toBeNull();
+    expect(report.paging.trims).toBeGreaterThan(0);
+    expect(report.paging.pageOuts).toBeGreaterThan(0);
+    expect(report.paging.softPageIns + report.paging.hardPageIns).toBeGreaterThan(0);
+    const { out } = await cli('run', 'sharing-memory', '--seconds', '2', '--memory-pressure', 'high');
+    expect(out).toMatch(/^Summary of sharing-memory \(x64, seed 1, memory pressure high\)$/m);
+    expect(out).toMatch(/^Paging\n {2}pages trimmed +\d+\n {2}page-ins, soft \(transition\) +\d+\n {2}page-ins, hard \(pagefile\) +\d+\n {2}page-outs \(to the pagefile\) +\d+\n {2}pagefile pages in use +\d+$/m);
+  });
+
+  it('--variant paged-pool ends in bug check 0xD1 in TimerRoutine', async () => {
+    const { code, out } = await cli('run', 'sharing-memory', '--variant', 'paged-pool');
+    expect(code).toBe(3); // EXIT_BUGCHECK
+    expect(out).toMatch(/Bug check 0x000000D1 DRIVER_IRQL_NOT_LESS_OR_EQUAL/);
+    expect(out).toMatch(/SharingMemory!TimerRoutine/);
   });
 
   it('shows the time once a second for five seconds from one frame mapped in kernel and user mode, and frees it all', async () => {
@@ -166,6 +187,7 @@ describe('bad usage', () => {
     { name: 'a missing scenario', argv: ['run'], names: /missing scenario.*sharing-memory.*scenario file/ },
     { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
     { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },
+    { name: 'an unknown memory pressure', argv: ['run', 'sharing-memory', '--memory-pressure', 'extreme'], names: /'extreme' for --memory-pressure.*none, low, high/ },
     { name: 'no CPUs', argv: ['run', 'sharing-memory', '--cpus', '0'], names: /'0' for --cpus.*1 to 64/ },
     { name: 'an unknown variant', argv: ['run', 'sharing-memory', '--variant', 'nope'], names: /unknown variant 'nope'.*second-open/ },
     { name: 'an unknown flag', argv: ['run', 'sharing-memory', '--fast'], names: /unknown option '--fast'.*--seconds/ },

@@ -257,7 +257,9 @@ function invariantProblems(world: World, base: { handles: number; processes: num
   for (const a of k.pool.allocations.values()) {
     if (a.poolType & 1) paged += a.charged;
     else nonPaged += a.charged;
-    if (k.pageTables.frameAt(k.systemRoot, a.address) < 0) problems.push(`pool block ${k.formatAddress(a.address)} is not mapped`);
+    // A trimmed paged pool page is not mapped, but its PTE names its frame or its pagefile copy (mm/working-set.ts).
+    const resident = k.pageTables.frameAt(k.systemRoot, a.address) >= 0 || k.workingSets.MiTrimmedState(k.systemRoot, a.address) !== undefined;
+    if (!resident) problems.push(`pool block ${k.formatAddress(a.address)} is not mapped`);
   }
   if (nonPaged !== k.pool.nonPagedBytes) problems.push(`nonpaged pool: ${k.pool.nonPagedBytes} bytes counted, ${nonPaged} allocated`);
   if (paged !== k.pool.pagedBytes) problems.push(`paged pool: ${k.pool.pagedBytes} bytes counted, ${paged} allocated`);

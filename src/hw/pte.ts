@@ -14,8 +14,8 @@
  * When P is clear the processor ignores every other bit, and Windows keeps its
  * own formats there (MMPTE_SOFTWARE): protection in bits 9..5, Prototype in
  * bit 10, Transition in bit 11, the pagefile offset in the high bits. ntshm
- * uses the protection field for demand-zero PTEs and leaves the others free
- * for transition and pagefile entries.
+ * writes two of those formats for trimmed pages, transition and pagefile
+ * (kernel/mm/software-pte.ts); an untouched page's PTE is simply zero.
  */
 import type { Arch } from '../include/structures.js';
 export const PTE_VALID = 0x001; // P

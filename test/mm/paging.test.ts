@@ -153,6 +153,22 @@ describe.each(['x64', 'x86'] as const)('paging on %s', (arch) => {
     expect(b?.stack[0]).toBe('PagedTouch!DriverEntry');
   });
 
+  it('memoryPressure low trims only once free frames fall under an eighth of memory', async () => {
+    const k = (await boot({ arch, memoryMiB: 16, memoryPressure: 'low' })).kernel;
+    const { va } = pagedPage(k);
+    k.workingSets.onTick('low');
+    expect(k.pageTables.frameAt(k.systemRoot, va)).toBeGreaterThan(0);
+    const filler: number[] = [];
+    while (k.pfn.freeCount >= k.pfn.total / 8) filler.push(k.pool.allocate(NonPagedPool, PAGE_SIZE, TAG));
+    k.workingSets.onTick('low');
+    expect(k.pageTables.frameAt(k.systemRoot, va)).toBe(-1);
+    expect(k.kernelMemory.getUint32(va + 0x120)).toBe(0xfeedf00d);
+  });
+
+  it('boot refuses a memoryPressure it does not know', async () => {
+    await expect(boot({ arch, memoryPressure: 'extreme' as 'high' })).rejects.toThrow(/memoryPressure must be 'none', 'low' or 'high'/);
+  });
+
   describe('private user pages', () => {
     async function runProgram(machine: Machine, main: (k32: K32) => Promise<void>) {
       let error: unknown;

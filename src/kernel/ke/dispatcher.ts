@@ -125,7 +125,13 @@ export class Dispatcher {
     if (newIrql < DISPATCH_LEVEL && this.k.current.dpcQueue.length > 0) this.drainDpcs(this.k.current);
   }
 
-  /** The bug check for touching memory that is not resident at DISPATCH_LEVEL or above. */
+  /**
+   * The bug check for touching memory that is not resident at DISPATCH_LEVEL
+   * or above: 0xD1 when a driver routine is running, else 0x0A; both take
+   * (address, IRQL, 0 read / 1 write / 8 execute, the instruction's address).
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xd1--driver-irql-not-less-or-equal
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xa--irql-not-less-or-equal
+   */
   irqlFault(va: number, access: number, explanation: string): never {
     const frame = this.k.attribution.top();
     const code = frame ? DRIVER_IRQL_NOT_LESS_OR_EQUAL : IRQL_NOT_LESS_OR_EQUAL;
