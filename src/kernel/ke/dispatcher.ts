@@ -24,7 +24,7 @@ import type { Prcb } from './prcb.js';
 import { KTimer } from './timer.js';
 import { Watchdog } from './watchdog.js';
 
-import { DISPATCH_LEVEL, IRQL_LEVELS, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
+import { DISPATCH_LEVEL, IRQL_LEVELS } from '../../include/wdm-constants.js';
 export { APC_LEVEL, DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 
 /** The kernel dispatcher (Ke): IRQL, the clock interrupt, DPC queues and KTIMERs. */

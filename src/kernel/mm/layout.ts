@@ -17,7 +17,6 @@
  *   fffffa8000000000 nonpaged pool             81000000
  */
 import type { Arch } from '../../hw/pte.js';
-import { PAGE_SIZE } from '../../hw/physical-memory.js';
 
 /** The address-space map of one architecture: the user range, MmSystemRangeStart, KUSER_SHARED_DATA, the self-map, the system regions. */
 export interface AddressLayout {

@@ -10,7 +10,6 @@ import {
 } from '../../include/ntstatus.js';
 import { INVALID_KERNEL_HANDLE, REFERENCE_BY_POINTER } from '../../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../../include/wdm-constants.js';
-import { EmulatorError } from '../../include/errors.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { ObContext, ObProcess } from './context.js';
 import { ExpClearHandleTagBits, HandleTable, isKernelHandle, NtCurrentProcess, NtCurrentThread, type HandleEntry } from './handle.js';

@@ -14,7 +14,7 @@ import {
 } from '../../include/bugcodes.js';
 import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 import { KiRoutineAddress, type NtRoutine } from '../ke/nt-image.js';
-import { EmulatorError, GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
 import { STATUS_NO_MEMORY, STATUS_STACK_OVERFLOW, ntStatusText } from '../../include/ntstatus.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';

@@ -4,7 +4,6 @@
  * Its type comes from the declarations, so a service whose parameter list
  * differs from its declaration does not compile.
  */
-import { STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
 import type { SystemServiceTable } from '../../include/system-services.js';
 import type { CmContext } from '../cm/context.js';
 import { NtLoadDriver, NtUnloadDriver } from '../cm/load-driver.js';
@@ -30,7 +29,6 @@ import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread
 
 /** Builds a kernel's service table. */
 export function KiServiceTable(k: CmContext): SystemServiceTable {
-  const notImplemented = (): number => STATUS_NOT_IMPLEMENTED;
   return {
     NtClose: (h) => NtClose(k, h),
     NtCreateFile: (...a) => NtCreateFile(k, ...a),
