@@ -66,4 +66,15 @@ describe('locked-user-buffer (seed 004, method 1)', () => {
     expect(machine.bugcheck ?? null).toBeNull();
     expect(machine.log.map((e) => e.text).join('')).toContain('user buffer unlocked, MDL freed');
   });
+
+  it('with the verifier, no-unlock is 0xCB naming the MDL and its one locked page; unlock-twice is 0xC4/0x7C (MDL, flags)', async () => {
+    const noUnlock = await runScenario(sample, { seed: 1, seconds: 2, variant: 'no-unlock', verifier: true });
+    expect(noUnlock.bugcheck?.code).toBe(0xcb);
+    const [, p2, p3, p4] = noUnlock.bugcheck!.params;
+    expect([p2, p4]).toEqual([0, 1]);
+    expect(p3).not.toBe(0);
+    const twice = await runScenario(sample, { seed: 1, seconds: 2, variant: 'unlock-twice', verifier: true });
+    expect(twice.bugcheck?.code).toBe(0xc4);
+    expect(twice.bugcheck?.params[0]).toBe(0x7c);
+  });
 });

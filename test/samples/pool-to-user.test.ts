@@ -43,4 +43,12 @@ describe('pool-to-user (seed 004, method 2)', () => {
       expect(report.findings.map((f) => f.kind)).toContain('freed-pool-still-mapped');
     });
   }
+
+  it('wrong-va with the verifier: 0xC4/0x7F (IRQL, MDL, flags) at MmBuildMdlForNonPagedPool over a user address', async () => {
+    const report = await runScenario(sample, { seed: 1, seconds: 2, variant: 'wrong-va', verifier: true });
+    expect(report.bugcheck?.code).toBe(0xc4);
+    const [p1, irql, mdl] = report.bugcheck!.params;
+    expect([p1, irql]).toEqual([0x7f, 0]);
+    expect(mdl).not.toBe(0);
+  });
 });

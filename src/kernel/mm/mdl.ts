@@ -133,8 +133,11 @@ export class MdlManager {
   MmBuildMdlForNonPagedPool(arg: Mdl | number | null): void {
     const mdl = this.resolve(arg);
     const va = mdl.StartVa + mdl.ByteOffset;
-    if (this.k.options.verifier && this.k.pool.isPagedPoolAddress(va)) {
-      this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7f, mdl.address, 0, 0, 'MmBuildMdlForNonPagedPool was given an MDL that describes paged pool.');
+    // Paged pool and user memory are both pageable: the verifier refuses either.
+    if (this.k.options.verifier && (this.k.pool.isPagedPoolAddress(va) || va < this.k.layout.systemRangeStart)) {
+      const what = va < this.k.layout.systemRangeStart ? `user address ${this.k.formatAddress(va)}` : 'paged pool';
+      // 0xC4/0x7F: current IRQL, MDL, MDL flags (bug-check-0xc4--driver-verifier-detected-violation).
+      this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x7f, this.k.irql, mdl.address, mdl.MdlFlags, `MmBuildMdlForNonPagedPool was given an MDL that describes ${what}, which is pageable.`);
     }
     // The routine reads the PTEs of a buffer it trusts to be resident: one that is not (freed
     // pool, an untouched user page) is a fault in nonpaged space it cannot resolve.

@@ -9,7 +9,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
 import {
-  INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, KERNEL_APC_PENDING_DURING_EXIT, PROCESS_HAS_LOCKED_PAGES,
+  DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, KERNEL_APC_PENDING_DURING_EXIT, PROCESS_HAS_LOCKED_PAGES,
   WORKER_THREAD_RETURNED_AT_BAD_IRQL,
 } from '../../include/bugcodes.js';
 import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
@@ -226,6 +226,15 @@ export class ProcessManager {
     }
     if (process.NumberOfLockedPages > 0) {
       const mdls = k.mdl.lockedIn(process);
+      const first = mdls[0];
+      if (k.options.verifier && first) {
+        // Pool tracking tracks locked pages: the MDL is named (0xCB). ntshm keeps no LOCK_TRACKER, so P1 is 0.
+        // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xcb--driver-left-locked-pages-in-process
+        k.bugCheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, 0, 0, first.address, first.PfnArray.length,
+          `${process.ImageFileName} (pid ${process.UniqueProcessId}) exited while MDL ${k.formatAddress(first.address)}` +
+          `${first.owner ? ` from ${first.owner}` : ''} still held ${first.PfnArray.length} of its page(s) locked (MmProbeAndLockPages without MmUnlockPages); ` +
+          'unlock them in IRP_MJ_CLEANUP at the latest.');
+      }
       k.bugCheck(PROCESS_HAS_LOCKED_PAGES, 0, process.address, process.NumberOfLockedPages, 0,
         `${process.ImageFileName} (pid ${process.UniqueProcessId}) exited while ${process.NumberOfLockedPages} of its page(s) were still locked by MmProbeAndLockPages` +
         `${mdls.length ? ` (MDL ${mdls.map((m) => k.formatAddress(m.address)).join(', ')}${mdls[0]?.owner ? ` from ${mdls[0].owner}` : ''})` : ''}; a driver must unlock them (MmUnlockPages) before the process goes, in IRP_MJ_CLEANUP at the latest.`);
