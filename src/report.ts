@@ -26,6 +26,8 @@ export interface ReportSettings {
 export interface ReportProcess {
   pid: number;
   name: string;
+  /** Who ran it: `admin` (an elevated administrator) or `user` (a standard user). */
+  user: 'admin' | 'user';
   /** null while the program has not exited. */
   exitCode: number | null;
   stdout: string;

@@ -12,7 +12,8 @@ import { reportText } from './report-text.js';
 import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
 import {
-  ARCHES, EXIT_USAGE, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseProfile, parseSeconds, parseSeed, type Arch,
+  ARCHES, EXIT_USAGE, PROFILES, USERS, UsageError, parseArch, parseCpus, parseMemory, parseProfile, parseSeconds, parseSeed, parseUser,
+  type Arch,
 } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -46,6 +47,7 @@ interface RunFlags {
   memory?: number;
   cpus?: number;
   profile?: 'nt4' | 'win10';
+  user?: 'admin' | 'user';
   failOnFindings?: boolean;
   verbose?: boolean;
   volume?: string;
@@ -130,6 +132,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--memory <MiB>', 'emulated RAM in MiB (default 64)', parseMemory)
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
+    .addOption(new Option('--user <user>', `who runs the programs (${USERS.join(' or ')}: an elevated administrator or a standard user; default admin)`).argParser(parseUser))
     .option('--verifier', 'boot with the driver verifier on')
     .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
@@ -140,6 +143,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       const report = await runScenarioForCli(loaded, {
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
+        user: flags.user,
       });
       setExit(printRun(io, colors, report, flags));
     });

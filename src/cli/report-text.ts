@@ -50,7 +50,7 @@ function table(rows: string[][]): string[] {
 function processLines(processes: readonly ReportProcess[]): string[] {
   if (processes.length === 0) return ['Processes: none'];
   return ['Processes', ...processes.map((p) =>
-    `  ${p.name} (pid ${p.pid}) ${p.exitCode === null ? 'still running when the run stopped' : `exited with ${exitCodeText(p.exitCode)}`}`)];
+    `  ${p.name} (pid ${p.pid}, ${p.user === 'user' ? 'standard user' : 'administrator'}) ${p.exitCode === null ? 'still running when the run stopped' : `exited with ${exitCodeText(p.exitCode)}`}`)];
 }
 
 function sharedLines(shared: readonly SharedFrameRecord[], c: Colors): string[] {
