@@ -468,7 +468,8 @@ export class Machine {
 
   private resources(): ResourceSnapshot {
     const s = this.stats();
-    return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles };
+    const systemPageTables = this.kernel.systemProcess.pageTableFrames.length;
+    return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles, systemPageTables };
   }
 
   stats(): MachineStats {
