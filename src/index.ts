@@ -1,7 +1,8 @@
 /**
  * `ntshm`: boot a machine, run drivers and programs on it, inspect it.
  */
-export { boot, runScenario, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECONDS, SCENARIO_GUARD_SECONDS, isoToFileTime } from './machine.js';
+export { runScenario } from './machine/run-scenario.js';
+export { boot, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECONDS, SCENARIO_GUARD_SECONDS, isoToFileTime } from './machine.js';
 /** Types of the public API: a machine's options, run results, stats and processes; the bug-check record; log events and findings; the sharing summary. */
 export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
 export type { IoStats } from './kernel/io/io-stats.js';

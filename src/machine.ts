@@ -120,10 +120,12 @@ function runLimitNs(nowNs: number, options: { seconds?: number }): number {
   return limit;
 }
 
-/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant. */
+/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant, who runs its programs (default admin). */
 export interface ScenarioRunOptions {
   seconds?: number | undefined;
   variant?: string | undefined;
+  /** The user of every program the scenario spawns without naming one (`ntshm run --user`). */
+  user?: 'admin' | 'user' | undefined;
 }
 
 /** How long a scenario runs when no seconds are given. */
@@ -166,7 +168,7 @@ export function isoToFileTime(iso: string): bigint {
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
 
-const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume'];
+export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -227,6 +229,8 @@ export class Machine {
   /** The scenario runScenario() ran on this machine, for the report. */
   private scenarioRun: { name: string; variant: string | null; seconds: number } | undefined;
   private lastReason: RunResult['reason'] | undefined;
+  /** Who runs a program spawned without `user`: runScenario's `user`, else an administrator. */
+  private defaultUser: 'admin' | 'user' = 'admin';
   /** A run() is in progress: a second one at the same time is refused. */
   private runInProgress = false;
 
@@ -294,7 +298,7 @@ export class Machine {
     ObCreateSessionNamespace(k.ob, k.options.profile, sessionId);
     const eprocess = k.ps.createProcess(name, (process) => {
       // Who runs it, known before its PEB is written (PEB.SessionId) and its token made.
-      process.user = options.user ?? 'admin';
+      process.user = options.user ?? this.defaultUser;
       process.SessionId = sessionId;
       return k.console.inherit(process);
     }, async (thread, environment) => {
@@ -390,12 +394,16 @@ export class Machine {
    */
   async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
     const checked = defineScenario(scenario);
-    checkOptionNames(options, ['seconds', 'variant'], 'runScenario');
+    checkOptionNames(options, ['seconds', 'variant', 'user'], 'runScenario');
+    if (options.user !== undefined && options.user !== 'admin' && options.user !== 'user') {
+      throw new RangeError(`user must be 'admin' or 'user', not ${String(options.user)}`);
+    }
+    this.defaultUser = options.user ?? 'admin';
     const seconds = options.seconds ?? DEFAULT_SCENARIO_SECONDS;
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
     this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
-    const scenarioOptions = { seconds, variant: options.variant };
+    const scenarioOptions = { seconds, variant: options.variant, user: this.defaultUser };
     if (!(await this.scenarioStep(checked.name, 'setup', () => checked.setup(this, scenarioOptions)))) return this.report();
     const programs = this.spawned.some((p) => !p.exited);
     const result = await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });
@@ -459,7 +467,7 @@ export class Machine {
       // The log is appended as virtual time advances; the sort (stable) only makes that a guarantee.
       events: [...k.log].sort((a, b) => a.t - b.t).map(reportEvent),
       processes: this.spawned.map((p) => ({
-        pid: p.UniqueProcessId, name: p.ImageFileName, exitCode: p.exited ? p.ExitStatus : null, stdout: p.stdout,
+        pid: p.UniqueProcessId, name: p.ImageFileName, user: p.user, exitCode: p.exited ? p.ExitStatus : null, stdout: p.stdout,
       })),
       shared: k.sharing.records(),
       resources: { before: { ...this.bootResources }, after: this.resources() },
@@ -471,7 +479,8 @@ export class Machine {
 
   private resources(): ResourceSnapshot {
     const s = this.stats();
-    return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles };
+    const systemPageTables = this.kernel.systemProcess.pageTableFrames.length;
+    return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles, systemPageTables };
   }
 
   /**
@@ -499,22 +508,4 @@ export class Machine {
 /** Boots a machine. */
 export async function boot(options: BootOptions = {}): Promise<Machine> {
   return new Machine(options);
-}
-
-/**
- * Boots a machine with the scenario's boot options (for the variant) under
- * `options`' own, runs the scenario on it, and returns the report.
- */
-export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
-  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS], 'runScenario');
-  const { seconds, variant, ...bootOptions } = options;
-  const checked = defineScenario(scenario);
-  checkVariant(checked, variant);
-  const machine = await boot({ ...checked.bootOptions?.(variant), ...definedOnly(bootOptions) });
-  return machine.runScenario(checked, { seconds, variant });
-}
-
-/** The options that were given (an undefined one yields to the scenario's). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -28,6 +28,8 @@ export interface ReportSettings {
 export interface ReportProcess {
   pid: number;
   name: string;
+  /** Who ran it: `admin` (an elevated administrator) or `user` (a standard user). */
+  user: 'admin' | 'user';
   /** null while the program has not exited. */
   exitCode: number | null;
   stdout: string;
@@ -39,6 +41,13 @@ export interface ResourceSnapshot {
   nonPagedBytes: number;
   pagedBytes: number;
   handles: number;
+  /**
+   * Frames holding the System process's own user page tables (its root and
+   * kernel tables are not counted): a driver's view in the System process
+   * makes them, and they stay for the machine's life, as on Windows. Free
+   * frames fall by them; they are no driver's leak.
+   */
+  systemPageTables: number;
 }
 
 /** The bug check as kd shows it: the numbers, and the same numbers as kd prints them. */

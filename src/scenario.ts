@@ -16,6 +16,8 @@ export interface ScenarioVariant {
 export interface ScenarioOptions {
   readonly seconds: number;
   readonly variant: string | undefined;
+  /** Who runs the programs spawned without a `user` (`ntshm run --user`): admin unless told. */
+  readonly user?: 'admin' | 'user';
 }
 
 /** What defineScenario() takes. */

@@ -179,6 +179,27 @@ describe('ntshm demo', () => {
   });
 });
 
+describe('--user', () => {
+  it('runs the scenario\'s programs as a standard user: kernel-section\'s DACL refuses them, and the report says who ran them', async () => {
+    const { code, out } = await cli('run', 'kernel-section', '--user', 'user', '--json');
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as Report;
+    expect(report.processes.map((p) => [p.name, p.user, p.stdout])).toEqual([['KernelSectionClient.exe', 'user', 'OpenFileMapping failed (error 5)\n']]);
+  });
+
+  it('is an administrator by default, and the text report names the user of each process', async () => {
+    const admin = await cli('run', 'kernel-section');
+    expect(admin.out).toMatch(/KernelSectionClient\.exe \(pid \d+, administrator\) exited with 0/);
+    const user = await cli('run', 'kernel-section', '--user', 'user');
+    expect(user.out).toMatch(/KernelSectionClient\.exe \(pid \d+, standard user\) exited with 1/);
+  });
+
+  it('leaves a variant that names its own user alone (standard-user stays a standard user under --user admin)', async () => {
+    const { out } = await cli('run', 'kernel-section', '--variant', 'standard-user', '--user', 'admin', '--json');
+    expect((JSON.parse(out) as Report).processes.map((p) => p.user)).toEqual(['user']);
+  });
+});
+
 describe('bad usage', () => {
   const cases: { name: string; argv: string[]; names: RegExp }[] = [
     { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
@@ -188,6 +209,7 @@ describe('bad usage', () => {
     { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
     { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },
     { name: 'an unknown memory pressure', argv: ['run', 'sharing-memory', '--memory-pressure', 'extreme'], names: /'extreme' for --memory-pressure.*none, low, high/ },
+    { name: 'an unknown user', argv: ['run', 'kernel-section', '--user', 'root'], names: /'root' for --user.*admin, user/ },
     { name: 'no CPUs', argv: ['run', 'sharing-memory', '--cpus', '0'], names: /'0' for --cpus.*1 to 64/ },
     { name: 'an unknown variant', argv: ['run', 'sharing-memory', '--variant', 'nope'], names: /unknown variant 'nope'.*second-open/ },
     { name: 'an unknown flag', argv: ['run', 'sharing-memory', '--fast'], names: /unknown option '--fast'.*--seconds/ },

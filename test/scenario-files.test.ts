@@ -68,14 +68,14 @@ describe('a run cut short', () => {
   it('says plainly that the program was still running and exits 5', async () => {
     const { code, out } = await cli('run', fixture('forever.ts'), '--seconds', '1');
     expect(code).toBe(5);
-    expect(out).toMatch(/^ {2}Sleeper\.exe \(pid \d+\) still running when the run stopped$/m);
+    expect(out).toMatch(/^ {2}Sleeper\.exe \(pid \d+, administrator\) still running when the run stopped$/m);
     expect(out).toMatch(/^Result: cut at 61\.\d{3} virtual seconds with Sleeper\.exe still running \(give it more --seconds\)$/m);
   });
 
   it('a program that waits for what can never happen: the run is stuck at once, says so, and exits 5', async () => {
     const { code, out } = await cli('run', fixture('sleep-infinite.ts'), '--seconds', '1');
     expect(code).toBe(5);
-    expect(out).toMatch(/^ {2}Sleeper\.exe \(pid \d+\) still running when the run stopped$/m);
+    expect(out).toMatch(/^ {2}Sleeper\.exe \(pid \d+, administrator\) still running when the run stopped$/m);
     expect(out).toMatch(/^Result: stuck: Sleeper\.exe waits forever at 0\.000 virtual seconds/m);
   });
 

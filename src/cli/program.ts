@@ -12,7 +12,8 @@ import { reportText } from './report-text.js';
 import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
 import {
-  ARCHES, EXIT_USAGE, MEMORY_PRESSURES, PROFILES, UsageError, parseArch, parseCpus, parseMemory, parseMemoryPressure, parseProfile, parseSeconds, parseSeed, type Arch,
+  ARCHES, EXIT_USAGE, MEMORY_PRESSURES, PROFILES, USERS, UsageError, parseArch, parseCpus, parseMemory, parseMemoryPressure, parseProfile, parseSeconds,
+  parseSeed, parseUser, type Arch,
 } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -47,6 +48,7 @@ interface RunFlags {
   cpus?: number;
   profile?: 'nt4' | 'win10';
   memoryPressure?: 'none' | 'low' | 'high';
+  user?: 'admin' | 'user';
   failOnFindings?: boolean;
   verbose?: boolean;
   volume?: string;
@@ -131,6 +133,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--memory <MiB>', 'emulated RAM in MiB (default 64)', parseMemory)
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
+    .addOption(new Option('--user <user>', `who runs the programs (${USERS.join(' or ')}: an elevated administrator or a standard user; default admin)`).argParser(parseUser))
     .option('--verifier', 'boot with the driver verifier on')
     .addOption(new Option('--memory-pressure <level>', `when pageable pages are trimmed to the pagefile (${MEMORY_PRESSURES.join(', ')}; default none)`).argParser(parseMemoryPressure))
     .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
@@ -143,6 +146,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
         memoryPressure: flags.memoryPressure,
+        user: flags.user,
       });
       setExit(printRun(io, colors, report, flags));
     });

@@ -25,6 +25,8 @@ export interface RunScenarioOptions {
   cpus?: number | undefined;
   profile?: 'nt4' | 'win10' | undefined;
   memoryPressure?: 'none' | 'low' | 'high' | undefined;
+  /** Who runs the programs the scenario spawns without naming a user (default admin). */
+  user?: 'admin' | 'user' | undefined;
   /** The host folder of the volume C: (default {@link DEFAULT_VOLUME_FOLDER}). */
   volume?: string | undefined;
 }
@@ -74,7 +76,7 @@ export async function runScenarioForCli(loaded: LoadedScenario, options: RunScen
   if (options.memoryMiB !== undefined) checkMemoryForArch(options.memoryMiB, bootOptions.arch);
   const machine = await bootFor(loaded, bootOptions);
   try {
-    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant });
+    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user });
   } catch (e) {
     // A user's scenario that throws in setup is the user's to fix: name the file.
     if (e instanceof ScenarioError && loaded.file) throw new UsageError(`${label(loaded)}: ${e.message}`, { cause: e });

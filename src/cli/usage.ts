@@ -70,6 +70,15 @@ export function parseCpus(text: string): number {
 /** The Windows profiles `--profile` accepts. */
 export const PROFILES = ['win10', 'nt4'] as const;
 
+export const USERS = ['admin', 'user'] as const;
+
+/** `--user admin|user`: who runs the scenario's programs (an elevated administrator, or a standard user). */
+export function parseUser(text: string): (typeof USERS)[number] {
+  const user = USERS.find((u) => u === text);
+  if (!user) throw new UsageError(`bad value '${text}' for --user (choose from: ${USERS.join(', ')})`);
+  return user;
+}
+
 /** `--profile win10|nt4`. */
 export function parseProfile(text: string): (typeof PROFILES)[number] {
   const profile = PROFILES.find((p) => p === text);

@@ -60,6 +60,7 @@ import { ProcessManager } from './ps/manager.js';
 import type { EProcess } from './ps/process.js';
 import type { EThread } from './ps/thread.js';
 import { SeInitializeReferenceMonitor } from './se/reference-monitor.js';
+import { SeProcessToken } from './se/token.js';
 import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { TornReadDetector } from './verifier/torn-read.js';
@@ -159,6 +160,8 @@ export class Kernel implements CmContext {
     this.ob = new ObjectManager(this);
     SeInitializeReferenceMonitor(this);
     this.ps = new ProcessManager(this);
+    // The System process's token is made at boot (SepCreateSystemProcessToken, phase 0), not at its first access check.
+    SeProcessToken(this, this.ps.systemProcess);
     this.io = new IoManager(this);
     registerSectionType(this);
     this.physicalMemory = MiCreatePhysicalMemorySection(this);

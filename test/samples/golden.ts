@@ -20,7 +20,7 @@ function recordedPart(report: Report) {
     arch: report.settings.arch,
     seed: report.settings.seed,
     events: report.events.map((e) => ({ t: e.t, source: e.source, process: e.process, text: e.text })),
-    processes: report.processes,
+    processes: report.processes.map(({ pid, name, exitCode, stdout }) => ({ pid, name, exitCode, stdout })),
     shared: report.shared.map((f) => ({
       pfn: f.pfn,
       mappings: f.mappings.map((m) => ({ process: m.process, pid: m.pid, va: m.va, mode: m.mode, protection: m.protection })),

@@ -42,4 +42,13 @@ describe('kernel-section misuse variants', () => {
     expect(r.processes[0]?.stdout).toContain('IOCTL_OPEN_SECTION failed (error 5)');
     expect(r.findings).toEqual([]);
   });
+
+  it('runScenario({ user: \'user\' }) runs the seed\'s client as a standard user, whom the DACL refuses', async () => {
+    const r = await runScenario(sample, { seed: 1, seconds: 5, user: 'user' });
+    expect(r.processes.map((p) => [p.user, p.stdout])).toEqual([['user', 'OpenFileMapping failed (error 5)\n']]);
+  });
+
+  it('runScenario refuses a user that is neither admin nor user', async () => {
+    await expect(runScenario(sample, { seed: 1, seconds: 5, user: 'root' as 'user' })).rejects.toThrow(/user must be 'admin' or 'user', not root/);
+  });
 });
