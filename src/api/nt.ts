@@ -35,6 +35,7 @@ import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
+import { makeNtIrp } from './nt-irp.js';
 import { makeNtObjects } from './nt-objects.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
@@ -369,6 +370,8 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtSection(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
     ...makeNtFile(k, enter),
+    // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---
+    ...makeNtIrp(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     ...makeNtObjects(k, enter),
     /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType). */

@@ -23,6 +23,7 @@ import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { IoContext } from './context.js';
+import { IoGetAttachedDevice } from './attach.js';
 import { IopSynchronousServiceTailStatus } from './service-tail.js';
 import type { IoStatusBlock, Irp } from './irp.js';
 import { IoFileObjectType, type FileObject } from './objects.js';
@@ -89,7 +90,7 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
     } else if (offset === undefined) {
       return failed(STATUS_INVALID_PARAMETER);
     }
-    const device = file.DeviceObject;
+    const device = IoGetAttachedDevice(file.DeviceObject);
     const irp = k.io.allocateIrp(mode, device, file, t.major);
     if (!irp) return failed(STATUS_INSUFFICIENT_RESOURCES);
     const params = irp.nextStackLocation.Parameters.Write; // Read and Write are the same union member
