@@ -6,11 +6,12 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/passing-irps-down-the-driver-stack
  * https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/irp.c (IofCompleteRequest)
  */
-import { DISPATCH_LEVEL, SL_ERROR_RETURNED, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS, SL_PENDING_RETURNED } from '../../include/wdm-constants.js';
+import { SL_ERROR_RETURNED, SL_INVOKE_ON_CANCEL, SL_INVOKE_ON_ERROR, SL_INVOKE_ON_SUCCESS, SL_PENDING_RETURNED } from '../../include/wdm-constants.js';
 import { NT_SUCCESS, STATUS_MORE_PROCESSING_REQUIRED } from '../../include/ntstatus.js';
 import { asUlong } from '../../include/c-types.js';
 import type { IoContext } from './context.js';
 import { callDriverRoutine } from './driver-load.js';
+import { IopExceptionContext } from './exception-boundary.js';
 import type { IoCompletionRoutine, IoStackLocation, Irp } from './irp.js';
 import type { DeviceObject, DriverObject } from './objects.js';
 
@@ -63,7 +64,7 @@ export function IoSetCompletionRoutine(k: IoContext, irp: Irp, routine: IoComple
   next.Control = (invokeOnSuccess ? SL_INVOKE_ON_SUCCESS : 0) | (invokeOnError ? SL_INVOKE_ON_ERROR : 0) | (invokeOnCancel ? SL_INVOKE_ON_CANCEL : 0);
   // Whose code the routine is, for its frame: the driver calling now.
   const caller = k.attribution.top()?.driver;
-  const driver = caller === undefined ? undefined : k.io.drivers.get(caller);
+  const driver = caller === undefined ? undefined : k.io.drivers.get(caller.toUpperCase());
   if (driver) k.io.completionOwners.set(next, driver);
 }
 
@@ -98,9 +99,8 @@ export function IopWalkCompletionRoutines(k: IoContext, irp: Irp): boolean {
     }
     const device: DeviceObject | null = irp.CurrentLocation === irp.StackCount + 1 ? null : irp.stack[irp.CurrentLocation - 1]!.DeviceObject;
     const driver: DriverObject | undefined = owner ?? device?.DriverObject;
-    const where = k.irql >= DISPATCH_LEVEL ? 'dpc' : k.currentThread.system ? 'system-thread' : 'service';
     const result = driver
-      ? callDriverRoutine(k, driver, routine, 'IoCompletion', where, () => routine(device, irp, context), (v) => asUlong(v))
+      ? callDriverRoutine(k, driver, routine, 'IoCompletion', IopExceptionContext(k), () => routine(device, irp, context), (v) => asUlong(v))
       : asUlong(routine(device, irp, context));
     if (result === STATUS_MORE_PROCESSING_REQUIRED) return false;
   }

@@ -17,7 +17,7 @@ import { KernelMode } from '../../include/wdm-constants.js';
 import {
   describeValue, frameFor, IopDriverRoutineFaulted, IopEnterDriverRoutine, IopIrqlChanged, IopReturnedPromise, IopReturnedStatus, isThenable,
 } from './driver-load.js';
-import { InvalidDriverValue } from './exception-boundary.js';
+import { InvalidDriverValue, IopExceptionContext } from './exception-boundary.js';
 import { asUlong, asUlongPtr } from '../../include/c-types.js';
 import { Irp, IrpMemory, irpSize, type CreateParameters, type IoStackLocation, type IoStatusBlock } from './irp.js';
 import { IopWalkCompletionRoutines } from './irp-stack.js';
@@ -118,7 +118,7 @@ export class IoManager {
     const major = location.MajorFunction;
     const driver = device.DriverObject;
     const routine = IopDispatchRoutine(driver, major);
-    const context = k.currentThread.system ? 'system-thread' : 'service';
+    const context = IopExceptionContext(k);
     const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
     irp.callDepth++;
