@@ -455,6 +455,7 @@ export class Machine {
       shared: k.sharing.records(),
       resources: { before: { ...this.bootResources }, after: this.resources() },
       findings: [...k.findings],
+      io: this.ioStats(),
       bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
     };
   }

@@ -36,6 +36,7 @@ import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtIrp } from './nt-irp.js';
+import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
@@ -326,10 +327,12 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     ProbeForRead(address: number, length: number, alignment: number): void {
       enter('ProbeForRead', APC_LEVEL);
+      IopNoteProbe(k, pointerArgument(k.arch, address));
       ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
     ProbeForWrite(address: number, length: number, alignment: number): void {
       enter('ProbeForWrite', APC_LEVEL);
+      IopNoteProbe(k, pointerArgument(k.arch, address));
       ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
 

@@ -27,6 +27,7 @@ import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import type { IoContext } from './context.js';
 import { IoGetAttachedDevice } from './attach.js';
+import { IopCheckNeither, IopWatchNeither } from './neither-check.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { Irp } from './irp.js';
@@ -99,7 +100,17 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       k.io.freeIrp(irp);
       return e.status;
     }
-    return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+    const watch = method === METHOD_NEITHER && irp.RequestorMode === UserMode ? IopWatchNeither(k, InputBuffer, inLen, OutputBuffer, outLen) : null;
+    if (!watch) return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+    const outer = k.io.neitherWatch;
+    k.io.neitherWatch = watch;
+    try {
+      const status = IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+      if (!k.bugcheck) IopCheckNeither(k, watch, device, irp, status);
+      return status;
+    } finally {
+      k.io.neitherWatch = outer;
+    }
   } finally {
     k.ob.ObDereferenceObject(file);
   }

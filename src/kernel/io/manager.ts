@@ -28,6 +28,7 @@ import { IopCloseFile, IopDeleteFile } from './file.js';
 import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 import { IopNewIoStats, type IoStats } from './io-stats.js';
+import type { NeitherWatch } from './neither-check.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
@@ -58,6 +59,8 @@ export class IoManager {
   readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
   /** What buffered, direct and neither transfers moved (io-stats.ts). */
   readonly stats: IoStats = IopNewIoStats();
+  /** The METHOD_NEITHER request from user mode under way, if it passed system-space addresses (neither-check.ts). */
+  neitherWatch: NeitherWatch | null = null;
   /** The driver that set each location's completion routine (IoSetCompletionRoutine), for its frame. */
   readonly completionOwners = new WeakMap<IoStackLocation, DriverObject>();
 
