@@ -24,6 +24,10 @@ import { DEVICE_NAME, LINK_NAME, MESSAGE_BYTES, METHODS, REPLY, REPLY_BYTES, SER
 export interface TransferDriverVariant {
   /** neither-no-probe: METHOD_NEITHER's addresses used without ProbeForRead / ProbeForWrite. */
   noProbe?: boolean;
+  /** direct-zero-length: METHOD_OUT_DIRECT's MDL used without checking it is there. */
+  noMdlCheck?: boolean;
+  /** information-too-large: METHOD_BUFFERED claims the whole output buffer as written. */
+  informationTooLarge?: boolean;
 }
 
 export function transferMethodsDriver(variant: TransferDriverVariant = {}) {
@@ -47,7 +51,8 @@ export function transferMethodsDriver(variant: TransferDriverVariant = {}) {
           const buffer = irp.AssociatedIrp.SystemBuffer;
           nt.DbgPrint('TransferMethods: %s: SystemBuffer %p holds "%s"\n', name, buffer, text(buffer, MESSAGE_BYTES));
           nt.setString(buffer, REPLY, 'utf-16le');
-          return complete(irp, STATUS_SUCCESS, REPLY_BYTES);
+          // Wrong in information-too-large: the rest of the output buffer was never written.
+          return complete(irp, STATUS_SUCCESS, variant.informationTooLarge ? p.OutputBufferLength : REPLY_BYTES);
         }
         if (method === METHOD_IN_DIRECT) {
           // The second buffer is the data: locked for reading, read through the MDL's system address.
@@ -60,6 +65,11 @@ export function transferMethodsDriver(variant: TransferDriverVariant = {}) {
         }
         if (method !== METHOD_NEITHER) {
           // METHOD_OUT_DIRECT: the message buffered, the reply written through the MDL into the program's own pages.
+          if (variant.noMdlCheck) {
+            // Wrong: with an output length of 0 there is no MDL, and MmGetSystemAddressForMdlSafe's answer is not checked.
+            nt.setString(nt.MmGetSystemAddressForMdlSafe(irp.MdlAddress, NormalPagePriority), REPLY, 'utf-16le');
+            return complete(irp, STATUS_SUCCESS, REPLY_BYTES);
+          }
           if (!irp.MdlAddress || p.InputBufferLength < MESSAGE_BYTES || p.OutputBufferLength < REPLY_BYTES) return complete(irp, STATUS_BUFFER_TOO_SMALL);
           const kva = nt.MmGetSystemAddressForMdlSafe(irp.MdlAddress, NormalPagePriority);
           if (kva === 0) return complete(irp, STATUS_INSUFFICIENT_RESOURCES);

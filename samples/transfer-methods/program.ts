@@ -11,7 +11,13 @@ import { IOCTL_NEITHER, LEAK_BYTES, MESSAGE, MESSAGE_BYTES, METHODS, REPLY_BYTES
 export interface TransferProgramVariant {
   /** neither-no-probe: METHOD_NEITHER's input is a kernel address. */
   kernelInput?: boolean;
+  /** direct-zero-length: METHOD_OUT_DIRECT with an output length of 0. */
+  zeroLengthOutput?: boolean;
+  /** information-too-large: METHOD_BUFFERED with a 256-byte output buffer. */
+  largeOutput?: boolean;
 }
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 
 export function transferMethodsProgram(variant: TransferProgramVariant = {}) {
   return defineProgram(async (k32: K32) => {
@@ -28,7 +34,7 @@ export function transferMethodsProgram(variant: TransferProgramVariant = {}) {
       // KUSER_SHARED_DATA's system-space address: mapped and readable in every context, and no user address.
       const kernelVa = k32.sizeofPointer === 8 ? 0xf780_0000_0000 : 0xffdf_0000;
       const r = await k32.DeviceIoControl(hDevice, IOCTL_NEITHER, kernelVa, LEAK_BYTES, output, LEAK_BYTES);
-      const got = Array.from(k32.getBytes(output, r.bytesReturned), (b) => b.toString(16).padStart(2, '0')).join(' ');
+      const got = hex(k32.getBytes(output, r.bytesReturned));
       k32.print(`METHOD_NEITHER with input ${kernelVa.toString(16)}: ${r.ok ? `${r.bytesReturned} kernel bytes came back: ${got}` : `failed (error ${k32.GetLastError()})`}`);
     } else {
       for (const [name, code] of METHODS) {
@@ -37,9 +43,14 @@ export function transferMethodsProgram(variant: TransferProgramVariant = {}) {
         // METHOD_IN_DIRECT's second buffer is data for the driver: the message goes there.
         const inDirect = name === 'METHOD_IN_DIRECT';
         if (inDirect) k32.setString(output, MESSAGE, 'utf-16le');
-        const r = await k32.DeviceIoControl(hDevice, code, inDirect ? 0 : input, inDirect ? 0 : MESSAGE_BYTES, output, inDirect ? MESSAGE_BYTES : REPLY_BYTES);
+        let outLength = inDirect ? MESSAGE_BYTES : REPLY_BYTES;
+        if (variant.zeroLengthOutput && name === 'METHOD_OUT_DIRECT') outLength = 0;
+        if (variant.largeOutput && name === 'METHOD_BUFFERED') outLength = 0x100;
+        const r = await k32.DeviceIoControl(hDevice, code, inDirect ? 0 : input, inDirect ? 0 : MESSAGE_BYTES, output, outLength);
         if (!r.ok) failures++;
-        const reply = r.bytesReturned > 0 ? `"${k32.getString(output, 'utf-16le', r.bytesReturned / 2)}"` : 'no reply (the driver only read)';
+        const reply = r.bytesReturned > REPLY_BYTES
+          ? `"${k32.getString(output, 'utf-16le', REPLY_BYTES / 2)}" and ${r.bytesReturned - REPLY_BYTES} more bytes: ${hex(k32.getBytes(output + REPLY_BYTES, 16))} ...`
+          : r.bytesReturned > 0 ? `"${k32.getString(output, 'utf-16le', r.bytesReturned / 2)}"` : 'no reply (the driver only read)';
         k32.print(`${name.padEnd(17)} ${r.ok ? `ok, ${r.bytesReturned} bytes back: ${reply}` : `failed (error ${k32.GetLastError()})`}`);
       }
     }

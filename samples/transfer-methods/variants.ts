@@ -12,6 +12,14 @@ export const variants: readonly ScenarioVariant[] = [
     name: 'neither-no-probe',
     summary: 'METHOD_NEITHER without ProbeForRead; the program passes a kernel address and gets kernel bytes back: finding kernel-address-unprobed',
   },
+  {
+    name: 'direct-zero-length',
+    summary: 'METHOD_OUT_DIRECT with output length 0: no MDL, and the driver writes through MmGetSystemAddressForMdlSafe\'s answer unchecked: bug check 0x3B',
+  },
+  {
+    name: 'information-too-large',
+    summary: 'IoStatus.Information is the whole 256-byte output buffer, of which the driver wrote 42: uninitialized pool reaches the program (finding uninitialized-bytes-returned)',
+  },
 ];
 
 const run = (driver: TransferDriverVariant, program: TransferProgramVariant = {}) => (machine: Machine) => {
@@ -21,6 +29,8 @@ const run = (driver: TransferDriverVariant, program: TransferProgramVariant = {}
 
 export const variantSetups: Record<string, (machine: Machine) => void> = {
   'neither-no-probe': run({ noProbe: true }, { kernelInput: true }),
+  'direct-zero-length': run({ noMdlCheck: true }, { zeroLengthOutput: true }),
+  'information-too-large': run({ informationTooLarge: true }, { largeOutput: true }),
 };
 
 export const runRight = run({});

@@ -42,3 +42,22 @@ describe('transfer-methods (seed 004, part 3)', () => {
     expect(report.findings[0]).toMatchObject({ kind: 'kernel-address-unprobed', driver: 'TransferMethods', routine: 'DispatchControl' });
   });
 });
+
+describe('transfer-methods misuse variants (reference/misuse.md)', () => {
+  it.each(['x64', 'x86'] as const)('direct-zero-length: no MDL at Irp->MdlAddress, the unchecked write through NULL is 0x3B with 0xC0000005 (%s)', async (arch) => {
+    const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'direct-zero-length' });
+    expect(report.bugcheck?.code).toBe(0x3b);
+    expect(report.bugcheck?.params[0]).toBe(0xc0000005);
+    expect(report.bugcheck?.stack[0]).toBe('TransferMethods!DispatchControl');
+  });
+
+  it.each(['x64', 'x86'] as const)('information-too-large: 256 bytes go back for 42 written, and the finding counts the unwritten ones (%s)', async (arch) => {
+    const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'information-too-large' });
+    expect(report.bugcheck).toBeNull();
+    expect(log(report)).toMatch(/METHOD_BUFFERED +ok, 256 bytes back: "Hello from the kernel" and 214 more bytes/);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ kind: 'uninitialized-bytes-returned', driver: 'TransferMethods', routine: 'DispatchControl' });
+    // Bytes 40..41 of the reply's 42 lie past the 40-byte input but were written; of the 216 past the input, 214 are untouched at most.
+    expect((report.findings[0]!.details as { unwrittenBytes: number }).unwrittenBytes).toBeGreaterThan(150);
+  });
+});

@@ -28,6 +28,7 @@ import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import type { IoContext } from './context.js';
 import { IoGetAttachedDevice } from './attach.js';
 import { IopCheckNeither, IopWatchNeither } from './neither-check.js';
+import { IopSnapshotSystemBuffer } from './leak-check.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { Irp } from './irp.js';
@@ -133,6 +134,7 @@ function bufferInput(k: IoContext, irp: Irp, method: number, inputBuffer: number
     k.kernelMemory.copy(systemBuffer, inputBuffer, inLen);
     k.io.stats.buffered.bytesCopiedIn += inLen;
   }
+  if (method === METHOD_BUFFERED && outLen > 0) IopSnapshotSystemBuffer(k, irp, inLen, size);
 }
 
 /**

@@ -21,6 +21,7 @@
 import type { Mdl } from '../mm/mdl-object.js';
 import type { PoolAllocation } from '../mm/pool.js';
 import type { DeviceObject, FileObject } from './objects.js';
+import type { UnwrittenSnapshot } from './leak-check.js';
 
 /** IO_STATUS_BLOCK. */
 export interface IoStatusBlock {
@@ -232,6 +233,8 @@ export class Irp {
   UserEvent: unknown = null;
   threadedByDriver = false;
   callDepth = 0;
+  /** The SystemBuffer's bytes past the input as the driver got them (leak-check.ts), or null. */
+  unwritten: UnwrittenSnapshot | null = null;
   readonly stack: IoStackLocation[];
   completed = false;
   /** Between allocation and free. */

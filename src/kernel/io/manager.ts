@@ -29,6 +29,7 @@ import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 import { IopNewIoStats, type IoStats } from './io-stats.js';
 import type { NeitherWatch } from './neither-check.js';
+import { IopCheckUnwrittenBytes } from './leak-check.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
@@ -180,6 +181,7 @@ export class IoManager {
     const status = irp.finalStatus;
     const systemBuffer = irp.AssociatedIrp.SystemBuffer;
     if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.finalInformation > 0) {
+      if (irp.unwritten) IopCheckUnwrittenBytes(this.k, irp, irp.finalInformation);
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.finalInformation);
