@@ -8,10 +8,11 @@ import { lockedUserBuffer } from './locked-user-buffer/index.js';
 import { poolToUser } from './pool-to-user/index.js';
 import { section } from './section/index.js';
 import { sharingMemory } from './sharing-memory/index.js';
+import { transferMethods } from './transfer-methods/index.js';
 
-export { kernelSection, lockedUserBuffer, poolToUser, section, sharingMemory };
+export { kernelSection, lockedUserBuffer, poolToUser, section, sharingMemory, transferMethods };
 
-export const samples: readonly Scenario[] = [section, kernelSection, sharingMemory, lockedUserBuffer, poolToUser];
+export const samples: readonly Scenario[] = [section, kernelSection, sharingMemory, lockedUserBuffer, poolToUser, transferMethods];
 
 export function findSample(name: string): Scenario | undefined {
   return samples.find((s) => s.name === name);

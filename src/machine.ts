@@ -473,6 +473,7 @@ export class Machine {
       resources: { before: { ...this.bootResources }, after: this.resources() },
       paging: k.workingSets.snapshot,
       findings: [...k.findings],
+      io: this.ioStats(),
       bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
     };
   }

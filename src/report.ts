@@ -7,6 +7,7 @@ import type { BugCheck } from './kernel/ke/bugcheck.js';
 import type { Finding, LogEvent } from './kernel/ke/log.js';
 import type { SharedFrameRecord } from './kernel/sharing.js';
 import { ntStatusText } from './include/ntstatus.js';
+import type { IoStats } from './kernel/io/io-stats.js';
 
 /** The settings a run used: boot()'s options as the machine took them, and the scenario's seconds. */
 export interface ReportSettings {
@@ -86,6 +87,8 @@ export interface Report {
   /** Trimming and page faults on trimmed pages since boot (paged pool and private user pages). */
   paging: ReportPaging;
   findings: Finding[];
+  /** What the I/O manager moved for drivers, by transfer method (Machine.ioStats()). */
+  io: IoStats;
   bugcheck: ReportBugCheck | null;
 }
 

@@ -77,7 +77,7 @@ describe('ntshm run sharing-memory --json', () => {
   it('prints the keys of the JSON report in their documented order', async () => {
     const report = await runJson('--seconds', '1');
     expect(Object.keys(report)).toEqual(
-      ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'paging', 'findings', 'bugcheck']);
+      ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'paging', 'findings', 'io', 'bugcheck']);
     expect(report).toMatchObject({ scenario: 'sharing-memory', variant: null, outcome: 'completed', bugcheck: null });
     expect(report.settings).toEqual({
       arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, memoryPressure: 'none', startTime: '2026-01-01T12:00:00Z', seconds: 1,
@@ -204,7 +204,7 @@ describe('bad usage', () => {
   const cases: { name: string; argv: string[]; names: RegExp }[] = [
     { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
     { name: 'an unknown command', argv: ['fly'], names: /unknown command 'fly'.*samples, run, demo/ },
-    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, sharing-memory, locked-user-buffer, pool-to-user; or give a scenario file/ },
+    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, sharing-memory, locked-user-buffer, pool-to-user, transfer-methods; or give a scenario file/ },
     { name: 'a missing scenario', argv: ['run'], names: /missing scenario.*sharing-memory.*scenario file/ },
     { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
     { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },

@@ -37,6 +37,8 @@ import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
+import { makeNtIrp } from './nt-irp.js';
+import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
@@ -277,10 +279,12 @@ export function makeNt(k: Kernel, driverName: string) {
     },
     ProbeForRead(address: number, length: number, alignment: number): void {
       enter('ProbeForRead', APC_LEVEL);
+      IopNoteProbe(k, pointerArgument(k.arch, address));
       ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
     ProbeForWrite(address: number, length: number, alignment: number): void {
       enter('ProbeForWrite', APC_LEVEL);
+      IopNoteProbe(k, pointerArgument(k.arch, address));
       ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
     },
 
@@ -323,6 +327,8 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtSection(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
     ...makeNtFile(k, enter),
+    // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---
+    ...makeNtIrp(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     ...makeNtObjects(k, enter),
     /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */

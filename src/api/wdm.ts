@@ -16,7 +16,7 @@ export { IoGetCurrentIrpStackLocation } from '../kernel/io/irp.js';
 export { NtException, MachineHalted } from '../include/errors.js';
 /** Types a driver meets: `nt`, the IRP, the I/O objects, the MDL, EPROCESS, KTIMER and KDPC. */
 export type { Nt } from './nt.js';
-export type { Irp, IoStackLocation, IoStatusBlock } from '../kernel/io/irp.js';
+export type { Irp, IoStackLocation, IoStatusBlock, IoCompletionRoutine } from '../kernel/io/irp.js';
 export type { DeviceObject, DriverDispatch, DriverObject, FileObject } from '../kernel/io/objects.js';
 export type { Mdl } from '../kernel/mm/mdl-object.js';
 export type { EProcess } from '../kernel/ps/process.js';

@@ -105,6 +105,17 @@ function pagingLines(paging: ReportPaging): string[] {
   ]);
 }
 
+/** What the I/O manager moved, by transfer method; nothing when the run sent no IOCTL, read or write. */
+function ioLines(io: Report['io'] | undefined): string[] {
+  if (!io || io.buffered.requests + io.direct.requests + io.neither.requests === 0) return [];
+  return [
+    'I/O by transfer method',
+    `  buffered  ${io.buffered.requests} requests: ${io.buffered.bytesCopiedIn} bytes copied in, ${io.buffered.bytesCopiedOut} bytes copied out`,
+    `  direct    ${io.direct.requests} requests: ${io.direct.mdls} MDLs locked, ${io.direct.bytesMapped} bytes mapped`,
+    `  neither   ${io.neither.requests} requests: the program's own addresses, nothing copied or locked`,
+  ];
+}
+
 function findingLines(findings: readonly Finding[], c: Colors): string[] {
   if (findings.length === 0) return ['Findings: none'];
   return ['Findings', ...findings.map((f) => {
@@ -163,6 +174,7 @@ export function reportText(report: Report, c: Colors, options: TextOptions = {})
     ...sharedLines(report.shared, c),
     ...resourceLines(report.resources.before, report.resources.after, c),
     ...pagingLines(report.paging),
+    ...ioLines(report.io),
     ...findingLines(report.findings, c),
     ...bugCheckLines(report.bugcheck, c),
     resultLine(report, c, options.failOnFindings ?? false),

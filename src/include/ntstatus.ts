@@ -91,6 +91,8 @@ export const STATUS_NO_SUCH_FILE = 0xc000000f;
 export const STATUS_INVALID_DEVICE_REQUEST = 0xc0000010;
 /** End of file. */
 export const STATUS_END_OF_FILE = 0xc0000011;
+/** A completion routine keeps the IRP: IoCompleteRequest stops walking the stack (ntstatus.h). */
+export const STATUS_MORE_PROCESSING_REQUIRED = 0xc0000016;
 /** Not enough virtual memory or pagefile quota. */
 export const STATUS_NO_MEMORY = 0xc0000017;
 /** The range conflicts with an existing allocation or mapping. */

@@ -460,3 +460,10 @@ export const SynchronizationTimer = 1;
 export const NotificationEvent = 0;
 /** EVENT_TYPE: auto-resets after releasing one waiter. */
 export const SynchronizationEvent = 1;
+
+/** IO_STACK_LOCATION.Control (wdm.h): IoMarkIrpPending's mark, and when IoSetCompletionRoutine's routine runs. */
+export const SL_PENDING_RETURNED = 0x01;
+export const SL_ERROR_RETURNED = 0x02;
+export const SL_INVOKE_ON_CANCEL = 0x20;
+export const SL_INVOKE_ON_SUCCESS = 0x40;
+export const SL_INVOKE_ON_ERROR = 0x80;

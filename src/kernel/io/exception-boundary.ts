@@ -43,6 +43,15 @@ const EXCEPTION_DOUBLE_FAULT = 8;
 /** Where driver code ran when an exception escaped it, which picks the bug check (0x3B, 0x1E or 0x7E). */
 export type ExceptionContext = 'service' | 'dpc' | 'system-thread';
 
+/**
+ * The context of a routine called now, from whatever called it (IoCallDriver, a completion
+ * routine): inside a DPC (KeIsExecutingDpc) nothing above has a handler, 0x1E; in a system
+ * thread, 0x7E; otherwise a program's thread in a system service, 0x3B.
+ */
+export function IopExceptionContext(k: IoContext): ExceptionContext {
+  return k.current.dpcRoutineActive ? 'dpc' : k.currentThread.system ? 'system-thread' : 'service';
+}
+
 /** Stops the machine for an exception that left driver code unhandled, with the bug check for `context`. */
 export function unhandledDriverException(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
   if (isHostStackOverflow(e)) {

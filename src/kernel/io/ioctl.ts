@@ -26,6 +26,9 @@ import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import type { IoContext } from './context.js';
+import { IoGetAttachedDevice } from './attach.js';
+import { IopCheckNeither, IopWatchNeither } from './neither-check.js';
+import { IopSnapshotSystemBuffer } from './leak-check.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { Irp } from './irp.js';
@@ -69,7 +72,9 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       if (method === METHOD_BUFFERED && OutputBuffer === 0) outLen = 0;
       if (method !== METHOD_NEITHER && InputBuffer === 0) inLen = 0;
     }
-    const irp = k.io.allocateIrp(k.currentThread.PreviousMode, file.DeviceObject, file, IRP_MJ_DEVICE_CONTROL);
+    // The request goes to the top of the device's stack (a filter attached over it first).
+    const device = IoGetAttachedDevice(file.DeviceObject);
+    const irp = k.io.allocateIrp(k.currentThread.PreviousMode, device, file, IRP_MJ_DEVICE_CONTROL);
     if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
     const params = irp.nextStackLocation.Parameters.DeviceIoControl;
     params.IoControlCode = code;
@@ -96,7 +101,17 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       k.io.freeIrp(irp);
       return e.status;
     }
-    return IopSynchronousServiceTail(k, file.DeviceObject, irp, IoStatusBlock);
+    const watch = method === METHOD_NEITHER && irp.RequestorMode === UserMode ? IopWatchNeither(k, InputBuffer, inLen, OutputBuffer, outLen) : null;
+    if (!watch) return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+    const outer = k.io.neitherWatch;
+    k.io.neitherWatch = watch;
+    try {
+      const status = IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+      if (!k.bugcheck) IopCheckNeither(k, watch, device, irp, status);
+      return status;
+    } finally {
+      k.io.neitherWatch = outer;
+    }
   } finally {
     k.ob.ObDereferenceObject(file);
   }
@@ -119,6 +134,7 @@ function bufferInput(k: IoContext, irp: Irp, method: number, inputBuffer: number
     k.kernelMemory.copy(systemBuffer, inputBuffer, inLen);
     k.io.stats.buffered.bytesCopiedIn += inLen;
   }
+  if (method === METHOD_BUFFERED && outLen > 0) IopSnapshotSystemBuffer(k, irp, inLen, size);
 }
 
 /**

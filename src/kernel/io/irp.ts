@@ -21,6 +21,7 @@
 import type { Mdl } from '../mm/mdl-object.js';
 import type { PoolAllocation } from '../mm/pool.js';
 import type { DeviceObject, FileObject } from './objects.js';
+import type { UnwrittenSnapshot } from './leak-check.js';
 
 /** IO_STATUS_BLOCK. */
 export interface IoStatusBlock {
@@ -57,6 +58,9 @@ export interface ReadWriteParameters {
   ByteOffset: bigint;
 }
 
+/** PIO_COMPLETION_ROUTINE: runs as IoCompleteRequest walks back up the stack; STATUS_MORE_PROCESSING_REQUIRED keeps the IRP. */
+export type IoCompletionRoutine = (DeviceObject: DeviceObject | null, Irp: Irp, Context: unknown) => number;
+
 /** IO_STACK_LOCATION. */
 export interface IoStackLocation {
   MajorFunction: number;
@@ -73,8 +77,12 @@ export interface IoStackLocation {
     /** IRP_MJ_SET_INFORMATION: the same, for the information to set. */
     SetFile: FileInformationParameters;
   };
+  /** Null in a location no driver has been called through yet. */
   DeviceObject: DeviceObject;
   FileObject: FileObject | null;
+  /** Set by the driver above with IoSetCompletionRoutine (on this, its next location). */
+  CompletionRoutine: IoCompletionRoutine | null;
+  Context: unknown;
 }
 
 /** sizeof(IRP) and sizeof(IO_STACK_LOCATION). */
@@ -83,15 +91,8 @@ export const irpSize = (arch: 'x64' | 'x86', stackCount: number): number =>
 
 const IO_TYPE_IRP = 6;
 
-/**
- * The memory of a one-location IRP: its pool block and the parts a request
- * fills, kept on the lookaside list between requests (the I/O manager's, out
- * of the driver's reach).
- */
-export class IrpMemory {
-  readonly associatedIrp: { SystemBuffer: number };
-  readonly ioStatus: IoStatusBlock;
-  readonly stack: IoStackLocation[];
+/** One IO_STACK_LOCATION's memory: the location and its Parameters union, sealed like the C structure. */
+class StackLocationMemory {
   readonly location: IoStackLocation;
   readonly parameters: IoStackLocation['Parameters'];
   readonly deviceIoControl: DeviceIoControlParameters;
@@ -99,7 +100,7 @@ export class IrpMemory {
   readonly readWrite: ReadWriteParameters;
   readonly information: FileInformationParameters;
 
-  constructor(readonly block: PoolAllocation) {
+  constructor() {
     // Parameters is a union in C: Read and Write are the same bytes.
     this.readWrite = Object.seal({ Length: 0, Key: 0, ByteOffset: 0n });
     this.deviceIoControl = Object.seal({ OutputBufferLength: 0, InputBufferLength: 0, IoControlCode: 0, Type3InputBuffer: 0 });
@@ -110,36 +111,25 @@ export class IrpMemory {
       DeviceIoControl: this.deviceIoControl, Create: this.create, Read: this.readWrite, Write: this.readWrite,
       QueryFile: this.information, SetFile: this.information,
     });
-    // DeviceObject is set by `initialize` before any routine sees the location.
     this.location = Object.seal({
       MajorFunction: 0, MinorFunction: 0, Flags: 0, Control: 0, Parameters: this.parameters,
       DeviceObject: null as unknown as DeviceObject, FileObject: null as FileObject | null,
+      CompletionRoutine: null as IoCompletionRoutine | null, Context: null as unknown,
     });
-    this.stack = Object.seal([this.location]);
-    this.associatedIrp = Object.seal({ SystemBuffer: 0 });
-    this.ioStatus = Object.seal({ Status: 0, Information: 0 });
   }
 
-  /**
-   * IoInitializeIrp's part for the reused memory: every field of the parts
-   * set again, each part put back where a driver may have stored another,
-   * and the one stack location addressed to `device` for `major`. Throws a
-   * TypeError if a driver made a field read-only (with an IRP it kept after
-   * it was freed): then these parts cannot be reused.
-   */
-  initialize(device: DeviceObject, file: FileObject | null, major: number): void {
-    this.associatedIrp.SystemBuffer = 0;
-    this.ioStatus.Status = 0;
-    this.ioStatus.Information = 0;
-    this.stack[0] = this.location;
+  /** Every field set again (IoAllocateIrp zeroes the locations), each part put back where a driver may have stored another. */
+  reset(device: DeviceObject | null, file: FileObject | null, major: number): void {
     const location = this.location;
     location.MajorFunction = major;
     location.MinorFunction = 0;
     location.Flags = 0;
     location.Control = 0;
     location.Parameters = this.parameters;
-    location.DeviceObject = device;
+    location.DeviceObject = device as DeviceObject;
     location.FileObject = file;
+    location.CompletionRoutine = null;
+    location.Context = null;
     const parameters = this.parameters;
     parameters.DeviceIoControl = this.deviceIoControl;
     parameters.Create = this.create;
@@ -163,12 +153,55 @@ export class IrpMemory {
     rw.Key = 0;
     rw.ByteOffset = 0n;
   }
+}
 
-  /** Drops what a freed IRP still points to (its device and file), so that the lookaside list keeps nothing alive. False if a driver made them read-only. */
+/**
+ * The memory of an IRP: its pool block and the parts a request fills, its
+ * `stackCount` stack locations among them. One-location IRPs are kept on the
+ * lookaside list between requests (the I/O manager's, out of the driver's reach).
+ */
+export class IrpMemory {
+  readonly associatedIrp: { SystemBuffer: number };
+  readonly ioStatus: IoStatusBlock;
+  readonly stack: IoStackLocation[];
+  private readonly locations: StackLocationMemory[];
+
+  constructor(readonly block: PoolAllocation, readonly stackCount = 1) {
+    this.locations = Array.from({ length: stackCount }, () => new StackLocationMemory());
+    this.stack = Object.seal(this.locations.map((l) => l.location));
+    this.associatedIrp = Object.seal({ SystemBuffer: 0 });
+    this.ioStatus = Object.seal({ Status: 0, Information: 0 });
+  }
+
+  /**
+   * IoInitializeIrp's part for the reused memory: every field of the parts
+   * set again, and the top stack location (the one the caller fills, which
+   * the first IoCallDriver makes current) addressed to `device` for `major`.
+   * Throws a TypeError if a driver made a field read-only (with an IRP it
+   * kept after it was freed): then these parts cannot be reused.
+   */
+  initialize(device: DeviceObject, file: FileObject | null, major: number): void {
+    this.associatedIrp.SystemBuffer = 0;
+    this.ioStatus.Status = 0;
+    this.ioStatus.Information = 0;
+    const top = this.stackCount - 1;
+    for (let i = 0; i <= top; i++) {
+      const l = this.locations[i]!;
+      this.stack[i] = l.location;
+      if (i === top) l.reset(device, file, major);
+      else l.reset(null, null, 0);
+    }
+  }
+
+  /** Drops what a freed IRP still points to (devices, files, routines), so that the lookaside list keeps nothing alive. False if a driver made them read-only. */
   release(): boolean {
     try {
-      this.location.DeviceObject = null as unknown as DeviceObject;
-      this.location.FileObject = null;
+      for (const l of this.locations) {
+        l.location.DeviceObject = null as unknown as DeviceObject;
+        l.location.FileObject = null;
+        l.location.CompletionRoutine = null;
+        l.location.Context = null;
+      }
       return true;
     } catch {
       return false;
@@ -187,10 +220,21 @@ export class Irp {
   PendingReturned = false;
   Cancel = false;
   UserBuffer = 0;
-  readonly StackCount = 1;
+  readonly StackCount: number;
   // IoAllocateIrp leaves CurrentLocation one past the stack: the caller fills the next
   // location and IoCallDriver makes it current.
-  CurrentLocation = 2;
+  CurrentLocation: number;
+  /**
+   * An IRP a driver built (IoBuildDeviceIoControlRequest): the caller's IO_STATUS_BLOCK and
+   * KEVENT, filled when the request is finished, and how many IoCallDriver calls are under way
+   * on it (the request is finished when the outermost returns, build-irp.ts).
+   */
+  UserIosb: IoStatusBlock | null = null;
+  UserEvent: unknown = null;
+  threadedByDriver = false;
+  callDepth = 0;
+  /** The SystemBuffer's bytes past the input as the driver got them (leak-check.ts), or null. */
+  unwritten: UnwrittenSnapshot | null = null;
   readonly stack: IoStackLocation[];
   completed = false;
   /** Between allocation and free. */
@@ -211,6 +255,8 @@ export class Irp {
     this.AssociatedIrp = memory.associatedIrp;
     this.IoStatus = memory.ioStatus;
     this.stack = memory.stack;
+    this.StackCount = memory.stackCount;
+    this.CurrentLocation = memory.stackCount + 1;
     this.RequestorMode = requestorMode;
   }
 

@@ -8,7 +8,7 @@ import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING,
 import {
   IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_MAXIMUM_FUNCTION, irpMajorFunctionName,
 } from '../../include/wdm-constants.js';
-import { MULTIPLE_IRP_COMPLETE_REQUESTS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
+import { MULTIPLE_IRP_COMPLETE_REQUESTS, NO_MORE_IRP_STACK_LOCATIONS, SYSTEM_SERVICE_EXCEPTION, SYSTEM_THREAD_EXCEPTION_NOT_HANDLED } from '../../include/bugcodes.js';
 import { isThrownInstance } from '../../include/thrown.js';
 import type { Mdl } from '../mm/mdl-object.js';
 import type { IoContext } from './context.js';
@@ -17,14 +17,19 @@ import { KernelMode } from '../../include/wdm-constants.js';
 import {
   describeValue, frameFor, IopDriverRoutineFaulted, IopEnterDriverRoutine, IopIrqlChanged, IopReturnedPromise, IopReturnedStatus, isThenable,
 } from './driver-load.js';
-import { InvalidDriverValue } from './exception-boundary.js';
+import { InvalidDriverValue, IopExceptionContext } from './exception-boundary.js';
 import { asUlong, asUlongPtr } from '../../include/c-types.js';
-import { Irp, IrpMemory, irpSize, type CreateParameters, type IoStatusBlock } from './irp.js';
+import { Irp, IrpMemory, irpSize, type CreateParameters, type IoStackLocation, type IoStatusBlock } from './irp.js';
+import { IopWalkCompletionRoutines } from './irp-stack.js';
+import { IopFinishDriverIrp } from './build-irp.js';
+import { IoGetAttachedDevice } from './attach.js';
 import type { DeviceObject, DriverDispatch, DriverObject, FileObject } from './objects.js';
 import { IopCloseFile, IopDeleteFile } from './file.js';
 import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 import { IopNewIoStats, type IoStats } from './io-stats.js';
+import type { NeitherWatch } from './neither-check.js';
+import { IopCheckUnwrittenBytes } from './leak-check.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
@@ -55,6 +60,10 @@ export class IoManager {
   readonly unloadNotifyRoutines: ((serviceName: string) => void)[] = [];
   /** What buffered, direct and neither transfers moved (io-stats.ts). */
   readonly stats: IoStats = IopNewIoStats();
+  /** The METHOD_NEITHER request from user mode under way, if it passed system-space addresses (neither-check.ts). */
+  neitherWatch: NeitherWatch | null = null;
+  /** The driver that set each location's completion routine (IoSetCompletionRoutine), for its frame. */
+  readonly completionOwners = new WeakMap<IoStackLocation, DriverObject>();
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -69,19 +78,24 @@ export class IoManager {
     }
   }
 
-  /** An IRP with one stack location addressed to `device` (IoAllocateIrp and IoInitializeIrp); null when pool is exhausted. */
+  /**
+   * An IRP with device.StackSize stack locations, its top one addressed to `device` (IoAllocateIrp
+   * and IoInitializeIrp); null when pool is exhausted. A request from user mode goes to the top of
+   * the device's stack: callers pass IoGetAttachedDevice's answer.
+   */
   allocateIrp(requestorMode: number, device: DeviceObject, file: FileObject | null, major: number): Irp | null {
-    let memory = device.StackSize === 1 ? this.irpLookaside.pop() : undefined;
+    const stackCount = Math.max(1, device.StackSize);
+    let memory = stackCount === 1 ? this.irpLookaside.pop() : undefined;
     if (memory === undefined) {
-      const block = this.k.pool.allocations.get(this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, device.StackSize), IRP_TAG));
+      const block = this.k.pool.allocations.get(this.k.pool.allocate(NonPagedPool, irpSize(this.k.arch, stackCount), IRP_TAG));
       if (!block) return null;
-      memory = new IrpMemory(block);
+      memory = new IrpMemory(block, stackCount);
     }
     try {
       memory.initialize(device, file, major);
     } catch {
       // A driver made a field of this IRP's parts read-only after it was freed: the block is reused, the parts are not.
-      memory = new IrpMemory(memory.block);
+      memory = new IrpMemory(memory.block, stackCount);
       memory.initialize(device, file, major);
     }
     return new Irp(memory, requestorMode);
@@ -97,12 +111,21 @@ export class IoManager {
   IoCallDriver(device: DeviceObject, irp: Irp): number {
     const k = this.k;
     irp.CurrentLocation--;
-    const major = irp.currentStackLocation.MajorFunction;
+    if (irp.CurrentLocation <= 0) {
+      // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x35--no-more-irp-stack-locations
+      k.bugCheck(NO_MORE_IRP_STACK_LOCATIONS, irp.address, 0, 0, 0,
+        `IoCallDriver passed IRP ${k.formatAddress(irp.address)} (StackCount ${irp.StackCount}) to ${device.DriverObject.serviceName} with no stack location left: ` +
+        'a driver above used IoCopyCurrentIrpStackLocationToNext or IoGetNextIrpStackLocation more often than the stack has devices, or the IRP was allocated with too small a StackSize.');
+    }
+    const location = irp.currentStackLocation;
+    location.DeviceObject = device;
+    const major = location.MajorFunction;
     const driver = device.DriverObject;
     const routine = IopDispatchRoutine(driver, major);
-    const context = k.currentThread.system ? 'system-thread' : 'service';
+    const context = IopExceptionContext(k);
     const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
+    irp.callDepth++;
     try {
       if (typeof routine !== 'function') {
         throw new InvalidDriverValue(`was called through DriverObject->MajorFunction[${irpMajorFunctionName(major)}], which holds ${describeValue(routine)}, not a routine`);
@@ -117,6 +140,8 @@ export class IoManager {
       return IopDriverRoutineFaulted(k, frame, context, e);
     } finally {
       k.attribution.pop(frame);
+      // A driver-built IRP is finished for its builder when the outermost call on it returns.
+      if (--irp.callDepth === 0 && irp.threadedByDriver && irp.completed && irp.inUse && !k.bugcheck) IopFinishDriverIrp(k, irp);
     }
   }
 
@@ -125,10 +150,16 @@ export class IoManager {
    * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocompleterequest
    */
   IoCompleteRequest(irp: Irp, _priorityBoost: number): void {
-    if (irp.completed || !irp.inUse) {
+    if (irp.completed || !irp.inUse || irp.CurrentLocation > irp.StackCount + 1) {
       const location = irp.stack[irp.CurrentLocation - 1];
       this.k.bugCheck(MULTIPLE_IRP_COMPLETE_REQUESTS, irp.address, 0, 0, 0,
         `IoCompleteRequest was called on ${location ? `${irpMajorFunctionName(location.MajorFunction)} ` : ''}IRP ${this.k.formatAddress(irp.address)}, which was already completed.`);
+    }
+    // Back up the stack, through each completion routine; one that keeps the IRP ends the walk here.
+    if (irp.StackCount > 1 || irp.stack[0]!.CompletionRoutine !== null || irp.threadedByDriver) {
+      if (!IopWalkCompletionRoutines(this.k, irp)) return;
+    } else {
+      irp.CurrentLocation = 2;
     }
     // IofCompleteRequest unlocks the pages of every MDL on Irp->MdlAddress here, in the completing
     // driver's context: a pointer there that is no MDL faults in the driver's frame, where an
@@ -138,6 +169,11 @@ export class IoManager {
     // A chain longer than there are MDLs has a loop: no MDL is read twice.
     for (let n = this.k.mdl.live.size; mdl && n > 0; n--) mdl = this.k.mdl.resolve(mdl as Mdl).Next;
     irp.completed = true;
+    // Completed again after a completion routine kept it, outside any IoCallDriver: finished now.
+    if (irp.threadedByDriver && irp.callDepth === 0) {
+      IopCaptureIoStatus(this.k, irp);
+      IopFinishDriverIrp(this.k, irp);
+    }
   }
 
   /** The final stage of completion, in the requesting thread: copy back, free buffers, MDLs and the IRP. */
@@ -145,6 +181,7 @@ export class IoManager {
     const status = irp.finalStatus;
     const systemBuffer = irp.AssociatedIrp.SystemBuffer;
     if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.finalInformation > 0) {
+      if (irp.unwritten) IopCheckUnwrittenBytes(this.k, irp, irp.finalInformation);
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.finalInformation);
@@ -192,6 +229,7 @@ export class IoManager {
 
   /** A create, cleanup or close request, sent and completed synchronously; `create` gives IRP_MJ_CREATE's parameters. */
   sendSimpleIrp(device: DeviceObject, file: FileObject, major: number, create?: CreateParameters): IoStatusBlock {
+    device = IoGetAttachedDevice(device);
     const irp = this.allocateIrp(this.k.currentThread.system ? KernelMode : 1, device, file, major);
     if (!irp) return { Status: STATUS_INSUFFICIENT_RESOURCES, Information: 0 };
     if (create) {
@@ -218,7 +256,8 @@ export class IoManager {
    * routine, which left the pointer there (docs/fidelity.md).
    */
   private IopBadMdlAddress(irp: Irp, status: number): never {
-    const location = irp.stack[0]!;
+    // The top location: the one the I/O manager filled, which the first driver received.
+    const location = irp.stack[irp.StackCount - 1]!;
     const driver = location.DeviceObject.DriverObject;
     const major = irpMajorFunctionName(location.MajorFunction);
     const frame = frameFor(driver, driver.MajorFunction[location.MajorFunction]!, major);

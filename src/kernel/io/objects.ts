@@ -72,6 +72,10 @@ export class DeviceObject extends KernelObject {
   ReferenceCount = 0;
   StackSize = 1;
   AlignmentRequirement = 0;
+  /** The device attached on top of this one (IoAttachDeviceToDeviceStack), or null at the top of the stack. */
+  AttachedDevice: DeviceObject | null = null;
+  /** DEVOBJ_EXTENSION.AttachedTo: the device this one is attached on top of. */
+  AttachedTo: DeviceObject | null = null;
   Timer: IoTimer | null = null;
   /** Kernel address of the device extension (zeroed at creation), or 0. */
   DeviceExtension = 0;

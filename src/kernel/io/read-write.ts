@@ -23,6 +23,8 @@ import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
 import { IoReadAccess, IoWriteAccess } from '../mm/mdl.js';
 import { NonPagedPool } from '../mm/pool.js';
 import type { IoContext } from './context.js';
+import { IopNewIoStats } from './io-stats.js';
+import { IoGetAttachedDevice } from './attach.js';
 import { IopSynchronousServiceTailStatus } from './service-tail.js';
 import type { IoStatusBlock, Irp } from './irp.js';
 import { IoFileObjectType, type FileObject } from './objects.js';
@@ -89,7 +91,7 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
     } else if (offset === undefined) {
       return failed(STATUS_INVALID_PARAMETER);
     }
-    const device = file.DeviceObject;
+    const device = IoGetAttachedDevice(file.DeviceObject);
     const irp = k.io.allocateIrp(mode, device, file, t.major);
     if (!irp) return failed(STATUS_INSUFFICIENT_RESOURCES);
     const params = irp.nextStackLocation.Parameters.Write; // Read and Write are the same union member
@@ -114,7 +116,10 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
 
 /** The caller's buffer as the device's flags ask for it: a write reads it, a read fills it. */
 function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: number, length: number, read: boolean): void {
-  const stats = k.io.stats;
+  // Counted for drivers' devices only: the console and the volume C: are the kernel's own.
+  const driver = irp.nextStackLocation.DeviceObject.DriverObject;
+  const counted = k.io.drivers.get(driver.serviceName.toUpperCase()) === driver;
+  const stats = counted ? k.io.stats : IopNewIoStats();
   const kind = deviceFlags & DO_BUFFERED_IO ? stats.buffered : deviceFlags & DO_DIRECT_IO ? stats.direct : stats.neither;
   kind.requests++;
   if (length === 0) return;
