@@ -95,9 +95,9 @@ describe.each(ARCHES)('MDL audit fixes on %s', (arch) => {
         seen.primaryAfter = irp.MdlAddress;
         const primary = nt.IoAllocateMdl(buffer, 0x100, false, false, irp)!;
         const secondary = nt.IoAllocateMdl(buffer, 0x80, true, false, irp)!;
-        seen.chained = irp.MdlAddress === primary && primary.Next === secondary;
+        seen.chained = (irp.MdlAddress as unknown) === primary && primary.Next === secondary;
         irp.MdlAddress = null;
-        primary.Next = null;
+        (primary as { Next: unknown }).Next = null;
         nt.IoFreeMdl(secondary);
         nt.IoFreeMdl(primary);
         nt.ExFreePool(buffer);

@@ -138,6 +138,26 @@ export class PfnDatabase {
     return true;
   }
 
+  /**
+   * Returns a frame to the free list although stray PTEs still map it: a pool
+   * page freed while a user mapping of it (MmMapLockedPagesSpecifyCache over
+   * a MmBuildMdlForNonPagedPool MDL) lives. Windows' PFN counts no share for
+   * that mapping, so the frame is free at once and the next allocation
+   * reuses it, while the process keeps seeing whatever the frame holds. A
+   * locked frame still waits for its last lock (freePage).
+   */
+  freePageLeavingMappings(pfn: number): boolean {
+    if (this.lockCount[pfn] !== 0 || this.shareCount[pfn] === 0) return this.freePage(pfn);
+    if (this.use[pfn] === PfnUse.Free || this.use[pfn] === PfnUse.Reserved) throw new EmulatorError(`PFN ${pfn.toString(16)} freed twice`);
+    if (this.flags[pfn]! & FLAG_CHARGED) this.commitment.MiReturnCommitment(1);
+    this.flags[pfn]! &= ~(FLAG_FREE_PENDING | FLAG_CHARGED);
+    this.use[pfn] = PfnUse.Free;
+    this.next[pfn] = this.freeHead;
+    this.freeHead = pfn;
+    this.freeCount++;
+    return true;
+  }
+
   /** Called when a mapping or lock goes: a frame whose owner already freed it is freed now. */
   releaseIfPending(pfn: number): void {
     if ((this.flags[pfn]! & FLAG_FREE_PENDING) && this.shareCount[pfn] === 0 && this.lockCount[pfn] === 0) this.freePage(pfn);
