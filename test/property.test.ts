@@ -135,7 +135,7 @@ class World {
       case 'poolFree': {
         if (this.blocks.length === 0) return;
         const [b] = this.blocks.splice(op.pick % this.blocks.length, 1);
-        // It may still be mapped into a process: the frame then waits for the last mapping to go.
+        // It may still be mapped into a process: the frame goes back all the same, and the next allocation may reuse it (pool.ts).
         await call((nt) => nt.ExFreePoolWithTag(b!.va, 'Prop'));
         return;
       }
