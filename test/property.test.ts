@@ -270,12 +270,24 @@ class World {
         const r = committed[op.pick % committed.length]!;
         const locked = await call((nt) => {
           const mdl = nt.IoAllocateMdl(r.base, r.size, false, false, null)!;
-          nt.MmProbeAndLockPages(mdl, UserMode, op.write ? 1 : 0);
+          const before = nt.PsGetCurrentProcess().NumberOfLockedPages;
+          try {
+            nt.MmProbeAndLockPages(mdl, UserMode, op.write ? 1 : 0);
+          } catch (e) {
+            // A decommitted page in the range: the probe raises and leaves nothing locked.
+            if (!(e instanceof NtException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
+            nt.IoFreeMdl(mdl);
+            return { raised: true, lockedChanged: nt.PsGetCurrentProcess().NumberOfLockedPages !== before, pfns: [], locked: 0 };
+          }
           const l: UserLock = { pid: nt.PsGetCurrentProcessId(), mdl, region: r };
           this.locks.push(l);
           r.locks++;
-          return { pfns: [...mdl.PfnArray], locked: nt.PsGetCurrentProcess().NumberOfLockedPages };
+          return { raised: false, lockedChanged: true, pfns: [...mdl.PfnArray], locked: nt.PsGetCurrentProcess().NumberOfLockedPages };
         });
+        if (locked.raised) {
+          expect(locked.lockedChanged).toBe(false);
+          return;
+        }
         // The MDL names the very frames the program's pages are, now resident.
         const k = this.machine.kernel;
         const root = k.ps.processes.find((p) => p.UniqueProcessId === k32.GetCurrentProcessId())!.DirectoryTableBase;
