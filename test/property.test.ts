@@ -6,8 +6,14 @@
  * routine runs each kernel-side step in the requesting process's context,
  * and test programs (defineProgram) that take their steps from a mailbox.
  *
+ * Also: user buffers probed and locked (MmProbeAndLockPages) and unlocked,
+ * partial MDLs (IoBuildPartialMdl, a mapping of their own, MmPrepareMdlForReuse),
+ * and a user mapping read, unmapped and read again within one turn of the
+ * program, so its TLB is still warm when the PTE goes (no CR3 reload between).
+ *
  * After every step the PFN database is consistent, every frame's share
- * count matches the reverse map and the page tables, pool accounting
+ * count matches the reverse map and the page tables (reverse map → PTE, and
+ * PTE → reverse map over every VAD, the system PTEs and live pool), pool accounting
  * matches the live allocations, and each live process holds exactly its one
  * device handle. At the end, once every process has exited and the driver
  * has unloaded, free frames, pool bytes, handles and processes are back to
@@ -17,7 +23,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boot, type Machine, type Process } from 'ntshm';
 import {
-  MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority, NtException, PAGE_SIZE, PagedPool, UserMode,
+  KernelMode, MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority, NtException, PAGE_SIZE, PagedPool, UserMode,
   type Mdl, type Nt,
 } from 'ntshm/wdm';
 import { MEM_COMMIT, MEM_DECOMMIT, MEM_RELEASE, MEM_RESERVE, PAGE_READWRITE, defineProgram, type K32 } from 'ntshm/win32';
@@ -34,6 +40,10 @@ type Op =
   | { kind: 'vdecommit'; slot: number; pick: number; page: number }
   | { kind: 'mdlMap'; slot: number; pick: number; readOnly: boolean }
   | { kind: 'mdlUnmap'; slot: number; pick: number }
+  | { kind: 'mapTouchUnmap'; slot: number; pick: number }
+  | { kind: 'lockUser'; slot: number; pick: number; write: boolean }
+  | { kind: 'unlockUser'; slot: number; pick: number }
+  | { kind: 'partial'; slot: number; pick: number; offset: number; length: number }
   | { kind: 'exit'; slot: number; viaExitProcess: boolean };
 
 const slot = fc.integer({ min: 0, max: SLOTS - 1 });
@@ -53,11 +63,16 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('mdlMap' as const), slot, pick, readOnly: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('mdlUnmap' as const), slot, pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('exit' as const), slot, viaExitProcess: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('mapTouchUnmap' as const), slot, pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('lockUser' as const), slot, pick, write: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('unlockUser' as const), slot, pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('partial' as const), slot, pick, offset: fc.nat({ max: 5000 }), length: fc.nat({ max: 5000 }) }) },
 );
 
 interface Block { va: number; size: number; poolType: number; fill: number }
 interface UserMapping { pid: number; userVa: number; mdl: Mdl; block: Block }
-interface Region { base: number; size: number; committed: boolean }
+interface Region { base: number; size: number; committed: boolean; locks: number }
+interface UserLock { pid: number; mdl: Mdl; region: Region }
 interface Command { op: Op; done: boolean; error?: unknown }
 interface Live { process: Process; mailbox: Command[]; regions: Region[] }
 
@@ -65,6 +80,7 @@ interface Live { process: Process; mailbox: Command[]; regions: Region[] }
 class World {
   readonly blocks: Block[] = [];
   readonly mappings: UserMapping[] = [];
+  readonly locks: UserLock[] = [];
   readonly live: (Live | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   readonly driver: CommandDriver = commandDriver('PropDrv');
   private fillCounter = 1;
@@ -75,6 +91,7 @@ class World {
     this.driver.onCleanup = (nt) => {
       const pid = nt.PsGetCurrentProcessId();
       for (const m of this.mappings.filter((x) => x.pid === pid)) this.unmap(nt, m);
+      for (const l of this.locks.filter((x) => x.pid === pid)) this.unlock(nt, l);
     };
     // DriverUnload frees whatever pool the driver still holds.
     this.driver.onUnload = (nt) => {
@@ -86,6 +103,13 @@ class World {
     nt.MmUnmapLockedPages(m.userVa, m.mdl);
     nt.IoFreeMdl(m.mdl);
     this.mappings.splice(this.mappings.indexOf(m), 1);
+  }
+
+  private unlock(nt: Nt, l: UserLock): void {
+    nt.MmUnlockPages(l.mdl);
+    nt.IoFreeMdl(l.mdl);
+    l.region.locks--;
+    this.locks.splice(this.locks.indexOf(l), 1);
   }
 
   /** Starts the program of a slot: it opens the device and then serves its mailbox. */
@@ -135,7 +159,7 @@ class World {
       case 'poolFree': {
         if (this.blocks.length === 0) return;
         const [b] = this.blocks.splice(op.pick % this.blocks.length, 1);
-        // It may still be mapped into a process: the frame then waits for the last mapping to go.
+        // It may still be mapped into a process: the frame goes back all the same, and the next allocation may reuse it (pool.ts).
         await call((nt) => nt.ExFreePoolWithTag(b!.va, 'Prop'));
         return;
       }
@@ -143,19 +167,22 @@ class World {
         const size = op.pages * PAGE_SIZE;
         const base = k32.VirtualAlloc(0, size, MEM_RESERVE | (op.commit ? MEM_COMMIT : 0), PAGE_READWRITE);
         expect(base).not.toBe(0);
-        regions.push({ base, size, committed: op.commit });
+        regions.push({ base, size, committed: op.commit, locks: 0 });
         if (op.commit) for (let i = 0; i < Math.min(op.touch, op.pages); i++) k32.setUint32(base + i * PAGE_SIZE + 8, base + i);
         return;
       }
       case 'vfree': {
-        if (regions.length === 0) return;
-        const [r] = regions.splice(op.pick % regions.length, 1);
+        // A region an MDL holds locked is not freed (a correct driver unlocks first).
+        const free = regions.filter((r) => r.locks === 0);
+        if (free.length === 0) return;
+        const r = free[op.pick % free.length]!;
+        regions.splice(regions.indexOf(r), 1);
         expect(k32.VirtualFree(r!.base, 0, MEM_RELEASE)).toBe(true);
         expect(() => k32.getUint8(r!.base)).toThrow(NtException);
         return;
       }
       case 'vdecommit': {
-        const committed = regions.filter((r) => r.committed);
+        const committed = regions.filter((r) => r.committed && r.locks === 0);
         if (committed.length === 0) return;
         const r = committed[op.pick % committed.length]!;
         const va = r.base + (op.page % (r.size / PAGE_SIZE)) * PAGE_SIZE;
@@ -211,6 +238,101 @@ class World {
         expect(() => k32.getUint8(m.userVa)).toThrow(NtException);
         return;
       }
+      case 'mapTouchUnmap': {
+        // The TLB stays warm: the program reads the mapping, the driver unmaps it in the next call
+        // (same thread, no address-space switch in between), and the next read must fault.
+        const candidates = this.blocks.filter((b) => (b.poolType & 1) === 0);
+        if (candidates.length === 0) return;
+        const block = candidates[op.pick % candidates.length]!;
+        const mapped = await call((nt) => {
+          const mdl = nt.IoAllocateMdl(block.va, block.size, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(mdl);
+          try {
+            return { mdl, userVa: nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority) };
+          } catch (e) {
+            if (!(e instanceof NtException)) throw e;
+            nt.IoFreeMdl(mdl);
+            return undefined;
+          }
+        });
+        if (!mapped) return;
+        expect(k32.getUint8(mapped.userVa)).toBe(block.fill);
+        await call((nt) => {
+          nt.MmUnmapLockedPages(mapped.userVa, mapped.mdl);
+          nt.IoFreeMdl(mapped.mdl);
+        });
+        expect(() => k32.getUint8(mapped.userVa)).toThrow(NtException);
+        return;
+      }
+      case 'lockUser': {
+        const committed = regions.filter((r) => r.committed);
+        if (committed.length === 0) return;
+        const r = committed[op.pick % committed.length]!;
+        const locked = await call((nt) => {
+          const mdl = nt.IoAllocateMdl(r.base, r.size, false, false, null)!;
+          const before = nt.PsGetCurrentProcess().NumberOfLockedPages;
+          try {
+            nt.MmProbeAndLockPages(mdl, UserMode, op.write ? 1 : 0);
+          } catch (e) {
+            // A decommitted page in the range: the probe raises and leaves nothing locked.
+            if (!(e instanceof NtException) || e.status !== STATUS_ACCESS_VIOLATION) throw e;
+            nt.IoFreeMdl(mdl);
+            return { raised: true, lockedChanged: nt.PsGetCurrentProcess().NumberOfLockedPages !== before, pfns: [], locked: 0 };
+          }
+          const l: UserLock = { pid: nt.PsGetCurrentProcessId(), mdl, region: r };
+          this.locks.push(l);
+          r.locks++;
+          return { raised: false, lockedChanged: true, pfns: [...mdl.PfnArray], locked: nt.PsGetCurrentProcess().NumberOfLockedPages };
+        });
+        if (locked.raised) {
+          expect(locked.lockedChanged).toBe(false);
+          return;
+        }
+        // The MDL names the very frames the program's pages are, now resident.
+        const k = this.machine.kernel;
+        const root = k.ps.processes.find((p) => p.UniqueProcessId === k32.GetCurrentProcessId())!.DirectoryTableBase;
+        expect(locked.pfns).toEqual(locked.pfns.map((_, i) => k.pageTables.frameAt(root, r.base + i * PAGE_SIZE)));
+        for (const pfn of locked.pfns) expect(k.pfn.lockCount[pfn]).toBeGreaterThan(0);
+        const mine = this.locks.filter((l) => l.pid === k32.GetCurrentProcessId());
+        expect(locked.locked).toBe(mine.reduce((n, l) => n + l.mdl.PfnArray.length, 0));
+        return;
+      }
+      case 'unlockUser': {
+        const pid = k32.GetCurrentProcessId();
+        const mine = this.locks.filter((l) => l.pid === pid);
+        if (mine.length === 0) return;
+        await call((nt) => this.unlock(nt, mine[op.pick % mine.length]!));
+        return;
+      }
+      case 'partial': {
+        // A partial MDL of a nonpaged block: it borrows the source's address, then gets a system mapping
+        // of its own (the same frames) which MmPrepareMdlForReuse removes.
+        const candidates = this.blocks.filter((b) => (b.poolType & 1) === 0 && b.size > 1);
+        if (candidates.length === 0) return;
+        const block = candidates[op.pick % candidates.length]!;
+        const offset = op.offset % (block.size - 1);
+        const length = 1 + (op.length % (block.size - offset - 1));
+        const seen = await call((nt) => {
+          const source = nt.IoAllocateMdl(block.va, block.size, false, false, null)!;
+          nt.MmBuildMdlForNonPagedPool(source);
+          const partial = nt.IoAllocateMdl(block.va, block.size, false, false, null)!;
+          nt.IoBuildPartialMdl(source, partial, block.va + offset, length);
+          const borrowed = nt.MmGetSystemAddressForMdlSafe(partial, NormalPagePriority);
+          const own = nt.MmMapLockedPagesSpecifyCache(partial, KernelMode, MmCached, 0, false, NormalPagePriority);
+          const bytes = own === 0 ? [] : [nt.getUint8(own), nt.getUint8(own + length - 1)];
+          nt.MmPrepareMdlForReuse(partial);
+          nt.IoFreeMdl(partial);
+          nt.IoFreeMdl(source);
+          return { borrowed, own, bytes };
+        });
+        expect(seen.borrowed).toBe(block.va + offset);
+        if (seen.own !== 0) {
+          expect(seen.own % PAGE_SIZE).toBe((block.va + offset) % PAGE_SIZE);
+          expect(seen.bytes).toEqual([block.fill, block.fill]);
+          expect(this.machine.kernel.pageTables.frameAt(this.machine.kernel.systemRoot, seen.own)).toBe(-1);
+        }
+        return;
+      }
       case 'exit':
         return;
     }
@@ -240,6 +362,7 @@ class World {
   async teardown(): Promise<void> {
     for (let s = 0; s < SLOTS; s++) if (this.live[s]) await this.step({ kind: 'exit', slot: s, viaExitProcess: false });
     expect(this.mappings).toEqual([]);
+    expect(this.locks).toEqual([]);
     expect(this.machine.unloadDriver('PropDrv')).toBe(0);
   }
 
@@ -248,10 +371,36 @@ class World {
   }
 }
 
+/**
+ * The other direction of the reverse map: every valid PTE of a live
+ * process's VADs, of the system PTE region (MDL and I/O-space mappings) and
+ * of every live pool block is in the reverse map, with the frame it names.
+ */
+function pteToReverseMapProblems(world: World): string[] {
+  const k = world.machine.kernel;
+  const problems: string[] = [];
+  const check = (root: number, va: number, user: boolean) => {
+    const pfn = k.pageTables.frameAt(root, va);
+    if (pfn < 0) return;
+    const listed = (k.pageTables.mappings.get(pfn) ?? []).some((m) => m.va === va && m.root === (user ? root : -1));
+    if (!listed) problems.push(`${k.formatAddress(va)} maps PFN ${pfn}, which the reverse map does not list there`);
+  };
+  for (const p of k.ps.processes) {
+    if (p.exited || p === k.idleProcess) continue;
+    for (const vad of p.VadRoot.vads) for (let va = vad.start; va < vad.end; va += PAGE_SIZE) check(p.DirectoryTableBase, va, true);
+  }
+  const region = k.systemPtes.region;
+  for (let va = region.base; va < region.base + region.size; va += PAGE_SIZE) check(k.systemRoot, va, false);
+  for (const a of k.pool.allocations.values()) {
+    for (let va = a.address - (a.address % PAGE_SIZE); va < a.address + a.numberOfBytes; va += PAGE_SIZE) check(k.systemRoot, va, false);
+  }
+  return problems;
+}
+
 /** The invariants that must hold between any two steps. */
 function invariantProblems(world: World, base: { handles: number; processes: number }): string[] {
   const k = world.machine.kernel;
-  const problems = [...k.pfn.check(), ...mappingProblems(k)];
+  const problems = [...k.pfn.check(), ...mappingProblems(k), ...pteToReverseMapProblems(world)];
   let nonPaged = 0;
   let paged = 0;
   for (const a of k.pool.allocations.values()) {

@@ -69,8 +69,7 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
     },
     MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {
       enter('MmGetSystemAddressForMdlSafe', DISPATCH_LEVEL);
-      // A NULL MDL (direct I/O with a zero-length buffer) gives NULL: boundary-cases.md case 6.
-      if (mdl === null || mdl === 0) return 0;
+      // A NULL MDL (Irp->MdlAddress of direct I/O with a zero-length buffer) faults reading its MdlFlags, as the macro does.
       return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
     },
     /** Not implemented yet: returns NULL, its documented failure. */
@@ -86,7 +85,8 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmprobeandlockprocesspages
      */
     MmProbeAndLockProcessPages(mdl: Mdl | number | null, process: EProcess, accessMode: number, operation: number): void {
-      enter('MmProbeAndLockProcessPages', APC_LEVEL, [0x70, mdlAddress(mdl), accessMode]);
+      // 0xC4/0x71: IRQL, MDL, process.
+      enter('MmProbeAndLockProcessPages', DISPATCH_LEVEL, [0x71, mdlAddress(mdl), process.address]);
       if (process === k.currentProcess) return k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
       const apcState = k.ps.KeStackAttachProcess(process);
       try {
@@ -116,13 +116,19 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
     },
     /** MmMapIoSpace: system PTEs to installed physical frames; NULL otherwise. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmmapiospace */
     MmMapIoSpace(physicalAddress: LargeInteger, numberOfBytes: number, cacheType: number): number {
-      enter('MmMapIoSpace', DISPATCH_LEVEL);
-      return k.mdl.ioSpace.MmMapIoSpace(BigInt.asUintN(64, BigInt(physicalAddress)), sizeArgument(k.arch, numberOfBytes), cacheType);
+      const pa = BigInt.asUintN(64, BigInt(physicalAddress));
+      const bytes = sizeArgument(k.arch, numberOfBytes);
+      // 0xC4/0x73: IRQL, the physical address (its low 32 bits on x86), the size.
+      enter('MmMapIoSpace', DISPATCH_LEVEL, [0x73, Number(k.arch === 'x86' ? BigInt.asUintN(32, pa) : pa), bytes]);
+      return k.mdl.ioSpace.MmMapIoSpace(pa, bytes, cacheType);
     },
     /** MmUnmapIoSpace. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmunmapiospace */
     MmUnmapIoSpace(baseAddress: number, numberOfBytes: number): void {
-      enter('MmUnmapIoSpace', DISPATCH_LEVEL);
-      k.mdl.ioSpace.MmUnmapIoSpace(ptr(baseAddress), sizeArgument(k.arch, numberOfBytes));
+      const va = ptr(baseAddress);
+      const bytes = sizeArgument(k.arch, numberOfBytes);
+      // 0xC4/0x7B: IRQL above APC_LEVEL; the address and the size.
+      enter('MmUnmapIoSpace', APC_LEVEL, [0x7b, va, bytes]);
+      k.mdl.ioSpace.MmUnmapIoSpace(va, bytes);
     },
   };
 }

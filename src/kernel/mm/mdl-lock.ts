@@ -91,6 +91,10 @@ function MiTranslateForLock(k: MmContext, va: number, write: boolean, user: bool
 export function MiUnlockPages(k: MmContext, mdl: Mdl, unmapSystem: (mdl: Mdl) => void): void {
   const flags = mdl.MdlFlags;
   const holdsLocks = (flags & MDL_PAGES_LOCKED) !== 0;
+  // 0xC4/0xB4: a partial MDL (IoBuildPartialMdl) holds no locks of its own; P4 the unexpected flag.
+  if (k.options.verifier && (flags & MDL_PARTIAL)) {
+    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb4, mdl.address, flags, MDL_PARTIAL, 'MmUnlockPages was called on a partial MDL (IoBuildPartialMdl): unlock the MDL it was built from.');
+  }
   if (k.options.verifier && !holdsLocks) {
     const sub = flags & MDL_SOURCE_IS_NONPAGED_POOL ? 0x7d : 0x7c;
     k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, sub, mdl.address, flags, 0,

@@ -22,7 +22,7 @@ import {
 } from '../../include/wdm-constants.js';
 import type { MmContext } from './context.js';
 import { MiReportPartialPageExposure } from './mdl-exposure.js';
-import type { Mdl } from './mdl-object.js';
+import { mdlHeaderSize, type Mdl } from './mdl-object.js';
 import { newVad } from './vad.js';
 
 /** The 64 KB below MM_HIGHEST_USER_ADDRESS that no VAD may reach (MM_HIGHEST_VAD_ADDRESS is 64 KB lower). */
@@ -34,7 +34,9 @@ export function MiCheckLockedForMapping(k: MmContext, mdl: Mdl): void {
   if (k.options.verifier) {
     k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.address, mdl.PfnArray.length, mdl.PfnArray[0] ?? 0, 'An MDL was mapped whose pages are not locked.');
   }
-  k.bugCheck(MEMORY_MANAGEMENT, 0x1236, mdl.address, mdl.StartVa, mdl.PfnArray[0] ?? 0,
+  // 0x1A/0x1236: P2 the MDL, P3 a pointer to the invalid PFN entry (the first of the array that follows
+  // the header), P4 the PFN it holds (https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x1a--memory-management).
+  k.bugCheck(MEMORY_MANAGEMENT, 0x1236, mdl.address, mdl.address + mdlHeaderSize(k.arch), mdl.PfnArray[0] ?? 0,
     'An MDL was mapped before its pages were locked or built (no MmProbeAndLockPages, no MmBuildMdlForNonPagedPool): its PFN array holds nothing valid.');
 }
 
@@ -43,7 +45,12 @@ export function MiMapLockedPagesInSystemSpace(k: MmContext, mdl: Mdl, noCache: b
   const pages = mdl.PfnArray.length;
   const va = k.systemPtes.MiReserveSystemPtes(pages);
   if (va === 0) {
-    if (bugCheckOnFailure) k.bugCheck(NO_MORE_SYSTEM_PTES, 0, pages, 0, 0, `No ${pages} system PTEs were left to map an MDL.`);
+    // 0x3F: P1 0 (system expansion PTEs), P2 the size asked, P3 the free system PTEs, P4 all of them.
+    // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x3f--no-more-system-ptes
+    if (bugCheckOnFailure) {
+      k.bugCheck(NO_MORE_SYSTEM_PTES, 0, pages, k.systemPtes.total - k.systemPtes.pagesInUse, k.systemPtes.total,
+        `No ${pages} consecutive system PTEs were left to map an MDL (${k.systemPtes.total - k.systemPtes.pagesInUse} of ${k.systemPtes.total} free).`);
+    }
     return 0;
   }
   for (let i = 0; i < pages; i++) {
@@ -150,7 +157,9 @@ export function MiUnmapLockedPages(k: MmContext, baseAddress: number, mdl: Mdl):
 
 function MiNotMapped(k: MmContext, baseAddress: number, mdl: Mdl): void {
   if (k.options.verifier) {
-    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb6, mdl.address, 0, 0, `MmUnmapLockedPages was given ${k.formatAddress(baseAddress)}, which is not this MDL's system mapping.`);
+    // 0xC4/0xB6: P2 the MDL, P3 its flags, P4 the flag that was expected and is missing (as 0xB3 gives it).
+    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb6, mdl.address, mdl.MdlFlags, MDL_MAPPED_TO_SYSTEM_VA,
+      `MmUnmapLockedPages was given ${k.formatAddress(baseAddress)}, which is not this MDL's system mapping.`);
   }
   const frame = k.attribution.top();
   k.report({

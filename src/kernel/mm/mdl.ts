@@ -44,17 +44,27 @@ export class MdlManager {
     this.ioSpace = new IoSpace(k);
   }
 
-  /** An MDL argument given as the object or its address; anything else is a bad pointer. */
-  resolve(mdl: Mdl | number | null): Mdl {
+  /**
+   * An MDL argument given as the object or its address; anything else is a
+   * bad pointer, and reading its field at `fieldOffset` faults as the
+   * routine's first read would: at NULL or a user address an access
+   * violation (raised), in system space 0x50.
+   */
+  resolve(mdl: Mdl | number | null, fieldOffset = 0): Mdl {
     if (mdl instanceof Mdl && this.live.has(mdl.address)) return mdl;
     const address = mdl instanceof Mdl ? mdl.address : mdl ?? 0;
     const found = typeof address === 'number' ? this.live.get(address) : undefined;
     if (found) return found;
-    // Dereferencing it would fault: at NULL or a user address, an access violation; in system space, 0x50.
+    const va = (typeof address === 'number' ? address : 0) + fieldOffset;
     const fault = this.k.current.cpu.mmu.fault;
-    Object.assign(fault, { va: typeof address === 'number' ? address : 0, access: ACCESS_READ, user: false, present: false, level: 0 });
+    Object.assign(fault, { va, access: ACCESS_READ, user: false, present: false, level: 0 });
     MmAccessFault(this.k, fault);
-    throw new NtException(STATUS_ACCESS_VIOLATION, [0, typeof address === 'number' ? address : 0]);
+    throw new NtException(STATUS_ACCESS_VIOLATION, [0, va]);
+  }
+
+  /** Offset of MDL.MdlFlags (after Next and Size): 0xA on x64, 6 on x86. */
+  get mdlFlagsOffset(): number {
+    return this.k.layout.pointerSize + 2;
   }
 
   /**
@@ -82,9 +92,11 @@ export class MdlManager {
     }
     this.live.set(address, mdl);
     if (irp) {
-      if (!secondaryBuffer || !irp.MdlAddress) irp.MdlAddress = mdl;
+      if (!secondaryBuffer) irp.MdlAddress = mdl;
       else {
-        let last = irp.MdlAddress;
+        // ReactOS iomdl.c IoAllocateMdl walks Irp->MdlAddress->Next without a check: with no
+        // primary MDL that reads NULL->Next, an access violation (the new MDL stays allocated).
+        let last = irp.MdlAddress ?? this.resolve(null);
         while (last.Next) last = last.Next;
         last.Next = mdl;
       }
@@ -189,7 +201,8 @@ export class MdlManager {
    * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmgetsystemaddressformdlsafe
    */
   MmGetSystemAddressForMdlSafe(arg: Mdl | number | null, _priority: number): number {
-    const mdl = this.resolve(arg);
+    // The macro's first act is to read Mdl->MdlFlags: a NULL MDL faults there.
+    const mdl = this.resolve(arg, this.mdlFlagsOffset);
     if (mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) return mdl.MappedSystemVa;
     MiCheckLockedForMapping(this.k, mdl);
     return MiMapLockedPagesInSystemSpace(this.k, mdl, false, false);

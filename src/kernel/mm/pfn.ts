@@ -42,6 +42,8 @@ const FLAG_EVER_USED = 1;
 const FLAG_FREE_PENDING = 2;
 /** The frame's commit charge is held here (returned when the frame is freed). */
 const FLAG_CHARGED = 4;
+/** Freed while stray PTEs (a user mapping of freed pool) still map it: free, and still visible there. */
+const FLAG_STRAY_MAPPED = 8;
 
 /** The PFN database (MmPfnDatabase): each frame's use, share count and lock count, and the free list. */
 export class PfnDatabase {
@@ -111,6 +113,7 @@ export class PfnDatabase {
     this.freeHead = this.next[pfn]!;
     this.freeCount--;
     this.use[pfn] = use;
+    this.flags[pfn]! &= ~FLAG_STRAY_MAPPED;
     if (charge) this.flags[pfn]! |= FLAG_CHARGED;
     return pfn;
   }
@@ -138,6 +141,32 @@ export class PfnDatabase {
     return true;
   }
 
+  /**
+   * Returns a frame to the free list although stray PTEs still map it: a pool
+   * page freed while a user mapping of it (MmMapLockedPagesSpecifyCache over
+   * a MmBuildMdlForNonPagedPool MDL) lives. Windows' PFN counts no share for
+   * that mapping, so the frame is free at once and the next allocation
+   * reuses it, while the process keeps seeing whatever the frame holds. A
+   * locked frame still waits for its last lock (freePage).
+   */
+  freePageLeavingMappings(pfn: number): boolean {
+    if (this.lockCount[pfn] !== 0 || this.shareCount[pfn] === 0) return this.freePage(pfn);
+    if (this.use[pfn] === PfnUse.Free || this.use[pfn] === PfnUse.Reserved) throw new EmulatorError(`PFN ${pfn.toString(16)} freed twice`);
+    if (this.flags[pfn]! & FLAG_CHARGED) this.commitment.MiReturnCommitment(1);
+    this.flags[pfn]! &= ~(FLAG_FREE_PENDING | FLAG_CHARGED);
+    this.flags[pfn]! |= FLAG_STRAY_MAPPED;
+    this.use[pfn] = PfnUse.Free;
+    this.next[pfn] = this.freeHead;
+    this.freeHead = pfn;
+    this.freeCount++;
+    return true;
+  }
+
+  /** Whether a free frame is still mapped by stray PTEs (freePageLeavingMappings): the one way a free frame may be mapped. */
+  hasStrayMappings(pfn: number): boolean {
+    return (this.flags[pfn]! & FLAG_STRAY_MAPPED) !== 0 && this.shareCount[pfn] !== 0;
+  }
+
   /** Called when a mapping or lock goes: a frame whose owner already freed it is freed now. */
   releaseIfPending(pfn: number): void {
     if ((this.flags[pfn]! & FLAG_FREE_PENDING) && this.shareCount[pfn] === 0 && this.lockCount[pfn] === 0) this.freePage(pfn);
@@ -157,7 +186,7 @@ export class PfnDatabase {
       seen[pfn] = 1;
       count++;
       if (this.use[pfn] !== PfnUse.Free) problems.push(`PFN ${pfn} on the free list is in use (${pfnUseName(this.use[pfn]!)})`);
-      if (this.shareCount[pfn] !== 0) problems.push(`free PFN ${pfn} is still mapped`);
+      if (this.shareCount[pfn] !== 0 && !this.hasStrayMappings(pfn)) problems.push(`free PFN ${pfn} is still mapped`);
     }
     if (count !== this.freeCount) problems.push(`free list has ${count} frames, count says ${this.freeCount}`);
     for (let pfn = 0; pfn < this.total; pfn++) {

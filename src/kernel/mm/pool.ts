@@ -247,6 +247,8 @@ export class Pool {
     }
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
+    // A page that stays in the pool after this free (other blocks live on it) is not reported by freePages.
+    if (page.free.reduce((n, run) => n + run[1], 0) + blocks < this.units) this.reportSmallBlockStillMapped(page, address, a.numberOfBytes);
     this.freeSmall(pool, page, offset, blocks);
     return a;
   }
@@ -314,31 +316,67 @@ export class Pool {
     return va;
   }
 
+  /**
+   * Gives the pages back. A frame another mapping still shows (a user
+   * mapping of the page) is reported and goes to the free list all the
+   * same, as on Windows, whose PFN does not count that mapping: the next
+   * allocation reuses it and the mapping's owner sees the new owner's bytes.
+   * A frame an MDL still holds locked waits for its last lock.
+   */
   private freePages(pool: PoolRegion, va: number, count: number): void {
     const first = (va - pool.region.base) / PAGE_SIZE;
     for (let i = 0; i < count; i++) {
       const pfn = this.k.pageTables.MiErasePte(this.k.systemRoot, va + i * PAGE_SIZE);
       // A trimmed page: its transition frame or pagefile slot goes instead (working-set.ts).
       if (pfn < 0 && pool.paged) this.k.workingSets.MiDeleteSoftwarePte(this.k.systemRoot, va + i * PAGE_SIZE);
-      if (pfn >= 0 && !this.k.pfn.freePage(pfn)) this.reportStillMapped(va + i * PAGE_SIZE, pfn);
+      if (pfn >= 0) {
+        if (this.k.pfn.shareCount[pfn] !== 0 || this.k.pfn.lockCount[pfn] !== 0) this.reportStillMapped(va + i * PAGE_SIZE, pfn, null);
+        this.k.pfn.freePageLeavingMappings(pfn);
+      }
       pool.pageUsed[first + i] = 0;
     }
   }
 
-  /** Freed pool that another mapping still shows: whoever holds that mapping sees the next owner's data. */
-  private reportStillMapped(va: number, pfn: number): void {
+  /**
+   * Freed pool that another mapping still shows: whoever holds that mapping
+   * sees the next owner's data. `block`: a small block freed on a page that
+   * stays (its own address and size), or null when the page itself goes.
+   */
+  private reportStillMapped(va: number, pfn: number, block: { address: number; bytes: number } | null): void {
     const k: MmContext = this.k;
-    const where = (k.pageTables.mappings.get(pfn) ?? []).map((m) => {
+    const where = (k.pageTables.mappings.get(pfn) ?? []).filter((m) => block === null || m.root >= 0 || m.va !== va).map((m) => {
       const p = m.root < 0 ? undefined : k.processByRoot(m.root);
       return `${k.formatAddress(m.va)}${p ? ` in ${p.ImageFileName} (pid ${p.UniqueProcessId})` : ''}`;
     });
+    if (where.length === 0 && k.pfn.lockCount[pfn] === 0) return;
     const frame = k.attribution.top();
+    const what = block ? `pool block ${k.formatAddress(block.address)} (${block.bytes} bytes, on page ${k.formatAddress(va)})` : `pool page ${k.formatAddress(va)}`;
     k.report({
       kind: 'freed-pool-still-mapped',
       ...(frame ? { driver: frame.driver, routine: frame.routine } : {}),
-      message: `pool page ${k.formatAddress(va)} (PFN 0x${pfn.toString(16)}) was freed while still mapped at ${where.join(', ')}: a user-visible mapping of freed pool`,
-      details: { va: k.formatAddress(va), pfn, mappings: where },
+      message: `${what} (PFN 0x${pfn.toString(16)}) was freed while still ${where.length ? `mapped at ${where.join(', ')}` : 'locked by an MDL'}: ` +
+        'a user-visible mapping of freed pool, which shows whatever the next owner writes there',
+      details: { va: k.formatAddress(va), pfn, mappings: where, ...(block ? { block: k.formatAddress(block.address), bytes: block.bytes } : {}) },
     });
+  }
+
+  /**
+   * A small block freed while a user mapping made for it (an MDL mapping
+   * whose range covers the block) still shows its page. Other blocks that
+   * merely share the page are the partial-page-exposed finding's, not this one's.
+   */
+  private reportSmallBlockStillMapped(page: SmallPage, address: number, bytes: number): void {
+    const k: MmContext = this.k;
+    const pfn = page.pa / PAGE_SIZE;
+    const list = k.pageTables.mappings.get(pfn);
+    if (!list || list.length < 2) return;
+    const sharedForIt = list.some((m) => {
+      const mdl = m.root < 0 ? undefined : k.processByRoot(m.root)?.VadRoot.find(m.va)?.mdl;
+      if (!mdl) return m.root >= 0;
+      const start = mdl.StartVa + mdl.ByteOffset;
+      return start < address + bytes && address < start + mdl.ByteCount;
+    });
+    if (sharedForIt) this.reportStillMapped(page.va, pfn, { address, bytes });
   }
 
   private allocateSmall(pool: PoolRegion, bytes: number, poolType: number, tag: number): number {

@@ -17,6 +17,11 @@ export class SystemPtes {
     this.used = new Uint8Array(region.size / PAGE_SIZE);
   }
 
+  /** How many system PTEs there are. */
+  get total(): number {
+    return this.used.length;
+  }
+
   get pagesInUse(): number {
     let n = 0;
     for (const count of this.reservations.values()) n += count;
