@@ -44,6 +44,8 @@ export interface BootOptions {
   timeZoneBiasMinutes?: number;
   verifier?: boolean | VerifierOptions;
   profile?: 'nt4' | 'win10';
+  /** Low memory: only this many frames are left free once booted (the rest held), so MmAllocatePagesForMdl runs short. */
+  lowMemoryPages?: number;
   /**
    * The store of the volume C: (docs/api.md, "Files"): a MemoryVolumeStore,
    * a HostFolderStore (ntshm/host), or any VolumeStore. Left out, the machine
@@ -158,8 +160,7 @@ export function isoToFileTime(iso: string): bigint {
 }
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
-
-const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'volume'];
+const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'volume', 'lowMemoryPages'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -180,6 +181,8 @@ function checkOptions(o: BootOptions): CheckedOptions {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError('seed must be an integer from 0 to 4294967295');
   const profile = o.profile ?? 'win10';
   if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
+  const lowMemoryPages = o.lowMemoryPages ?? 0;
+  if (!Number.isInteger(lowMemoryPages) || lowMemoryPages < 0) throw new RangeError('lowMemoryPages must be a whole number of frames (0: none held)');
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
   const volume: unknown = o.volume ?? null;
@@ -189,7 +192,7 @@ function checkOptions(o: BootOptions): CheckedOptions {
   }
   return {
     arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
-    volume: volume as VolumeStore | null,
+    volume: volume as VolumeStore | null, lowMemoryPages,
   };
 }
 
@@ -226,7 +229,7 @@ export class Machine {
     this.options = o;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
-      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume,
+      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
@@ -494,6 +497,4 @@ export async function runScenario(scenario: ScenarioDefinition, options: Scenari
 }
 
 /** The options that were given (an undefined one yields to the scenario's). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
+const definedOnly = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;

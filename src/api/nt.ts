@@ -33,6 +33,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
+import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtObjects } from './nt-objects.js';
@@ -167,11 +168,6 @@ export function makeNt(k: Kernel, driverName: string) {
       // A NULL MDL (direct I/O with a zero-length buffer) gives NULL: boundary-cases.md case 6.
       if (mdl === null || mdl === 0) return 0;
       return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
-    },
-    /** Not implemented yet: returns NULL, its documented failure. */
-    MmAllocatePagesForMdl: (): Mdl | null => null,
-    MmFreePagesFromMdl: (): void => {
-      throw new NtException(STATUS_NOT_IMPLEMENTED);
     },
 
     // --- devices and IRPs ---
@@ -367,6 +363,7 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtRegistry(k, enter),
     // --- sections (nt-section.ts) ---
     ...makeNtSection(k, enter),
+    ...makeNtMdlPages(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
     ...makeNtFile(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---

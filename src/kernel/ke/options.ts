@@ -16,6 +16,8 @@ export interface KernelOptions {
   timeZoneBiasMinutes: number;
   verifier: boolean;
   profile: 'nt4' | 'win10';
+  /** Frames left free once booted (0: all); the rest are held, so that an allocation runs short (mm/pfn.ts holdAllBut). */
+  lowMemoryPages?: number;
   /** The store of the volume C: (io/fs), or null for a machine with no C:. */
   volume?: VolumeStore | null;
 }
