@@ -5,7 +5,7 @@ export { boot, runScenario, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECOND
 /** Types of the public API: a machine's options, run results, stats and processes; the bug-check record; log events and findings; the sharing summary. */
 export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
 export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';
-export type { Scenario, ScenarioDefinition, ScenarioOptions, ScenarioVariant } from './scenario.js';
+export type { Scenario, ScenarioDefinition, ScenarioInput, ScenarioOptions, ScenarioVariant } from './scenario.js';
 export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
 export type { Report, ReportSettings, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';

@@ -24,7 +24,7 @@ import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
-import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition } from './scenario.js';
+import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 
 /** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
@@ -115,11 +115,7 @@ function runLimitNs(nowNs: number, options: { seconds?: number }): number {
   return limit;
 }
 
-/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant. */
-export interface ScenarioRunOptions {
-  seconds?: number | undefined;
-  variant?: string | undefined;
-}
+export type { ScenarioRunOptions } from './scenario.js';
 
 /** How long a scenario runs when no seconds are given. */
 export const DEFAULT_SCENARIO_SECONDS = 5;
@@ -383,12 +379,12 @@ export class Machine {
    */
   async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
     const checked = defineScenario(scenario);
-    checkOptionNames(options, ['seconds', 'variant'], 'runScenario');
+    checkOptionNames(options, ['seconds', 'variant', 'input'], 'runScenario');
     const seconds = options.seconds ?? DEFAULT_SCENARIO_SECONDS;
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
     this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
-    const scenarioOptions = { seconds, variant: options.variant };
+    const scenarioOptions = { seconds, variant: options.variant, input: options.input };
     if (!(await this.scenarioStep(checked.name, 'setup', () => checked.setup(this, scenarioOptions)))) return this.report();
     const programs = this.spawned.some((p) => !p.exited);
     const result = await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });
@@ -488,12 +484,12 @@ export async function boot(options: BootOptions = {}): Promise<Machine> {
  * `options`' own, runs the scenario on it, and returns the report.
  */
 export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
-  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS], 'runScenario');
-  const { seconds, variant, ...bootOptions } = options;
+  checkOptionNames(options, ['seconds', 'variant', 'input', ...BOOT_OPTIONS], 'runScenario');
+  const { seconds, variant, input, ...bootOptions } = options;
   const checked = defineScenario(scenario);
   checkVariant(checked, variant);
   const machine = await boot({ ...checked.bootOptions?.(variant), ...definedOnly(bootOptions) });
-  return machine.runScenario(checked, { seconds, variant });
+  return machine.runScenario(checked, { seconds, variant, input });
 }
 
 /** The options that were given (an undefined one yields to the scenario's). */

@@ -161,6 +161,11 @@ export function makeNt(k: Kernel, driverName: string) {
       baseAddress = ptr(baseAddress);
       const kernelVa = baseAddress >= k.layout.systemRangeStart;
       enter('MmUnmapLockedPages', kernelVa ? DISPATCH_LEVEL : APC_LEVEL, [kernelVa ? 0x79 : 0x7a, baseAddress, mdlAddress(mdl)]);
+      // The verifier tracks the MDLs it saw mapped: a freed one (a second release) maps nothing: 0xC4/0xB6, P2 the MDL.
+      const stale = mdlAddress(mdl);
+      if (k.options.verifier && stale !== 0 && k.pool.isPoolAddress(stale) && !k.mdl.live.has(stale)) {
+        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb6, stale, 0, 0, `MmUnmapLockedPages was given the MDL at ${k.formatAddress(stale)}, which was freed: nothing is mapped through it any more.`);
+      }
       k.mdl.MmUnmapLockedPages(baseAddress, mdl);
     },
     MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {

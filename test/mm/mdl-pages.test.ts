@@ -138,7 +138,7 @@ describe.each(ARCHES)('MmAllocatePagesForMdl on %s', (arch) => {
       seen.ptesBefore = k.systemPtes.pagesInUse;
       const va = nt.MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, 0, false, NormalPagePriority);
       seen.systemPfn = k.pageTables.frameAt(k.systemRoot, va);
-      seen.first = MmGetMdlPfnArray(mdl)[0];
+      seen.first = MmGetMdlPfnArray(mdl)[0]!;
       nt.MmFreePagesFromMdl(mdl);
       seen.flagsAfter = mdl.MdlFlags;
       seen.ptesAfter = k.systemPtes.pagesInUse;

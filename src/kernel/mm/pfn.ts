@@ -148,8 +148,7 @@ export class PfnDatabase {
     const kept = free.slice(0, keep);
     const held = free.slice(keep);
     for (const p of held) this.use[p] = PfnUse.Reserved;
-    // Held frames are in use by "the rest of the system": charged, so commit never promises them.
-    this.commitment.MiChargeCommitmentMustSucceed(held.length);
+    // Not charged: low memory is few free frames, not an exhausted commit limit (there is a pagefile's worth of it).
     this.freeHead = -1;
     for (let i = kept.length - 1; i >= 0; i--) {
       this.next[kept[i]!] = this.freeHead;
