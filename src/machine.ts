@@ -484,7 +484,7 @@ export async function boot(options: BootOptions = {}): Promise<Machine> {
  * `options`' own, runs the scenario on it, and returns the report.
  */
 export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
-  checkOptionNames(options, ['seconds', 'variant', 'input', ...BOOT_OPTIONS], 'runScenario');
+  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS, 'input'], 'runScenario');
   const { seconds, variant, input, ...bootOptions } = options;
   const checked = defineScenario(scenario);
   checkVariant(checked, variant);
