@@ -9,11 +9,12 @@
 import { describe, expect, it } from 'vitest';
 import { boot, type BootOptions, type Machine } from 'ntshm';
 import {
-  KernelMode, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MM_ALLOCATE_FAST_LARGE_PAGES, MM_ALLOCATE_FULLY_REQUIRED,
+  DISPATCH_LEVEL, KernelMode, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MM_ALLOCATE_FAST_LARGE_PAGES, MM_ALLOCATE_FULLY_REQUIRED,
   MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS, MM_DONT_ZERO_ALLOCATION, MmCached, MmGetMdlByteCount, MmGetMdlPfnArray,
-  MmGetMdlVirtualAddress, NormalPagePriority, PAGE_SIZE, type Mdl, type Nt,
+  MmGetMdlVirtualAddress, NormalPagePriority, PAGE_SIZE, UserMode, type Mdl, type Nt,
 } from 'ntshm/wdm';
-import { load, testDriver } from '../helpers/test-driver.js';
+import { GENERIC_READ, OPEN_EXISTING } from 'ntshm/win32';
+import { load, runProgram, testDriver } from '../helpers/test-driver.js';
 import { ARCHES } from './mdl-helpers.js';
 
 /** Runs `body` in a DriverEntry on a fresh machine; returns the machine. */
@@ -165,6 +166,50 @@ describe.each(ARCHES)('MmAllocatePagesForMdl on %s', (arch) => {
     const b = machine.bugcheck!;
     expect(b.code).toBe(0x1a);
     expect(b.params).toEqual([0x1236, address, address + (arch === 'x64' ? 0x30 : 0x1c), first]);
+  });
+});
+
+describe.each(ARCHES)('MmFreePagesFromMdl with a user mapping left, and the verifier\'s IRQL check, on %s', (arch) => {
+  it('frees under a live user mapping: a finding naming the process, and the frames stay off the free list until the mapping goes', async () => {
+    const seen: { pfn?: number; freeAfterFree?: boolean } = {};
+    const machine = await boot({ arch });
+    const d = testDriver({
+      control: ({ nt }) => {
+        const mdl = nt.MmAllocatePagesForMdl(0, -1, 0, PAGE_SIZE)!;
+        nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority);
+        seen.pfn = MmGetMdlPfnArray(mdl)[0]!;
+        nt.MmFreePagesFromMdl(mdl);
+        nt.ExFreePool(mdl);
+        seen.freeAfterFree = machine.kernel.pfn.use[seen.pfn] === 0;
+      },
+    });
+    load(machine, d);
+    const { process } = await runProgram(machine, async (k32) => {
+      const h = k32.CreateFileW(d.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
+      await k32.DeviceIoControl(h, 0x22_2000, 0, 0, 0, 0);
+      k32.CloseHandle(h);
+      return 0;
+    });
+    expect(process.exitCode).toBe(0);
+    const finding = machine.report().findings.find((f) => f.kind === 'mdl-pages-freed-while-mapped');
+    expect(finding?.message).toContain('test.exe still maps at');
+    expect(seen.freeAfterFree).toBe(false);
+    // The process is gone, its mapping with it: the frame is free now.
+    expect(machine.kernel.pfn.use[seen.pfn!]).toBe(0);
+    expect(machine.kernel.pfn.check()).toEqual([]);
+  });
+
+  it('with the verifier, above DISPATCH_LEVEL: 0xC4/0x7E (P2 the IRQL, P3 DISPATCH_LEVEL)', async () => {
+    const DIRQL = 3; // a device IRQL, above DISPATCH_LEVEL
+    const machine = await boot({ arch, verifier: true });
+    machine.loadDriver('TestDrv', testDriver({
+      entry: (nt) => {
+        nt.KeRaiseIrql(DIRQL);
+        nt.MmAllocatePagesForMdl(0, -1, 0, PAGE_SIZE);
+      },
+    }).definition);
+    expect(machine.bugcheck?.code).toBe(0xc4);
+    expect(machine.bugcheck?.params.slice(0, 3)).toEqual([0x7e, DIRQL, DISPATCH_LEVEL]);
   });
 });
 
