@@ -8,7 +8,7 @@ import { SERVICE_NAME, type Action } from './ioctl.js';
 import { actionSource, sharedMemoryClient } from './program.js';
 
 export const variants: readonly ScenarioVariant[] = [
-  { name: 'release-twice', summary: 'the client presses Release twice and the driver does not guard: the second release unmaps what is not mapped (0xC4/0xB6 with the verifier)' },
+  { name: 'release-twice', summary: 'the client presses Release twice and the driver does not guard: the second release reads the freed MDL, 0x50 (0xC4/0xB6 with the verifier)' },
   { name: 'short-allocation', summary: 'low memory: MmAllocatePagesForMdl describes fewer bytes than asked; the driver ignores ByteCount and writes past its mapping: 0x50' },
   { name: 'no-release', summary: 'the client quits without Release and the driver has no IRP_MJ_CLEANUP: the frames leak at unload (a finding; 0xC4/0x62 with the verifier)' },
 ];
