@@ -131,10 +131,14 @@ function MiTakeContiguous(k: MmContext, low: number, high: number, wanted: numbe
     let free = true;
     for (let f = start; f < start + run && free; f++) free = pfn.use[f] === PfnUse.Free;
     if (!free) continue;
-    for (let f = start; f < start + run; f++) {
-      pfn.removeFreePage(f, PfnUse.MdlPages);
-      frames.push(f);
+    const taken: number[] = [];
+    for (let f = start; f < start + run && pfn.removeFreePage(f, PfnUse.MdlPages); f++) taken.push(f);
+    if (taken.length < run) {
+      // The commit charge ran out inside the run: a partial chunk is no chunk.
+      for (const f of taken) pfn.freePage(f);
+      break;
     }
+    frames.push(...taken);
     if (chunk === 0) break;
     start += run - step;
   }
