@@ -5,14 +5,15 @@
 import type { Scenario } from 'ntshm';
 import { kernelSection } from './kernel-section/index.js';
 import { lockedUserBuffer } from './locked-user-buffer/index.js';
+import { mdlPages } from './mdl-pages/index.js';
 import { poolToUser } from './pool-to-user/index.js';
 import { section } from './section/index.js';
 import { sharingMemory } from './sharing-memory/index.js';
 import { transferMethods } from './transfer-methods/index.js';
 
-export { kernelSection, lockedUserBuffer, poolToUser, section, sharingMemory, transferMethods };
+export { kernelSection, lockedUserBuffer, mdlPages, poolToUser, section, sharingMemory, transferMethods };
 
-export const samples: readonly Scenario[] = [section, kernelSection, sharingMemory, lockedUserBuffer, poolToUser, transferMethods];
+export const samples: readonly Scenario[] = [section, kernelSection, mdlPages, sharingMemory, lockedUserBuffer, poolToUser, transferMethods];
 
 export function findSample(name: string): Scenario | undefined {
   return samples.find((s) => s.name === name);

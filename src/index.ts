@@ -7,7 +7,7 @@ export { boot, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECONDS, SCENARIO_G
 export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
 export type { IoStats } from './kernel/io/io-stats.js';
 export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';
-export type { Scenario, ScenarioDefinition, ScenarioOptions, ScenarioVariant } from './scenario.js';
+export type { Scenario, ScenarioDefinition, ScenarioInput, ScenarioOptions, ScenarioVariant } from './scenario.js';
 export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
 export type { Report, ReportSettings, ReportPaging, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';

@@ -25,7 +25,7 @@ import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
 import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
-import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition } from './scenario.js';
+import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 
 /** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
@@ -45,6 +45,8 @@ export interface BootOptions {
   timeZoneBiasMinutes?: number;
   verifier?: boolean | VerifierOptions;
   profile?: 'nt4' | 'win10';
+  /** Low memory: only this many frames are left free once booted (the rest held), so MmAllocatePagesForMdl runs short. */
+  lowMemoryPages?: number;
   /**
    * When paged pool and private user pages are trimmed to the pagefile
    * without the verifier: 'none' (the default) never, 'low' when free
@@ -120,13 +122,7 @@ function runLimitNs(nowNs: number, options: { seconds?: number }): number {
   return limit;
 }
 
-/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant, who runs its programs (default admin). */
-export interface ScenarioRunOptions {
-  seconds?: number | undefined;
-  variant?: string | undefined;
-  /** The user of every program the scenario spawns without naming one (`ntshm run --user`). */
-  user?: 'admin' | 'user' | undefined;
-}
+export type { ScenarioRunOptions } from './scenario.js';
 
 /** How long a scenario runs when no seconds are given. */
 export const DEFAULT_SCENARIO_SECONDS = 5;
@@ -168,7 +164,7 @@ export function isoToFileTime(iso: string): bigint {
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
 
-export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume'];
+export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -191,6 +187,8 @@ function checkOptions(o: BootOptions): CheckedOptions {
   if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
   const memoryPressure = o.memoryPressure ?? 'none';
   if (!['none', 'low', 'high'].includes(memoryPressure)) throw new RangeError(`memoryPressure must be 'none', 'low' or 'high', not ${String(memoryPressure)}`);
+  const lowMemoryPages = o.lowMemoryPages ?? 0;
+  if (!Number.isInteger(lowMemoryPages) || lowMemoryPages < 0) throw new RangeError('lowMemoryPages must be a whole number of frames (0: none held)');
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
   const volume: unknown = o.volume ?? null;
@@ -200,7 +198,7 @@ function checkOptions(o: BootOptions): CheckedOptions {
   }
   return {
     arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
-    memoryPressure, volume: volume as VolumeStore | null,
+    memoryPressure, volume: volume as VolumeStore | null, lowMemoryPages,
   };
 }
 
@@ -239,7 +237,7 @@ export class Machine {
     this.options = o;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
-      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume,
+      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
       memoryPressure: o.memoryPressure,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
@@ -394,7 +392,7 @@ export class Machine {
    */
   async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
     const checked = defineScenario(scenario);
-    checkOptionNames(options, ['seconds', 'variant', 'user'], 'runScenario');
+    checkOptionNames(options, ['seconds', 'variant', 'user', 'input'], 'runScenario');
     if (options.user !== undefined && options.user !== 'admin' && options.user !== 'user') {
       throw new RangeError(`user must be 'admin' or 'user', not ${String(options.user)}`);
     }
@@ -403,7 +401,7 @@ export class Machine {
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
     this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
-    const scenarioOptions = { seconds, variant: options.variant, user: this.defaultUser };
+    const scenarioOptions = { seconds, variant: options.variant, user: this.defaultUser, input: options.input };
     if (!(await this.scenarioStep(checked.name, 'setup', () => checked.setup(this, scenarioOptions)))) return this.report();
     const programs = this.spawned.some((p) => !p.exited);
     const result = await this.run({ seconds: programs ? seconds + SCENARIO_GUARD_SECONDS : seconds });

@@ -12,12 +12,36 @@ export interface ScenarioVariant {
   readonly summary: string;
 }
 
-/** What setup() is given: the seconds the run was asked to last, and the variant (undefined for the right code). */
+/**
+ * A person at a terminal (`ntshm run --interactive`), or a script standing in
+ * for one: a program of the scenario awaits `choose` for its next action. The
+ * core only calls it; the CLI brings the prompt (src/cli/interactive.ts).
+ */
+export interface ScenarioInput {
+  /** Asks `question` and resolves to one of `choices`. */
+  choose(question: string, choices: readonly string[]): Promise<string>;
+}
+
+/**
+ * What setup() is given: the seconds the run was asked to last, the variant
+ * (undefined for the right code), and the input a program may await its
+ * actions from (undefined: the scenario runs its own script).
+ */
 export interface ScenarioOptions {
   readonly seconds: number;
   readonly variant: string | undefined;
   /** Who runs the programs spawned without a `user` (`ntshm run --user`): admin unless told. */
   readonly user?: 'admin' | 'user';
+  readonly input?: ScenarioInput | undefined;
+}
+
+/** Options of runScenario(): the seconds the scenario's programs run (default 5), its variant, and an input for its programs. */
+export interface ScenarioRunOptions {
+  seconds?: number | undefined;
+  variant?: string | undefined;
+  input?: ScenarioInput | undefined;
+  /** The user of every program the scenario spawns without naming one (`ntshm run --user`). */
+  user?: 'admin' | 'user' | undefined;
 }
 
 /** What defineScenario() takes. */

@@ -6,9 +6,7 @@
  * mdl-lock.ts, mdl-map.ts, io-space.ts); here are the arguments as a driver
  * passes them and the IRQL each routine allows.
  */
-import { NtException } from '../include/errors.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
-import { STATUS_NOT_IMPLEMENTED } from '../include/ntstatus.js';
 import { APC_LEVEL, DISPATCH_LEVEL, KernelMode } from '../include/wdm-constants.js';
 import type { Irp } from '../kernel/io/irp.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -65,17 +63,17 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
       baseAddress = ptr(baseAddress);
       const kernelVa = baseAddress >= k.layout.systemRangeStart;
       enter('MmUnmapLockedPages', kernelVa ? DISPATCH_LEVEL : APC_LEVEL, [kernelVa ? 0x79 : 0x7a, baseAddress, mdlAddress(mdl)]);
+      // The verifier tracks the MDLs it saw mapped: a freed one (a second release) maps nothing: 0xC4/0xB6, P2 the MDL.
+      const stale = mdlAddress(mdl);
+      if (k.options.verifier && stale !== 0 && k.pool.isPoolAddress(stale) && !k.mdl.live.has(stale)) {
+        k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb6, stale, 0, 0, `MmUnmapLockedPages was given the MDL at ${k.formatAddress(stale)}, which was freed: nothing is mapped through it any more.`);
+      }
       k.mdl.MmUnmapLockedPages(baseAddress, mdl);
     },
     MmGetSystemAddressForMdlSafe(mdl: Mdl | number | null, priority: number): number {
       enter('MmGetSystemAddressForMdlSafe', DISPATCH_LEVEL);
       // A NULL MDL (Irp->MdlAddress of direct I/O with a zero-length buffer) faults reading its MdlFlags, as the macro does.
       return k.mdl.MmGetSystemAddressForMdlSafe(mdl, priority);
-    },
-    /** Not implemented yet: returns NULL, its documented failure. */
-    MmAllocatePagesForMdl: (): Mdl | null => null,
-    MmFreePagesFromMdl: (): void => {
-      throw new NtException(STATUS_NOT_IMPLEMENTED);
     },
 
     /**

@@ -35,6 +35,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeNtSection } from './nt-section.js';
+import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtIrp } from './nt-irp.js';
@@ -325,6 +326,7 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtRegistry(k, enter),
     // --- sections (nt-section.ts) ---
     ...makeNtSection(k, enter),
+    ...makeNtMdlPages(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
     ...makeNtFile(k, enter),
     // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---

@@ -4,11 +4,12 @@
  * that `main` can run in-process (tests) as well as from the bin.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { reportJson, type Report } from '../index.js';
+import { reportJson, type Report, type ScenarioInput } from '../index.js';
 import { samples } from '../../samples/registry.js';
 import { makeColors, type Colors } from './colors.js';
 import { loadScenario } from './load-scenario.js';
-import { reportText } from './report-text.js';
+import { terminalInput } from './interactive.js';
+import { formatEvent, reportText } from './report-text.js';
 import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
 import {
@@ -23,6 +24,8 @@ export interface CliIo {
   err(s: string): void;
   /** Colour the text output (the bin sets it when stdout is a terminal); off by default. */
   color?: boolean;
+  /** What `--interactive` asks (tests give a script); left out, the terminal's prompt (cli/interactive.ts). */
+  input?: ScenarioInput;
 }
 
 /** Exit code of a run that ended in a bug check. */
@@ -52,6 +55,7 @@ interface RunFlags {
   failOnFindings?: boolean;
   verbose?: boolean;
   volume?: string;
+  interactive?: boolean;
 }
 
 function choices(names: readonly string[]): string {
@@ -140,13 +144,17 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
     .option('--verbose', 'show the CPU, IRQL and thread of each log line')
     .option('--json', 'print one JSON object instead of text')
+    .option('--interactive', 'you choose the program\'s actions at a prompt (mdl-pages: Allocate, Fill, Release, Quit); the log shows as it comes')
     .action(async (name: string, flags: RunFlags) => {
       const loaded = await loadScenario(name);
+      const interactive = flags.interactive === true;
       const report = await runScenarioForCli(loaded, {
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
         memoryPressure: flags.memoryPressure,
         user: flags.user,
+        input: interactive ? io.input ?? terminalInput() : undefined,
+        onEvent: interactive && !flags.json ? (e) => io.out(`${formatEvent(e, colors, flags.verbose === true)}\n`) : undefined,
       });
       setExit(printRun(io, colors, report, flags));
     });

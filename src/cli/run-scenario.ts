@@ -3,7 +3,7 @@
  * over the scenario's, the run, and its report. Mistakes of the user (a flag
  * boot() refuses, a scenario file whose setup throws) become UsageErrors.
  */
-import { ScenarioError, boot, checkVariant, type BootOptions, type Machine, type Report } from '../index.js';
+import { ScenarioError, boot, checkVariant, type BootOptions, type LogEvent, type Machine, type Report, type ScenarioInput } from '../index.js';
 import { HostFolderStore } from '../host/host-folder.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
@@ -29,6 +29,10 @@ export interface RunScenarioOptions {
   user?: 'admin' | 'user' | undefined;
   /** The host folder of the volume C: (default {@link DEFAULT_VOLUME_FOLDER}). */
   volume?: string | undefined;
+  /** `--interactive`: where the scenario's programs take their actions from. */
+  input?: ScenarioInput | undefined;
+  /** Called with each log line as it is written (an interactive run shows them as they come). */
+  onEvent?: ((e: LogEvent) => void) | undefined;
 }
 
 /**
@@ -76,7 +80,8 @@ export async function runScenarioForCli(loaded: LoadedScenario, options: RunScen
   if (options.memoryMiB !== undefined) checkMemoryForArch(options.memoryMiB, bootOptions.arch);
   const machine = await bootFor(loaded, bootOptions);
   try {
-    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user });
+    if (options.onEvent) machine.kernel.logs.listeners.push(options.onEvent);
+    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user, input: options.input });
   } catch (e) {
     // A user's scenario that throws in setup is the user's to fix: name the file.
     if (e instanceof ScenarioError && loaded.file) throw new UsageError(`${label(loaded)}: ${e.message}`, { cause: e });

@@ -189,6 +189,22 @@ export const MmNonCachedUnordered = 4;
 export const MmUSWCCached = 5;
 export const MmMaximumCacheType = 6;
 
+// MM_ALLOCATE_* flags of MmAllocatePagesForMdlEx. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmallocatepagesformdlex
+/** The pages are not zeroed. */
+export const MM_DONT_ZERO_ALLOCATION = 0x00000001;
+/** Only from the ideal node (NUMA). */
+export const MM_ALLOCATE_FROM_LOCAL_NODE_ONLY = 0x00000002;
+/** All of it or NULL (Windows 7 and later). */
+export const MM_ALLOCATE_FULLY_REQUIRED = 0x00000004;
+/** Never block the caller (Windows 7 and later). */
+export const MM_ALLOCATE_NO_WAIT = 0x00000008;
+/** Avoid fragmenting physical memory; the pages are still not guaranteed contiguous (Windows 7 and later). */
+export const MM_ALLOCATE_PREFER_CONTIGUOUS = 0x00000010;
+/** Contiguous blocks: one block when SkipBytes is 0, else SkipBytes-long aligned blocks (Windows 7 and later). */
+export const MM_ALLOCATE_REQUIRE_CONTIGUOUS_CHUNKS = 0x00000020;
+/** Only from the large-page cache (Windows 8 and later). */
+export const MM_ALLOCATE_FAST_LARGE_PAGES = 0x00000040;
+
 // MM_PAGE_PRIORITY, ORed with MdlMapping* flags. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmgetsystemaddressformdlsafe
 /** Mapping may fail when system PTEs run low. */
 export const LowPagePriority = 0;

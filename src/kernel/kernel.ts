@@ -27,6 +27,7 @@ import { Dispatcher } from './ke/dispatcher.js';
 import type { NtRoutine } from './ke/nt-image.js';
 import { KernelLog, type Finding, type LogEvent } from './ke/log.js';
 import type { KernelOptions } from './ke/options.js';
+import { MiCheckUnloadedDriverLeaks } from './mm/mdl-pages.js';
 import type { Prcb } from './ke/prcb.js';
 import { Processors } from './ke/processors.js';
 import { Scheduler } from './ke/scheduler.js';
@@ -173,6 +174,9 @@ export class Kernel implements CmContext {
     this.sharing = new SharingRecorder(this);
     this.caches.mapListeners.push((pfn, mapping) => this.sharing.onMap(pfn, mapping));
     this.sharing.reset();
+    // A driver's unload: what it left behind (mm/mdl-pages.ts).
+    this.io.unloadNotifyRoutines.push((name) => MiCheckUnloadedDriverLeaks(this, name, this.io.unloadedDrivers.get(name.toUpperCase())?.address ?? 0));
+    if (options.lowMemoryPages) this.pfn.holdAllBut(options.lowMemoryPages);
   }
 
   /** The machine has stopped: every charge refuses, and processes never end now (a wait answers STILL_ACTIVE). */

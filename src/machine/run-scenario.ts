@@ -11,12 +11,12 @@ import { checkVariant, defineScenario, type ScenarioDefinition } from '../scenar
  * `options`' own, runs the scenario on it, and returns the report.
  */
 export async function runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions & BootOptions = {}): Promise<Report> {
-  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS, 'user'], 'runScenario');
-  const { seconds, variant, user, ...bootOptions } = options;
+  checkOptionNames(options, ['seconds', 'variant', ...BOOT_OPTIONS, 'user', 'input'], 'runScenario');
+  const { seconds, variant, user, input, ...bootOptions } = options;
   const checked = defineScenario(scenario);
   checkVariant(checked, variant);
   const machine = await boot({ ...checked.bootOptions?.(variant), ...definedOnly(bootOptions) });
-  return machine.runScenario(checked, { seconds, variant, user });
+  return machine.runScenario(checked, { seconds, variant, user, input });
 }
 
 /** The options that were given (an undefined one yields to the scenario's). */

@@ -18,6 +18,8 @@ export interface KernelOptions {
   /** When pageable pages are trimmed without the verifier (mm/working-set.ts): never, when memory runs low, at every clock tick. */
   memoryPressure?: 'none' | 'low' | 'high';
   profile: 'nt4' | 'win10';
+  /** Frames left free once booted (0: all); the rest are held, so that an allocation runs short (mm/pfn.ts holdAllBut). */
+  lowMemoryPages?: number;
   /** The store of the volume C: (io/fs), or null for a machine with no C:. */
   volume?: VolumeStore | null;
 }

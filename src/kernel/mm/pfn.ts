@@ -119,6 +119,48 @@ export class PfnDatabase {
   }
 
   /**
+   * Takes one given free frame off the free list (MiUnlinkFreeOrZeroedPage),
+   * with whatever it holds: false if it is not free. For callers that choose
+   * frames by physical address (MmAllocatePagesForMdlEx's range, contiguous runs).
+   */
+  removeFreePage(pfn: number, use: PfnUseValue): boolean {
+    if (this.use[pfn] !== PfnUse.Free || !this.commitment.MiChargeCommitment(1, false)) return false;
+    let prev = -1;
+    for (let p = this.freeHead; p >= 0 && p !== pfn; p = this.next[p]!) prev = p;
+    if (prev < 0) this.freeHead = this.next[pfn]!;
+    else this.next[prev] = this.next[pfn]!;
+    this.freeCount--;
+    this.use[pfn] = use;
+    this.flags[pfn]! |= FLAG_CHARGED;
+    if ((this.flags[pfn]! & FLAG_EVER_USED) === 0) {
+      this.flags[pfn]! |= FLAG_EVER_USED;
+      this.fillWithJunk(pfn);
+    }
+    return true;
+  }
+
+  /**
+   * Leaves only `keep` frames free (the boot option lowMemoryPages): the rest
+   * are held as Reserved, as if the rest of the system used them, so that an
+   * allocation runs short. The highest frames go first.
+   */
+  holdAllBut(keep: number): void {
+    const free: number[] = [];
+    for (let p = this.freeHead; p >= 0; p = this.next[p]!) free.push(p);
+    free.sort((a, b) => a - b);
+    const kept = free.slice(0, keep);
+    const held = free.slice(keep);
+    for (const p of held) this.use[p] = PfnUse.Reserved;
+    // Not charged: low memory is few free frames, not an exhausted commit limit (there is a pagefile's worth of it).
+    this.freeHead = -1;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      this.next[kept[i]!] = this.freeHead;
+      this.freeHead = kept[i]!;
+    }
+    this.freeCount = kept.length;
+  }
+
+  /**
    * Returns a frame to the free list; its contents stay as they were, as on
    * Windows. A frame still mapped or locked elsewhere (a pool page freed while
    * a user mapping of it lives) waits until its last mapping or lock goes.
