@@ -17,7 +17,7 @@ import { SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER } fro
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
-import type { IoStats } from './kernel/io/io-stats.js';
+import { IopCopyIoStats, type IoStats } from './kernel/io/io-stats.js';
 import { ObCreateSessionNamespace } from './kernel/ob/session.js';
 import { MachineHalted, ProcessExit } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
@@ -26,6 +26,9 @@ import { unixMsToFileTime } from './include/time.js';
 import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
+import { MAX_VIRTUAL_NS, runLimitNs } from './machine/run-limit.js';
+
+export { MAX_VIRTUAL_NS };
 
 /** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
 export interface VerifierOptions {
@@ -97,29 +100,6 @@ export interface RunResult {
    * and no timer, DPC or deferred work is left to wake one).
    */
   reason: 'exited' | 'bugcheck' | 'seconds' | 'idle';
-}
-
-/**
- * The virtual clock counts nanoseconds in a double, exactly up to 2^53 ns
- * (about 104 days after boot): no run goes past it. A run without `seconds`
- * stops there at the latest (reason `seconds`).
- */
-export const MAX_VIRTUAL_NS = 2 ** 53;
-
-/** The clock time a run with these options stops at; a RangeError for `seconds` that is not a number of seconds the clock can reach. */
-function runLimitNs(nowNs: number, options: { seconds?: number }): number {
-  if (typeof options !== 'object') throw new RangeError(`run's options must be an object ({ seconds? }), not ${typeof options}`);
-  const seconds: unknown = options.seconds;
-  if (seconds === undefined) return MAX_VIRTUAL_NS;
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
-    throw new RangeError(`run's seconds must be a finite number, 0 or more, not ${typeof seconds === 'number' ? seconds : typeof seconds}`);
-  }
-  const limit = nowNs + seconds * 1e9;
-  if (limit > MAX_VIRTUAL_NS) {
-    const left = Math.floor((MAX_VIRTUAL_NS - nowNs) / 1e9);
-    throw new RangeError(`run's seconds (${seconds}) would take the virtual clock past 2^53 ns (about 104 days after boot), where it stops counting exactly: at most ${left} more seconds`);
-  }
-  return limit;
 }
 
 export type { ScenarioRunOptions } from './scenario.js';
@@ -482,14 +462,9 @@ export class Machine {
     return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles, systemPageTables };
   }
 
-  /**
-   * What the I/O manager moved for drivers since boot, by transfer method (IOCTLs, reads and
-   * writes): buffered (requests, bytes copied in and out), direct (requests, MDLs locked, bytes
-   * they describe), neither (requests). A copy: later requests do not change it.
-   */
+  /** What the I/O manager moved for drivers' devices since boot, by transfer method (docs/api.md): a copy. */
   ioStats(): IoStats {
-    const s = this.kernel.io.stats;
-    return { buffered: { ...s.buffered }, direct: { ...s.direct }, neither: { ...s.neither } };
+    return IopCopyIoStats(this.kernel.io.stats);
   }
 
   stats(): MachineStats {

@@ -25,3 +25,8 @@ export function IopNewIoStats(): IoStats {
     neither: { requests: 0 },
   };
 }
+
+/** A copy of the counters, which later requests do not change. */
+export function IopCopyIoStats(s: IoStats): IoStats {
+  return { buffered: { ...s.buffered }, direct: { ...s.direct }, neither: { ...s.neither } };
+}
