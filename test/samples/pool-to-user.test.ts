@@ -41,6 +41,8 @@ describe('pool-to-user (seed 004, method 2)', () => {
     it(`free-while-mapped: freeing the pool under the user mapping is a finding (${arch})`, async () => {
       const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'free-while-mapped' });
       expect(report.findings.map((f) => f.kind)).toContain('freed-pool-still-mapped');
+      // The freed frame went back to the free list and the driver's next allocation took it.
+      expect(report.processes[0]?.stdout).toMatch(/After the driver freed it, [0-9a-f]+ shows: "Another owner's secret"/);
     });
   }
 
@@ -50,5 +52,12 @@ describe('pool-to-user (seed 004, method 2)', () => {
     const [p1, irql, mdl] = report.bugcheck!.params;
     expect([p1, irql]).toEqual([0x7f, 0]);
     expect(mdl).not.toBe(0);
+  });
+
+  it.each(['x64', 'x86'] as const)('free-while-mapped with the verifier: 0xC4/0xB8 at IoFreeMdl of the still-mapped MDL (%s)', async (arch) => {
+    const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'free-while-mapped', verifier: true });
+    expect(report.bugcheck?.code).toBe(0xc4);
+    expect(report.bugcheck?.params[0]).toBe(0xb8);
+    expect(report.bugcheck?.stack).toEqual(['PoolToUser!DispatchControl']);
   });
 });

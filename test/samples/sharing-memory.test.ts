@@ -3,7 +3,7 @@
  * run as `ntshm run` runs them.
  */
 import { describe, expect, it } from 'vitest';
-import { boot, parseAddress, type Machine } from 'ntshm';
+import { boot, parseAddress, runScenario, type Machine } from 'ntshm';
 import { findSample } from '../../samples/registry.js';
 
 const sample = findSample('sharing-memory')!;
@@ -173,5 +173,11 @@ describe('sharing-memory', () => {
     const result = await machine.run({ seconds: 60 });
     expect(result.bugcheck?.code).toBe(0xc4);
     expect(result.bugcheck?.params[0]).toBe(0x7f);
+  });
+
+  it('never-unmap with the verifier: 0xC4/0xB8 when DriverUnload frees the MDL the client still maps', async () => {
+    const result = await runScenario(findSample('sharing-memory')!, { seed: 1, seconds: 3, variant: 'never-unmap', verifier: true });
+    expect(result.bugcheck?.code).toBe(0xc4);
+    expect(result.bugcheck?.params[0]).toBe(0xb8);
   });
 });

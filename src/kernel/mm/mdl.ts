@@ -117,6 +117,13 @@ export class MdlManager {
     if ((mdl.MdlFlags & MDL_MAPPED_TO_SYSTEM_VA) && !(mdl.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL)) && this.k.options.verifier) {
       this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb8, mdl.address, mdl.MdlFlags, 0, 'IoFreeMdl was called on an MDL that is still mapped to system space.');
     }
+    // A UserMode mapping still in a live process is a mapping too: the page stays visible to the program
+    // after its pool goes (docs/fidelity.md, "0xC4/0xB8").
+    const user = mdl.userMappings.find((m) => !m.process.exited);
+    if (user && this.k.options.verifier) {
+      this.k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb8, mdl.address, mdl.MdlFlags, 0,
+        `IoFreeMdl was called on an MDL still mapped at ${this.k.formatAddress(user.va)} in ${user.process.ImageFileName} (pid ${user.process.UniqueProcessId}): unmap it (MmUnmapLockedPages, in that process) first.`);
+    }
     this.live.delete(mdl.address);
     this.k.pool.free(mdl.address);
   }
