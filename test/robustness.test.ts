@@ -3,6 +3,7 @@
  * in review), and how each now ends: as Windows ends it, never as a host
  * failure.
  */
+import { ObpObjectTypeAddress } from '../src/kernel/ke/nt-image.js';
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
 import { MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, GENERIC_READ, OPEN_EXISTING, SC_MANAGER_ALL_ACCESS, SERVICE_CONTROL_STOP, SERVICE_STOP_PENDING, SERVICE_KERNEL_DRIVER, SERVICE_DEMAND_START, SERVICE_ALL_ACCESS } from 'ntshm/win32';
@@ -88,7 +89,11 @@ describe('robustness at the user/kernel boundary', () => {
   });
 
   it('dereferencing an object more than it was referenced is bug check 0x18', async () => {
-    const drv = testDriver({ control: ({ nt }) => { nt.ObDereferenceObject(nt.PsGetCurrentProcess()); } });
+    let process = 0;
+    const drv = testDriver({ control: ({ nt }) => {
+      process = nt.PsGetCurrentProcess().address;
+      nt.ObDereferenceObject(nt.PsGetCurrentProcess());
+    } });
     const machine = await bootWith([drv]);
     const { result } = await runProgram(machine, async (k32) => {
       const h = k32.CreateFileW(drv.path, GENERIC_READ, 0, null, OPEN_EXISTING, 0, null);
@@ -96,6 +101,10 @@ describe('robustness at the user/kernel boundary', () => {
       return 0;
     });
     expect(result.bugcheck?.code).toBe(0x18);
+    // P1 the object type (the Process OBJECT_TYPE, in nt), P2 the object.
+    const [p1, p2] = result.bugcheck!.params;
+    expect(p1).toBe(ObpObjectTypeAddress('x64', 'Process'));
+    expect(p2).toBe(process);
   });
 
   it('scribbling over KUSER_SHARED_DATA\'s time does not hang KeQuerySystemTime', async () => {

@@ -7,6 +7,7 @@
  *
  *   base + 0x1000 + 0x40 * index   system service `index` (KiServiceTable order)
  *   base + 0x8000 + 0x40 * i       the kernel routines below, in their order
+ *   base + 0x10000 + 0x100 * i     the OBJECT_TYPE of each object type below
  */
 import type { Arch } from '../../hw/pte.js';
 
@@ -23,4 +24,14 @@ export type NtRoutine = (typeof NT_ROUTINES)[number];
 /** The address standing for an nt routine. */
 export function KiRoutineAddress(arch: Arch, routine: NtRoutine): number {
   return ntImageBase(arch) + 0x8000 + 0x40 * NT_ROUTINES.indexOf(routine);
+}
+
+/** The object types, by the names ObjectType gives them (OBJECT_TYPE.Name), whose OBJECT_TYPE has an address. */
+export const NT_OBJECT_TYPES = ['Directory', 'SymbolicLink', 'Process', 'Thread', 'Token', 'Key', 'Section', 'Port', 'Driver', 'Device', 'File',
+  'Event', 'Semaphore', 'Mutant', 'Timer'] as const;
+
+/** The address standing for an object type's OBJECT_TYPE (what *IoFileObjectType points to); 0 for a name not listed. */
+export function ObpObjectTypeAddress(arch: Arch, name: string): number {
+  const index = (NT_OBJECT_TYPES as readonly string[]).indexOf(name);
+  return index < 0 ? 0 : ntImageBase(arch) + 0x10000 + 0x100 * index;
 }

@@ -3,6 +3,7 @@
  * closes handles, and deletes an object when its last reference goes.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/life-cycle-of-an-object
  */
+import { ObpObjectTypeAddress } from '../ke/nt-image.js';
 import {
   STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_HANDLE, STATUS_OBJECT_NAME_COLLISION,
   STATUS_OBJECT_NAME_EXISTS, STATUS_OBJECT_NAME_INVALID, STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND,
@@ -127,7 +128,8 @@ export class ObjectManager {
     const h = body.header;
     if (h.PointerCount <= 0) {
       // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x18--reference-by-pointer
-      this.k.bugCheck(REFERENCE_BY_POINTER, 0, body.address, 0, 0,
+      // P1 the object's type (its OBJECT_TYPE), P2 the object.
+      this.k.bugCheck(REFERENCE_BY_POINTER, ObpObjectTypeAddress(this.k.arch, h.type.name), body.address, 0, 0,
         `A ${h.type.name} object at ${this.k.formatAddress(body.address)} was dereferenced more times than it was referenced.`);
     }
     if (--h.PointerCount > 0) return;
