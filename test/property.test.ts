@@ -10,6 +10,9 @@
  * partial MDLs (IoBuildPartialMdl, a mapping of their own, MmPrepareMdlForReuse),
  * and a user mapping read, unmapped and read again within one turn of the
  * program, so its TLB is still warm when the PTE goes (no CR3 reload between).
+ * Consecutive steps of one program run back to back in one of its turns, with
+ * the invariants checked in that turn: TLB entries a step leaves stay warm
+ * for the next, so a missing invalidation shows (a read that should fault).
  *
  * After every step the PFN database is consistent, every frame's share
  * count matches the reverse map and the page tables (reverse map → PTE, and
@@ -84,6 +87,8 @@ class World {
   readonly live: (Live | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   readonly driver: CommandDriver = commandDriver('PropDrv');
   private fillCounter = 1;
+  /** Called after every step in the program's turn (the invariants); its first complaint fails the run. */
+  afterStep: ((op: Op) => void) | undefined;
 
   constructor(readonly machine: Machine) {
     // IRP_MJ_CLEANUP runs in the process whose last handle goes (at exit, the dying process):
@@ -135,6 +140,8 @@ class World {
           command.error = e;
         }
         command.done = true;
+        // Checked here, in the program's own turn: the next command of the batch runs with the TLB as it is.
+        this.afterStep?.(command.op);
       }
     }, `prop${slotIndex}.exe`);
     const live = { process: this.machine.spawn(program), mailbox, regions };
@@ -339,22 +346,34 @@ class World {
   }
 
   /** Runs one step to completion. */
-  async step(op: Op): Promise<void> {
-    let live = this.live[op.slot];
+  step(op: Op): Promise<void> {
+    return this.runBatch([op]);
+  }
+
+  /**
+   * Runs steps of one slot to completion, handed to its program at once: it
+   * runs them back to back in one turn, so the TLB entries one step leaves
+   * are still there for the next (an `exit` comes alone, see batches()).
+   */
+  async runBatch(ops: readonly Op[]): Promise<void> {
+    const first = ops[0]!;
+    let live = this.live[first.slot];
     if (!live || live.process.exitCode !== undefined) {
-      if (op.kind === 'exit') return;
-      live = this.spawn(op.slot);
+      if (first.kind === 'exit') return;
+      live = this.spawn(first.slot);
     }
-    const command: Command = { op, done: false };
-    live.mailbox.push(command);
-    const finished = () => command.done && (op.kind !== 'exit' || live.process.exitCode !== undefined);
-    for (let i = 0; i < 100 && !finished() && !this.machine.bugcheck; i++) await this.machine.run({ seconds: 0.02 });
-    if (this.machine.bugcheck) throw new Error(`bug check ${JSON.stringify(this.machine.bugcheck, null, 1)} at ${JSON.stringify(op)}`);
-    if (!finished()) throw new Error(`step did not finish: ${JSON.stringify(op)}`);
-    if (command.error) throw command.error;
-    if (op.kind === 'exit') {
+    const commands: Command[] = ops.map((op) => ({ op, done: false }));
+    live.mailbox.push(...commands);
+    const exiting = first.kind === 'exit';
+    const finished = () => commands.every((c) => c.done) && (!exiting || live.process.exitCode !== undefined);
+    for (let i = 0; i < 100 * ops.length && !finished() && !this.machine.bugcheck; i++) await this.machine.run({ seconds: 0.02 });
+    if (this.machine.bugcheck) throw new Error(`bug check ${JSON.stringify(this.machine.bugcheck, null, 1)} in ${JSON.stringify(ops)}`);
+    if (!finished()) throw new Error(`steps did not finish: ${JSON.stringify(ops)}`);
+    const failed = commands.find((c) => c.error);
+    if (failed) throw failed.error;
+    if (exiting) {
       expect(live.process.exitCode).toBe(0);
-      this.live[op.slot] = undefined;
+      this.live[first.slot] = undefined;
     }
   }
 
@@ -397,6 +416,17 @@ function pteToReverseMapProblems(world: World): string[] {
   return problems;
 }
 
+/** Consecutive steps of one slot go to its program together (an exit alone): the property's turns. */
+function batches(ops: readonly Op[]): Op[][] {
+  const out: Op[][] = [];
+  for (const op of ops) {
+    const last = out[out.length - 1];
+    if (last && op.kind !== 'exit' && last[0]!.kind !== 'exit' && last[0]!.slot === op.slot) last.push(op);
+    else out.push([op]);
+  }
+  return out;
+}
+
 /** The invariants that must hold between any two steps. */
 function invariantProblems(world: World, base: { handles: number; processes: number }): string[] {
   const k = world.machine.kernel;
@@ -429,10 +459,16 @@ describe('random sequences of allocate, map, unmap, free and exit', () => {
         const world = new World(machine);
         expect(machine.loadDriver('PropDrv', world.driver.definition)).toBe(0);
         expect(invariantProblems(world, booted)).toEqual([]);
-        for (const op of ops) {
-          await world.step(op);
+        let complaint: string | undefined;
+        world.afterStep = (op) => {
           const problems = invariantProblems(world, booted);
-          if (problems.length > 0) throw new Error(`after ${JSON.stringify(op)}:\n${problems.join('\n')}`);
+          if (problems.length > 0) complaint ??= `after ${JSON.stringify(op)}:\n${problems.join('\n')}`;
+        };
+        for (const batch of batches(ops)) {
+          await world.runBatch(batch);
+          if (complaint) throw new Error(complaint);
+          const problems = invariantProblems(world, booted);
+          if (problems.length > 0) throw new Error(`after ${JSON.stringify(batch)}:\n${problems.join('\n')}`);
         }
         await world.teardown();
         expect(invariantProblems(world, booted)).toEqual([]);
