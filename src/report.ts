@@ -124,7 +124,10 @@ export function exitCodeText(code: number): string {
 
 /** The bug check with its numbers also in kd's hex. */
 export function reportBugCheck(arch: 'x64' | 'x86', b: BugCheck): ReportBugCheck {
-  const [p1, p2, p3, p4] = b.params.map((p) => formatBugCheckParam(arch, p));
+  const [p1, p2, p3, p4] = b.params.map((p, i) => {
+    const exact = b.exact?.[i];
+    return exact === undefined ? formatBugCheckParam(arch, p) : `0x${exact.toString(16).padStart(16, '0')}`;
+  });
   return {
     code: b.code,
     codeHex: formatBugCheckCode(b.code),

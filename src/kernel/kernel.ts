@@ -229,7 +229,7 @@ export class Kernel implements CmContext {
     return this.stop.failure;
   }
 
-  bugCheck(code: number, p1: number, p2: number, p3: number, p4: number, explanation: string): never {
+  bugCheck(code: number, p1: number | bigint, p2: number | bigint, p3: number | bigint, p4: number | bigint, explanation: string): never {
     return this.stop.KeBugCheckEx(code, p1, p2, p3, p4, explanation);
   }
 

@@ -19,6 +19,11 @@ export interface BugCheck {
   explanation: string;
   /** Driver routines on the stack when the machine stopped, innermost first. */
   stack: string[];
+  /**
+   * A parameter given as a bigint that a number cannot hold exactly (an x64
+   * PTE with its NX bit, 0xBE's P2), by index: kd's hex of the report uses it.
+   */
+  exact?: (bigint | undefined)[];
 }
 
 /** Whether and why the machine stopped: the bug check, or the emulator's own failure; listeners learn of either. */
@@ -38,13 +43,16 @@ export class MachineStop {
    * each parameter a ULONG_PTR, whatever a driver passed (NaN, 2 ** 70, -1,
    * 'x', a bigint): the record holds what those registers would, always numbers.
    */
-  KeBugCheckEx(code: number, p1: number, p2: number, p3: number, p4: number, explanation: string): never {
+  KeBugCheckEx(code: number, p1: number | bigint, p2: number | bigint, p3: number | bigint, p4: number | bigint, explanation: string): never {
     if (!this.bugcheck) {
       const ulong = orZero(asUlong, code);
       const param = (p: unknown): number => orZero((v) => asUlongPtr(this.pointerSize, v), p);
+      const given: unknown[] = [p1, p2, p3, p4];
+      const exact = given.map((p) => (typeof p === 'bigint' && this.pointerSize === 8 ? BigInt.asUintN(64, p) : undefined));
       this.bugcheck = {
         code: ulong, name: bugCheckName(ulong), params: [param(p1), param(p2), param(p3), param(p4)],
         explanation: String(explanation), stack: this.attribution.stack(),
+        ...(exact.some((e) => e !== undefined && e > BigInt(Number.MAX_SAFE_INTEGER)) ? { exact } : {}),
       };
       for (const l of this.listeners) l();
     }

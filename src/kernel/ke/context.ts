@@ -40,7 +40,7 @@ export interface KeContext {
   readonly bugcheck: BugCheck | undefined;
   readonly failure: unknown;
   /** KeBugCheckEx: stops the machine; never returns. */
-  bugCheck(code: number, p1: number, p2: number, p3: number, p4: number, explanation: string): never;
+  bugCheck(code: number, p1: number | bigint, p2: number | bigint, p3: number | bigint, p4: number | bigint, explanation: string): never;
   /** Records a broken invariant of the emulator and stops the machine. */
   emulatorFailed(e: unknown): void;
   /** The driver frames now on the stack. */

@@ -44,7 +44,11 @@ export function MmAccessFault(k: MmContext, fault: PageFault): void {
   if (userAddress || user) throw new NtException(STATUS_ACCESS_VIOLATION, [access, va]);
   const frame = k.attribution.top();
   if (fault.present && access === ACCESS_WRITE) {
-    k.bugCheck(ATTEMPTED_WRITE_TO_READONLY_MEMORY, va, 0, 0, 0, `Kernel code wrote to read-only memory at ${k.formatAddress(va)}.`);
+    // P2 the PTE's contents (all 64 bits on x64, the NX bit included): bug-check-0xbe--attempted-write-to-readonly-memory.
+    const pte = k.pageTables.ptePa(k.currentProcess.DirectoryTableBase, va, false, undefined);
+    const low = pte < 0 ? 0 : k.memory.read32(pte);
+    const contents = k.arch === 'x64' && pte >= 0 ? (BigInt(k.memory.read32(pte + 4)) << 32n) | BigInt(low) : low;
+    k.bugCheck(ATTEMPTED_WRITE_TO_READONLY_MEMORY, va, contents, 0, 0, `Kernel code wrote to read-only memory at ${k.formatAddress(va)}.`);
   }
   const p2 = access === ACCESS_WRITE ? 2 : access === ACCESS_EXECUTE ? 0x10 : 0;
   k.bugCheck(PAGE_FAULT_IN_NONPAGED_AREA, va, p2, frame?.address ?? 0, 0,
