@@ -6,10 +6,11 @@
  * is 0xD1 (a driver's code) or 0x0A (the kernel's), with the parameters the
  * bug check pages give. Both architectures.
  */
+import { runProgramChecked } from '../helpers/in-program.js';
 import { describe, expect, it } from 'vitest';
 import { boot, MachineHalted, type Machine } from 'ntshm';
 import { defineDriver, KernelMode, IoWriteAccess, NonPagedPool, PagedPool, PAGE_SIZE, STATUS_SUCCESS, type Nt } from 'ntshm/wdm';
-import { MEM_COMMIT, MEM_DECOMMIT, MEM_RESERVE, PAGE_READWRITE, defineProgram, type K32 } from 'ntshm/win32';
+import { MEM_COMMIT, MEM_DECOMMIT, MEM_RESERVE, PAGE_READWRITE, type K32 } from 'ntshm/win32';
 import { DRIVER_IRQL_NOT_LESS_OR_EQUAL, IRQL_NOT_LESS_OR_EQUAL } from '../../src/include/bugcodes.js';
 import { PfnUse } from '../../src/kernel/mm/pfn.js';
 import type { Kernel } from '../../src/kernel/kernel.js';
@@ -170,21 +171,7 @@ describe.each(['x64', 'x86'] as const)('paging on %s', (arch) => {
   });
 
   describe('private user pages', () => {
-    async function runProgram(machine: Machine, main: (k32: K32) => Promise<void>) {
-      let error: unknown;
-      const process = machine.spawn(defineProgram(async (k32) => {
-        try {
-          await main(k32);
-        } catch (e) {
-          error = e;
-        }
-        return 0;
-      }, 'paging-test.exe'));
-      const result = await machine.run();
-      if (error) throw error;
-      expect(result.bugcheck).toBeUndefined();
-      expect(process.exitCode).toBe(0);
-    }
+    const runProgram = (machine: Machine, main: (k32: K32) => Promise<void> | void) => runProgramChecked(machine, main, 'paging-test.exe');
 
     it('under high memory pressure are paged out and back in with their contents, and freed with the process', async () => {
       const machine = await boot({ arch, memoryMiB: 16, memoryPressure: 'high' });

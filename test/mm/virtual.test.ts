@@ -3,6 +3,7 @@
  * VirtualFree, VirtualQuery, VirtualProtect, demand-zero pages, access
  * violations raised in the program, and KUSER_SHARED_DATA.
  */
+import { runProgramChecked } from '../helpers/in-program.js';
 import { describe, expect, it } from 'vitest';
 import { boot, isoToFileTime, type Machine } from 'ntshm';
 import {
@@ -15,23 +16,7 @@ const STATUS_ACCESS_VIOLATION = 0xc0000005;
 const KUSER = 0x7ffe_0000;
 const START = '2026-03-04T05:06:07Z';
 
-/** Runs one program to its end; an exception or failed expectation inside it fails the test. */
-async function runProgram(machine: Machine, main: (k32: K32) => Promise<void> | void) {
-  let error: unknown;
-  const process = machine.spawn(defineProgram(async (k32) => {
-    try {
-      await main(k32);
-    } catch (e) {
-      error = e;
-    }
-    return 0;
-  }, 'vm-test.exe'));
-  const result = await machine.run();
-  if (error) throw error;
-  expect(result.bugcheck).toBeUndefined();
-  expect(process.exitCode).toBe(0);
-  return { result, process };
-}
+const runProgram = (machine: Machine, main: (k32: K32) => Promise<void> | void) => runProgramChecked(machine, main, 'vm-test.exe');
 
 /** The exception a guest access raises, or undefined if it does not raise. */
 function raised(access: () => unknown): NtException | undefined {

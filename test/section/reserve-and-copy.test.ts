@@ -3,23 +3,12 @@
  * write-copy views (a write makes the process its own copy; the section's
  * page and other views keep the original).
  */
+import { inProgram } from '../helpers/in-program.js';
 import { expect, it } from 'vitest';
-import { boot } from '../../src/index.js';
 import {
-  defineProgram, FILE_MAP_ALL_ACCESS, FILE_MAP_COPY, INVALID_HANDLE_VALUE, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, SEC_RESERVE, type K32,
+  FILE_MAP_ALL_ACCESS, FILE_MAP_COPY, INVALID_HANDLE_VALUE, MEM_COMMIT, MEM_RESERVE, PAGE_READWRITE, SEC_RESERVE,
 } from '../../src/api/win32.js';
 
-async function inProgram(body: (k32: K32) => Record<string, unknown>) {
-  const machine = await boot({ seed: 1, profile: 'nt4' });
-  const before = machine.stats();
-  let seen: Record<string, unknown> = {};
-  machine.spawn(defineProgram((k32) => {
-    seen = body(k32);
-    return 0;
-  }));
-  await machine.run({ seconds: 5 });
-  return { seen, before, after: machine.stats() };
-}
 
 it('a SEC_RESERVE section: reserved until VirtualAlloc(MEM_COMMIT) in a view, then committed in every view', async () => {
   const { seen, before, after } = await inProgram((k32) => {

@@ -3,23 +3,12 @@
  * what the section allows; the other pages of the view, and other views of
  * the same section, keep theirs; the bytes stay.
  */
+import { inProgram } from '../helpers/in-program.js';
 import { expect, it } from 'vitest';
-import { boot } from '../../src/index.js';
 import {
-  defineProgram, FILE_MAP_ALL_ACCESS, FILE_MAP_READ, INVALID_HANDLE_VALUE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE, type K32,
+  FILE_MAP_ALL_ACCESS, FILE_MAP_READ, INVALID_HANDLE_VALUE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE,
 } from '../../src/api/win32.js';
 
-async function inProgram(body: (k32: K32) => Record<string, unknown>) {
-  const machine = await boot({ seed: 1, profile: 'nt4' });
-  const before = machine.stats();
-  let seen: Record<string, unknown> = {};
-  machine.spawn(defineProgram((k32) => {
-    seen = body(k32);
-    return 0;
-  }));
-  await machine.run({ seconds: 5 });
-  return { seen, before, after: machine.stats() };
-}
 
 const faults = (body: () => void): boolean => {
   try {
