@@ -14,6 +14,7 @@
  *
  * There are no globals: a machine is this value, and many can live side by side.
  */
+import { KernelWriteWatch } from './mm/write-watch.js';
 import { Hardware } from '../hw/hardware.js';
 import type { Clock } from '../hw/clock.js';
 import type { PhysicalMemory } from '../hw/physical-memory.js';
@@ -102,7 +103,8 @@ export class Kernel implements CmContext {
   readonly physicalMemory: SectionObject;
   readonly views: SectionViews;
   readonly workingSets: WorkingSets;
-  readonly tornReads: TornReadDetector;
+  /** Kernel writes reported to the torn-read check and to byte trackers (mm/write-watch.ts). */
+  readonly writeWatch: KernelWriteWatch;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
   readonly ps: ProcessManager;
@@ -155,7 +157,7 @@ export class Kernel implements CmContext {
     const pressure = options.memoryPressure ?? 'none';
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
     if (options.verifier) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
-    this.tornReads = new TornReadDetector(this);
+    this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this));
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);

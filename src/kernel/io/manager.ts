@@ -29,7 +29,7 @@ import { IoFileObjectType } from './objects.js';
 import { IoTimerQueue } from './timer.js';
 import { IopNewIoStats, type IoStats } from './io-stats.js';
 import type { NeitherWatch } from './neither-check.js';
-import { IopCheckUnwrittenBytes } from './leak-check.js';
+import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
 const IRP_LOOKASIDE_DEPTH = 8;
@@ -198,6 +198,7 @@ export class IoManager {
 
   /** Frees what an IRP owns and the IRP itself. */
   freeIrp(irp: Irp): void {
+    IopForgetSystemBuffer(this.k, irp);
     if ((irp.Flags & IRP_DEALLOCATE_BUFFER) && irp.AssociatedIrp.SystemBuffer) {
       this.k.pool.free(irp.AssociatedIrp.SystemBuffer);
       irp.AssociatedIrp.SystemBuffer = 0;

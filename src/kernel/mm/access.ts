@@ -149,8 +149,8 @@ export class GuestMemory implements GuestMemoryAccess {
   private readPa(va: number, size: number): number {
     const pa = this.pa(va, ACCESS_READ);
     const off = va & PAGE_MASK;
-    if (this.user && this.k.tornReads.armed) {
-      if (size === 4) this.k.tornReads.userRead32(pa, va);
+    if (this.user && this.k.writeWatch.armed) {
+      if (size === 4) this.k.writeWatch.userRead32(pa, va);
     } else {
       this.readPage = va - off;
       this.readBase = pa - off;
@@ -162,8 +162,8 @@ export class GuestMemory implements GuestMemoryAccess {
   private writePa(va: number, size: number): number {
     const pa = this.pa(va, ACCESS_WRITE);
     const off = va & PAGE_MASK;
-    if (!this.user && this.k.tornReads.watches(pa)) {
-      this.k.tornReads.kernelWrite(pa, size);
+    if (!this.user && this.k.writeWatch.watches(pa)) {
+      this.k.writeWatch.kernelWrite(pa, size);
     } else {
       this.writePage = va - off;
       this.writeBase = pa - off;
@@ -339,7 +339,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const at = va + offset;
       const n = chunkLength(at, length - offset);
       const pa = scratch[page]!;
-      if (!this.user && this.k.tornReads.watches(pa)) this.k.tornReads.kernelWrite(pa, n);
+      if (!this.user && this.k.writeWatch.watches(pa)) this.k.writeWatch.kernelWrite(pa, n);
       u8.set(n === length ? src : src.subarray(offset, offset + n), pa);
       offset += n;
     }
@@ -359,7 +359,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source, ACCESS_READ);
       const to = this.pa(destination, ACCESS_WRITE);
-      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, length);
+      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, length);
       copyPhysical(this.u8, this.u32, to, from, length);
       return;
     }
@@ -370,7 +370,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source + offset, ACCESS_READ);
       const to = this.pa(destination + offset, ACCESS_WRITE);
-      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, n);
+      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, n);
       this.u8.copyWithin(to, from, from + n);
       offset += n;
     }
@@ -385,7 +385,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source + start, ACCESS_READ);
       const to = this.pa(destination + start, ACCESS_WRITE);
-      if (!this.user && this.k.tornReads.watches(to)) this.k.tornReads.kernelWrite(to, n);
+      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, n);
       this.u8.copyWithin(to, from, from + n);
       end = start;
     }
@@ -403,7 +403,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const n = chunkLength(at, length - offset);
       this.charge();
       const pa = this.pa(at, ACCESS_WRITE);
-      if (!this.user && this.k.tornReads.watches(pa)) this.k.tornReads.kernelWrite(pa, n);
+      if (!this.user && this.k.writeWatch.watches(pa)) this.k.writeWatch.kernelWrite(pa, n);
       this.u8.fill(value, pa, pa + n);
       offset += n;
     }

@@ -7,6 +7,7 @@
 import type { PhysicalMemory } from '../../hw/physical-memory.js';
 import type { PagingFormat } from '../../hw/pte.js';
 import type { KeContext } from '../ke/context.js';
+import type { WrittenBytes } from './write-watch.js';
 import type { KProcess, KThread } from '../ke/thread.js';
 import type { GuestMemory } from './access.js';
 import type { AddressLayout } from './layout.js';
@@ -80,7 +81,7 @@ export interface MmContext extends KeContext {
   readonly idleProcess: MmProcess;
   /** The live process whose page tables have this root, if any. */
   processByRoot(root: number): MmProcess | undefined;
-  readonly tornReads: MemoryWatch;
+  readonly writeWatch: MemoryWatch & { track(va: number, length: number): WrittenBytes; untrack(t: WrittenBytes): void };
   formatAddress(va: number): string;
   /** A program thread's own view of user memory (it may touch memory only while it holds a CPU). */
   userMemoryOf(thread: KThread): GuestMemory;
