@@ -10,7 +10,7 @@ import { poolToUserProgram, type PoolProgramVariant } from './program.js';
 export const variants: readonly ScenarioVariant[] = [
   { name: 'partial-page', summary: 'the driver maps the article\'s 1024-byte pool block to user mode: the rest of its page, 3072 bytes of other pool, goes too (a finding)' },
   { name: 'wrong-va', summary: 'the driver builds the MDL over the program\'s address, as the article\'s pseudo-code reads: bug check 0x50 (0xC4/0x7F with the verifier)' },
-  { name: 'free-while-mapped', summary: 'the driver frees the pool while the program still maps it: the program sees the next owner\'s bytes (a finding)' },
+  { name: 'free-while-mapped', summary: 'the driver frees the pool while the program still maps it: the program sees the next owner\'s bytes (a finding; 0xC4/0xB8 with the verifier)' },
 ];
 
 const run = (driver: PoolDriverVariant, program: PoolProgramVariant = {}) => (machine: Machine) => {

@@ -17,7 +17,7 @@ export const variants: readonly ScenarioVariant[] = [
   { name: 'second-open', summary: 'a second program opens the exclusive device: CreateFile fails with ERROR_ACCESS_DENIED' },
   { name: 'map-at-dispatch', summary: 'the driver maps to user mode in its timer routine: the page lands in whatever process the CPU was running' },
   { name: 'torn-read', summary: 'the program reads the 8-byte time as two 32-bit reads while the timer writes it: torn values, reported as a race' },
-  { name: 'never-unmap', summary: 'the driver never unmaps and frees the page at unload: a finding shows the program still mapping freed pool' },
+  { name: 'never-unmap', summary: 'the driver never unmaps and frees the page at unload: a finding shows the program still mapping freed pool (0xC4/0xB8 with the verifier)' },
   { name: 'no-try', summary: 'the driver maps to user mode outside try/except and the program has used up its address space: bug check 0x3B' },
   { name: 'paged-pool', summary: 'the driver allocates the shared page from paged pool; under memory pressure it is trimmed, and the timer routine touching it at DISPATCH_LEVEL bug checks 0xD1 (with --verifier: 0xC4/0x7F at MmBuildMdlForNonPagedPool)' },
   { name: 'close-not-cleanup', summary: 'the driver unmaps in IRP_MJ_CLOSE, which a second reference delays past the program\'s exit: the unmap runs in another process' },
