@@ -34,6 +34,7 @@ import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCE
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { makeInterlocked } from './interlocked.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
@@ -84,6 +85,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- memory access (kernel mode, current address space) ---
     ...memoryAccessors(mem),
+    // --- Interlocked* on kernel-mode memory (interlocked.ts) ---
+    ...makeInterlocked(mem),
     /**
      * RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, page by
      * page, like the inline string instructions they are: a length past the
