@@ -35,6 +35,7 @@ import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeInterlocked } from './interlocked.js';
+import { makeNtSpinLock } from './nt-spinlock.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
@@ -260,6 +261,8 @@ export function makeNt(k: Kernel, driverName: string) {
       return k.ke.KeCancelTimer(timer);
     },
     KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
+    // --- spin locks (nt-spinlock.ts) ---
+    ...makeNtSpinLock(k, driverName, enter),
 
     // --- processes and exceptions ---
     PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),
