@@ -36,6 +36,8 @@ import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
 import { makeInterlocked } from './interlocked.js';
 import { makeNtSpinLock } from './nt-spinlock.js';
+import { makeNtMutex } from './nt-mutex.js';
+import { makeNtResource } from './nt-resource.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
@@ -263,6 +265,9 @@ export function makeNt(k: Kernel, driverName: string) {
     KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
     // --- spin locks (nt-spinlock.ts) ---
     ...makeNtSpinLock(k, driverName, enter),
+    // --- fast mutexes, critical regions (nt-mutex.ts) ---
+    ...makeNtMutex(k, driverName, enter),
+    ...makeNtResource(k, driverName, enter),
 
     // --- processes and exceptions ---
     PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),
