@@ -238,6 +238,15 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('KeInsertQueueDpc', HIGH);
       return k.ke.KeInsertQueueDpc(dpc, systemArgument1, systemArgument2);
     },
+    /**
+     * KeSetTargetProcessorDpc: the CPU (a CCHAR, zero-based) whose queue the DPC goes to when next inserted; a
+     * number past the last CPU queues it to the inserting CPU (docs/fidelity.md).
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettargetprocessordpc
+     */
+    KeSetTargetProcessorDpc(dpc: Kdpc, number: number): void {
+      enter('KeSetTargetProcessorDpc', HIGH);
+      dpc.targetProcessor = ulongArgument(k.arch, number) & 0xff;
+    },
     KeRemoveQueueDpc(dpc: Kdpc): boolean {
       enter('KeRemoveQueueDpc', HIGH);
       return k.ke.KeRemoveQueueDpc(dpc);

@@ -88,6 +88,27 @@ describe.each(arches)('KSPIN_LOCK on %s', (arch) => {
     expect(seen).toEqual([DISPATCH_LEVEL, 1]);
   });
 
+  it('a DPC on another CPU that wants a held lock runs once it is released, not in the middle', async () => {
+    const order: string[] = [];
+    const { machine } = await withLock(arch, (nt, lock) => {
+      const { dpc } = nt.KeInitializeDpc(function Other() {
+        nt.KeAcquireSpinLockAtDpcLevel(lock);
+        order.push('dpc has the lock');
+        nt.KeReleaseSpinLockFromDpcLevel(lock);
+      }, null);
+      const { oldIrql } = nt.KeAcquireSpinLock(lock);
+      nt.KeSetTargetProcessorDpc(dpc, 1 - nt.KeGetCurrentProcessorNumber());
+      nt.KeInsertQueueDpc(dpc, null, null);
+      nt.KeStallExecutionProcessor(50_000);
+      order.push('releasing');
+      nt.KeReleaseSpinLock(lock, oldIrql);
+      nt.KeStallExecutionProcessor(10);
+      order.push('after');
+    });
+    expect(machine.bugcheck).toBeUndefined();
+    expect(order).toEqual(['releasing', 'dpc has the lock', 'after']);
+  });
+
   /** [misuse, verifier, the driver's code, bug check code, P1..P3 given the lock]. */
   const misuse: [string, boolean, (nt: Nt, lock: number) => void, number, (lock: number) => unknown[]][] = [
     ['KeAcquireSpinLockAtDpcLevel at PASSIVE_LEVEL', true, (nt, l) => nt.KeAcquireSpinLockAtDpcLevel(l), 0xc4, (l) => [0x40, PASSIVE_LEVEL, l]],
