@@ -2,7 +2,8 @@
  * The Interlocked routines on guest memory, in `nt` and `k32`: their
  * results, the fault of a read-only page, page-crossing and misaligned
  * operands, and atomicity against a timer DPC that increments the same
- * counter through the kernel's mapping of the program's page.
+ * counter through the kernel's mapping of the program's page, and a LONG64 that a
+ * DPC flips and a program reads in one 8-byte access (never torn).
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
@@ -142,7 +143,7 @@ describe.each(arches)('Interlocked routines on %s', (arch) => {
  */
 describe.each(arches)('A counter shared by a program and a DPC on %s', (arch) => {
   const ROUNDS = 100;
-  async function race(increment: (k32: K32, p: number) => void) {
+  async function race(increment: (k32: K32, p: number) => void, tick: (nt: Nt, p: number) => void = (nt, p) => { nt.InterlockedIncrement(p); }) {
     let dpcs = 0;
     const state: { p: number; timer?: unknown } = { p: 0 };
     const driver = testDriver({
@@ -158,7 +159,7 @@ describe.each(arches)('A counter shared by a program and a DPC on %s', (arch) =>
           nt.MmBuildMdlForNonPagedPool(mdl);
           const user = nt.MmMapLockedPagesSpecifyCache(mdl, UserMode, MmCached, 0, false, NormalPagePriority);
           const { timer } = nt.KeInitializeTimer();
-          const { dpc } = nt.KeInitializeDpc(function Tick() { nt.InterlockedIncrement(state.p); dpcs++; }, null);
+          const { dpc } = nt.KeInitializeDpc(function Tick() { tick(nt, state.p); dpcs++; }, null);
           nt.KeSetTimerEx(timer, -20_000n, 2, dpc);
           state.timer = timer;
           return [user];
@@ -177,6 +178,32 @@ describe.each(arches)('A counter shared by a program and a DPC on %s', (arch) =>
     });
     return { final, dpcs };
   }
+
+  const A = 0x1111_1111_2222_2222n;
+  const B = 0x3333_3333_4444_4444n;
+  /** The DPC flips the quadword at +8 between A and B with one InterlockedExchange64. */
+  const flip = (nt: Nt, p: number): void => { nt.InterlockedExchange64(p + 8, nt.getBigUint64(p + 8) === A ? B : A); };
+
+  it('never sees a torn LONG64 read with InterlockedCompareExchange64(p, 0, 0), one 8-byte access', async () => {
+    const seen = new Set<bigint>();
+    await race((k32, p) => {
+      seen.add(BigInt.asUintN(64, k32.InterlockedCompareExchange64(p + 8, 0n, 0n)));
+      for (let j = 0; j < 50_000; j++) k32.YieldProcessor();
+    }, flip);
+    expect([...seen].every((v) => v === 0n || v === A || v === B)).toBe(true);
+    expect(seen.has(A) && seen.has(B)).toBe(true);
+  });
+
+  it('does see torn values when the halves are read apart (the check can fail)', async () => {
+    const seen = new Set<bigint>();
+    await race((k32, p) => {
+      const lo = k32.getUint32(p + 8);
+      for (let j = 0; j < 50_000; j++) k32.YieldProcessor();
+      const hi = k32.getUint32(p + 12);
+      seen.add((BigInt(hi) << 32n) | BigInt(lo));
+    }, flip);
+    expect([...seen].some((v) => v !== 0n && v !== A && v !== B)).toBe(true);
+  });
 
   it('loses no update with InterlockedIncrement', async () => {
     const { final, dpcs } = await race((k32, p) => {
