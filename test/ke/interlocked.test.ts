@@ -1,9 +1,9 @@
 /**
  * The Interlocked routines on guest memory, in `nt` and `k32`: their
  * results, the fault of a read-only page, page-crossing and misaligned
- * operands, and atomicity against a timer DPC that increments the same
- * counter through the kernel's mapping of the program's page, and a LONG64 that a
- * DPC flips and a program reads in one 8-byte access (never torn).
+ * operands, and atomicity against a timer DPC: a counter both increment (the
+ * driver's buffer mapped into the program), and a LONG64 the DPC flips and
+ * the program reads in one 8-byte access (never torn).
  */
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
