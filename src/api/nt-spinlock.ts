@@ -16,7 +16,7 @@ import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
 import { GuestMisuse } from '../include/errors.js';
 import { STATUS_POSSIBLE_DEADLOCK } from '../include/ntstatus.js';
 import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
-import { CLOCK_TICK_NS } from '../kernel/ke/cost.js';
+import { CLOCK_TICK_NS, SPIN_LIMIT_NS } from '../kernel/ke/cost.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pointerArgument } from './driver-arguments.js';
 
@@ -62,14 +62,18 @@ export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: stri
    * tick at a time until the watchdog stops the machine (0x133 at
    * DISPATCH_LEVEL; below it, ntshm's bound on a routine that never returns).
    */
-  const spinForever = (lock: number, why: string): never => {
+  const spinForever = (why: string): never => {
     const prcb = k.current;
     prcb.spinLockWait = why;
     try {
-      if (k.irql >= DISPATCH_LEVEL && k.ke.watchdog.DpcWatchdogLimit === 0 && k.ke.watchdog.DpcTimeLimit === 0) {
+      const { DpcWatchdogLimit, DpcTimeLimit } = k.ke.watchdog;
+      if (k.irql >= DISPATCH_LEVEL && DpcWatchdogLimit === 0 && DpcTimeLimit === 0) {
         throw new GuestMisuse(`${why}; the DPC watchdog is off, so nothing would ever stop this CPU`, STATUS_POSSIBLE_DEADLOCK);
       }
-      for (;;) k.ke.charge(CLOCK_TICK_NS);
+      // Every bound that could stop the spin has passed well before this many ticks; past it, stop it here.
+      const ticks = 2 * (DpcWatchdogLimit + DpcTimeLimit + Math.ceil(SPIN_LIMIT_NS / CLOCK_TICK_NS)) + 16;
+      for (let i = 0; i < ticks; i++) k.ke.charge(CLOCK_TICK_NS);
+      throw new GuestMisuse(`${why}; nothing stopped this CPU's spin`, STATUS_POSSIBLE_DEADLOCK);
     } finally {
       prcb.spinLockWait = undefined;
     }
@@ -92,7 +96,7 @@ export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: stri
           `(acquired by ${owner.by}): a recursive acquisition spins for ever, a deadlock`
         : `${caller()} called ${routine} on the spin lock at ${hex(lock)}, held by CPU ${owner.cpu} (acquired by ${owner.by}), ` +
           'which never released it';
-    spinForever(lock, why);
+    spinForever(why);
   };
 
   /** Clears the lock (KxReleaseSpinLock); a lock that is not held is a finding. */

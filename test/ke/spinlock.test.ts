@@ -158,6 +158,13 @@ describe.each(arches)('KSPIN_LOCK on %s', (arch) => {
     expect(machine.bugcheck?.explanation).toMatch(/already holds/);
   });
 
+  it('below DISPATCH_LEVEL (AtDpcLevel at PASSIVE_LEVEL, no verifier) the same recursion meets ntshm\'s bound on a routine that never returns', async () => {
+    await expect(withLock(arch, (nt, lock) => {
+      nt.KeAcquireSpinLockAtDpcLevel(lock);
+      nt.KeAcquireSpinLockAtDpcLevel(lock);
+    })).rejects.toThrow(/without returning/);
+  });
+
   it('a lock word that was never initialized (nonzero) is a lock nobody will release', async () => {
     const { machine } = await withLock(arch, (nt, lock) => {
       nt.setUint32(lock, 0xdead_beef);
