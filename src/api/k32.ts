@@ -31,6 +31,7 @@ import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { makeInterlocked } from './interlocked.js';
 import { makeNativeRoutines } from './native.js';
 import { addressFromProgram, ulongFromProgram, ulongPtrFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
@@ -141,6 +142,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
   const k32 = {
     // --- memory access (user mode, this process) ---
     ...memoryAccessors(mem),
+    // --- Interlocked* on this process's memory (interlocked.ts) ---
+    ...makeInterlocked(mem),
 
     /** Writes a line to standard output: WriteFile on GetStdHandle(STD_OUTPUT_HANDLE), as printf would. */
     print(line: string): void {

@@ -34,6 +34,10 @@ import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCE
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
+import { makeInterlocked } from './interlocked.js';
+import { makeNtSpinLock } from './nt-spinlock.js';
+import { makeNtMutex } from './nt-mutex.js';
+import { makeNtResource } from './nt-resource.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
@@ -84,6 +88,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- memory access (kernel mode, current address space) ---
     ...memoryAccessors(mem),
+    // --- Interlocked* on kernel-mode memory (interlocked.ts) ---
+    ...makeInterlocked(mem),
     /**
      * RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, page by
      * page, like the inline string instructions they are: a length past the
@@ -232,6 +238,15 @@ export function makeNt(k: Kernel, driverName: string) {
       enter('KeInsertQueueDpc', HIGH);
       return k.ke.KeInsertQueueDpc(dpc, systemArgument1, systemArgument2);
     },
+    /**
+     * KeSetTargetProcessorDpc: the CPU (a CCHAR, zero-based) whose queue the DPC goes to when next inserted; a
+     * number past the last CPU queues it to the inserting CPU (docs/fidelity.md).
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettargetprocessordpc
+     */
+    KeSetTargetProcessorDpc(dpc: Kdpc, number: number): void {
+      enter('KeSetTargetProcessorDpc', HIGH);
+      dpc.targetProcessor = ulongArgument(k.arch, number) & 0xff;
+    },
     KeRemoveQueueDpc(dpc: Kdpc): boolean {
       enter('KeRemoveQueueDpc', HIGH);
       return k.ke.KeRemoveQueueDpc(dpc);
@@ -257,6 +272,11 @@ export function makeNt(k: Kernel, driverName: string) {
       return k.ke.KeCancelTimer(timer);
     },
     KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
+    // --- spin locks (nt-spinlock.ts) ---
+    ...makeNtSpinLock(k, driverName, enter),
+    // --- fast mutexes, critical regions (nt-mutex.ts) ---
+    ...makeNtMutex(k, driverName, enter),
+    ...makeNtResource(k, driverName, enter),
 
     // --- processes and exceptions ---
     PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),

@@ -199,6 +199,11 @@ export class Dispatcher {
     }
   }
 
+  /** A spin lock was released: DPCs of other CPUs that waited for it (interruptBody) are due at once. */
+  KiSpinLockReleased(): void {
+    for (const p of this.k.prcbs) if (p !== this.k.current && p.dpcQueue.length > 0) this.nextInterruptNs = Math.min(this.nextInterruptNs, p.dpcDueNs);
+  }
+
   // --- timers --------------------------------------------------------------
 
   /**
@@ -278,8 +283,11 @@ export class Dispatcher {
       const now = this.k.clock.nowNs;
       const tick = Math.floor(now / CLOCK_TICK_NS);
       if (tick > this.lastTick) this.clockInterrupt(tick);
+      // While this CPU holds a spin lock at DISPATCH_LEVEL, another CPU's DPC that wanted it would spin until its
+      // release, and ntshm cannot run two CPUs at once: the DPCs wait for the release instead (docs/fidelity.md).
+      const holding = this.k.current.spinLocksHeld > 0 && this.k.current.cpu.irql >= DISPATCH_LEVEL;
       for (const p of this.k.prcbs) {
-        if (p !== this.k.current && p.dpcQueue.length > 0 && p.dpcDueNs <= now && p.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(p);
+        if (!holding && p !== this.k.current && p.dpcQueue.length > 0 && p.dpcDueNs <= now && p.cpu.irql < DISPATCH_LEVEL) this.drainDpcs(p);
       }
     } finally {
       this.inInterrupt = false;
@@ -293,7 +301,10 @@ export class Dispatcher {
 
   private recompute(): void {
     let next = (this.lastTick + 1) * CLOCK_TICK_NS;
-    for (const p of this.k.prcbs) if (p.dpcQueue.length > 0) next = Math.min(next, p.dpcDueNs);
+    const current = this.k.current;
+    // Other CPUs' DPCs held back by a spin lock are looked at again when it is released (KiSpinLockReleased).
+    const holding = current.spinLocksHeld > 0 && current.cpu.irql >= DISPATCH_LEVEL;
+    for (const p of this.k.prcbs) if (p.dpcQueue.length > 0 && (!holding || p === current)) next = Math.min(next, p.dpcDueNs);
     this.nextInterruptNs = next;
   }
 

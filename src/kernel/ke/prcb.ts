@@ -20,6 +20,10 @@ export class Prcb<T extends KThread = KThread> {
   dpcRoutineStartNs = 0;
   /** Since when this CPU has been at DISPATCH_LEVEL or above without a break (virtual ns), or -1: KPRCB's DpcWatchdogCount, kept as a start time. */
   dpcWatchdogStartNs = -1;
+  /** Spin locks this CPU holds (api/nt-spinlock.ts): while any is held at DISPATCH_LEVEL, other CPUs' DPCs wait (dispatcher.ts). */
+  spinLocksHeld = 0;
+  /** Why this CPU spins on a lock it can never get, for the watchdog's explanation; undefined when it does not. */
+  spinLockWait: string | undefined = undefined;
 
   constructor(readonly number: number, readonly cpu: Cpu) {}
 }

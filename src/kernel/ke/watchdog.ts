@@ -83,7 +83,8 @@ export class Watchdog {
     if (this.DpcTimeLimit === 0 || count <= this.DpcTimeLimit) return;
     const k = this.k;
     k.bugCheck(DPC_WATCHDOG_VIOLATION, 0, count, this.DpcTimeLimit, KiDpcWatchdogGlobalTriageBlock(k.arch),
-      `${this.runningDpc(prcb)} ran ${seconds(nowNs - prcb.dpcRoutineStartNs)} s of virtual time in one call at DISPATCH_LEVEL: ` +
+      `${this.runningDpc(prcb)} ran ${seconds(nowNs - prcb.dpcRoutineStartNs)} s of virtual time in one call at DISPATCH_LEVEL` +
+      `${prcb.spinLockWait !== undefined ? ` (${prcb.spinLockWait})` : ''}: ` +
       `the DPC watchdog counted ${count} clock ticks against the single-DPC allotment of ${this.DpcTimeLimit} ` +
       `(${seconds(this.DpcTimeLimit * CLOCK_TICK_NS)} s). A DPC or timer routine must return quickly (the bug check page asks ` +
       'for 100 µs at most); long work belongs in a work item or a system thread.');
@@ -93,7 +94,9 @@ export class Watchdog {
     if (this.DpcWatchdogLimit === 0 || ticksBetween(prcb.dpcWatchdogStartNs, nowNs) <= this.DpcWatchdogLimit) return;
     const k = this.k;
     const frame = k.attribution.top();
-    const cause = prcb.dpcRoutineActive
+    const cause = prcb.spinLockWait !== undefined
+      ? prcb.spinLockWait
+      : prcb.dpcRoutineActive
       ? `its DPC queue never emptied (${this.runningDpc(prcb)} was running; a DPC that queues itself from its own routine runs again at once, for ever)`
       : `${frame ? `${frame.driver}!${frame.routine}` : 'kernel code'} raised the IRQL to ${prcb.cpu.irql} and kept it there`;
     k.bugCheck(DPC_WATCHDOG_VIOLATION, 1, this.DpcWatchdogLimit, KiDpcWatchdogGlobalTriageBlock(k.arch), 0,

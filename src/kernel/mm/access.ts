@@ -15,6 +15,7 @@ import type { KThread } from '../ke/thread.js';
 import type { MmContext } from './context.js';
 import { MmAccessFault } from './fault.js';
 import type { StructMemory } from '../../include/struct-access.js';
+import { MiLockedOperation, type LockedOperation } from './interlocked.js';
 
 // Local copies of the imported constants, for the hot paths: optimized code
 // folds a module's own unexported constants, but reads an imported binding
@@ -42,6 +43,8 @@ export interface GuestMemoryAccess extends StructMemory {
   setPointer(va: number, value: number): void;
   /** Sets `length` bytes at `va` to `value`, page by page (RtlFillMemory). */
   fill(va: number, length: number, value: number): void;
+  /** A locked read-modify-write of 4 or 8 bytes at `va` (mm/interlocked.ts); returns the initial value, unsigned. */
+  interlocked(va: number, size: 4 | 8, op: LockedOperation, operand: bigint, comparand: bigint): bigint;
 }
 
 /** Guest memory in one mode (kernel or user), through the executing CPU's MMU; a fault goes to MmAccessFault. */
@@ -278,6 +281,22 @@ export class GuestMemory implements GuestMemoryAccess {
       return this.setBytes(va, bytes);
     }
     this.view.setBigUint64(this.writePa(va, 8), v, true);
+  }
+
+  /**
+   * A locked read-modify-write: charged once as one access, translated for a write (a read-only page
+   * faults as the LOCK'd instruction's store would), every page before any byte is touched.
+   */
+  interlocked(va: number, size: 4 | 8, op: LockedOperation, operand: bigint, comparand: bigint): bigint {
+    this.charge();
+    const split = crossesPage(va, size);
+    let pa = this.pa(va, ACCESS_WRITE);
+    const second = split ? this.pa(va - (va & PAGE_MASK) + PAGE_SIZE, ACCESS_WRITE) : -1;
+    // The second page's fault may have been resolved at the first's expense: translate the first again.
+    if (split) pa = this.pa(va, ACCESS_WRITE);
+    if (!this.user && this.k.writeWatch.watches(pa)) this.k.writeWatch.kernelWrite(pa, split ? PAGE_SIZE - (va & PAGE_MASK) : size);
+    if (split && !this.user && this.k.writeWatch.watches(second)) this.k.writeWatch.kernelWrite(second, size - (PAGE_SIZE - (va & PAGE_MASK)));
+    return MiLockedOperation(this.k.memory.buffer, pa, second, size, op, operand, comparand);
   }
 
   /** One byte of a read that crosses a page, without charging again. */
