@@ -27,6 +27,7 @@ import { makeScmClient } from './advapi32.js';
 import { makeFileMappingClient } from './file-mapping.js';
 import { namedObjectAttributes } from './named-objects.js';
 import { makeFileApi } from './file-api.js';
+import { makeSyncApi } from './sync-api.js';
 import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
@@ -322,6 +323,9 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
 
     // --- file mappings (sections) ---
     ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
+
+    // --- events, semaphores, mutexes and waits (sync-api.ts) ---
+    ...makeSyncApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
 
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),

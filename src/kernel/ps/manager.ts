@@ -214,6 +214,8 @@ export class ProcessManager {
     process.terminating = true;
     // ExitProcess's UINT: whatever the caller passed, the status is a 32-bit number.
     process.ExitStatus = toUint32(status);
+    // KeRundownThread: each thread's mutants are abandoned (a waiter gets STATUS_ABANDONED_WAIT_0), its wait ends.
+    for (const t of process.threads) k.waits.KeRundownThread(t);
     k.ob.closeAllHandles(process);
     for (const notify of this.exitNotifyRoutines) notify(process);
     // Closing the handles ran drivers' IRP_MJ_CLEANUP and IRP_MJ_CLOSE in this thread: one that

@@ -11,7 +11,6 @@ export const ThreadType: ObjectType = { name: 'Thread', bodySize: { x64: 0x898, 
 /** ETHREAD: KTHREAD plus its CID (CLIENT_ID.UniqueThread), as an object of type Thread. */
 export class EThread extends KThread implements KernelObject {
   readonly header = new ObjectHeader(ThreadType);
-  address = 0;
   declare readonly process: EProcess;
   declare apcProcess: EProcess;
   declare readonly attachStack: EProcess[];
