@@ -42,6 +42,7 @@ import { makeNtIrp } from './nt-irp.js';
 import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
+import { makeNtSync } from './nt-sync.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -333,6 +334,8 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtIrp(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     ...makeNtObjects(k, enter),
+    // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
+    ...makeNtSync(k, enter),
     /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
     IoFileObjectType,
     MmSectionObjectType,

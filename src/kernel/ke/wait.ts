@@ -16,8 +16,12 @@
  * ReactOS ntoskrnl/ke/wait.c, ntoskrnl/include/internal/ke_x.h (KiSatisfyObjectWait)
  */
 import { STATUS_ABANDONED_WAIT_0, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_TIMEOUT, STATUS_WAIT_0 } from '../../include/ntstatus.js';
-import { NtException } from '../../include/errors.js';
+import { GuestMisuse, NtException } from '../../include/errors.js';
+import { ATTEMPTED_SWITCH_FROM_DPC, IRQL_NOT_LESS_OR_EQUAL } from '../../include/bugcodes.js';
+import { DISPATCH_LEVEL } from '../../include/wdm-constants.js';
+import { CLOCK_TICK_NS } from './cost.js';
 import type { KeContext } from './context.js';
+import { KiRoutineAddress, type NtRoutine } from './nt-image.js';
 import type { KThread } from './thread.js';
 
 /** KOBJECTS (the DISPATCHER_HEADER's Type). */
@@ -308,6 +312,49 @@ export class KeWaits {
     thread.onWaitTimeout = () => this.removeBlock(wb);
     const wakeNs = timeoutNs === Infinity ? Infinity : this.k.clock.nowNs + timeoutNs;
     return this.k.scheduler.delay(thread, wakeNs).then(() => wb.status ?? STATUS_TIMEOUT);
+  }
+
+  /**
+   * KeWaitForSingleObject / KeWaitForMultipleObjects from a driver's
+   * synchronous code (a dispatch routine, DriverEntry, a DPC), which JS
+   * cannot suspend. A wait that can be answered now is answered. One that
+   * must block at DISPATCH_LEVEL or above stops the machine: from a DPC
+   * routine with 0xB8 (the switch a wait makes is illegal there), otherwise
+   * with 0xA naming the routine (docs/fidelity.md: Windows' free build does
+   * not check). Below DISPATCH_LEVEL the CPU waits in place: virtual time
+   * passes tick by tick, clock interrupts, timers and DPCs are delivered
+   * (a DPC may signal the object), until the wait is satisfied or times out
+   * at a clock tick; other threads do not run meanwhile (docs/fidelity.md).
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kewaitforsingleobject
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xb8--attempted-switch-from-dpc
+   */
+  KeWaitInPlace(objects: readonly number[], waitAll: boolean, timeoutNs: number, routine: NtRoutine): number {
+    const k = this.k;
+    const thread = k.currentThread;
+    const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
+    if (now !== undefined) return now;
+    if (k.irql >= DISPATCH_LEVEL) {
+      const what = `${routine} on 0x${(objects[0] ?? 0).toString(16)}, not signalled, with ${timeoutNs === Infinity ? 'no timeout' : 'a nonzero timeout'}`;
+      if (k.current.dpcRoutineActive) {
+        k.bugCheck(ATTEMPTED_SWITCH_FROM_DPC, thread.address, k.current.idleThread.address, 0, 0,
+          `A DPC routine called ${what}: a wait must switch threads, which a DPC may never do. Only a zero timeout may be given at DISPATCH_LEVEL.`);
+      }
+      k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, objects[0] ?? 0, k.irql, 0, KiRoutineAddress(k.arch, routine),
+        `${what} was called at IRQL ${k.irql}: a wait that blocks needs IRQL <= APC_LEVEL (only a zero timeout may be given at DISPATCH_LEVEL).`);
+    }
+    const tick = (ns: number): number => Math.ceil(ns / CLOCK_TICK_NS) * CLOCK_TICK_NS;
+    const deadline = timeoutNs === Infinity ? Infinity : tick(k.clock.nowNs + timeoutNs);
+    for (;;) {
+      const nowNs = k.clock.nowNs;
+      if (nowNs >= deadline) return STATUS_TIMEOUT;
+      if (deadline === Infinity && !k.ke.liveTimers && !k.prcbs.some((p) => p.dpcQueue.length > 0)) {
+        throw new GuestMisuse(`${routine} with no timeout, from a driver's synchronous code, on an object nothing can signal: while such code waits ` +
+          'only interrupts, timers and DPCs run on this machine (no other thread does), and none is pending. Wait in a system thread, or give a timeout.');
+      }
+      k.charge(Math.max(1, Math.min(deadline, tick(nowNs + 1)) - nowNs));
+      const r = this.trySatisfy(thread, objects, waitAll);
+      if (r !== undefined) return r;
+    }
   }
 
   /** How many threads wait on an object (for tests and the report). */
