@@ -196,6 +196,16 @@ export const SYSTEM_SERVICES = {
   NtOpenSymbolicLinkObject: service(['LinkHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwquerysymboliclinkobject (LinkTarget: the address of a UNICODE_STRING the caller set up)
   NtQuerySymbolicLinkObject: service(['LinkHandle', 'HANDLE'], ['LinkTarget', 'PVOID'], ['ReturnedLength', 'OUT_ULONG']),
+  // Threads of a program (kernel/services/thread.ts, ps/user-thread.ts).
+  // NtCreateThreadEx (ntdll; the documented kernel-mode counterpart is PsCreateSystemThread): StartRoutine, Argument in the new thread.
+  NtCreateThreadEx: service(['ThreadHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['ProcessHandle', 'HANDLE'], ['StartRoutine', 'PVOID'], ['Argument', 'PVOID'], ['CreateFlags', 'ULONG'], ['ZeroBits', 'ULONG_PTR'],
+    ['StackSize', 'ULONG_PTR'], ['MaximumStackSize', 'ULONG_PTR'], ['AttributeList', 'PVOID']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-zwterminatethread (NtTerminateThread)
+  NtTerminateThread: service(['ThreadHandle', 'HANDLE'], ['ExitStatus', 'ULONG']),
+  // https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntqueryinformationthread
+  NtQueryInformationThread: service(['ThreadHandle', 'HANDLE'], ['ThreadInformationClass', 'ULONG'], ['ThreadInformation', 'PVOID'],
+    ['ThreadInformationLength', 'ULONG'], ['ReturnLength', 'OUT_ULONG']),
   // Synchronization objects and waits (kernel/services/sync.ts).
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreateevent
   NtCreateEvent: service(['EventHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],

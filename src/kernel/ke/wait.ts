@@ -28,7 +28,9 @@ import type { KThread } from './thread.js';
 export const EventNotificationObject = 0;
 export const EventSynchronizationObject = 1;
 export const MutantObject = 2;
+export const ProcessObject = 3;
 export const SemaphoreObject = 5;
+export const ThreadObject = 6;
 
 /** EVENT_TYPE. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */
 export const NotificationEvent = 0;
@@ -103,6 +105,21 @@ export class KeWaits {
     mem.setPointer(object + WAIT_LIST_HEAD, object + WAIT_LIST_HEAD);
     mem.setPointer(object + WAIT_LIST_HEAD + (this.k.arch === 'x64' ? 8 : 4), object + WAIT_LIST_HEAD);
     this.waiters.delete(object);
+  }
+
+  /**
+   * The DISPATCHER_HEADER at the start of a KPROCESS or KTHREAD (KeInitializeProcess, KeInitThread): not
+   * signalled while it runs; Size is sizeof in LONGs as a UCHAR holds it.
+   */
+  KeInitializeDispatcherHeader(object: number, type: number, sizeBytes: number): void {
+    this.initHeader(object, type, (sizeBytes & 0x3fc), 0);
+  }
+
+  /** A process or thread has ended (PspExitThread, PspExitProcess): its object is signalled for good, every waiter it satisfies runs. */
+  KeSignalObject(object: number): void {
+    if (this.signalState(object) > 0) return;
+    this.setSignalState(object, 1);
+    this.KiWaitTest(object);
   }
 
   /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */

@@ -12,6 +12,8 @@ import { STANDARD_RIGHTS_EXECUTE, STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, S
 import { DISPATCHER_LAYOUT } from '../ke/wait.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
 import type { PsContext } from '../ps/context.js';
+import { ProcessType } from '../ps/process.js';
+import { ThreadType } from '../ps/thread.js';
 
 /** winnt.h access rights. https://learn.microsoft.com/windows/win32/sync/synchronization-object-security-and-access-rights */
 export const EVENT_QUERY_STATE = 0x0001;
@@ -50,12 +52,15 @@ export const ExMutantObjectType: ObjectType = {
 /** An Event, Semaphore or Mutant object: its state is the dispatcher object at `address`. */
 export class DispatcherObjectBody extends KernelObject {}
 
-/** The types a wait service accepts (ntshm's waitable types; a process or thread handle is not one yet). */
-export const WAITABLE_TYPES: readonly ObjectType[] = [ExEventObjectType, ExSemaphoreObjectType, ExMutantObjectType];
+/** The executive's synchronization types, whose bodies are nothing but their dispatcher objects. */
+const SYNC_TYPES: readonly ObjectType[] = [ExEventObjectType, ExSemaphoreObjectType, ExMutantObjectType];
 
-/** Registers the types' delete procedures: a deleted mutant is released from its owner; no waiter can remain (each holds a reference). */
+/** The types a wait service accepts: those, and processes and threads (signalled when they end). */
+export const WAITABLE_TYPES: readonly ObjectType[] = [...SYNC_TYPES, ProcessType, ThreadType];
+
+/** Registers the three types' delete procedures: a deleted mutant is released from its owner; no waiter can remain (each holds a reference). */
 export function registerSyncObjectTypes(k: PsContext): void {
-  for (const type of WAITABLE_TYPES) {
+  for (const type of SYNC_TYPES) {
     k.ob.registerType<DispatcherObjectBody>(type, { delete: (body) => k.waits.forgetObject(body.address) });
   }
 }

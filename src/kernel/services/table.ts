@@ -25,7 +25,9 @@ import {
 } from '../ob/services.js';
 import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
-import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
+import {
+  NtCreateThreadEx, NtDelayExecution, NtQueryInformationThread, NtTerminateProcess, NtTerminateThread, NtYieldExecution,
+} from './thread.js';
 import {
   NtCreateEvent, NtCreateMutant, NtCreateSemaphore, NtOpenEvent, NtOpenMutant, NtOpenSemaphore, NtPulseEvent, NtReleaseMutant, NtReleaseSemaphore,
   NtResetEvent, NtSetEvent, NtWaitForMultipleObjects, NtWaitForSingleObject,
@@ -79,6 +81,9 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtCreateSymbolicLinkObject: (...a) => NtCreateSymbolicLinkObject(k, ...a),
     NtOpenSymbolicLinkObject: (...a) => NtOpenSymbolicLinkObject(k, ...a),
     NtQuerySymbolicLinkObject: (...a) => NtQuerySymbolicLinkObject(k, ...a),
+    NtCreateThreadEx: (...a) => NtCreateThreadEx(k, ...a),
+    NtTerminateThread: (...a) => NtTerminateThread(k, ...a),
+    NtQueryInformationThread: (...a) => NtQueryInformationThread(k, ...a),
     NtCreateEvent: (...a) => NtCreateEvent(k, ...a),
     NtOpenEvent: (...a) => NtOpenEvent(k, ...a),
     NtSetEvent: (...a) => NtSetEvent(k, ...a),
