@@ -104,8 +104,6 @@ export class ProcessManager {
       if (!k.sharedUserData.mapInto(process)) throw new NtException(STATUS_NO_MEMORY);
       thread = createOrRaise(() => k.ob.ObCreateObject(new EThread(process, this.newCid(), false, `${name} main thread`)));
       process.threads.push(thread);
-      PspInitializeDispatcherHeader(k, process);
-      PspInitializeDispatcherHeader(k, thread);
       // The thread's own reference on its process (as a KTHREAD holds one on Windows).
       k.ob.ObReferenceObject(process);
       // On a stopped machine nothing runs again: the process never starts (a wait on it answers STILL_ACTIVE).
@@ -113,6 +111,8 @@ export class ProcessManager {
         process.resolveExit(process.ExitStatus);
         return process;
       }
+      PspInitializeDispatcherHeader(k, process);
+      PspInitializeDispatcherHeader(k, thread);
       environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
     } catch (e) {
       // A machine with no pool or frames left for a new process: the creation fails, as
