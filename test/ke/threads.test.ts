@@ -116,4 +116,23 @@ describe.each(['x64', 'x86'] as const)('threads on %s', (arch) => {
     expect(process.exitCode).toBe(expected);
     expect(lines).toEqual(main === 'exit-thread' ? ['worker done'] : []);
   });
+
+  it('a thread still waiting when its process ends lets go of what it waited on: nonpaged pool goes back to where it was', async () => {
+    const leftOver = async (waits: boolean) => {
+      const machine = await fresh();
+      const before = machine.stats().pool.nonPagedBytes;
+      const process = machine.spawn(defineProgram(async (k32) => {
+        const h = k32.CreateEventW(null, true, false);
+        const m = k32.CreateMutexW(null, false);
+        k32.CreateThread(null, 0, async (t: K32) => (waits ? t.WaitForMultipleObjects(2, [h, m], true, INFINITE) : 0), 0, 0);
+        await k32.Sleep(10);
+        return 0;
+      }));
+      const result = await machine.run({ seconds: 5 });
+      expect(result.bugcheck).toBeUndefined();
+      expect(process.exitCode).toBe(0);
+      return machine.stats().pool.nonPagedBytes - before;
+    };
+    expect(await leftOver(true)).toBe(await leftOver(false));
+  });
 });

@@ -70,6 +70,8 @@ interface KiWaitBlock {
   readonly objects: readonly number[];
   readonly waitAll: boolean;
   status: number | undefined;
+  /** Called if the wait is cancelled because its thread ends (the waiter's references on the objects go). */
+  readonly onCancel: (() => void) | undefined;
 }
 
 /** The kernel's dispatcher objects: their state in guest memory, the threads waiting on them, the mutants each thread owns. */
@@ -297,7 +299,10 @@ export class KeWaits {
 
   private cancelWait(thread: KThread): void {
     const wb = thread.waitBlock as KiWaitBlock | undefined;
-    if (wb) this.removeBlock(wb);
+    if (!wb) return;
+    this.removeBlock(wb);
+    thread.onWaitTimeout = undefined;
+    wb.onCancel?.();
   }
 
   /**
@@ -315,11 +320,13 @@ export class KeWaits {
    * KeWaitForMultipleObjects for a thread the scheduler can suspend (a
    * program thread in a system call): the status now, or a promise of it
    * once the wait is satisfied or `timeoutNs` (Infinity: none) has passed.
+   * If the thread ends while it waits, the promise never settles and
+   * `onCancel` runs instead.
    */
-  KeWaitForObjects(thread: KThread, objects: readonly number[], waitAll: boolean, timeoutNs: number): number | Promise<number> {
+  KeWaitForObjects(thread: KThread, objects: readonly number[], waitAll: boolean, timeoutNs: number, onCancel?: () => void): number | Promise<number> {
     const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
     if (now !== undefined) return now;
-    const wb: KiWaitBlock = { thread, objects, waitAll, status: undefined };
+    const wb: KiWaitBlock = { thread, objects, waitAll, status: undefined, onCancel };
     for (const o of new Set(objects)) {
       let list = this.waiters.get(o);
       if (!list) this.waiters.set(o, (list = []));

@@ -169,7 +169,10 @@ function timeoutNs(k: PsContext, timeout: bigint | undefined): number {
 /** References each handle for SYNCHRONIZE (a waitable type, else STATUS_OBJECT_TYPE_MISMATCH) and waits; the references go when it ends. */
 function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boolean, timeout: bigint | undefined): Promise<number> {
   const objects: KernelObject[] = [];
+  let released = false;
   const release = (): void => {
+    if (released) return;
+    released = true;
     for (const o of objects) k.ob.ObDereferenceObject(o);
   };
   for (const h of handles) {
@@ -190,7 +193,8 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
     release();
     return Promise.resolve(STATUS_INVALID_PARAMETER_MIX);
   }
-  const r = k.waits.KeWaitForObjects(k.currentThread, addresses, waitAll, timeoutNs(k, timeout));
+  // A thread that ends while it waits (its process exits) drops the references then: its promise never settles.
+  const r = k.waits.KeWaitForObjects(k.currentThread, addresses, waitAll, timeoutNs(k, timeout), release);
   if (typeof r === 'number') {
     release();
     return Promise.resolve(r);
