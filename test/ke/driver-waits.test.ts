@@ -192,3 +192,53 @@ describe.each(ARCHES)('driver-side dispatcher objects on %s', (arch) => {
     expect(result.bugcheck?.params).toEqual([0x80, DISPATCH_LEVEL + 1, event, 0]);
   });
 });
+
+describe.each(ARCHES)('work items on %s', (arch) => {
+  it('a DPC queues a work item; it runs at PASSIVE_LEVEL in the System process and sets the program\'s event', async () => {
+    const seen: Record<string, unknown> = {};
+    const driver = testDriver({
+      control: ({ nt, irp, device }) => {
+        const handle = nt.getUint32(irp.AssociatedIrp.SystemBuffer);
+        const event = nt.ObReferenceObjectByHandle(handle, EVENT_MODIFY_STATE, nt.ExEventObjectType, UserMode).object!;
+        const item = nt.IoAllocateWorkItem(device)!;
+        const { dpc } = nt.KeInitializeDpc(() => {
+          nt.IoQueueWorkItem(item, (dev, context) => {
+            seen.irql = nt.KeGetCurrentIrql();
+            seen.pid = nt.PsGetCurrentProcessId();
+            seen.sameDevice = dev === device;
+            seen.context = context;
+            nt.KeSetEvent(event, 0, false);
+            nt.ObDereferenceObject(event);
+            nt.IoFreeWorkItem(item);
+          }, 1 /* DelayedWorkQueue */, 'ctx');
+          seen.queuedAt = nt.KeGetCurrentIrql();
+        }, null);
+        const { timer } = nt.KeInitializeTimer();
+        nt.KeSetTimer(timer, -20n * 10_000n, dpc);
+      },
+    });
+    const machine = await bootWith([driver], { seed: 5, arch });
+    machine.spawn(client(driver.path, IOCTL_ARM, (k32) => k32.CreateEventW(null, true, false), async (k32, h) => {
+      seen.status = await k32.WaitForSingleObject(h, 5000);
+    }));
+    const result = await machine.run({ seconds: 5 });
+    expect(result.bugcheck).toBeUndefined();
+    expect(seen).toEqual({ queuedAt: DISPATCH_LEVEL, irql: 0, pid: 4, sameDevice: true, context: 'ctx', status: 0 });
+  });
+
+  it('a work item that returns at DISPATCH_LEVEL is bug check 0xE1 naming IopProcessWorkItem', async () => {
+    const driver = testDriver({
+      control: ({ nt, device }) => {
+        const item = nt.IoAllocateWorkItem(device)!;
+        nt.IoQueueWorkItem(item, () => {
+          nt.KeRaiseIrql(DISPATCH_LEVEL);
+        }, 1, null);
+      },
+    });
+    const machine = await bootWith([driver], { seed: 1, arch });
+    machine.spawn(client(driver.path, IOCTL_RUN, () => 0, async (k32) => { await k32.Sleep(50); }));
+    const result = await machine.run({ seconds: 5 });
+    expect(result.bugcheck?.code).toBe(0xe1);
+    expect(result.bugcheck?.params[1]).toBe(DISPATCH_LEVEL);
+  });
+});
