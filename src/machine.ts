@@ -5,21 +5,18 @@
 import type { BugCheck } from './kernel/ke/bugcheck.js';
 import { Kernel, type Finding, type LogEvent } from './kernel/kernel.js';
 import { makeNt } from './api/nt.js';
-import { makeK32, type K32 } from './api/k32.js';
-import { makeSystemCallStubs } from './api/ntdll.js';
-import { UserStack } from './api/user-stack.js';
 import { KiServiceTable } from './kernel/services/table.js';
 import { SERVICE_NAMES, type ServiceName, type SystemServiceTable } from './include/system-services.js';
-import { COST_PAUSE_NS } from './kernel/ke/cost.js';
 import { IopLoadDriverFromKey, IopUnloadDriverFromKey } from './kernel/cm/load-driver.js';
 import { CM_SERVICES_KEY_PATH } from './kernel/cm/registry.js';
 import { SERVICE_DEMAND_START, SERVICE_ERROR_NORMAL, SERVICE_KERNEL_DRIVER } from './include/win32-constants.js';
 import type { DriverDefinition } from './api/wdm.js';
 import type { ProgramDefinition, ProgramMain } from './api/win32.js';
 import type { EProcess } from './kernel/ps/process.js';
+import { LdrInitializeProcess } from './machine/program-loader.js';
 import { IopCopyIoStats, type IoStats } from './kernel/io/io-stats.js';
 import { ObCreateSessionNamespace } from './kernel/ob/session.js';
-import { MachineHalted, ProcessExit } from './include/errors.js';
+import { MachineHalted } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
 import { unixMsToFileTime } from './include/time.js';
@@ -27,6 +24,7 @@ import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 import { MAX_VIRTUAL_NS, runLimitNs } from './machine/run-limit.js';
+
 
 export { MAX_VIRTUAL_NS };
 
@@ -280,17 +278,11 @@ export class Machine {
       process.SessionId = sessionId;
       return k.console.inherit(process);
     }, async (thread, environment) => {
-      // What the loader hands the program's first thread: its stubs (ntdll), its TEB, its stack, its view of memory.
-      const refuse = (): void => {
-        if (eprocess.exited) throw new ProcessExit(eprocess.ExitStatus);
-      };
-      const sys = makeSystemCallStubs(k, this.tracedServices(), thread, refuse);
-      const k32: K32 = makeK32(sys, {
-        arch: k.arch, mem: k.userMemoryOf(thread), teb: environment.teb, stack: new UserStack(environment.stackBase, environment.stackLimit),
-        pause: () => k.charge(COST_PAUSE_NS),
-      });
-      return await def.main(k32, options.args ?? []);
+      thread.StackBase = environment.stackBase;
+      thread.StackLimit = environment.stackLimit;
+      return await def.main(k32For(thread), options.args ?? []);
     });
+    const k32For = LdrInitializeProcess(k, eprocess, () => this.tracedServices());
     this.spawned.push(eprocess);
     return {
       pid: eprocess.UniqueProcessId,

@@ -27,6 +27,8 @@ import { makeScmClient } from './advapi32.js';
 import { makeFileMappingClient } from './file-mapping.js';
 import { namedObjectAttributes } from './named-objects.js';
 import { makeFileApi } from './file-api.js';
+import { makeSyncApi } from './sync-api.js';
+import { makeThreadApi, type ThreadStartRoutine } from './thread-api.js';
 import { ProcessHeap } from './heap.js';
 import { makeRegistryClient } from './registry.js';
 import { makeRtlAdjustPrivilege } from './rtl-privilege.js';
@@ -70,6 +72,8 @@ export interface K32Thread {
   readonly stack: UserStack;
   /** The PAUSE instruction: about 40 ns of CPU time, no kernel involved. */
   pause(): void;
+  /** The address standing for a thread's start routine in this process (CreateThread); the loader runs it in the new thread. */
+  registerStartRoutine(routine: ThreadStartRoutine<K32>): number;
 }
 
 export { win32PathToNt } from './dos-path.js';
@@ -326,6 +330,11 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     // --- file mappings (sections) ---
     ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
 
+    // --- threads (thread-api.ts) ---
+    ...makeThreadApi<K32>({ arch, mem, stack, native, fromStatus, ulong, registerStartRoutine: (routine) => t.registerStartRoutine(routine) }),
+    // --- events, semaphores, mutexes and waits (sync-api.ts) ---
+    ...makeSyncApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
+
     // --- the service control manager (advapi32, over the SCM's port) ---
     ...makeScmClient({ arch, mem, stack, native, setLastError }),
     // --- the registry (advapi32, over the Nt*Key services) ---
@@ -344,5 +353,6 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
   return k32;
 }
 
-/** The object a program receives. */
-export type K32 = ReturnType<typeof makeK32>;
+type K32Shape = ReturnType<typeof makeK32>;
+/** The object a program receives (an interface, so that a thread's start routine can name it: CreateThread). */
+export interface K32 extends K32Shape {}

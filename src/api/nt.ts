@@ -46,6 +46,8 @@ import { makeNtIrp } from './nt-irp.js';
 import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
+import { makeNtSync } from './nt-sync.js';
+import type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
 /** Maximum IRQL of each routine, from its WDK page ("IRQL <= ..."). Checked when the verifier is on. */
@@ -353,6 +355,8 @@ export function makeNt(k: Kernel, driverName: string) {
     ...makeNtIrp(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     ...makeNtObjects(k, enter),
+    // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
+    ...makeNtSync(k, enter),
     /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
     IoFileObjectType,
     MmSectionObjectType,
@@ -361,8 +365,22 @@ export function makeNt(k: Kernel, driverName: string) {
 
     // --- not implemented yet (docs/api-coverage.md) ---
     PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
-    IoQueueWorkItem: (): void => {
-      throw new NtException(STATUS_NOT_IMPLEMENTED);
+
+    // --- work items: routines a System worker thread runs at PASSIVE_LEVEL (io/work-item.ts) ---
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */
+    IoAllocateWorkItem(DeviceObject: DeviceObject): IoWorkItem | null {
+      enter('IoAllocateWorkItem', DISPATCH_LEVEL);
+      return k.io.workItems.IoAllocateWorkItem(DeviceObject);
+    },
+    /** QueueType (CriticalWorkQueue, DelayedWorkQueue) is accepted and makes no difference. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioqueueworkitem */
+    IoQueueWorkItem(IoWorkItem: IoWorkItem, WorkerRoutine: IoWorkItemRoutine, _QueueType: number, Context: unknown): void {
+      enter('IoQueueWorkItem', DISPATCH_LEVEL);
+      k.io.workItems.IoQueueWorkItem(IoWorkItem, WorkerRoutine, Context);
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iofreeworkitem */
+    IoFreeWorkItem(IoWorkItem: IoWorkItem): void {
+      enter('IoFreeWorkItem', DISPATCH_LEVEL);
+      k.io.workItems.IoFreeWorkItem(IoWorkItem);
     },
 
     CTL_CODE,

@@ -22,6 +22,7 @@ export type { Mdl } from '../kernel/mm/mdl-object.js';
 export type { EProcess } from '../kernel/ps/process.js';
 export type { KTimer } from '../kernel/ke/timer.js';
 export type { Kdpc } from '../kernel/ke/dpc.js';
+export type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 
 import { macros } from './wdm-macros.js';
 /** MmGetMdlVirtualAddress and the other MDL macros, as free functions. */

@@ -77,6 +77,14 @@ export class ProcessExit extends Error {
   }
 }
 
+/** Thrown through a thread's code by ExitThread, so that nothing after it runs; the thread ends with `exitCode`. */
+export class ThreadExit extends Error {
+  override readonly name = 'ThreadExit';
+  constructor(readonly exitCode: number) {
+    super(`thread exited with ${exitCode}`);
+  }
+}
+
 /**
  * A program broke a rule of ntshm's execution model that has no NT outcome:
  * it touched memory or called the kernel while not scheduled (it awaited

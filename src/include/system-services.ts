@@ -196,6 +196,42 @@ export const SYSTEM_SERVICES = {
   NtOpenSymbolicLinkObject: service(['LinkHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwquerysymboliclinkobject (LinkTarget: the address of a UNICODE_STRING the caller set up)
   NtQuerySymbolicLinkObject: service(['LinkHandle', 'HANDLE'], ['LinkTarget', 'PVOID'], ['ReturnedLength', 'OUT_ULONG']),
+  // Threads of a program (kernel/services/thread.ts, ps/user-thread.ts).
+  // NtCreateThreadEx (ntdll; the documented kernel-mode counterpart is PsCreateSystemThread): StartRoutine, Argument in the new thread.
+  NtCreateThreadEx: service(['ThreadHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['ProcessHandle', 'HANDLE'], ['StartRoutine', 'PVOID'], ['Argument', 'PVOID'], ['CreateFlags', 'ULONG'], ['ZeroBits', 'ULONG_PTR'],
+    ['StackSize', 'ULONG_PTR'], ['MaximumStackSize', 'ULONG_PTR'], ['AttributeList', 'PVOID']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-zwterminatethread (NtTerminateThread)
+  NtTerminateThread: service(['ThreadHandle', 'HANDLE'], ['ExitStatus', 'ULONG']),
+  // https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntqueryinformationthread
+  NtQueryInformationThread: service(['ThreadHandle', 'HANDLE'], ['ThreadInformationClass', 'ULONG'], ['ThreadInformation', 'PVOID'],
+    ['ThreadInformationLength', 'ULONG'], ['ReturnLength', 'OUT_ULONG']),
+  // Synchronization objects and waits (kernel/services/sync.ts).
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwcreateevent
+  NtCreateEvent: service(['EventHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['EventType', 'ULONG'], ['InitialState', 'ULONG']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwopenevent
+  NtOpenEvent: service(['EventHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-zwsetevent
+  NtSetEvent: service(['EventHandle', 'HANDLE'], ['PreviousState', 'OUT_ULONG']),
+  // NtResetEvent(EventHandle, PreviousState), NtPulseEvent alike (ntifs.h declares ZwResetEvent... as NtSetEvent).
+  NtResetEvent: service(['EventHandle', 'HANDLE'], ['PreviousState', 'OUT_ULONG']),
+  NtPulseEvent: service(['EventHandle', 'HANDLE'], ['PreviousState', 'OUT_ULONG']),
+  // NtCreateSemaphore(SemaphoreHandle, DesiredAccess, ObjectAttributes, InitialCount, MaximumCount) (LONGs).
+  NtCreateSemaphore: service(['SemaphoreHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['InitialCount', 'ULONG'], ['MaximumCount', 'ULONG']),
+  NtOpenSemaphore: service(['SemaphoreHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  NtReleaseSemaphore: service(['SemaphoreHandle', 'HANDLE'], ['ReleaseCount', 'ULONG'], ['PreviousCount', 'OUT_ULONG']),
+  // NtCreateMutant(MutantHandle, DesiredAccess, ObjectAttributes, InitialOwner (BOOLEAN)).
+  NtCreateMutant: service(['MutantHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES'],
+    ['InitialOwner', 'ULONG']),
+  NtOpenMutant: service(['MutantHandle', 'OUT_HANDLE'], ['DesiredAccess', 'ULONG'], ['ObjectAttributes', 'POBJECT_ATTRIBUTES']),
+  NtReleaseMutant: service(['MutantHandle', 'HANDLE'], ['PreviousCount', 'OUT_ULONG']),
+  // https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntwaitforsingleobject
+  NtWaitForSingleObject: blocking(['Handle', 'HANDLE'], ['Alertable', 'ULONG'], ['Timeout', 'PLARGE_INTEGER']),
+  // NtWaitForMultipleObjects(Count, Handles (HANDLE array), WaitType, Alertable, Timeout).
+  NtWaitForMultipleObjects: blocking(['Count', 'ULONG'], ['Handles', 'PVOID'], ['WaitType', 'ULONG'], ['Alertable', 'ULONG'],
+    ['Timeout', 'PLARGE_INTEGER']),
 } as const satisfies Record<string, ServiceDeclaration>;
 
 /** The name of a system service. */

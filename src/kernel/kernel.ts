@@ -32,6 +32,8 @@ import { MiCheckUnloadedDriverLeaks } from './mm/mdl-pages.js';
 import type { Prcb } from './ke/prcb.js';
 import { Processors } from './ke/processors.js';
 import { Scheduler } from './ke/scheduler.js';
+import { KeWaits } from './ke/wait.js';
+import { registerSyncObjectTypes } from './services/sync-objects.js';
 import type { KThread } from './ke/thread.js';
 import { SystemWorkQueue } from './ke/work-queue.js';
 import type { GuestMemory } from './mm/access.js';
@@ -88,6 +90,8 @@ export class Kernel implements CmContext {
   readonly workQueue = new SystemWorkQueue();
   readonly ke: Dispatcher;
   readonly scheduler: Scheduler;
+  /** Dispatcher objects (KEVENT, KSEMAPHORE, KMUTANT) and the threads waiting on them. */
+  readonly waits: KeWaits;
   // mm
   readonly pfn: PfnDatabase;
   readonly caches: TranslationCaches;
@@ -136,6 +140,7 @@ export class Kernel implements CmContext {
     this.stop.listeners.push(() => this.onStop());
     this.ke = new Dispatcher(this);
     this.scheduler = new Scheduler(this);
+    this.waits = new KeWaits(this, () => this.kernelMemory);
 
     // mm: frames, page tables (observed by the translation caches), pool, system PTEs, the shared page.
     this.pfn = new PfnDatabase(this.memory, this.random);
@@ -167,6 +172,7 @@ export class Kernel implements CmContext {
     SeProcessToken(this, this.ps.systemProcess);
     this.io = new IoManager(this);
     registerSectionType(this);
+    registerSyncObjectTypes(this);
     this.physicalMemory = MiCreatePhysicalMemorySection(this);
     this.console = new Console(this);
     this.fileSystem = options.volume ? new FileSystem(this, options.volume) : null;

@@ -2,6 +2,7 @@
  * The I/O manager: IRPs, their dispatch and completion, loaded drivers and
  * the I/O timer. Opening and control requests live in file.ts and ioctl.ts.
  */
+import { IoWorkItemQueue } from './work-item.js';
 import { DriverImageStore } from './image-store.js';
 import { EmulatorError, MachineHalted, NtException } from '../../include/errors.js';
 import { STATUS_ACCESS_VIOLATION, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING, ntStatusName, ntStatusText } from '../../include/ntstatus.js';
@@ -43,6 +44,8 @@ export class IoManager {
   /** Drivers that were unloaded, so that a timer or DPC they left behind is recognised (0xCE). */
   readonly unloadedDrivers = new Map<string, DriverObject>();
   readonly timers: IoTimerQueue;
+  /** IO_WORKITEMs queued to the System worker (work-item.ts). */
+  readonly workItems: IoWorkItemQueue;
   /** Driver files on disk (io/image-store.ts). */
   readonly images = new DriverImageStore();
   /**
@@ -71,6 +74,7 @@ export class IoManager {
       delete: (file) => IopDeleteFile(k, file),
     });
     this.timers = new IoTimerQueue(k);
+    this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
       const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, this.lookasideIrpSize, IRP_TAG));

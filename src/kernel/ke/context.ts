@@ -17,6 +17,7 @@ import type { Prcb } from './prcb.js';
 import type { Scheduler } from './scheduler.js';
 import type { KThread } from './thread.js';
 import type { SystemWorkQueue } from './work-queue.js';
+import type { KeWaits } from './wait.js';
 
 /** The dispatcher layer's view of the machine. */
 export interface KeContext {
@@ -47,6 +48,8 @@ export interface KeContext {
   readonly attribution: BugCheckAttribution;
   readonly ke: Dispatcher;
   readonly scheduler: Scheduler;
+  /** Dispatcher objects and waits. */
+  readonly waits: KeWaits;
   /** Work deferred from DISPATCH_LEVEL to a System worker thread. */
   readonly workQueue: SystemWorkQueue;
   /** A line of the machine's log. */

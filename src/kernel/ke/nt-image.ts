@@ -17,7 +17,8 @@ export function ntImageBase(arch: Arch): number {
 }
 
 /** Kernel routines that bug checks name (as a work item's worker routine, say). */
-export const NT_ROUTINES = ['IopLoadUnloadDriver', 'ObpProcessRemoveObjectQueue', 'PspCreateUserEnvironment', 'IoStartTimer', 'IoStopTimer'] as const;
+export const NT_ROUTINES = ['IopLoadUnloadDriver', 'ObpProcessRemoveObjectQueue', 'PspCreateUserEnvironment', 'IoStartTimer', 'IoStopTimer',
+  'KeWaitForSingleObject', 'KeWaitForMultipleObjects', 'IopProcessWorkItem'] as const;
 /** One of NT_ROUTINES. */
 export type NtRoutine = (typeof NT_ROUTINES)[number];
 

@@ -46,6 +46,9 @@ export class Scheduler {
     while (this.sleepers.length > 0 && this.sleepers[0]!.wakeNs <= nowNs) {
       const t = this.sleepers.shift()!;
       t.wakeNs = Infinity;
+      const timedOut = t.onWaitTimeout;
+      t.onWaitTimeout = undefined;
+      timedOut?.();
       this.readyQueue.push(t);
     }
   }
@@ -64,6 +67,19 @@ export class Scheduler {
       thread.continuation = resolve;
       this.giveUpCpu();
     });
+  }
+
+  /**
+   * A waiting thread's wait is satisfied (ke/wait.ts, KiUnwaitThread): it
+   * leaves the sleepers, its timeout cancelled, and is readied.
+   */
+  wake(thread: KThread): void {
+    const i = this.sleepers.indexOf(thread);
+    if (i < 0) return;
+    this.sleepers.splice(i, 1);
+    thread.wakeNs = Infinity;
+    thread.onWaitTimeout = undefined;
+    this.readyQueue.push(thread);
   }
 
   /** Sleep(0): the thread goes to the back of the ready queue if anyone else is waiting to run. */

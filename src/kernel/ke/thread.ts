@@ -31,6 +31,12 @@ export class KThread {
   /** Virtual time of the thread's last system call (its entry), for the memory-spin bound. */
   lastSystemCallNs = 0;
   terminated = false;
+  /** The kernel address of the thread's object body (ETHREAD), what a KMUTANT's OwnerThread holds; 0 for none. */
+  address = 0;
+  /** The thread's wait in progress (ke/wait.ts), if it is waiting on dispatcher objects. */
+  waitBlock: unknown = undefined;
+  /** Called when the thread's wait times out at a clock tick, before it is readied: the wait ends unsatisfied. */
+  onWaitTimeout: (() => void) | undefined = undefined;
 
   constructor(
     /** The thread's own process (ApcState's home). */

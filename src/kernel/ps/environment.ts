@@ -108,8 +108,15 @@ function writeEnvironment(k: PsContext, process: EProcess, thread: EThread, stan
 
   writePointer(mem, arch, PEB_ADDRESS + PEB[arch].ProcessParameters, PROCESS_PARAMETERS);
   mem.setUint32(PEB_ADDRESS + PEB[arch].SessionId, process.SessionId);
+  PspWriteTeb(k, process, thread, TEB_ADDRESS);
+}
+
+/** A TEB's fields a thread reads of itself (MmCreateTeb): NtTib.Self, ClientId, the PEB; written while attached to the process. */
+export function PspWriteTeb(k: PsContext, process: EProcess, thread: EThread, tebAddress: number): void {
+  const mem = k.kernelMemory;
+  const arch = k.arch;
   const teb = TEB[arch];
-  writePointer(mem, arch, TEB_ADDRESS + teb.Self, TEB_ADDRESS);
-  writeClientId(mem, arch, TEB_ADDRESS + teb.ClientId, process.UniqueProcessId, thread.Cid);
-  writePointer(mem, arch, TEB_ADDRESS + teb.ProcessEnvironmentBlock, PEB_ADDRESS);
+  writePointer(mem, arch, tebAddress + teb.Self, tebAddress);
+  writeClientId(mem, arch, tebAddress + teb.ClientId, process.UniqueProcessId, thread.Cid);
+  writePointer(mem, arch, tebAddress + teb.ProcessEnvironmentBlock, PEB_ADDRESS);
 }

@@ -14,7 +14,7 @@ import {
 } from '../../include/bugcodes.js';
 import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 import { KiRoutineAddress, type NtRoutine } from '../ke/nt-image.js';
-import { GuestMisuse, MachineHalted, NtException, ProcessExit } from '../../include/errors.js';
+import { GuestMisuse, MachineHalted, NtException, ProcessExit, ThreadExit } from '../../include/errors.js';
 import { STATUS_NO_MEMORY, STATUS_STACK_OVERFLOW, ntStatusText } from '../../include/ntstatus.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import { describeThrown, isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
@@ -23,6 +23,7 @@ import type { PsContext } from './context.js';
 import { EProcess, ProcessType } from './process.js';
 import { EThread } from './thread.js';
 import { PspCreateUserEnvironment, type UserEnvironment } from './environment.js';
+import { PspExitThread, PspInitializeDispatcherHeader, PspIsLastThread } from './user-thread.js';
 
 /** An object the creation needs; no pool for it is STATUS_INSUFFICIENT_RESOURCES, raised. */
 function createOrRaise<T>(create: () => T): T {
@@ -72,7 +73,8 @@ export class ProcessManager {
     this.systemWorker = k.ob.ObCreateObject(new EThread(this.systemProcess, this.newCid(), true, 'System worker'));
   }
 
-  private newCid(): number {
+  /** The next client ID (process and thread IDs share one numbering, multiples of 4). */
+  newCid(): number {
     const cid = this.nextCid;
     this.nextCid += 4;
     return cid;
@@ -109,6 +111,8 @@ export class ProcessManager {
         process.resolveExit(process.ExitStatus);
         return process;
       }
+      PspInitializeDispatcherHeader(k, process);
+      PspInitializeDispatcherHeader(k, thread);
       environment = PspCreateUserEnvironment(k, process, thread, inheritHandles(process));
     } catch (e) {
       // A machine with no pool or frames left for a new process: the creation fails, as
@@ -126,8 +130,8 @@ export class ProcessManager {
         result = Promise.reject(e);
       }
       result.then(
-        (code) => this.exitThread(thread, typeof code === 'number' ? code >>> 0 : this.exitCodeFor(new TypeError(`main returned ${typeof code}, not an exit code`), process)),
-        (e: unknown) => this.exitThread(thread, this.exitCodeFor(e, process)),
+        (code) => this.threadReturned(thread, typeof code === 'number' ? code >>> 0 : this.exitCodeFor(new TypeError(`main returned ${typeof code}, not an exit code`), process), true),
+        (e: unknown) => this.threadFailed(thread, e),
       ).catch((e: unknown) => {
         // Only ntshm's own code runs here (exitCodeFor cannot throw): the thread still gives up its CPU.
         k.emulatorFailed(e);
@@ -194,10 +198,18 @@ export class ProcessManager {
     return code;
   }
 
-  /** The thread's body has returned: the process exits with its code (one thread per process for now). */
-  private exitThread(thread: EThread, code: number): void {
+  /**
+   * A thread's start routine returned `code`, or it called ExitThread: the thread ends
+   * (user-thread.ts). The main thread's return (mainCRTStartup's exit) or the last live
+   * thread's end ends the process with that code.
+   */
+  threadReturned(thread: EThread, code: number, wholeProcess: boolean): void {
     try {
-      if (!this.k.bugcheck && !thread.process.exited) this.runAsThread(thread, () => this.PspExitProcess(thread.process, code));
+      if (!this.k.bugcheck && !thread.process.exited && !thread.terminated) {
+        const process = thread.process;
+        if (wholeProcess || PspIsLastThread(thread)) this.runAsThread(thread, () => this.PspExitProcess(process, code));
+        else this.runAsThread(thread, () => PspExitThread(this.k, thread, code));
+      }
     } catch (e) {
       if (!isThrownInstance(e, MachineHalted)) this.k.emulatorFailed(e);
     } finally {
@@ -207,6 +219,15 @@ export class ProcessManager {
     }
   }
 
+  /** A thread's code threw: ExitThread's ThreadExit ends the thread alone; anything else nobody caught ends the process. */
+  threadFailed(thread: EThread, e: unknown): void {
+    if (isThrownInstance(e, ThreadExit) && !thread.process.exited) {
+      this.threadReturned(thread, toUint32(readThrown(() => e.exitCode, 0)), false);
+      return;
+    }
+    this.threadReturned(thread, this.exitCodeFor(e, thread.process), true);
+  }
+
   /** Ends a process from one of its own threads (ExitProcess / NtTerminateProcess on itself). */
   PspExitProcess(process: EProcess, status: number): void {
     const k = this.k;
@@ -214,6 +235,8 @@ export class ProcessManager {
     process.terminating = true;
     // ExitProcess's UINT: whatever the caller passed, the status is a 32-bit number.
     process.ExitStatus = toUint32(status);
+    // KeRundownThread: each thread's mutants are abandoned (a waiter gets STATUS_ABANDONED_WAIT_0), its wait ends.
+    for (const t of process.threads) k.waits.KeRundownThread(t);
     k.ob.closeAllHandles(process);
     for (const notify of this.exitNotifyRoutines) notify(process);
     // Closing the handles ran drivers' IRP_MJ_CLEANUP and IRP_MJ_CLOSE in this thread: one that
@@ -246,13 +269,16 @@ export class ProcessManager {
     k.vm.MmCleanProcessAddressSpace(process);
     process.exited = true;
     for (const t of process.threads) {
+      if (!t.terminated) t.ExitStatus = process.ExitStatus;
       t.terminated = true;
       k.scheduler.forget(t);
       k.releaseUserMemory(t);
+      k.waits.KeSignalObject(t.address);
     }
+    k.waits.KeSignalObject(process.address);
     this.processes.splice(this.processes.indexOf(process), 1);
     for (const t of process.threads) k.ob.ObDereferenceObject(t);
-    k.ob.ObDereferenceObject(process); // the thread's reference
+    for (let i = 0; i < process.threads.length; i++) k.ob.ObDereferenceObject(process); // each thread's reference
     k.ob.ObDereferenceObject(process); // the creator's
     process.resolveExit(process.ExitStatus);
   }

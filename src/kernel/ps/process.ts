@@ -36,6 +36,11 @@ export class EProcess extends KProcess implements KernelObject {
   Token: KernelObject | undefined;
   /** Win32 current directory, for GetFullPathName and relative CreateFile paths: the root of the volume C:. */
   currentDirectory = 'C:\\';
+  /**
+   * How a new thread of this process begins its user-mode code (RtlUserThreadStart, set by whoever loaded
+   * the program): runs the routine at `startAddress` with `parameter` on `thread`, to its exit code.
+   */
+  startUserThread: ((thread: EThread, startAddress: number, parameter: number) => Promise<number>) | undefined;
   /** Resolves with the exit status when the process has gone. */
   readonly exitPromise: Promise<number>;
   resolveExit!: (status: number) => void;

@@ -25,7 +25,13 @@ import {
 } from '../ob/services.js';
 import { NtAdjustPrivilegesToken, NtOpenProcessToken } from '../se/token-services.js';
 import { NtAllocateVirtualMemory, NtFreeVirtualMemory, NtProtectVirtualMemory, NtQueryVirtualMemory } from './memory.js';
-import { NtDelayExecution, NtTerminateProcess, NtYieldExecution } from './thread.js';
+import {
+  NtCreateThreadEx, NtDelayExecution, NtQueryInformationThread, NtTerminateProcess, NtTerminateThread, NtYieldExecution,
+} from './thread.js';
+import {
+  NtCreateEvent, NtCreateMutant, NtCreateSemaphore, NtOpenEvent, NtOpenMutant, NtOpenSemaphore, NtPulseEvent, NtReleaseMutant, NtReleaseSemaphore,
+  NtResetEvent, NtSetEvent, NtWaitForMultipleObjects, NtWaitForSingleObject,
+} from './sync.js';
 
 /** Builds a kernel's service table. */
 export function KiServiceTable(k: CmContext): SystemServiceTable {
@@ -75,5 +81,21 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtCreateSymbolicLinkObject: (...a) => NtCreateSymbolicLinkObject(k, ...a),
     NtOpenSymbolicLinkObject: (...a) => NtOpenSymbolicLinkObject(k, ...a),
     NtQuerySymbolicLinkObject: (...a) => NtQuerySymbolicLinkObject(k, ...a),
+    NtCreateThreadEx: (...a) => NtCreateThreadEx(k, ...a),
+    NtTerminateThread: (...a) => NtTerminateThread(k, ...a),
+    NtQueryInformationThread: (...a) => NtQueryInformationThread(k, ...a),
+    NtCreateEvent: (...a) => NtCreateEvent(k, ...a),
+    NtOpenEvent: (...a) => NtOpenEvent(k, ...a),
+    NtSetEvent: (...a) => NtSetEvent(k, ...a),
+    NtResetEvent: (...a) => NtResetEvent(k, ...a),
+    NtPulseEvent: (...a) => NtPulseEvent(k, ...a),
+    NtCreateSemaphore: (...a) => NtCreateSemaphore(k, ...a),
+    NtOpenSemaphore: (...a) => NtOpenSemaphore(k, ...a),
+    NtReleaseSemaphore: (...a) => NtReleaseSemaphore(k, ...a),
+    NtCreateMutant: (...a) => NtCreateMutant(k, ...a),
+    NtOpenMutant: (...a) => NtOpenMutant(k, ...a),
+    NtReleaseMutant: (...a) => NtReleaseMutant(k, ...a),
+    NtWaitForSingleObject: (...a) => NtWaitForSingleObject(k, ...a),
+    NtWaitForMultipleObjects: (...a) => NtWaitForMultipleObjects(k, ...a),
   };
 }

@@ -1,0 +1,145 @@
+/**
+ * `nt`'s dispatcher objects: events, semaphores and mutexes initialised in
+ * storage the driver gives (its device extension, nonpaged pool) or reached
+ * through a handle (ObReferenceObjectByHandle with *ExEventObjectType: the
+ * object's body is its KEVENT), signalled, read, and waited for
+ * (kernel/ke/wait.ts). An object argument is the structure's address, or
+ * the object ObReferenceObjectByHandle returned.
+ */
+import { MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
+import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { MAXIMUM_WAIT_OBJECTS } from '../kernel/ke/wait.js';
+import type { KernelObject } from '../kernel/ob/object.js';
+import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/services/sync-objects.js';
+import { pointerArgument } from './driver-arguments.js';
+
+/** A dispatcher object as a driver passes it: its address, or an object ObReferenceObjectByHandle returned. */
+export type DispatcherObjectArgument = number | KernelObject;
+
+/** THREAD_WAIT_OBJECTS: how many objects KeWaitForMultipleObjects takes without a WaitBlockArray. */
+const THREAD_WAIT_OBJECTS = 3;
+const HIGH = 31;
+
+type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void;
+
+/** The routines, for nt.ts. */
+export function makeNtSync(k: Kernel, enter: Enter) {
+  const w = k.waits;
+  const at = (o: DispatcherObjectArgument): number => (typeof o === 'object' && o !== null ? o.address : pointerArgument(k.arch, o));
+  /** A Timeout as KeWaitFor* take it: NULL for ever, negative relative (100 ns), positive absolute, in ns from now. */
+  const timeoutNs = (t: number | bigint | null | undefined): number => {
+    if (t === null || t === undefined) return Infinity;
+    const v = BigInt(t);
+    if (v <= 0n) return Number(-v) * 100;
+    return Math.max(0, Number(v - k.options.bootSystemTime) * 100 - k.clock.nowNs);
+  };
+  const nt = {
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */
+    KeInitializeEvent(Event: DispatcherObjectArgument, Type: number, State: boolean | number): void {
+      enter('KeInitializeEvent', HIGH);
+      w.KeInitializeEvent(at(Event), Type >>> 0, !!State);
+    },
+    /**
+     * KeSetEvent: the previous state. Wait (TRUE: a KeWaitXxx follows at once) changes nothing here.
+     * With the verifier, above DISPATCH_LEVEL is 0xC4/0x80 (P3 the event).
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesetevent
+     */
+    KeSetEvent(Event: DispatcherObjectArgument, _Increment: number, _Wait: boolean | number): number {
+      enter('KeSetEvent', DISPATCH_LEVEL, [0x80, at(Event), 0]);
+      return w.KeSetEvent(at(Event));
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keclearevent */
+    KeClearEvent(Event: DispatcherObjectArgument): void {
+      enter('KeClearEvent', DISPATCH_LEVEL);
+      w.KeResetEvent(at(Event));
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keresetevent */
+    KeResetEvent(Event: DispatcherObjectArgument): number {
+      enter('KeResetEvent', DISPATCH_LEVEL);
+      return w.KeResetEvent(at(Event));
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kereadstateevent */
+    KeReadStateEvent(Event: DispatcherObjectArgument): number {
+      enter('KeReadStateEvent', DISPATCH_LEVEL);
+      return w.readState(at(Event));
+    },
+    /** KePulseEvent (ntifs): set, wake the waiters it satisfies, reset. */
+    KePulseEvent(Event: DispatcherObjectArgument, _Increment: number, _Wait: boolean | number): number {
+      enter('KePulseEvent', DISPATCH_LEVEL);
+      return w.KePulseEvent(at(Event));
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializesemaphore */
+    KeInitializeSemaphore(Semaphore: DispatcherObjectArgument, Count: number, Limit: number): void {
+      enter('KeInitializeSemaphore', DISPATCH_LEVEL);
+      w.KeInitializeSemaphore(at(Semaphore), Count | 0, Limit | 0);
+    },
+    /**
+     * KeReleaseSemaphore: the previous count; past the Limit, STATUS_SEMAPHORE_LIMIT_EXCEEDED is raised.
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kereleasesemaphore
+     */
+    KeReleaseSemaphore(Semaphore: DispatcherObjectArgument, _Increment: number, Adjustment: number, _Wait: boolean | number): number {
+      enter('KeReleaseSemaphore', DISPATCH_LEVEL);
+      return w.KeReleaseSemaphore(at(Semaphore), Adjustment | 0);
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kereadstatesemaphore */
+    KeReadStateSemaphore(Semaphore: DispatcherObjectArgument): number {
+      enter('KeReadStateSemaphore', DISPATCH_LEVEL);
+      return w.readState(at(Semaphore));
+    },
+    /** KeInitializeMutex: a KMUTANT, free (Level is unused, as on Windows). https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializemutex */
+    KeInitializeMutex(Mutex: DispatcherObjectArgument, _Level: number): void {
+      enter('KeInitializeMutex', DISPATCH_LEVEL);
+      w.KeInitializeMutant(at(Mutex), undefined);
+    },
+    /**
+     * KeReleaseMutex: the previous state; a thread that does not own it raises STATUS_MUTANT_NOT_OWNED.
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kereleasemutex
+     */
+    KeReleaseMutex(Mutex: DispatcherObjectArgument, _Wait: boolean | number): number {
+      enter('KeReleaseMutex', DISPATCH_LEVEL);
+      return w.KeReleaseMutant(at(Mutex), k.currentThread, false);
+    },
+    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kereadstatemutex */
+    KeReadStateMutex(Mutex: DispatcherObjectArgument): number {
+      enter('KeReadStateMutex', DISPATCH_LEVEL);
+      return w.readState(at(Mutex));
+    },
+    /**
+     * KeWaitForSingleObject: STATUS_SUCCESS (STATUS_WAIT_0), STATUS_ABANDONED_WAIT_0 or STATUS_TIMEOUT
+     * (ke/wait.ts KeWaitInPlace for what a wait that must block does). Timeout: null, or 100 ns units.
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kewaitforsingleobject
+     */
+    KeWaitForSingleObject(Object: DispatcherObjectArgument, _WaitReason: number, _WaitMode: number, _Alertable: boolean | number,
+      Timeout: number | bigint | null): number {
+      enter('KeWaitForSingleObject', DISPATCH_LEVEL);
+      return w.KeWaitInPlace([at(Object)], false, timeoutNs(Timeout), 'KeWaitForSingleObject');
+    },
+    /** KeWaitForMutexObject: KeWaitForSingleObject on a mutex (a macro in wdm.h). */
+    KeWaitForMutexObject(Mutex: DispatcherObjectArgument, WaitReason: number, WaitMode: number, Alertable: boolean | number,
+      Timeout: number | bigint | null): number {
+      return nt.KeWaitForSingleObject(Mutex, WaitReason, WaitMode, Alertable, Timeout);
+    },
+    /**
+     * KeWaitForMultipleObjects: WaitType WaitAll (0) or WaitAny (1). More than THREAD_WAIT_OBJECTS without a
+     * WaitBlockArray, or more than MAXIMUM_WAIT_OBJECTS, is bug check 0xC.
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kewaitformultipleobjects
+     * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc--maximum-wait-objects-exceeded
+     */
+    KeWaitForMultipleObjects(Count: number, Object: readonly DispatcherObjectArgument[], WaitType: number, _WaitReason: number, _WaitMode: number,
+      _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): number {
+      enter('KeWaitForMultipleObjects', DISPATCH_LEVEL);
+      const count = Count >>> 0;
+      if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && !WaitBlockArray)) {
+        k.bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
+          `KeWaitForMultipleObjects was given ${count} objects: more than ${count > MAXIMUM_WAIT_OBJECTS ? 'MAXIMUM_WAIT_OBJECTS (64)' : 'THREAD_WAIT_OBJECTS (3) without a WaitBlockArray'}.`);
+      }
+      return w.KeWaitInPlace(Object.slice(0, count).map(at), (WaitType >>> 0) === 0, timeoutNs(Timeout), 'KeWaitForMultipleObjects');
+    },
+    /** Object types drivers pass to ObReferenceObjectByHandle for a program's handles (*ExEventObjectType, ...). */
+    ExEventObjectType,
+    ExSemaphoreObjectType,
+    ExMutantObjectType,
+  };
+  return nt;
+}
