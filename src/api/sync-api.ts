@@ -21,13 +21,9 @@ import { ERROR_ALREADY_EXISTS, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '..
 import type { NativeRoutines, ObjectAttributesValue } from './native.js';
 import type { UserStack } from './user-stack.js';
 
-/** EVENT_ALL_ACCESS, SEMAPHORE_ALL_ACCESS, MUTANT_ALL_ACCESS (winnt.h): what the Create routines ask for. */
-const EVENT_ALL_ACCESS = 0x001f0003;
-const SEMAPHORE_ALL_ACCESS = 0x001f0003;
-const MUTANT_ALL_ACCESS = 0x001f0001;
-/** CreateEventExW's flags, which CreateEventW builds from its BOOLs. */
-const NotificationEvent = 0;
-const SynchronizationEvent = 1;
+import {
+  EVENT_ALL_ACCESS, MUTANT_ALL_ACCESS, NotificationEvent, SEMAPHORE_ALL_ACCESS, SynchronizationEvent,
+} from '../include/wdm-constants.js';
 
 /** What the routines need of k32. */
 export interface SyncApiContext {

@@ -6,6 +6,7 @@
  * at DISPATCH_LEVEL stops the machine; a wait in a dispatch routine below
  * DISPATCH_LEVEL passes virtual time until a DPC signals it.
  */
+import { DISPATCH_LEVEL, SynchronizationEvent, UserMode, EVENT_MODIFY_STATE, STATUS_MUTANT_NOT_OWNED, STATUS_SEMAPHORE_LIMIT_EXCEEDED, STATUS_TIMEOUT } from 'ntshm/wdm';
 import { describe, expect, it } from 'vitest';
 import {
   CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED, STATUS_SUCCESS, type Nt,
@@ -15,14 +16,8 @@ import { bootWith, testDriver } from '../helpers/test-driver.js';
 
 const IOCTL_ARM = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_BUFFERED, FILE_ANY_ACCESS);
 const IOCTL_RUN = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x901, METHOD_BUFFERED, FILE_ANY_ACCESS);
-const EVENT_MODIFY_STATE = 2;
-const UserMode = 1;
-const STATUS_TIMEOUT = 0x102;
-const STATUS_SEMAPHORE_LIMIT_EXCEEDED = 0xc0000047;
-const STATUS_MUTANT_NOT_OWNED = 0xc0000046;
 const ATTEMPTED_SWITCH_FROM_DPC = 0xb8;
 const IRQL_NOT_LESS_OR_EQUAL = 0xa;
-const DISPATCH_LEVEL = 2;
 
 const ARCHES = ['x64', 'x86'] as const;
 
@@ -76,7 +71,7 @@ describe.each(ARCHES)('driver-side dispatcher objects on %s', (arch) => {
       entry: (nt: Nt) => {
         const base = nt.ExAllocatePoolWithTag(0, 0x100, 'Wait');
         const [event, sem, mutex] = [base, base + 0x40, base + 0x80];
-        nt.KeInitializeEvent(event, 1 /* SynchronizationEvent */, false);
+        nt.KeInitializeEvent(event, SynchronizationEvent, false);
         seen.eventTimeout = nt.KeWaitForSingleObject(event, 0, 0, false, 0n);
         seen.eventSet = nt.KeSetEvent(event, 0, false);
         seen.eventState = nt.KeReadStateEvent(event);

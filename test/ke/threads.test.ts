@@ -5,16 +5,12 @@
  * thread's end is the process's; main's return ends every thread; a mutex
  * a thread dies holding is abandoned.
  */
+import { INFINITE, STILL_ACTIVE, WAIT_ABANDONED, WAIT_OBJECT_0, WAIT_TIMEOUT } from 'ntshm/win32';
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
 import { defineProgram, type K32 } from 'ntshm/win32';
 import { runProgramChecked } from '../helpers/in-program.js';
 
-const STILL_ACTIVE = 259;
-const WAIT_OBJECT_0 = 0;
-const WAIT_ABANDONED = 0x80;
-const WAIT_TIMEOUT = 0x102;
-const INFINITE = 0xffffffff;
 
 describe.each(['x64', 'x86'] as const)('threads on %s', (arch) => {
   const fresh = () => boot({ seed: 1, arch, profile: 'nt4' });

@@ -5,18 +5,12 @@
  * timeouts at the clock tick, an abandoned mutex, the semaphore limit, and
  * named objects shared by two processes.
  */
+import { ERROR_ALREADY_EXISTS, ERROR_NOT_OWNER, ERROR_TOO_MANY_POSTS, WAIT_ABANDONED, WAIT_FAILED, WAIT_OBJECT_0, WAIT_TIMEOUT } from 'ntshm/win32';
 import { describe, expect, it } from 'vitest';
 import { boot } from 'ntshm';
 import { defineProgram, type K32 } from 'ntshm/win32';
 import { runProgramChecked } from '../helpers/in-program.js';
 
-const WAIT_OBJECT_0 = 0;
-const WAIT_ABANDONED = 0x80;
-const WAIT_TIMEOUT = 0x102;
-const WAIT_FAILED = 0xffffffff;
-const ERROR_ALREADY_EXISTS = 183;
-const ERROR_TOO_MANY_POSTS = 298;
-const ERROR_NOT_OWNER = 288;
 const CLOCK_TICK_MS = 15.625;
 
 const ARCHES = ['x64', 'x86'] as const;

@@ -32,9 +32,8 @@ export const ProcessObject = 3;
 export const SemaphoreObject = 5;
 export const ThreadObject = 6;
 
-/** EVENT_TYPE. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */
-export const NotificationEvent = 0;
-export const SynchronizationEvent = 1;
+export { NotificationEvent, SynchronizationEvent } from '../../include/wdm-constants.js';
+import { SynchronizationEvent } from '../../include/wdm-constants.js';
 
 /**
  * Offsets and sizes from the public symbols of Windows 10 (dt nt!_KEVENT,

@@ -15,15 +15,14 @@ import type { PsContext } from '../ps/context.js';
 import { ProcessType } from '../ps/process.js';
 import { ThreadType } from '../ps/thread.js';
 
-/** winnt.h access rights. https://learn.microsoft.com/windows/win32/sync/synchronization-object-security-and-access-rights */
-export const EVENT_QUERY_STATE = 0x0001;
-export const EVENT_MODIFY_STATE = 0x0002;
-export const EVENT_ALL_ACCESS = 0x001f0003;
-export const SEMAPHORE_QUERY_STATE = 0x0001;
-export const SEMAPHORE_MODIFY_STATE = 0x0002;
-export const SEMAPHORE_ALL_ACCESS = 0x001f0003;
-export const MUTANT_QUERY_STATE = 0x0001;
-export const MUTANT_ALL_ACCESS = 0x001f0001;
+export {
+  EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, EVENT_QUERY_STATE, MUTANT_ALL_ACCESS, MUTANT_QUERY_STATE, SEMAPHORE_ALL_ACCESS, SEMAPHORE_MODIFY_STATE,
+  SEMAPHORE_QUERY_STATE,
+} from '../../include/wdm-constants.js';
+import {
+  EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, EVENT_QUERY_STATE, MUTANT_ALL_ACCESS, MUTANT_QUERY_STATE, SEMAPHORE_ALL_ACCESS, SEMAPHORE_MODIFY_STATE,
+  SEMAPHORE_QUERY_STATE,
+} from '../../include/wdm-constants.js';
 
 /** The GENERIC_MAPPING of the three types (ExpEventMapping and its siblings, WRK base/ntos/ex/event.c). */
 const mapping = (query: number, modify: number, all: number): GenericMapping => ({
