@@ -9,6 +9,7 @@
  * through RtlNtStatusToDosError. Calls that can block (Sleep,
  * DeviceIoControl) return promises.
  */
+import { mergeParts } from './merge-parts.js';
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
 import { NT_ERROR, NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -143,213 +144,220 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     return writeFile(handle, buffer, bytes.length).ok;
   });
 
-  const k32 = {
+  // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
+  const k32 = mergeParts(
     // --- memory access (user mode, this process) ---
-    ...memoryAccessors(mem),
+    memoryAccessors(mem),
     // --- Interlocked* on this process's memory (interlocked.ts) ---
-    ...makeInterlocked(mem),
+    makeInterlocked(mem),
+    {
 
-    /** Writes a line to standard output: WriteFile on GetStdHandle(STD_OUTPUT_HANDLE), as printf would. */
-    print(line: string): void {
-      // Whatever it is given is printed as text; reading it can never throw (include/thrown.ts).
-      writeText(k32.GetStdHandle(STD_OUTPUT_HANDLE), `${typeof line === 'string' ? line : describeThrown(line)}\n`);
-    },
+      /** Writes a line to standard output: WriteFile on GetStdHandle(STD_OUTPUT_HANDLE), as printf would. */
+      print(line: string): void {
+        // Whatever it is given is printed as text; reading it can never throw (include/thrown.ts).
+        writeText(k32.GetStdHandle(STD_OUTPUT_HANDLE), `${typeof line === 'string' ? line : describeThrown(line)}\n`);
+      },
 
-    /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */
-    YieldProcessor: (): void => t.pause(),
-    GetLastError: (): number => mem.getUint32(teb + TEB[arch].LastErrorValue),
-    SetLastError: (error: number): void => setLastError(ulong(error)),
-    /** GetCurrentProcessId: TEB.ClientId.UniqueProcess. */
-    GetCurrentProcessId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueProcess),
-    /** GetCurrentThreadId: TEB.ClientId.UniqueThread. */
-    GetCurrentThreadId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueThread),
+      /** YieldProcessor (winnt.h, the PAUSE instruction): a spin-wait hint that costs about 40 ns. */
+      YieldProcessor: (): void => t.pause(),
+      GetLastError: (): number => mem.getUint32(teb + TEB[arch].LastErrorValue),
+      SetLastError: (error: number): void => setLastError(ulong(error)),
+      /** GetCurrentProcessId: TEB.ClientId.UniqueProcess. */
+      GetCurrentProcessId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueProcess),
+      /** GetCurrentThreadId: TEB.ClientId.UniqueThread. */
+      GetCurrentThreadId: (): number => readSize(mem, arch, teb + TEB[arch].UniqueThread),
 
-    // --- files, devices, the console ---
-    /** GetStdHandle: from the process parameters in the PEB; INVALID_HANDLE_VALUE for a bad argument. */
-    GetStdHandle(nStdHandle: number): number {
-      const pp = RTL_USER_PROCESS_PARAMETERS[arch];
-      const offset = { [STD_INPUT_HANDLE]: pp.StandardInput, [STD_OUTPUT_HANDLE]: pp.StandardOutput, [STD_ERROR_HANDLE]: pp.StandardError }[ulong(nStdHandle)];
-      if (offset === undefined) return (fail(ERROR_INVALID_HANDLE), INVALID_HANDLE_VALUE);
-      return readHandleValue(mem, arch, processParameters() + offset);
+      // --- files, devices, the console ---
+      /** GetStdHandle: from the process parameters in the PEB; INVALID_HANDLE_VALUE for a bad argument. */
+      GetStdHandle(nStdHandle: number): number {
+        const pp = RTL_USER_PROCESS_PARAMETERS[arch];
+        const offset = { [STD_INPUT_HANDLE]: pp.StandardInput, [STD_OUTPUT_HANDLE]: pp.StandardOutput, [STD_ERROR_HANDLE]: pp.StandardError }[ulong(nStdHandle)];
+        if (offset === undefined) return (fail(ERROR_INVALID_HANDLE), INVALID_HANDLE_VALUE);
+        return readHandleValue(mem, arch, processParameters() + offset);
+      },
+      /** WriteFile (synchronous; lpOverlapped must be NULL). */
+      WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
+        const { ok, written } = writeFile(hFile, lpBuffer, ulong(nNumberOfBytesToWrite));
+        return { ok, numberOfBytesWritten: written };
+      },
+      /** WriteConsoleW: UTF-16 text (a string, or its address) to the console, which takes it as UTF-8. */
+      WriteConsoleW(hConsoleOutput: number, lpBuffer: string | number, nNumberOfCharsToWrite: number): { ok: boolean; numberOfCharsWritten: number } {
+        const count = ulong(nNumberOfCharsToWrite);
+        const s = typeof lpBuffer === 'string' ? lpBuffer.slice(0, count) : text(lpBuffer, count);
+        const ok = writeText(hConsoleOutput, s);
+        return { ok, numberOfCharsWritten: ok ? s.length : 0 };
+      },
+      // CreateFileW, ReadFile, GetFileSizeEx, SetFilePointerEx, SetEndOfFile, FlushFileBuffers (file-api.ts).
     },
-    /** WriteFile (synchronous; lpOverlapped must be NULL). */
-    WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
-      const { ok, written } = writeFile(hFile, lpBuffer, ulong(nNumberOfBytesToWrite));
-      return { ok, numberOfBytesWritten: written };
-    },
-    /** WriteConsoleW: UTF-16 text (a string, or its address) to the console, which takes it as UTF-8. */
-    WriteConsoleW(hConsoleOutput: number, lpBuffer: string | number, nNumberOfCharsToWrite: number): { ok: boolean; numberOfCharsWritten: number } {
-      const count = ulong(nNumberOfCharsToWrite);
-      const s = typeof lpBuffer === 'string' ? lpBuffer.slice(0, count) : text(lpBuffer, count);
-      const ok = writeText(hConsoleOutput, s);
-      return { ok, numberOfCharsWritten: ok ? s.length : 0 };
-    },
-    // CreateFileW, ReadFile, GetFileSizeEx, SetFilePointerEx, SetEndOfFile, FlushFileBuffers (file-api.ts).
-    ...makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory }),
-    /**
-     * DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the
-     * call. The stub answers with the status itself, or, when the thread's quantum ended at the call, with a
-     * promise of it; the body has no `await`, so the common call costs no more than the promise it returns.
-     */
-    async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
-      lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
-      const saved = stack.sp;
-      let later = false;
-      try {
-        const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
-        const information = iosb + IO_STATUS_BLOCK[arch].Information;
-        mem.setUint32(information, 0);
-        if (arch === 'x64') mem.setUint32(information + 4, 0);
-        const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
-        // *lpBytesReturned is Information on success and for a warning (STATUS_BUFFER_OVERFLOW: FALSE,
-        // ERROR_MORE_DATA, the bytes that fit); an error leaves it unwritten, which is 0 here (docs/fidelity.md).
-        // https://github.com/reactos/reactos/blob/master/dll/win32/kernel32/client/file/deviceio.c (DeviceIoControl)
-        const finish = (s: number) => ({ ok: fromStatus(s), bytesReturned: NT_ERROR(s) ? 0 : readSize(mem, arch, information) });
-        if (typeof status === 'number') return finish(status);
-        // The IO_STATUS_BLOCK stays on the stack until the service, entered later, has written it.
-        later = true;
-        return status.then(finish)
-          .finally(() => { stack.sp = saved; });
-      } finally {
-        if (!later) stack.sp = saved;
-      }
-    },
-    CloseHandle(hObject: number): boolean {
-      return fromStatus(sys.NtClose(hObject));
-    },
+    makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory }),
+    {
+      /**
+       * DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the
+       * call. The stub answers with the status itself, or, when the thread's quantum ended at the call, with a
+       * promise of it; the body has no `await`, so the common call costs no more than the promise it returns.
+       */
+      async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
+        lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
+        const saved = stack.sp;
+        let later = false;
+        try {
+          const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
+          const information = iosb + IO_STATUS_BLOCK[arch].Information;
+          mem.setUint32(information, 0);
+          if (arch === 'x64') mem.setUint32(information + 4, 0);
+          const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
+          // *lpBytesReturned is Information on success and for a warning (STATUS_BUFFER_OVERFLOW: FALSE,
+          // ERROR_MORE_DATA, the bytes that fit); an error leaves it unwritten, which is 0 here (docs/fidelity.md).
+          // https://github.com/reactos/reactos/blob/master/dll/win32/kernel32/client/file/deviceio.c (DeviceIoControl)
+          const finish = (s: number) => ({ ok: fromStatus(s), bytesReturned: NT_ERROR(s) ? 0 : readSize(mem, arch, information) });
+          if (typeof status === 'number') return finish(status);
+          // The IO_STATUS_BLOCK stays on the stack until the service, entered later, has written it.
+          later = true;
+          return status.then(finish)
+            .finally(() => { stack.sp = saved; });
+        } finally {
+          if (!later) stack.sp = saved;
+        }
+      },
+      CloseHandle(hObject: number): boolean {
+        return fromStatus(sys.NtClose(hObject));
+      },
 
-    // --- virtual memory ---
-    VirtualAlloc(lpAddress: number, dwSize: number, flAllocationType: number, flProtect: number): number {
-      const r = native.NtAllocateVirtualMemory(NtCurrentProcess, lpAddress ?? 0, 0, dwSize, flAllocationType, flProtect);
-      return fromStatus(r.status) ? r.baseAddress : 0;
-    },
-    /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
-    VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
-      const size = ulongPtr(dwSize);
-      const freeType = ulong(dwFreeType);
-      if (freeType === MEM_RELEASE && size !== 0) return fail(ERROR_INVALID_PARAMETER);
-      if (freeType !== MEM_RELEASE && freeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
-      return fromStatus(native.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, size, freeType).status);
-    },
-    VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
-      const r = native.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
-      return { ok: fromStatus(r.status), oldProtect: r.oldProtect };
-    },
-    /** VirtualQuery: value is the bytes written (sizeof(MEMORY_BASIC_INFORMATION)) or 0. */
-    VirtualQuery(lpAddress: number): { value: number; buffer: MemoryBasicInformation | undefined } {
-      const size = MEMORY_BASIC_INFORMATION[arch].size;
-      const r = native.NtQueryVirtualMemory(NtCurrentProcess, lpAddress, 0, size);
-      if (!fromStatus(r.status) || !r.memoryInformation) return { value: 0, buffer: undefined };
-      return { value: size, buffer: r.memoryInformation };
-    },
-    GetProcessHeap(): number {
-      return processHeap()?.handle ?? 0;
-    },
-    HeapAlloc(hHeap: number, dwFlags: number, dwBytes: number): number {
-      const flags = ulong(dwFlags);
-      const bytes = ulongPtr(dwBytes);
-      const h = processHeap();
-      // HeapAlloc never calls SetLastError; with HEAP_GENERATE_EXCEPTIONS a failure raises STATUS_NO_MEMORY.
-      // https://learn.microsoft.com/windows/win32/api/heapapi/nf-heapapi-heapalloc
-      if (!h || h.handle !== ulongPtr(hHeap)) return 0;
-      const va = h.allocate(bytes, (flags & HEAP_ZERO_MEMORY) !== 0);
-      if (va === 0 && (flags & HEAP_GENERATE_EXCEPTIONS)) throw new NtException(STATUS_NO_MEMORY);
-      return va;
-    },
-    HeapFree(hHeap: number, _dwFlags: number, lpMem: number): boolean {
-      const h = processHeap();
-      const va = ulongPtr(lpMem);
-      if (!h || h.handle !== ulongPtr(hHeap)) return fail(ERROR_INVALID_HANDLE);
-      if (va === 0) return true;
-      return h.release(va) || fail(ERROR_INVALID_PARAMETER);
-    },
+      // --- virtual memory ---
+      VirtualAlloc(lpAddress: number, dwSize: number, flAllocationType: number, flProtect: number): number {
+        const r = native.NtAllocateVirtualMemory(NtCurrentProcess, lpAddress ?? 0, 0, dwSize, flAllocationType, flProtect);
+        return fromStatus(r.status) ? r.baseAddress : 0;
+      },
+      /** VirtualFree: MEM_RELEASE needs dwSize 0 (ERROR_INVALID_PARAMETER otherwise). */
+      VirtualFree(lpAddress: number, dwSize: number, dwFreeType: number): boolean {
+        const size = ulongPtr(dwSize);
+        const freeType = ulong(dwFreeType);
+        if (freeType === MEM_RELEASE && size !== 0) return fail(ERROR_INVALID_PARAMETER);
+        if (freeType !== MEM_RELEASE && freeType !== MEM_DECOMMIT) return fail(ERROR_INVALID_PARAMETER);
+        return fromStatus(native.NtFreeVirtualMemory(NtCurrentProcess, lpAddress, size, freeType).status);
+      },
+      VirtualProtect(lpAddress: number, dwSize: number, flNewProtect: number): { ok: boolean; oldProtect: number } {
+        const r = native.NtProtectVirtualMemory(NtCurrentProcess, lpAddress, dwSize, flNewProtect);
+        return { ok: fromStatus(r.status), oldProtect: r.oldProtect };
+      },
+      /** VirtualQuery: value is the bytes written (sizeof(MEMORY_BASIC_INFORMATION)) or 0. */
+      VirtualQuery(lpAddress: number): { value: number; buffer: MemoryBasicInformation | undefined } {
+        const size = MEMORY_BASIC_INFORMATION[arch].size;
+        const r = native.NtQueryVirtualMemory(NtCurrentProcess, lpAddress, 0, size);
+        if (!fromStatus(r.status) || !r.memoryInformation) return { value: 0, buffer: undefined };
+        return { value: size, buffer: r.memoryInformation };
+      },
+      GetProcessHeap(): number {
+        return processHeap()?.handle ?? 0;
+      },
+      HeapAlloc(hHeap: number, dwFlags: number, dwBytes: number): number {
+        const flags = ulong(dwFlags);
+        const bytes = ulongPtr(dwBytes);
+        const h = processHeap();
+        // HeapAlloc never calls SetLastError; with HEAP_GENERATE_EXCEPTIONS a failure raises STATUS_NO_MEMORY.
+        // https://learn.microsoft.com/windows/win32/api/heapapi/nf-heapapi-heapalloc
+        if (!h || h.handle !== ulongPtr(hHeap)) return 0;
+        const va = h.allocate(bytes, (flags & HEAP_ZERO_MEMORY) !== 0);
+        if (va === 0 && (flags & HEAP_GENERATE_EXCEPTIONS)) throw new NtException(STATUS_NO_MEMORY);
+        return va;
+      },
+      HeapFree(hHeap: number, _dwFlags: number, lpMem: number): boolean {
+        const h = processHeap();
+        const va = ulongPtr(lpMem);
+        if (!h || h.handle !== ulongPtr(hHeap)) return fail(ERROR_INVALID_HANDLE);
+        if (va === 0) return true;
+        return h.release(va) || fail(ERROR_INVALID_PARAMETER);
+      },
 
-    // --- time and scheduling ---
-    /** Sleep: Sleep(0) gives the rest of the quantum to a ready thread (NtYieldExecution); INFINITE never returns. */
-    async Sleep(dwMilliseconds: number): Promise<void> {
-      const ms = ulong(dwMilliseconds);
-      if (ms === 0) {
-        await sys.NtYieldExecution();
-        return;
-      }
-      await native.NtDelayExecution(0, ms === INFINITE ? -(2n ** 63n) : -BigInt(ms) * 10_000n);
-    },
-    /** SwitchToThread: true if another thread ran. */
-    async SwitchToThread(): Promise<boolean> {
-      return (await sys.NtYieldExecution()) === STATUS_SUCCESS;
-    },
-    /**
-     * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on
-     * x64, two 32-bit loads (low, then high) on x86, as compiled code does.
-     */
-    FileTimeToSystemTime(lpFileTime: number): { ok: boolean; systemTime?: SystemTime } {
-      lpFileTime = addressFromProgram(arch, lpFileTime);
-      const ft = arch === 'x64'
-        ? mem.getBigUint64(lpFileTime)
-        : BigInt(mem.getUint32(lpFileTime)) | (BigInt(mem.getUint32(lpFileTime + 4)) << 32n);
-      const st = fileTimeToSystemTime(ft);
-      if (!st) return { ok: fail(ERROR_INVALID_PARAMETER) };
-      return { ok: true, systemTime: st };
-    },
-    /**
-     * GetSystemTimeAsFileTime: KUSER_SHARED_DATA.SystemTime at 7ffe0014, read
-     * by the KSYSTEM_TIME protocol; the FILETIME comes back as a structure.
-     */
-    GetSystemTimeAsFileTime(): { systemTimeAsFileTime: FileTime } {
-      for (let attempt = 0; ; attempt++) {
-        const high1 = mem.getUint32(KUSER_USER + 0x18);
-        const low = mem.getUint32(KUSER_USER + 0x14);
-        // Bounded, though only the kernel can write the page: the next clock tick ends any spin.
-        if (high1 === mem.getUint32(KUSER_USER + 0x1c) || attempt > 1_000_000) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
-        t.pause();
-      }
-    },
-    /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */
-    GetTickCount(): number {
-      const ticks = BigInt(mem.getUint32(KUSER_USER + 0x320));
-      return Number(((ticks * BigInt(mem.getUint32(KUSER_USER + 0x4))) >> 24n) & 0xffff_ffffn);
-    },
+      // --- time and scheduling ---
+      /** Sleep: Sleep(0) gives the rest of the quantum to a ready thread (NtYieldExecution); INFINITE never returns. */
+      async Sleep(dwMilliseconds: number): Promise<void> {
+        const ms = ulong(dwMilliseconds);
+        if (ms === 0) {
+          await sys.NtYieldExecution();
+          return;
+        }
+        await native.NtDelayExecution(0, ms === INFINITE ? -(2n ** 63n) : -BigInt(ms) * 10_000n);
+      },
+      /** SwitchToThread: true if another thread ran. */
+      async SwitchToThread(): Promise<boolean> {
+        return (await sys.NtYieldExecution()) === STATUS_SUCCESS;
+      },
+      /**
+       * FileTimeToSystemTime reads the FILETIME at lpFileTime: one 64-bit load on
+       * x64, two 32-bit loads (low, then high) on x86, as compiled code does.
+       */
+      FileTimeToSystemTime(lpFileTime: number): { ok: boolean; systemTime?: SystemTime } {
+        lpFileTime = addressFromProgram(arch, lpFileTime);
+        const ft = arch === 'x64'
+          ? mem.getBigUint64(lpFileTime)
+          : BigInt(mem.getUint32(lpFileTime)) | (BigInt(mem.getUint32(lpFileTime + 4)) << 32n);
+        const st = fileTimeToSystemTime(ft);
+        if (!st) return { ok: fail(ERROR_INVALID_PARAMETER) };
+        return { ok: true, systemTime: st };
+      },
+      /**
+       * GetSystemTimeAsFileTime: KUSER_SHARED_DATA.SystemTime at 7ffe0014, read
+       * by the KSYSTEM_TIME protocol; the FILETIME comes back as a structure.
+       */
+      GetSystemTimeAsFileTime(): { systemTimeAsFileTime: FileTime } {
+        for (let attempt = 0; ; attempt++) {
+          const high1 = mem.getUint32(KUSER_USER + 0x18);
+          const low = mem.getUint32(KUSER_USER + 0x14);
+          // Bounded, though only the kernel can write the page: the next clock tick ends any spin.
+          if (high1 === mem.getUint32(KUSER_USER + 0x1c) || attempt > 1_000_000) return { systemTimeAsFileTime: { dwLowDateTime: low, dwHighDateTime: high1 } };
+          t.pause();
+        }
+      },
+      /** GetTickCount: TickCount × TickCountMultiplier >> 24, from KUSER_SHARED_DATA. */
+      GetTickCount(): number {
+        const ticks = BigInt(mem.getUint32(KUSER_USER + 0x320));
+        return Number(((ticks * BigInt(mem.getUint32(KUSER_USER + 0x4))) >> 24n) & 0xffff_ffffn);
+      },
 
-    // --- process ---
-    ExitProcess(uExitCode: number): never {
-      const code = ulong(uExitCode);
-      sys.NtTerminateProcess(NtCurrentProcess, code);
-      throw new ProcessExit(code);
-    },
-    /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
-    GetFullPathNameW(lpFileName: string | number, nBufferLength: number, lpBuffer: number): { value: number; filePart: number } {
-      const name = text(lpFileName);
-      const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${currentDirectory()}${name}`;
-      if (full.length + 1 > ulong(nBufferLength)) return { value: full.length + 1, filePart: 0 };
-      lpBuffer = addressFromProgram(arch, lpBuffer);
-      mem.setString(lpBuffer, full, 'utf-16le');
-      setLastError(ERROR_SUCCESS);
-      return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };
-    },
+      // --- process ---
+      ExitProcess(uExitCode: number): never {
+        const code = ulong(uExitCode);
+        sys.NtTerminateProcess(NtCurrentProcess, code);
+        throw new ProcessExit(code);
+      },
+      /** GetFullPathNameW into a caller's buffer; value is the length in characters (without the NUL), or the size needed. */
+      GetFullPathNameW(lpFileName: string | number, nBufferLength: number, lpBuffer: number): { value: number; filePart: number } {
+        const name = text(lpFileName);
+        const full = /^[a-zA-Z]:\\/.test(name) || name.startsWith('\\\\') ? name : `${currentDirectory()}${name}`;
+        if (full.length + 1 > ulong(nBufferLength)) return { value: full.length + 1, filePart: 0 };
+        lpBuffer = addressFromProgram(arch, lpBuffer);
+        mem.setString(lpBuffer, full, 'utf-16le');
+        setLastError(ERROR_SUCCESS);
+        return { value: full.length, filePart: lpBuffer + (full.lastIndexOf('\\') + 1) * 2 };
+      },
 
-    // --- file mappings (sections) ---
-    ...makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
+      // --- file mappings (sections) ---
+    },
+    makeFileMappingClient({ native, setLastError, fromStatus, text, ulong, ulongPtr, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
 
     // --- threads (thread-api.ts) ---
-    ...makeThreadApi<K32>({ arch, mem, stack, native, fromStatus, ulong, registerStartRoutine: (routine) => t.registerStartRoutine(routine) }),
+    makeThreadApi<K32>({ arch, mem, stack, native, fromStatus, ulong, registerStartRoutine: (routine) => t.registerStartRoutine(routine) }),
     // --- events, semaphores, mutexes and waits (sync-api.ts) ---
-    ...makeSyncApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
+    makeSyncApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
 
     // --- the service control manager (advapi32, over the SCM's port) ---
-    ...makeScmClient({ arch, mem, stack, native, setLastError }),
+    makeScmClient({ arch, mem, stack, native, setLastError }),
     // --- the registry (advapi32, over the Nt*Key services) ---
-    ...makeRegistryClient({ mem, stack, native }),
-    ...makeRtlAdjustPrivilege({ mem, stack, native }),
+    makeRegistryClient({ mem, stack, native }),
+    makeRtlAdjustPrivilege({ mem, stack, native }),
 
     // --- native calls (ntdll): the stubs, with the conventions of docs/api.md ---
-    ...native,
-    NtCurrentProcess: (): number => NtCurrentProcess,
-    /** InitializeObjectAttributes (ntdef.h), for the native calls. */
-    InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
-      ({ ...macros.InitializeObjectAttributes(...a), Length: arch === 'x64' ? 0x30 : 0x18 }),
-    NtException,
-    STATUS_SUCCESS,
-  };
+    native,
+    {
+      NtCurrentProcess: (): number => NtCurrentProcess,
+      /** InitializeObjectAttributes (ntdef.h), for the native calls. */
+      InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
+        ({ ...macros.InitializeObjectAttributes(...a), Length: arch === 'x64' ? 0x30 : 0x18 }),
+      NtException,
+      STATUS_SUCCESS,
+    },
+  );
   return k32;
 }
 

@@ -7,6 +7,7 @@
  * Parameters follow the WDK order; pure out-parameters are returned in an
  * object with the return value (docs/api.md).
  */
+import { mergeParts } from './merge-parts.js';
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
@@ -81,312 +82,323 @@ export function makeNt(k: Kernel, driverName: string) {
   const ptr = (value: unknown): number => pointerArgument(k.arch, value);
   const size = (value: unknown): number => sizeArgument(k.arch, value);
 
-  const nt = {
-    ...macros,
-    /** InitializeObjectAttributes with this machine's sizeof(OBJECT_ATTRIBUTES). */
-    InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
-      ({ ...macros.InitializeObjectAttributes(...a), Length: k.arch === 'x64' ? 0x30 : 0x18 }),
-    NtException,
+  // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
+  const nt = mergeParts(
+    macros,
+    {
+      /** InitializeObjectAttributes with this machine's sizeof(OBJECT_ATTRIBUTES). */
+      InitializeObjectAttributes: (...a: Parameters<typeof macros.InitializeObjectAttributes>) =>
+        ({ ...macros.InitializeObjectAttributes(...a), Length: k.arch === 'x64' ? 0x30 : 0x18 }),
+      NtException,
 
-    // --- memory access (kernel mode, current address space) ---
-    ...memoryAccessors(mem),
+      // --- memory access (kernel mode, current address space) ---
+    },
+    memoryAccessors(mem),
     // --- Interlocked* on kernel-mode memory (interlocked.ts) ---
-    ...makeInterlocked(mem),
-    /**
-     * RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, page by
-     * page, like the inline string instructions they are: a length past the
-     * mapped memory faults where the bytes run out (driver-arguments.ts for
-     * how a length or address is taken; the fill is a UCHAR).
-     */
-    RtlZeroMemory: (destination: number, length: number) => mem.fill(ptr(destination), size(length), 0),
-    RtlFillMemory: (destination: number, length: number, fill: number) => mem.fill(ptr(destination), size(length), fill & 0xff),
-    RtlCopyMemory: (destination: number, source: number, length: number) => mem.copy(ptr(destination), ptr(source), size(length)),
+    makeInterlocked(mem),
+    {
+      /**
+       * RtlZeroMemory / RtlFillMemory / RtlCopyMemory: through the MMU, page by
+       * page, like the inline string instructions they are: a length past the
+       * mapped memory faults where the bytes run out (driver-arguments.ts for
+       * how a length or address is taken; the fill is a UCHAR).
+       */
+      RtlZeroMemory: (destination: number, length: number) => mem.fill(ptr(destination), size(length), 0),
+      RtlFillMemory: (destination: number, length: number, fill: number) => mem.fill(ptr(destination), size(length), fill & 0xff),
+      RtlCopyMemory: (destination: number, source: number, length: number) => mem.copy(ptr(destination), ptr(source), size(length)),
 
-    // --- debug output ---
-    /** DbgPrint: one line of the machine's log per line of output. */
-    DbgPrint(format: string, ...args: DbgArg[]): number {
-      enter('DbgPrint', HIGH);
-      const text = formatDbgPrint(format, args, k.layout.pointerSize);
-      for (const line of text.split('\n')) if (line.trim() !== '') k.emit('dbgprint', k.currentProcess.ImageFileName, line);
-      return STATUS_SUCCESS;
-    },
-    KdPrint(format: string, ...args: DbgArg[]): number {
-      return nt.DbgPrint(format, ...args);
-    },
+      // --- debug output ---
+      /** DbgPrint: one line of the machine's log per line of output. */
+      DbgPrint(format: string, ...args: DbgArg[]): number {
+        enter('DbgPrint', HIGH);
+        const text = formatDbgPrint(format, args, k.layout.pointerSize);
+        for (const line of text.split('\n')) if (line.trim() !== '') k.emit('dbgprint', k.currentProcess.ImageFileName, line);
+        return STATUS_SUCCESS;
+      },
+      KdPrint(format: string, ...args: DbgArg[]): number {
+        return nt.DbgPrint(format, ...args);
+      },
 
-    // --- pool ---
-    ExAllocatePool(poolType: number, numberOfBytes: number): number {
-      return nt.ExAllocatePoolWithTag(poolType, numberOfBytes, 'None');
-    },
-    ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
-      enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
-      return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
-    },
-    ExFreePool(p: number | KernelObject | Mdl): void {
-      nt.ExFreePoolWithTag(p, 0);
-    },
-    /** Accepts the address or an object that lives in pool (an MDL, docs/api.md). */
-    ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
-      enter('ExFreePoolWithTag', DISPATCH_LEVEL);
-      const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
-      if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
-      // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
-      k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
-    },
+      // --- pool ---
+      ExAllocatePool(poolType: number, numberOfBytes: number): number {
+        return nt.ExAllocatePoolWithTag(poolType, numberOfBytes, 'None');
+      },
+      ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
+        enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
+        return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
+      },
+      ExFreePool(p: number | KernelObject | Mdl): void {
+        nt.ExFreePoolWithTag(p, 0);
+      },
+      /** Accepts the address or an object that lives in pool (an MDL, docs/api.md). */
+      ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
+        enter('ExFreePoolWithTag', DISPATCH_LEVEL);
+        const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
+        if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
+        // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
+        k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
+      },
 
-    // --- MDLs, I/O space, physical addresses (nt-mdl.ts) ---
-    ...makeNtMdl(k, enter),
+      // --- MDLs, I/O space, physical addresses (nt-mdl.ts) ---
+    },
+    makeNtMdl(k, enter),
+    {
 
-    // --- devices and IRPs ---
-    IoCreateDevice(driverObject: DriverObject, deviceExtensionSize: number, deviceName: string | null, deviceType: number,
-      deviceCharacteristics: number, exclusive: boolean) {
-      enter('IoCreateDevice', 0);
-      return IoCreateDevice(k, driverObject, deviceExtensionSize, deviceName, deviceType, deviceCharacteristics, exclusive);
-    },
-    IoDeleteDevice(deviceObject: DeviceObject): void {
-      enter('IoDeleteDevice', 0);
-      IoDeleteDevice(k, deviceObject);
-    },
-    IoCreateSymbolicLink(symbolicLinkName: string, deviceName: string): number {
-      enter('IoCreateSymbolicLink', 0);
-      return IoCreateSymbolicLink(k, symbolicLinkName, deviceName);
-    },
-    IoDeleteSymbolicLink(symbolicLinkName: string): number {
-      enter('IoDeleteSymbolicLink', 0);
-      return IoDeleteSymbolicLink(k, symbolicLinkName);
-    },
-    IoGetCurrentIrpStackLocation,
-    IoCompleteRequest(irp: Irp, priorityBoost: number): void {
-      enter('IoCompleteRequest', DISPATCH_LEVEL);
-      k.io.IoCompleteRequest(irp, priorityBoost);
-    },
-    IofCompleteRequest(irp: Irp, priorityBoost: number): void {
-      nt.IoCompleteRequest(irp, priorityBoost);
-    },
-    IoInitializeTimer(deviceObject: DeviceObject, timerRoutine: IoTimerRoutine, context: unknown): number {
-      enter('IoInitializeTimer', 0);
-      return k.io.timers.IoInitializeTimer(deviceObject, timerRoutine, context);
-    },
-    IoStartTimer(deviceObject: DeviceObject): void {
-      enter('IoStartTimer', DISPATCH_LEVEL);
-      k.io.timers.IoStartTimer(deviceObject);
-    },
-    IoStopTimer(deviceObject: DeviceObject): void {
-      enter('IoStopTimer', DISPATCH_LEVEL);
-      k.io.timers.IoStopTimer(deviceObject);
-    },
+      // --- devices and IRPs ---
+      IoCreateDevice(driverObject: DriverObject, deviceExtensionSize: number, deviceName: string | null, deviceType: number,
+        deviceCharacteristics: number, exclusive: boolean) {
+        enter('IoCreateDevice', 0);
+        return IoCreateDevice(k, driverObject, deviceExtensionSize, deviceName, deviceType, deviceCharacteristics, exclusive);
+      },
+      IoDeleteDevice(deviceObject: DeviceObject): void {
+        enter('IoDeleteDevice', 0);
+        IoDeleteDevice(k, deviceObject);
+      },
+      IoCreateSymbolicLink(symbolicLinkName: string, deviceName: string): number {
+        enter('IoCreateSymbolicLink', 0);
+        return IoCreateSymbolicLink(k, symbolicLinkName, deviceName);
+      },
+      IoDeleteSymbolicLink(symbolicLinkName: string): number {
+        enter('IoDeleteSymbolicLink', 0);
+        return IoDeleteSymbolicLink(k, symbolicLinkName);
+      },
+      IoGetCurrentIrpStackLocation,
+      IoCompleteRequest(irp: Irp, priorityBoost: number): void {
+        enter('IoCompleteRequest', DISPATCH_LEVEL);
+        k.io.IoCompleteRequest(irp, priorityBoost);
+      },
+      IofCompleteRequest(irp: Irp, priorityBoost: number): void {
+        nt.IoCompleteRequest(irp, priorityBoost);
+      },
+      IoInitializeTimer(deviceObject: DeviceObject, timerRoutine: IoTimerRoutine, context: unknown): number {
+        enter('IoInitializeTimer', 0);
+        return k.io.timers.IoInitializeTimer(deviceObject, timerRoutine, context);
+      },
+      IoStartTimer(deviceObject: DeviceObject): void {
+        enter('IoStartTimer', DISPATCH_LEVEL);
+        k.io.timers.IoStartTimer(deviceObject);
+      },
+      IoStopTimer(deviceObject: DeviceObject): void {
+        enter('IoStopTimer', DISPATCH_LEVEL);
+        k.io.timers.IoStopTimer(deviceObject);
+      },
 
-    // --- time ---
-    /** KeQuerySystemTime reads KUSER_SHARED_DATA.SystemTime, as Windows does. */
-    KeQuerySystemTime(): { currentTime: bigint } {
-      enter('KeQuerySystemTime', HIGH);
-      return { currentTime: k.sharedUserData.readSystemTime(0x14) };
-    },
-    KeQueryInterruptTime(): bigint {
-      enter('KeQueryInterruptTime', HIGH);
-      return k.sharedUserData.readSystemTime(0x08);
-    },
-    // The out-parameter is CurrentCount: https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kequerytickcount
-    KeQueryTickCount(): { currentCount: bigint } {
-      enter('KeQueryTickCount', HIGH);
-      return { currentCount: k.sharedUserData.readSystemTime(0x320) };
-    },
-    KeQueryTimeIncrement: (): number => (enter('KeQueryTimeIncrement', HIGH), 156_250),
-    /** ExSystemTimeToLocalTime: LocalTime = SystemTime - TimeZoneBias. */
-    ExSystemTimeToLocalTime(systemTime: LargeInteger): { localTime: bigint } {
-      enter('ExSystemTimeToLocalTime', HIGH);
-      return { localTime: BigInt.asUintN(64, BigInt(systemTime) - k.sharedUserData.readSystemTime(0x20)) };
-    },
-    ExLocalTimeToSystemTime(localTime: LargeInteger): { systemTime: bigint } {
-      enter('ExLocalTimeToSystemTime', HIGH);
-      return { systemTime: BigInt.asUintN(64, BigInt(localTime) + k.sharedUserData.readSystemTime(0x20)) };
-    },
+      // --- time ---
+      /** KeQuerySystemTime reads KUSER_SHARED_DATA.SystemTime, as Windows does. */
+      KeQuerySystemTime(): { currentTime: bigint } {
+        enter('KeQuerySystemTime', HIGH);
+        return { currentTime: k.sharedUserData.readSystemTime(0x14) };
+      },
+      KeQueryInterruptTime(): bigint {
+        enter('KeQueryInterruptTime', HIGH);
+        return k.sharedUserData.readSystemTime(0x08);
+      },
+      // The out-parameter is CurrentCount: https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kequerytickcount
+      KeQueryTickCount(): { currentCount: bigint } {
+        enter('KeQueryTickCount', HIGH);
+        return { currentCount: k.sharedUserData.readSystemTime(0x320) };
+      },
+      KeQueryTimeIncrement: (): number => (enter('KeQueryTimeIncrement', HIGH), 156_250),
+      /** ExSystemTimeToLocalTime: LocalTime = SystemTime - TimeZoneBias. */
+      ExSystemTimeToLocalTime(systemTime: LargeInteger): { localTime: bigint } {
+        enter('ExSystemTimeToLocalTime', HIGH);
+        return { localTime: BigInt.asUintN(64, BigInt(systemTime) - k.sharedUserData.readSystemTime(0x20)) };
+      },
+      ExLocalTimeToSystemTime(localTime: LargeInteger): { systemTime: bigint } {
+        enter('ExLocalTimeToSystemTime', HIGH);
+        return { systemTime: BigInt.asUintN(64, BigInt(localTime) + k.sharedUserData.readSystemTime(0x20)) };
+      },
 
-    // --- IRQL, DPCs, timers ---
-    KeGetCurrentIrql: (): number => (enter('KeGetCurrentIrql', HIGH), k.irql),
-    /** KeGetCurrentProcessorNumber: the KPRCB number of the CPU the caller runs on. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kegetcurrentprocessornumber */
-    KeGetCurrentProcessorNumber: (): number => (enter('KeGetCurrentProcessorNumber', HIGH), k.current.number),
-    /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
-    YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
-    /** KeStallExecutionProcessor: spins MicroSeconds (a ULONG) at any IRQL. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kestallexecutionprocessor */
-    KeStallExecutionProcessor(microSeconds: number): void {
-      enter('KeStallExecutionProcessor', HIGH);
-      k.ke.KeStallExecutionProcessor(ulongArgument(k.arch, microSeconds));
+      // --- IRQL, DPCs, timers ---
+      KeGetCurrentIrql: (): number => (enter('KeGetCurrentIrql', HIGH), k.irql),
+      /** KeGetCurrentProcessorNumber: the KPRCB number of the CPU the caller runs on. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kegetcurrentprocessornumber */
+      KeGetCurrentProcessorNumber: (): number => (enter('KeGetCurrentProcessorNumber', HIGH), k.current.number),
+      /** YieldProcessor / KeStallExecutionProcessor's unit of spinning: the PAUSE instruction, about 40 ns. */
+      YieldProcessor: (): void => k.charge(COST_PAUSE_NS),
+      /** KeStallExecutionProcessor: spins MicroSeconds (a ULONG) at any IRQL. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kestallexecutionprocessor */
+      KeStallExecutionProcessor(microSeconds: number): void {
+        enter('KeStallExecutionProcessor', HIGH);
+        k.ke.KeStallExecutionProcessor(ulongArgument(k.arch, microSeconds));
+      },
+      KeRaiseIrql(newIrql: number): { oldIrql: number } {
+        k.charge(COST_KERNEL_ROUTINE_NS);
+        return { oldIrql: k.ke.KeRaiseIrql(irqlArgument(k.arch, newIrql)) };
+      },
+      KeRaiseIrqlToDpcLevel(): number {
+        k.charge(COST_KERNEL_ROUTINE_NS);
+        return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
+      },
+      KeLowerIrql(newIrql: number): void {
+        k.charge(COST_KERNEL_ROUTINE_NS);
+        k.ke.KeLowerIrql(irqlArgument(k.arch, newIrql));
+      },
+      /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
+      KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
+        enter('KeInitializeDpc', HIGH);
+        // The driver is looked up when the DPC runs: DriverEntry may initialise DPCs before it is registered.
+        const wrapped: DeferredRoutine = (dpc, ctx, a1, a2) => {
+          const driver = k.io.drivers.get(driverName.toUpperCase()) ?? k.io.unloadedDrivers.get(driverName.toUpperCase());
+          if (!driver) return deferredRoutine(dpc, ctx, a1, a2);
+          callDriverRoutine(k, driver, deferredRoutine, 'DeferredRoutine', 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
+        };
+        return { dpc: new Kdpc(wrapped, deferredContext, `${driverName}!${deferredRoutine.name || 'DeferredRoutine'}`) };
+      },
+      KeInsertQueueDpc(dpc: Kdpc, systemArgument1: unknown, systemArgument2: unknown): boolean {
+        enter('KeInsertQueueDpc', HIGH);
+        return k.ke.KeInsertQueueDpc(dpc, systemArgument1, systemArgument2);
+      },
+      /**
+       * KeSetTargetProcessorDpc: the CPU (a CCHAR, zero-based) whose queue the DPC goes to when next inserted; a
+       * number past the last CPU queues it to the inserting CPU (docs/fidelity.md).
+       * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettargetprocessordpc
+       */
+      KeSetTargetProcessorDpc(dpc: Kdpc, number: number): void {
+        enter('KeSetTargetProcessorDpc', HIGH);
+        dpc.targetProcessor = ulongArgument(k.arch, number) & 0xff;
+      },
+      KeRemoveQueueDpc(dpc: Kdpc): boolean {
+        enter('KeRemoveQueueDpc', HIGH);
+        return k.ke.KeRemoveQueueDpc(dpc);
+      },
+      KeInitializeTimer(): { timer: KTimer } {
+        enter('KeInitializeTimer', DISPATCH_LEVEL);
+        return { timer: new KTimer() };
+      },
+      KeInitializeTimerEx(type: number): { timer: KTimer } {
+        enter('KeInitializeTimerEx', DISPATCH_LEVEL);
+        return { timer: new KTimer(type) };
+      },
+      KeSetTimer(timer: KTimer, dueTime: LargeInteger, dpc: Kdpc | null): boolean {
+        enter('KeSetTimer', DISPATCH_LEVEL);
+        return k.ke.KeSetTimerEx(timer, dueTime, 0, dpc);
+      },
+      KeSetTimerEx(timer: KTimer, dueTime: LargeInteger, period: number, dpc: Kdpc | null): boolean {
+        enter('KeSetTimerEx', DISPATCH_LEVEL);
+        return k.ke.KeSetTimerEx(timer, dueTime, period, dpc);
+      },
+      KeCancelTimer(timer: KTimer): boolean {
+        enter('KeCancelTimer', DISPATCH_LEVEL);
+        return k.ke.KeCancelTimer(timer);
+      },
+      KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
+      // --- spin locks (nt-spinlock.ts) ---
     },
-    KeRaiseIrql(newIrql: number): { oldIrql: number } {
-      k.charge(COST_KERNEL_ROUTINE_NS);
-      return { oldIrql: k.ke.KeRaiseIrql(irqlArgument(k.arch, newIrql)) };
-    },
-    KeRaiseIrqlToDpcLevel(): number {
-      k.charge(COST_KERNEL_ROUTINE_NS);
-      return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
-    },
-    KeLowerIrql(newIrql: number): void {
-      k.charge(COST_KERNEL_ROUTINE_NS);
-      k.ke.KeLowerIrql(irqlArgument(k.arch, newIrql));
-    },
-    /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
-    KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
-      enter('KeInitializeDpc', HIGH);
-      // The driver is looked up when the DPC runs: DriverEntry may initialise DPCs before it is registered.
-      const wrapped: DeferredRoutine = (dpc, ctx, a1, a2) => {
-        const driver = k.io.drivers.get(driverName.toUpperCase()) ?? k.io.unloadedDrivers.get(driverName.toUpperCase());
-        if (!driver) return deferredRoutine(dpc, ctx, a1, a2);
-        callDriverRoutine(k, driver, deferredRoutine, 'DeferredRoutine', 'dpc', () => deferredRoutine(dpc, ctx, a1, a2));
-      };
-      return { dpc: new Kdpc(wrapped, deferredContext, `${driverName}!${deferredRoutine.name || 'DeferredRoutine'}`) };
-    },
-    KeInsertQueueDpc(dpc: Kdpc, systemArgument1: unknown, systemArgument2: unknown): boolean {
-      enter('KeInsertQueueDpc', HIGH);
-      return k.ke.KeInsertQueueDpc(dpc, systemArgument1, systemArgument2);
-    },
-    /**
-     * KeSetTargetProcessorDpc: the CPU (a CCHAR, zero-based) whose queue the DPC goes to when next inserted; a
-     * number past the last CPU queues it to the inserting CPU (docs/fidelity.md).
-     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettargetprocessordpc
-     */
-    KeSetTargetProcessorDpc(dpc: Kdpc, number: number): void {
-      enter('KeSetTargetProcessorDpc', HIGH);
-      dpc.targetProcessor = ulongArgument(k.arch, number) & 0xff;
-    },
-    KeRemoveQueueDpc(dpc: Kdpc): boolean {
-      enter('KeRemoveQueueDpc', HIGH);
-      return k.ke.KeRemoveQueueDpc(dpc);
-    },
-    KeInitializeTimer(): { timer: KTimer } {
-      enter('KeInitializeTimer', DISPATCH_LEVEL);
-      return { timer: new KTimer() };
-    },
-    KeInitializeTimerEx(type: number): { timer: KTimer } {
-      enter('KeInitializeTimerEx', DISPATCH_LEVEL);
-      return { timer: new KTimer(type) };
-    },
-    KeSetTimer(timer: KTimer, dueTime: LargeInteger, dpc: Kdpc | null): boolean {
-      enter('KeSetTimer', DISPATCH_LEVEL);
-      return k.ke.KeSetTimerEx(timer, dueTime, 0, dpc);
-    },
-    KeSetTimerEx(timer: KTimer, dueTime: LargeInteger, period: number, dpc: Kdpc | null): boolean {
-      enter('KeSetTimerEx', DISPATCH_LEVEL);
-      return k.ke.KeSetTimerEx(timer, dueTime, period, dpc);
-    },
-    KeCancelTimer(timer: KTimer): boolean {
-      enter('KeCancelTimer', DISPATCH_LEVEL);
-      return k.ke.KeCancelTimer(timer);
-    },
-    KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
-    // --- spin locks (nt-spinlock.ts) ---
-    ...makeNtSpinLock(k, driverName, enter),
+    makeNtSpinLock(k, driverName, enter),
     // --- fast mutexes, critical regions (nt-mutex.ts) ---
-    ...makeNtMutex(k, driverName, enter),
-    ...makeNtResource(k, driverName, enter),
+    makeNtMutex(k, driverName, enter),
+    makeNtResource(k, driverName, enter),
+    {
 
-    // --- processes and exceptions ---
-    PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),
-    IoGetCurrentProcess: (): EProcess => (enter('IoGetCurrentProcess', HIGH), k.currentProcess),
-    PsGetCurrentProcessId: (): number => (enter('PsGetCurrentProcessId', HIGH), k.currentProcess.UniqueProcessId),
-    PsGetCurrentThreadId: (): number => (enter('PsGetCurrentThreadId', HIGH), k.currentThread.Cid),
-    PsGetProcessId: (process: EProcess): number => (enter('PsGetProcessId', HIGH), process.UniqueProcessId),
-    KeStackAttachProcess(process: EProcess): { apcState: { process: EProcess } } {
-      enter('KeStackAttachProcess', APC_LEVEL);
-      return { apcState: k.ps.KeStackAttachProcess(process) };
-    },
-    KeUnstackDetachProcess(apcState: { process: EProcess }): void {
-      enter('KeUnstackDetachProcess', APC_LEVEL);
-      k.ps.KeUnstackDetachProcess(apcState);
-    },
-    KeBugCheckEx(bugCheckCode: number, p1: number, p2: number, p3: number, p4: number): never {
-      return k.bugCheck(bugCheckCode, p1, p2, p3, p4, `${driverName} called KeBugCheckEx.`);
-    },
-    ExRaiseStatus(status: number): never {
-      throw new NtException(status >>> 0);
-    },
-    ProbeForRead(address: number, length: number, alignment: number): void {
-      enter('ProbeForRead', APC_LEVEL);
-      IopNoteProbe(k, pointerArgument(k.arch, address));
-      ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
-    },
-    ProbeForWrite(address: number, length: number, alignment: number): void {
-      enter('ProbeForWrite', APC_LEVEL);
-      IopNoteProbe(k, pointerArgument(k.arch, address));
-      ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
-    },
+      // --- processes and exceptions ---
+      PsGetCurrentProcess: (): EProcess => (enter('PsGetCurrentProcess', HIGH), k.currentProcess),
+      IoGetCurrentProcess: (): EProcess => (enter('IoGetCurrentProcess', HIGH), k.currentProcess),
+      PsGetCurrentProcessId: (): number => (enter('PsGetCurrentProcessId', HIGH), k.currentProcess.UniqueProcessId),
+      PsGetCurrentThreadId: (): number => (enter('PsGetCurrentThreadId', HIGH), k.currentThread.Cid),
+      PsGetProcessId: (process: EProcess): number => (enter('PsGetProcessId', HIGH), process.UniqueProcessId),
+      KeStackAttachProcess(process: EProcess): { apcState: { process: EProcess } } {
+        enter('KeStackAttachProcess', APC_LEVEL);
+        return { apcState: k.ps.KeStackAttachProcess(process) };
+      },
+      KeUnstackDetachProcess(apcState: { process: EProcess }): void {
+        enter('KeUnstackDetachProcess', APC_LEVEL);
+        k.ps.KeUnstackDetachProcess(apcState);
+      },
+      KeBugCheckEx(bugCheckCode: number, p1: number, p2: number, p3: number, p4: number): never {
+        return k.bugCheck(bugCheckCode, p1, p2, p3, p4, `${driverName} called KeBugCheckEx.`);
+      },
+      ExRaiseStatus(status: number): never {
+        throw new NtException(status >>> 0);
+      },
+      ProbeForRead(address: number, length: number, alignment: number): void {
+        enter('ProbeForRead', APC_LEVEL);
+        IopNoteProbe(k, pointerArgument(k.arch, address));
+        ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+      },
+      ProbeForWrite(address: number, length: number, alignment: number): void {
+        enter('ProbeForWrite', APC_LEVEL);
+        IopNoteProbe(k, pointerArgument(k.arch, address));
+        ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+      },
 
-    // --- objects and handles ---
-    ObReferenceObject(object: KernelObject): void {
-      enter('ObReferenceObject', DISPATCH_LEVEL);
-      k.ob.ObReferenceObject(object);
+      // --- objects and handles ---
+      ObReferenceObject(object: KernelObject): void {
+        enter('ObReferenceObject', DISPATCH_LEVEL);
+        k.ob.ObReferenceObject(object);
+      },
+      ObDereferenceObject(object: KernelObject): void {
+        enter('ObDereferenceObject', DISPATCH_LEVEL);
+        k.ob.ObDereferenceObject(object);
+      },
+      /** `{ status, object }`: Object is the one out-parameter (NULL on failure); HandleInformation is one drivers pass as NULL. */
+      ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: ObjectType | null, accessMode: number): { status: number; object: KernelObject | null } {
+        enter('ObReferenceObjectByHandle', APC_LEVEL);
+        // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
+        // A user handle referenced as KernelMode: 0xC4/0xF6 with the verifier, a finding without (verifier/handle-reference.ts).
+        VfCheckHandleReference(k, handleArgument(k.arch, handle), objectType, accessMode);
+        const r = k.ob.ObReferenceObjectByHandle(handleArgument(k.arch, handle), desiredAccess, objectType, accessMode, k.currentProcess);
+        return { status: r.status, object: r.object ?? null };
+      },
+      ZwClose(handle: number): number {
+        enter('ZwClose', 0);
+        return k.ob.closeHandle(handleArgument(k.arch, handle), KernelMode, k.currentProcess);
+      },
+      ZwAllocateVirtualMemory(processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) {
+        enter('ZwAllocateVirtualMemory', 0);
+        if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+        return k.vm.NtAllocateVirtualMemory(k.currentProcess, baseAddress, regionSize, allocationType, protect);
+      },
+      ZwFreeVirtualMemory(processHandle: number, baseAddress: number, regionSize: number, freeType: number) {
+        enter('ZwFreeVirtualMemory', 0);
+        if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
+        return k.vm.NtFreeVirtualMemory(k.currentProcess, baseAddress, regionSize, freeType);
+      },
+      NtCurrentProcess: (): number => NtCurrentProcess,
+      // --- the registry, and drivers loaded by service key (nt-registry.ts) ---
     },
-    ObDereferenceObject(object: KernelObject): void {
-      enter('ObDereferenceObject', DISPATCH_LEVEL);
-      k.ob.ObDereferenceObject(object);
-    },
-    /** `{ status, object }`: Object is the one out-parameter (NULL on failure); HandleInformation is one drivers pass as NULL. */
-    ObReferenceObjectByHandle(handle: number, desiredAccess: number, objectType: ObjectType | null, accessMode: number): { status: number; object: KernelObject | null } {
-      enter('ObReferenceObjectByHandle', APC_LEVEL);
-      // https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-obreferenceobjectbyhandle
-      // A user handle referenced as KernelMode: 0xC4/0xF6 with the verifier, a finding without (verifier/handle-reference.ts).
-      VfCheckHandleReference(k, handleArgument(k.arch, handle), objectType, accessMode);
-      const r = k.ob.ObReferenceObjectByHandle(handleArgument(k.arch, handle), desiredAccess, objectType, accessMode, k.currentProcess);
-      return { status: r.status, object: r.object ?? null };
-    },
-    ZwClose(handle: number): number {
-      enter('ZwClose', 0);
-      return k.ob.closeHandle(handleArgument(k.arch, handle), KernelMode, k.currentProcess);
-    },
-    ZwAllocateVirtualMemory(processHandle: number, baseAddress: number, _zeroBits: number, regionSize: number, allocationType: number, protect: number) {
-      enter('ZwAllocateVirtualMemory', 0);
-      if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
-      return k.vm.NtAllocateVirtualMemory(k.currentProcess, baseAddress, regionSize, allocationType, protect);
-    },
-    ZwFreeVirtualMemory(processHandle: number, baseAddress: number, regionSize: number, freeType: number) {
-      enter('ZwFreeVirtualMemory', 0);
-      if (processHandle !== NtCurrentProcess) return { status: STATUS_INVALID_HANDLE, baseAddress, regionSize };
-      return k.vm.NtFreeVirtualMemory(k.currentProcess, baseAddress, regionSize, freeType);
-    },
-    NtCurrentProcess: (): number => NtCurrentProcess,
-    // --- the registry, and drivers loaded by service key (nt-registry.ts) ---
-    ...makeNtRegistry(k, enter),
+    makeNtRegistry(k, enter),
     // --- sections (nt-section.ts) ---
-    ...makeNtSection(k, enter),
-    ...makeNtMdlPages(k, enter),
+    makeNtSection(k, enter),
+    makeNtMdlPages(k, enter),
     // --- files of the volume C: (nt-file.ts) ---
-    ...makeNtFile(k, enter),
+    makeNtFile(k, enter),
     // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---
-    ...makeNtIrp(k, enter),
+    makeNtIrp(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
-    ...makeNtObjects(k, enter),
+    makeNtObjects(k, enter),
     // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
-    ...makeNtSync(k, enter),
-    /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
-    IoFileObjectType,
-    MmSectionObjectType,
-    PsProcessType: ProcessType,
-    SeTokenObjectType,
+    makeNtSync(k, enter),
+    {
+      /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
+      IoFileObjectType,
+      MmSectionObjectType,
+      PsProcessType: ProcessType,
+      SeTokenObjectType,
 
-    // --- not implemented yet (docs/api-coverage.md) ---
-    PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
+      // --- not implemented yet (docs/api-coverage.md) ---
+      PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
 
-    // --- work items: routines a System worker thread runs at PASSIVE_LEVEL (io/work-item.ts) ---
-    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */
-    IoAllocateWorkItem(DeviceObject: DeviceObject): IoWorkItem | null {
-      enter('IoAllocateWorkItem', DISPATCH_LEVEL);
-      return k.io.workItems.IoAllocateWorkItem(DeviceObject);
-    },
-    /** QueueType (CriticalWorkQueue, DelayedWorkQueue) is accepted and makes no difference. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioqueueworkitem */
-    IoQueueWorkItem(IoWorkItem: IoWorkItem, WorkerRoutine: IoWorkItemRoutine, _QueueType: number, Context: unknown): void {
-      enter('IoQueueWorkItem', DISPATCH_LEVEL);
-      k.io.workItems.IoQueueWorkItem(IoWorkItem, WorkerRoutine, Context);
-    },
-    /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iofreeworkitem */
-    IoFreeWorkItem(IoWorkItem: IoWorkItem): void {
-      enter('IoFreeWorkItem', DISPATCH_LEVEL);
-      k.io.workItems.IoFreeWorkItem(IoWorkItem);
-    },
+      // --- work items: routines a System worker thread runs at PASSIVE_LEVEL (io/work-item.ts) ---
+      /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */
+      IoAllocateWorkItem(DeviceObject: DeviceObject): IoWorkItem | null {
+        enter('IoAllocateWorkItem', DISPATCH_LEVEL);
+        return k.io.workItems.IoAllocateWorkItem(DeviceObject);
+      },
+      /** QueueType (CriticalWorkQueue, DelayedWorkQueue) is accepted and makes no difference. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioqueueworkitem */
+      IoQueueWorkItem(IoWorkItem: IoWorkItem, WorkerRoutine: IoWorkItemRoutine, _QueueType: number, Context: unknown): void {
+        enter('IoQueueWorkItem', DISPATCH_LEVEL);
+        k.io.workItems.IoQueueWorkItem(IoWorkItem, WorkerRoutine, Context);
+      },
+      /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iofreeworkitem */
+      IoFreeWorkItem(IoWorkItem: IoWorkItem): void {
+        enter('IoFreeWorkItem', DISPATCH_LEVEL);
+        k.io.workItems.IoFreeWorkItem(IoWorkItem);
+      },
 
-    CTL_CODE,
-    NT_SUCCESS,
-    ADDRESS_AND_SIZE_TO_SPAN_PAGES,
-  };
+      CTL_CODE,
+      NT_SUCCESS,
+      ADDRESS_AND_SIZE_TO_SPAN_PAGES,
+    },
+  );
   return nt;
 }
 

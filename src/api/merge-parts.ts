@@ -1,0 +1,14 @@
+/**
+ * `nt` and `k32` are built from parts (a file per family of routines). One
+ * object literal with a dozen spreads among hundreds of properties costs V8
+ * about two milliseconds per object, paid at every driver load and thread
+ * start; Object.assign over the parts costs a few dozen microseconds.
+ */
+
+/** The intersection of a union's members (what merging the parts gives). */
+type Merged<T> = (T extends unknown ? (x: T) => void : never) extends (x: infer I) => void ? I : never;
+
+/** Object.assign over every part, later parts over earlier ones, typed as all of them together. */
+export function mergeParts<T extends object[]>(...parts: T): Merged<T[number]> {
+  return Object.assign({}, ...parts) as Merged<T[number]>;
+}
