@@ -9,7 +9,7 @@
 import { MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { MAXIMUM_WAIT_OBJECTS } from '../kernel/ke/wait.js';
+import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-constants.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/services/sync-objects.js';
 import { pointerArgument } from './driver-arguments.js';
@@ -17,8 +17,6 @@ import { pointerArgument } from './driver-arguments.js';
 /** A dispatcher object as a driver passes it: its address, or an object ObReferenceObjectByHandle returned. */
 export type DispatcherObjectArgument = number | KernelObject;
 
-/** THREAD_WAIT_OBJECTS: how many objects KeWaitForMultipleObjects takes without a WaitBlockArray. */
-const THREAD_WAIT_OBJECTS = 3;
 const HIGH = 31;
 
 type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void;

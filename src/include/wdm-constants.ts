@@ -282,27 +282,6 @@ export const IO_SOUND_INCREMENT = 8;
 export const IO_VIDEO_INCREMENT = 1;
 /** Boost for KeSetEvent. */
 export const EVENT_INCREMENT = 1;
-
-// Waits. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent
-/** WAIT_TYPE of KeWaitForMultipleObjects. */
-export const WaitAll = 0;
-export const WaitAny = 1;
-/** KWAIT_REASON: what drivers pass (Executive), and a wait on behalf of a user request. */
-export const Executive = 0;
-export const UserRequest = 6;
-/** Objects a wait may name without a wait-block array, and at all. */
-export const THREAD_WAIT_OBJECTS = 3;
-export const MAXIMUM_WAIT_OBJECTS = 64;
-/** Access rights of events, semaphores and mutants (winnt.h). https://learn.microsoft.com/windows/win32/sync/synchronization-object-security-and-access-rights */
-export const EVENT_QUERY_STATE = 0x0001;
-export const EVENT_MODIFY_STATE = 0x0002;
-export const EVENT_ALL_ACCESS = 0x001f0003;
-export const SEMAPHORE_QUERY_STATE = 0x0001;
-export const SEMAPHORE_MODIFY_STATE = 0x0002;
-export const SEMAPHORE_ALL_ACCESS = 0x001f0003;
-export const MUTANT_QUERY_STATE = 0x0001;
-export const MUTANT_ALL_ACCESS = 0x001f0001;
-export const MUTEX_ALL_ACCESS = 0x001f0001;
 /** Boost for KeReleaseSemaphore. */
 export const SEMAPHORE_INCREMENT = 1;
 
@@ -488,15 +467,6 @@ export const EXCEPTION_CONTINUE_SEARCH = 0;
 /** Resume at the faulting instruction (a signed LONG filter result). */
 export const EXCEPTION_CONTINUE_EXECUTION = -1;
 
-// Dispatcher object types. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializetimerex
-/** TIMER_TYPE: stays signaled; releases all waiters. */
-export const NotificationTimer = 0;
-/** TIMER_TYPE: releases one waiter, then resets. */
-export const SynchronizationTimer = 1;
-/** EVENT_TYPE: stays signaled until reset. */
-export const NotificationEvent = 0;
-/** EVENT_TYPE: auto-resets after releasing one waiter. */
-export const SynchronizationEvent = 1;
 
 /** IO_STACK_LOCATION.Control (wdm.h): IoMarkIrpPending's mark, and when IoSetCompletionRoutine's routine runs. */
 export const SL_PENDING_RETURNED = 0x01;
@@ -504,3 +474,6 @@ export const SL_ERROR_RETURNED = 0x02;
 export const SL_INVOKE_ON_CANCEL = 0x20;
 export const SL_INVOKE_ON_SUCCESS = 0x40;
 export const SL_INVOKE_ON_ERROR = 0x80;
+
+// Dispatcher object types, waits and the access rights of synchronization objects (wait-constants.ts).
+export * from './wait-constants.js';

@@ -50,8 +50,8 @@ const SIZE = 2;
 const SIGNAL_STATE = 4;
 const WAIT_LIST_HEAD = 8;
 
-/** MAXIMUM_WAIT_OBJECTS (winnt.h); KeWaitForMultipleObjects allows THREAD_WAIT_OBJECTS (3) without a wait-block array, 64 with one. */
-export const MAXIMUM_WAIT_OBJECTS = 64;
+/** KeWaitForMultipleObjects allows THREAD_WAIT_OBJECTS (3) without a wait-block array, MAXIMUM_WAIT_OBJECTS (64) with one. */
+export { MAXIMUM_WAIT_OBJECTS } from '../../include/wait-constants.js';
 
 /** The memory the dispatcher reads and writes dispatcher objects through (kernel mode, the current address space). */
 export interface DispatcherMemory {
