@@ -247,8 +247,7 @@ export class Pool {
     }
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
-    // A page that stays in the pool after this free (other blocks live on it) is not reported by freePages.
-    if (page.free.reduce((n, run) => n + run[1], 0) + blocks < this.units) this.reportSmallBlockStillMapped(page, address, a.numberOfBytes);
+    this.reportSmallBlockStillMapped(page, address, a.numberOfBytes, blocks);
     this.freeSmall(pool, page, offset, blocks);
     return a;
   }
@@ -365,11 +364,16 @@ export class Pool {
    * whose range covers the block) still shows its page. Other blocks that
    * merely share the page are the partial-page-exposed finding's, not this one's.
    */
-  private reportSmallBlockStillMapped(page: SmallPage, address: number, bytes: number): void {
+  private reportSmallBlockStillMapped(page: SmallPage, address: number, bytes: number, blocks: number): void {
     const k: MmContext = this.k;
     const pfn = page.pa / PAGE_SIZE;
     const list = k.pageTables.mappings.get(pfn);
+    // The common case, a page mapped only by the pool, costs one lookup.
     if (!list || list.length < 2) return;
+    // A page this free empties goes back through freePages, which reports it there.
+    let free = blocks;
+    for (const run of page.free) free += run[1];
+    if (free >= this.units) return;
     const sharedForIt = list.some((m) => {
       const mdl = m.root < 0 ? undefined : k.processByRoot(m.root)?.VadRoot.find(m.va)?.mdl;
       if (!mdl) return m.root >= 0;
