@@ -12,14 +12,13 @@
  * https://learn.microsoft.com/windows/win32/api/memoryapi/nf-memoryapi-virtualprotect
  */
 import { PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_READWRITE, PAGE_WRITECOPY } from '../../include/memory-constants.js';
-import { STATUS_SECTION_PROTECTION, STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { STATUS_NOT_COMMITTED, STATUS_SECTION_PROTECTION, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { MmContext, MmProcess } from './context.js';
 import { attributesFor } from './protection.js';
 import type { MappedView, Vad } from './vad.js';
 import { MiIsProtectionCompatible } from './view.js';
 
-const STATUS_NOT_COMMITTED = 0xc000002d;
 
 /** The protection of one page of a view: its own, or the view's. */
 export function MiViewPageProtection(vad: Vad, page: number): number {

@@ -16,7 +16,7 @@ import {
 import {
   STATUS_COMMITMENT_LIMIT, STATUS_CONFLICTING_ADDRESSES, STATUS_FREE_VM_NOT_AT_BASE, STATUS_INVALID_PAGE_PROTECTION, STATUS_INVALID_PARAMETER,
   STATUS_INVALID_PARAMETER_2, STATUS_INVALID_PARAMETER_3, STATUS_INVALID_PARAMETER_4, STATUS_INVALID_PARAMETER_5, STATUS_MEMORY_NOT_ALLOCATED,
-  STATUS_NO_MEMORY, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
+  STATUS_NO_MEMORY, STATUS_NOT_COMMITTED, STATUS_PROCESS_IS_TERMINATING, STATUS_SUCCESS, STATUS_UNABLE_TO_DELETE_SECTION, STATUS_UNABLE_TO_FREE_VM,
 } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { EmulatorError } from '../../include/errors.js';
@@ -171,7 +171,7 @@ export class VirtualMemory {
     if (!vad || vad.kind !== 'private' || end > vad.end) return fail(STATUS_CONFLICTING_ADDRESSES);
     const first = (start - vad.start) / PAGE_SIZE;
     const old = vad.commit.get(first);
-    if (!vad.commit.every(first, (end - vad.start) / PAGE_SIZE, (p) => p !== 0)) return fail(0xc000002d); // STATUS_NOT_COMMITTED
+    if (!vad.commit.every(first, (end - vad.start) / PAGE_SIZE, (p) => p !== 0)) return fail(STATUS_NOT_COMMITTED);
     this.setProtection(process, vad, start, end, newProtect);
     return { status: STATUS_SUCCESS, baseAddress: start, regionSize: end - start, oldProtect: old };
   }
