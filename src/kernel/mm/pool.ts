@@ -368,9 +368,8 @@ export class Pool {
     const k: MmContext = this.k;
     const pfn = page.pa / PAGE_SIZE;
     const list = k.pageTables.mappings.get(pfn);
-    // The common case, a page mapped only by the pool, costs one lookup.
+    // A page mapped only by the pool costs one lookup; one this free empties is freePages' to report.
     if (!list || list.length < 2) return;
-    // A page this free empties goes back through freePages, which reports it there.
     let free = blocks;
     for (const run of page.free) free += run[1];
     if (free >= this.units) return;
