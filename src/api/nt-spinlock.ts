@@ -1,22 +1,14 @@
 /**
  * Executive spin locks, spread into `nt`: KSPIN_LOCK is a ULONG_PTR in guest
- * memory whose address the driver passes, taken with one locked
- * read-modify-write (bit 0, as x64's `lock bts`) after the IRQL is raised, so
- * a lock in pageable memory faults at DISPATCH_LEVEL (0xD1) as on Windows.
- *
- * A lock that is held can only be held by this CPU or by one that will never
- * release it: ntshm runs one CPU at a time, and while a CPU holds a spin lock
- * at DISPATCH_LEVEL other CPUs' DPCs wait (ke/dispatcher.ts). So a spin on a
- * held lock is a deadlock: the CPU spins at DISPATCH_LEVEL, in virtual time,
- * until the DPC watchdog stops the machine with 0x133, whose explanation
- * names the lock and its holder (docs/fidelity.md, "Spin locks").
+ * memory whose address the driver passes; these routines raise or check the
+ * IRQL (with the verifier's 0xC4 checks) and take or clear the lock itself
+ * with kernel/ex/spin-lock.ts, where the locked bit and a held lock's
+ * deadlock live.
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/introduction-to-spin-locks
  */
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
-import { GuestMisuse } from '../include/errors.js';
-import { STATUS_POSSIBLE_DEADLOCK } from '../include/ntstatus.js';
 import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
-import { CLOCK_TICK_NS, SPIN_LIMIT_NS } from '../kernel/ke/cost.js';
+import { KxAcquireSpinLock, KxReleaseSpinLock, KxTryToAcquireSpinLock } from '../kernel/ex/spin-lock.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pointerArgument } from './driver-arguments.js';
 
@@ -26,29 +18,16 @@ const VI_ACQUIRE_AT_DPC_LEVEL_IRQL = 0x40;
 const VI_RELEASE_FROM_DPC_LEVEL_IRQL = 0x41;
 const VI_ACQUIRE_SPIN_LOCK_IRQL = 0x42;
 
-/** Who holds a spin lock: the CPU, the routine that took it, and whether through a KLOCK_QUEUE_HANDLE. */
-interface SpinLockOwner {
-  cpu: number;
-  by: string;
-}
-
 /** KLOCK_QUEUE_HANDLE: the lock queue entry (its Lock) and the IRQL to return to. */
 export interface KLockQueueHandle {
   LockQueue: { Next: number; Lock: number };
   OldIrql: number;
 }
 
-/** The spin locks held on each machine, by lock address. */
-const owners = new WeakMap<Kernel, Map<number, SpinLockOwner>>();
-
 /** The spin-lock routines of one driver's `nt`. */
 export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void) {
   const mem = k.kernelMemory;
   const size = k.layout.pointerSize;
-  let held = owners.get(k);
-  if (!held) owners.set(k, (held = new Map()));
-  const table = held;
-  const hex = (v: number): string => `0x${v.toString(16)}`;
   const caller = (): string => {
     const frame = k.attribution.top();
     return frame ? `${frame.driver}!${frame.routine}` : driverName;
@@ -57,66 +36,8 @@ export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: stri
     if (k.options.verifier) k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, k.irql, lock, p4, explanation);
   };
 
-  /**
-   * Spins on a lock that will never be released: virtual time passes a clock
-   * tick at a time until the watchdog stops the machine (0x133 at
-   * DISPATCH_LEVEL; below it, ntshm's bound on a routine that never returns).
-   */
-  const spinForever = (why: string): never => {
-    const prcb = k.current;
-    prcb.spinLockWait = why;
-    try {
-      const { DpcWatchdogLimit, DpcTimeLimit } = k.ke.watchdog;
-      if (k.irql >= DISPATCH_LEVEL && DpcWatchdogLimit === 0 && DpcTimeLimit === 0) {
-        throw new GuestMisuse(`${why}; the DPC watchdog is off, so nothing would ever stop this CPU`, STATUS_POSSIBLE_DEADLOCK);
-      }
-      // Every bound that could stop the spin has passed well before this many ticks; past it, stop it here.
-      const ticks = 2 * (DpcWatchdogLimit + DpcTimeLimit + Math.ceil(SPIN_LIMIT_NS / CLOCK_TICK_NS)) + 16;
-      for (let i = 0; i < ticks; i++) k.ke.charge(CLOCK_TICK_NS);
-      throw new GuestMisuse(`${why}; nothing stopped this CPU's spin`, STATUS_POSSIBLE_DEADLOCK);
-    } finally {
-      prcb.spinLockWait = undefined;
-    }
-  };
-
-  /** Takes the lock at `lock` (KxAcquireSpinLock): one locked bit test-and-set; a held lock is spun on for ever. */
-  const acquire = (lock: number, routine: string): void => {
-    const initial = mem.interlocked(lock, size, 'or', 1n, 0n);
-    if ((initial & 1n) === 0n) {
-      table.set(lock, { cpu: k.current.number, by: caller() });
-      k.current.spinLocksHeld++;
-      return;
-    }
-    const owner = table.get(lock);
-    const why = owner === undefined
-      ? `${caller()} called ${routine} on the spin lock at ${hex(lock)}, whose value (${hex(Number(initial))}) says it is held, ` +
-        'but no CPU acquired it: never initialized with KeInitializeSpinLock, or overwritten'
-      : owner.cpu === k.current.number
-        ? `${caller()} called ${routine} on the spin lock at ${hex(lock)}, which this CPU (${owner.cpu}) already holds ` +
-          `(acquired by ${owner.by}): a recursive acquisition spins for ever, a deadlock`
-        : `${caller()} called ${routine} on the spin lock at ${hex(lock)}, held by CPU ${owner.cpu} (acquired by ${owner.by}), ` +
-          'which never released it';
-    spinForever(why);
-  };
-
-  /** Clears the lock (KxReleaseSpinLock); a lock that is not held is a finding. */
-  const release = (lock: number, routine: string): void => {
-    const initial = mem.interlocked(lock, size, 'exchange', 0n, 0n);
-    const owner = table.get(lock);
-    if (owner !== undefined) {
-      table.delete(lock);
-      const prcb = k.prcbs[owner.cpu]!;
-      prcb.spinLocksHeld = Math.max(0, prcb.spinLocksHeld - 1);
-    }
-    if ((initial & 1n) === 0n) {
-      k.report({
-        kind: 'spin-lock-not-owned', driver: driverName, message: `spin-lock-not-owned: ${caller()} called ${routine} on the spin lock at ` +
-          `${hex(lock)}, which was not held (a double release, or a release without an acquire)`,
-        details: { lock, routine },
-      });
-    }
-    k.ke.KiSpinLockReleased();
-  };
+  const acquire = (lock: number, routine: string): void => KxAcquireSpinLock(k, lock, routine, caller());
+  const release = (lock: number, routine: string): void => KxReleaseSpinLock(k, lock, routine, caller(), driverName);
 
   const lockArg = (v: unknown): number => pointerArgument(k.arch, v);
 
@@ -165,11 +86,7 @@ export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: stri
       enter('KeTryToAcquireSpinLockAtDpcLevel', 31);
       const lock = lockArg(SpinLock);
       if (k.irql < DISPATCH_LEVEL) verify(VI_ACQUIRE_AT_DPC_LEVEL_IRQL, lock, 0, `KeTryToAcquireSpinLockAtDpcLevel was called at IRQL ${k.irql}, below DISPATCH_LEVEL.`);
-      const initial = mem.interlocked(lock, size, 'or', 1n, 0n);
-      if ((initial & 1n) !== 0n) return false;
-      table.set(lock, { cpu: k.current.number, by: caller() });
-      k.current.spinLocksHeld++;
-      return true;
+      return KxTryToAcquireSpinLock(k, lock, caller());
     },
     /**
      * Raises to DISPATCH_LEVEL and takes the lock; the KLOCK_QUEUE_HANDLE (an

@@ -22,6 +22,7 @@ import type { KThread } from './thread.js';
 import { CLOCK_TICK_NS, THREAD_QUANTUM_NS } from './cost.js';
 import { GuestMisuse, MachineHalted } from '../../include/errors.js';
 import { isThrownInstance } from '../../include/thrown.js';
+import { KiDeliverApcs } from './apc.js';
 
 /** Why Scheduler.run returned. */
 export type SchedulerStop = 'done' | 'stopped' | 'limit' | 'idle';
@@ -32,6 +33,8 @@ export class Scheduler {
   running: KThread | undefined;
   private readonly readyQueue: KThread[] = [];
   private readonly sleepers: KThread[] = [];
+  /** Threads, not executing, with kernel APCs to deliver (ke/apc.ts). */
+  private readonly apcTargets: KThread[] = [];
   private yielded: (() => void) | undefined;
 
   constructor(private readonly k: KeContext) {}
@@ -39,6 +42,35 @@ export class Scheduler {
   /** Makes a thread runnable; it runs after those already waiting. */
   readyThread(thread: KThread): void {
     this.readyQueue.push(thread);
+  }
+
+  /** A thread that is not executing has a kernel APC queued: it runs at the scheduler's next turn. */
+  apcPending(thread: KThread): void {
+    if (!this.apcTargets.includes(thread)) this.apcTargets.push(thread);
+  }
+
+  /**
+   * Delivers the APCs of threads that are not executing: a CPU is switched to
+   * each (its address space loaded), its APCs run at APC_LEVEL, and the CPU
+   * goes back to its idle thread. A thread that ended has nothing delivered.
+   */
+  private deliverApcs(): void {
+    let thread: KThread | undefined;
+    while ((thread = this.apcTargets.shift()) !== undefined && !this.k.bugcheck) {
+      if (thread.terminated || thread.apcQueue.length === 0) continue;
+      const prcb = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!;
+      const previous = this.k.current;
+      const idle = prcb.currentThread;
+      prcb.currentThread = thread;
+      this.k.switchTo(prcb);
+      try {
+        KiDeliverApcs(this.k, thread);
+      } finally {
+        prcb.currentThread = idle;
+        this.k.switchTo(prcb);
+        if (previous !== prcb) this.k.switchTo(previous);
+      }
+    }
   }
 
   /** Wakes every sleeper whose time has come (called at each clock tick). */
@@ -146,6 +178,7 @@ export class Scheduler {
       for (;;) {
         // Work a System worker thread would do as soon as a CPU is free: deletions deferred from DISPATCH_LEVEL.
         if (this.k.workQueue.pending && !this.k.bugcheck) this.k.workQueue.run();
+        if (this.apcTargets.length > 0 && !this.k.bugcheck) this.deliverApcs();
         if (this.k.bugcheck || this.k.failure !== undefined) break;
         if (done()) {
           stop = 'done';
@@ -188,7 +221,7 @@ export class Scheduler {
    * KUSER_SHARED_DATA's time wakes no one, so it does not count.
    */
   private idle(): boolean {
-    if (this.readyQueue.length > 0 || this.k.workQueue.pending) return false;
+    if (this.readyQueue.length > 0 || this.k.workQueue.pending || this.apcTargets.length > 0) return false;
     // Sleepers are kept in order of wake time: the first is the earliest.
     if (this.sleepers.length > 0 && this.sleepers[0]!.wakeNs !== Infinity) return false;
     if (this.k.prcbs.some((p) => p.dpcQueue.length > 0)) return false;
@@ -211,9 +244,13 @@ export class Scheduler {
       this.yielded = resolve;
       const go = thread.continuation;
       thread.continuation = undefined;
+      // APCs queued while the thread was not executing run before it goes on.
+      if (thread.apcQueue.length > 0) KiDeliverApcs(this.k, thread);
       go?.();
     }).then(() => {
       this.running = undefined;
+      // APCs queued while it executed kernel code it left without a kernel exit: delivered now.
+      if (thread.apcQueue.length > 0 && !thread.terminated) this.apcPending(thread);
       prcb.currentThread = prcb.idleThread;
       prcb.cpu.irql = 0;
       this.k.switchTo(prcb);

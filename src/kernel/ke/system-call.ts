@@ -15,6 +15,7 @@ import type { KeContext } from './context.js';
 import { COST_SYSTEM_CALL_NS, THREAD_QUANTUM_NS } from './cost.js';
 import { ntImageBase } from './nt-image.js';
 import type { KThread } from './thread.js';
+import { KiDeliverApcs } from './apc.js';
 
 /** Where service `index` sits in ntoskrnl's image: the address bug checks name for it. */
 export function KiServiceAddress(arch: 'x64' | 'x86', index: number): number {
@@ -79,6 +80,8 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
       throw error;
     }
     KiSystemServiceExit(k, thread, name, address);
+    // Kernel APCs queued while the thread was in the kernel (a request of its own completed): on the way out.
+    if (thread.apcQueue.length > 0 && k.currentThread === thread && !k.bugcheck) KiDeliverApcs(k, thread);
     return result;
   };
   // The stub has the service's own parameter list and result: the same type F, by construction.

@@ -1,3 +1,5 @@
+import type { KApc } from './apc.js';
+
 /**
  * KTHREAD and KPROCESS: the dispatcher's part of a thread and a process.
  * ETHREAD and EPROCESS (ps/) begin with them, as in NT, where a PETHREAD is
@@ -37,6 +39,8 @@ export class KThread {
   waitBlock: unknown = undefined;
   /** Called when the thread's wait times out at a clock tick, before it is readied: the wait ends unsatisfied. */
   onWaitTimeout: (() => void) | undefined = undefined;
+  /** Kernel APCs queued to the thread and not yet run (ke/apc.ts). */
+  readonly apcQueue: KApc[] = [];
 
   constructor(
     /** The thread's own process (ApcState's home). */
