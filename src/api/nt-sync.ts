@@ -11,7 +11,7 @@ import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-constants.js';
 import type { KernelObject } from '../kernel/ob/object.js';
-import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/services/sync-objects.js';
+import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/ps/sync-objects.js';
 import { pointerArgument } from './driver-arguments.js';
 
 /** A dispatcher object as a driver passes it: its address, or an object ObReferenceObjectByHandle returned. */

@@ -33,7 +33,7 @@ import type { Prcb } from './ke/prcb.js';
 import { Processors } from './ke/processors.js';
 import { Scheduler } from './ke/scheduler.js';
 import { KeWaits } from './ke/wait.js';
-import { registerSyncObjectTypes } from './services/sync-objects.js';
+import { registerSyncObjectTypes } from './ps/sync-objects.js';
 import type { KThread } from './ke/thread.js';
 import { SystemWorkQueue } from './ke/work-queue.js';
 import type { GuestMemory } from './mm/access.js';

@@ -12,6 +12,7 @@ import {
   KernelMode, OBJ_KERNEL_HANDLE, SYNCHRONIZE, UserMode,
 } from '../../include/wdm-constants.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { IopInitializeFileEvents } from './pending.js';
 import type { IoContext } from './context.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import {
@@ -82,6 +83,7 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
     throw e;
   }
   device.ReferenceCount++;
+  IopInitializeFileEvents(k, file);
   if (options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT)) {
     file.Flags |= FO_SYNCHRONOUS_IO | (options & FILE_SYNCHRONOUS_IO_ALERT ? FO_ALERTABLE_IO : 0);
   }

@@ -16,12 +16,15 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/buffer-descriptions-for-i-o-control-codes
  */
 import {
-  FILE_READ_ACCESS, FILE_READ_DATA, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
+  FILE_READ_ACCESS, FILE_READ_DATA, FO_SYNCHRONOUS_IO, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
 import { ProbeForWriteIoStatusBlock } from '../ex/capture.js';
-import { IopSynchronousServiceTail } from './service-tail.js';
+import { IopServiceTail } from './service-tail.js';
+import { IopFileEvents, IopLockFileObject } from './pending.js';
+import type { KernelObject } from '../ob/object.js';
+import { EVENT_MODIFY_STATE, ExEventObjectType } from '../ps/sync-objects.js';
 import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
@@ -38,19 +41,30 @@ const BUFFER_TAG = 0x20207249; // 'Ir  '
 
 /**
  * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it;
- * the final status and Information go into the caller's IO_STATUS_BLOCK. Event and APC completion are not
- * modelled yet (a non-NULL Event or ApcRoutine: STATUS_NOT_IMPLEMENTED).
+ * the final status and Information go into the caller's IO_STATUS_BLOCK. A request the driver holds pending
+ * (service-tail.ts, pending.ts) is waited for on a synchronous handle, and answered STATUS_PENDING on an
+ * overlapped one, whose Event (an event handle, or NULL for the file object's own) is set when it ends. An
+ * ApcRoutine (user-mode APC completion) is not modelled: STATUS_NOT_IMPLEMENTED.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
  */
-export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number,
+export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, ApcContext: number,
   IoStatusBlock: number, IoControlCode: number, InputBuffer: number, InputBufferLength: number,
-  OutputBuffer: number, OutputBufferLength: number): number {
-  if (Event !== 0 || ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
+  OutputBuffer: number, OutputBufferLength: number): number | Promise<number> {
+  if (ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
   const code = IoControlCode >>> 0;
   const entry = k.ob.ObpReferenceHandleEntry(FileHandle, 0, IoFileObjectType, k.currentThread.PreviousMode, k.currentProcess);
   if (typeof entry === 'number') return entry;
   const file = entry.object as FileObject;
+  let event: KernelObject | null = null;
   try {
+    // A synchronous file object takes one request at a time: a second waits for the first, then starts again.
+    if (file.Busy && (file.Flags & FO_SYNCHRONOUS_IO)) {
+      const turn = IopLockFileObject(k, file);
+      if (turn) {
+        return turn.then(() => NtDeviceIoControlFile(k, FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, IoControlCode,
+          InputBuffer, InputBufferLength, OutputBuffer, OutputBufferLength));
+      }
+    }
     const required = (code >>> 14) & 3;
     const granted = entry.grantedAccess;
     if ((required & FILE_READ_ACCESS) && !(granted & FILE_READ_DATA)) return STATUS_ACCESS_DENIED;
@@ -60,6 +74,15 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
     } catch (e) {
       if (e instanceof NtException) return e.status;
       throw e;
+    }
+    if (Event !== 0) {
+      // The caller's event is referenced (EVENT_MODIFY_STATE) and cleared; the request sets it when it ends.
+      const ref = k.ob.ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, ExEventObjectType, k.currentThread.PreviousMode, k.currentProcess);
+      if (!ref.object) return ref.status;
+      event = ref.object;
+      k.waits.KeResetEvent(event.address);
+    } else if (!(file.Flags & FO_SYNCHRONOUS_IO)) {
+      k.waits.KeResetEvent(IopFileEvents(k, file).event);
     }
     const method = code & 3;
     let inLen = InputBufferLength >>> 0;
@@ -76,6 +99,9 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
     const device = IoGetAttachedDevice(file.DeviceObject);
     const irp = k.io.allocateIrp(k.currentThread.PreviousMode, device, file, IRP_MJ_DEVICE_CONTROL);
     if (!irp) return STATUS_INSUFFICIENT_RESOURCES;
+    // From here the request owns the event reference (the tail lets it go).
+    const requestEvent = event;
+    event = null;
     const params = irp.nextStackLocation.Parameters.DeviceIoControl;
     params.IoControlCode = code;
     params.InputBufferLength = inLen;
@@ -99,20 +125,22 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
     } catch (e) {
       if (!(e instanceof NtException)) throw e;
       k.io.freeIrp(irp);
+      if (requestEvent) k.ob.ObDereferenceObject(requestEvent);
       return e.status;
     }
     const watch = method === METHOD_NEITHER && irp.RequestorMode === UserMode ? IopWatchNeither(k, InputBuffer, inLen, OutputBuffer, outLen) : null;
-    if (!watch) return IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
+    if (!watch) return IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
     const outer = k.io.neitherWatch;
     k.io.neitherWatch = watch;
     try {
-      const status = IopSynchronousServiceTail(k, device, irp, IoStatusBlock);
-      if (!k.bugcheck) IopCheckNeither(k, watch, device, irp, status);
+      const status = IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
+      if (!k.bugcheck) IopCheckNeither(k, watch, device, irp, typeof status === 'number' ? status : STATUS_PENDING);
       return status;
     } finally {
       k.io.neitherWatch = outer;
     }
   } finally {
+    if (event) k.ob.ObDereferenceObject(event);
     k.ob.ObDereferenceObject(file);
   }
 }

@@ -22,6 +22,9 @@ import type { Mdl } from '../mm/mdl-object.js';
 import type { PoolAllocation } from '../mm/pool.js';
 import type { DeviceObject, FileObject } from './objects.js';
 import type { UnwrittenSnapshot } from './leak-check.js';
+import type { KThread } from '../ke/thread.js';
+import type { DriverCancel } from './cancel.js';
+import type { IopPendingRequest } from './pending.js';
 
 /** IO_STATUS_BLOCK. */
 export interface IoStatusBlock {
@@ -60,6 +63,11 @@ export interface ReadWriteParameters {
 
 /** PIO_COMPLETION_ROUTINE: runs as IoCompleteRequest walks back up the stack; STATUS_MORE_PROCESSING_REQUIRED keeps the IRP. */
 export type IoCompletionRoutine = (DeviceObject: DeviceObject | null, Irp: Irp, Context: unknown) => number;
+
+/** The IRP's Tail.Overlay: four pointers for the driver holding it, and the thread the request is for. */
+export interface IrpTail {
+  Overlay: { DriverContext: unknown[]; Thread: KThread | null };
+}
 
 /** IO_STACK_LOCATION. */
 export interface IoStackLocation {
@@ -162,6 +170,8 @@ class StackLocationMemory {
  */
 export class IrpMemory {
   readonly associatedIrp: { SystemBuffer: number };
+  /** Tail.Overlay: DriverContext[4], four pointers the driver holding the IRP may use (a cancel-safe queue uses [3]), and the requesting Thread. */
+  readonly tail: IrpTail;
   readonly ioStatus: IoStatusBlock;
   readonly stack: IoStackLocation[];
   private readonly locations: StackLocationMemory[];
@@ -171,6 +181,7 @@ export class IrpMemory {
     this.stack = Object.seal(this.locations.map((l) => l.location));
     this.associatedIrp = Object.seal({ SystemBuffer: 0 });
     this.ioStatus = Object.seal({ Status: 0, Information: 0 });
+    this.tail = Object.seal({ Overlay: Object.seal({ DriverContext: Object.seal([null, null, null, null] as unknown[]), Thread: null as KThread | null }) });
   }
 
   /**
@@ -184,6 +195,9 @@ export class IrpMemory {
     this.associatedIrp.SystemBuffer = 0;
     this.ioStatus.Status = 0;
     this.ioStatus.Information = 0;
+    const driverContext = this.tail.Overlay.DriverContext;
+    if (driverContext[0] !== null || driverContext[1] !== null || driverContext[2] !== null || driverContext[3] !== null) driverContext.fill(null);
+    this.tail.Overlay.Thread = null;
     const top = this.stackCount - 1;
     for (let i = 0; i <= top; i++) {
       const l = this.locations[i]!;
@@ -218,8 +232,17 @@ export class Irp {
   readonly IoStatus: IoStatusBlock;
   RequestorMode: number;
   PendingReturned = false;
+  /** Set by IoCancelIrp: the request is being cancelled. */
   Cancel = false;
+  /** IoSetCancelRoutine's routine, taken (and cleared) by IoCancelIrp. */
+  CancelRoutine: DriverCancel | null = null;
+  /** The IRQL the cancel routine returns to (IoReleaseCancelSpinLock(Irp->CancelIrql)). */
+  CancelIrql = 0;
   UserBuffer = 0;
+  /** Tail.Overlay: DriverContext[4], and Thread: the thread that asked (a request the I/O manager made for it), or null. */
+  readonly Tail: IrpTail;
+  /** Once the dispatch routine has returned STATUS_PENDING with the IRP not completed: what finishing it owes the caller (pending.ts). */
+  pending: IopPendingRequest | null = null;
   readonly StackCount: number;
   // IoAllocateIrp leaves CurrentLocation one past the stack: the caller fills the next
   // location and IoCallDriver makes it current.
@@ -254,6 +277,7 @@ export class Irp {
     this.#memory = memory;
     this.AssociatedIrp = memory.associatedIrp;
     this.IoStatus = memory.ioStatus;
+    this.Tail = memory.tail;
     this.stack = memory.stack;
     this.StackCount = memory.stackCount;
     this.CurrentLocation = memory.stackCount + 1;

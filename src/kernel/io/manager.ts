@@ -31,8 +31,11 @@ import { IoTimerQueue } from './timer.js';
 import { IopNewIoStats, type IoStats } from './io-stats.js';
 import type { NeitherWatch } from './neither-check.js';
 import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
+import { IopQueueRequestCompletion } from './pending.js';
+import type { KThread } from '../ke/thread.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
+const CANCEL_TAG = 0x636e6143; // 'Canc'
 const IRP_LOOKASIDE_DEPTH = 8;
 /** "IRP_MJ_CREATE", ...: the slot each major function is called through, named once. */
 const IRP_MJ_SLOT_NAMES: readonly string[] = Array.from({ length: IRP_MJ_MAXIMUM_FUNCTION + 1 }, (_, major) => irpMajorFunctionName(major));
@@ -67,6 +70,10 @@ export class IoManager {
   neitherWatch: NeitherWatch | null = null;
   /** The driver that set each location's completion routine (IoSetCompletionRoutine), for its frame. */
   readonly completionOwners = new WeakMap<IoStackLocation, DriverObject>();
+  /** IopCancelSpinLock: the KSPIN_LOCK of IoAcquireCancelSpinLock, in nonpaged pool (cancel.ts). */
+  readonly cancelSpinLock: number;
+  /** ETHREAD.IrpList: each thread's requests in progress that went pending (pending.ts). */
+  private readonly irpLists = new Map<KThread, Set<Irp>>();
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -76,6 +83,7 @@ export class IoManager {
     this.timers = new IoTimerQueue(k);
     this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
+    this.cancelSpinLock = k.pool.allocate(NonPagedPool, k.layout.pointerSize, CANCEL_TAG);
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
       const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, this.lookasideIrpSize, IRP_TAG));
       if (block) this.irpLookaside.push(new IrpMemory(block));
@@ -102,7 +110,21 @@ export class IoManager {
       memory = new IrpMemory(memory.block, stackCount);
       memory.initialize(device, file, major);
     }
-    return new Irp(memory, requestorMode);
+    const irp = new Irp(memory, requestorMode);
+    irp.Tail.Overlay.Thread = this.k.currentThread;
+    return irp;
+  }
+
+  /** A thread's requests in progress that went pending (ETHREAD.IrpList). */
+  threadIrps(thread: KThread): Set<Irp> {
+    let list = this.irpLists.get(thread);
+    if (!list) this.irpLists.set(thread, (list = new Set()));
+    return list;
+  }
+
+  /** The thread has ended: its list goes (it is empty, or its IRPs were disassociated). */
+  forgetThread(thread: KThread): void {
+    this.irpLists.delete(thread);
   }
 
   /**
@@ -173,6 +195,12 @@ export class IoManager {
     // A chain longer than there are MDLs has a loop: no MDL is read twice.
     for (let n = this.k.mdl.live.size; mdl && n > 0; n--) mdl = this.k.mdl.resolve(mdl as Mdl).Next;
     irp.completed = true;
+    // A request that went pending is finished in its thread, by a kernel APC (pending.ts).
+    if (irp.pending !== null) {
+      IopCaptureIoStatus(this.k, irp);
+      IopQueueRequestCompletion(this.k, irp);
+      return;
+    }
     // Completed again after a completion routine kept it, outside any IoCallDriver: finished now.
     if (irp.threadedByDriver && irp.callDepth === 0) {
       IopCaptureIoStatus(this.k, irp);

@@ -88,6 +88,16 @@ export class DeviceObject extends KernelObject {
   }
 }
 
+/**
+ * Where FILE_OBJECT's FinalStatus, Lock and Event sit in the object's body
+ * (dt nt!_FILE_OBJECT, Windows 10, x64 and x86): the two KEVENTs live there,
+ * in guest memory, for the I/O manager's waits (pending.ts).
+ */
+export const FILE_OBJECT_LAYOUT = {
+  x64: { FinalStatus: 0x38, Lock: 0x80, Event: 0x98 },
+  x86: { FinalStatus: 0x1c, Lock: 0x4c, Event: 0x5c },
+} as const;
+
 /** FILE_OBJECT: one open of a device, with the rest of the path (FileName) and the access granted. */
 export class FileObject extends KernelObject {
   /** The part of the path after the device name. */
@@ -99,6 +109,11 @@ export class FileObject extends KernelObject {
   Flags = 0;
   /** Where the next read or write of a synchronous file object starts when it gives no ByteOffset. */
   CurrentByteOffset = 0n;
+  /** The final status of the last pending request on a synchronous file object, for its waiting caller. */
+  FinalStatus = 0;
+  /** A synchronous file object's lock: a request is in progress (Busy), and how many wait for it (Waiters). */
+  Busy = false;
+  Waiters = 0;
   /** The file system's context for the file (its FCB), shared by every open of one file; null for a device. */
   FsContext: unknown = null;
   /** The file system's context for this open (its CCB). */

@@ -14,10 +14,13 @@
  * https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/irp.c (IopCompleteRequest)
  */
 import { NT_ERROR, STATUS_PENDING } from '../../include/ntstatus.js';
+import { FO_SYNCHRONOUS_IO } from '../../include/wdm-constants.js';
 import { writeIoStatus } from '../ex/capture.js';
+import type { KernelObject } from '../ob/object.js';
 import type { IoContext } from './context.js';
 import type { IoStatusBlock, Irp } from './irp.js';
-import type { DeviceObject } from './objects.js';
+import type { DeviceObject, FileObject } from './objects.js';
+import { IopFileEvents, IopMarkRequestPending, IopWaitForRequest } from './pending.js';
 
 /** Sends the IRP and completes it for the caller; returns the service's status. */
 export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number): number {
@@ -32,6 +35,46 @@ export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, ir
   k.io.IopCompleteRequest(irp);
   if (!NT_ERROR(final)) writeIoStatus(k, ioStatusBlock, final, information);
   return status === STATUS_PENDING ? final : status;
+}
+
+/**
+ * IopSynchronousServiceTail for a request from a handle, which may go
+ * pending (pending.ts): the dispatch routine returned STATUS_PENDING and
+ * kept the IRP. A synchronous file object's caller then waits for the
+ * request to finish (a promise of its final status); an overlapped caller
+ * gets STATUS_PENDING, and its IO_STATUS_BLOCK and `event` (a referenced
+ * Event, or null: the file object's own) tell it the end. A request that
+ * completes at once sets `event` and lets it go.
+ */
+export function IopServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number, file: FileObject,
+  event: KernelObject | null): number | Promise<number> {
+  const status = k.io.IoCallDriver(device, irp);
+  const synchronous = (file.Flags & FO_SYNCHRONOUS_IO) !== 0;
+  if (irp.completed) {
+    const final = irp.finalStatus;
+    const information = irp.finalInformation;
+    k.io.IopCompleteRequest(irp);
+    if (!NT_ERROR(final) || (!synchronous && status === STATUS_PENDING)) writeIoStatus(k, ioStatusBlock, final, information);
+    if (event) IopSignalEvent(k, event);
+    else if (!synchronous) k.waits.KeSetEvent(IopFileEvents(k, file).event);
+    if (synchronous && file.Waiters > 0) k.waits.KeSetEvent(IopFileEvents(k, file).lock);
+    return status === STATUS_PENDING && synchronous ? final : status;
+  }
+  if (status !== STATUS_PENDING) {
+    k.io.reportIncomplete(irp, status);
+    if (event) k.ob.ObDereferenceObject(event);
+    return status;
+  }
+  IopMarkRequestPending(k, irp, { file, userIosb: ioStatusBlock, event, synchronous });
+  if (!synchronous) return STATUS_PENDING;
+  file.Busy = true;
+  return IopWaitForRequest(k, file);
+}
+
+/** The caller's event is set and the request's reference on it goes. */
+function IopSignalEvent(k: IoContext, event: KernelObject): void {
+  k.waits.KeSetEvent(event.address);
+  k.ob.ObDereferenceObject(event);
 }
 
 /**

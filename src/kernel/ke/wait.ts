@@ -2,7 +2,7 @@
  * Dispatcher objects and waits: KEVENT, KSEMAPHORE and KMUTANT live in guest
  * memory, each beginning with a DISPATCHER_HEADER (Type, Size, SignalState,
  * WaitListHead), at an address the driver gives (its device extension, pool)
- * or in the body of an executive object (ex/sync-objects.ts). The state is
+ * or in the body of an executive object (ps/sync-objects.ts). The state is
  * the memory's: a driver that reads SignalState sees what the kernel wrote.
  *
  * The wait blocks are the kernel's own, kept by object address (Windows

@@ -27,7 +27,7 @@ import type { KernelObject, ObjectType } from '../ob/object.js';
 import type { PsContext } from '../ps/context.js';
 import {
   DispatcherObjectBody, EVENT_MODIFY_STATE, ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType, SEMAPHORE_MODIFY_STATE, WAITABLE_TYPES,
-} from './sync-objects.js';
+} from '../ps/sync-objects.js';
 
 const previousMode = (k: PsContext): number => k.currentThread.PreviousMode;
 

@@ -11,9 +11,9 @@ import type { GenericMapping } from '../../include/security.js';
 import { STANDARD_RIGHTS_EXECUTE, STANDARD_RIGHTS_READ, STANDARD_RIGHTS_WRITE, SYNCHRONIZE } from '../../include/wdm-constants.js';
 import { DISPATCHER_LAYOUT } from '../ke/wait.js';
 import { KernelObject, type ObjectType } from '../ob/object.js';
-import type { PsContext } from '../ps/context.js';
-import { ProcessType } from '../ps/process.js';
-import { ThreadType } from '../ps/thread.js';
+import type { PsContext } from './context.js';
+import { ProcessType } from './process.js';
+import { ThreadType } from './thread.js';
 
 export {
   EVENT_ALL_ACCESS, EVENT_MODIFY_STATE, EVENT_QUERY_STATE, MUTANT_ALL_ACCESS, MUTANT_QUERY_STATE, SEMAPHORE_ALL_ACCESS, SEMAPHORE_MODIFY_STATE,
