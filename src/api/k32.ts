@@ -12,7 +12,7 @@
 import { mergeParts } from './merge-parts.js';
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
-import { NT_ERROR, NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { readHandleValue, readPointer, readSize, readUnicodeString, type MemoryBasicInformation } from '../include/struct-access.js';
 import { CURDIR, IO_STATUS_BLOCK, MEMORY_BASIC_INFORMATION, PEB, RTL_USER_PROCESS_PARAMETERS, TEB, type Arch } from '../include/structures.js';
 import type { SystemServiceTable } from '../include/system-services.js';
@@ -28,6 +28,7 @@ import { makeScmClient } from './advapi32.js';
 import { makeFileMappingClient } from './file-mapping.js';
 import { namedObjectAttributes } from './named-objects.js';
 import { makeFileApi } from './file-api.js';
+import { makeDeviceIoApi } from './device-io-api.js';
 import { makeSyncApi } from './sync-api.js';
 import { makeThreadApi, type ThreadStartRoutine } from './thread-api.js';
 import { ProcessHeap } from './heap.js';
@@ -190,35 +191,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       // CreateFileW, ReadFile, GetFileSizeEx, SetFilePointerEx, SetEndOfFile, FlushFileBuffers (file-api.ts).
     },
     makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory }),
+    makeDeviceIoApi({ arch, mem, stack, sys, setLastError, fromStatus }),
     {
-      /**
-       * DeviceIoControl (synchronous; lpOverlapped must be NULL). The IO_STATUS_BLOCK lives on the stack for the
-       * call. The stub answers with the status itself, or, when the thread's quantum ended at the call, with a
-       * promise of it; the body has no `await`, so the common call costs no more than the promise it returns.
-       */
-      async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
-        lpOutBuffer: number, nOutBufferSize: number, _lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
-        const saved = stack.sp;
-        let later = false;
-        try {
-          const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
-          const information = iosb + IO_STATUS_BLOCK[arch].Information;
-          mem.setUint32(information, 0);
-          if (arch === 'x64') mem.setUint32(information + 4, 0);
-          const status = sys.NtDeviceIoControlFile(hDevice, 0, 0, 0, iosb, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize);
-          // *lpBytesReturned is Information on success and for a warning (STATUS_BUFFER_OVERFLOW: FALSE,
-          // ERROR_MORE_DATA, the bytes that fit); an error leaves it unwritten, which is 0 here (docs/fidelity.md).
-          // https://github.com/reactos/reactos/blob/master/dll/win32/kernel32/client/file/deviceio.c (DeviceIoControl)
-          const finish = (s: number) => ({ ok: fromStatus(s), bytesReturned: NT_ERROR(s) ? 0 : readSize(mem, arch, information) });
-          if (typeof status === 'number') return finish(status);
-          // The IO_STATUS_BLOCK stays on the stack until the service, entered later, has written it.
-          later = true;
-          return status.then(finish)
-            .finally(() => { stack.sp = saved; });
-        } finally {
-          if (!later) stack.sp = saved;
-        }
-      },
       CloseHandle(hObject: number): boolean {
         return fromStatus(sys.NtClose(hObject));
       },

@@ -44,6 +44,7 @@ import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtIrp } from './nt-irp.js';
+import { makeNtCancel } from './nt-cancel.js';
 import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
@@ -363,6 +364,7 @@ export function makeNt(k: Kernel, driverName: string) {
     makeNtFile(k, enter),
     // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---
     makeNtIrp(k, enter),
+    makeNtCancel(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     makeNtObjects(k, enter),
     // --- events, semaphores, mutexes and waits (nt-sync.ts) ---

@@ -65,6 +65,12 @@ export const IO_STATUS_BLOCK = layout({
   x86: { size: 8, align: 4, Status: 0, Pointer: 0, Information: 4 },
 } as const);
 
+/** OVERLAPPED (Internal: the request's NTSTATUS, InternalHigh: its Information; the offset; hEvent): https://learn.microsoft.com/windows/win32/api/minwinbase/ns-minwinbase-overlapped */
+export const OVERLAPPED = layout({
+  x64: { size: 0x20, align: 8, Internal: 0, InternalHigh: 8, Offset: 0x10, OffsetHigh: 0x14, hEvent: 0x18 },
+  x86: { size: 0x14, align: 4, Internal: 0, InternalHigh: 4, Offset: 8, OffsetHigh: 0xc, hEvent: 0x10 },
+} as const);
+
 /** CLIENT_ID (two HANDLEs): https://learn.microsoft.com/openspecs/windows_protocols/ms-tsts/a11e7129-685b-4535-8d37-21d4596ac057 */
 export const CLIENT_ID = layout({
   x64: { size: 16, align: 8, UniqueProcess: 0, UniqueThread: 8 },

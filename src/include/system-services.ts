@@ -232,6 +232,11 @@ export const SYSTEM_SERVICES = {
   // NtWaitForMultipleObjects(Count, Handles (HANDLE array), WaitType, Alertable, Timeout).
   NtWaitForMultipleObjects: blocking(['Count', 'ULONG'], ['Handles', 'PVOID'], ['WaitType', 'ULONG'], ['Alertable', 'ULONG'],
     ['Timeout', 'PLARGE_INTEGER']),
+  // Cancelling I/O (kernel/io/thread-io.ts). NtCancelIoFile waits for the cancelled requests to finish.
+  // https://learn.microsoft.com/windows/win32/fileio/cancelio (CancelIo, whose service it is)
+  NtCancelIoFile: blocking(['FileHandle', 'HANDLE'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
+  // NtCancelIoFileEx(FileHandle, IoRequestToCancel (the request's PIO_STATUS_BLOCK, or NULL for all), IoStatusBlock): CancelIoEx's.
+  NtCancelIoFileEx: service(['FileHandle', 'HANDLE'], ['IoRequestToCancel', 'PVOID'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
 } as const satisfies Record<string, ServiceDeclaration>;
 
 /** The name of a system service. */

@@ -32,6 +32,7 @@ import { IopNewIoStats, type IoStats } from './io-stats.js';
 import type { NeitherWatch } from './neither-check.js';
 import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 import { IopQueueRequestCompletion } from './pending.js';
+import { IoCancelThreadIo } from './thread-io.js';
 import type { KThread } from '../ke/thread.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
@@ -81,6 +82,8 @@ export class IoManager {
       delete: (file) => IopDeleteFile(k, file),
     });
     this.timers = new IoTimerQueue(k);
+    // A thread's exit cancels its requests and waits for them (thread-io.ts).
+    k.ps.threadRundownRoutines.push((exiting, threads) => IoCancelThreadIo(k, exiting, threads));
     this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
     this.cancelSpinLock = k.pool.allocate(NonPagedPool, k.layout.pointerSize, CANCEL_TAG);

@@ -15,7 +15,20 @@ export const IoDriverObjectType: ObjectType = { name: 'Driver', bodySize: { x64:
 /** IopFileMapping: what the generic rights mean for a file, and for the device a file is opened on. */
 const IopFileMapping = { GenericRead: FILE_GENERIC_READ, GenericWrite: FILE_GENERIC_WRITE, GenericExecute: FILE_GENERIC_EXECUTE, GenericAll: FILE_ALL_ACCESS };
 export const IoDeviceObjectType: ObjectType = { name: 'Device', bodySize: { x64: 0x150, x86: 0xb8 }, GenericMapping: IopFileMapping, caseInsensitive: true };
-export const IoFileObjectType: ObjectType = { name: 'File', bodySize: { x64: 0xd8, x86: 0x80 }, GenericMapping: IopFileMapping };
+/**
+ * Where FILE_OBJECT's FinalStatus, Lock and Event sit in the object's body
+ * (dt nt!_FILE_OBJECT, Windows 10, x64 and x86): the two KEVENTs live there,
+ * in guest memory, for the I/O manager's waits (pending.ts).
+ */
+export const FILE_OBJECT_LAYOUT = {
+  x64: { FinalStatus: 0x38, Lock: 0x80, Event: 0x98 },
+  x86: { FinalStatus: 0x1c, Lock: 0x4c, Event: 0x5c },
+} as const;
+
+/** A file object is waited on through its Event (FILE_OBJECT_LAYOUT), which every request's end sets. */
+export const IoFileObjectType: ObjectType = {
+  name: 'File', bodySize: { x64: 0xd8, x86: 0x80 }, GenericMapping: IopFileMapping, waitObjectOffset: { x64: FILE_OBJECT_LAYOUT.x64.Event, x86: FILE_OBJECT_LAYOUT.x86.Event },
+};
 
 /** A dispatch routine: (DeviceObject, Irp) => NTSTATUS. */
 export type DriverDispatch = (DeviceObject: DeviceObject, Irp: Irp) => number;
@@ -87,16 +100,6 @@ export class DeviceObject extends KernelObject {
     this.Flags = flags;
   }
 }
-
-/**
- * Where FILE_OBJECT's FinalStatus, Lock and Event sit in the object's body
- * (dt nt!_FILE_OBJECT, Windows 10, x64 and x86): the two KEVENTs live there,
- * in guest memory, for the I/O manager's waits (pending.ts).
- */
-export const FILE_OBJECT_LAYOUT = {
-  x64: { FinalStatus: 0x38, Lock: 0x80, Event: 0x98 },
-  x86: { FinalStatus: 0x1c, Lock: 0x4c, Event: 0x5c },
-} as const;
 
 /** FILE_OBJECT: one open of a device, with the rest of the path (FileName) and the access granted. */
 export class FileObject extends KernelObject {

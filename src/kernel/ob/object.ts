@@ -32,6 +32,12 @@ export interface ObjectType {
    * OBJ_CASE_INSENSITIVE, which kernel32 does not.
    */
   readonly caseInsensitive?: boolean;
+  /**
+   * OBJECT_TYPE.DefaultObject, for a type whose body holds a dispatcher
+   * object it is waited on through: its offset (a file object's Event).
+   * Types whose body is a dispatcher object need none.
+   */
+  readonly waitObjectOffset?: { readonly x64: number; readonly x86: number };
 }
 
 /** OBJECT_TYPE_INITIALIZER's procedures, as one machine's owner of the type registers them. */

@@ -48,6 +48,12 @@ export class ProcessManager {
   readonly systemWorker: EThread;
   /** Told of every process that exits, after its handles are closed (PsSetCreateProcessNotifyRoutine's exit half). */
   readonly exitNotifyRoutines: ((process: EProcess) => void)[] = [];
+  /**
+   * Run as threads end, before anything of them goes (PspExitThread's
+   * IoCancelThreadIo): `exiting` ends, with `threads` (itself, or every
+   * thread of its process). A promise means the exit waits for it.
+   */
+  readonly threadRundownRoutines: ((exiting: EThread, threads: readonly EThread[]) => Promise<void> | undefined)[] = [];
   private nextCid = 0x100;
 
   constructor(private readonly k: PsContext) {
@@ -204,6 +210,45 @@ export class ProcessManager {
    * thread's end ends the process with that code.
    */
   threadReturned(thread: EThread, code: number, wholeProcess: boolean): void {
+    if (thread.exiting) return;
+    let rundown: Promise<void> | undefined;
+    try {
+      if (!this.k.bugcheck && !thread.process.exited && !thread.terminated) rundown = this.PspRundownThreads(thread, wholeProcess);
+    } catch (e) {
+      if (!isThrownInstance(e, MachineHalted)) this.k.emulatorFailed(e);
+    }
+    if (!rundown) {
+      this.PspThreadEnded(thread, code, wholeProcess);
+      return;
+    }
+    // The exit waits (its I/O cancelled and not yet finished): the thread holds no CPU meanwhile.
+    thread.exiting = true;
+    rundown.then(() => this.PspThreadEnded(thread, code, wholeProcess), (e: unknown) => {
+      if (!isThrownInstance(e, MachineHalted)) this.k.emulatorFailed(e);
+      thread.terminated = true;
+    });
+  }
+
+  /**
+   * The first part of an exit: a process's other threads stop for good (their
+   * waits end, they never run again, their mutants are abandoned), then the
+   * thread-rundown routines run (the I/O manager cancels the threads' I/O).
+   */
+  private PspRundownThreads(thread: EThread, wholeProcess: boolean): Promise<void> | undefined {
+    const whole = wholeProcess || PspIsLastThread(thread);
+    const threads = whole ? thread.process.threads.filter((t) => !t.terminated) : [thread];
+    for (const t of threads) {
+      if (t === thread) continue;
+      t.exiting = true;
+      this.k.waits.KeRundownThread(t);
+      this.k.scheduler.forget(t);
+    }
+    const waits = this.threadRundownRoutines.map((r) => r(thread, threads)).filter((w): w is Promise<void> => w !== undefined);
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+  }
+
+  /** The last part of an exit: the thread, or its whole process, ends (user-thread.ts, PspExitProcess). */
+  private PspThreadEnded(thread: EThread, code: number, wholeProcess: boolean): void {
     try {
       if (!this.k.bugcheck && !thread.process.exited && !thread.terminated) {
         const process = thread.process;

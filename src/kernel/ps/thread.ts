@@ -19,6 +19,8 @@ export class EThread extends KThread implements KernelObject {
   /** The user stack's base (highest address, exclusive) and committed limit (0 for a system thread). */
   StackBase = 0;
   StackLimit = 0;
+  /** The thread has begun to exit (PspExitThread) and waits for its I/O to finish: it never runs its own code again. */
+  exiting = false;
   /** ETHREAD.ExitStatus: STATUS_PENDING (STILL_ACTIVE) while it runs, then the code it ended with. */
   ExitStatus = 0x103;
 

@@ -182,12 +182,14 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
       return Promise.resolve(ref.status);
     }
     objects.push(ref.object);
-    if (!WAITABLE_TYPES.includes(ref.object.header.type)) {
+    const type = ref.object.header.type;
+    if (!WAITABLE_TYPES.includes(type) && type.waitObjectOffset === undefined) {
       release();
       return Promise.resolve(STATUS_OBJECT_TYPE_MISMATCH);
     }
   }
-  const addresses = objects.map((o) => o.address);
+  // A type waited on through a dispatcher object inside its body (a file's Event) is waited on there.
+  const addresses = objects.map((o) => o.address + (o.header.type.waitObjectOffset?.[k.arch] ?? 0));
   // WaitAll on the same object twice: STATUS_INVALID_PARAMETER_MIX (ObpWaitForMultipleObjects).
   if (waitAll && new Set(addresses).size !== addresses.length) {
     release();

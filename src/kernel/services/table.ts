@@ -12,6 +12,7 @@ import {
 } from '../cm/services.js';
 import { NtCreateFile } from '../io/file.js';
 import { NtDeviceIoControlFile } from '../io/ioctl.js';
+import { NtCancelIoFile, NtCancelIoFileEx } from '../io/thread-io.js';
 import { NtReadFile, NtWriteFile } from '../io/read-write.js';
 import { NtQueryInformationFile, NtSetInformationFile } from '../io/file-information.js';
 import { NtFlushBuffersFile } from '../io/flush.js';
@@ -97,5 +98,7 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtReleaseMutant: (...a) => NtReleaseMutant(k, ...a),
     NtWaitForSingleObject: (...a) => NtWaitForSingleObject(k, ...a),
     NtWaitForMultipleObjects: (...a) => NtWaitForMultipleObjects(k, ...a),
+    NtCancelIoFile: (...a) => NtCancelIoFile(k, ...a),
+    NtCancelIoFileEx: (...a) => NtCancelIoFileEx(k, ...a),
   };
 }
