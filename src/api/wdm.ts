@@ -23,6 +23,8 @@ export type { EProcess } from '../kernel/ps/process.js';
 export type { KTimer } from '../kernel/ke/timer.js';
 export type { Kdpc } from '../kernel/ke/dpc.js';
 export type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
+export type { DriverCancel } from '../kernel/io/cancel.js';
+export type { IoCsq, IoCsqIrpContext } from './nt-cancel.js';
 
 import { macros } from './wdm-macros.js';
 /** MmGetMdlVirtualAddress and the other MDL macros, as free functions. */

@@ -8,6 +8,8 @@ export * from '../include/win32-constants.js';
 export * from '../include/winerror.js';
 export * from '../include/registry-constants.js';
 export { NtException, MachineHalted } from '../include/errors.js';
+/** OVERLAPPED's layout (x64 and x86: size, Internal, InternalHigh, Offset, OffsetHigh, hEvent), for a program that lays one out. */
+export { OVERLAPPED } from '../include/structures.js';
 /** Types a program meets: `k32`, SYSTEMTIME, FILETIME, SERVICE_STATUS and MEMORY_BASIC_INFORMATION. */
 export type { K32, SystemTime, FileTime } from './k32.js';
 export type { ServiceStatus } from '../include/svcctl.js';

@@ -14,7 +14,7 @@
 import { boot, type BootOptions, type Machine, type Process, type RunResult } from 'ntshm';
 import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE,
-  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, STATUS_SUCCESS, type DeviceObject, type DriverDefinition, type DriverObject,
+  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, STATUS_PENDING, STATUS_SUCCESS, type DeviceObject, type DriverDefinition, type DriverObject,
   type IoStackLocation, type Irp, type Nt,
 } from 'ntshm/wdm';
 import type { K32 } from 'ntshm/win32';
@@ -95,7 +95,8 @@ export function testDriver(options: TestDriverOptions = {}): TestDriver {
         irp.IoStatus.Information = 0;
         const returned = handler?.({ nt, device, irp, stack });
         const status = typeof returned === 'number' ? returned : irp.IoStatus.Status;
-        if (!irp.completed) nt.IoCompleteRequest(irp, IO_NO_INCREMENT);
+        // A handler that returns STATUS_PENDING keeps the IRP: it completes it later.
+        if (!irp.completed && status !== STATUS_PENDING) nt.IoCompleteRequest(irp, IO_NO_INCREMENT);
         return status;
       };
       // Named functions, so that bug-check stacks name them as a driver's symbols would.

@@ -87,6 +87,7 @@ export class IoManager {
     this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
     this.cancelSpinLock = k.pool.allocate(NonPagedPool, k.layout.pointerSize, CANCEL_TAG);
+    if (this.cancelSpinLock !== 0) k.kernelMemory.setPointer(this.cancelSpinLock, 0); // KeInitializeSpinLock
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
       const block = k.pool.allocations.get(k.pool.allocate(NonPagedPool, this.lookasideIrpSize, IRP_TAG));
       if (block) this.irpLookaside.push(new IrpMemory(block));
