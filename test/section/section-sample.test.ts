@@ -68,6 +68,8 @@ describe('section (seed 000)', () => {
       expect(report.bugcheck?.code).toBe(0x3b);
       expect(report.bugcheck?.params[0]).toBe(0xc0000005);
       expect(report.bugcheck?.stack).toEqual(['Section!IRP_MJ_DEVICE_CONTROL']);
+      // The root of it: the driver's view outlived the request in the program's address space.
+      expect(report.findings.map((f) => f.kind)).toEqual(['driver-view-in-user-process']);
     });
   });
 });
