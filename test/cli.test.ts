@@ -98,6 +98,17 @@ describe('ntshm run sharing-memory --json', () => {
     expect(out).toMatch(/^Paging\n {2}pages trimmed +\d+\n {2}page-ins, soft \(transition\) +\d+\n {2}page-ins, hard \(pagefile\) +\d+\n {2}page-outs \(to the pagefile\) +\d+\n {2}pagefile pages in use +\d+$/m);
   });
 
+  it.each([
+    { argv: ['section', '--variant', 'wrong-context'], bugcheck: /Bug check 0x0000007E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED/, line: /the driver's view is not in this process/ },
+    { argv: ['section', '--variant', 'no-try'], bugcheck: /Bug check 0x0000003B SYSTEM_SERVICE_EXCEPTION/, line: /A second thread unmapped the driver's view/ },
+    { argv: ['transfer-methods', '--variant', 'neither-no-probe', '--verifier'], bugcheck: /Bug check 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION\n {2}\(0x0+e3,/, line: /read 16 bytes at \S+ unprobed/ },
+  ])('run $argv ends in its bug check, with the program\'s story before it', async ({ argv, bugcheck, line }) => {
+    const { code, out } = await cli('run', ...argv);
+    expect(code).toBe(3); // EXIT_BUGCHECK
+    expect(out).toMatch(bugcheck);
+    expect(out).toMatch(line);
+  });
+
   it('--variant paged-pool ends in bug check 0xD1 in TimerRoutine', async () => {
     const { code, out } = await cli('run', 'sharing-memory', '--variant', 'paged-pool');
     expect(code).toBe(3); // EXIT_BUGCHECK

@@ -19,6 +19,11 @@ export interface SectionDriverVariant {
   sectionName?: string;
   /** The IOCTL's work in place of ShareSection (user-handle: map the section whose handle the program sent). */
   share?: (nt: Nt, irp: Irp) => number;
+  /**
+   * The whole IOCTL handling in place of the article's (wrong-context, no-try: a view mapped by one request and
+   * used by the next, IOCTL_SECTION_MAP_VIEW then IOCTL_SECTION_MESSAGE): the status and Information to complete with.
+   */
+  control?: (nt: Nt, device: DeviceObject, irp: Irp) => { status: number; information?: number };
 }
 
 export function sectionDriver(variant: SectionDriverVariant = {}) {
@@ -70,7 +75,11 @@ export function sectionDriver(variant: SectionDriverVariant = {}) {
 
       DriverObject.MajorFunction[IRP_MJ_CREATE] = (_d: DeviceObject, irp: Irp) => complete(irp, STATUS_SUCCESS);
       DriverObject.MajorFunction[IRP_MJ_CLOSE] = (_d: DeviceObject, irp: Irp) => complete(irp, STATUS_SUCCESS);
-      DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (_d: DeviceObject, irp: Irp) => {
+      DriverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = (device: DeviceObject, irp: Irp) => {
+        if (variant.control) {
+          const { status, information } = variant.control(nt, device, irp);
+          return complete(irp, status, information);
+        }
         const code = IoGetCurrentIrpStackLocation(irp).Parameters.DeviceIoControl.IoControlCode;
         if (code !== IOCTL_SECTION_MESSAGE) return complete(irp, STATUS_INVALID_DEVICE_REQUEST);
         return complete(irp, variant.share ? variant.share(nt, irp) : ShareSection());

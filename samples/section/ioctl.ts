@@ -8,6 +8,11 @@ import { CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED } from 
 export const SERVICE_NAME = 'Section';
 /** The IOCTL that tells the driver the message is in the section. */
 export const IOCTL_SECTION_MESSAGE = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS);
+/**
+ * Only the `wrong-context` and `no-try` variants' driver knows it: map the driver's view now and keep it,
+ * returning its address; IOCTL_SECTION_MESSAGE then uses the kept view.
+ */
+export const IOCTL_SECTION_MAP_VIEW = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x801, METHOD_BUFFERED, FILE_ANY_ACCESS);
 /** The name the program gives CreateFileMapping; the driver opens \BaseNamedObjects\<it>. */
 export const SECTION_NAME = 'SectionTest';
 /** The section's size: one page, as the sample's. */

@@ -11,6 +11,7 @@ import {
   type K32,
 } from 'ntshm/win32';
 import { IOCTL_SECTION_MESSAGE, MESSAGE, SECTION_NAME, SECTION_SIZE } from './ioctl.js';
+import { beforeMessage } from './variants/program-steps.js';
 
 /** How a variant of the program differs (variants.ts). */
 export interface SecTestVariant {
@@ -18,11 +19,18 @@ export interface SecTestVariant {
   sectionName?: string;
   /** user-handle: send the section's handle in the IOCTL's input buffer. */
   passHandle?: boolean;
+  /**
+   * wrong-context and no-try: before IOCTL_SECTION_MESSAGE, ask the driver to map its view
+   * (IOCTL_SECTION_MAP_VIEW) and look at the address it returns (variants/program-steps.ts).
+   */
+  keptView?: 'wrong-context' | 'no-try';
 }
 
 export function secTestProgram(variant: SecTestVariant = {}) {
   return defineProgram(async (k32: K32) => {
     const name = variant.sectionName ?? SECTION_NAME;
+    // wrong-context, no-try: the requests' buffer, allocated first (variants/program-steps.ts says why).
+    const ioBuffer = variant.keptView ? k32.VirtualAlloc(0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE) : 0;
     const hSection = k32.CreateFileMappingW(INVALID_HANDLE_VALUE, null, PAGE_READWRITE, 0, SECTION_SIZE, name);
     if (hSection === 0) {
       k32.print(`CreateFileMapping failed (error ${k32.GetLastError()})`);
@@ -48,6 +56,7 @@ export function secTestProgram(variant: SecTestVariant = {}) {
         input = k32.VirtualAlloc(0, 0x1000, MEM_COMMIT | MEM_RESERVE, PAGE_READWRITE);
         k32.setPointer(input, hSection);
       }
+      if (variant.keptView) input = await beforeMessage(k32, hDevice, pView, ioBuffer, variant.keptView);
       const { ok } = await k32.DeviceIoControl(hDevice, IOCTL_SECTION_MESSAGE, input, input ? k32.sizeofPointer : 0, 0, 0);
       if (ok) {
         // The driver wrote its reply through its own view: the same page, another address.

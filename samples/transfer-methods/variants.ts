@@ -10,7 +10,8 @@ import { transferMethodsProgram, type TransferProgramVariant } from './program.j
 export const variants: readonly ScenarioVariant[] = [
   {
     name: 'neither-no-probe',
-    summary: 'METHOD_NEITHER without ProbeForRead; the program passes a kernel address and gets kernel bytes back: finding kernel-address-unprobed',
+    summary: 'METHOD_NEITHER without ProbeForRead; the program passes a kernel address and gets kernel bytes back: finding kernel-address-unprobed; ' +
+      'with --verifier, bug check 0xC4/0xE3 as the driver completes',
   },
   {
     name: 'direct-zero-length',

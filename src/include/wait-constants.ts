@@ -36,3 +36,8 @@ export const SEMAPHORE_ALL_ACCESS = 0x001f0003;
 export const MUTANT_QUERY_STATE = 0x0001;
 export const MUTANT_ALL_ACCESS = 0x001f0001;
 export const MUTEX_ALL_ACCESS = 0x001f0001;
+
+/** WORK_QUEUE_TYPE, IoQueueWorkItem's QueueType. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/ne-wdm-_work_queue_type */
+export const CriticalWorkQueue = 0;
+export const DelayedWorkQueue = 1;
+export const HyperCriticalWorkQueue = 2;

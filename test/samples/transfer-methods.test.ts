@@ -41,6 +41,25 @@ describe('transfer-methods (seed 004, part 3)', () => {
     expect(report.findings).toHaveLength(1);
     expect(report.findings[0]).toMatchObject({ kind: 'kernel-address-unprobed', driver: 'TransferMethods', routine: 'DispatchControl' });
   });
+
+  it.each(['x64', 'x86'] as const)('neither-no-probe with the verifier: 0xC4/0xE3 as the driver completes, P3 the unprobed kernel address (%s)', async (arch) => {
+    const report = await runScenario(sample, { arch, seed: 1, seconds: 2, variant: 'neither-no-probe', verifier: true });
+    expect(report.bugcheck?.code).toBe(0xc4);
+    const [subcode, inDriver, address, p4] = report.bugcheck!.params.map(Number);
+    expect(subcode).toBe(0xe3);
+    // P3: the Type3InputBuffer the program gave, KUSER_SHARED_DATA's system address (program.ts).
+    expect(address).toBe(arch === 'x64' ? 0xf780_0000_0000 : 0xffdf_0000);
+    expect(inDriver).not.toBe(0);
+    expect(p4).toBe(0);
+    expect(report.bugcheck?.stack[0]).toBe('TransferMethods!DispatchControl');
+    expect(report.findings).toEqual([]);
+  });
+
+  it('the article\'s METHOD_NEITHER, which probes, passes the verifier', async () => {
+    const report = await runScenario(sample, { arch: 'x64', seed: 1, seconds: 2, verifier: true });
+    expect(report.bugcheck).toBeNull();
+    expect(report.findings).toEqual([]);
+  });
 });
 
 describe('transfer-methods misuse variants (reference/misuse.md)', () => {

@@ -1,6 +1,6 @@
 /**
  * The section sample (seed 000) as `ntshm run section` runs it, and its
- * namespace variants: the driver reads the program's message through its
+ * variants: the driver reads the program's message through its
  * own view of the program's section, in the program's process, and writes
  * the reply that the program prints; both views are one frame.
  */
@@ -39,5 +39,37 @@ describe('section (seed 000)', () => {
   it('global-namespace: Global\\ puts the name in \\BaseNamedObjects, where the driver finds it', async () => {
     const report = await runScenario(sample, { seed: 1, seconds: 5, variant: 'global-namespace' });
     expect(report.processes[0]?.stdout).toContain('Reply: Hello from the kernel-mode driver');
+  });
+
+  describe.each(['x64', 'x86'] as const)('a view kept from one request to the next, on %s', (arch) => {
+    it('wrong-context: the worker\'s view is in the System process, not the program\'s; reading the program\'s address there is 0x7E with 0xC0000005', async () => {
+      const report = await runScenario(sample, { arch, seed: 1, seconds: 5, variant: 'wrong-context' });
+      const log = report.events.map((e) => e.text).join('\n');
+      // The view was mapped by the worker, in process 4 (System).
+      expect(log).toMatch(/Section: view of 4096 bytes mapped at 0+10000 in process 4\n/);
+      const stdout = report.processes[0]?.stdout ?? '';
+      expect(stdout).toContain('The driver mapped its view at 0x10000');
+      expect(stdout).toContain('In SecTest.exe, 0x10000 is our request buffer (MEM_PRIVATE): the driver\'s view is not in this process');
+      // The message is at 0x20000 in the program, where the System process has nothing: an exception, not 0x50.
+      expect(stdout).toContain('Message written at 20000');
+      expect(log).not.toContain('the application says');
+      expect(report.bugcheck?.code).toBe(0x7e);
+      expect(report.bugcheck?.params[0]).toBe(0xc0000005);
+      expect(report.bugcheck?.stack[0]).toBe('Section!WorkerRoutine');
+    });
+
+    it('no-try: a second program thread unmaps the driver\'s view, and the unguarded read in the next request is 0x3B with 0xC0000005', async () => {
+      const report = await runScenario(sample, { arch, seed: 1, seconds: 5, variant: 'no-try' });
+      const stdout = report.processes[0]?.stdout ?? '';
+      const view = /The driver mapped its view at (0x[0-9a-f]+)/.exec(stdout)?.[1];
+      expect(view).toBeDefined();
+      expect(stdout).toContain(`A second thread unmapped the driver's view at ${view}`);
+      expect(report.events.map((e) => e.text).join('\n')).toMatch(/Section: view of 4096 bytes mapped at 0+[0-9A-Fa-f]+ in process (?!4\b)\d+/);
+      expect(report.bugcheck?.code).toBe(0x3b);
+      expect(report.bugcheck?.params[0]).toBe(0xc0000005);
+      expect(report.bugcheck?.stack).toEqual(['Section!IRP_MJ_DEVICE_CONTROL']);
+      // The root of it: the driver's view outlived the request in the program's address space.
+      expect(report.findings.map((f) => f.kind)).toEqual(['driver-view-in-user-process']);
+    });
   });
 });
