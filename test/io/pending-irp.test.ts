@@ -176,3 +176,40 @@ describe.each(ARCHES)('pending requests on %s', (arch) => {
     expect(log).toEqual(['pending 1', 'pending 2', 'complete 1', 'complete 2']);
   });
 });
+
+describe.each(ARCHES)('a driver waiting for an IRP it built, on %s', (arch) => {
+  it('IoBuildDeviceIoControlRequest\'s Event is set when the lower driver completes the request it held pending', async () => {
+    const log: string[] = [];
+    const lower = laterDriver(50, log);
+    const seen: Record<string, unknown> = {};
+    const upper = testDriver({
+      name: 'Upper',
+      control: ({ nt }) => {
+        const target = nt.IoGetDeviceObjectPointer(`\\Device\\${lower.name}`, 0x1);
+        const event = nt.ExAllocatePoolWithTag(0, 64, 'Evnt');
+        const buffer = nt.ExAllocatePoolWithTag(0, 8, 'Buff');
+        nt.setUint32(buffer, 21);
+        nt.KeInitializeEvent(event, 0, false);
+        const iosb = { Status: 0, Information: 0 };
+        const irp = nt.IoBuildDeviceIoControlRequest(IOCTL_LATER, target.deviceObject!, buffer, 4, buffer, 4, false, event, iosb);
+        seen.called = nt.IoCallDriver(target.deviceObject!, irp!);
+        seen.wait = nt.KeWaitForSingleObject(event, 0, 0, false, null);
+        seen.iosb = { ...iosb };
+        seen.output = nt.getUint32(buffer);
+        nt.ExFreePoolWithTag(event, 'Evnt');
+        nt.ExFreePoolWithTag(buffer, 'Buff');
+        nt.ObDereferenceObject(target.fileObject!);
+      },
+    });
+    const machine = await bootWith([lower, upper], { arch });
+    machine.spawn(async (k32) => {
+      const h = k32.CreateFileW(upper.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      await k32.DeviceIoControl(h, IOCTL_LATER, 0, 0, 0, 0);
+      k32.CloseHandle(h);
+      return 0;
+    });
+    const result = await machine.run({ seconds: 5 });
+    expect(result.bugcheck).toBeUndefined();
+    expect(seen).toEqual({ called: STATUS_PENDING, wait: 0, iosb: { Status: 0, Information: 4 }, output: 1021 });
+  });
+});

@@ -104,7 +104,8 @@ function IopCopyIn(k: IoContext, irp: Irp, inputBuffer: number, inLen: number): 
 /**
  * The end of a completed driver-built IRP: a buffered output copied back to the builder's buffer
  * (unless the status is an error), MDLs unlocked and freed, the final status and Information in
- * the builder's IO_STATUS_BLOCK, the IRP freed.
+ * the builder's IO_STATUS_BLOCK, the IRP freed, and the builder's Event set (the usual
+ * IoBuildDeviceIoControlRequest / IoCallDriver / KeWaitForSingleObject on STATUS_PENDING).
  */
 export function IopFinishDriverIrp(k: IoContext, irp: Irp): void {
   const iosb = irp.UserIosb;
@@ -115,4 +116,9 @@ export function IopFinishDriverIrp(k: IoContext, irp: Irp): void {
     iosb.Status = status;
     iosb.Information = information;
   }
+  // The builder's KEVENT (its address, or an event object) is set: a caller that waits on it may go on.
+  const event = irp.UserEvent;
+  const address = typeof event === 'number' ? event : typeof event === 'object' && event !== null && typeof (event as { address?: unknown }).address === 'number'
+    ? (event as { address: number }).address : 0;
+  if (address !== 0) k.waits.KeSetEvent(address);
 }
