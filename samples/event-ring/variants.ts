@@ -21,14 +21,15 @@ export const variants: readonly ScenarioVariant[] = [
   },
 ];
 
-const run = (driver: EventRingDriverVariant, program: EventRingProgramVariant = {}) => (machine: Machine) => {
-  machine.loadDriver(SERVICE_NAME, eventRingDriver(driver));
+/** A setup: `driver` is called per run, so that no state is left over from another run's driver. */
+const run = (driver: () => EventRingDriverVariant, program: EventRingProgramVariant = {}) => (machine: Machine) => {
+  machine.loadDriver(SERVICE_NAME, eventRingDriver(driver()));
   machine.spawn(eventRingProgram(program));
 };
 
 export const variantSetups: Record<string, (machine: Machine) => void> = {
-  'double-fetch-index': run({ requestHead: requestHeadTwice() }),
-  'program-sized-ring': run({ ringSize: programSizedRing }, { capacity: PROGRAM_CAPACITY }),
+  'double-fetch-index': run(() => ({ requestHead: requestHeadTwice() })),
+  'program-sized-ring': run(() => ({ ringSize: programSizedRing }), { capacity: PROGRAM_CAPACITY }),
 };
 
-export const runRight = run({});
+export const runRight = run(() => ({}));
