@@ -89,6 +89,12 @@ interface Ring {
   requestTail: number;
   /** The request being served: captured, so its fields are the driver's copy. */
   current: { id: number; count: number; done: number } | null;
+  /**
+   * The driver's own copy of the ring (in its own memory: nonpaged pool on Windows): a batch of records is
+   * built here and copied into the shared pages with one write per contiguous run, as RtlCopyMemory would.
+   */
+  staging: Uint8Array;
+  stagingView: DataView;
   sequence: number;
   requests: number;
   rejected: number;
@@ -102,9 +108,6 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
     name: SERVICE_NAME,
     DriverEntry(nt: Nt, DriverObject: DriverObject): number {
       let ring: Ring | null = null;
-      // The record being written: built here, copied into the ring with one RtlCopyMemory-like write.
-      const record = new Uint8Array(RECORD_SIZE);
-      const view = new DataView(record.buffer);
 
       const complete = (irp: Irp, status: number, information = 0): number => {
         irp.IoStatus.Status = status;
@@ -140,10 +143,11 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
           nt.ObDereferenceObject(ref.object);
           return complete(irp, STATUS_INSUFFICIENT_RESOURCES);
         }
+        const staging = new Uint8Array(size.wrap * RECORD_SIZE);
         // The pages came zeroed (no MM_DONT_ZERO_ALLOCATION): every index starts at 0.
         nt.setUint32(system + Capacity, size.wrap);
         ring = {
-          mdl, system, user: 0, wrap: size.wrap, event: ref.object, recordHead: 0, requestTail: 0, current: null,
+          mdl, system, user: 0, wrap: size.wrap, event: ref.object, recordHead: 0, requestTail: 0, current: null, staging, stagingView: new DataView(staging.buffer),
           sequence: 0, requests: 0, rejected: 0, wakeUps: 0,
         };
         try {
@@ -175,8 +179,27 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
           return;
         }
         r.current = { id, count, done: 0 };
-        record.fill(id & 0xff, REC_PAYLOAD, REC_CHECK);
-        view.setUint32(REC_REQUEST_ID, id, true);
+      }
+
+      /** Builds record `seq` of the current request in the staging copy of the ring, at `slot`. */
+      function StageRecord(r: Ring, c: NonNullable<Ring['current']>, slot: number): void {
+        const at = slot * RECORD_SIZE;
+        const seq = r.sequence++;
+        const v = r.stagingView;
+        v.setUint32(at + REC_SEQUENCE, seq >>> 0, true);
+        v.setUint32(at + REC_SEQUENCE + 4, Math.floor(seq / 2 ** 32), true);
+        v.setUint32(at + REC_REQUEST_ID, c.id, true);
+        v.setUint32(at + REC_INDEX, c.done, true);
+        r.staging.fill(c.id & 0xff, at + REC_PAYLOAD, at + REC_CHECK);
+        v.setUint32(at + REC_CHECK, (seq ^ CHECK_XOR) >>> 0, true);
+      }
+
+      /** Copies staged slots [from, from + count) into the ring through the system mapping: one copy per contiguous run. */
+      function WriteRecords(r: Ring, from: number, count: number): void {
+        const first = Math.min(count, r.wrap - from);
+        nt.setBytes(r.system + RECORD_RING + from * RECORD_SIZE, r.staging.subarray(from * RECORD_SIZE, (from + first) * RECORD_SIZE));
+        // Wrapped: the rest starts at slot 0.
+        if (first < count) nt.setBytes(r.system + RECORD_RING, r.staging.subarray(0, (count - first) * RECORD_SIZE));
       }
 
       /** The doorbell: serve requests into the record ring while there is room. */
@@ -198,7 +221,6 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
         let head = oldHead;
         // A tail the program moved past the head reads as a full ring, never as more room than the ring has.
         let free = r.wrap - ((head - tail) >>> 0);
-        const ringBase = control + RECORD_RING;
         while (free > 0) {
           if (r.current === null) {
             if (r.requestTail === requestHead) break;
@@ -206,12 +228,7 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
             continue;
           }
           const c = r.current;
-          const seq = r.sequence++;
-          view.setUint32(REC_SEQUENCE, seq >>> 0, true);
-          view.setUint32(REC_SEQUENCE + 4, Math.floor(seq / 2 ** 32), true);
-          view.setUint32(REC_INDEX, c.done, true);
-          view.setUint32(REC_CHECK, (seq ^ CHECK_XOR) >>> 0, true);
-          nt.setBytes(ringBase + (head % r.wrap) * RECORD_SIZE, record);
+          StageRecord(r, c, head % r.wrap);
           head = (head + 1) >>> 0;
           free--;
           if (++c.done === c.count) r.current = null;
@@ -219,6 +236,7 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
         const produced = (head - oldHead) >>> 0;
         // Rule 2: the records are written; a locked exchange publishes the head after them.
         if (produced !== 0) {
+          WriteRecords(r, oldHead % r.wrap, produced);
           r.recordHead = head;
           nt.InterlockedExchange(control + RecordHead, head | 0);
         }

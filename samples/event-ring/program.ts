@@ -83,7 +83,8 @@ export function eventRingProgram(variant: EventRingProgramVariant = {}) {
   }, 'EventRing.exe');
 }
 
-/** The consumer (the main thread): drains the record ring batch by batch (protocol.ts, rules 2, 3, 4 and 6). */
+/** The consumer (the main thread): drains the record ring batch by batch (protocol.ts, rules 2, 3, 4 and 6): each batch
+ * is copied out of the ring, the tail published, and the copies checked. */
 async function consume(k32: K32, shared: number, capacity: number, total: number, hRecords: number, hRoom: number): Promise<Tally> {
   const t: Tally = { received: 0, expected: 0, lost: 0, duplicated: 0, torn: 0, batches: 0, waits: 0 };
   const ring = shared + RECORD_RING;
@@ -100,23 +101,34 @@ async function consume(k32: K32, shared: number, capacity: number, total: number
       k32.print(`RecordHead ${head} is more than ${capacity} records past RecordTail ${tail}: not a head this ring can have`);
       break;
     }
-    for (let i = tail; i !== head; i = (i + 1) >>> 0) {
-      const va = ring + (i % capacity) * RECORD_SIZE;
-      const low = k32.getUint32(va + REC_SEQUENCE);
-      const seq = low + k32.getUint32(va + REC_SEQUENCE + 4) * 2 ** 32;
-      if (k32.getUint32(va + REC_CHECK) !== ((low ^ CHECK_XOR) >>> 0)) t.torn++;
-      if (seq > t.expected) t.lost += seq - t.expected;
-      else if (seq < t.expected) t.duplicated++;
-      if (seq >= t.expected) t.expected = seq + 1;
-      t.received++;
-    }
-    // Every record below head is read: publish the tail (a full barrier before the next read of the head).
+    // Copy the batch out of the ring: one copy per contiguous run (two when it wraps).
+    const count = (head - tail) >>> 0;
+    const from = tail % capacity;
+    const first = Math.min(count, capacity - from);
+    const runs = [k32.getBytes(ring + from * RECORD_SIZE, first * RECORD_SIZE)];
+    if (first < count) runs.push(k32.getBytes(ring, (count - first) * RECORD_SIZE));
+    // Every record below head is copied out: publish the tail (a full barrier before the next read of the head).
     tail = head;
     k32.InterlockedExchange(shared + RecordTail, tail | 0);
     t.batches++;
     k32.SetEvent(hRoom);
+    for (const run of runs) check(run, t);
   }
   return t;
+}
+
+/** Checks each record of a copied run: its sequence number follows the last one, and its check word matches. */
+function check(run: Uint8Array, t: Tally): void {
+  const v = new DataView(run.buffer, run.byteOffset, run.byteLength);
+  for (let at = 0; at < run.byteLength; at += RECORD_SIZE) {
+    const low = v.getUint32(at + REC_SEQUENCE, true);
+    const seq = low + v.getUint32(at + REC_SEQUENCE + 4, true) * 2 ** 32;
+    if (v.getUint32(at + REC_CHECK, true) !== ((low ^ CHECK_XOR) >>> 0)) t.torn++;
+    if (seq > t.expected) t.lost += seq - t.expected;
+    else if (seq < t.expected) t.duplicated++;
+    if (seq >= t.expected) t.expected = seq + 1;
+    t.received++;
+  }
 }
 
 /** The producer thread: requests into the request ring, then the doorbell; when the driver says the ring is full, it waits for room. */
