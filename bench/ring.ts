@@ -8,20 +8,17 @@
  *               consumer thread at its user address, with the event, the
  *               waits and the IOCTLs; wall time of `machine.run()`, after
  *               boot and setup (untimed).
- *   host limit: the same protocol on a SharedArrayBuffer in this thread: the
- *               producer copies each 64-byte record into the ring and
- *               publishes the head with Atomics.store, the consumer reads the
- *               head with Atomics.load, checks each record's sequence and
- *               check word and publishes the tail; batches of at most the
- *               ring's 1024 records, alternating, as the sample's threads
- *               alternate on one CPU.
+ *   host limit: the same protocol and the same work on a SharedArrayBuffer
+ *               in this thread (hostRun): batches of at most the ring's 1024
+ *               records, producer and consumer alternating, as the sample's
+ *               threads alternate on one CPU.
  * Rounds alternate between the two, so that the host's load moves both alike.
  */
 import { performance } from 'node:perf_hooks';
 import { boot, type Machine } from '../src/index.js';
 import { findSample } from '../samples/registry.js';
 import {
-  CHECK_XOR, DEFAULT_CAPACITY, RECORD_SIZE, REC_CHECK, REC_INDEX, REC_REQUEST_ID, REC_SEQUENCE, TOTAL_RECORDS,
+  CHECK_XOR, DEFAULT_CAPACITY, RECORD_SIZE, REC_CHECK, REC_INDEX, REC_PAYLOAD, REC_REQUEST_ID, REC_SEQUENCE, TOTAL_RECORDS,
 } from '../samples/event-ring/protocol.js';
 import { median, sink } from './measure.js';
 
@@ -52,7 +49,11 @@ async function emulatedRun(): Promise<number> {
   return ms;
 }
 
-/** The host's ring: the same layout of records, the same batches, one thread. */
+/**
+ * The host's ring: the sample's work without the machine. The producer builds each record in place (the
+ * same fields and payload fill as the driver's StageRecord) and publishes the head with Atomics.store; the
+ * consumer copies the batch out (slice, as getBytes does), publishes the tail, and checks the copy.
+ */
 function hostRun(total: number, capacity: number): number {
   const sab = new SharedArrayBuffer(2 * 4096 + capacity * RECORD_SIZE);
   const control = new Int32Array(sab, 0, 1024);
@@ -60,10 +61,7 @@ function hostRun(total: number, capacity: number): number {
   const ringView = new DataView(sab, 2 * 4096);
   const HEAD = 0;
   const TAIL = 16;
-  const record = new Uint8Array(RECORD_SIZE);
-  const view = new DataView(record.buffer);
-  record.fill(1, 16, REC_CHECK);
-  view.setUint32(REC_REQUEST_ID, 1, true);
+  const PER_REQUEST = 250;
   let seq = 0;
   let expected = 0;
   let bad = 0;
@@ -74,27 +72,37 @@ function hostRun(total: number, capacity: number): number {
     const tail = Atomics.load(control, TAIL);
     let free = capacity - ((head - tail) >>> 0);
     while (free > 0 && seq < total) {
-      view.setUint32(REC_SEQUENCE, seq >>> 0, true);
-      view.setUint32(REC_SEQUENCE + 4, Math.floor(seq / 2 ** 32), true);
-      view.setUint32(REC_INDEX, seq % 250, true);
-      view.setUint32(REC_CHECK, (seq ^ CHECK_XOR) >>> 0, true);
-      ring.set(record, ((head >>> 0) % capacity) * RECORD_SIZE);
+      const at = ((head >>> 0) % capacity) * RECORD_SIZE;
+      const id = Math.floor(seq / PER_REQUEST) + 1;
+      ringView.setUint32(at + REC_SEQUENCE, seq >>> 0, true);
+      ringView.setUint32(at + REC_SEQUENCE + 4, Math.floor(seq / 2 ** 32), true);
+      ringView.setUint32(at + REC_REQUEST_ID, id, true);
+      ringView.setUint32(at + REC_INDEX, seq % PER_REQUEST, true);
+      ring.fill(id & 0xff, at + REC_PAYLOAD, at + REC_CHECK);
+      ringView.setUint32(at + REC_CHECK, (seq ^ CHECK_XOR) >>> 0, true);
       head = (head + 1) | 0;
       free--;
       seq++;
     }
     Atomics.store(control, HEAD, head);
-    // Consumer: everything below the head.
+    // Consumer: copy out everything below the head (one slice per contiguous run), publish the tail, check.
     const h = Atomics.load(control, HEAD);
-    let t = control[TAIL]!;
-    for (; t !== h; t = (t + 1) | 0) {
-      const off = ((t >>> 0) % capacity) * RECORD_SIZE;
-      const low = ringView.getUint32(off + REC_SEQUENCE, true);
-      const s = low + ringView.getUint32(off + REC_SEQUENCE + 4, true) * 2 ** 32;
-      if (ringView.getUint32(off + REC_CHECK, true) !== ((low ^ CHECK_XOR) >>> 0) || s !== expected) bad++;
-      expected = s + 1;
+    const t = control[TAIL]!;
+    const count = (h - t) >>> 0;
+    const from = (t >>> 0) % capacity;
+    const first = Math.min(count, capacity - from);
+    const runs = [ring.slice(from * RECORD_SIZE, (from + first) * RECORD_SIZE)];
+    if (first < count) runs.push(ring.slice(0, (count - first) * RECORD_SIZE));
+    Atomics.store(control, TAIL, h);
+    for (const run of runs) {
+      const v = new DataView(run.buffer, run.byteOffset, run.byteLength);
+      for (let at = 0; at < run.byteLength; at += RECORD_SIZE) {
+        const low = v.getUint32(at + REC_SEQUENCE, true);
+        const s = low + v.getUint32(at + REC_SEQUENCE + 4, true) * 2 ** 32;
+        if (v.getUint32(at + REC_CHECK, true) !== ((low ^ CHECK_XOR) >>> 0) || s !== expected) bad++;
+        expected = s + 1;
+      }
     }
-    Atomics.store(control, TAIL, t);
   }
   const ms = performance.now() - t0;
   if (bad !== 0) throw new Error(`the host ring misread ${bad} records`);
