@@ -19,6 +19,10 @@ export const variants: readonly ScenarioVariant[] = [
     name: 'program-sized-ring',
     summary: 'the driver wraps its index at the ring size the program asked for, past the pages it allocated: its write after the last page is bug check 0x50',
   },
+  {
+    name: 'program-sized-ring-checked',
+    summary: 'the fix of program-sized-ring: the same program asks for 4096 records and the driver refuses a size it will not allocate (ERROR_INVALID_PARAMETER)',
+  },
 ];
 
 /** A setup: `driver` is called per run, so that no state is left over from another run's driver. */
@@ -30,6 +34,7 @@ const run = (driver: () => EventRingDriverVariant, program: EventRingProgramVari
 export const variantSetups: Record<string, (machine: Machine) => void> = {
   'double-fetch-index': run(() => ({ requestHead: requestHeadTwice() })),
   'program-sized-ring': run(() => ({ ringSize: programSizedRing }), { capacity: PROGRAM_CAPACITY }),
+  'program-sized-ring-checked': run(() => ({}), { capacity: PROGRAM_CAPACITY }),
 };
 
 export const runRight = run(() => ({}));

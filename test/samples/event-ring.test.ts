@@ -78,6 +78,15 @@ describe('event-ring', () => {
       const system = Number(BigInt(`0x${/pages at ([0-9A-F]+) \(system\)/.exec(setup)![1]!}`) & 0xffff_ffff_ffffn);
       expect(report.bugcheck!.params[0]).toBe(system + RECORD_RING + MAX_CAPACITY * RECORD_SIZE);
     });
+
+    it(`program-sized-ring-checked: the right driver refuses the 4096-record ring, and nothing is left behind (${arch})`, async () => {
+      const report = await runScenario(sample, { arch, seed: 1, seconds: 10, variant: 'program-sized-ring-checked' });
+      expect(report.outcome).toBe('completed');
+      // STATUS_INVALID_PARAMETER → ERROR_INVALID_PARAMETER (87).
+      expect(report.processes[0]!.stdout).toContain('IOCTL_EVENT_RING_SETUP failed (error 87)');
+      expect(report.processes[0]!.exitCode).toBe(1);
+      expect(report.resources.after).toEqual(report.resources.before);
+    });
   }
 
   it('gives the same log for the same seed', async () => {
@@ -87,6 +96,6 @@ describe('event-ring', () => {
   });
 
   it('is listed among the samples with its variants', () => {
-    expect(sample.variants.map((v) => v.name)).toEqual(['double-fetch-index', 'program-sized-ring']);
+    expect(sample.variants.map((v) => v.name)).toEqual(['double-fetch-index', 'program-sized-ring', 'program-sized-ring-checked']);
   });
 });
