@@ -147,8 +147,8 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
         // The pages came zeroed (no MM_DONT_ZERO_ALLOCATION): every index starts at 0.
         nt.setUint32(system + Capacity, size.wrap);
         ring = {
-          mdl, system, user: 0, wrap: size.wrap, event: ref.object, recordHead: 0, requestTail: 0, current: null, staging, stagingView: new DataView(staging.buffer),
-          sequence: 0, requests: 0, rejected: 0, wakeUps: 0,
+          mdl, system, user: 0, wrap: size.wrap, event: ref.object, recordHead: 0, requestTail: 0, current: null,
+          staging, stagingView: new DataView(staging.buffer), sequence: 0, requests: 0, rejected: 0, wakeUps: 0,
         };
         try {
           // If AccessMode is UserMode and the pages cannot be mapped, the routine raises an exception.
@@ -181,7 +181,7 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
         r.current = { id, count, done: 0 };
       }
 
-      /** Builds record `seq` of the current request in the staging copy of the ring, at `slot`. */
+      /** Builds the next record of the current request (the next sequence number) in the staging copy, at `slot`. */
       function StageRecord(r: Ring, c: NonNullable<Ring['current']>, slot: number): void {
         const at = slot * RECORD_SIZE;
         const seq = r.sequence++;

@@ -25,17 +25,18 @@
  *    consumer thread RecordTail; the producer thread RequestHead. Each writer
  *    keeps its own index in its own memory and never reads it back from the
  *    shared page (the program could have changed it there).
- * 2. A record is visible when RecordHead passes it. The driver writes the
- *    record's 64 bytes first and publishes the new RecordHead after, with
- *    InterlockedExchange: a locked instruction, which no earlier store passes.
- *    The consumer reads RecordHead, then the records below it; on x86 and x64
- *    a load is not reordered with an older load, so it sees the bytes the
- *    driver wrote before the head. A request is visible when RequestHead
- *    passes it, the same way in the other direction.
- * 3. A slot is free again when the tail passes it. The consumer reads a
- *    record's bytes before it publishes RecordTail past it (a store is not
- *    reordered with an older load), so the driver never overwrites a record
- *    still being read.
+ * 2. A record is visible when RecordHead passes it. The driver writes a
+ *    batch of records first (one copy per contiguous run of slots) and
+ *    publishes the new RecordHead after, with InterlockedExchange: a locked
+ *    instruction, which no earlier store passes. The consumer reads
+ *    RecordHead, then copies out the records below it; on x86 and x64 a load
+ *    is not reordered with an older load, so it sees the bytes the driver
+ *    wrote before the head. A request is visible when RequestHead passes it,
+ *    the same way in the other direction.
+ * 3. A slot is free again when the tail passes it. The consumer has copied a
+ *    record's bytes out before it publishes RecordTail past it (a store is
+ *    not reordered with an older load), so the driver never overwrites a
+ *    record still being read; the consumer checks its copy afterwards.
  * 4. Each side reads the other side's index ONCE PER BATCH, into a local,
  *    and works from that copy: the driver reads RecordTail and RequestHead
  *    once per doorbell, checks the copy (RequestHead - RequestTail must not
