@@ -8,6 +8,7 @@ import { benchHandles, type HandleFigures } from './handles.js';
 import { benchIoctl, type IoctlFigures } from './ioctl.js';
 import { benchBoot, benchSharingMemory, type BootFigures, type SampleFigures } from './machine.js';
 import { benchBulk, benchScalar, type BulkFigures, type ScalarFigures } from './memory.js';
+import { benchRing, type RingFigures } from './ring.js';
 
 export interface FigureResults {
   'bulk-x64': BulkFigures;
@@ -18,11 +19,12 @@ export interface FigureResults {
   'sharing-memory': SampleFigures;
   boot: BootFigures;
   handles: HandleFigures;
+  ring: RingFigures;
 }
 
 export type FigureId = keyof FigureResults;
 
-export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles'];
+export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles', 'ring'];
 
 export function isFigureId(id: string): id is FigureId {
   return (figureIds as readonly string[]).includes(id);
@@ -38,6 +40,7 @@ export async function runFigure<F extends FigureId>(id: F, quick: boolean): Prom
     'sharing-memory': () => benchSharingMemory(quick),
     boot: () => benchBoot(quick),
     handles: () => benchHandles(quick),
+    ring: () => benchRing(quick),
   };
   return run[id]() as Promise<FigureResults[F]>;
 }

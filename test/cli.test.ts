@@ -215,7 +215,7 @@ describe('bad usage', () => {
   const cases: { name: string; argv: string[]; names: RegExp }[] = [
     { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
     { name: 'an unknown command', argv: ['fly'], names: /unknown command 'fly'.*samples, run, demo/ },
-    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, mdl-pages, sharing-memory, locked-user-buffer, pool-to-user, transfer-methods; or give a scenario file/ },
+    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, mdl-pages, sharing-memory, locked-user-buffer, pool-to-user, transfer-methods, event-ring; or give a scenario file/ },
     { name: 'a missing scenario', argv: ['run'], names: /missing scenario.*sharing-memory.*scenario file/ },
     { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
     { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },
