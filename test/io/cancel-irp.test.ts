@@ -141,6 +141,25 @@ describe.each(ARCHES)('cancelling pending requests on %s', (arch) => {
     expect(machine.stats().pool).toEqual(before.pool);
   });
 
+  it('a handle closed with a request pending that the driver\'s cleanup leaves alone is reported; the exit cancels it', async () => {
+    const log: string[] = [];
+    const driver = holdingDriver({ cancelRoutine: true }, log);
+    const machine = await bootWith([driver], { arch });
+    const p = machine.spawn(async (k32) => {
+      const h = open(k32, driver.path, true);
+      const ov = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+      await k32.DeviceIoControl(h, IOCTL_HOLD, 0, 0, 0, 0, ov);
+      k32.CloseHandle(h);
+      await k32.Sleep(100);
+      return 0;
+    });
+    const result = await machine.run({ seconds: 5 });
+    expect(result.bugcheck).toBeUndefined();
+    expect(p.exitCode).toBe(0);
+    expect(result.findings.map((f) => [f.kind, f.routine])).toEqual([['irp-pending-after-cleanup', 'DispatchCleanup']]);
+    expect(log).toEqual(['cancel routine']);
+  });
+
   it('completing an IRP after its cancel routine completed it is bug check 0x44', async () => {
     const log: string[] = [];
     const driver = holdingDriver({ cancelRoutine: true, completeAfterMs: 100, checkCancel: false }, log);

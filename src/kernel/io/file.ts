@@ -13,13 +13,14 @@ import {
 } from '../../include/wdm-constants.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID, STATUS_ACCESS_DENIED, STATUS_DELETE_PENDING, STATUS_NO_SUCH_DEVICE, STATUS_INSUFFICIENT_RESOURCES, STATUS_OBJECT_TYPE_MISMATCH, STATUS_SUCCESS } from '../../include/ntstatus.js';
 import { IopInitializeFileEvents } from './pending.js';
+import { IoGetAttachedDevice } from './attach.js';
 import type { IoContext } from './context.js';
 import { ObjectAllocationFailed } from '../ob/manager.js';
 import {
   captureOrStatus, ProbeAndCaptureObjectAttributes, ProbeForWriteIoStatusBlock, ProbeForWritePointer, writeHandle, writeIoStatus,
 } from '../ex/capture.js';
 import { finishDelete } from './device.js';
-import { IopCheckUnloadDriver } from './driver-load.js';
+import { frameFor, IopCheckUnloadDriver } from './driver-load.js';
 import type { IoStatusBlock } from './irp.js';
 import { DeviceObject, FileObject, IoDeviceObjectType } from './objects.js';
 
@@ -133,6 +134,30 @@ export function IopCloseFile(k: IoContext, file: FileObject, handleCountBefore: 
   if (handleCountBefore !== 1 || file.cleanupDone) return;
   file.cleanupDone = true;
   k.io.sendSimpleIrp(file.DeviceObject, file, IRP_MJ_CLEANUP);
+  if (!k.bugcheck) IopCheckCleanupLeftPending(k, file);
+}
+
+/**
+ * IRP_MJ_CLEANUP is the driver's cue to complete or cancel what it holds for
+ * the file object: nothing else will until the requesting threads exit. A
+ * request still pending once it has completed is reported (Windows says
+ * nothing; the program's later exit waits for it).
+ * https://learn.microsoft.com/windows-hardware/drivers/kernel/irp-mj-cleanup
+ */
+function IopCheckCleanupLeftPending(k: IoContext, file: FileObject): void {
+  const left = k.io.pendingOn(file);
+  if (left.length === 0) return;
+  const driver = IoGetAttachedDevice(file.DeviceObject).DriverObject;
+  const frame = frameFor(driver, driver.MajorFunction[IRP_MJ_CLEANUP], 'IRP_MJ_CLEANUP');
+  k.report({
+    kind: 'irp-pending-after-cleanup',
+    driver: frame.driver,
+    routine: frame.routine,
+    message: `${frame.driver}!${frame.routine} completed IRP_MJ_CLEANUP for a file object on ${file.DeviceObject.DriverObject.serviceName}'s device while ${left.length} request(s) on it ` +
+      `were still pending (${left.map((irp) => k.formatAddress(irp.address)).join(', ')}): its cleanup routine must complete or cancel them; ` +
+      'nothing else will until the threads that sent them exit',
+    details: { irps: left.map((irp) => k.formatAddress(irp.address)) },
+  });
 }
 
 /** IoFileObjectType's delete procedure: the last reference gone → IRP_MJ_CLOSE (only for a create that succeeded). */

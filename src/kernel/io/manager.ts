@@ -126,6 +126,13 @@ export class IoManager {
     return list;
   }
 
+  /** The requests in progress on a file object, not yet completed. */
+  pendingOn(file: FileObject): Irp[] {
+    const found: Irp[] = [];
+    for (const list of this.irpLists.values()) for (const irp of list) if (irp.pending?.file === file && !irp.completed) found.push(irp);
+    return found;
+  }
+
   /** The thread has ended: its list goes (it is empty, or its IRPs were disassociated). */
   forgetThread(thread: KThread): void {
     this.irpLists.delete(thread);
