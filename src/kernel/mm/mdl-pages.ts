@@ -196,11 +196,13 @@ export function MmFreePagesFromMdl(k: MmContext, arg: Mdl | number | null): void
 export function MiCheckUnloadedDriverLeaks(k: MmContext, driver: string, driverAddress: number): void {
   const leaked = [...MiAllocatedMdls(k)].filter((m) => m.owner === driver);
   if (k.options.verifier) {
-    let allocations = 0;
-    for (const block of k.pool.allocations.values()) if (block.owner === driver) allocations++;
-    if (allocations > 0) {
-      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, driverAddress, 0, allocations,
-        `${driver} unloaded without freeing ${allocations} pool allocation(s)${leaked.length ? `, among them ${leaked.length} MDL(s) of MmAllocatePagesForMdl with their frames` : ''}.`);
+    const blocks = [...k.pool.allocations.values()].filter((block) => block.owner === driver);
+    if (blocks.length > 0) {
+      // As !verifier 3 lists them: each block's tag, size and address (the first few).
+      const listed = blocks.slice(0, 8).map((b) => `'${MiTagText(b.tag)}' ${b.numberOfBytes} bytes at ${k.formatAddress(b.address)}`).join(', ');
+      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x62, driverAddress, 0, blocks.length,
+        `${driver} unloaded without freeing ${blocks.length} pool allocation(s): ${listed}${blocks.length > 8 ? ', ...' : ''}` +
+        `${leaked.length ? `; among them ${leaked.length} MDL(s) of MmAllocatePagesForMdl with their frames` : ''}.`);
     }
   }
   if (leaked.length === 0) return;
@@ -211,4 +213,14 @@ export function MiCheckUnloadedDriverLeaks(k: MmContext, driver: string, driverA
     message: `frames leaked: ${driver} unloaded with ${frames.length} frame(s) of MmAllocatePagesForMdl never given back (MmFreePagesFromMdl): PFN ${frames.map((p) => `0x${p.toString(16)}`).join(', ')}; nothing can free them now`,
     details: { mdls: leaked.map((m) => k.formatAddress(m.address)), frames: frames.map((p) => `0x${p.toString(16)}`), pages: frames.length },
   });
+}
+
+/** A pool tag as its four characters (the low byte first, as `!poolused` prints it). */
+function MiTagText(tag: number): string {
+  let text = '';
+  for (let i = 0; i < 4; i++) {
+    const c = (tag >>> (8 * i)) & 0xff;
+    text += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+  }
+  return text;
 }
