@@ -11,6 +11,7 @@ export type { Scenario, ScenarioDefinition, ScenarioInput, ScenarioOptions, Scen
 export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
 export type { Report, ReportSettings, ReportPaging, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';
+export type { TraceFile, TraceEvent } from './kernel/ke/trace.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';
 export { formatAddress, parseAddress } from './kernel/mm/layout.js';

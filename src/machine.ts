@@ -2,6 +2,7 @@
  * A machine: boot() builds one, programs and drivers run on it, and every
  * part of it can be inspected. Many machines can live in one process.
  */
+import type { TraceFile } from './kernel/ke/trace.js';
 import type { BugCheck } from './kernel/ke/bugcheck.js';
 import { Kernel, type Finding, type LogEvent } from './kernel/kernel.js';
 import { makeNt } from './api/nt.js';
@@ -60,6 +61,8 @@ export interface BootOptions {
    * has no C: at all, so that a run touches no disk unless asked to.
    */
   volume?: VolumeStore;
+  /** Record a trace of the run in Chrome's trace-event format (Perfetto opens it): `machine.trace()`. */
+  trace?: boolean;
 }
 
 /**
@@ -142,7 +145,7 @@ export function isoToFileTime(iso: string): bigint {
 
 type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
 
-export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages'];
+export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages', 'trace'];
 
 /** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
 export function checkOptionNames(o: object, known: readonly string[], what: string): void {
@@ -167,6 +170,8 @@ function checkOptions(o: BootOptions): CheckedOptions {
   if (!['none', 'low', 'high'].includes(memoryPressure)) throw new RangeError(`memoryPressure must be 'none', 'low' or 'high', not ${String(memoryPressure)}`);
   const lowMemoryPages = o.lowMemoryPages ?? 0;
   if (!Number.isInteger(lowMemoryPages) || lowMemoryPages < 0) throw new RangeError('lowMemoryPages must be a whole number of frames (0: none held)');
+  const trace = o.trace ?? false;
+  if (typeof trace !== 'boolean') throw new RangeError(`trace must be true or false, not ${String(trace)}`);
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
   const volume: unknown = o.volume ?? null;
@@ -176,7 +181,7 @@ function checkOptions(o: BootOptions): CheckedOptions {
   }
   return {
     arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
-    memoryPressure, volume: volume as VolumeStore | null, lowMemoryPages,
+    memoryPressure, volume: volume as VolumeStore | null, lowMemoryPages, trace,
   };
 }
 
@@ -216,11 +221,16 @@ export class Machine {
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
-      memoryPressure: o.memoryPressure,
+      memoryPressure: o.memoryPressure, trace: o.trace,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
     this.bootResources = this.resources();
+  }
+
+  /** The run's trace in Chrome's trace-event format, for a machine booted with `trace: true` (else undefined). */
+  trace(): TraceFile | undefined {
+    return this.kernel.trace?.file();
   }
 
   /** Puts a driver on disk as <serviceName>.sys (\SystemRoot\System32\drivers), for a service key's ImagePath to name. */

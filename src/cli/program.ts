@@ -56,6 +56,7 @@ interface RunFlags {
   verbose?: boolean;
   volume?: string;
   interactive?: boolean;
+  trace?: string;
 }
 
 function choices(names: readonly string[]): string {
@@ -144,6 +145,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
     .option('--verbose', 'show the CPU, IRQL and thread of each log line')
     .option('--json', 'print one JSON object instead of text')
+    .option('--trace <file>', 'write the run\'s trace (Chrome trace-event JSON: open it in https://ui.perfetto.dev) to <file>')
     .option('--interactive', 'you choose the program\'s actions at a prompt (mdl-pages: Allocate, Fill, Release, Quit); the log shows as it comes')
     .action(async (name: string, flags: RunFlags) => {
       const loaded = await loadScenario(name);
@@ -152,7 +154,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
         memoryPressure: flags.memoryPressure,
-        user: flags.user,
+        user: flags.user, trace: flags.trace,
         input: interactive ? io.input ?? terminalInput() : undefined,
         onEvent: interactive && !flags.json ? (e) => io.out(`${formatEvent(e, colors, flags.verbose === true)}\n`) : undefined,
       });

@@ -4,6 +4,7 @@
  * boot() refuses, a scenario file whose setup throws) become UsageErrors.
  */
 import { ScenarioError, boot, checkVariant, type BootOptions, type LogEvent, type Machine, type Report, type ScenarioInput } from '../index.js';
+import { writeFileSync } from 'node:fs';
 import { HostFolderStore } from '../host/host-folder.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
@@ -33,6 +34,8 @@ export interface RunScenarioOptions {
   input?: ScenarioInput | undefined;
   /** Called with each log line as it is written (an interactive run shows them as they come). */
   onEvent?: ((e: LogEvent) => void) | undefined;
+  /** `--trace FILE`: where the run's trace (Chrome trace-event JSON) is written. */
+  trace?: string | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export function runBootOptions(loaded: LoadedScenario, options: RunScenarioOptio
   if (options.profile !== undefined) user.profile = options.profile;
   if (options.memoryPressure !== undefined) user.memoryPressure = options.memoryPressure;
   if (options.volume !== undefined) user.volume = new HostFolderStore(options.volume);
+  if (options.trace !== undefined) user.trace = true;
   // The CLI's machine has a C: in a host folder, unless the scenario brings its own volume.
   const merged = { volume: new HostFolderStore(DEFAULT_VOLUME_FOLDER), ...loaded.scenario.bootOptions?.(options.variant), ...user };
   return { ...merged, arch: merged.arch ?? 'x64' };
@@ -69,6 +73,15 @@ async function bootFor(loaded: LoadedScenario, options: BootOptions): Promise<Ma
   }
 }
 
+/** Writes the run's trace to `file` (made or replaced); a path that cannot be written is the user's mistake. */
+function writeTrace(file: string, machine: Machine): void {
+  try {
+    writeFileSync(file, JSON.stringify(machine.trace()));
+  } catch (e) {
+    throw new UsageError(`cannot write the trace to ${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+}
+
 /** Boots a machine for the scenario, runs it, and returns the report. */
 export async function runScenarioForCli(loaded: LoadedScenario, options: RunScenarioOptions): Promise<Report> {
   try {
@@ -81,7 +94,9 @@ export async function runScenarioForCli(loaded: LoadedScenario, options: RunScen
   const machine = await bootFor(loaded, bootOptions);
   try {
     if (options.onEvent) machine.kernel.logs.listeners.push(options.onEvent);
-    return await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user, input: options.input });
+    const report = await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user, input: options.input });
+    if (options.trace !== undefined) writeTrace(options.trace, machine);
+    return report;
   } catch (e) {
     // A user's scenario that throws in setup is the user's to fix: name the file.
     if (e instanceof ScenarioError && loaded.file) throw new UsageError(`${label(loaded)}: ${e.message}`, { cause: e });

@@ -32,6 +32,8 @@ import { MiCheckUnloadedDriverLeaks } from './mm/mdl-pages.js';
 import type { Prcb } from './ke/prcb.js';
 import { Processors } from './ke/processors.js';
 import { Scheduler } from './ke/scheduler.js';
+import { KiStartTrace, KiTraceBugCheck } from './ke/trace-hooks.js';
+import type { KeTrace } from './ke/trace.js';
 import { KeWaits } from './ke/wait.js';
 import { registerSyncObjectTypes } from './ps/sync-objects.js';
 import type { KThread } from './ke/thread.js';
@@ -92,6 +94,8 @@ export class Kernel implements CmContext {
   readonly scheduler: Scheduler;
   /** Dispatcher objects (KEVENT, KSEMAPHORE, KMUTANT) and the threads waiting on them. */
   readonly waits: KeWaits;
+  /** The trace-event recorder (ke/trace.ts), when boot asked for a trace. */
+  readonly trace: KeTrace | null;
   // mm
   readonly pfn: PfnDatabase;
   readonly caches: TranslationCaches;
@@ -141,6 +145,7 @@ export class Kernel implements CmContext {
     this.ke = new Dispatcher(this);
     this.scheduler = new Scheduler(this);
     this.waits = new KeWaits(this, () => this.kernelMemory);
+    this.trace = options.trace ? KiStartTrace(this, options) : null;
 
     // mm: frames, page tables (observed by the translation caches), pool, system PTEs, the shared page.
     this.pfn = new PfnDatabase(this.memory, this.random);
@@ -190,6 +195,7 @@ export class Kernel implements CmContext {
   /** The machine has stopped: every charge refuses, and processes never end now (a wait answers STILL_ACTIVE). */
   private onStop(): void {
     this.clock.deadlineNs = -Infinity;
+    if (this.stop.bugcheck && this.trace) KiTraceBugCheck(this.trace, this.stop.bugcheck);
     if (this.stop.bugcheck) for (const p of this.ps.processes) p.resolveExit(p.ExitStatus);
   }
 

@@ -33,6 +33,7 @@ import type { NeitherWatch } from './neither-check.js';
 import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 import { IopQueueRequestCompletion } from './pending.js';
 import { IoCancelThreadIo } from './thread-io.js';
+import { IopTraceDispatch } from './trace-io.js';
 import type { KThread } from '../ke/thread.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
@@ -162,6 +163,7 @@ export class IoManager {
     const context = IopExceptionContext(k);
     const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
+    const traceStart = k.trace === null ? -1 : k.clock.nowNs;
     irp.callDepth++;
     try {
       if (typeof routine !== 'function') {
@@ -172,6 +174,7 @@ export class IoManager {
       const status = IopReturnedStatus(value);
       if (irp.completed) IopCaptureIoStatus(k, irp);
       if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
+      if (traceStart >= 0) IopTraceDispatch(k, frame, location, irp, traceStart, status);
       return status;
     } catch (e) {
       return IopDriverRoutineFaulted(k, frame, context, e);

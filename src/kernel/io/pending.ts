@@ -26,6 +26,7 @@ import type { KThread } from '../ke/thread.js';
 import { NotificationEvent } from '../ke/wait.js';
 import type { KernelObject } from '../ob/object.js';
 import type { IoContext } from './context.js';
+import { IopTracePending } from './trace-io.js';
 import type { Irp } from './irp.js';
 import { FILE_OBJECT_LAYOUT, type FileObject } from './objects.js';
 
@@ -80,6 +81,7 @@ export function IopUnlockFileObject(k: IoContext, file: FileObject): void {
  */
 export function IopMarkRequestPending(k: IoContext, irp: Irp, request: IopPendingRequest): void {
   irp.pending = request;
+  if (k.trace) IopTracePending(k, irp, true);
   k.ob.ObReferenceObject(request.file);
   const thread = irp.Tail.Overlay.Thread;
   if (thread) k.io.threadIrps(thread).add(irp);
@@ -132,6 +134,7 @@ function IopCompletePendingRequest(k: IoContext, irp: Irp, thread: KThread): voi
   const status = irp.finalStatus;
   const information = irp.finalInformation;
   k.io.threadIrps(thread).delete(irp);
+  if (k.trace) IopTracePending(k, irp, false, status);
   k.io.IopCompleteRequest(irp);
   if (!NT_ERROR(status) || !request.synchronous) writeIoStatus(k, request.userIosb, status, information);
   const file = request.file;
@@ -152,6 +155,7 @@ function IopCleanupIrp(k: IoContext, irp: Irp): void {
   const request = irp.pending!;
   const thread = irp.Tail.Overlay.Thread;
   if (thread) k.io.threadIrps(thread).delete(irp);
+  if (k.trace) IopTracePending(k, irp, false, irp.finalStatus);
   k.io.freeIrp(irp);
   if (request.event) k.ob.ObDereferenceObject(request.event);
   irp.pending = null;

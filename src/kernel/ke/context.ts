@@ -18,6 +18,7 @@ import type { Scheduler } from './scheduler.js';
 import type { KThread } from './thread.js';
 import type { SystemWorkQueue } from './work-queue.js';
 import type { KeWaits } from './wait.js';
+import type { KeTrace } from './trace.js';
 
 /** The dispatcher layer's view of the machine. */
 export interface KeContext {
@@ -56,4 +57,6 @@ export interface KeContext {
   emit(source: LogEvent['source'], process: string, text: string): void;
   /** A finding (a report that does not stop the machine). */
   report(finding: Finding): void;
+  /** The trace recorder, or null when the machine records no trace (every hook tests this first). */
+  readonly trace: KeTrace | null;
 }

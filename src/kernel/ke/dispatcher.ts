@@ -189,6 +189,7 @@ export class Dispatcher {
         prcb.activeDpc = dpc;
         prcb.dpcRoutineStartNs = this.k.clock.nowNs;
         dpc.DeferredRoutine(dpc, dpc.DeferredContext, dpc.systemArgument1, dpc.systemArgument2);
+        if (this.k.trace !== null) this.k.trace.cpuComplete(prcb, dpc.owner, 'dpc', prcb.dpcRoutineStartNs);
       }
     } finally {
       prcb.dpcRoutineActive = false;

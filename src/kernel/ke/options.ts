@@ -22,4 +22,6 @@ export interface KernelOptions {
   lowMemoryPages?: number;
   /** The store of the volume C: (io/fs), or null for a machine with no C:. */
   volume?: VolumeStore | null;
+  /** Record a trace (ke/trace.ts). */
+  trace?: boolean;
 }

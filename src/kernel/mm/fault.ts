@@ -15,6 +15,7 @@
  *                                               write to read-only memory)
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x50--page-fault-in-nonpaged-area
  */
+import { MiTraceFault } from './trace-mm.js';
 import { STATUS_ACCESS_VIOLATION } from '../../include/ntstatus.js';
 import { ACCESS_EXECUTE, ACCESS_WRITE, type PageFault } from '../../hw/mmu.js';
 import { ATTEMPTED_WRITE_TO_READONLY_MEMORY, PAGE_FAULT_IN_NONPAGED_AREA } from '../../include/bugcodes.js';
@@ -34,8 +35,15 @@ export function MmAccessFault(k: MmContext, fault: PageFault): void {
   const what = access === ACCESS_WRITE ? 'write' : access === ACCESS_EXECUTE ? 'execute' : 'read';
   // A trimmed page comes back only below DISPATCH_LEVEL: above it, the fault is the bug check below.
   if (!fault.present && k.irql < DISPATCH_LEVEL && (userAddress || !user)
-    && k.workingSets.MiResolveSoftwareFault(k.currentProcess.DirectoryTableBase, va, access)) return;
-  if (userAddress && k.irql < DISPATCH_LEVEL && k.vm.resolveFault(k.currentProcess, va, access, fault.present)) return;
+    && k.workingSets.MiResolveSoftwareFault(k.currentProcess.DirectoryTableBase, va, access)) {
+    if (k.trace) MiTraceFault(k, va, what, 'paged in');
+    return;
+  }
+  if (userAddress && k.irql < DISPATCH_LEVEL && k.vm.resolveFault(k.currentProcess, va, access, fault.present)) {
+    if (k.trace) MiTraceFault(k, va, what, 'resolved');
+    return;
+  }
+  if (k.trace) MiTraceFault(k, va, what, userAddress || user ? 'access violation' : 'bug check');
   if (k.irql >= DISPATCH_LEVEL) {
     const trimmed = k.workingSets.MiTrimmedState(k.currentProcess.DirectoryTableBase, va);
     const why = trimmed === undefined ? '' : ` The page is pageable and was trimmed (its PTE is a ${trimmed === 'transition' ? 'transition PTE' : 'pagefile PTE'}).`;

@@ -6,6 +6,7 @@
  * *now*; unmapping must happen in that same process.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmmaplockedpagesspecifycache
  */
+import { MiTraceMapping } from './trace-mm.js';
 import {
   PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_NOACCESS, PAGE_READONLY, PAGE_READWRITE,
 } from '../../include/memory-constants.js';
@@ -61,6 +62,7 @@ export function MiMapLockedPagesInSystemSpace(k: MmContext, mdl: Mdl, noCache: b
   mdl.MdlFlags |= MDL_MAPPED_TO_SYSTEM_VA;
   // ReactOS mdlsup.c MmMapLockedPagesSpecifyCache: a partial MDL's own mapping is marked so that MmPrepareMdlForReuse undoes it.
   if (mdl.MdlFlags & MDL_PARTIAL) mdl.MdlFlags |= MDL_PARTIAL_HAS_BEEN_MAPPED;
+  if (k.trace) MiTraceMapping(k, true, 'MDL (system)', va, pages, undefined, mdl.PfnArray[0]);
   return mdl.MappedSystemVa;
 }
 
@@ -70,6 +72,7 @@ export function MiUnmapLockedPagesInSystemSpace(k: MmContext, mdl: Mdl): void {
   if (!m) return;
   for (let i = 0; i < m.pages; i++) k.pageTables.MiErasePte(k.systemRoot, m.va + i * PAGE_SIZE);
   k.systemPtes.MiReleaseSystemPtes(m.va, m.pages);
+  if (k.trace) MiTraceMapping(k, false, 'MDL (system)', m.va, m.pages, undefined);
   mdl.systemMapping = null;
   mdl.MdlFlags &= ~(MDL_MAPPED_TO_SYSTEM_VA | MDL_PARTIAL_HAS_BEEN_MAPPED);
 }
@@ -112,6 +115,7 @@ export function MiMapLockedPagesInUserSpace(k: MmContext, mdl: Mdl, noCache: boo
   // The Idle process's address space is the System process's: the mapping is System's.
   const owner = process === k.idleProcess ? k.systemProcess : process;
   mdl.userMappings.push({ process: owner, va: start });
+  if (k.trace) MiTraceMapping(k, true, 'MDL (user)', start, mdl.PfnArray.length, owner, mdl.PfnArray[0]);
   MiReportPartialPageExposure(k, mdl, start, owner);
   return start + mdl.ByteOffset;
 }
@@ -134,6 +138,7 @@ export function MiUnmapLockedPages(k: MmContext, baseAddress: number, mdl: Mdl):
   const vad = process.VadRoot.find(page);
   const mapped = mdl.userMappings.findIndex((m) => m.va === page);
   if (vad && vad.kind === 'mdl' && vad.mdl === mdl && vad.start === page) {
+    if (k.trace) MiTraceMapping(k, false, 'MDL (user)', page, (vad.end - vad.start) / PAGE_SIZE, process);
     k.vm.deleteVad(process, vad);
     if (mapped >= 0) mdl.userMappings.splice(mapped, 1);
     return;

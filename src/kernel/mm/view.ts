@@ -16,6 +16,7 @@
  * made (docs/fidelity.md, "Sections").
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwmapviewofsection
  */
+import { MiTraceMapping } from './trace-mm.js';
 import {
   MEM_TOP_DOWN, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_NOACCESS,
   PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
@@ -138,6 +139,7 @@ export class SectionViews {
           process.pageTableFrames);
       }
     }
+    if (this.k.trace) MiTraceMapping(this.k, true, 'view', start, size / PAGE_SIZE, process);
     return { status: STATUS_SUCCESS, baseAddress: start, viewSize: size, sectionOffset: offset };
   }
 
@@ -205,6 +207,7 @@ export class SectionViews {
     }
     vad.frames.clear();
     process.VadRoot.remove(vad);
+    if (this.k.trace) MiTraceMapping(this.k, false, 'view', vad.start, (vad.end - vad.start) / PAGE_SIZE, process);
     this.releaseView(segment);
   }
 

@@ -20,6 +20,7 @@
  * frame is not written out from under that mapping (docs/fidelity.md).
  * https://learn.microsoft.com/windows/win32/memory/working-set
  */
+import { MiTracePaging } from './trace-mm.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { MmContext, MmProcess } from './context.js';
 import { PAGE_ALIGN } from './layout.js';
@@ -107,6 +108,7 @@ export class WorkingSets {
     this.transition.set(pfn, { root, va });
     this.note(root, va, true);
     this.counters.trims++;
+    if (k.trace) MiTracePaging(k, true, va, 'trimmed to a transition PTE');
     return true;
   }
 
@@ -132,6 +134,7 @@ export class WorkingSets {
       this.transition.delete(pfn);
       k.pfn.freePage(pfn);
       this.counters.pageOuts++;
+      if (k.trace) MiTracePaging(k, true, va, 'written to the pagefile');
     }
   }
 
@@ -163,12 +166,14 @@ export class WorkingSets {
       pfn = pte.pfn;
       this.transition.delete(pfn);
       this.counters.softPageIns++;
+      if (k.trace) MiTracePaging(k, false, va, 'from its transition frame');
     } else {
       pfn = k.pfn.removeAnyPage(user ? PfnUse.Private : PfnUse.PagedPool);
       if (pfn < 0) return false;
       this.pagefile.MiReadPage(pte.offset, pfn);
       this.pagefile.MiReleaseSlot(pte.offset);
       this.counters.hardPageIns++;
+      if (k.trace) MiTracePaging(k, false, va, 'read from the pagefile');
     }
     this.ptes.clear(ptePa);
     k.pageTables.MiWriteValidPte(root, va, pfn, attributes, process?.pageTableFrames);
