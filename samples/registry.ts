@@ -3,6 +3,7 @@
  * seed article (more as later issues land), each with its misuse variants.
  */
 import type { Scenario } from 'ntshm';
+import { invertedCall } from './inverted-call/index.js';
 import { kernelSection } from './kernel-section/index.js';
 import { lockedUserBuffer } from './locked-user-buffer/index.js';
 import { mdlPages } from './mdl-pages/index.js';
@@ -11,9 +12,9 @@ import { section } from './section/index.js';
 import { sharingMemory } from './sharing-memory/index.js';
 import { transferMethods } from './transfer-methods/index.js';
 
-export { kernelSection, lockedUserBuffer, mdlPages, poolToUser, section, sharingMemory, transferMethods };
+export { invertedCall, kernelSection, lockedUserBuffer, mdlPages, poolToUser, section, sharingMemory, transferMethods };
 
-export const samples: readonly Scenario[] = [section, kernelSection, mdlPages, sharingMemory, lockedUserBuffer, poolToUser, transferMethods];
+export const samples: readonly Scenario[] = [section, kernelSection, mdlPages, sharingMemory, lockedUserBuffer, poolToUser, transferMethods, invertedCall];
 
 export function findSample(name: string): Scenario | undefined {
   return samples.find((s) => s.name === name);
