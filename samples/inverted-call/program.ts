@@ -44,6 +44,11 @@ function timeText(k32: K32, fileTime: number): string {
   return `${pad(st.wHour)}:${pad(st.wMinute)}:${pad(st.wSecond)}.${pad(st.wMilliseconds, 3)}`;
 }
 
+/** How the program names the error a request ended with. */
+function errorText(error: number): string {
+  return error === ERROR_OPERATION_ABORTED ? 'cancelled (ERROR_OPERATION_ABORTED)' : `failed (error ${error})`;
+}
+
 export function invertedCallProgram({ ioctl = IOCTL_WAIT_FOR_EVENT, cancelOldestAfterEvent, ending = 'cancel' }: InvertedCallProgramOptions = {}) {
   return defineProgram(async (k32) => {
     const ov = OVERLAPPED[k32.sizeofPointer === 8 ? 'x64' : 'x86'];
@@ -93,10 +98,10 @@ export function invertedCallProgram({ ioctl = IOCTL_WAIT_FOR_EVENT, cancelOldest
         const sequence = k32.getUint32(slot.record + EVENT_RECORD.Sequence);
         k32.print(`event ${sequence} at ${timeText(k32, slot.record + EVENT_RECORD.Timestamp)} (request ${i + 1})`);
       } else {
-        k32.print(`request ${i + 1} ended with error ${k32.GetLastError()}`);
+        k32.print(`request ${i + 1}: ${errorText(k32.GetLastError())}`);
       }
       if (!(await arm(i))) return 1;
-      if (received === cancelOldestAfterEvent) {
+      if (received === cancelOldestAfterEvent && ok) {
         const oldest = slots.reduce((a, b) => (b.sentAt < a.sentAt ? b : a));
         k32.print(`giving up on request ${slots.indexOf(oldest) + 1}: CancelIoEx`);
         k32.CancelIoEx(hDevice, oldest.overlapped);
@@ -110,8 +115,7 @@ export function invertedCallProgram({ ioctl = IOCTL_WAIT_FOR_EVENT, cancelOldest
       await k32.WaitForMultipleObjects(events.length, events, true, INFINITE);
       for (const [i, slot] of slots.entries()) {
         const { ok } = await k32.GetOverlappedResult(hDevice, slot.overlapped, false);
-        const error = k32.GetLastError();
-        k32.print(`request ${i + 1}: ${ok ? 'completed' : error === ERROR_OPERATION_ABORTED ? 'ERROR_OPERATION_ABORTED' : `error ${error}`}`);
+        k32.print(`request ${i + 1}: ${ok ? 'completed' : errorText(k32.GetLastError())}`);
       }
     } else {
       k32.print(`${EVENTS_WANTED} events received; closing the device with ${PENDING_REQUESTS} requests still pending`);
