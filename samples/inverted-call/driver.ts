@@ -105,7 +105,8 @@ export function invertedCallDriver({ queue: makeQueue = csqQueue, delivery = buf
       function DispatchCleanup(_DeviceObject: DeviceObject, Irp: Irp): number {
         nt.KeCancelTimer(timer);
         const file = IoGetCurrentIrpStackLocation(Irp).FileObject;
-        if (file) queue.cancelFileRequests(file);
+        const cancelled = file ? queue.cancelFileRequests(file) : 0;
+        nt.DbgPrint('InvertedCall: the device is closed: events stopped, %u waiting requests cancelled, %u still waiting\n', cancelled, queue.waiting());
         return complete(Irp, STATUS_SUCCESS);
       }
 

@@ -25,8 +25,8 @@ export interface RequestQueue {
   insert(irp: Irp): number;
   /** The timer's DPC: the request the next event goes into, taken off the queue, or null if none is waiting. */
   removeNext(): Irp | null;
-  /** IRP_MJ_CLEANUP: completes the requests of the file being cleaned up with STATUS_CANCELLED. */
-  cancelFileRequests(file: FileObject): void;
+  /** IRP_MJ_CLEANUP: completes the requests of the file being cleaned up with STATUS_CANCELLED; returns how many. */
+  cancelFileRequests(file: FileObject): number;
   /** How many requests are waiting (for the driver's log). */
   waiting(): number;
   /** DriverUnload: gives back what the queue allocated. */
@@ -82,7 +82,9 @@ export function csqQueue(nt: Nt): RequestQueue {
     // Never a request whose cancel routine has begun: the library clears the routine as it takes the IRP, and skips one it cannot.
     removeNext: () => nt.IoCsqRemoveNextIrp(csq, null),
     cancelFileRequests(file) {
-      for (let irp = nt.IoCsqRemoveNextIrp(csq, file); irp; irp = nt.IoCsqRemoveNextIrp(csq, file)) CsqCompleteCanceledIrp(csq, irp);
+      let cancelled = 0;
+      for (let irp = nt.IoCsqRemoveNextIrp(csq, file); irp; irp = nt.IoCsqRemoveNextIrp(csq, file), cancelled++) CsqCompleteCanceledIrp(csq, irp);
+      return cancelled;
     },
     waiting: () => pending.length,
     free: () => nt.ExFreePoolWithTag(lock, QUEUE_TAG),

@@ -11,7 +11,9 @@
  * (CancelIoEx with its OVERLAPPED) while the driver holds it ready for the
  * next event: the cancel routine completes it with STATUS_CANCELLED, and at
  * the next tick the DPC completes it again. Bug check 0x44
- * MULTIPLE_IRP_COMPLETE_REQUESTS, P1 the IRP. On Windows the window is a few
+ * MULTIPLE_IRP_COMPLETE_REQUESTS, P1 the IRP (whose memory the I/O manager
+ * had freed: the DPC wrote the event record into a freed SystemBuffer on its
+ * way there). On Windows the window is a few
  * instructions wide and the crash comes once in a blue moon; this driver
  * holds it open for a whole timer period, so it comes every time.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iosetcancelroutine
@@ -43,6 +45,7 @@ export function queueTakingAhead(nt: Nt): RequestQueue {
     const at = pending.indexOf(Irp);
     if (at >= 0) pending.splice(at, 1);
     nt.KeReleaseSpinLock(lock, oldIrql);
+    nt.DbgPrint('InvertedCall: CancelRoutine completes IRP %p with STATUS_CANCELLED\n', Irp.address);
     complete(Irp);
   }
 
@@ -78,6 +81,7 @@ export function queueTakingAhead(nt: Nt): RequestQueue {
       for (const irp of mine) pending.splice(pending.indexOf(irp), 1);
       nt.KeReleaseSpinLock(lock, oldIrql);
       for (const irp of mine) complete(irp);
+      return mine.length;
     },
     waiting: () => pending.length,
     free: () => nt.ExFreePoolWithTag(lock, QUEUE_TAG),

@@ -8,8 +8,8 @@
  * thread, where the address is the program's. The DPC does not: it runs at
  * DISPATCH_LEVEL in whatever thread its CPU was running when the timer
  * expired. The program is blocked in WaitForMultipleObjects, so that is the
- * idle thread, whose address space is the System process's, where nothing is
- * mapped at the program's address. A page fault at DISPATCH_LEVEL cannot be
+ * idle thread (process 0, the Idle process: the system address space, where nothing is
+ * mapped at the program's address). A page fault at DISPATCH_LEVEL cannot be
  * resolved (nor turned into an exception a try/except would catch): bug check
  * 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL, P1 the program's address, P2 the IRQL
  * (2), P3 1 for a write. Had the CPU been running another process that maps
@@ -39,6 +39,8 @@ export const neitherDelivery: EventDelivery = {
   deliver(nt, irp, sequence, timestamp) {
     // Wrong: a user address, written at DISPATCH_LEVEL in an arbitrary process.
     const record = irp.UserBuffer;
+    nt.DbgPrint('InvertedCall: event %u goes to Irp->UserBuffer %p, written in process %d at IRQL %d\n',
+      sequence, record, nt.PsGetCurrentProcessId(), nt.KeGetCurrentIrql());
     nt.setUint32(record + EVENT_RECORD.Sequence, sequence);
     nt.setUint32(record + EVENT_RECORD.Sequence + 4, 0);
     nt.setBigUint64(record + EVENT_RECORD.Timestamp, timestamp);

@@ -29,7 +29,7 @@ export function listWithoutCancelRoutine(nt: Nt): RequestQueue {
     },
     removeNext: () => pending.shift() ?? null,
     // Wrong: the cleanup leaves the file's requests where they are.
-    cancelFileRequests: () => {},
+    cancelFileRequests: () => 0,
     waiting: () => pending.length,
     free: () => {},
   };
