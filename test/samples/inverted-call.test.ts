@@ -38,6 +38,8 @@ describe.each(ARCHES)('inverted-call on %s', (arch) => {
     const served = lines(report, 'dbgprint').filter((l) => l.includes('completes a request'));
     expect(served).toHaveLength(10);
     for (const line of served) expect(line).toMatch(/\(3 still waiting\)$/);
+    // Four sent at the start and one again after each of the ten events; 16 bytes copied out for each event.
+    expect(report.io.buffered).toEqual({ requests: 14, bytesCopiedIn: 0, bytesCopiedOut: 160 });
     expect(lines(report, 'stdout').slice(-4)).toEqual([1, 2, 3, 4].map((i) => `request ${i}: cancelled (ERROR_OPERATION_ABORTED)`));
     expect(report.processes[0]?.exitCode).toBe(0);
     expect(report.resources.after).toEqual(report.resources.before);
