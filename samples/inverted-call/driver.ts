@@ -51,7 +51,7 @@ export const bufferedDelivery: EventDelivery = {
   deliver(nt, irp, sequence, timestamp) {
     const record = irp.AssociatedIrp.SystemBuffer;
     nt.setUint32(record + EVENT_RECORD.Sequence, sequence);
-    nt.setUint32(record + EVENT_RECORD.Sequence + 4, 0);
+    nt.setUint32(record + EVENT_RECORD.Reserved, 0);
     nt.setBigUint64(record + EVENT_RECORD.Timestamp, timestamp);
     irp.IoStatus.Status = STATUS_SUCCESS;
     irp.IoStatus.Information = EVENT_RECORD.size;

@@ -26,7 +26,7 @@ export const IOCTL_WAIT_FOR_EVENT_NEITHER = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x901,
  * EVENT_RECORD: `ULONG Sequence; ULONG Reserved; LARGE_INTEGER Timestamp`
  * (the KeQuerySystemTime of the timer's DPC: a FILETIME, UTC). The same on x64 and x86.
  */
-export const EVENT_RECORD = { Sequence: 0, Timestamp: 8, size: 16 } as const;
+export const EVENT_RECORD = { Sequence: 0, Reserved: 4, Timestamp: 8, size: 16 } as const;
 
 /** How many requests the program keeps pending at a time. */
 export const PENDING_REQUESTS = 4;

@@ -84,6 +84,7 @@ export function invertedCallProgram({ ioctl = IOCTL_WAIT_FOR_EVENT, cancelOldest
 
     const events = slots.map((s) => s.event);
     let received = 0;
+    let gaveUp = false;
     while (received < EVENTS_WANTED) {
       const waited = await k32.WaitForMultipleObjects(events.length, events, false, INFINITE);
       const i = waited - WAIT_OBJECT_0;
@@ -101,7 +102,8 @@ export function invertedCallProgram({ ioctl = IOCTL_WAIT_FOR_EVENT, cancelOldest
         k32.print(`request ${i + 1}: ${errorText(k32.GetLastError())}`);
       }
       if (!(await arm(i))) return 1;
-      if (received === cancelOldestAfterEvent && ok) {
+      if (received === cancelOldestAfterEvent && !gaveUp) {
+        gaveUp = true;
         const oldest = slots.reduce((a, b) => (b.sentAt < a.sentAt ? b : a));
         k32.print(`giving up on request ${slots.indexOf(oldest) + 1}: CancelIoEx`);
         k32.CancelIoEx(hDevice, oldest.overlapped);

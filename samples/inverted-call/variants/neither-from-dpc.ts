@@ -42,7 +42,7 @@ export const neitherDelivery: EventDelivery = {
     nt.DbgPrint('InvertedCall: event %u goes to Irp->UserBuffer %p, written in process %d at IRQL %d\n',
       sequence, record, nt.PsGetCurrentProcessId(), nt.KeGetCurrentIrql());
     nt.setUint32(record + EVENT_RECORD.Sequence, sequence);
-    nt.setUint32(record + EVENT_RECORD.Sequence + 4, 0);
+    nt.setUint32(record + EVENT_RECORD.Reserved, 0);
     nt.setBigUint64(record + EVENT_RECORD.Timestamp, timestamp);
     irp.IoStatus.Status = STATUS_SUCCESS;
     irp.IoStatus.Information = EVENT_RECORD.size;
