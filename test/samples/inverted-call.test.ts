@@ -13,6 +13,16 @@ import { invertedCallProgram } from '../../samples/inverted-call/program.js';
 
 const sample = findSample('inverted-call')!;
 const ARCHES = ['x64', 'x86'] as const;
+/**
+ * no-cancel-routine's findings at the exit, and the one its IRP_MJ_CLEANUP may earn first: the I/O manager reports a
+ * cleanup that leaves requests pending (irp-pending-after-cleanup, at most one, in DispatchCleanup) where it checks that.
+ */
+function rundownFindings(report: Report): Report['findings'] {
+  const atCleanup = report.findings.filter((f) => f.kind === 'irp-pending-after-cleanup');
+  expect(atCleanup.length).toBeLessThanOrEqual(1);
+  for (const f of atCleanup) expect([f.driver, f.routine]).toEqual(['InvertedCall', 'DispatchCleanup']);
+  return report.findings.filter((f) => f.kind !== 'irp-pending-after-cleanup');
+}
 const lines = (report: Report, source: string) => report.events.filter((e) => e.source === source).map((e) => e.text.trimEnd());
 
 /** `event N at hh:mm:ss.mmm` → [N, milliseconds of the day]. */
@@ -67,13 +77,13 @@ describe.each(ARCHES)('inverted-call on %s', (arch) => {
     expect(eventsSeen(report)).toHaveLength(10);
     expect(report.outcome).toBe('cut');
     expect(report.processes[0]?.exitCode).toBeNull();
-    expect(report.findings.map((f) => [f.kind, f.driver, f.routine])).toEqual(
+    expect(rundownFindings(report).map((f) => [f.kind, f.driver, f.routine])).toEqual(
       Array(4).fill(['irp-pending-at-rundown', 'InvertedCall', 'DispatchDeviceControl']));
   });
 
   it('no-cancel-routine given five minutes: the I/O manager gives up on the four requests (irp-cancel-timeout) and the exit goes on', async () => {
     const report = await runScenario(sample, { arch, seed: 1, variant: 'no-cancel-routine', seconds: 280 });
-    expect(report.findings.map((f) => f.kind)).toEqual([...Array(4).fill('irp-pending-at-rundown'), ...Array(4).fill('irp-cancel-timeout')]);
+    expect(rundownFindings(report).map((f) => f.kind)).toEqual([...Array(4).fill('irp-pending-at-rundown'), ...Array(4).fill('irp-cancel-timeout')]);
     expect(report.processes[0]?.exitCode).toBe(0);
     expect(report.virtualMs).toBeGreaterThan(300_000);
     // The driver still holds the four IRPs (and through them the file object): their pool never comes back.
