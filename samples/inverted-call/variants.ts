@@ -14,8 +14,8 @@ import { listWithoutCancelRoutine } from './variants/no-cancel-routine.js';
 export const variants: readonly ScenarioVariant[] = [
   {
     name: 'no-cancel-routine',
-    summary: 'the driver holds the requests with no cancel routine and no cleanup; the program closes the device and exits with 4 pending: ' +
-      'its exit hangs at rundown (finding irp-pending-at-rundown; with --seconds 340 the five minutes run out: irp-cancel-timeout)',
+    summary: 'the driver holds the requests with no cancel routine and its cleanup leaves them; the program closes the device and exits with 4 pending: ' +
+      'its exit hangs at rundown (finding irp-pending-at-rundown; with --seconds 300 the five minutes run out: irp-cancel-timeout)',
   },
   {
     name: 'complete-after-cancel',
@@ -24,7 +24,7 @@ export const variants: readonly ScenarioVariant[] = [
   },
   {
     name: 'neither-from-dpc',
-    summary: 'METHOD_NEITHER, and the timer\'s DPC writes the record into Irp->UserBuffer: the DPC runs in the idle thread (System\'s address space), ' +
+    summary: 'METHOD_NEITHER, and the timer\'s DPC writes the record into Irp->UserBuffer: the DPC runs in the Idle thread (process 0, the system address space), ' +
       'where the program\'s address maps nothing: 0xD1 DRIVER_IRQL_NOT_LESS_OR_EQUAL',
   },
 ];

@@ -82,7 +82,7 @@ describe.each(ARCHES)('inverted-call on %s', (arch) => {
   });
 
   it('no-cancel-routine given five minutes: the I/O manager gives up on the four requests (irp-cancel-timeout) and the exit goes on', async () => {
-    const report = await runScenario(sample, { arch, seed: 1, variant: 'no-cancel-routine', seconds: 280 });
+    const report = await runScenario(sample, { arch, seed: 1, variant: 'no-cancel-routine', seconds: 300 });
     expect(rundownFindings(report).map((f) => f.kind)).toEqual([...Array(4).fill('irp-pending-at-rundown'), ...Array(4).fill('irp-cancel-timeout')]);
     expect(report.processes[0]?.exitCode).toBe(0);
     expect(report.virtualMs).toBeGreaterThan(300_000);
