@@ -102,6 +102,8 @@ describe('ntshm run sharing-memory --json', () => {
     { argv: ['section', '--variant', 'wrong-context'], bugcheck: /Bug check 0x0000007E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED/, line: /the driver's view is not in this process/ },
     { argv: ['section', '--variant', 'no-try'], bugcheck: /Bug check 0x0000003B SYSTEM_SERVICE_EXCEPTION/, line: /A second thread unmapped the driver's view/ },
     { argv: ['transfer-methods', '--variant', 'neither-no-probe', '--verifier'], bugcheck: /Bug check 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION\n {2}\(0x0+e3,/, line: /read 16 bytes at \S+ unprobed/ },
+    { argv: ['inverted-call', '--variant', 'complete-after-cancel'], bugcheck: /Bug check 0x00000044 MULTIPLE_IRP_COMPLETE_REQUESTS/, line: /CancelRoutine completes IRP \S+ with STATUS_CANCELLED/ },
+    { argv: ['inverted-call', '--variant', 'neither-from-dpc'], bugcheck: /Bug check 0x000000D1 DRIVER_IRQL_NOT_LESS_OR_EQUAL/, line: /written in process 0 at IRQL 2/ },
   ])('run $argv ends in its bug check, with the program\'s story before it', async ({ argv, bugcheck, line }) => {
     const { code, out } = await cli('run', ...argv);
     expect(code).toBe(3); // EXIT_BUGCHECK
@@ -215,7 +217,7 @@ describe('bad usage', () => {
   const cases: { name: string; argv: string[]; names: RegExp }[] = [
     { name: 'no command', argv: [], names: /expected a command.*samples, run, demo/ },
     { name: 'an unknown command', argv: ['fly'], names: /unknown command 'fly'.*samples, run, demo/ },
-    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, mdl-pages, sharing-memory, locked-user-buffer, pool-to-user, transfer-methods, event-ring; or give a scenario file/ },
+    { name: 'an unknown sample', argv: ['run', 'foo'], names: /unknown sample 'foo' \(choose from: section, kernel-section, mdl-pages, sharing-memory, locked-user-buffer, pool-to-user, transfer-methods, event-ring, inverted-call; or give a scenario file/ },
     { name: 'a missing scenario', argv: ['run'], names: /missing scenario.*sharing-memory.*scenario file/ },
     { name: 'help of an unknown command', argv: ['help', 'fly'], names: /unknown command 'fly'.*samples, run, demo/ },
     { name: 'an unknown profile', argv: ['run', 'sharing-memory', '--profile', 'xp'], names: /'xp' for --profile.*win10, nt4/ },
