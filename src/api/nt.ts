@@ -46,6 +46,7 @@ import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtIrp } from './nt-irp.js';
 import { makeNtCancel } from './nt-cancel.js';
+import { makeNtUserAccessors } from './nt-user-accessors.js';
 import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
@@ -368,6 +369,7 @@ export function makeNt(k: Kernel, driverName: string) {
     // --- IRPs between drivers: device stacks, IoCallDriver, completion routines (nt-irp.ts) ---
     makeNtIrp(k, enter),
     makeNtCancel(k, enter),
+    makeNtUserAccessors(k, enter),
     // --- the object namespace and security: directories, links, IoCreateDeviceSecure (nt-objects.ts) ---
     makeNtObjects(k, enter),
     // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
