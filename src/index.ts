@@ -22,3 +22,4 @@ export { NtException, MachineHalted, PublicEmulatorError as EmulatorError } from
 /** Names for numbers in messages: `STATUS_ACCESS_VIOLATION (0xC0000005)`, `IRP_MJ_DEVICE_CONTROL`. */
 export { ntStatusText } from './include/ntstatus.js';
 export { irpMajorFunctionName } from './include/wdm-constants.js';
+export { replayProgram, replayScenarioSource, type RequestReplay } from './machine/replay.js';

@@ -2,6 +2,7 @@
  * A machine: boot() builds one, programs and drivers run on it, and every
  * part of it can be inspected. Many machines can live in one process.
  */
+import { withReplayScenarios } from './machine/replay.js';
 import type { TraceFile } from './kernel/ke/trace.js';
 import type { BugCheck } from './kernel/ke/bugcheck.js';
 import { Kernel, type Finding, type LogEvent } from './kernel/kernel.js';
@@ -208,7 +209,7 @@ export class Machine {
   /** Resources just after boot: the report's "before". */
   private readonly bootResources: ResourceSnapshot;
   /** The scenario runScenario() ran on this machine, for the report. */
-  private scenarioRun: { name: string; variant: string | null; seconds: number } | undefined;
+  private scenarioRun: { name: string; variant: string | null; seconds: number; file: string | undefined } | undefined;
   private lastReason: RunResult['reason'] | undefined;
   /** Who runs a program spawned without `user`: runScenario's `user`, else an administrator. */
   private defaultUser: 'admin' | 'user' = 'admin';
@@ -374,7 +375,7 @@ export class Machine {
    */
   async runScenario(scenario: ScenarioDefinition, options: ScenarioRunOptions = {}): Promise<Report> {
     const checked = defineScenario(scenario);
-    checkOptionNames(options, ['seconds', 'variant', 'user', 'input'], 'runScenario');
+    checkOptionNames(options, ['seconds', 'variant', 'user', 'input', 'source'], 'runScenario');
     if (options.user !== undefined && options.user !== 'admin' && options.user !== 'user') {
       throw new RangeError(`user must be 'admin' or 'user', not ${String(options.user)}`);
     }
@@ -382,7 +383,7 @@ export class Machine {
     const seconds = options.seconds ?? DEFAULT_SCENARIO_SECONDS;
     if (!(seconds > 0 && seconds <= 86_400)) throw new RangeError(`seconds must be from 1 to 86400, not ${seconds}`);
     checkVariant(checked, options.variant);
-    this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds };
+    this.scenarioRun = { name: checked.name, variant: options.variant ?? null, seconds, file: options.source };
     const scenarioOptions = { seconds, variant: options.variant, user: this.defaultUser, input: options.input };
     if (!(await this.scenarioStep(checked.name, 'setup', () => checked.setup(this, scenarioOptions)))) return this.report();
     const programs = this.spawned.some((p) => !p.exited);
@@ -452,7 +453,8 @@ export class Machine {
       shared: k.sharing.records(),
       resources: { before: { ...this.bootResources }, after: this.resources() },
       paging: k.workingSets.snapshot,
-      findings: [...k.findings],
+      // A finding whose request can be sent again carries the scenario file that does (machine/replay.ts).
+      findings: withReplayScenarios(k.findings, this.scenarioRun),
       io: this.ioStats(),
       bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
     };

@@ -42,6 +42,8 @@ export interface ScenarioRunOptions {
   input?: ScenarioInput | undefined;
   /** The user of every program the scenario spawns without naming one (`ntshm run --user`). */
   user?: 'admin' | 'user' | undefined;
+  /** The scenario's file (`ntshm run ./file.ts` gives it), which a finding's replay scenario imports; a built-in sample needs none. */
+  source?: string | undefined;
 }
 
 /** What defineScenario() takes. */

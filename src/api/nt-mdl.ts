@@ -6,6 +6,7 @@
  * mdl-lock.ts, mdl-map.ts, io-space.ts); here are the arguments as a driver
  * passes them and the IRQL each routine allows.
  */
+import { IopNoteDangerousPrimitive } from '../kernel/io/user-request.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
 import { APC_LEVEL, DISPATCH_LEVEL, KernelMode } from '../include/wdm-constants.js';
 import type { Irp } from '../kernel/io/irp.js';
@@ -118,7 +119,12 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
       const bytes = sizeArgument(k.arch, numberOfBytes);
       // 0xC4/0x73: IRQL, the physical address (its low 32 bits on x86), the size.
       enter('MmMapIoSpace', DISPATCH_LEVEL, [0x73, Number(k.arch === 'x86' ? BigInt.asUintN(32, pa) : pa), bytes]);
-      return k.mdl.ioSpace.MmMapIoSpace(pa, bytes, cacheType);
+      const va = k.mdl.ioSpace.MmMapIoSpace(pa, bytes, cacheType);
+      // Physical memory mapped at an address a program's request gave: a primitive the program drives.
+      if (va !== 0 && k.io.userRequest.thread !== null) {
+        IopNoteDangerousPrimitive(k, 'physical-memory', `mapped ${bytes} bytes of physical memory at 0x${pa.toString(16)} with MmMapIoSpace`, [pa, pa & ~0xfffn]);
+      }
+      return va;
     },
     /** MmUnmapIoSpace. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmunmapiospace */
     MmUnmapIoSpace(baseAddress: number, numberOfBytes: number): void {

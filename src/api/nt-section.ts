@@ -20,7 +20,8 @@ import { MmMapViewOfSection, MmQuerySection, MmUnmapViewOfSection, type SectionB
 import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { VfWatchDriverView } from '../kernel/verifier/driver-view.js';
-import { SectionObject } from '../kernel/section/object.js';
+import { MmSectionObjectType, SectionObject } from '../kernel/section/object.js';
+import { IopNoteDangerousPrimitive } from '../kernel/io/user-request.js';
 import { handleArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 import { driverObjectAttributes, type DriverObjectAttributes } from './nt-objects.js';
 
@@ -66,6 +67,8 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
       });
       // The driver's own view in the program's context: a finding if it outlives the routine (verifier/driver-view.ts).
       if (NT_SUCCESS(r.status) && handleArgument(k.arch, processHandle) === NtCurrentProcess) VfWatchDriverView(k, k.currentProcess, r.baseAddress);
+      // A view of \Device\PhysicalMemory at an offset a program's request gave: physical memory mapped for the caller.
+      if (NT_SUCCESS(r.status)) IopNotePhysicalView(k, handleArgument(k.arch, sectionHandle), r.sectionOffset, r.viewSize);
       return r;
     },
     /** ZwUnmapViewOfSection: BaseAddress may be any address in the view. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwunmapviewofsection */
@@ -109,4 +112,19 @@ export function makeNtSection(k: Kernel, enter: (name: string, maxIrql: number) 
       return 0;
     },
   };
+}
+
+/** If `sectionHandle` names \Device\PhysicalMemory, the view is a dangerous primitive when its offset came from a program's request. */
+function IopNotePhysicalView(k: Kernel, sectionHandle: number, offset: number, viewSize: number): void {
+  if (k.io.userRequest.thread === null) return;
+  const ref = k.ob.ObReferenceObjectByHandle(sectionHandle, 0, MmSectionObjectType, KernelMode, k.currentProcess);
+  const section = ref.object as SectionObject | undefined;
+  if (!section) return;
+  try {
+    if (section.segment.kind !== 'physical') return;
+    IopNoteDangerousPrimitive(k, 'physical-memory',
+      `mapped ${viewSize} bytes of \\Device\\PhysicalMemory at physical address 0x${offset.toString(16)}`, [BigInt(offset)]);
+  } finally {
+    k.ob.ObDereferenceObject(section);
+  }
 }

@@ -46,6 +46,7 @@ import { makeNtRegistry } from './nt-registry.js';
 import { makeNtFile } from './nt-file.js';
 import { makeNtIrp } from './nt-irp.js';
 import { makeNtCancel } from './nt-cancel.js';
+import { IopNoteDangerousPrimitive } from '../kernel/io/user-request.js';
 import { makeNtUserAccessors } from './nt-user-accessors.js';
 import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
@@ -302,6 +303,11 @@ export function makeNt(k: Kernel, driverName: string) {
       PsGetProcessId: (process: EProcess): number => (enter('PsGetProcessId', HIGH), process.UniqueProcessId),
       KeStackAttachProcess(process: EProcess): { apcState: { process: EProcess } } {
         enter('KeStackAttachProcess', APC_LEVEL);
+        // Another process, named by a program's request: the caller picks whose memory the kernel works on.
+        if (k.io.userRequest.thread !== null && process !== k.currentProcess) {
+          IopNoteDangerousPrimitive(k, 'attach-process', `attached to ${process.ImageFileName} (pid ${process.UniqueProcessId}), another process than the caller's`,
+            [BigInt(process.UniqueProcessId)]);
+        }
         return { apcState: k.ps.KeStackAttachProcess(process) };
       },
       KeUnstackDetachProcess(apcState: { process: EProcess }): void {

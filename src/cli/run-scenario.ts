@@ -5,6 +5,7 @@
  */
 import { ScenarioError, boot, checkVariant, type BootOptions, type LogEvent, type Machine, type Report, type ScenarioInput } from '../index.js';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { HostFolderStore } from '../host/host-folder.js';
 import type { LoadedScenario } from './load-scenario.js';
 import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
@@ -94,7 +95,9 @@ export async function runScenarioForCli(loaded: LoadedScenario, options: RunScen
   const machine = await bootFor(loaded, bootOptions);
   try {
     if (options.onEvent) machine.kernel.logs.listeners.push(options.onEvent);
-    const report = await machine.runScenario(loaded.scenario, { seconds: options.seconds, variant: options.variant, user: options.user, input: options.input });
+    const report = await machine.runScenario(loaded.scenario, {
+      seconds: options.seconds, variant: options.variant, user: options.user, input: options.input, source: loaded.file === undefined ? undefined : resolve(loaded.file),
+    });
     if (options.trace !== undefined) writeTrace(options.trace, machine);
     return report;
   } catch (e) {

@@ -84,6 +84,7 @@ export function IopCreateFile(k: IoContext, path: string, desiredAccess: number,
     throw e;
   }
   device.ReferenceCount++;
+  file.openedAs = path;
   IopInitializeFileEvents(k, file);
   if (options & (FILE_SYNCHRONOUS_IO_ALERT | FILE_SYNCHRONOUS_IO_NONALERT)) {
     file.Flags |= FO_SYNCHRONOUS_IO | (options & FILE_SYNCHRONOUS_IO_ALERT ? FO_ALERTABLE_IO : 0);

@@ -23,6 +23,7 @@ import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEME
 import { ProbeForWriteIoStatusBlock } from '../ex/capture.js';
 import { IopServiceTail } from './service-tail.js';
 import { IopFileEvents, IopLockFileObject } from './pending.js';
+import type { UserRequest } from './user-request.js';
 import type { KernelObject } from '../ob/object.js';
 import { EVENT_MODIFY_STATE, ExEventObjectType } from '../ps/sync-objects.js';
 import { UserMode } from '../../include/wdm-constants.js';
@@ -129,7 +130,14 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       return e.status;
     }
     const watch = method === METHOD_NEITHER && irp.RequestorMode === UserMode ? IopWatchNeither(k, InputBuffer, inLen, OutputBuffer, outLen) : null;
-    if (!watch) return IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
+    // The request a dangerous primitive would be reached from (user-request.ts): a program's, on this thread.
+    const request = k.io.userRequest;
+    if (irp.RequestorMode === UserMode) IopMarkUserRequest(request, k.currentThread, code, InputBuffer, inLen, outLen, file, device.DriverObject.serviceName);
+    try {
+      if (!watch) return IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
+    } finally {
+      if (!watch) request.thread = null;
+    }
     const outer = k.io.neitherWatch;
     k.io.neitherWatch = watch;
     try {
@@ -138,11 +146,24 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       return status;
     } finally {
       k.io.neitherWatch = outer;
+      request.thread = null;
     }
   } finally {
     if (event) k.ob.ObDereferenceObject(event);
     k.ob.ObDereferenceObject(file);
   }
+}
+
+/** Marks the user request being dispatched on `thread` (reused fields: no allocation per request). */
+function IopMarkUserRequest(request: UserRequest, thread: UserRequest['thread'], code: number, inputVa: number, inputLength: number,
+  outputLength: number, file: FileObject, driver: string): void {
+  request.thread = thread;
+  request.code = code;
+  request.inputVa = inputVa;
+  request.inputLength = inputLength;
+  request.outputLength = outputLength;
+  request.file = file;
+  request.driver = driver;
 }
 
 /**

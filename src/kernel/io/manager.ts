@@ -34,6 +34,7 @@ import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 import { IopQueueRequestCompletion } from './pending.js';
 import { IoCancelThreadIo } from './thread-io.js';
 import { IopTraceDispatch } from './trace-io.js';
+import type { UserRequest } from './user-request.js';
 import type { KThread } from '../ke/thread.js';
 
 const IRP_TAG = 0x20707249; // 'Irp '
@@ -72,6 +73,8 @@ export class IoManager {
   neitherWatch: NeitherWatch | null = null;
   /** The driver that set each location's completion routine (IoSetCompletionRoutine), for its frame. */
   readonly completionOwners = new WeakMap<IoStackLocation, DriverObject>();
+  /** The user-mode IOCTL being dispatched, and on which thread (user-request.ts); `thread` null when none. */
+  readonly userRequest: UserRequest = { thread: null, code: 0, inputVa: 0, inputLength: 0, outputLength: 0, file: null, driver: '' };
   /** IopCancelSpinLock: the KSPIN_LOCK of IoAcquireCancelSpinLock, in nonpaged pool (cancel.ts). */
   readonly cancelSpinLock: number;
   /** ETHREAD.IrpList: each thread's requests in progress that went pending (pending.ts). */

@@ -17,6 +17,7 @@ import { frameFor } from './driver-load.js';
 import { irpMajorFunctionName } from '../../include/wdm-constants.js';
 import type { Irp } from './irp.js';
 import type { DeviceObject } from './objects.js';
+import { IopCurrentReplay } from './user-request.js';
 
 /** One METHOD_NEITHER request from user mode under way: its system-space addresses, and those the driver probed. */
 export interface NeitherWatch {
@@ -52,6 +53,8 @@ export function IopCheckNeither(k: IoContext, watch: NeitherWatch, device: Devic
     routine: frame.routine,
     message: `${frame.driver}!${frame.routine} accepted a METHOD_NEITHER request from user mode with ${list}, in system space, without ProbeForRead/ProbeForWrite: ` +
       'the kernel reads or writes kernel memory on the program\'s behalf',
-    details: { addresses: unprobed.map((a) => ({ name: a.name, va: k.formatAddress(a.va) })), status },
+    // The request again (user-request.ts): the same IOCTL and input reach the same unprobed kernel address.
+    details: { addresses: unprobed.map((a) => ({ name: a.name, va: k.formatAddress(a.va) })), status, ioctl: `0x${k.io.userRequest.code.toString(16)}`,
+      replay: IopCurrentReplay(k) },
   });
 }

@@ -110,6 +110,8 @@ export class FileObject extends KernelObject {
   opened = false;
   /** FO_* flags (FO_SYNCHRONOUS_IO for a file opened with FILE_SYNCHRONOUS_IO_ALERT or _NONALERT). */
   Flags = 0;
+  /** The NT path it was opened by (`\??\SharingMemory`), for a replay of a request on it. */
+  openedAs = '';
   /** Where the next read or write of a synchronous file object starts when it gives no ByteOffset. */
   CurrentByteOffset = 0n;
   /** The final status of the last pending request on a synchronous file object, for its waiting caller. */
