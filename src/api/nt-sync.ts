@@ -13,9 +13,11 @@ import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-const
 import type { KernelObject } from '../kernel/ob/object.js';
 import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/ps/sync-objects.js';
 import { pointerArgument } from './driver-arguments.js';
+import { KTimer } from '../kernel/ke/timer.js';
+import { KiTimerStorage } from './nt-timer.js';
 
-/** A dispatcher object as a driver passes it: its address, or an object ObReferenceObjectByHandle returned. */
-export type DispatcherObjectArgument = number | KernelObject;
+/** A dispatcher object as a driver passes it: its address, an object ObReferenceObjectByHandle returned, or a `timer` of KeInitializeTimer. */
+export type DispatcherObjectArgument = number | KernelObject | KTimer;
 
 const HIGH = 31;
 
@@ -24,7 +26,8 @@ type Enter = (name: string, maxIrql: number, violation?: readonly [number, numbe
 /** The routines, for nt.ts. */
 export function makeNtSync(k: Kernel, enter: Enter) {
   const w = k.waits;
-  const at = (o: DispatcherObjectArgument): number => (typeof o === 'object' && o !== null ? o.address : pointerArgument(k.arch, o));
+  const at = (o: DispatcherObjectArgument): number =>
+    (o instanceof KTimer ? KiTimerStorage(k, o) : typeof o === 'object' && o !== null ? o.address : pointerArgument(k.arch, o));
   /** A Timeout as KeWaitFor* take it: NULL for ever, negative relative (100 ns), positive absolute, in ns from now. */
   const timeoutNs = (t: number | bigint | null | undefined): number => {
     if (t === null || t === undefined) return Infinity;
