@@ -6,7 +6,7 @@
  * (kernel/ke/wait.ts). An object argument is the structure's address, or
  * the object ObReferenceObjectByHandle returned.
  */
-import { MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
+import { DRIVER_VERIFIER_DETECTED_VIOLATION, MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
 import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-constants.js';
@@ -34,6 +34,22 @@ export function makeNtSync(k: Kernel, enter: Enter) {
     const v = BigInt(t);
     if (v <= 0n) return Number(-v) * 100;
     return Math.max(0, Number(v - k.options.bootSystemTime) * 100 - k.clock.nowNs);
+  };
+  /**
+   * Driver Verifier's IRQL rule of KeWaitForSingleObject / KeWaitForMultipleObjects, checked at the call,
+   * whether or not the wait would block: above DISPATCH_LEVEL 0xC4/0x120; at DISPATCH_LEVEL with no timeout
+   * 0xC4/0x121, with a nonzero one 0xC4/0x122 (only a zero timeout is allowed there). P2 is the IRQL, P3 the
+   * object (the first one of several), P4 the Timeout's address, 0 here: ntshm takes the timeout by value
+   * (docs/fidelity.md). Without the verifier a wait that must block is KeWaitInPlace's business (ke/wait.ts).
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc4--driver-verifier-detected-violation
+   */
+  const VfCheckWaitIrql = (routine: string, object: number, timeout: number | bigint | null | undefined): void => {
+    if (!k.options.verifier || k.irql < DISPATCH_LEVEL) return;
+    const [subcode, rule] = k.irql > DISPATCH_LEVEL ? [0x120, 'callers must run at IRQL <= DISPATCH_LEVEL']
+      : timeout === null || timeout === undefined ? [0x121, 'at DISPATCH_LEVEL the Timeout may not be NULL (only a zero timeout is allowed there)']
+        : BigInt(timeout) !== 0n ? [0x122, 'at DISPATCH_LEVEL the Timeout must be zero (a nonzero one needs IRQL <= APC_LEVEL)'] : [0, ''];
+    if (subcode === 0) return;
+    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, k.irql, object, 0, `${routine} was called at IRQL ${k.irql} on 0x${object.toString(16)}: ${rule}.`);
   };
   const nt = {
     /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */
@@ -114,7 +130,10 @@ export function makeNtSync(k: Kernel, enter: Enter) {
     KeWaitForSingleObject(Object: DispatcherObjectArgument, _WaitReason: number, _WaitMode: number, _Alertable: boolean | number,
       Timeout: number | bigint | null): number {
       enter('KeWaitForSingleObject', DISPATCH_LEVEL);
-      return w.KeWaitInPlace([at(Object)], false, timeoutNs(Timeout), 'KeWaitForSingleObject');
+      const object = at(Object);
+      const timeout = timeoutNs(Timeout);
+      VfCheckWaitIrql('KeWaitForSingleObject', object, Timeout);
+      return w.KeWaitInPlace([object], false, timeout, 'KeWaitForSingleObject');
     },
     /** KeWaitForMutexObject: KeWaitForSingleObject on a mutex (a macro in wdm.h). */
     KeWaitForMutexObject(Mutex: DispatcherObjectArgument, WaitReason: number, WaitMode: number, Alertable: boolean | number,
@@ -135,7 +154,10 @@ export function makeNtSync(k: Kernel, enter: Enter) {
         k.bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
           `KeWaitForMultipleObjects was given ${count} objects: more than ${count > MAXIMUM_WAIT_OBJECTS ? 'MAXIMUM_WAIT_OBJECTS (64)' : 'THREAD_WAIT_OBJECTS (3) without a WaitBlockArray'}.`);
       }
-      return w.KeWaitInPlace(Object.slice(0, count).map(at), (WaitType >>> 0) === 0, timeoutNs(Timeout), 'KeWaitForMultipleObjects');
+      const objects = Object.slice(0, count).map(at);
+      const timeout = timeoutNs(Timeout);
+      VfCheckWaitIrql('KeWaitForMultipleObjects', objects[0] ?? 0, Timeout);
+      return w.KeWaitInPlace(objects, (WaitType >>> 0) === 0, timeout, 'KeWaitForMultipleObjects');
     },
     /** Object types drivers pass to ObReferenceObjectByHandle for a program's handles (*ExEventObjectType, ...). */
     ExEventObjectType,
