@@ -7,7 +7,9 @@
  * the object ObReferenceObjectByHandle returned.
  */
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
-import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
+import { APC_LEVEL, DISPATCH_LEVEL } from '../include/wdm-constants.js';
+import { STATUS_SUCCESS } from '../include/ntstatus.js';
+import { IopBlockableSystemThread } from '../kernel/io/system-thread.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-constants.js';
 import type { KernelObject } from '../kernel/ob/object.js';
@@ -20,6 +22,9 @@ import { KiTimerStorage } from './nt-timer.js';
 export type DispatcherObjectArgument = number | KernelObject | KTimer;
 
 const HIGH = 31;
+
+/** What a wait returns: its status, or in a driver's System thread a Promise of it (await it). */
+export type WaitStatus = number | Promise<number>;
 
 type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void;
 
@@ -123,21 +128,25 @@ export function makeNtSync(k: Kernel, enter: Enter) {
       return w.readState(at(Mutex));
     },
     /**
-     * KeWaitForSingleObject: STATUS_SUCCESS (STATUS_WAIT_0), STATUS_ABANDONED_WAIT_0 or STATUS_TIMEOUT
-     * (ke/wait.ts KeWaitInPlace for what a wait that must block does). Timeout: null, or 100 ns units.
+     * KeWaitForSingleObject: STATUS_SUCCESS (STATUS_WAIT_0), STATUS_ABANDONED_WAIT_0 or STATUS_TIMEOUT. Timeout:
+     * null, or 100 ns units. In a driver's System thread's own code, a Promise of the status: the thread blocks
+     * until it settles, and other threads run. Elsewhere the status (ke/wait.ts KeWaitInPlace for what a wait
+     * that must block does there).
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kewaitforsingleobject
      */
     KeWaitForSingleObject(Object: DispatcherObjectArgument, _WaitReason: number, _WaitMode: number, _Alertable: boolean | number,
-      Timeout: number | bigint | null): number {
+      Timeout: number | bigint | null): WaitStatus {
       enter('KeWaitForSingleObject', DISPATCH_LEVEL);
       const object = at(Object);
       const timeout = timeoutNs(Timeout);
       VfCheckWaitIrql('KeWaitForSingleObject', object, Timeout);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) return Promise.resolve(w.KeWaitForObjects(thread, [object], false, timeout));
       return w.KeWaitInPlace([object], false, timeout, 'KeWaitForSingleObject');
     },
     /** KeWaitForMutexObject: KeWaitForSingleObject on a mutex (a macro in wdm.h). */
     KeWaitForMutexObject(Mutex: DispatcherObjectArgument, WaitReason: number, WaitMode: number, Alertable: boolean | number,
-      Timeout: number | bigint | null): number {
+      Timeout: number | bigint | null): WaitStatus {
       return nt.KeWaitForSingleObject(Mutex, WaitReason, WaitMode, Alertable, Timeout);
     },
     /**
@@ -147,7 +156,7 @@ export function makeNtSync(k: Kernel, enter: Enter) {
      * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc--maximum-wait-objects-exceeded
      */
     KeWaitForMultipleObjects(Count: number, Object: readonly DispatcherObjectArgument[], WaitType: number, _WaitReason: number, _WaitMode: number,
-      _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): number {
+      _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): WaitStatus {
       enter('KeWaitForMultipleObjects', DISPATCH_LEVEL);
       const count = Count >>> 0;
       if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && !WaitBlockArray)) {
@@ -157,7 +166,29 @@ export function makeNtSync(k: Kernel, enter: Enter) {
       const objects = Object.slice(0, count).map(at);
       const timeout = timeoutNs(Timeout);
       VfCheckWaitIrql('KeWaitForMultipleObjects', objects[0] ?? 0, Timeout);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) return Promise.resolve(w.KeWaitForObjects(thread, objects, (WaitType >>> 0) === 0, timeout));
       return w.KeWaitInPlace(objects, (WaitType >>> 0) === 0, timeout, 'KeWaitForMultipleObjects');
+    },
+    /**
+     * KeDelayExecutionThread(WaitMode, Alertable, Interval): Interval negative is relative (100 ns), positive
+     * an absolute system time. In a driver's System thread's own code, a Promise: the thread sleeps and other
+     * threads run; elsewhere (below DISPATCH_LEVEL) the CPU passes the time in place (ke/wait.ts KeDelayInPlace).
+     * STATUS_SUCCESS. Alertable is accepted: no user APC or alert can end the delay (docs/fidelity.md).
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kedelayexecutionthread
+     */
+    KeDelayExecutionThread(_WaitMode: number, _Alertable: boolean | number, Interval: number | bigint): WaitStatus {
+      enter('KeDelayExecutionThread', APC_LEVEL);
+      const v = BigInt(Interval);
+      // The most negative LARGE_INTEGER is a delay for ever (Sleep(INFINITE)).
+      const ns = v === -(2n ** 63n) ? Infinity : timeoutNs(v);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) {
+        if (ns === 0) return Promise.resolve(k.scheduler.yieldThread(thread)).then(() => STATUS_SUCCESS);
+        return k.scheduler.delay(thread, ns === Infinity ? Infinity : k.clock.nowNs + ns).then(() => STATUS_SUCCESS);
+      }
+      w.KeDelayInPlace(ns);
+      return STATUS_SUCCESS;
     },
     /** Object types drivers pass to ObReferenceObjectByHandle for a program's handles (*ExEventObjectType, ...). */
     ExEventObjectType,

@@ -31,7 +31,7 @@ import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
-import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
@@ -50,6 +50,7 @@ import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
 import { makeNtSync } from './nt-sync.js';
 import { makeNtTimer } from './nt-timer.js';
+import { makeNtThread } from './nt-thread.js';
 import type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
@@ -353,15 +354,14 @@ export function makeNt(k: Kernel, driverName: string) {
     makeNtObjects(k, enter),
     // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
     makeNtSync(k, enter),
+    // --- System threads (nt-thread.ts) ---
+    makeNtThread(k, driverName, enter),
     {
       /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
       IoFileObjectType,
       MmSectionObjectType,
       PsProcessType: ProcessType,
       SeTokenObjectType,
-
-      // --- not implemented yet (docs/api-coverage.md) ---
-      PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
 
       // --- work items: routines a System worker thread runs at PASSIVE_LEVEL (io/work-item.ts) ---
       /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */

@@ -6,7 +6,7 @@
  * its code: each routine it registers gets an address inside the image, so
  * bug-check parameters and stacks name real-looking code addresses.
  */
-import { EmulatorError, GuestMisuse, MachineHalted } from '../../include/errors.js';
+import { EmulatorError, GuestMisuse, MachineHalted, ThreadExit } from '../../include/errors.js';
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../ke/attribution.js';
@@ -123,7 +123,8 @@ export function IopReturnedPromise(k: IoContext, frame: DriverFrame, context: Ex
 export function IopDriverRoutineFaulted(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
   // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
   // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
-  if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
+  // PsTerminateSystemThread's ThreadExit ends the System thread wherever it was called (io/system-thread.ts).
+  if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse || e instanceof ThreadExit) throw e;
   return unhandledDriverException(k, frame, context, e);
 }
 

@@ -390,15 +390,7 @@ export class KeWaits {
     const thread = k.currentThread;
     const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
     if (now !== undefined) return now;
-    if (k.irql >= DISPATCH_LEVEL) {
-      const what = `${routine} on 0x${(objects[0] ?? 0).toString(16)}, not signalled, with ${timeoutNs === Infinity ? 'no timeout' : 'a nonzero timeout'}`;
-      if (k.current.dpcRoutineActive) {
-        k.bugCheck(ATTEMPTED_SWITCH_FROM_DPC, thread.address, k.current.idleThread.address, 0, 0,
-          `A DPC routine called ${what}: a wait must switch threads, which a DPC may never do. Only a zero timeout may be given at DISPATCH_LEVEL.`);
-      }
-      k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, objects[0] ?? 0, k.irql, 0, KiRoutineAddress(k.arch, routine),
-        `${what} was called at IRQL ${k.irql}: a wait that blocks needs IRQL <= APC_LEVEL (only a zero timeout may be given at DISPATCH_LEVEL).`);
-    }
+    this.KiCheckBlockingIrql(objects[0] ?? 0, `${routine} on 0x${(objects[0] ?? 0).toString(16)}, not signalled, with ${timeoutNs === Infinity ? 'no timeout' : 'a nonzero timeout'}`, routine);
     const tick = (ns: number): number => Math.ceil(ns / CLOCK_TICK_NS) * CLOCK_TICK_NS;
     const deadline = timeoutNs === Infinity ? Infinity : tick(k.clock.nowNs + timeoutNs);
     for (;;) {
@@ -412,6 +404,38 @@ export class KeWaits {
       const r = this.trySatisfy(thread, objects, waitAll);
       if (r !== undefined) return r;
     }
+  }
+
+  /**
+   * A wait that must block, at DISPATCH_LEVEL or above, stops the machine: from a DPC routine with 0xB8
+   * (the switch a wait makes is illegal there), otherwise with 0xA naming the routine (docs/fidelity.md).
+   */
+  private KiCheckBlockingIrql(object: number, what: string, routine: NtRoutine): void {
+    const k = this.k;
+    if (k.irql < DISPATCH_LEVEL) return;
+    if (k.current.dpcRoutineActive) {
+      k.bugCheck(ATTEMPTED_SWITCH_FROM_DPC, k.currentThread.address, k.current.idleThread.address, 0, 0,
+        `A DPC routine called ${what}: a wait must switch threads, which a DPC may never do. Only a zero timeout may be given at DISPATCH_LEVEL.`);
+    }
+    k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, object, k.irql, 0, KiRoutineAddress(k.arch, routine),
+      `${what} was called at IRQL ${k.irql}: a wait that blocks needs IRQL <= APC_LEVEL (only a zero timeout may be given at DISPATCH_LEVEL).`);
+  }
+
+  /**
+   * KeDelayExecutionThread from a driver's synchronous code: as KeWaitInPlace with nothing to wait for,
+   * virtual time passes tick by tick (timers and DPCs run) until `intervalNs` has passed, at the tick that
+   * notices it; a zero interval returns at once. At DISPATCH_LEVEL or above, the bug check of a wait.
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kedelayexecutionthread
+   */
+  KeDelayInPlace(intervalNs: number): void {
+    const k = this.k;
+    this.KiCheckBlockingIrql(0, `KeDelayExecutionThread with ${intervalNs === 0 ? 'a zero' : 'a nonzero'} interval`, 'KeDelayExecutionThread');
+    if (intervalNs <= 0) return;
+    if (intervalNs === Infinity) {
+      throw new GuestMisuse('KeDelayExecutionThread for ever, from a driver\'s synchronous code: while such code waits no other thread runs on this machine, so the machine could only hang. Delay in a system thread (PsCreateSystemThread), or give an interval.');
+    }
+    const deadline = Math.ceil((k.clock.nowNs + intervalNs) / CLOCK_TICK_NS) * CLOCK_TICK_NS;
+    while (k.clock.nowNs < deadline) k.charge(Math.min(deadline, (Math.floor(k.clock.nowNs / CLOCK_TICK_NS) + 1) * CLOCK_TICK_NS) - k.clock.nowNs);
   }
 
   /** How many threads wait on an object (for tests and the report). */
