@@ -159,4 +159,41 @@ describe.each(ARCHES)('System threads on %s', (arch) => {
     expect(result.bugcheck?.code).toBe(0xce);
     expect(result.bugcheck?.explanation).toMatch(/Leaver!Worker/);
   });
+
+  it.each([false, true])('stopping the worker at unload (verifier %s): an async DriverUnload sets the stop event and awaits the thread object', async (verifier) => {
+    const seen: Record<string, unknown> = { rounds: 0 };
+    const driver = testDriver({
+      name: 'Stopper',
+      entry: (nt, driverObject, device) => {
+        const stop = nt.ExAllocatePoolWithTag(0, 0x20, 'Stop');
+        nt.KeInitializeEvent(stop, 0, false);
+        const r = nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), null, async function Worker() {
+          while (await nt.KeWaitForSingleObject(stop, 0, KernelMode, false, -10n * 10_000n) === STATUS_TIMEOUT) seen.rounds = (seen.rounds as number) + 1;
+          seen.workerEnded = ms(nt);
+        }, null);
+        const worker = nt.ObReferenceObjectByHandle(r.threadHandle, SYNCHRONIZE, nt.PsThreadType, KernelMode).object!;
+        nt.ZwClose(r.threadHandle);
+        driverObject.DriverUnload = async function DriverUnload() {
+          nt.KeSetEvent(stop, 0, false);
+          seen.joined = await nt.KeWaitForSingleObject(worker, 0, KernelMode, false, null);
+          seen.joinedAt = ms(nt);
+          nt.ObDereferenceObject(worker);
+          nt.ExFreePoolWithTag(stop, 'Stop');
+          nt.IoDeleteSymbolicLink('\\DosDevices\\Stopper');
+          nt.IoDeleteDevice(device);
+        };
+      },
+    });
+    const machine = await bootWith([driver], { seed: 10, arch, verifier });
+    await machine.run({ seconds: 0.1 });
+    expect(machine.unloadDriver(driver.name)).toBe(STATUS_SUCCESS);
+    // The unload runs in a System thread: the driver is still there, stopping.
+    expect(machine.kernel.io.drivers.has('STOPPER')).toBe(true);
+    const result = await machine.run({ seconds: 1 });
+    expect(result.bugcheck).toBeUndefined();
+    expect(seen.joined).toBe(STATUS_SUCCESS);
+    expect(seen.rounds).toBeGreaterThanOrEqual(5);
+    expect(seen.joinedAt).toBeGreaterThanOrEqual(seen.workerEnded as number);
+    expect(machine.kernel.io.drivers.has('STOPPER')).toBe(false);
+  });
 });

@@ -37,6 +37,8 @@ export type KStartRoutine = (StartContext: unknown) => void | Promise<void>;
 
 /** The frame of each driver System thread's StartRoutine. */
 const startFrames = new WeakMap<EThread, DriverFrame>();
+/** What runs when a thread's routine has returned (IopCreateSystemThread's `returned`). */
+const endHooks = new WeakMap<EThread, () => void>();
 
 /**
  * The System thread running now whose own routine (not a routine it called into, not a DPC) is the code
@@ -54,11 +56,17 @@ export function IopIsDriverSystemThread(k: IoContext): boolean {
   return startFrames.has(k.currentThread) && k.scheduler.running === k.currentThread && !k.current.dpcRoutineActive;
 }
 
-/** PsCreateSystemThread's work: the thread, ready to run `StartRoutine(StartContext)` in `driver`'s frame. */
-export function IopCreateSystemThread(k: IoContext, driver: DriverObject, StartRoutine: KStartRoutine, StartContext: unknown): EThread {
+/**
+ * PsCreateSystemThread's work: the thread, ready to run `StartRoutine(StartContext)` in `driver`'s frame.
+ * `returned` runs when the routine has returned, before the thread ends (an async DriverUnload's thread
+ * completes the unload there, io/driver-load.ts).
+ */
+export function IopCreateSystemThread(k: IoContext, driver: DriverObject, StartRoutine: KStartRoutine, StartContext: unknown,
+  returned?: () => void): EThread {
   const frame = frameFor(driver, StartRoutine, 'StartRoutine');
   let irql = PASSIVE_LEVEL;
   const thread = PspCreateSystemThread(k, `${driver.serviceName} system thread`, (t) => IopSystemThreadStartup(k, t, frame, StartRoutine, StartContext));
+  if (returned) endHooks.set(thread, returned);
   startFrames.set(thread, frame);
   // Each time it takes a CPU: its driver's code is what runs (0xCE if the driver is gone), at the IRQL it left at.
   thread.onResume = () => {
@@ -118,6 +126,9 @@ function IopSystemThreadEnded(k: IoContext, thread: EThread, frame: DriverFrame,
     IopAbandonThread(k, thread, frame);
     return;
   }
+  const returned = endHooks.get(thread);
+  endHooks.delete(thread);
+  returned?.();
   PspExitSystemThread(k, thread, status);
 }
 
