@@ -121,22 +121,26 @@ describe.each(ARCHES)('System threads on %s', (arch) => {
   });
 
   it.each([
-    { when: 'before its first wait', async: false },
-    { when: 'after a wait', async: true },
-  ])('an exception out of the StartRoutine $when is 0x7E naming it', async ({ async }) => {
+    { when: 'raised before its first wait', async: false, sync: false, status: 0xc000_0001 },
+    { when: 'raised after a wait', async: true, sync: false, status: 0xc000_0001 },
+    { when: 'of a synchronous routine (a NULL dereference)', async: false, sync: true, status: 0xc000_0005 },
+  ])('an exception out of the StartRoutine $when is 0x7E naming it', async ({ async, sync, status }) => {
     const driver = testDriver({
       name: 'Thrower',
       entry: (nt) => {
-        nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), null, async function Worker() {
-          if (async) await nt.KeDelayExecutionThread(KernelMode, false, -10n * 10_000n);
-          nt.ExRaiseStatus(0xc000_0001);
-        }, null);
+        const Worker = sync
+          ? function Worker(context: unknown) { (context as { field: number }).field = 1; }
+          : async function Worker() {
+            if (async) await nt.KeDelayExecutionThread(KernelMode, false, -10n * 10_000n);
+            nt.ExRaiseStatus(0xc000_0001);
+          };
+        nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), null, Worker, null);
       },
     });
     const machine = await bootWith([driver], { seed: 8, arch });
     const result = await machine.run({ seconds: 1 });
     expect(result.bugcheck?.code).toBe(0x7e);
-    expect(result.bugcheck?.params[0]).toBe(0xc000_0001);
+    expect(result.bugcheck?.params[0]).toBe(status);
     expect(result.bugcheck?.stack).toEqual(['Thrower!Worker']);
   });
 

@@ -22,6 +22,7 @@
  */
 import { EmulatorError, MachineHalted, ThreadExit } from '../../include/errors.js';
 import { STATUS_SUCCESS } from '../../include/ntstatus.js';
+import { DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS } from '../../include/bugcodes.js';
 import { DISPATCH_LEVEL, PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 import { isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js';
 import type { DriverFrame } from '../ke/attribution.js';
@@ -70,6 +71,12 @@ export function IopCreateSystemThread(k: IoContext, driver: DriverObject, StartR
   startFrames.set(thread, frame);
   // Each time it takes a CPU: its driver's code is what runs (0xCE if the driver is gone), at the IRQL it left at.
   thread.onResume = () => {
+    if (driver.unloaded) {
+      // The thread's next instruction is in the unloaded image: the fault there is 0xCE (P1, P3 the address).
+      k.bugCheck(DRIVER_UNLOADED_WITHOUT_CANCELLING_PENDING_OPERATIONS, frame.address, 0, frame.address, 0,
+        `${frame.driver}!${frame.routine}, a System thread of ${frame.driver}, ran again after ${frame.driver} unloaded: ` +
+        'a driver must make its threads end (signal them, then wait on their thread objects) before its DriverUnload returns.');
+    }
     IopEnterDriverRoutine(k, driver, StartRoutine, 'StartRoutine');
     k.current.cpu.irql = irql;
   };
@@ -83,21 +90,29 @@ export function IopCreateSystemThread(k: IoContext, driver: DriverObject, StartR
 /** PspSystemThreadStartup: runs the StartRoutine; its return, or its promise's, ends the thread. */
 function IopSystemThreadStartup(k: IoContext, thread: EThread, frame: DriverFrame, StartRoutine: KStartRoutine, StartContext: unknown): void {
   let result: unknown;
+  let thenable: PromiseLike<unknown> | undefined;
   try {
     result = StartRoutine(StartContext);
+    // Reading a returned value's `then` may run the driver's getter: in its frame, its throw is the thread's.
+    if (isThenable(result)) thenable = result;
   } catch (e) {
     IopSystemThreadFailed(k, thread, frame, e);
     return;
   }
-  if (!isThenable(result)) {
+  if (!thenable) {
     IopSystemThreadEnded(k, thread, frame, STATUS_SUCCESS);
     return;
   }
-  result.then(() => IopSystemThreadEnded(k, thread, frame, STATUS_SUCCESS), (e: unknown) => IopSystemThreadFailed(k, thread, frame, e))
-    .then(undefined, (e: unknown) => {
-      if (!isThrownInstance(e, MachineHalted)) k.emulatorFailed(e);
-      IopAbandonThread(k, thread, frame);
-    });
+  const settled = (e?: unknown): void => {
+    if (!isThrownInstance(e, MachineHalted)) k.emulatorFailed(e);
+    IopAbandonThread(k, thread, frame);
+  };
+  try {
+    Promise.resolve(thenable).then(() => IopSystemThreadEnded(k, thread, frame, STATUS_SUCCESS), (e: unknown) => IopSystemThreadFailed(k, thread, frame, e))
+      .then(undefined, settled);
+  } catch (e) {
+    settled(e);
+  }
 }
 
 /** The thread's code threw: PsTerminateSystemThread's ThreadExit ends it; anything else is 0x7E. */
