@@ -11,6 +11,8 @@ import { boot } from 'ntshm';
 import {
   KernelMode, OBJ_KERNEL_HANDLE, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER, STATUS_SUCCESS, STATUS_TIMEOUT, SYNCHRONIZE, type Nt,
 } from 'ntshm/wdm';
+import { CTL_CODE, EVENT_MODIFY_STATE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_BUFFERED, UserMode } from 'ntshm/wdm';
+import { GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from 'ntshm/win32';
 import { bootWith, testDriver } from '../helpers/test-driver.js';
 
 const ARCHES = ['x64', 'x86'] as const;
@@ -199,5 +201,49 @@ describe.each(ARCHES)('System threads on %s', (arch) => {
     expect(seen.rounds).toBeGreaterThanOrEqual(5);
     expect(seen.joinedAt).toBeGreaterThanOrEqual(seen.workerEnded as number);
     expect(machine.kernel.io.drivers.has('STOPPER')).toBe(false);
+  });
+
+  it("a program's events, handed over in an IOCTL: the program sets one, the System thread wakes and answers on the other", async () => {
+    const seen: Record<string, unknown> = { rounds: 0 };
+    const IOCTL_EVENTS = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x900, METHOD_BUFFERED, FILE_ANY_ACCESS);
+    const driver = testDriver({
+      name: 'PingPong',
+      control: ({ nt, irp }) => {
+        const sb = irp.AssociatedIrp.SystemBuffer;
+        const access = SYNCHRONIZE | EVENT_MODIFY_STATE;
+        const ping = nt.ObReferenceObjectByHandle(nt.getUint32(sb), access, nt.ExEventObjectType, UserMode).object!;
+        const pong = nt.ObReferenceObjectByHandle(nt.getUint32(sb + 4), access, nt.ExEventObjectType, UserMode).object!;
+        const r = nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), null, async function Answerer() {
+          for (let i = 0; i < 3; i++) {
+            await nt.KeWaitForSingleObject(ping, 0, KernelMode, false, null);
+            seen.rounds = (seen.rounds as number) + 1;
+            nt.KeSetEvent(pong, 0, false);
+          }
+          nt.ObDereferenceObject(ping);
+          nt.ObDereferenceObject(pong);
+        }, null);
+        nt.ZwClose(r.threadHandle);
+      },
+    });
+    const machine = await bootWith([driver], { seed: 11, arch });
+    const statuses: number[] = [];
+    machine.spawn(async (k32) => {
+      const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const ping = k32.CreateEventW(null, false, false, null);
+      const pong = k32.CreateEventW(null, false, false, null);
+      const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+      k32.setUint32(buffer, ping);
+      k32.setUint32(buffer + 4, pong);
+      await k32.DeviceIoControl(h, IOCTL_EVENTS, buffer, 8, 0, 0);
+      for (let i = 0; i < 3; i++) {
+        k32.SetEvent(ping);
+        statuses.push(await k32.WaitForSingleObject(pong, 1000));
+      }
+      return 0;
+    });
+    const result = await machine.run({ seconds: 5 });
+    expect(result.bugcheck).toBeUndefined();
+    expect(statuses).toEqual([0, 0, 0]);
+    expect(seen.rounds).toBe(3);
   });
 });
