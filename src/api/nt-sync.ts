@@ -6,31 +6,55 @@
  * (kernel/ke/wait.ts). An object argument is the structure's address, or
  * the object ObReferenceObjectByHandle returned.
  */
-import { MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
-import { DISPATCH_LEVEL } from '../include/wdm-constants.js';
+import { DRIVER_VERIFIER_DETECTED_VIOLATION, MAXIMUM_WAIT_OBJECTS_EXCEEDED } from '../include/bugcodes.js';
+import { APC_LEVEL, DISPATCH_LEVEL } from '../include/wdm-constants.js';
+import { STATUS_SUCCESS } from '../include/ntstatus.js';
+import { IopBlockableSystemThread } from '../kernel/io/system-thread.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS } from '../include/wait-constants.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { ExEventObjectType, ExMutantObjectType, ExSemaphoreObjectType } from '../kernel/ps/sync-objects.js';
 import { pointerArgument } from './driver-arguments.js';
+import { KTimer } from '../kernel/ke/timer.js';
+import { KiTimerStorage } from './nt-timer.js';
 
-/** A dispatcher object as a driver passes it: its address, or an object ObReferenceObjectByHandle returned. */
-export type DispatcherObjectArgument = number | KernelObject;
+/** A dispatcher object as a driver passes it: its address, an object ObReferenceObjectByHandle returned, or a `timer` of KeInitializeTimer. */
+export type DispatcherObjectArgument = number | KernelObject | KTimer;
 
 const HIGH = 31;
+
+/** What a wait returns: its status, or in a driver's System thread a Promise of it (await it). */
+export type WaitStatus = number | Promise<number>;
 
 type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void;
 
 /** The routines, for nt.ts. */
 export function makeNtSync(k: Kernel, enter: Enter) {
   const w = k.waits;
-  const at = (o: DispatcherObjectArgument): number => (typeof o === 'object' && o !== null ? o.address : pointerArgument(k.arch, o));
+  const at = (o: DispatcherObjectArgument): number =>
+    (o instanceof KTimer ? KiTimerStorage(k, o) : typeof o === 'object' && o !== null ? o.address : pointerArgument(k.arch, o));
   /** A Timeout as KeWaitFor* take it: NULL for ever, negative relative (100 ns), positive absolute, in ns from now. */
   const timeoutNs = (t: number | bigint | null | undefined): number => {
     if (t === null || t === undefined) return Infinity;
     const v = BigInt(t);
     if (v <= 0n) return Number(-v) * 100;
     return Math.max(0, Number(v - k.options.bootSystemTime) * 100 - k.clock.nowNs);
+  };
+  /**
+   * Driver Verifier's IRQL rule of KeWaitForSingleObject / KeWaitForMultipleObjects, checked at the call,
+   * whether or not the wait would block: above DISPATCH_LEVEL 0xC4/0x120; at DISPATCH_LEVEL with no timeout
+   * 0xC4/0x121, with a nonzero one 0xC4/0x122 (only a zero timeout is allowed there). P2 is the IRQL, P3 the
+   * object (the first one of several), P4 the Timeout's address, 0 here: ntshm takes the timeout by value
+   * (docs/fidelity.md). Without the verifier a wait that must block is KeWaitInPlace's business (ke/wait.ts).
+   * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc4--driver-verifier-detected-violation
+   */
+  const VfCheckWaitIrql = (routine: string, object: number, timeout: number | bigint | null | undefined): void => {
+    if (!k.options.verifier || k.irql < DISPATCH_LEVEL) return;
+    const [subcode, rule] = k.irql > DISPATCH_LEVEL ? [0x120, 'callers must run at IRQL <= DISPATCH_LEVEL']
+      : timeout === null || timeout === undefined ? [0x121, 'at DISPATCH_LEVEL the Timeout may not be NULL (only a zero timeout is allowed there)']
+        : BigInt(timeout) !== 0n ? [0x122, 'at DISPATCH_LEVEL the Timeout must be zero (a nonzero one needs IRQL <= APC_LEVEL)'] : [0, ''];
+    if (subcode === 0) return;
+    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, subcode, k.irql, object, 0, `${routine} was called at IRQL ${k.irql} on 0x${object.toString(16)}: ${rule}.`);
   };
   const nt = {
     /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializeevent */
@@ -104,18 +128,25 @@ export function makeNtSync(k: Kernel, enter: Enter) {
       return w.readState(at(Mutex));
     },
     /**
-     * KeWaitForSingleObject: STATUS_SUCCESS (STATUS_WAIT_0), STATUS_ABANDONED_WAIT_0 or STATUS_TIMEOUT
-     * (ke/wait.ts KeWaitInPlace for what a wait that must block does). Timeout: null, or 100 ns units.
+     * KeWaitForSingleObject: STATUS_SUCCESS (STATUS_WAIT_0), STATUS_ABANDONED_WAIT_0 or STATUS_TIMEOUT. Timeout:
+     * null, or 100 ns units. In a driver's System thread's own code, a Promise of the status: the thread blocks
+     * until it settles, and other threads run. Elsewhere the status (ke/wait.ts KeWaitInPlace for what a wait
+     * that must block does there).
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kewaitforsingleobject
      */
     KeWaitForSingleObject(Object: DispatcherObjectArgument, _WaitReason: number, _WaitMode: number, _Alertable: boolean | number,
-      Timeout: number | bigint | null): number {
+      Timeout: number | bigint | null): WaitStatus {
       enter('KeWaitForSingleObject', DISPATCH_LEVEL);
-      return w.KeWaitInPlace([at(Object)], false, timeoutNs(Timeout), 'KeWaitForSingleObject');
+      const object = at(Object);
+      const timeout = timeoutNs(Timeout);
+      VfCheckWaitIrql('KeWaitForSingleObject', object, Timeout);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) return Promise.resolve(w.KeWaitForObjects(thread, [object], false, timeout));
+      return w.KeWaitInPlace([object], false, timeout, 'KeWaitForSingleObject');
     },
     /** KeWaitForMutexObject: KeWaitForSingleObject on a mutex (a macro in wdm.h). */
     KeWaitForMutexObject(Mutex: DispatcherObjectArgument, WaitReason: number, WaitMode: number, Alertable: boolean | number,
-      Timeout: number | bigint | null): number {
+      Timeout: number | bigint | null): WaitStatus {
       return nt.KeWaitForSingleObject(Mutex, WaitReason, WaitMode, Alertable, Timeout);
     },
     /**
@@ -125,14 +156,39 @@ export function makeNtSync(k: Kernel, enter: Enter) {
      * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xc--maximum-wait-objects-exceeded
      */
     KeWaitForMultipleObjects(Count: number, Object: readonly DispatcherObjectArgument[], WaitType: number, _WaitReason: number, _WaitMode: number,
-      _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): number {
+      _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): WaitStatus {
       enter('KeWaitForMultipleObjects', DISPATCH_LEVEL);
       const count = Count >>> 0;
       if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && !WaitBlockArray)) {
         k.bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,
           `KeWaitForMultipleObjects was given ${count} objects: more than ${count > MAXIMUM_WAIT_OBJECTS ? 'MAXIMUM_WAIT_OBJECTS (64)' : 'THREAD_WAIT_OBJECTS (3) without a WaitBlockArray'}.`);
       }
-      return w.KeWaitInPlace(Object.slice(0, count).map(at), (WaitType >>> 0) === 0, timeoutNs(Timeout), 'KeWaitForMultipleObjects');
+      const objects = Object.slice(0, count).map(at);
+      const timeout = timeoutNs(Timeout);
+      VfCheckWaitIrql('KeWaitForMultipleObjects', objects[0] ?? 0, Timeout);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) return Promise.resolve(w.KeWaitForObjects(thread, objects, (WaitType >>> 0) === 0, timeout));
+      return w.KeWaitInPlace(objects, (WaitType >>> 0) === 0, timeout, 'KeWaitForMultipleObjects');
+    },
+    /**
+     * KeDelayExecutionThread(WaitMode, Alertable, Interval): Interval negative is relative (100 ns), positive
+     * an absolute system time. In a driver's System thread's own code, a Promise: the thread sleeps and other
+     * threads run; elsewhere (below DISPATCH_LEVEL) the CPU passes the time in place (ke/wait.ts KeDelayInPlace).
+     * STATUS_SUCCESS. Alertable is accepted: no user APC or alert can end the delay (docs/fidelity.md).
+     * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kedelayexecutionthread
+     */
+    KeDelayExecutionThread(_WaitMode: number, _Alertable: boolean | number, Interval: number | bigint): WaitStatus {
+      enter('KeDelayExecutionThread', APC_LEVEL);
+      const v = BigInt(Interval);
+      // The most negative LARGE_INTEGER is a delay for ever (Sleep(INFINITE)).
+      const ns = v === -(2n ** 63n) ? Infinity : timeoutNs(v);
+      const thread = IopBlockableSystemThread(k);
+      if (thread) {
+        if (ns === 0) return Promise.resolve(k.scheduler.yieldThread(thread)).then(() => STATUS_SUCCESS);
+        return k.scheduler.delay(thread, ns === Infinity ? Infinity : k.clock.nowNs + ns).then(() => STATUS_SUCCESS);
+      }
+      w.KeDelayInPlace(ns);
+      return STATUS_SUCCESS;
     },
     /** Object types drivers pass to ObReferenceObjectByHandle for a program's handles (*ExEventObjectType, ...). */
     ExEventObjectType,

@@ -12,7 +12,6 @@ import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
 import { Kdpc } from '../kernel/ke/dpc.js';
-import { KTimer } from '../kernel/ke/timer.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { formatDbgPrint, type DbgArg } from '../kernel/io/dbgprint.js';
 import { IoCreateDevice, IoCreateSymbolicLink, IoDeleteDevice, IoDeleteSymbolicLink } from '../kernel/io/device.js';
@@ -32,7 +31,7 @@ import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
-import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_NOT_IMPLEMENTED, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { APC_LEVEL, CTL_CODE, DISPATCH_LEVEL } from '../include/wdm-constants.js';
 import { macros } from './wdm-macros.js';
 import { memoryAccessors } from './memory-accessors.js';
@@ -52,6 +51,8 @@ import { IopNoteProbe } from '../kernel/io/neither-check.js';
 import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
 import { makeNtSync } from './nt-sync.js';
+import { makeNtTimer } from './nt-timer.js';
+import { makeNtThread } from './nt-thread.js';
 import type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
 
@@ -266,29 +267,10 @@ export function makeNt(k: Kernel, driverName: string) {
         enter('KeRemoveQueueDpc', HIGH);
         return k.ke.KeRemoveQueueDpc(dpc);
       },
-      KeInitializeTimer(): { timer: KTimer } {
-        enter('KeInitializeTimer', DISPATCH_LEVEL);
-        return { timer: new KTimer() };
-      },
-      KeInitializeTimerEx(type: number): { timer: KTimer } {
-        enter('KeInitializeTimerEx', DISPATCH_LEVEL);
-        return { timer: new KTimer(type) };
-      },
-      KeSetTimer(timer: KTimer, dueTime: LargeInteger, dpc: Kdpc | null): boolean {
-        enter('KeSetTimer', DISPATCH_LEVEL);
-        return k.ke.KeSetTimerEx(timer, dueTime, 0, dpc);
-      },
-      KeSetTimerEx(timer: KTimer, dueTime: LargeInteger, period: number, dpc: Kdpc | null): boolean {
-        enter('KeSetTimerEx', DISPATCH_LEVEL);
-        return k.ke.KeSetTimerEx(timer, dueTime, period, dpc);
-      },
-      KeCancelTimer(timer: KTimer): boolean {
-        enter('KeCancelTimer', DISPATCH_LEVEL);
-        return k.ke.KeCancelTimer(timer);
-      },
-      KeReadStateTimer: (timer: KTimer): boolean => (enter('KeReadStateTimer', HIGH), timer.signaled),
       // --- spin locks (nt-spinlock.ts) ---
     },
+    // --- timers, dispatcher objects of their own (nt-timer.ts) ---
+    makeNtTimer(k, enter),
     makeNtSpinLock(k, driverName, enter),
     // --- fast mutexes, critical regions (nt-mutex.ts) ---
     makeNtMutex(k, driverName, enter),
@@ -380,15 +362,14 @@ export function makeNt(k: Kernel, driverName: string) {
     makeNtObjects(k, enter),
     // --- events, semaphores, mutexes and waits (nt-sync.ts) ---
     makeNtSync(k, enter),
+    // --- System threads (nt-thread.ts) ---
+    makeNtThread(k, driverName, enter),
     {
       /** Object types drivers pass to ObReferenceObjectByHandle (*IoFileObjectType, *PsProcessType, *SeTokenObjectType, *MmSectionObjectType). */
       IoFileObjectType,
       MmSectionObjectType,
       PsProcessType: ProcessType,
       SeTokenObjectType,
-
-      // --- not implemented yet (docs/api-coverage.md) ---
-      PsCreateSystemThread: (): { status: number } => ({ status: STATUS_NOT_IMPLEMENTED }),
 
       // --- work items: routines a System worker thread runs at PASSIVE_LEVEL (io/work-item.ts) ---
       /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */

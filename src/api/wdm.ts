@@ -21,6 +21,11 @@ export type { DeviceObject, DriverDispatch, DriverObject, FileObject } from '../
 export type { Mdl } from '../kernel/mm/mdl-object.js';
 export type { EProcess } from '../kernel/ps/process.js';
 export type { KTimer } from '../kernel/ke/timer.js';
+export type { TimerArgument } from './nt-timer.js';
+export type { WaitStatus } from './nt-sync.js';
+export type { EThread } from '../kernel/ps/thread.js';
+export type { KStartRoutine } from '../kernel/io/system-thread.js';
+export type { ClientId } from './nt-thread.js';
 export type { Kdpc } from '../kernel/ke/dpc.js';
 export type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 export type { DriverCancel } from '../kernel/io/cancel.js';

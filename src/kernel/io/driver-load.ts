@@ -6,7 +6,7 @@
  * its code: each routine it registers gets an address inside the image, so
  * bug-check parameters and stacks name real-looking code addresses.
  */
-import { EmulatorError, GuestMisuse, MachineHalted } from '../../include/errors.js';
+import { EmulatorError, GuestMisuse, MachineHalted, ThreadExit } from '../../include/errors.js';
 import { STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS, STATUS_UNSUCCESSFUL } from '../../include/ntstatus.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { DriverFrame } from '../ke/attribution.js';
@@ -17,6 +17,7 @@ import { InvalidDriverValue, unhandledDriverException, type ExceptionContext } f
 import { asUlong } from '../../include/c-types.js';
 import { DriverObject, type DriverDispatch } from './objects.js';
 import type { Irp } from './irp.js';
+import { IopCreateSystemThread, type KStartRoutine } from './system-thread.js';
 
 /** What a driver module provides: its name and DriverEntry (the .sys file). */
 export interface DriverImage<Nt = unknown> {
@@ -123,7 +124,8 @@ export function IopReturnedPromise(k: IoContext, frame: DriverFrame, context: Ex
 export function IopDriverRoutineFaulted(k: IoContext, frame: DriverFrame, context: ExceptionContext, e: unknown): never {
   // The machine stopping, the emulator failing, or ntshm stopping a routine that never returns
   // (ke/watchdog.ts) is not the driver's exception: it unwinds every frame.
-  if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse) throw e;
+  // PsTerminateSystemThread's ThreadExit ends the System thread wherever it was called (io/system-thread.ts).
+  if (e instanceof MachineHalted || e instanceof EmulatorError || e instanceof GuestMisuse || e instanceof ThreadExit) throw e;
   return unhandledDriverException(k, frame, context, e);
 }
 
@@ -242,18 +244,49 @@ export function IopUnloadDriver(k: IoContext, driver: DriverObject): number {
   return STATUS_SUCCESS;
 }
 
-/** Runs a marked unload once no file object is open on any of the driver's devices. */
+/** Drivers whose async DriverUnload is running in a System thread (the driver stays unloadPending meanwhile). */
+const unloadsRunning = new WeakSet<DriverObject>();
+
+/**
+ * Runs a marked unload once no file object is open on any of the driver's devices. An `async`
+ * DriverUnload runs in a System thread of its own (io/system-thread.ts), where it may await the end of
+ * the driver's threads (KeWaitForSingleObject on a thread object): the unload completes when it returns,
+ * and until then the driver is stopping (unloadPending: SERVICE_STOP_PENDING, opens refused).
+ */
 export function IopCheckUnloadDriver(k: IoContext, driver: DriverObject): void {
-  if (!driver.unloadPending || driver.unloaded) return;
+  if (!driver.unloadPending || driver.unloaded || unloadsRunning.has(driver)) return;
   for (const device of driver.devices) if (device.ReferenceCount > 0) return;
   const unload = driver.DriverUnload!;
+  if (isAsyncFunction(unload)) {
+    unloadsRunning.add(driver);
+    IopCreateSystemThread(k, driver, unload as KStartRoutine, driver, () => {
+      unloadsRunning.delete(driver);
+      driver.unloadPending = false;
+      IopCompleteUnload(k, driver);
+    });
+    return;
+  }
   driver.unloadPending = false;
   k.runInSystemThread(() => callDriverRoutine(k, driver, unload, 'DriverUnload', 'system-thread', () => unload(driver)), 'IopLoadUnloadDriver');
+  IopCompleteUnload(k, driver);
+}
+
+/** DriverUnload has returned: the driver's image goes, and whoever asked to be told is. */
+function IopCompleteUnload(k: IoContext, driver: DriverObject): void {
   const key = driver.serviceName.toUpperCase();
   k.io.drivers.delete(key);
   k.io.unloadedDrivers.set(key, driver);
   releaseDriver(k, driver);
   for (const notify of k.io.unloadNotifyRoutines) notify(driver.serviceName);
+}
+
+/** Whether a routine is an `async function` (read without running anything of the driver's). */
+function isAsyncFunction(routine: unknown): boolean {
+  try {
+    return typeof routine === 'function' && Object.getPrototypeOf(routine) === Object.getPrototypeOf(async function () {});
+  } catch {
+    return false;
+  }
 }
 
 function releaseDriver(k: IoContext, driver: DriverObject): void {

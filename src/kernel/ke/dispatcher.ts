@@ -40,6 +40,8 @@ export class Dispatcher {
   }
   private lastTick = 0;
   private readonly timers: KTimer[] = [];
+  /** Drivers' KTIMERs by the address of their storage, for the routines that are given the address (api/nt-timer.ts). */
+  readonly timersByAddress = new Map<number, KTimer>();
   private inInterrupt = false;
   /** The DPC watchdog (0x133) and the bound on code below DISPATCH_LEVEL that never yields. */
   readonly watchdog: Watchdog;
@@ -222,6 +224,11 @@ export class Dispatcher {
     timer.period = period;
     timer.dpc = dpc;
     timer.signaled = false;
+    if (timer.address !== 0) {
+      // KeSetTimerEx writes the KTIMER: not signalled, DueTime in interrupt time (100 ns), Period.
+      this.k.waits.KeClearTimerState(timer.address);
+      this.k.waits.KeWriteTimerDue(timer.address, BigInt(Math.ceil(timer.dueNs / 100)), period);
+    }
     timer.inserted = true;
     this.insertTimer(timer);
     return was;
@@ -318,6 +325,8 @@ export class Dispatcher {
     while (this.timers.length > 0 && this.timers[0]!.dueNs <= tickNs) {
       const timer = this.timers.shift()!;
       timer.signaled = true;
+      // The KTIMER is signalled before its DPC is queued: a waiter is readied here (KiTimerExpiration).
+      if (timer.address !== 0) this.k.waits.KeSignalTimer(timer.address);
       if (timer.period > 0) {
         timer.dueNs += timer.period * 1e6;
         if (timer.dueNs <= tickNs) timer.dueNs = tickNs + timer.period * 1e6;

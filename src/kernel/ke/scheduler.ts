@@ -246,8 +246,10 @@ export class Scheduler {
       thread.continuation = undefined;
       // APCs queued while the thread was not executing run before it goes on.
       if (thread.apcQueue.length > 0) KiDeliverApcs(this.k, thread);
+      thread.onResume?.();
       go?.();
     }).then(() => {
+      thread.onSuspend?.();
       this.running = undefined;
       // APCs queued while it executed kernel code it left without a kernel exit: delivered now.
       if (thread.apcQueue.length > 0 && !thread.terminated) this.apcPending(thread);

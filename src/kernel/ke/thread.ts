@@ -39,6 +39,13 @@ export class KThread {
   waitBlock: unknown = undefined;
   /** Called when the thread's wait times out at a clock tick, before it is readied: the wait ends unsatisfied. */
   onWaitTimeout: (() => void) | undefined = undefined;
+  /**
+   * Called by the scheduler as the thread takes a CPU (before its code goes on) and as it leaves it: a
+   * System thread running a driver's routine puts the driver's frame back on the attribution stack and
+   * takes it off again (io/system-thread.ts). Undefined for a program's thread.
+   */
+  onResume: (() => void) | undefined = undefined;
+  onSuspend: (() => void) | undefined = undefined;
   /** Kernel APCs queued to the thread and not yet run (ke/apc.ts). */
   readonly apcQueue: KApc[] = [];
 

@@ -1,6 +1,10 @@
 /**
  * KTIMER: a timer object that expires at a clock tick, optionally periodic,
- * optionally queueing a DPC.
+ * optionally queueing a DPC. A driver's timer is also a dispatcher object:
+ * its KTIMER (DISPATCHER_HEADER, DueTime, Period) is in guest memory at
+ * `address`, and its SignalState there is the timer's state (ke/wait.ts);
+ * a timer of the kernel's own (the I/O timer) has no storage (`address` 0)
+ * and keeps its state in `signaled`.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesettimerex
  */
 import type { Kdpc } from './dpc.js';
@@ -16,7 +20,10 @@ export class KTimer {
   period = 0;
   dpc: Kdpc | null = null;
   inserted = false;
+  /** The state of a timer without storage (`address` 0); with storage, its SignalState is the state. */
   signaled = false;
+  /** The KTIMER's address in guest memory (nonpaged), 0 while it has none. */
+  address = 0;
   /**
    * For a timer of the kernel's own: true while its expiry can change
    * nothing (the I/O manager's timer with no device timer started), so that

@@ -31,6 +31,9 @@ export const MutantObject = 2;
 export const ProcessObject = 3;
 export const SemaphoreObject = 5;
 export const ThreadObject = 6;
+/** A KTIMER's Type: TimerNotificationObject + TIMER_TYPE (NotificationTimer 0, SynchronizationTimer 1). */
+export const TimerNotificationObject = 8;
+export const TimerSynchronizationObject = 9;
 
 export { NotificationEvent, SynchronizationEvent } from '../../include/wdm-constants.js';
 import { SynchronizationEvent } from '../../include/wdm-constants.js';
@@ -41,8 +44,8 @@ import { SynchronizationEvent } from '../../include/wdm-constants.js';
  * (UCHAR, 2), SignalState (LONG, 4), WaitListHead (LIST_ENTRY, 8).
  */
 export const DISPATCHER_LAYOUT = {
-  x64: { header: 0x18, KEVENT: 0x18, KSEMAPHORE: 0x20, Limit: 0x18, KMUTANT: 0x38, OwnerThread: 0x28, Abandoned: 0x30 },
-  x86: { header: 0x10, KEVENT: 0x10, KSEMAPHORE: 0x14, Limit: 0x10, KMUTANT: 0x20, OwnerThread: 0x18, Abandoned: 0x1c },
+  x64: { header: 0x18, KEVENT: 0x18, KSEMAPHORE: 0x20, Limit: 0x18, KMUTANT: 0x38, OwnerThread: 0x28, Abandoned: 0x30, KTIMER: 0x40, DueTime: 0x18, Period: 0x3c },
+  x86: { header: 0x10, KEVENT: 0x10, KSEMAPHORE: 0x14, Limit: 0x10, KMUTANT: 0x20, OwnerThread: 0x18, Abandoned: 0x1c, KTIMER: 0x28, DueTime: 0x10, Period: 0x24 },
 } as const;
 
 const TYPE = 0;
@@ -132,6 +135,37 @@ export class KeWaits {
   KeInitializeSemaphore(semaphore: number, count: number, limit: number): void {
     this.initHeader(semaphore, SemaphoreObject, this.layout.KSEMAPHORE, count);
     this.mem.setUint32(semaphore + this.layout.Limit, limit >>> 0);
+  }
+
+  /**
+   * KeInitializeTimerEx: a KTIMER, not signalled, Type TimerNotificationObject or TimerSynchronizationObject
+   * (8 + TIMER_TYPE); DueTime 0 and Period 0 until it is set. `signalled` carries the state of a timer whose
+   * storage ntshm supplies late (nt-timer.ts).
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinitializetimerex
+   */
+  KeInitializeTimerHeader(timer: number, synchronization: boolean, signalled = false): void {
+    this.initHeader(timer, synchronization ? TimerSynchronizationObject : TimerNotificationObject, this.layout.KTIMER, signalled ? 1 : 0);
+    this.KeWriteTimerDue(timer, 0n, 0);
+  }
+
+  /** KTIMER.DueTime (interrupt time of the expiry, 100 ns) and Period (ms), as KeSetTimerEx writes them. */
+  KeWriteTimerDue(timer: number, dueTime: bigint, period: number): void {
+    const mem = this.mem;
+    const due = BigInt.asUintN(64, dueTime);
+    mem.setUint32(timer + this.layout.DueTime, Number(due & 0xffff_ffffn));
+    mem.setUint32(timer + this.layout.DueTime + 4, Number(due >> 32n));
+    mem.setUint32(timer + this.layout.Period, period >>> 0);
+  }
+
+  /** KeSetTimerEx resets the timer's state: not signalled until it expires again. */
+  KeClearTimerState(timer: number): void {
+    this.setSignalState(timer, 0);
+  }
+
+  /** KiTimerExpiration: the timer is signalled; its waiters run (a synchronization timer satisfies one and resets). */
+  KeSignalTimer(timer: number): void {
+    this.setSignalState(timer, 1);
+    this.KiWaitTest(timer);
   }
 
   /** KeInitializeMutant (KeInitializeMutex is it with InitialOwner FALSE): free is SignalState 1. */
@@ -241,7 +275,7 @@ export class KeWaits {
   /** KiSatisfyObjectWait: what acquiring the object does; STATUS_ABANDONED for a mutant whose owner died holding it. */
   private satisfy(object: number, thread: KThread): boolean {
     const type = this.mem.getUint8(object + TYPE);
-    if (type === EventSynchronizationObject) this.setSignalState(object, 0);
+    if (type === EventSynchronizationObject || type === TimerSynchronizationObject) this.setSignalState(object, 0);
     else if (type === SemaphoreObject) this.setSignalState(object, this.signalState(object) - 1);
     else if (type === MutantObject) {
       const state = this.signalState(object) - 1;
@@ -356,15 +390,7 @@ export class KeWaits {
     const thread = k.currentThread;
     const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
     if (now !== undefined) return now;
-    if (k.irql >= DISPATCH_LEVEL) {
-      const what = `${routine} on 0x${(objects[0] ?? 0).toString(16)}, not signalled, with ${timeoutNs === Infinity ? 'no timeout' : 'a nonzero timeout'}`;
-      if (k.current.dpcRoutineActive) {
-        k.bugCheck(ATTEMPTED_SWITCH_FROM_DPC, thread.address, k.current.idleThread.address, 0, 0,
-          `A DPC routine called ${what}: a wait must switch threads, which a DPC may never do. Only a zero timeout may be given at DISPATCH_LEVEL.`);
-      }
-      k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, objects[0] ?? 0, k.irql, 0, KiRoutineAddress(k.arch, routine),
-        `${what} was called at IRQL ${k.irql}: a wait that blocks needs IRQL <= APC_LEVEL (only a zero timeout may be given at DISPATCH_LEVEL).`);
-    }
+    this.KiCheckBlockingIrql(objects[0] ?? 0, `${routine} on 0x${(objects[0] ?? 0).toString(16)}, not signalled, with ${timeoutNs === Infinity ? 'no timeout' : 'a nonzero timeout'}`, routine);
     const tick = (ns: number): number => Math.ceil(ns / CLOCK_TICK_NS) * CLOCK_TICK_NS;
     const deadline = timeoutNs === Infinity ? Infinity : tick(k.clock.nowNs + timeoutNs);
     for (;;) {
@@ -378,6 +404,38 @@ export class KeWaits {
       const r = this.trySatisfy(thread, objects, waitAll);
       if (r !== undefined) return r;
     }
+  }
+
+  /**
+   * A wait that must block, at DISPATCH_LEVEL or above, stops the machine: from a DPC routine with 0xB8
+   * (the switch a wait makes is illegal there), otherwise with 0xA naming the routine (docs/fidelity.md).
+   */
+  private KiCheckBlockingIrql(object: number, what: string, routine: NtRoutine): void {
+    const k = this.k;
+    if (k.irql < DISPATCH_LEVEL) return;
+    if (k.current.dpcRoutineActive) {
+      k.bugCheck(ATTEMPTED_SWITCH_FROM_DPC, k.currentThread.address, k.current.idleThread.address, 0, 0,
+        `A DPC routine called ${what}: a wait must switch threads, which a DPC may never do. Only a zero timeout may be given at DISPATCH_LEVEL.`);
+    }
+    k.bugCheck(IRQL_NOT_LESS_OR_EQUAL, object, k.irql, 0, KiRoutineAddress(k.arch, routine),
+      `${what} was called at IRQL ${k.irql}: a wait that blocks needs IRQL <= APC_LEVEL (only a zero timeout may be given at DISPATCH_LEVEL).`);
+  }
+
+  /**
+   * KeDelayExecutionThread from a driver's synchronous code: as KeWaitInPlace with nothing to wait for,
+   * virtual time passes tick by tick (timers and DPCs run) until `intervalNs` has passed, at the tick that
+   * notices it; a zero interval returns at once. At DISPATCH_LEVEL or above, the bug check of a wait.
+   * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kedelayexecutionthread
+   */
+  KeDelayInPlace(intervalNs: number): void {
+    const k = this.k;
+    this.KiCheckBlockingIrql(0, `KeDelayExecutionThread with ${intervalNs === 0 ? 'a zero' : 'a nonzero'} interval`, 'KeDelayExecutionThread');
+    if (intervalNs <= 0) return;
+    if (intervalNs === Infinity) {
+      throw new GuestMisuse('KeDelayExecutionThread for ever, from a driver\'s synchronous code: while such code waits no other thread runs on this machine, so the machine could only hang. Delay in a system thread (PsCreateSystemThread), or give an interval.');
+    }
+    const deadline = Math.ceil((k.clock.nowNs + intervalNs) / CLOCK_TICK_NS) * CLOCK_TICK_NS;
+    while (k.clock.nowNs < deadline) k.charge(Math.min(deadline, (Math.floor(k.clock.nowNs / CLOCK_TICK_NS) + 1) * CLOCK_TICK_NS) - k.clock.nowNs);
   }
 
   /** How many threads wait on an object (for tests and the report). */

@@ -184,8 +184,11 @@ export class Pool {
     return this.isPagedPoolAddress(va) || (va >= r.base && va < r.base + r.size);
   }
 
-  /** ExAllocatePoolWithTag; 0 when the pool cannot satisfy it. */
-  allocate(poolType: number, numberOfBytes: number, tag: number): number {
+  /**
+   * ExAllocatePoolWithTag; 0 when the pool cannot satisfy it. The owner is the driver whose routine is
+   * running, unless `kernelOwned` (storage the kernel supplies on a driver's behalf: nt-timer.ts).
+   */
+  allocate(poolType: number, numberOfBytes: number, tag: number, kernelOwned = false): number {
     if (!Number.isInteger(numberOfBytes) || numberOfBytes < 0) return 0;
     const pool = isPagedPoolType(poolType) ? this.paged : this.nonPaged;
     const bytes = Math.max(numberOfBytes, 1);
@@ -201,7 +204,7 @@ export class Pool {
       : this.blocksFor(bytes) * this.unit;
     pool.bytesInUse += charged;
     const page = big ? undefined : pool.lastSmallPage;
-    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: this.k.attribution.top()?.driver, page });
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: kernelOwned ? undefined : this.k.attribution.top()?.driver, page });
     return address;
   }
 
