@@ -1,5 +1,5 @@
 /**
- * The event-ring sample (issue 10): a ring of 64-byte records in pages the
+ * The event-ring sample (beyond the seed articles): a ring of 64-byte records in pages the
  * driver maps into its program, an event the driver sets when the ring stops
  * being empty, a producer thread and a consumer thread: what
  * `ntshm run event-ring` runs.

@@ -1,5 +1,5 @@
 /**
- * The misuse variants of event-ring (issue 10) and what each runs: each is
+ * The misuse variants of event-ring and what each runs: each is
  * one file under variants/, plugged into the driver in place of the right
  * routine of driver.ts.
  */

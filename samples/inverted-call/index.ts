@@ -1,5 +1,5 @@
 /**
- * The inverted-call sample (issue 10; OSR, "The Inverted Call Model"): what
+ * The inverted-call sample (beyond the seed articles; OSR, "The Inverted Call Model"): what
  * `ntshm run inverted-call` runs.
  */
 import { defineScenario } from 'ntshm';
