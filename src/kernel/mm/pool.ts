@@ -15,6 +15,7 @@
  * unzeroed leaks kernel bytes.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolwithtag
  */
+import { MiReportFreedPoolStillMapped, MiReportSmallBlockStillMapped } from './pool-still-mapped.js';
 import { PAGE_MASK, PAGE_SIZE } from '../../hw/physical-memory.js';
 import { BAD_POOL_CALLER, BAD_POOL_HEADER } from '../../include/bugcodes.js';
 import type { MmContext } from './context.js';
@@ -250,7 +251,7 @@ export class Pool {
     }
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
-    this.reportSmallBlockStillMapped(page, address, a.numberOfBytes, blocks);
+    MiReportSmallBlockStillMapped(this.k, this.units, page, address, a.numberOfBytes, blocks);
     this.freeSmall(pool, page, offset, blocks);
     return a;
   }
@@ -332,57 +333,11 @@ export class Pool {
       // A trimmed page: its transition frame or pagefile slot goes instead (working-set.ts).
       if (pfn < 0 && pool.paged) this.k.workingSets.MiDeleteSoftwarePte(this.k.systemRoot, va + i * PAGE_SIZE);
       if (pfn >= 0) {
-        if (this.k.pfn.shareCount[pfn] !== 0 || this.k.pfn.lockCount[pfn] !== 0) this.reportStillMapped(va + i * PAGE_SIZE, pfn, null);
+        if (this.k.pfn.shareCount[pfn] !== 0 || this.k.pfn.lockCount[pfn] !== 0) MiReportFreedPoolStillMapped(this.k, va + i * PAGE_SIZE, pfn, null);
         this.k.pfn.freePageLeavingMappings(pfn);
       }
       pool.pageUsed[first + i] = 0;
     }
-  }
-
-  /**
-   * Freed pool that another mapping still shows: whoever holds that mapping
-   * sees the next owner's data. `block`: a small block freed on a page that
-   * stays (its own address and size), or null when the page itself goes.
-   */
-  private reportStillMapped(va: number, pfn: number, block: { address: number; bytes: number } | null): void {
-    const k: MmContext = this.k;
-    const where = (k.pageTables.mappings.get(pfn) ?? []).filter((m) => block === null || m.root >= 0 || m.va !== va).map((m) => {
-      const p = m.root < 0 ? undefined : k.processByRoot(m.root);
-      return `${k.formatAddress(m.va)}${p ? ` in ${p.ImageFileName} (pid ${p.UniqueProcessId})` : ''}`;
-    });
-    if (where.length === 0 && k.pfn.lockCount[pfn] === 0) return;
-    const frame = k.attribution.top();
-    const what = block ? `pool block ${k.formatAddress(block.address)} (${block.bytes} bytes, on page ${k.formatAddress(va)})` : `pool page ${k.formatAddress(va)}`;
-    k.report({
-      kind: 'freed-pool-still-mapped',
-      ...(frame ? { driver: frame.driver, routine: frame.routine } : {}),
-      message: `${what} (PFN 0x${pfn.toString(16)}) was freed while still ${where.length ? `mapped at ${where.join(', ')}` : 'locked by an MDL'}: ` +
-        'a user-visible mapping of freed pool, which shows whatever the next owner writes there',
-      details: { va: k.formatAddress(va), pfn, mappings: where, ...(block ? { block: k.formatAddress(block.address), bytes: block.bytes } : {}) },
-    });
-  }
-
-  /**
-   * A small block freed while a user mapping made for it (an MDL mapping
-   * whose range covers the block) still shows its page. Other blocks that
-   * merely share the page are the partial-page-exposed finding's, not this one's.
-   */
-  private reportSmallBlockStillMapped(page: SmallPage, address: number, bytes: number, blocks: number): void {
-    const k: MmContext = this.k;
-    const pfn = page.pa / PAGE_SIZE;
-    const list = k.pageTables.mappings.get(pfn);
-    // A page mapped only by the pool costs one lookup; one this free empties is freePages' to report.
-    if (!list || list.length < 2) return;
-    let free = blocks;
-    for (const run of page.free) free += run[1];
-    if (free >= this.units) return;
-    const sharedForIt = list.some((m) => {
-      const mdl = m.root < 0 ? undefined : k.processByRoot(m.root)?.VadRoot.find(m.va)?.mdl;
-      if (!mdl) return m.root >= 0;
-      const start = mdl.StartVa + mdl.ByteOffset;
-      return start < address + bytes && address < start + mdl.ByteCount;
-    });
-    if (sharedForIt) this.reportStillMapped(page.va, pfn, { address, bytes });
   }
 
   private allocateSmall(pool: PoolRegion, bytes: number, poolType: number, tag: number): number {
