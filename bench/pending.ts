@@ -11,6 +11,9 @@
  * then IOCTL_RELEASE on a second, synchronous handle, then waits on the event
  * (WaitForSingleObject, INFINITE) and checks the OVERLAPPED's Internal. One
  * round trip is those three calls; the figure is host ns per round trip.
+ * Beside it (a diagnostic), two DeviceIoControl calls that complete at once:
+ * what the two kernel entries cost without the pending request, the DPC, the
+ * APC that finishes the request in the program's thread, and the wait.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iomarkirppending
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keinsertqueuedpc
  * https://learn.microsoft.com/windows/win32/api/ioapiset/nf-ioapiset-deviceiocontrol
@@ -69,6 +72,8 @@ const holdDriver = benchDriver(SERVICE, (nt) => {
 export interface PendingFigures {
   /** Median host ns per round trip: DeviceIoControl (pending), DeviceIoControl (the DPC completes it), WaitForSingleObject. */
   roundTripNs: number;
+  /** Median host ns of two plain DeviceIoControl calls that complete at once (IOCTL_RELEASE with nothing held): the two kernel entries alone. */
+  twoCallsNs: number;
   roundTrips: number;
 }
 
@@ -98,17 +103,29 @@ export async function benchPending(quick: boolean): Promise<PendingFigures> {
       if ((await k32.WaitForSingleObject(event, INFINITE)) !== WAIT_OBJECT_0 || k32.getUint32(ov + OVERLAPPED.x64.Internal) !== STATUS_SUCCESS) failed++;
     };
 
+    const twoCalls = async (): Promise<void> => {
+      if (!(await k32.DeviceIoControl(hRelease, IOCTL_RELEASE, 0, 0, 0, 0)).ok) failed++;
+      if (!(await k32.DeviceIoControl(hRelease, IOCTL_RELEASE, 0, 0, 0, 0)).ok) failed++;
+    };
+
     const times: number[] = [];
+    const baseline: number[] = [];
     for (let b = 0; b < warmupBatches + batches; b++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       for (let i = 0; i < batch; i++) await roundTrip();
       const ns = ((performance.now() - t0) * 1e6) / batch;
-      if (b >= warmupBatches) times.push(ns);
+      t0 = performance.now();
+      for (let i = 0; i < batch; i++) await twoCalls();
+      const twoNs = ((performance.now() - t0) * 1e6) / batch;
+      if (b >= warmupBatches) {
+        times.push(ns);
+        baseline.push(twoNs);
+      }
     }
     if (failed !== 0 || k32.getUint32(buffer) !== 0x600d) throw new Error(`${failed} round trips went wrong`);
     k32.CloseHandle(event);
     k32.CloseHandle(hRelease);
     k32.CloseHandle(hHold);
-    return { roundTripNs: median(times), roundTrips: (warmupBatches + batches) * batch };
+    return { roundTripNs: median(times), twoCallsNs: median(baseline), roundTrips: (warmupBatches + batches) * batch };
   });
 }
