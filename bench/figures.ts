@@ -8,6 +8,7 @@ import { benchHandles, type HandleFigures } from './handles.js';
 import { benchIoctl, type IoctlFigures } from './ioctl.js';
 import { benchBoot, benchSharingMemory, type BootFigures, type SampleFigures } from './machine.js';
 import { benchBulk, benchScalar, type BulkFigures, type ScalarFigures } from './memory.js';
+import { benchPending, type PendingFigures } from './pending.js';
 import { benchRing, type RingFigures } from './ring.js';
 
 export interface FigureResults {
@@ -20,11 +21,12 @@ export interface FigureResults {
   boot: BootFigures;
   handles: HandleFigures;
   ring: RingFigures;
+  pending: PendingFigures;
 }
 
 export type FigureId = keyof FigureResults;
 
-export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles', 'ring'];
+export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles', 'ring', 'pending'];
 
 export function isFigureId(id: string): id is FigureId {
   return (figureIds as readonly string[]).includes(id);
@@ -41,6 +43,7 @@ export async function runFigure<F extends FigureId>(id: F, quick: boolean): Prom
     boot: () => benchBoot(quick),
     handles: () => benchHandles(quick),
     ring: () => benchRing(quick),
+    pending: () => benchPending(quick),
   };
   return run[id]() as Promise<FigureResults[F]>;
 }

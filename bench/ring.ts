@@ -54,7 +54,7 @@ async function emulatedRun(): Promise<number> {
  * same fields and payload fill as the driver's StageRecord) and publishes the head with Atomics.store; the
  * consumer copies the batch out (slice, as getBytes does), publishes the tail, and checks the copy.
  */
-function hostRun(total: number, capacity: number): number {
+export function hostRun(total: number, capacity: number): number {
   const sab = new SharedArrayBuffer(2 * 4096 + capacity * RECORD_SIZE);
   const control = new Int32Array(sab, 0, 1024);
   const ring = new Uint8Array(sab, 2 * 4096);

@@ -225,11 +225,26 @@ function nativeRoutine(t: NativeThread, declaration: ServiceDeclaration, stub: (
     return raw;
   };
   if (isPreemptionPoint(declaration)) {
-    return (...args: unknown[]): Promise<unknown> => bad(args) ? Promise.resolve(refused(params, args, hasOut)) : t.stack.frameAsync(async () => {
-      const slots: Slot[] = [];
-      const raw = marshalAll(args, slots);
-      return result(t, slots, await stub(...raw), hasOut);
-    });
+    // Always a promise, settled once the frame is popped; a stub that answers at once (a wait on a signalled
+    // object) is not awaited: an async body and its ticks would cost the call some hundreds of ns (bench 8).
+    return (...args: unknown[]): Promise<unknown> => {
+      if (bad(args)) return Promise.resolve(refused(params, args, hasOut));
+      const saved = t.stack.sp;
+      let later = false;
+      try {
+        const slots: Slot[] = [];
+        const raw = marshalAll(args, slots);
+        const status = stub(...raw);
+        if (typeof status === 'number') return Promise.resolve(result(t, slots, status, hasOut));
+        later = true;
+        return status.then((s) => result(t, slots, s, hasOut)).finally(() => { t.stack.sp = saved; });
+      } catch (e) {
+        // As from an async body: what the call throws is its promise's rejection.
+        return Promise.reject(e);
+      } finally {
+        if (!later) t.stack.sp = saved;
+      }
+    };
   }
   return (...args: unknown[]): unknown => {
     if (bad(args)) return refused(params, args, hasOut);

@@ -59,8 +59,9 @@ export type ParamDeclaration = readonly [name: string, kind: ParamKind];
 
 /**
  * A service: its parameters in ntdll's order, and where its stub may
- * suspend the calling thread. A `blocking` service may wait (its stub always
- * returns a promise); a `preemptible` one never waits, but its quantum may
+ * suspend the calling thread. A `blocking` service may wait (its stub returns
+ * a promise of the status when it does; a wait answered at once may return
+ * the status itself); a `preemptible` one never waits, but its quantum may
  * end at its entry, so its stub returns the status itself on the fast path
  * and a promise of it only when the thread must first give up the CPU.
  */
@@ -247,12 +248,11 @@ type Numbers<P extends readonly ParamDeclaration[]> = { [I in keyof P]: number }
 
 /**
  * A service as the kernel implements it and the stub enters it: numbers in,
- * an NTSTATUS out (a promise of one if it may block; either, for a
- * preemptible service's stub).
+ * an NTSTATUS out (a promise of one if it blocks or its quantum ends: either,
+ * for a blocking or preemptible service's stub).
  */
 export type RawService<D extends ServiceDeclaration> =
-  (...args: Numbers<D['params']>) => D extends { readonly blocking: true } ? Promise<number>
-    : D extends { readonly preemptible: true } ? number | Promise<number> : number;
+  (...args: Numbers<D['params']>) => D extends { readonly blocking: true } | { readonly preemptible: true } ? number | Promise<number> : number;
 
 /** Whether a service's stub is a preemption point: it may block, or it is preemptible. */
 export const isPreemptionPoint = (d: ServiceDeclaration): boolean => d.blocking === true || d.preemptible === true;

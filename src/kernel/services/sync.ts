@@ -166,8 +166,12 @@ function timeoutNs(k: PsContext, timeout: bigint | undefined): number {
   return Math.max(0, Number(timeout - k.options.bootSystemTime) * 100 - k.clock.nowNs);
 }
 
-/** References each handle for SYNCHRONIZE (a waitable type, else STATUS_OBJECT_TYPE_MISMATCH) and waits; the references go when it ends. */
-function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boolean, timeout: bigint | undefined): Promise<number> {
+/**
+ * References each handle for SYNCHRONIZE (a waitable type, else STATUS_OBJECT_TYPE_MISMATCH) and waits; the references go when it ends.
+ * A wait answered at once (an object already signalled, a zero timeout, an error) is the status itself, no promise: the stub and
+ * k32 then need no tick to pass it on (bench figure 8).
+ */
+function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boolean, timeout: bigint | undefined): number | Promise<number> {
   const objects: KernelObject[] = [];
   let released = false;
   const release = (): void => {
@@ -179,13 +183,13 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
     const ref = k.ob.ObReferenceObjectByHandle(h, SYNCHRONIZE, null, previousMode(k), k.currentProcess);
     if (!ref.object) {
       release();
-      return Promise.resolve(ref.status);
+      return ref.status;
     }
     objects.push(ref.object);
     const type = ref.object.header.type;
     if (!WAITABLE_TYPES.includes(type) && type.waitObjectOffset === undefined) {
       release();
-      return Promise.resolve(STATUS_OBJECT_TYPE_MISMATCH);
+      return STATUS_OBJECT_TYPE_MISMATCH;
     }
   }
   // A type waited on through a dispatcher object inside its body (a file's Event) is waited on there.
@@ -193,30 +197,30 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
   // WaitAll on the same object twice: STATUS_INVALID_PARAMETER_MIX (ObpWaitForMultipleObjects).
   if (waitAll && new Set(addresses).size !== addresses.length) {
     release();
-    return Promise.resolve(STATUS_INVALID_PARAMETER_MIX);
+    return STATUS_INVALID_PARAMETER_MIX;
   }
   // A thread that ends while it waits (its process exits) drops the references then: its promise never settles.
   const r = k.waits.KeWaitForObjects(k.currentThread, addresses, waitAll, timeoutNs(k, timeout), release);
   if (typeof r === 'number') {
     release();
-    return Promise.resolve(r);
+    return r;
   }
   return r.finally(release);
 }
 
 /** NtWaitForSingleObject (Alertable: no APCs are delivered yet, docs/fidelity.md). */
-export function NtWaitForSingleObject(k: PsContext, Handle: number, _Alertable: number, Timeout: number): Promise<number> {
+export function NtWaitForSingleObject(k: PsContext, Handle: number, _Alertable: number, Timeout: number): number | Promise<number> {
   const timeout = captureOrStatus(() => ProbeAndCaptureLargeInteger(k, Timeout));
-  if (typeof timeout === 'number') return Promise.resolve(timeout);
+  if (typeof timeout === 'number') return timeout;
   return waitForHandles(k, [Handle], false, timeout);
 }
 
 /** NtWaitForMultipleObjects: Count 1..MAXIMUM_WAIT_OBJECTS handles at Handles; WaitType WaitAll (0) or WaitAny (1). */
 export function NtWaitForMultipleObjects(k: PsContext, Count: number, Handles: number, WaitType: number, _Alertable: number,
-  Timeout: number): Promise<number> {
+  Timeout: number): number | Promise<number> {
   const count = Count >>> 0;
-  if (count === 0 || count > MAXIMUM_WAIT_OBJECTS) return Promise.resolve(STATUS_INVALID_PARAMETER_1);
-  if (WaitType >>> 0 !== WaitAll && WaitType >>> 0 !== WaitAny) return Promise.resolve(STATUS_INVALID_PARAMETER);
+  if (count === 0 || count > MAXIMUM_WAIT_OBJECTS) return STATUS_INVALID_PARAMETER_1;
+  if (WaitType >>> 0 !== WaitAll && WaitType >>> 0 !== WaitAny) return STATUS_INVALID_PARAMETER;
   const captured = captureOrStatus(() => {
     const size = k.layout.pointerSize;
     if (previousMode(k) !== 0) ProbeForRead(k, Handles, count * size, size);
@@ -224,6 +228,6 @@ export function NtWaitForMultipleObjects(k: PsContext, Count: number, Handles: n
     for (let i = 0; i < count; i++) handles.push(readHandleValue(k.kernelMemory, k.arch, Handles + i * size));
     return { handles, timeout: ProbeAndCaptureLargeInteger(k, Timeout) };
   });
-  if (typeof captured === 'number') return Promise.resolve(captured);
+  if (typeof captured === 'number') return captured;
   return waitForHandles(k, captured.handles, WaitType >>> 0 === WaitAll, captured.timeout);
 }

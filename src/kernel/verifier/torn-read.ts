@@ -19,6 +19,23 @@ interface KernelWrite {
   by: string;
 }
 
+/** 8-byte granules in a frame. */
+const GRANULES = 4096 / 8;
+
+/**
+ * The latest kernel write to each 8-byte granule of one frame, as parallel
+ * arrays: a write of n bytes is three `fill`s over its granules, not one
+ * map entry per granule (a driver's 64 KiB copy into shared pages was 8192
+ * Map.set calls). Exactly what a map of granule to latest write held.
+ */
+interface VfFrameWrites {
+  /** Virtual time of the latest write, or -1 for a granule never written. */
+  readonly atNs: Float64Array;
+  readonly cpu: Uint8Array;
+  /** Index in `TornReadDetector.writers` of the routine that wrote. */
+  readonly by: Uint32Array;
+}
+
 interface PairRead {
   pa: number;
   atNs: number;
@@ -30,7 +47,14 @@ interface PairRead {
 export class TornReadDetector implements MemoryWatch {
   /** Set once kernel code has written user-visible memory; until then reads cost nothing extra. */
   armed = false;
-  private readonly writes = new Map<number, KernelWrite>();
+  /** The frames kernel code wrote while they were mapped for user mode, by page frame number. */
+  private readonly writes = new Map<number, VfFrameWrites>();
+  /** The writers' names ("Driver!Routine", or "kernel"), each once; `writerIndex` maps a name to its index. */
+  private readonly writers: string[] = ['kernel'];
+  private readonly writerIndex = new Map<string, number>([['kernel', 0]]);
+  /** The driver frame the last write was attributed to, and its writer index: a bulk copy's pages share it. */
+  private lastFrame: object | undefined;
+  private lastWriter = 0;
   private readonly lastRead: PairRead[];
   private readonly reported = new Map<number, { count: number; details: Record<string, unknown> }>();
 
@@ -52,9 +76,45 @@ export class TornReadDetector implements MemoryWatch {
     if (!userMapped) return;
     if (!this.armed) this.k.forgetTranslations();
     this.armed = true;
+    let frameWrites = this.writes.get(pfn);
+    if (frameWrites === undefined) {
+      frameWrites = { atNs: new Float64Array(GRANULES).fill(-1), cpu: new Uint8Array(GRANULES), by: new Uint32Array(GRANULES) };
+      this.writes.set(pfn, frameWrites);
+    }
+    // Callers split at page boundaries; the granules are those of [pa, pa + length) in this frame.
+    const from = Math.floor(pa / 8) - pfn * GRANULES;
+    const to = Math.min(GRANULES, Math.floor((pa + length - 1) / 8) - pfn * GRANULES + 1);
+    frameWrites.atNs.fill(this.k.clock.nowNs, from, to);
+    frameWrites.cpu.fill(this.k.current.number, from, to);
+    frameWrites.by.fill(this.writer(), from, to);
+  }
+
+  /** The index of the routine now writing in `writers`. */
+  private writer(): number {
     const frame = this.k.attribution.top();
-    const w: KernelWrite = { atNs: this.k.clock.nowNs, cpu: this.k.current.number, by: frame ? `${frame.driver}!${frame.routine}` : 'kernel' };
-    for (let g = Math.floor(pa / 8); g <= Math.floor((pa + length - 1) / 8); g++) this.writes.set(g, w);
+    if (frame === undefined) return 0;
+    if (frame === this.lastFrame) return this.lastWriter;
+    const by = `${frame.driver}!${frame.routine}`;
+    let index = this.writerIndex.get(by);
+    if (index === undefined) {
+      index = this.writers.length;
+      this.writers.push(by);
+      this.writerIndex.set(by, index);
+    }
+    this.lastFrame = frame;
+    this.lastWriter = index;
+    return index;
+  }
+
+  /** The latest kernel write to the granule at physical `granule * 8`, if any. */
+  private lastWrite(granule: number): KernelWrite | undefined {
+    const pfn = Math.floor(granule / GRANULES);
+    const frameWrites = this.writes.get(pfn);
+    if (frameWrites === undefined) return undefined;
+    const g = granule - pfn * GRANULES;
+    const atNs = frameWrites.atNs[g]!;
+    if (atNs < 0) return undefined;
+    return { atNs, cpu: frameWrites.cpu[g]!, by: this.writers[frameWrites.by[g]!]! };
   }
 
   /** A user-mode 32-bit read at physical `pa`. */
@@ -66,7 +126,7 @@ export class TornReadDetector implements MemoryWatch {
     const interruptNs = this.k.ke.interruptNs;
     if ((pa ^ 4) === slot.pa && (pa & 3) === 0 && now - slot.atNs - (interruptNs - slot.interruptNs) <= PAIR_WINDOW_NS) {
       const granule = Math.floor(pa / 8);
-      const w = this.writes.get(granule);
+      const w = this.lastWrite(granule);
       if (w && w.atNs > slot.atNs && w.atNs <= now) this.report(granule, va, w);
       // A read completes one pair: the next read of the value starts a new one.
       slot.pa = -1;
