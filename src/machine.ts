@@ -214,6 +214,8 @@ export class Machine {
   private defaultUser: 'admin' | 'user' = 'admin';
   /** A run() is in progress: a second one at the same time is refused. */
   private runInProgress = false;
+  /** The process whose context the machine stopped in (for the bug check's analysis). */
+  private bugCheckProcess: string | null = null;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -226,6 +228,9 @@ export class Machine {
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
     this.bootResources = this.resources();
+    this.kernel.stop.listeners.push(() => {
+      if (this.kernel.bugcheck) this.bugCheckProcess = this.kernel.currentProcess.ImageFileName;
+    });
   }
 
   /** The run's trace in Chrome's trace-event format, for a machine booted with `trace: true` (else undefined). */
@@ -454,7 +459,7 @@ export class Machine {
       paging: k.workingSets.snapshot,
       findings: [...k.findings],
       io: this.ioStats(),
-      bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
+      bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck, { scenario: this.scenarioRun?.name ?? null, processName: this.bugCheckProcess }) : null,
     };
   }
 
