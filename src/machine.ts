@@ -25,7 +25,11 @@ import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 import { MAX_VIRTUAL_NS, runLimitNs } from './machine/run-limit.js';
-
+import { encodeDump } from './kd/dump-format.js';
+import { KdSession } from './kd/kd.js';
+import { liveKdTarget } from './machine/kd-target.js';
+import { checkServiceName, spawnSession } from './machine/checks.js';
+import type { KdTarget } from './kd/target.js';
 
 export { MAX_VIRTUAL_NS };
 
@@ -76,16 +80,6 @@ export interface SpawnOptions {
   args?: string[];
   user?: 'admin' | 'user';
   session?: number;
-}
-
-/** The session a program is spawned in: 1 on win10 unless told (0..255), always 0 on nt4. */
-function spawnSession(profile: 'nt4' | 'win10', session: unknown): number {
-  if (session === undefined) return profile === 'win10' ? 1 : 0;
-  if (typeof session !== 'number' || !Number.isInteger(session) || session < 0 || session > 255) {
-    throw new RangeError(`session must be an integer from 0 to 255, not ${String(session)}`);
-  }
-  if (profile === 'nt4' && session !== 0) throw new RangeError(`an nt4 machine has no sessions: session must be 0, not ${session}`);
-  return session;
 }
 
 /** What Machine.run resolves to: the bug check if the machine stopped, virtual milliseconds since boot, and the findings. */
@@ -185,19 +179,6 @@ function checkOptions(o: BootOptions): CheckedOptions {
   };
 }
 
-/**
- * A service name must be able to name a key under Services: not empty, no
- * backslash (the registry's separator), at most 255 characters (a key
- * name's limit). `loadDriver('')` would otherwise name the Services key itself.
- * https://learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits
- */
-function checkServiceName(serviceName: unknown): void {
-  if (typeof serviceName !== 'string' || serviceName === '' || serviceName.includes('\\') || serviceName.length > 255) {
-    const what = typeof serviceName === 'string' ? JSON.stringify(serviceName) : typeof serviceName;
-    throw new RangeError(`a service name must be 1 to 255 characters with no backslash (it names a registry key under Services), not ${what}`);
-  }
-}
-
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
@@ -216,6 +197,8 @@ export class Machine {
   private runInProgress = false;
   /** The process whose context the machine stopped in (for the bug check's analysis). */
   private bugCheckProcess: string | null = null;
+  /** machine.kd()'s session (its implicit process), made on first use. */
+  private kdSession: KdSession | undefined;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -427,6 +410,34 @@ export class Machine {
   }
 
   /**
+   * Runs a kd command on the machine as it stands (`!analyze -v`, `!pte VA`, `db ADDR`, ...)
+   * and returns WinDbg's text for it (docs/api.md, "kd"); `.process` holds between calls.
+   */
+  kd(command: string): string {
+    this.kdSession ??= new KdSession(this.kdTarget);
+    return this.kdSession.execute(command);
+  }
+
+  /** The whole machine as a dump (docs/dump-format.md): its physical memory and the kernel's state; `loadDump` reads it back. */
+  dump(): Uint8Array {
+    return encodeDump(this.kdTarget.snapshot, this.kernel.memory);
+  }
+
+  private get kdTarget(): KdTarget {
+    return liveKdTarget(this.kernel, () => ({
+      scenario: this.scenarioRun?.name ?? null, variant: this.scenarioRun?.variant ?? null, settings: { ...this.settings() }, bugCheckProcess: this.bugCheckProcess,
+    }));
+  }
+
+  private settings(): ReportSettings {
+    const o = this.options;
+    return {
+      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
+      memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
+    };
+  }
+
+  /**
    * What the run so far comes to: settings, outcome, log, programs, every
    * frame shared since boot with each address, resources just after boot
    * and now, findings, the bug check. `ntshm run` prints it; `--json` is
@@ -435,10 +446,7 @@ export class Machine {
   report(): Report {
     const k = this.kernel;
     const o = this.options;
-    const settings: ReportSettings = {
-      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
-      memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
-    };
+    const settings = this.settings();
     const running = this.spawned.some((p) => !p.exited);
     const outcome: RunOutcome = k.bugcheck ? 'bugcheck'
       : running && this.lastReason === 'idle' ? 'stuck'
