@@ -51,7 +51,7 @@ export function displayMemory(ctx: KdContext, command: string, args: string[]): 
     if (unit === 1) {
       const cells = chunk.map((b, i) => (b === undefined ? '??' : hex(b, 2)) + (i === 7 && chunk.length > 8 ? '-' : ' '));
       const text = chunk.map((b) => (b !== undefined && b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : b === undefined ? '?' : '.')).join('');
-      lines.push(`${address}  ${cells.join('').trimEnd().padEnd(48)}  ${text}`);
+      lines.push(`${address}  ${cells.join('').trimEnd().padEnd(47)}  ${text}`);
       continue;
     }
     const words: string[] = [];

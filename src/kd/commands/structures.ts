@@ -8,7 +8,7 @@
  */
 import { MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, irpMajorFunctionName } from '../../include/wdm-constants.js';
 import type { KdIrp, KdMdl } from '../snapshot.js';
-import { hex, ptr } from '../format.js';
+import { columns, hex, ptr } from '../format.js';
 import { KdError, kdNumber, type KdContext } from '../target.js';
 
 /** `0xfffffa80`00009000 Void`, or `(null)` as dt prints a NULL pointer. */
@@ -116,10 +116,10 @@ export function lockedPages(ctx: KdContext, args: string[]): string[] {
     const mine = locked.filter((m) => m.process === p.pid);
     if (mine.length === 0) continue;
     lines.push(`Locked pages tracking for process ${ptr(ctx.arch, p.address)} (${p.name}, Cid ${hex(p.pid, 4)}${p.exited ? ', exited' : ''}): ${mine.reduce((n, m) => n + m.pfns.length, 0)} page(s) locked`);
-    lines.push('    MDL               StartVa           Count  Pages                 Caller');
-    for (const m of mine) {
-      lines.push(`    ${ptr(ctx.arch, m.address)} ${ptr(ctx.arch, m.startVa + m.byteOffset)} ${hex(m.byteCount).padStart(6)}  ${m.pfns.map((x) => hex(x)).join(' ').padEnd(20)}  ${m.owner ?? '?'}`);
-    }
+    const rows = [['MDL', 'StartVa', 'ByteCount', 'Pages', 'Caller'], ...mine.map((m) => [
+      ptr(ctx.arch, m.address), ptr(ctx.arch, m.startVa + m.byteOffset), hex(m.byteCount), m.pfns.map((x) => hex(x)).join(' '), m.owner ?? '?',
+    ])];
+    lines.push(...columns(rows).map((l) => `    ${l}`));
   }
   return lines;
 }
