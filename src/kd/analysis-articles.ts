@@ -31,8 +31,8 @@ const SEED_004 = 'Shared Memory between user and core states through MDL in Wind
 
 const NONPAGED: ArticleWarning = {
   seed: '003', title: SEED_003,
-  quote: 'This routine is called from TimerRoutine at IRQL DISPATCH_LEVEL ! The routine itself and all memory it touches must be in nonpaged memory.',
-  why: 'The shared page is written by the I/O timer at DISPATCH_LEVEL, where no page fault can be served: that is why the article allocates it from NonPagedPool; paged pool breaks exactly this.',
+  quote: 'The routine itself and all memory it touches must be in nonpaged memory.',
+  why: 'The article says it of UpdateTime, which TimerRoutine calls at DISPATCH_LEVEL and which writes the shared page: no page fault can be served there, so the page comes from NonPagedPool; paged pool breaks exactly this.',
 };
 
 const ENTRIES: readonly Entry[] = [
@@ -77,7 +77,7 @@ const ENTRIES: readonly Entry[] = [
   {
     code: 0xc4, p1: 0xf6, scenario: 'kernel-section', warning: {
       seed: '001', title: SEED_001,
-      quote: 'Mapping the driver’s view into the system process prevents user-mode applications from tampering with the view and ensures that the driver’s handle is accessible only from kernel mode.',
+      quote: 'Mapping the driver’s view into the system process prevents user-mode applications from tampering with the view and ensures that the driver’s handle is accessible only from kernel mode',
       why: 'A handle of the program\'s, referenced as a kernel handle, is the program\'s to choose: the article keeps the driver\'s handle kernel-only.',
     },
   },
