@@ -109,7 +109,7 @@ function irpsOf(k: Kernel): KdIrp[] {
     status: irp.IoStatus.Status, information: irp.IoStatus.Information, requestorMode: irp.RequestorMode,
     pendingReturned: irp.PendingReturned, cancel: irp.Cancel, stackCount: irp.StackCount, currentLocation: irp.CurrentLocation,
     stack: irp.stack.map((s) => ({
-      major: s.MajorFunction, minor: s.MinorFunction, device: s.DeviceObject?.address ?? 0, file: s.FileObject?.address ?? 0,
+      major: s.MajorFunction, minor: s.MinorFunction, flags: s.Flags, control: s.Control, device: s.DeviceObject?.address ?? 0, file: s.FileObject?.address ?? 0,
       ioControlCode: s.Parameters.DeviceIoControl.IoControlCode,
     })),
   }));

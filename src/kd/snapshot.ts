@@ -93,6 +93,9 @@ export interface KdMdl {
 export interface KdIrpStack {
   major: number;
   minor: number;
+  flags: number;
+  /** SL_PENDING_RETURNED (1) once IoMarkIrpPending ran, and the SL_INVOKE_* bits. */
+  control: number;
   device: number;
   file: number;
   ioControlCode: number;

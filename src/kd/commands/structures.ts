@@ -100,7 +100,7 @@ export function irpCommand(ctx: KdContext, args: string[]): string[] {
   irp.stack.forEach((s, i) => {
     const mark = i + 1 === irp.currentLocation ? '>' : ' ';
     lines.push(`${mark}[${irpMajorFunctionName(s.major)}(${hex(s.major)}), N/A(${hex(s.minor)})]`);
-    lines.push(`            0  0 ${ptr(ctx.arch, s.device)} ${ptr(ctx.arch, s.file)} 00000000-00000000`);
+    lines.push(`           ${hex(s.flags, 2)} ${hex(s.control, 2)} ${ptr(ctx.arch, s.device)} ${ptr(ctx.arch, s.file)} 00000000-00000000${s.control & 1 ? '    pending' : ''}`);
     if (s.major === 0xe) lines.push(`\t\t\tArgs: 00000000 00000000 ${hex(s.ioControlCode, 8)} 00000000`);
   });
   return lines;
