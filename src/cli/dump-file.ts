@@ -11,12 +11,12 @@ import { UsageError } from './usage.js';
 /** Where a bug check's dump is written when `--dump` is not given. */
 export const DEFAULT_DUMP_FOLDER = './.ntshm/dumps';
 
-/** `sharing-memory-paged-pool-x64-seed1.ntshmdmp`: the run's name, so the same run writes the same file again. */
+/** `sharing-memory-paged-pool-x64-verifier-seed1.ntshmdmp`: the run's name, so the same run writes the same file again. */
 export function dumpFileName(report: Report): string {
   const s = report.settings;
   const scenario = (report.scenario ?? 'machine').replace(/[^A-Za-z0-9._-]+/g, '_');
   const variant = report.variant ? `-${report.variant.replace(/[^A-Za-z0-9._-]+/g, '_')}` : '';
-  return `${scenario}${variant}-${s.arch}-seed${s.seed}.ntshmdmp`;
+  return `${scenario}${variant}-${s.arch}${s.verifier ? '-verifier' : ''}-seed${s.seed}.ntshmdmp`;
 }
 
 /** The default path of a run's dump. */

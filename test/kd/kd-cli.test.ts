@@ -36,7 +36,7 @@ describe('a bug check leaves a dump that kd reads', () => {
     expect(run.code).toBe(3);
     expect(run.out).toMatch(/^Bug check 0x000000CB DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS$/m);
     const file = dumpPath(run.out);
-    expect(file).toBe(join(folder, `locked-user-buffer-no-unlock-${arch}-seed1.ntshmdmp`));
+    expect(file).toBe(join(folder, `locked-user-buffer-no-unlock-${arch}-verifier-seed1.ntshmdmp`));
     const kd = await cli(['kd', file, '-c', '!lockedpages; !analyze -v']);
     expect(kd.err).toBe('');
     expect(kd.code).toBe(0);
@@ -58,7 +58,7 @@ describe('a bug check leaves a dump that kd reads', () => {
     const report = JSON.parse(json.out) as { bugcheck: { analysis: { failureBucket: string; article: { seed: string; quote: string } } } };
     expect(report.bugcheck.analysis.failureBucket).toBe('0xC4_7F_SharingMemory!DispatchControl');
     expect(report.bugcheck.analysis.article.quote).toMatch(/must be in nonpaged memory/);
-    expect(json.err).toMatch(/^ntshm: Dump written to \S+sharing-memory-paged-pool-x64-seed1\.ntshmdmp/);
+    expect(json.err).toMatch(/^ntshm: Dump written to \S+sharing-memory-paged-pool-x64-verifier-seed1\.ntshmdmp/);
   });
 });
 
