@@ -409,13 +409,9 @@ export class Machine {
     return this.kernel.bugcheck;
   }
 
-  /**
-   * Runs a kd command on the machine as it stands (`!analyze -v`, `!pte VA`, `db ADDR`, ...)
-   * and returns WinDbg's text for it (docs/api.md, "kd"); `.process` holds between calls.
-   */
+  /** Runs a kd command (`!analyze -v`, `!pte VA`, `db ADDR`, ...) on the machine as it stands: WinDbg's text (docs/api.md, "kd"). */
   kd(command: string): string {
-    this.kdSession ??= new KdSession(this.kdTarget);
-    return this.kdSession.execute(command);
+    return (this.kdSession ??= new KdSession(this.kdTarget)).execute(command);
   }
 
   /** The whole machine as a dump (docs/dump-format.md): its physical memory and the kernel's state; `loadDump` reads it back. */
