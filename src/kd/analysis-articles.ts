@@ -26,6 +26,7 @@ interface Entry {
 
 const SEED_000 = 'SAMPLE: Section.exe on Sharing Memory Between Kernel & User Mode (Microsoft KB Q194945)';
 const SEED_001 = 'Shared Memory Between User-Mode And Kernel-Mode (Section Object) (JustKernel)';
+const SEED_002 = 'Shared memory between kernel mode and user mode with MmAllocatePagesForMdl (Habr)';
 const SEED_003 = 'Four-F, KmdTutor "Sharing memory" (SharingMemory), as 应用层与驱动层共享内存应用实例';
 const SEED_004 = 'Shared Memory between user and core states through MDL in Windows drivers';
 
@@ -60,6 +61,13 @@ const ENTRIES: readonly Entry[] = [
       why: 'An exception raised in the driver and not caught there stops the machine.',
     },
   })),
+  {
+    code: 0xc4, p1: 0x77, warning: {
+      seed: '002', title: SEED_002,
+      quote: 'It is very important that when mapping the allocated memory to the user address space, we are in the context of the application thread that will manage our driver.',
+      why: 'Above APC_LEVEL (a timer, a DPC) the thread is whichever the processor was running: the mapping would land in an arbitrary process.',
+    },
+  },
   {
     code: 0xc4, p1: 0xb9, warning: {
       seed: '003', title: SEED_003,

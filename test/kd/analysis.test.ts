@@ -63,6 +63,7 @@ describe('the analysis of a bug check', () => {
     { code: 0xc4, p1: 0x7f, scenario: 'pool-to-user', seed: '004', quote: /physical pages are locked/ },
     { code: 0xcb, p1: 0, scenario: 'locked-user-buffer', seed: '004', quote: /Unlock and free, otherwise bsod will occur/ },
     { code: 0xc4, p1: 0xb9, scenario: 'anything', seed: '003', quote: /context of the original process/ },
+    { code: 0xc4, p1: 0x77, scenario: 'sharing-memory', seed: '002', quote: /in the context of the application thread/ },
   ])('quotes seed $seed for 0x$code.toString(16)/$p1 in $scenario', ({ code, p1, scenario, seed, quote }) => {
     const w = articleWarning(code, p1, scenario);
     expect(w?.seed).toBe(seed);
@@ -79,7 +80,7 @@ describe('the analysis of a bug check', () => {
   it.skipIf(!existsSync(SEEDS))('every quote is the article\'s own words', () => {
     // Whitespace and the assembly comments' leading `;` are layout, not words.
     const seeds = readdirSync(SEEDS).map((f) => readFileSync(join(SEEDS, f), 'utf8').replace(/^[ \t]*;[ \t]?/gm, '').replace(/\s+/g, ' '));
-    for (const [code, p1, scenario] of [[0xc4, 0x7f, 'sharing-memory'], [0xc4, 0x7f, 'pool-to-user'], [0xcb, 0, 'locked-user-buffer'], [0x3b, 0, 'sharing-memory'], [0xc4, 0xb9, null], [0x7e, 0, 'section'], [0xc4, 0xf6, 'kernel-section']] as const) {
+    for (const [code, p1, scenario] of [[0xc4, 0x7f, 'sharing-memory'], [0xc4, 0x7f, 'pool-to-user'], [0xcb, 0, 'locked-user-buffer'], [0x3b, 0, 'sharing-memory'], [0xc4, 0xb9, null], [0x7e, 0, 'section'], [0xc4, 0xf6, 'kernel-section'], [0xc4, 0x77, null]] as const) {
       const w = articleWarning(code, p1, scenario);
       expect(w, `${code}/${p1}/${scenario}`).not.toBeNull();
       const words = (w?.quote ?? '').replace(/\s+/g, ' ');
