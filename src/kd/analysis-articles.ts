@@ -75,7 +75,7 @@ const ENTRIES: readonly Entry[] = [
       why: 'A user-mode mapping exists only in the process it was made in; unmapping it from another process\'s context names an address that is not that mapping.',
     },
   },
-  ...[0x7e, 0x3b].map((code): Entry => ({
+  ...[0x7e].map((code): Entry => ({
     code, scenario: 'section', warning: {
       seed: '000', title: SEED_000,
       quote: 'Since the virtual address received by the driver as a result of mapping falls in the user address space, the driver routine should run in the context of the process to access it.',

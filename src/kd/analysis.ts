@@ -46,7 +46,8 @@ export interface AnalysisContext {
 export function analyzeBugCheck(b: BugCheck, context: AnalysisContext): BugCheckAnalysis {
   const text = bugCheckParamText(b.code, b.params[0]);
   const value = (i: number): string => ulongPtr(context.arch, b.exact?.[i] ?? b.params[i] ?? 0);
-  const meaning = (i: number): string => text?.params[i] ?? 'Reserved';
+  // The WDK's tables say "0" for a parameter that is always zero: kd's line reads better saying so.
+  const meaning = (i: number): string => (text?.params[i] === '0' ? 'Always 0' : text?.params[i] ?? 'Reserved');
   const arg = (i: number): AnalysisArgument => ({ value: value(i), meaning: meaning(i) });
   const top = b.stack[0] ?? null;
   const module = top ? (top.split('!')[0] ?? null) : null;
