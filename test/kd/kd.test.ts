@@ -70,6 +70,8 @@ describe.each(['x64', 'x86'] as const)('kd on %s', (arch) => {
     expect(m.kd('!thread')).toBe('!thread: not implemented in ntshm yet');
     expect(m.kd('dt nt!_EPROCESS 0')).toMatch(/not implemented in ntshm yet/);
     expect(m.kd('!pfn ffffffff')).toMatch(/is not a valid PFN/);
+    expect(m.kd('.process /p /r 104')).toMatch(/^Implicit process is now /);
+    expect(m.kd('.process 999')).toMatch(/^No process 999 /);
   });
 
   it('db on an address no page backs shows ??', async () => {

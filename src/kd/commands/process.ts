@@ -62,8 +62,10 @@ export function process(ctx: KdContext, args: string[]): string[] {
 
 /** .process [PID|EPROCESS]: sets (or shows) the implicit process, whose page tables user addresses are read through. */
 export function setProcess(ctx: KdContext, args: string[]): string[] {
-  if (args[0] === undefined) return [`Implicit process is ${ptr(ctx.arch, ctx.process.address)}`];
-  const value = kdNumber(args[0].replace(/^\/[a-z]+$/i, ''), 'a process id or EPROCESS address');
+  // `/p`, `/r`, `/i` change how WinDbg switches; ntshm's kd only reads, so each is the plain form.
+  const target = args.find((a) => !a.startsWith('/'));
+  if (target === undefined) return [`Implicit process is ${ptr(ctx.arch, ctx.process.address)}`];
+  const value = kdNumber(target, 'a process id or EPROCESS address');
   const p = findProcess(ctx.s, value);
   if (!p) throw new KdError(`No process ${hex(value)} (a Cid or an EPROCESS address; !process 0 0 lists them)`);
   ctx.setProcess(p.pid);
