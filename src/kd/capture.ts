@@ -9,6 +9,7 @@ import { ObjectDirectory, SymbolicLinkObject } from '../kernel/ob/namespace.js';
 import { PfnUse, pfnUseName } from '../kernel/mm/pfn.js';
 import { isPagedPoolType } from '../kernel/mm/pool.js';
 import { PAGE_SIZE } from '../hw/physical-memory.js';
+import { PEB_ADDRESS } from '../kernel/ps/environment.js';
 import type { KdIrp, KdMdl, KdObject, KdPfn, KdPoolBlock, KdProcess, KdSnapshot } from './snapshot.js';
 import { analyzeBugCheck } from './analysis.js';
 
@@ -39,6 +40,8 @@ function processOf(p: EProcess): KdProcess {
   });
   return {
     pid: p.UniqueProcessId, name: p.ImageFileName, address: p.address, directoryTableBase: p.DirectoryTableBase,
+    // Every program's PEB is at the one address the loader gives it (ps/environment.ts).
+    peb: p.UniqueProcessId === 4 ? 0 : PEB_ADDRESS,
     sessionId: p.SessionId, user: p.user, exited: p.exited, exitStatus: p.ExitStatus, lockedPages: p.NumberOfLockedPages,
     vads: p.VadRoot.vads.map((v) => ({
       start: v.start, end: v.end, kind: v.kind, protection: v.protection, committed: v.commit.committed(0, v.commit.pages),

@@ -46,6 +46,8 @@ export interface KdProcess {
   address: number;
   /** CR3: the physical address of the root page table. */
   directoryTableBase: number;
+  /** The PEB's user address (0 for the System process, which has none). */
+  peb: number;
   sessionId: number;
   user: string;
   exited: boolean;

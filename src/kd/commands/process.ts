@@ -26,7 +26,7 @@ function protectionName(protect: number): string {
 function processHeader(ctx: KdContext, p: KdProcess): string[] {
   return [
     `PROCESS ${ptr(ctx.arch, p.address)}`,
-    `    SessionId: ${p.pid === 4 ? 'none' : p.sessionId}  Cid: ${hex(p.pid, 4)}`,
+    `    SessionId: ${p.pid === 4 ? 'none' : p.sessionId}  Cid: ${hex(p.pid, 4)}    Peb: ${hex(p.peb, 8)}`,
     `    DirBase: ${hex(p.directoryTableBase, 8)}  HandleCount: ${p.handles.length}.`,
     `    Image: ${p.name}${p.exited ? `  (exited: ${hex(p.exitStatus, 8)})` : ''}`,
   ];
