@@ -11,6 +11,13 @@ export type { Scenario, ScenarioDefinition, ScenarioInput, ScenarioOptions, Scen
 export { reportJson, formatBugCheckCode, formatBugCheckParam, exitCodeText } from './report.js';
 export type { Report, ReportSettings, ReportPaging, ReportProcess, ReportBugCheck, ResourceSnapshot, RunOutcome } from './report.js';
 export type { BugCheck } from './kernel/ke/bugcheck.js';
+/** Dumps and kd: `machine.dump()` writes one, `loadDump` reads it back into something `kd(command)` inspects (docs/api.md, "kd"). */
+export { loadDump, LoadedDump } from './kd/dump.js';
+export { DumpFormatError, DUMP_FORMAT_VERSION } from './kd/dump-format.js';
+export { KD_COMMANDS, KD_NOT_IMPLEMENTED } from './kd/kd.js';
+export type { BugCheckAnalysis, AnalysisArgument } from './kd/analysis.js';
+export type { ArticleWarning } from './kd/analysis-articles.js';
+export type { KdSnapshot } from './kd/snapshot.js';
 export type { TraceFile, TraceEvent } from './kernel/ke/trace.js';
 export type { Finding, LogEvent } from './kernel/kernel.js';
 export type { SharedFrameRecord, SharedMappingRecord } from './kernel/sharing.js';

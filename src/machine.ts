@@ -26,7 +26,11 @@ import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 import { MAX_VIRTUAL_NS, runLimitNs } from './machine/run-limit.js';
-
+import { encodeDump } from './kd/dump-format.js';
+import { KdSession } from './kd/kd.js';
+import { liveKdTarget } from './machine/kd-target.js';
+import { checkServiceName, spawnSession } from './machine/checks.js';
+import type { KdTarget } from './kd/target.js';
 
 export { MAX_VIRTUAL_NS };
 
@@ -77,16 +81,6 @@ export interface SpawnOptions {
   args?: string[];
   user?: 'admin' | 'user';
   session?: number;
-}
-
-/** The session a program is spawned in: 1 on win10 unless told (0..255), always 0 on nt4. */
-function spawnSession(profile: 'nt4' | 'win10', session: unknown): number {
-  if (session === undefined) return profile === 'win10' ? 1 : 0;
-  if (typeof session !== 'number' || !Number.isInteger(session) || session < 0 || session > 255) {
-    throw new RangeError(`session must be an integer from 0 to 255, not ${String(session)}`);
-  }
-  if (profile === 'nt4' && session !== 0) throw new RangeError(`an nt4 machine has no sessions: session must be 0, not ${session}`);
-  return session;
 }
 
 /** What Machine.run resolves to: the bug check if the machine stopped, virtual milliseconds since boot, and the findings. */
@@ -186,19 +180,6 @@ function checkOptions(o: BootOptions): CheckedOptions {
   };
 }
 
-/**
- * A service name must be able to name a key under Services: not empty, no
- * backslash (the registry's separator), at most 255 characters (a key
- * name's limit). `loadDriver('')` would otherwise name the Services key itself.
- * https://learn.microsoft.com/windows/win32/sysinfo/registry-element-size-limits
- */
-function checkServiceName(serviceName: unknown): void {
-  if (typeof serviceName !== 'string' || serviceName === '' || serviceName.includes('\\') || serviceName.length > 255) {
-    const what = typeof serviceName === 'string' ? JSON.stringify(serviceName) : typeof serviceName;
-    throw new RangeError(`a service name must be 1 to 255 characters with no backslash (it names a registry key under Services), not ${what}`);
-  }
-}
-
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
   readonly kernel: Kernel;
@@ -215,6 +196,10 @@ export class Machine {
   private defaultUser: 'admin' | 'user' = 'admin';
   /** A run() is in progress: a second one at the same time is refused. */
   private runInProgress = false;
+  /** The process whose context the machine stopped in (for the bug check's analysis). */
+  private bugCheckProcess: string | null = null;
+  /** machine.kd()'s session (its implicit process), made on first use. */
+  private kdSession: KdSession | undefined;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -227,6 +212,9 @@ export class Machine {
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
     this.services = KiServiceTable(this.kernel);
     this.bootResources = this.resources();
+    this.kernel.stop.listeners.push(() => {
+      if (this.kernel.bugcheck) this.bugCheckProcess = this.kernel.currentProcess.ImageFileName;
+    });
   }
 
   /** The run's trace in Chrome's trace-event format, for a machine booted with `trace: true` (else undefined). */
@@ -422,6 +410,30 @@ export class Machine {
     return this.kernel.bugcheck;
   }
 
+  /** Runs a kd command (`!analyze -v`, `!pte VA`, `db ADDR`, ...) on the machine as it stands: WinDbg's text (docs/api.md, "kd"). */
+  kd(command: string): string {
+    return (this.kdSession ??= new KdSession(this.kdTarget)).execute(command);
+  }
+
+  /** The whole machine as a dump (docs/dump-format.md): its physical memory and the kernel's state; `loadDump` reads it back. */
+  dump(): Uint8Array {
+    return encodeDump(this.kdTarget.snapshot, this.kernel.memory);
+  }
+
+  private get kdTarget(): KdTarget {
+    return liveKdTarget(this.kernel, () => ({
+      scenario: this.scenarioRun?.name ?? null, variant: this.scenarioRun?.variant ?? null, settings: { ...this.settings() }, bugCheckProcess: this.bugCheckProcess,
+    }));
+  }
+
+  private settings(): ReportSettings {
+    const o = this.options;
+    return {
+      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
+      memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
+    };
+  }
+
   /**
    * What the run so far comes to: settings, outcome, log, programs, every
    * frame shared since boot with each address, resources just after boot
@@ -431,10 +443,7 @@ export class Machine {
   report(): Report {
     const k = this.kernel;
     const o = this.options;
-    const settings: ReportSettings = {
-      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
-      memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
-    };
+    const settings = this.settings();
     const running = this.spawned.some((p) => !p.exited);
     const outcome: RunOutcome = k.bugcheck ? 'bugcheck'
       : running && this.lastReason === 'idle' ? 'stuck'
@@ -456,7 +465,7 @@ export class Machine {
       // A finding whose request can be sent again carries the scenario file that does (machine/replay.ts).
       findings: withReplayScenarios(k.findings, this.scenarioRun),
       io: this.ioStats(),
-      bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck) : null,
+      bugcheck: k.bugcheck ? reportBugCheck(o.arch, k.bugcheck, { scenario: this.scenarioRun?.name ?? null, processName: this.bugCheckProcess }) : null,
     };
   }
 

@@ -8,6 +8,7 @@ import type { Finding, LogEvent } from './kernel/ke/log.js';
 import type { SharedFrameRecord } from './kernel/sharing.js';
 import { ntStatusText } from './include/ntstatus.js';
 import type { IoStats } from './kernel/io/io-stats.js';
+import { analyzeBugCheck, type AnalysisContext, type BugCheckAnalysis } from './kd/analysis.js';
 
 /** The settings a run used: boot()'s options as the machine took them, and the scenario's seconds. */
 export interface ReportSettings {
@@ -57,6 +58,8 @@ export interface ReportBugCheck extends BugCheck {
   codeHex: string;
   /** Each parameter as a ULONG_PTR of the architecture: `0xfffff88000001100` (x64 kernel addresses sign-extended), `0x00000077`. */
   paramsHex: [string, string, string, string];
+  /** What `!analyze -v` says of it: each parameter's meaning, the driver and routine at fault, a seed article's warning (kd/analysis.ts). */
+  analysis: BugCheckAnalysis;
 }
 
 /**
@@ -122,8 +125,8 @@ export function exitCodeText(code: number): string {
   return code >= 0x8000_0000 ? ntStatusText(code) : String(code);
 }
 
-/** The bug check with its numbers also in kd's hex. */
-export function reportBugCheck(arch: 'x64' | 'x86', b: BugCheck): ReportBugCheck {
+/** The bug check with its numbers also in kd's hex, and its analysis. */
+export function reportBugCheck(arch: 'x64' | 'x86', b: BugCheck, context: Omit<AnalysisContext, 'arch'> = { scenario: null, processName: null }): ReportBugCheck {
   const [p1, p2, p3, p4] = b.params.map((p, i) => {
     const exact = b.exact?.[i];
     return exact === undefined ? formatBugCheckParam(arch, p) : `0x${exact.toString(16).padStart(16, '0')}`;
@@ -136,6 +139,7 @@ export function reportBugCheck(arch: 'x64' | 'x86', b: BugCheck): ReportBugCheck
     paramsHex: [p1 ?? '', p2 ?? '', p3 ?? '', p4 ?? ''],
     explanation: b.explanation,
     stack: [...b.stack],
+    analysis: analyzeBugCheck(b, { arch, ...context }),
   };
 }
 

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CORE = ['src/include', 'src/hw', 'src/kernel', 'src/api'];
+const CORE = ['src/include', 'src/hw', 'src/kernel', 'src/api', 'src/kd'];
 const NODE_BUILTINS = ['fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'util', 'url', 'events', 'stream', 'buffer', 'process', 'perf_hooks', 'module'];
 
 function files(dir: string): string[] {

@@ -17,6 +17,7 @@ import {
   parseSeed, parseUser, type Arch,
 } from './usage.js';
 import { packageVersion } from './version.js';
+import { addKdCommand } from './kd.js';
 
 /** Where the CLI writes. Each call gets whole lines, newline included. */
 export interface CliIo {
@@ -26,6 +27,10 @@ export interface CliIo {
   color?: boolean;
   /** What `--interactive` asks (tests give a script); left out, the terminal's prompt (cli/interactive.ts). */
   input?: ScenarioInput;
+  /** Where a bug check's dump is written (default .ntshm/dumps). */
+  dumpFolder?: string;
+  /** Where `ntshm kd` without `-c` reads its commands (tests give lines); left out, the terminal (cli/kd.ts). */
+  kdInput?: AsyncIterable<string>;
 }
 
 /** Exit code of a run that ended in a bug check. */
@@ -57,6 +62,7 @@ interface RunFlags {
   volume?: string;
   interactive?: boolean;
   trace?: string;
+  dump?: string;
 }
 
 function choices(names: readonly string[]): string {
@@ -105,9 +111,11 @@ export function exitStatus(report: Report, failOnFindings: boolean): number {
   return failOnFindings && report.findings.length > 0 ? EXIT_FINDINGS : 0;
 }
 
-function printRun(io: CliIo, colors: Colors, report: Report, flags: Pick<RunFlags, 'json' | 'verbose' | 'failOnFindings'>): number {
+function printRun(io: CliIo, colors: Colors, report: Report, flags: Pick<RunFlags, 'json' | 'verbose' | 'failOnFindings'>, dumps: string[] = []): number {
   const failOnFindings = flags.failOnFindings === true;
   io.out(flags.json ? `${reportJson(report)}\n` : reportText(report, colors, { verbose: flags.verbose === true, failOnFindings }));
+  // The dump's path: after the text's last line, or on stderr so that --json stays one object.
+  for (const file of dumps) (flags.json ? io.err : io.out)(`${flags.json ? 'ntshm: ' : ''}Dump written to ${file} (inspect it: ntshm kd ${file})\n`);
   return exitStatus(report, failOnFindings);
 }
 
@@ -146,11 +154,14 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--verbose', 'show the CPU, IRQL and thread of each log line')
     .option('--json', 'print one JSON object instead of text')
     .option('--trace <file>', 'write the run\'s trace (Chrome trace-event JSON: open it in https://ui.perfetto.dev) to <file>')
+    .option('--dump <file>', 'write a dump of the whole machine at the end of the run to <file> (a bug check writes one to .ntshm/dumps/ anyway); ntshm kd reads it')
     .option('--interactive', 'you choose the program\'s actions at a prompt (mdl-pages: Allocate, Fill, Release, Quit); the log shows as it comes')
     .action(async (name: string, flags: RunFlags) => {
       const loaded = await loadScenario(name);
       const interactive = flags.interactive === true;
+      const dumps: string[] = [];
       const report = await runScenarioForCli(loaded, {
+        dump: flags.dump, dumpFolder: io.dumpFolder, onDump: (file) => dumps.push(file),
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
         verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
         memoryPressure: flags.memoryPressure,
@@ -158,7 +169,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
         input: interactive ? io.input ?? terminalInput() : undefined,
         onEvent: interactive && !flags.json ? (e) => io.out(`${formatEvent(e, colors, flags.verbose === true)}\n`) : undefined,
       });
-      setExit(printRun(io, colors, report, flags));
+      setExit(printRun(io, colors, report, flags, dumps));
     });
   run.exitOverride((err) => { throw usageFrom(run, err); });
 
@@ -169,12 +180,15 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       for (const [i, sample] of samples.entries()) {
         if (i > 0) io.out('\n');
         io.out(`${colors.bold(colors.cyan(`=== ${sample.name} (article ${sample.article ?? '-'}) ===`))}\n${colors.dim(sample.summary)}\n\n`);
-        const report = await runScenarioForCli({ scenario: sample, file: undefined }, { seconds: DEFAULT_SECONDS });
-        worst = Math.max(worst, printRun(io, colors, report, {}));
+        const dumps: string[] = [];
+        const report = await runScenarioForCli({ scenario: sample, file: undefined }, { seconds: DEFAULT_SECONDS, dumpFolder: io.dumpFolder, onDump: (f) => dumps.push(f) });
+        worst = Math.max(worst, printRun(io, colors, report, {}, dumps));
       }
       setExit(worst);
     });
   demo.exitOverride((err) => { throw usageFrom(demo, err); });
+
+  addKdCommand(program, io, setExit, usageFrom);
 
   // `help X` for a command X that does not exist: commander would print the general help and exit 0.
   program.command('help [command]', { hidden: true })

@@ -132,7 +132,22 @@ function bugCheckLines(bugcheck: ReportBugCheck | null, c: Colors): string[] {
     `  ${bugcheck.explanation}`,
     bugcheck.stack.length === 0 ? '  Stack: no driver routine' : '  Stack (innermost first):',
     ...bugcheck.stack.map((frame) => `    ${frame}`),
+    ...analysisLines(bugcheck, c),
   ];
+}
+
+/** The bug check as `!analyze -v` explains it: each argument's meaning, the module at fault, a seed article's warning. */
+function analysisLines(bugcheck: ReportBugCheck, c: Colors): string[] {
+  const a = bugcheck.analysis;
+  const lines = [`  Analysis (!analyze -v): ${a.description}`];
+  a.args.forEach((arg, i) => lines.push(`    Arg${i + 1}: ${arg.value}, ${arg.meaning}`));
+  if (a.symbol) lines.push(`  At fault: ${a.image ?? ''} (${a.symbol})`);
+  lines.push(`  Failure bucket: ${a.failureBucket}`);
+  if (a.article) {
+    lines.push(c.yellow(`  Seed article ${a.article.seed} (${a.article.title}) warns:`));
+    lines.push(c.yellow(`    "${a.article.quote}"`), `    ${a.article.why}`);
+  }
+  return lines;
 }
 
 function plural(n: number, word: string): string {

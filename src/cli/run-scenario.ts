@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HostFolderStore } from '../host/host-folder.js';
 import type { LoadedScenario } from './load-scenario.js';
+import { defaultDumpPath, writeDumpFile } from './dump-file.js';
 import { UsageError, checkMemoryForArch, type Arch } from './usage.js';
 
 /** The host folder that holds the volume C: when `--volume` is not given (made on the first write). */
@@ -37,6 +38,12 @@ export interface RunScenarioOptions {
   onEvent?: ((e: LogEvent) => void) | undefined;
   /** `--trace FILE`: where the run's trace (Chrome trace-event JSON) is written. */
   trace?: string | undefined;
+  /** `--dump FILE`: where the machine's dump is written at the end of the run, bug check or not. */
+  dump?: string | undefined;
+  /** Where a bug check's dump goes when `dump` is not given (default {@link DEFAULT_DUMP_FOLDER}). */
+  dumpFolder?: string | undefined;
+  /** Told the path of each dump written. */
+  onDump?: ((file: string) => void) | undefined;
 }
 
 /**
@@ -99,6 +106,12 @@ export async function runScenarioForCli(loaded: LoadedScenario, options: RunScen
       seconds: options.seconds, variant: options.variant, user: options.user, input: options.input, source: loaded.file === undefined ? undefined : resolve(loaded.file),
     });
     if (options.trace !== undefined) writeTrace(options.trace, machine);
+    // Every bug check leaves a dump (issue 11); `--dump` asks for one whatever the outcome.
+    if (options.dump !== undefined || report.outcome === 'bugcheck') {
+      const file = options.dump ?? defaultDumpPath(report, options.dumpFolder);
+      writeDumpFile(file, machine.dump());
+      options.onDump?.(file);
+    }
     return report;
   } catch (e) {
     // A user's scenario that throws in setup is the user's to fix: name the file.

@@ -23,6 +23,7 @@ export const LAYERS: readonly (readonly [name: string, prefixes: readonly string
   ['scm', ['src/kernel/scm/']],
   ['kernel', ['src/kernel/']],
   ['api', ['src/api/']],
+  ['kd', ['src/kd/']],
   ['machine', ['src/machine.ts', 'src/index.ts', 'src/scenario.ts', 'src/report.ts', 'src/machine/', 'src/host/']],
   ['samples', ['samples/']],
   ['front ends', ['src/testing.ts', 'src/cli/', 'src/web/', 'bench/', 'fuzz/', 'web/']],

@@ -137,6 +137,11 @@ export class IoManager {
     return found;
   }
 
+  /** Every request in progress that went pending, thread by thread (kd's view: nothing is made or changed). */
+  *irpsInProgress(): IterableIterator<Irp> {
+    for (const list of this.irpLists.values()) yield* list;
+  }
+
   /** The thread has ended: its list goes (it is empty, or its IRPs were disassociated). */
   forgetThread(thread: KThread): void {
     this.irpLists.delete(thread);

@@ -1,0 +1,95 @@
+/**
+ * !poolused, !pool, !object, !verifier and !analyze: pool by tag and by
+ * block, the object namespace, the verifier's state, and the bug check.
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/-poolused
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/-pool
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/-object
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/-verifier
+ * https://learn.microsoft.com/windows-hardware/drivers/debugger/-analyze
+ */
+import { PAGE_SIZE } from '../../hw/physical-memory.js';
+import { analyzeText } from '../analysis.js';
+import { hex, ptr } from '../format.js';
+import { KdError, kdNumber, type KdContext } from '../target.js';
+
+/** !poolused: allocations and bytes by tag, nonpaged and paged, sorted by tag. */
+export function poolUsed(ctx: KdContext): string[] {
+  const tags = new Map<string, { npAllocs: number; npUsed: number; pAllocs: number; pUsed: number; owners: Set<string> }>();
+  for (const b of ctx.s.pool) {
+    const t = tags.get(b.tag) ?? { npAllocs: 0, npUsed: 0, pAllocs: 0, pUsed: 0, owners: new Set<string>() };
+    if (b.paged) { t.pAllocs++; t.pUsed += b.size; } else { t.npAllocs++; t.npUsed += b.size; }
+    if (b.owner) t.owners.add(b.owner);
+    tags.set(b.tag, t);
+  }
+  const lines = ['   Sorting by Tag', '', '  Pool Used:', '            NonPaged                  Paged', ' Tag    Allocs         Used    Allocs         Used'];
+  const total = { npAllocs: 0, npUsed: 0, pAllocs: 0, pUsed: 0 };
+  for (const [tag, t] of [...tags].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(` ${tag.padEnd(4)} ${String(t.npAllocs).padStart(9)} ${String(t.npUsed).padStart(12)} ${String(t.pAllocs).padStart(9)} ${String(t.pUsed).padStart(12)}\t${[...t.owners].join(', ') || 'UNKNOWN pooltag'}`);
+    total.npAllocs += t.npAllocs; total.npUsed += t.npUsed; total.pAllocs += t.pAllocs; total.pUsed += t.pUsed;
+  }
+  lines.push(` TOTAL ${String(total.npAllocs).padStart(8)} ${String(total.npUsed).padStart(12)} ${String(total.pAllocs).padStart(9)} ${String(total.pUsed).padStart(12)}`);
+  return lines;
+}
+
+/** !pool ADDR: every block on the page holding ADDR, the one holding it marked `*`, with its tag and owner. */
+export function pool(ctx: KdContext, args: string[]): string[] {
+  const va = kdNumber(args[0], 'a pool address');
+  const page = va - (va % PAGE_SIZE);
+  const blocks = ctx.s.pool.filter((b) => b.address < page + PAGE_SIZE && b.address + Math.max(b.size, 1) > page);
+  if (blocks.length === 0) throw new KdError(`Pool page ${ptr(ctx.arch, va)} holds no allocation (it is not pool, or the block was freed)`);
+  const region = blocks[0]?.paged ? 'Paged pool' : 'Nonpaged pool';
+  const lines = [`Pool page ${ptr(ctx.arch, va)} region is ${region}`];
+  for (const b of blocks) {
+    const hit = va >= b.address && va < b.address + Math.max(b.size, 1);
+    lines.push(`${hit ? '*' : ' '}${ptr(ctx.arch, b.address)} size: ${hex(b.size).padStart(4)} previous size:    0  (Allocated) ${hit ? '*' : ' '}${b.tag}`);
+    if (hit) lines.push(`\t\tOwning component : ${b.owner ?? 'Unknown (the tag names no driver)'}`);
+  }
+  return lines;
+}
+
+/** !object PATH|ADDR: a named object's header counts and type; a directory's entries; a link's target. */
+export function object(ctx: KdContext, args: string[]): string[] {
+  const arg = args[0] ?? '\\';
+  const found = arg.startsWith('\\')
+    ? ctx.s.objects.find((o) => o.path.toLowerCase() === (arg.length > 1 ? arg.replace(/\\$/, '') : arg).toLowerCase())
+    : ctx.s.objects.find((o) => o.address === kdNumber(arg, 'an object path or address'));
+  if (!found) throw new KdError(`${arg} is not a valid object path or address (!object \\ lists the root)`);
+  const name = found.path === '\\' ? '\\' : found.path.slice(found.path.lastIndexOf('\\') + 1);
+  const lines = [
+    `Object: ${ptr(ctx.arch, found.address)}  Type: ${found.type}`,
+    `    ObjectHeader: ${ptr(ctx.arch, found.headerAddress)} (new version)`,
+    `    HandleCount: ${found.handleCount}  PointerCount: ${found.pointerCount}`,
+    `    Name: ${name}`,
+  ];
+  if (found.target !== undefined) lines.push(`    Target String is '${found.target}'`);
+  if (found.type === 'Directory') {
+    const prefix = found.path === '\\' ? '\\' : `${found.path}\\`;
+    const children = ctx.s.objects.filter((o) => o.path !== '\\' && o.path.startsWith(prefix) && !o.path.slice(prefix.length).includes('\\'));
+    lines.push('', '    Hash Address          Type                      Name', '    ---- -------          ----                      ----');
+    for (const c of children) lines.push(`         ${ptr(ctx.arch, c.address)} ${c.type.padEnd(25)} ${c.path.slice(prefix.length)}`);
+  }
+  return lines;
+}
+
+/** !verifier: whether the verifier is on, the drivers verified, and what it found short of a bug check. */
+export function verifier(ctx: KdContext): string[] {
+  if (!ctx.s.verifier) return ['Driver Verifier is not enabled (boot with verifier: true, or ntshm run --verifier)'];
+  const lines = ['Verify Flags Level 0x000209bb', '', '  STANDARD FLAGS:', '    [X] (0x00000001) Special pool (ntshm: pool tracking, freed-pool checks)',
+    '    [X] (0x00000002) Force IRQL checking', '    [X] (0x00000008) Pool tracking', '    [X] (0x00000010) I/O verification', '    [X] (0x00000100) Security checks',
+    '    [X] (0x00000800) Miscellaneous checks (locked pages tracked)', '', 'Driver Verification List', '------------------------'];
+  for (const d of ctx.s.drivers) {
+    const pool = ctx.s.pool.filter((b) => b.owner === d.service);
+    lines.push(`MODULE: ${d.service}.sys (${d.unloaded ? 'unloaded' : 'loaded'})`);
+    lines.push(`    Pool Allocation Totals: ${pool.length} allocations, ${pool.reduce((n, b) => n + b.size, 0)} bytes`);
+  }
+  lines.push('', `Findings (the verifier's reports that did not stop the machine): ${ctx.s.findings.length}`);
+  for (const f of ctx.s.findings) lines.push(`    ${f.kind}${f.driver ? ` in ${f.driver}${f.routine ? `!${f.routine}` : ''}` : ''}: ${f.message}`);
+  return lines;
+}
+
+/** !analyze [-v]: the bug check, analysed. */
+export function analyze(ctx: KdContext): string[] {
+  const b = ctx.s.bugcheck;
+  if (!b) return ['No bug check: the machine is running (or ran to its end) without stopping.'];
+  return analyzeText(b, b.analysis);
+}

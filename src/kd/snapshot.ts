@@ -1,0 +1,169 @@
+/**
+ * What kd reads besides physical memory: the kernel's state as plain data
+ * (processes, threads, handles, VADs, the PFN database's counts, pool
+ * allocations, MDLs, IRPs, the object namespace, drivers, the bug check, the
+ * log). A live machine makes one on every kd command; a dump carries one.
+ * Page tables are not in it: kd walks them in physical memory, as WinDbg does.
+ */
+import type { BugCheck } from '../kernel/ke/bugcheck.js';
+import type { Finding, LogEvent } from '../kernel/ke/log.js';
+import type { BugCheckAnalysis } from './analysis.js';
+
+/** A VAD: its range, its kind, and its protection (a PAGE_* value). */
+export interface KdVad {
+  start: number;
+  end: number;
+  kind: string;
+  protection: number;
+  /** Pages committed in it. */
+  committed: number;
+  /** The MDL a user mapping of locked pages came from (its kernel address). */
+  mdl?: number;
+}
+
+export interface KdThread {
+  tid: number;
+  address: number;
+  label: string;
+  system: boolean;
+  terminated: boolean;
+  teb: number;
+}
+
+/** A handle table entry: the handle, the object's body address and type, its name, the access granted. */
+export interface KdHandle {
+  handle: number;
+  object: number;
+  type: string;
+  name: string;
+  grantedAccess: number;
+}
+
+export interface KdProcess {
+  pid: number;
+  name: string;
+  /** EPROCESS's kernel address. */
+  address: number;
+  /** CR3: the physical address of the root page table. */
+  directoryTableBase: number;
+  /** The PEB's user address (0 for the System process, which has none). */
+  peb: number;
+  sessionId: number;
+  user: string;
+  exited: boolean;
+  exitStatus: number;
+  lockedPages: number;
+  vads: KdVad[];
+  threads: KdThread[];
+  handles: KdHandle[];
+}
+
+/** One frame of the PFN database that is not free: its use (PfnUse's name), share and lock counts. */
+export interface KdPfn {
+  pfn: number;
+  use: string;
+  share: number;
+  lock: number;
+}
+
+export interface KdPoolBlock {
+  address: number;
+  size: number;
+  /** The tag as four characters ('Mdl ', 'Irp '). */
+  tag: string;
+  paged: boolean;
+  owner: string | null;
+}
+
+export interface KdMdl {
+  address: number;
+  size: number;
+  flags: number;
+  /** The process whose pages it describes (pid), or null. */
+  process: number | null;
+  processAddress: number;
+  mappedSystemVa: number;
+  startVa: number;
+  byteCount: number;
+  byteOffset: number;
+  pfns: number[];
+  owner: string | null;
+  /** Where MmMapLockedPagesSpecifyCache(UserMode) put it: the process and address. */
+  userMappings: { pid: number; va: number }[];
+}
+
+export interface KdIrpStack {
+  major: number;
+  minor: number;
+  flags: number;
+  /** SL_PENDING_RETURNED (1) once IoMarkIrpPending ran, and the SL_INVOKE_* bits. */
+  control: number;
+  device: number;
+  file: number;
+  ioControlCode: number;
+}
+
+export interface KdIrp {
+  address: number;
+  /** The thread that asked (tid), or null. */
+  thread: number | null;
+  mdl: number;
+  systemBuffer: number;
+  userBuffer: number;
+  status: number;
+  information: number;
+  requestorMode: number;
+  pendingReturned: boolean;
+  cancel: boolean;
+  stackCount: number;
+  currentLocation: number;
+  stack: KdIrpStack[];
+}
+
+/** A named object: its full path, type, body address, counts; a symbolic link's target. */
+export interface KdObject {
+  path: string;
+  type: string;
+  address: number;
+  headerAddress: number;
+  pointerCount: number;
+  handleCount: number;
+  target?: string;
+}
+
+export interface KdDriver {
+  service: string;
+  name: string;
+  start: number;
+  size: number;
+  unloaded: boolean;
+}
+
+/** The bug check, with kd's analysis of it. */
+export interface KdBugCheck extends BugCheck {
+  analysis: BugCheckAnalysis;
+}
+
+/** Everything kd knows of a machine besides its physical memory. */
+export interface KdSnapshot {
+  arch: 'x64' | 'x86';
+  frameCount: number;
+  scenario: string | null;
+  variant: string | null;
+  /** boot's settings as the report gives them. */
+  settings: Record<string, unknown>;
+  virtualMs: number;
+  verifier: boolean;
+  /** The process whose context the machine was in (pid). */
+  currentProcess: number;
+  processes: KdProcess[];
+  pfns: KdPfn[];
+  pool: KdPoolBlock[];
+  mdls: KdMdl[];
+  irps: KdIrp[];
+  objects: KdObject[];
+  drivers: KdDriver[];
+  bugcheck: KdBugCheck | null;
+  log: LogEvent[];
+  findings: Finding[];
+}
