@@ -116,7 +116,7 @@ export function lockedPages(ctx: KdContext, args: string[]): string[] {
     const mine = locked.filter((m) => m.process === p.pid);
     if (mine.length === 0) continue;
     lines.push(`Locked pages tracking for process ${ptr(ctx.arch, p.address)} (${p.name}, Cid ${hex(p.pid, 4)}${p.exited ? ', exited' : ''}): ${mine.reduce((n, m) => n + m.pfns.length, 0)} page(s) locked`);
-    const rows = [['MDL', 'StartVa', 'ByteCount', 'Pages', 'Caller'], ...mine.map((m) => [
+    const rows = [['MDL', 'Va', 'ByteCount', 'Pfns', 'Caller'], ...mine.map((m) => [
       ptr(ctx.arch, m.address), ptr(ctx.arch, m.startVa + m.byteOffset), hex(m.byteCount), m.pfns.map((x) => hex(x)).join(' '), m.owner ?? '?',
     ])];
     lines.push(...columns(rows).map((l) => `    ${l}`));
