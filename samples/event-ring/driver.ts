@@ -241,8 +241,9 @@ export function eventRingDriver(variant: EventRingDriverVariant = {}) {
           nt.InterlockedExchange(control + RecordHead, head | 0);
         }
         nt.InterlockedExchange(control + RequestTail, r.requestTail | 0);
-        // Rule 6: after publishing, the consumer's tail; if it had caught up with the old head, it may be asleep.
-        if (produced !== 0 && nt.getUint32(control + RecordTail) === oldHead) {
+        // Rule 6: after publishing, the consumer's tail, by a locked read (a synchronising load, not a second
+        // fetch of the data rule 4 read once); if it had caught up with the old head, it may be asleep.
+        if (produced !== 0 && (nt.InterlockedCompareExchange(control + RecordTail, 0, 0) >>> 0) === oldHead) {
           nt.KeSetEvent(r.event, IO_NO_INCREMENT, false);
           r.wakeUps++;
         }

@@ -51,7 +51,11 @@
  *    ring empty; the driver sets the event when it made the ring go from
  *    empty to non-empty. Neither side may miss the other:
  *      driver:   write records; InterlockedExchange(RecordHead, head);
- *                tail = RecordTail; if (tail == oldHead) KeSetEvent
+ *                tail = InterlockedCompareExchange(RecordTail, 0, 0);
+ *                if (tail == oldHead) KeSetEvent
+ *    (the driver's second look at RecordTail in one doorbell is this
+ *    synchronising load, a locked read, not a second fetch of data it uses:
+ *    nothing it computed from the first is redone from it)
  *      consumer: InterlockedExchange(RecordTail, tail); head = RecordHead;
  *                if (head == tail) WaitForSingleObject(event)
  *    Each side stores its index and then loads the other's, and a plain x86

@@ -14,6 +14,7 @@
  *
  * There are no globals: a machine is this value, and many can live side by side.
  */
+import { DoubleFetchDetector } from './verifier/double-fetch.js';
 import { KernelWriteWatch } from './mm/write-watch.js';
 import { Hardware } from '../hw/hardware.js';
 import type { Clock } from '../hw/clock.js';
@@ -113,6 +114,7 @@ export class Kernel implements CmContext {
   readonly workingSets: WorkingSets;
   /** Kernel writes reported to the torn-read check and to byte trackers (mm/write-watch.ts). */
   readonly writeWatch: KernelWriteWatch;
+  readonly readWatch: DoubleFetchDetector | null;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
   readonly ps: ProcessManager;
@@ -168,6 +170,7 @@ export class Kernel implements CmContext {
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
     if (options.verifier) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
     this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this));
+    this.readWatch = options.verifier ? new DoubleFetchDetector(this) : null;
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);

@@ -154,6 +154,9 @@ export class GuestMemory implements GuestMemoryAccess {
     const off = va & PAGE_MASK;
     if (this.user && this.k.writeWatch.armed) {
       if (size === 4) this.k.writeWatch.userRead32(pa, va);
+    } else if (!this.user && this.k.readWatch !== null && this.k.readWatch.watches(pa)) {
+      // A frame a user mapping can write, read by kernel code: each read is the double-fetch check's, never cached.
+      this.k.readWatch.kernelRead(pa, va, size);
     } else {
       this.readPage = va - off;
       this.readBase = pa - off;
@@ -310,6 +313,7 @@ export class GuestMemory implements GuestMemoryAccess {
       // Within one page: one translation, and `slice` copies into a fresh array without a subarray view.
       this.charge();
       const pa = this.pa(va, ACCESS_READ);
+      if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(pa, va, length);
       return this.u8.slice(pa, pa + length);
     }
     if (!Number.isInteger(length) || length < 0) throw new RangeError(`bad length ${length}`);
@@ -320,6 +324,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const n = chunkLength(at, length - offset);
       this.charge();
       const pa = this.pa(at, ACCESS_READ);
+      if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(pa, at, n);
       out.set(u8.subarray(pa, pa + n), offset);
       offset += n;
     }
@@ -378,6 +383,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source, ACCESS_READ);
       const to = this.pa(destination, ACCESS_WRITE);
+      if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(from, source, length);
       if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, length);
       copyPhysical(this.u8, this.u32, to, from, length);
       return;
@@ -389,6 +395,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source + offset, ACCESS_READ);
       const to = this.pa(destination + offset, ACCESS_WRITE);
+      if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(from, source + offset, n);
       if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, n);
       this.u8.copyWithin(to, from, from + n);
       offset += n;

@@ -48,6 +48,13 @@ export interface MemoryWatch {
   userRead32(pa: number, va: number): void;
 }
 
+/** The verifier's double-fetch check (verifier/double-fetch.ts): kernel reads of frames a user mapping can write. */
+export interface KernelReadWatch {
+  /** Whether kernel reads at this physical address must be reported (and its page never cached for reading). */
+  watches(pa: number): boolean;
+  kernelRead(pa: number, va: number, length: number): void;
+}
+
 /** The memory manager's view of the machine. */
 export interface MmContext extends KeContext {
   readonly currentThread: KThread & { readonly process: MmProcess; readonly apcProcess: MmProcess };
@@ -82,6 +89,8 @@ export interface MmContext extends KeContext {
   /** The live process whose page tables have this root, if any. */
   processByRoot(root: number): MmProcess | undefined;
   readonly writeWatch: MemoryWatch & { track(va: number, length: number): WrittenBytes; untrack(t: WrittenBytes): void };
+  /** The double-fetch check, with the verifier on; null otherwise (kernel reads then cost nothing extra). */
+  readonly readWatch: KernelReadWatch | null;
   formatAddress(va: number): string;
   /** A program thread's own view of user memory (it may touch memory only while it holds a CPU). */
   userMemoryOf(thread: KThread): GuestMemory;

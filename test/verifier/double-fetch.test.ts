@@ -1,0 +1,81 @@
+/**
+ * Double fetches, with the verifier: a METHOD_NEITHER driver that checks a
+ * length in the caller's buffer and then reads it again to copy is found,
+ * naming its routine and both reads; a driver that captures the length once
+ * is not; nor is any driver without the verifier. The event-ring sample's
+ * double-fetch-index variant is found, its right version is clean.
+ */
+import { describe, expect, it } from 'vitest';
+import { runScenario } from 'ntshm';
+import {
+  CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_NEITHER, NonPagedPool, NtException, STATUS_INVALID_PARAMETER, type Nt,
+} from 'ntshm/wdm';
+import { GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from 'ntshm/win32';
+import { findSample } from '../../samples/registry.js';
+import { bootWith, testDriver } from '../helpers/test-driver.js';
+
+const IOCTL_COPY = CTL_CODE(FILE_DEVICE_UNKNOWN, 0x960, METHOD_NEITHER, FILE_ANY_ACCESS);
+
+/** A driver copying a length-prefixed message out of the caller's buffer: reading the length once, or twice. */
+function copyDriver(fetchTwice: boolean) {
+  return testDriver({
+    control: ({ nt, irp, stack }) => {
+      const n: Nt = nt;
+      const input = stack.Parameters.DeviceIoControl.Type3InputBuffer;
+      try {
+        n.ProbeForRead(input, 4 + 64, 1);
+        const length = n.getUint32(input);
+        if (length > 64) {
+          irp.IoStatus.Status = STATUS_INVALID_PARAMETER;
+          return;
+        }
+        const buffer = n.ExAllocatePoolWithTag(NonPagedPool, 64, 'Copy');
+        // The bug: the copy reads the length again, after the check.
+        n.RtlCopyMemory(buffer, input + 4, fetchTwice ? n.getUint32(input) : length);
+        n.ExFreePoolWithTag(buffer, 'Copy');
+      } catch (e) {
+        if (!(e instanceof NtException)) throw e;
+        irp.IoStatus.Status = e.status;
+      }
+    },
+  });
+}
+
+describe.each(['x64', 'x86'] as const)('double fetch on %s', (arch) => {
+  it.each([
+    { name: 'reads the length twice, with the verifier', fetchTwice: true, verifier: true, found: 1 },
+    { name: 'captures the length once, with the verifier', fetchTwice: false, verifier: true, found: 0 },
+    { name: 'reads the length twice, without the verifier', fetchTwice: true, verifier: false, found: 0 },
+  ])('a driver that $name: $found finding(s)', async ({ fetchTwice, verifier, found }) => {
+    const driver = copyDriver(fetchTwice);
+    const machine = await bootWith([driver], { arch, verifier });
+    machine.spawn(async (k32) => {
+      const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+      k32.setUint32(buffer, 16);
+      await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
+      k32.CloseHandle(h);
+      return 0;
+    });
+    const result = await machine.run({ seconds: 2 });
+    expect(result.bugcheck).toBeUndefined();
+    const findings = result.findings.filter((f) => f.kind === 'double-fetch');
+    expect(findings).toHaveLength(found);
+    if (found) {
+      expect(findings[0]).toMatchObject({ driver: driver.name, routine: 'DispatchControl' });
+      const details = findings[0]!.details as { first: { length: number } | null; second: { length: number }; userMappings: { process: string }[]; verdict: string };
+      expect(details.first?.length).toBe(4);
+      expect(details.second.length).toBe(4);
+      expect(details.userMappings.map((m) => m.process)).toEqual(['program.exe']);
+      expect(details.verdict).toBe('unconfirmed');
+    }
+  });
+
+  it('event-ring --variant double-fetch-index is found; the right event-ring is clean', async () => {
+    const sample = findSample('event-ring')!;
+    const wrong = await runScenario(sample, { arch, verifier: true, variant: 'double-fetch-index' });
+    expect(wrong.findings.filter((f) => f.kind === 'double-fetch').length).toBeGreaterThan(0);
+    const right = await runScenario(sample, { arch, verifier: true });
+    expect(right.findings.filter((f) => f.kind === 'double-fetch')).toEqual([]);
+  });
+});
