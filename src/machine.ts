@@ -2,6 +2,8 @@
  * A machine: boot() builds one, programs and drivers run on it, and every
  * part of it can be inspected. Many machines can live in one process.
  */
+import { checkOptionNames, checkOptions, isoToFileTime, type CheckedOptions } from './machine/boot-options.js';
+import { confirmDoubleFetches, rerunOptions } from './machine/double-fetch-confirm.js';
 import { withReplayScenarios } from './machine/replay.js';
 import type { TraceFile } from './kernel/ke/trace.js';
 import type { BugCheck } from './kernel/ke/bugcheck.js';
@@ -21,7 +23,6 @@ import { ObCreateSessionNamespace } from './kernel/ob/session.js';
 import { MachineHalted } from './include/errors.js';
 import { isThrownInstance, messageOfThrown } from './include/thrown.js';
 import { STATUS_UNSUCCESSFUL } from './include/ntstatus.js';
-import { unixMsToFileTime } from './include/time.js';
 import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
@@ -129,56 +130,7 @@ export interface Process {
   wait(): Promise<number>;
 }
 
-export const DEFAULT_START_TIME = '2026-01-01T12:00:00Z';
-
-/** ISO time → FILETIME. */
-export function isoToFileTime(iso: string): bigint {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new RangeError(`startTime is not an ISO date: ${iso}`);
-  return unixMsToFileTime(ms);
-}
-
-type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
-
-export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages', 'trace'];
-
-/** Refuses an option nobody reads (`memory` for `memoryMiB`): a typo would otherwise run with the default, silently. */
-export function checkOptionNames(o: object, known: readonly string[], what: string): void {
-  const unknown = Object.keys(o).filter((key) => !known.includes(key));
-  if (unknown.length) throw new RangeError(`unknown ${what} option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')} (choose from: ${known.join(', ')})`);
-}
-
-function checkOptions(o: BootOptions): CheckedOptions {
-  checkOptionNames(o, BOOT_OPTIONS, 'boot');
-  const arch = o.arch ?? 'x64';
-  if (arch !== 'x64' && arch !== 'x86') throw new RangeError(`arch must be 'x64' or 'x86', not ${String(arch)}`);
-  const memoryMiB = o.memoryMiB ?? 64;
-  const maxMiB = 4096; // one SharedArrayBuffer; typed arrays stop at 4 GiB
-  if (!Number.isInteger(memoryMiB) || memoryMiB < 8 || memoryMiB > maxMiB) throw new RangeError(`memoryMiB must be an integer from 8 to ${maxMiB}`);
-  const cpus = o.cpus ?? 2;
-  if (!Number.isInteger(cpus) || cpus < 1 || cpus > 64) throw new RangeError('cpus must be an integer from 1 to 64');
-  const seed = o.seed ?? 1;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError('seed must be an integer from 0 to 4294967295');
-  const profile = o.profile ?? 'win10';
-  if (profile !== 'nt4' && profile !== 'win10') throw new RangeError(`profile must be 'nt4' or 'win10'`);
-  const memoryPressure = o.memoryPressure ?? 'none';
-  if (!['none', 'low', 'high'].includes(memoryPressure)) throw new RangeError(`memoryPressure must be 'none', 'low' or 'high', not ${String(memoryPressure)}`);
-  const lowMemoryPages = o.lowMemoryPages ?? 0;
-  if (!Number.isInteger(lowMemoryPages) || lowMemoryPages < 0) throw new RangeError('lowMemoryPages must be a whole number of frames (0: none held)');
-  const trace = o.trace ?? false;
-  if (typeof trace !== 'boolean') throw new RangeError(`trace must be true or false, not ${String(trace)}`);
-  const tz = o.timeZoneBiasMinutes ?? 0;
-  if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
-  const volume: unknown = o.volume ?? null;
-  const isStore = (v: object): boolean => ['list', 'read', 'write', 'createDirectory'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function');
-  if (volume !== null && (typeof volume !== 'object' || !isStore(volume))) {
-    throw new RangeError('volume must be a VolumeStore (list, read, write, createDirectory): a MemoryVolumeStore, or a HostFolderStore from ntshm/host');
-  }
-  return {
-    arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
-    memoryPressure, volume: volume as VolumeStore | null, lowMemoryPages, trace,
-  };
-}
+export { BOOT_OPTIONS, checkOptionNames, DEFAULT_START_TIME, isoToFileTime } from './machine/boot-options.js';
 
 /** One emulated Windows machine: owns a Kernel, loads drivers through the SCM, and spawns and runs programs on virtual time. */
 export class Machine {
@@ -187,6 +139,8 @@ export class Machine {
   readonly services: SystemServiceTable;
   private readonly spawned: EProcess[] = [];
   private readonly options: CheckedOptions;
+  /** The options as boot() was given them, for a rerun of the same machine (double-fetch confirmation). */
+  private readonly bootOptions: BootOptions;
   /** Resources just after boot: the report's "before". */
   private readonly bootResources: ResourceSnapshot;
   /** The scenario runScenario() ran on this machine, for the report. */
@@ -204,6 +158,7 @@ export class Machine {
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
     this.options = o;
+    this.bootOptions = options;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
       timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
@@ -383,7 +338,17 @@ export class Machine {
         await this.run({ seconds: 1 });
       }
     }
-    return this.report();
+    // With the verifier, each double fetch found is confirmed by a rerun that changes the bytes between the reads.
+    const report = this.report();
+    if (this.kernel.readWatch?.flip === null && this.kernel.findings.some((f) => f.kind === 'double-fetch')) {
+      await confirmDoubleFetches({ findings: this.kernel.findings, original: report, rerun: async (flip) => {
+        const again = new Machine(this.bootOptions);
+        again.kernel.readWatch!.flip = flip;
+        return again.runScenario(checked, rerunOptions(options));
+      } });
+      return this.report();
+    }
+    return report;
   }
 
   /** Runs a scenario's setup or teardown: false if the machine stopped in it; a ScenarioError if it threw. */

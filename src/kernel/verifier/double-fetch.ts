@@ -15,9 +15,11 @@
  * entry that last read it; a read that finds its own entry there is the
  * second fetch. Reported once per routine and 8-byte granule.
  *
- * The flip-and-rerun confirmation (writing other bytes from the user side
- * between the two reads and running again) is not built yet: a finding says
- * "unconfirmed".
+ * Each counted read has an index in the run (`readIndex`), the same in a
+ * rerun from the same seed: the confirmation (machine/double-fetch-confirm.ts)
+ * reruns the scenario with `flip` set to the second read's index and bytes,
+ * and the check then changes those bytes, as a write from the user side
+ * would, just before that read.
  */
 import type { KThread } from '../ke/thread.js';
 import type { KernelReadWatch, MmContext } from '../mm/context.js';
@@ -29,6 +31,7 @@ interface FetchRecord {
   length: number;
   routine: string;
   atNs: number;
+  index: number;
 }
 
 /** Reads kept per entry for the report (the overlap test itself uses the stamps). */
@@ -43,6 +46,10 @@ export class DoubleFetchDetector implements KernelReadWatch {
   private entryNs = -1;
   private records: FetchRecord[] = [];
   private readonly reported = new Set<string>();
+  /** Reads counted so far (driver reads of watched frames), in run order. */
+  private readIndex = 0;
+  /** For a confirmation run: the read before which the bytes [pa, pa + length) are flipped. */
+  flip: { readIndex: number; pa: number; length: number } | null = null;
 
   constructor(private readonly k: MmContext) {}
 
@@ -70,7 +77,14 @@ export class DoubleFetchDetector implements KernelReadWatch {
     const from = pa - pfn * 4096;
     const to = Math.min(4096, from + length);
     const routine = `${frame.driver}!${frame.routine}`;
-    const read: FetchRecord = { pa, va, length, routine, atNs: this.k.clock.nowNs };
+    const index = ++this.readIndex;
+    // The confirmation run: the program's bytes change between the two fetches (every bit flipped).
+    const flip = this.flip;
+    if (flip !== null && flip.readIndex === index) {
+      const u8 = this.k.memory.u8;
+      for (let i = flip.pa; i < flip.pa + flip.length; i++) u8[i] = u8[i]! ^ 0xff;
+    }
+    const read: FetchRecord = { pa, va, length, routine, atNs: this.k.clock.nowNs, index };
     for (let i = from; i < to; i++) {
       if (stamps[i] === this.entry) {
         this.report(read, pfn * 4096 + i);
@@ -102,11 +116,13 @@ export class DoubleFetchDetector implements KernelReadWatch {
       message: `${second.routine} read ${where(second)} within one system call of ${k.currentProcess.ImageFileName} after ` +
         `${first ? `${first.routine} had read ${where(first)}` : 'an earlier read of the same bytes'}: ` +
         `${userMappings.map((m) => `${m.process} maps them writable at ${m.va}`).join(', ')}, so the program can change them between the two reads ` +
-        '(a double fetch; unconfirmed: ntshm does not yet flip the bytes and rerun)',
+        '(a double fetch; unconfirmed: a scenario run confirms it by a rerun that changes the bytes between the reads)',
       details: {
         physical: `0x${overlap.toString(16)}`,
         first: first ? { routine: first.routine, va: k.formatAddress(first.va), pa: `0x${first.pa.toString(16)}`, length: first.length, atNs: first.atNs } : null,
         second: { routine: second.routine, va: k.formatAddress(second.va), pa: `0x${second.pa.toString(16)}`, length: second.length, atNs: second.atNs },
+        // What a confirmation run needs to flip the bytes just before the second fetch.
+        flip: { readIndex: second.index, pa: second.pa, length: second.length },
         userMappings,
         verdict: 'unconfirmed',
       },
