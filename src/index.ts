@@ -22,3 +22,6 @@ export { NtException, MachineHalted, PublicEmulatorError as EmulatorError } from
 /** Names for numbers in messages: `STATUS_ACCESS_VIOLATION (0xC0000005)`, `IRP_MJ_DEVICE_CONTROL`. */
 export { ntStatusText } from './include/ntstatus.js';
 export { irpMajorFunctionName } from './include/wdm-constants.js';
+/** The memory picture's snapshot (Machine.memoryMap, Machine.pte) and a front end's pacing of run() (Machine.pacer). */
+export type { MemoryMap, MemoryMapProcess, MemoryMapPage, MemoryMapVad, MemoryMapFrame, PteWalk, PteLevel } from './machine/memory-map.js';
+export type { RunPacer } from './machine/pacer.js';

@@ -25,7 +25,8 @@ import type { VolumeStore } from './include/volume-store.js';
 import { reportBugCheck, reportEvent, type Report, type ReportSettings, type ResourceSnapshot, type RunOutcome } from './report.js';
 import { ScenarioError, checkVariant, defineScenario, type ScenarioDefinition, type ScenarioRunOptions } from './scenario.js';
 import { MAX_VIRTUAL_NS, runLimitNs } from './machine/run-limit.js';
-
+import { MiRunPaced, type RunPacer } from './machine/pacer.js';
+import { MiMemoryMap, MiWalkPte, type MemoryMap, type PteWalk } from './machine/memory-map.js';
 
 export { MAX_VIRTUAL_NS };
 
@@ -214,6 +215,8 @@ export class Machine {
   private defaultUser: 'admin' | 'user' = 'admin';
   /** A run() is in progress: a second one at the same time is refused. */
   private runInProgress = false;
+  /** Set by a front end that must stay responsive (the web page's worker): run() then goes in slices and awaits `between()` after each. */
+  pacer: RunPacer | undefined;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -355,7 +358,7 @@ export class Machine {
       const done = waitFor.length > 0
         ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
         : () => !limited;
-      const stop = await k.scheduler.run(limit, done, waitFor.length > 0);
+      const stop = await MiRunPaced(k.scheduler, () => k.clock.nowNs, limit, done, waitFor.length > 0, this.pacer);
       const reason = k.bugcheck ? 'bugcheck' : stop === 'idle' ? 'idle' : stop === 'limit' ? 'seconds' : 'exited';
       this.lastReason = reason;
       const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
@@ -463,6 +466,12 @@ export class Machine {
     const systemPageTables = this.kernel.systemProcess.pageTableFrames.length;
     return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles, systemPageTables };
   }
+
+  /** Who maps which frame now: each process's VADs and mapped pages, and the frames they name (docs/api.md). */
+  memoryMap(): MemoryMap { return MiMemoryMap(this.kernel); }
+
+  /** What kd's `!pte va` shows in process `pid`'s address space: each level's entry and flags (undefined: no such process). */
+  pte(pid: number, va: number): PteWalk | undefined { return MiWalkPte(this.kernel, pid, va); }
 
   /** What the I/O manager moved for drivers' devices since boot, by transfer method (docs/api.md): a copy. */
   ioStats(): IoStats {
