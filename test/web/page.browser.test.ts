@@ -1,0 +1,85 @@
+/**
+ * The web page in a real browser: Playwright (playwright-core) drives
+ * Debian's chromium against the built page served by `ntshm ui`'s server.
+ * Without a Chromium the tests skip, saying so loudly in one line. The run
+ * saves the memory picture of sharing-memory to docs/memory-picture.png,
+ * which the README shows.
+ */
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { UiServer } from '../../src/cli/ui.js';
+import { findChromium, servePage } from './built-page.js';
+
+const executablePath = findChromium();
+if (!executablePath) {
+  console.warn('SKIPPED the browser tests (test/web/page.browser.test.ts): no Chromium at /usr/bin/chromium; install it with `apt-get install -y chromium`');
+}
+const picturePng = fileURLToPath(new URL('../../docs/memory-picture.png', import.meta.url));
+
+describe.skipIf(!executablePath)('the web page in Chromium', () => {
+  let server: UiServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await servePage();
+    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(query: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}${query}`);
+    expect(await page.evaluate(() => crossOriginIsolated), 'the page is cross-origin isolated').toBe(true);
+    expect(errors).toEqual([]);
+    return page;
+  }
+
+  const finished = (page: Page) => page.waitForFunction(() => document.body.dataset['outcome'] !== undefined, undefined, { timeout: 60_000 });
+
+  it("runs sharing-memory: the clock advances, and the pool frame has two lines, the kernel's and the program's", async () => {
+    const page = await open('?sample=sharing-memory&arch=x64&seed=1&speed=1');
+    const clock = page.locator('[data-process="SharingMemory.exe"] .last');
+    await expect.poll(() => clock.textContent(), { timeout: 20_000 }).toBe('12:00:00');
+    await expect.poll(() => clock.textContent(), { timeout: 20_000 }).toBe('12:00:02');
+    const pool = page.locator('#shared-frames li[data-lines="2"]', { hasText: 'NonPagedPool' });
+    await expect.poll(() => pool.getAttribute('data-processes'), { timeout: 20_000 }).toBe('System,SharingMemory.exe');
+    await page.locator('#picture').screenshot({ path: picturePng });
+    // Clicking the frame in the list shows what !pfn would.
+    await pool.locator('button').click();
+    await expect.poll(() => page.locator('#details-text').textContent()).toMatch(/!pfn [0-9a-f]+[\s\S]*share count 00000002/);
+    await finished(page);
+    expect(await page.locator('#bluescreen').isHidden()).toBe(true);
+    await page.close();
+  }, 90_000);
+
+  for (const [profile, expected] of [['win10', /Stop code: PROCESS_HAS_LOCKED_PAGES/], ['nt4', /\*\*\* STOP: 0x00000076 \(/]] as const) {
+    it(`shows the ${profile} blue screen with the code when a variant bug checks`, async () => {
+      const page = await open(`?sample=locked-user-buffer&variant=no-unlock&profile=${profile}&speed=0`);
+      await finished(page);
+      const screen = page.locator('#bluescreen');
+      await expect.poll(() => screen.isVisible()).toBe(true);
+      expect(await screen.getAttribute('data-code')).toBe('0x00000076');
+      expect(await page.locator('#bluescreen-text').textContent()).toMatch(expected);
+      expect(await page.locator('#bluescreen-explanation').textContent()).toContain('PROCESS_HAS_LOCKED_PAGES');
+      await page.close();
+    }, 90_000);
+  }
+
+  it('reproduces a run from its link: the same seed, the same log', async () => {
+    const logOf = async () => {
+      const page = await open('?sample=inverted-call&arch=x86&seed=7&speed=0');
+      await finished(page);
+      const log = `${await page.locator('#console').textContent()}\n${await page.locator('#program-windows').textContent()}`;
+      await page.close();
+      return log;
+    };
+    const first = await logOf();
+    expect(first.split('\n').length).toBeGreaterThan(5);
+    expect(await logOf()).toBe(first);
+  }, 120_000);
+});
