@@ -57,6 +57,25 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it("runs the Habr client's buttons: Allocate maps sixteen frames twice, Fill shows 10..1, Release ends clean", async () => {
+    const page = await open('?sample=mdl-pages&interactive=1&speed=0');
+    const win = page.locator('[data-process="habr_app.exe"]');
+    const press = (name: string) => win.locator('.buttons button', { hasText: name }).click({ timeout: 20_000 });
+    await press('Allocate');
+    const shared = page.locator('#shared-frames li[data-processes="System,habr_app.exe"]', { hasText: 'MdlPages' });
+    await expect.poll(() => shared.count(), { timeout: 20_000 }).toBe(16);
+    await press('Fill');
+    await expect.poll(() => win.locator('.last').textContent(), { timeout: 20_000 }).toBe('Fill TextEdit: 10 9 8 7 6 5 4 3 2 1');
+    await press('Release');
+    await expect.poll(() => win.locator('.last').textContent(), { timeout: 20_000 }).toBe('Release memory: released');
+    await expect.poll(() => shared.count(), { timeout: 20_000 }).toBe(0);
+    await press('Quit');
+    await finished(page);
+    expect(await page.locator('body').getAttribute('data-outcome')).toBe('completed');
+    expect(await page.locator('#findings').textContent()).toBe('None.');
+    await page.close();
+  }, 90_000);
+
   for (const [profile, expected] of [['win10', /Stop code: PROCESS_HAS_LOCKED_PAGES/], ['nt4', /\*\*\* STOP: 0x00000076 \(/]] as const) {
     it(`shows the ${profile} blue screen with the code when a variant bug checks`, async () => {
       const page = await open(`?sample=locked-user-buffer&variant=no-unlock&profile=${profile}&speed=0`);

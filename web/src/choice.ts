@@ -5,7 +5,7 @@
  */
 import type { RunChoice } from './protocol.js';
 
-export const DEFAULT_CHOICE: RunChoice = { sample: 'sharing-memory', variant: '', arch: 'x64', profile: 'win10', verifier: false, seed: 1, speed: 0 };
+export const DEFAULT_CHOICE: RunChoice = { sample: 'sharing-memory', variant: '', arch: 'x64', profile: 'win10', verifier: false, seed: 1, speed: 0, interactive: false };
 
 /** The choice a URL's query names; what it leaves out or gets wrong is the default. */
 export function choiceFromQuery(search: string): RunChoice {
@@ -20,6 +20,7 @@ export function choiceFromQuery(search: string): RunChoice {
     verifier: q.get('verifier') === '1' || q.get('verifier') === 'true',
     seed: Number.isInteger(seed) && seed >= 0 && seed <= 0xffff_ffff ? seed : DEFAULT_CHOICE.seed,
     speed: Number.isFinite(speed) && speed >= 0 ? speed : DEFAULT_CHOICE.speed,
+    interactive: q.get('interactive') === '1',
   };
 }
 
@@ -32,6 +33,7 @@ export function queryOfChoice(c: RunChoice): string {
   if (c.verifier) q.set('verifier', '1');
   q.set('seed', String(c.seed));
   q.set('speed', String(c.speed));
+  if (c.interactive) q.set('interactive', '1');
   return `?${q.toString()}`;
 }
 
@@ -45,6 +47,7 @@ export function showChoice(c: RunChoice): void {
   $<HTMLSelectElement>('profile').value = c.profile;
   $<HTMLInputElement>('verifier').checked = c.verifier;
   $<HTMLInputElement>('seed').value = String(c.seed);
+  $<HTMLInputElement>('interactive').checked = c.interactive;
   const speed = $<HTMLSelectElement>('speed');
   if (![...speed.options].some((o) => o.value === String(c.speed))) speed.add(new Option(`${c.speed}×`, String(c.speed)));
   speed.value = String(c.speed);
@@ -60,5 +63,6 @@ export function readChoice(): RunChoice {
     verifier: $<HTMLInputElement>('verifier').checked,
     seed: Math.max(0, Math.min(0xffff_ffff, Math.floor(Number($<HTMLInputElement>('seed').value) || 0))),
     speed: Number($<HTMLSelectElement>('speed').value) || 0,
+    interactive: $<HTMLInputElement>('interactive').checked,
   };
 }

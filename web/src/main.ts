@@ -6,7 +6,7 @@
 import type { MemoryMap } from 'ntshm';
 import { showBlueScreen } from './bluescreen.js';
 import { choiceFromQuery, queryOfChoice, readChoice, showChoice } from './choice.js';
-import { appendEvents, clearPanels, pfnText, pteText, showFindings, showSharedFrames } from './panels.js';
+import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings, showSharedFrames } from './panels.js';
 import { MemoryPicture, same, type Target } from './picture.js';
 import type { FromWorker, RunState, SampleInfo, ToWorker } from './protocol.js';
 import MachineWorker from './worker.ts?worker';
@@ -84,6 +84,7 @@ function onMessage(m: FromWorker): void {
       break;
     }
     case 'question':
+      askInWindow(m.process, m.question, m.choices, (choice) => send({ type: 'answer', choice }));
       break;
     case 'error':
       $('status').textContent = `The run failed: ${m.message}`;

@@ -117,3 +117,25 @@ export function pteText(walk: PteWalk | undefined, processName: string): string 
     ...walk.levels.map((l) => `${l.name} at ${l.entryVa}  contains ${l.contains}  ${l.valid ? `pfn ${l.pfn.toString(16)} ${l.flags}` : 'not valid'}`),
   ].join('\n');
 }
+
+/** A program's question (the mdl-pages client's buttons): a button per choice in its window; one press answers it. */
+export function askInWindow(process: string, question: string, choices: readonly string[], answer: (choice: string) => void): void {
+  programWindow(process);
+  const win = $('program-windows').querySelector<HTMLElement>(`[data-process="${CSS.escape(process)}"]`)!;
+  const bar = document.createElement('div');
+  bar.className = 'buttons';
+  bar.setAttribute('role', 'group');
+  bar.setAttribute('aria-label', question);
+  for (const choice of choices) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = choice;
+    b.addEventListener('click', () => {
+      bar.remove();
+      answer(choice);
+    });
+    bar.append(b);
+  }
+  win.querySelector('figcaption')!.after(bar);
+  (bar.firstElementChild as HTMLButtonElement | null)?.focus();
+}

@@ -17,6 +17,8 @@ export interface RunChoice {
   seed: number;
   /** Virtual seconds per wall second; 0 for as fast as it goes. */
   speed: number;
+  /** The programs ask the page for their actions (mdl-pages: the client's buttons), as `ntshm run --interactive`. */
+  interactive: boolean;
 }
 
 export type ToWorker =
@@ -58,5 +60,5 @@ export type FromWorker =
   | { type: 'samples'; samples: SampleInfo[] }
   | Snapshot
   | { type: 'pte'; pid: number; va: number; walk: PteWalk | undefined }
-  | { type: 'question'; question: string; choices: string[] }
+  | { type: 'question'; process: string; question: string; choices: string[] }
   | { type: 'error'; message: string };

@@ -4,7 +4,7 @@
  * snapshot of the memory picture, the log, the findings and the bug check
  * after each slice it shows. Pause, step and speed arrive between slices.
  */
-import { boot, MemoryVolumeStore, type Machine, type RunPacer } from 'ntshm';
+import { boot, MemoryVolumeStore, type Machine, type RunPacer, type ScenarioInput } from 'ntshm';
 import { findSample, samples } from 'ntshm/samples';
 import type { FromWorker, RunChoice, RunState, Snapshot, ToWorker } from './protocol.js';
 
@@ -80,6 +80,24 @@ function restartPace(): void {
   paceVirtualNs = machine?.kernel.clock.nowNs ?? 0;
 }
 
+/** A question of a program waits for the page's answer. */
+let answer: ((choice: string) => void) | undefined;
+
+/** The page as a ScenarioInput: a program's question becomes buttons in its window. */
+const pageInput: ScenarioInput = {
+  choose(question, choices) {
+    post(snapshot());
+    post({ type: 'question', process: machine!.kernel.currentProcess.ImageFileName, question, choices: [...choices] });
+    return new Promise<string>((resolve) => {
+      answer = (c) => {
+        answer = undefined;
+        restartPace();
+        resolve(c);
+      };
+    });
+  },
+};
+
 async function run(c: RunChoice, paused: boolean): Promise<void> {
   const sample = findSample(c.sample);
   if (!sample) throw new RangeError(`no sample named ${c.sample}`);
@@ -95,7 +113,7 @@ async function run(c: RunChoice, paused: boolean): Promise<void> {
   if (paused) await new Promise<void>((resolve) => (release = resolve));
   restartPace();
   sliceStartMs = performance.now();
-  await machine.runScenario(sample, { variant });
+  await machine.runScenario(sample, c.interactive ? { variant, input: pageInput } : { variant });
   state = 'finished';
   post(snapshot(machine.report().outcome));
 }
@@ -131,6 +149,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       post({ type: 'pte', pid: m.pid, va: m.va, walk: machine?.pte(m.pid, m.va) });
       break;
     case 'answer':
+      answer?.(m.choice);
       break;
   }
 };
