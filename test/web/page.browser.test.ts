@@ -90,6 +90,30 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     }, 90_000);
   }
 
+  it('pauses, steps one step of the scheduler at a time, and resumes, with the keyboard', async () => {
+    const page = await open('?sample=sharing-memory&speed=1');
+    const body = page.locator('body');
+    await expect.poll(() => body.getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
+    await page.locator('#pause').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => body.getAttribute('data-state')).toBe('paused');
+    const at = Number(await body.getAttribute('data-virtual-ms'));
+    await page.waitForTimeout(1500);
+    expect(Number(await body.getAttribute('data-virtual-ms')), 'virtual time stands still while paused').toBe(at);
+    const step = page.locator('#step');
+    for (let i = 0; i < 6; i++) {
+      await step.click();
+      await expect.poll(() => body.getAttribute('data-state')).toBe('paused');
+    }
+    expect(Number(await body.getAttribute('data-virtual-ms'))).toBeGreaterThan(at);
+    await page.locator('#speed').selectOption('0');
+    await page.locator('#pause').click();
+    await finished(page);
+    expect(await body.getAttribute('data-outcome')).toBe('completed');
+    expect(await page.locator('[data-process="SharingMemory.exe"] .last').textContent()).toBe('12:00:04');
+    await page.close();
+  }, 90_000);
+
   it('reproduces a run from its link: the same seed, the same log', async () => {
     const logOf = async () => {
       const page = await open('?sample=inverted-call&arch=x86&seed=7&speed=0');
