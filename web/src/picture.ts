@@ -97,7 +97,7 @@ export class MemoryPicture {
     ctx.fillStyle = COLORS.text;
     ctx.fillText(`physical memory: the ${map.frames.length} frames mapped or locked now, in PFN order (of ${map.frameCount}; ${map.freeFrames} free)`, stripX, H - 4);
     const pattern = hatch(ctx);
-    let labels = 0;
+    const labelEnds = [0, 0];
     for (const f of map.frames) {
       const fx = frameX(f.pfn);
       const shared = f.shareCount > 1;
@@ -109,8 +109,14 @@ export class MemoryPicture {
         ctx.strokeStyle = COLORS.shared;
         ctx.strokeRect(box.x, box.y, box.w, box.h);
         ctx.fillStyle = COLORS.text;
-        // Labels alternate between two rows so that neighbours do not overwrite each other.
-        ctx.fillText(`×${f.shareCount} pfn ${f.pfn.toString(16)}`, box.x, stripTop + 42 + (labels++ % 2) * 13);
+        // Two rows of labels; a label that fits in neither is shortened to ×N, or left to the hatch and the list.
+        for (const text of [`×${f.shareCount} pfn ${f.pfn.toString(16)}`, `×${f.shareCount}`]) {
+          const row = labelEnds.findIndex((end) => end <= box.x);
+          if (row < 0) continue;
+          ctx.fillText(text, box.x, stripTop + 42 + row * 13);
+          labelEnds[row] = box.x + ctx.measureText(text).width + 4;
+          break;
+        }
       }
       this.boxes.push(box);
     }
