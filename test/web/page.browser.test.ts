@@ -114,6 +114,23 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it("replays the run to a moment of its timeline: sharing-memory's mapping is back, the clock at that second", async () => {
+    const page = await open('?sample=sharing-memory&seed=1&speed=0');
+    await finished(page);
+    const end = Number(await page.locator('body').getAttribute('data-virtual-ms'));
+    const moment = page.locator('#timeline li', { hasText: 'output: 12:00:02' });
+    const t = Number(await moment.getAttribute('data-t'));
+    await moment.locator('button').click();
+    const body = page.locator('body');
+    await expect.poll(() => body.getAttribute('data-state'), { timeout: 20_000 }).toBe('paused');
+    const at = Number(await body.getAttribute('data-virtual-ms'));
+    expect(at).toBeGreaterThanOrEqual(t);
+    expect(at).toBeLessThan(end);
+    expect(await page.locator('[data-process="SharingMemory.exe"] .last').textContent()).toBe('12:00:02');
+    expect(await page.locator('#shared-frames li[data-lines="2"]', { hasText: 'NonPagedPool' }).getAttribute('data-processes')).toBe('System,SharingMemory.exe');
+    await page.close();
+  }, 90_000);
+
   it('reproduces a run from its link: the same seed, the same log', async () => {
     const logOf = async () => {
       const page = await open('?sample=inverted-call&arch=x86&seed=7&speed=0');

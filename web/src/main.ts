@@ -7,6 +7,7 @@ import type { MemoryMap } from 'ntshm';
 import { showBlueScreen } from './bluescreen.js';
 import { choiceFromQuery, queryOfChoice, readChoice, showChoice } from './choice.js';
 import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings, showSharedFrames } from './panels.js';
+import { appendTimeline, clearTimeline } from './timeline.js';
 import { MemoryPicture, same, type Target } from './picture.js';
 import type { FromWorker, RunState, SampleInfo, ToWorker } from './protocol.js';
 import MachineWorker from './worker.ts?worker';
@@ -71,6 +72,7 @@ function onMessage(m: FromWorker): void {
       map = m.map;
       picture.draw(m.map);
       appendEvents(m.events);
+      appendTimeline(m.events, m.bugcheck, m.virtualMs, replayTo);
       showFindings(m.findings);
       showSharedFrames(m.map, select);
       setState(m.state, m.virtualMs);
@@ -104,18 +106,25 @@ function reset(): void {
   map = undefined;
   picture.selected = undefined;
   clearPanels();
+  clearTimeline();
   $('bluescreen').hidden = true;
   delete document.body.dataset['outcome'];
   canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
   setState('idle');
 }
 
-function run(paused = false): void {
+function run(paused = false, untilEvents?: number): void {
   const c = readChoice();
   history.replaceState(null, '', queryOfChoice(c));
   reset();
   setState('booting');
-  send({ type: 'run', choice: c, paused });
+  send({ type: 'run', choice: c, paused, untilEvents });
+}
+
+/** The machine as it was just after log line `n` (1-based; all of them for the bug check): the same run replayed from its seed, paused there. */
+function replayTo(n: number): void {
+  run(false, n);
+  $('status').textContent = `Replaying to event ${n}…`;
 }
 
 $('controls').addEventListener('submit', (e) => {

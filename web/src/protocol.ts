@@ -22,7 +22,8 @@ export interface RunChoice {
 }
 
 export type ToWorker =
-  | { type: 'run'; choice: RunChoice; paused: boolean }
+  /** `untilEvents`: replay until the log has that many lines, and pause there (the timeline's "show the machine then"). */
+  | { type: 'run'; choice: RunChoice; paused: boolean; untilEvents?: number | undefined }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }

@@ -24,6 +24,8 @@ let paceWallMs = 0;
 let paceVirtualNs = 0;
 let lastPostMs = 0;
 let sliceStartMs = 0;
+/** A replay pauses after the step that wrote this many log lines. */
+let untilEvents: number | undefined;
 
 function snapshot(outcome?: Snapshot['outcome']): Snapshot {
   const m = machine!;
@@ -46,10 +48,15 @@ const yieldToMessages = (ms = 0) => new Promise<void>((resolve) => setTimeout(re
 
 const pacer: RunPacer = {
   pauseNow(nowNs) {
+    if (untilEvents !== undefined && machine!.log.length >= untilEvents) {
+      untilEvents = undefined;
+      state = 'paused';
+    }
     if (stepping || state === 'paused') return true;
     const wall = performance.now();
     if (wall - sliceStartMs > 30) return true;
-    const speed = choice!.speed;
+    // A replay goes as fast as it can to its moment.
+    const speed = untilEvents === undefined ? choice!.speed : 0;
     return speed > 0 && nowNs - paceVirtualNs > (wall - paceWallMs) * 1e6 * speed;
   },
   async between() {
@@ -67,7 +74,7 @@ const pacer: RunPacer = {
       release = undefined;
     } else {
       // At a set speed, wait while virtual time is ahead of the wall clock (messages are taken meanwhile).
-      const ahead = () => (choice!.speed > 0 ? (machine!.kernel.clock.nowNs - paceVirtualNs) / 1e6 / choice!.speed - (performance.now() - paceWallMs) : 0);
+      const ahead = () => (choice!.speed > 0 && untilEvents === undefined ? (machine!.kernel.clock.nowNs - paceVirtualNs) / 1e6 / choice!.speed - (performance.now() - paceWallMs) : 0);
       await yieldToMessages();
       while (state === 'running' && ahead() > 0) await yieldToMessages(Math.min(ahead(), 100));
     }
@@ -98,7 +105,8 @@ const pageInput: ScenarioInput = {
   },
 };
 
-async function run(c: RunChoice, paused: boolean): Promise<void> {
+async function run(c: RunChoice, paused: boolean, until: number | undefined): Promise<void> {
+  untilEvents = until;
   const sample = findSample(c.sample);
   if (!sample) throw new RangeError(`no sample named ${c.sample}`);
   const variant = c.variant || undefined;
@@ -122,7 +130,7 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.type) {
     case 'run':
-      run(m.choice, m.paused).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      run(m.choice, m.paused, m.untilEvents).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
       break;
     case 'pause':
       if (state === 'running') state = 'paused';
