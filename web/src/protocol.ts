@@ -15,6 +15,8 @@ export interface RunChoice {
   profile: 'win10' | 'nt4';
   verifier: boolean;
   seed: number;
+  /** Virtual seconds the programs run (`ntshm run --seconds`). */
+  seconds: number;
   /** Virtual seconds per wall second; 0 for as fast as it goes. */
   speed: number;
   /** The programs ask the page for their actions (mdl-pages: the client's buttons), as `ntshm run --interactive`. */

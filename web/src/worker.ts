@@ -121,7 +121,7 @@ async function run(c: RunChoice, paused: boolean, until: number | undefined): Pr
   if (paused) await new Promise<void>((resolve) => (release = resolve));
   restartPace();
   sliceStartMs = performance.now();
-  await machine.runScenario(sample, c.interactive ? { variant, input: pageInput } : { variant });
+  await machine.runScenario(sample, c.interactive ? { variant, seconds: c.seconds, input: pageInput } : { variant, seconds: c.seconds });
   state = 'finished';
   post(snapshot(machine.report().outcome));
 }
