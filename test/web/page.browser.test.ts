@@ -131,6 +131,16 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     await page.close();
   }, 90_000);
 
+  it('highlights in the picture the page a finding names', async () => {
+    // The driver reads KUSER_SHARED_DATA's kernel address for the program: the finding names it.
+    const page = await open('?sample=transfer-methods&variant=neither-no-probe&speed=0');
+    await finished(page);
+    await page.locator('#findings li[data-kind="kernel-address-unprobed"] button').click();
+    await expect.poll(() => page.locator('body').getAttribute('data-highlight-pages')).toBe('1');
+    expect(await page.locator('#details-text').textContent()).toMatch(/^kernel-address-unprobed: [\s\S]*Highlighted \(dashed\): 1 page\(s\), 1 frame/);
+    await page.close();
+  }, 90_000);
+
   it('reproduces a run from its link: the same seed, the same log', async () => {
     const logOf = async () => {
       const page = await open('?sample=inverted-call&arch=x86&seed=7&speed=0');

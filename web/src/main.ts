@@ -3,11 +3,12 @@
  * picture and the text panels. The choice lives in the URL, so that a link
  * reproduces a run.
  */
-import type { MemoryMap } from 'ntshm';
+import type { Finding, MemoryMap } from 'ntshm';
 import { showBlueScreen } from './bluescreen.js';
 import { choiceFromQuery, queryOfChoice, readChoice, showChoice } from './choice.js';
 import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings, showSharedFrames } from './panels.js';
 import { appendTimeline, clearTimeline } from './timeline.js';
+import { findingTargets } from './finding-targets.js';
 import { MemoryPicture, same, type Target } from './picture.js';
 import type { FromWorker, RunState, SampleInfo, ToWorker } from './protocol.js';
 import MachineWorker from './worker.ts?worker';
@@ -56,6 +57,17 @@ function select(t: Target | undefined): void {
   }
 }
 
+/** Highlights in the picture what a finding points at, and says how much that is. */
+function highlightFinding(f: Finding): void {
+  if (!map) return;
+  const targets = findingTargets(f, map);
+  picture.highlight = targets;
+  picture.redraw();
+  document.body.dataset['highlightPages'] = String(targets.pages.size);
+  $('details-text').textContent = `${f.kind}: ${f.message}\n\nHighlighted (dashed): ${targets.pages.size} page(s), ${targets.frames.size} frame(s).`;
+  canvas.scrollIntoView({ block: 'nearest' });
+}
+
 function onMessage(m: FromWorker): void {
   switch (m.type) {
     case 'samples': {
@@ -73,7 +85,7 @@ function onMessage(m: FromWorker): void {
       picture.draw(m.map);
       appendEvents(m.events);
       appendTimeline(m.events, m.bugcheck, m.virtualMs, replayTo);
-      showFindings(m.findings);
+      showFindings(m.findings, highlightFinding);
       showSharedFrames(m.map, select);
       setState(m.state, m.virtualMs);
       document.body.dataset['virtualMs'] = String(m.virtualMs);
@@ -105,6 +117,7 @@ function reset(): void {
   newWorker();
   map = undefined;
   picture.selected = undefined;
+  picture.highlight = undefined;
   clearPanels();
   clearTimeline();
   $('bluescreen').hidden = true;

@@ -61,7 +61,8 @@ function programWindow(process: string): { append(text: string): void } {
   };
 }
 
-export function showFindings(findings: readonly Finding[]): void {
+/** The findings, each a button that highlights in the picture what it points at. */
+export function showFindings(findings: readonly Finding[], choose: (f: Finding) => void): void {
   const list = $('findings');
   if (findings.length === 0) return;
   if (list.children.length === findings.length && !list.querySelector('.none')) return;
@@ -69,7 +70,12 @@ export function showFindings(findings: readonly Finding[]): void {
   for (const f of findings) {
     const li = document.createElement('li');
     li.dataset['kind'] = f.kind;
-    li.textContent = `${f.kind}${f.driver ? ` (${f.driver}${f.routine ? `!${f.routine}` : ''})` : ''}: ${f.message}`;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'finding';
+    button.textContent = `${f.kind}${f.driver ? ` (${f.driver}${f.routine ? `!${f.routine}` : ''})` : ''}: ${f.message}`;
+    button.addEventListener('click', () => choose(f));
+    li.append(button);
     list.append(li);
   }
 }

@@ -39,6 +39,8 @@ export class MemoryPicture {
   private boxes: Box[] = [];
   private map: MemoryMap | undefined;
   selected: Target | undefined;
+  /** What the chosen finding points at: outlined dashed, with a "finding" tag. */
+  highlight: { pages: Set<string>; frames: Set<number> } | undefined;
 
   constructor(private readonly canvas: HTMLCanvasElement) {}
 
@@ -120,7 +122,26 @@ export class MemoryPicture {
       }
       this.boxes.push(box);
     }
+    this.outlineHighlighted(ctx);
     this.outlineSelected(ctx);
+  }
+
+  private outlineHighlighted(ctx: CanvasRenderingContext2D): void {
+    const h = this.highlight;
+    if (!h) return;
+    ctx.strokeStyle = '#000';
+    ctx.lineWidth = 2;
+    ctx.setLineDash([3, 2]);
+    for (const b of this.boxes) {
+      const t = b.target;
+      const hit = t.kind === 'frame' ? h.frames.has(t.frame.pfn) : h.pages.has(`${t.process.pid}:${t.page.va}`);
+      if (!hit) continue;
+      ctx.strokeRect(b.x - 3, b.y - 3, b.w + 6, b.h + 6);
+      ctx.fillStyle = '#000';
+      if (t.kind === 'page') ctx.fillText('◀ finding', b.x + b.w + 6, b.y + b.h / 2 + 4);
+    }
+    ctx.setLineDash([]);
+    ctx.lineWidth = 1;
   }
 
   private range(ctx: CanvasRenderingContext2D, x: number, y: number, w: number, h: number, fill: string, label: string): void {
