@@ -5,6 +5,8 @@
  * saves the memory picture of sharing-memory to docs/memory-picture.png,
  * which the README shows.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +141,18 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     await expect.poll(() => page.locator('body').getAttribute('data-highlight-pages')).toBe('1');
     expect(await page.locator('#details-text').textContent()).toMatch(/^kernel-address-unprobed: [\s\S]*Highlighted \(dashed\): 1 page\(s\), 1 frame/);
     await page.close();
+  }, 90_000);
+
+  it('passes axe-core\'s accessibility checks: the page after a run with a finding, and the blue screen', async () => {
+    const axe = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    for (const query of ['?sample=transfer-methods&variant=neither-no-probe&speed=0', '?sample=locked-user-buffer&variant=no-unlock&speed=0']) {
+      const page = await open(query);
+      await finished(page);
+      await page.addScriptTag({ content: axe });
+      const violations = await page.evaluate('axe.run().then((r) => r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}`))');
+      expect(violations, query).toEqual([]);
+      await page.close();
+    }
   }, 90_000);
 
   it('reproduces a run from its link: the same seed, the same log', async () => {
