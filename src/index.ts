@@ -30,3 +30,6 @@ export { NtException, MachineHalted, PublicEmulatorError as EmulatorError } from
 export { ntStatusText } from './include/ntstatus.js';
 export { irpMajorFunctionName } from './include/wdm-constants.js';
 export { replayProgram, replayScenarioSource, type RequestReplay } from './machine/replay.js';
+/** The memory picture's snapshot (Machine.memoryMap, Machine.pte) and a front end's pacing of run() (Machine.pacer). */
+export type { MemoryMap, MemoryMapProcess, MemoryMapPage, MemoryMapVad, MemoryMapFrame, PteWalk, PteLevel } from './machine/memory-map.js';
+export type { RunPacer } from './machine/pacer.js';

@@ -32,6 +32,8 @@ import { KdSession } from './kd/kd.js';
 import { liveKdTarget } from './machine/kd-target.js';
 import { checkServiceName, spawnSession } from './machine/checks.js';
 import type { KdTarget } from './kd/target.js';
+import { MiRunPaced, type RunPacer } from './machine/pacer.js';
+import { MiMemoryMap, MiWalkPte, type MemoryMap, type PteWalk } from './machine/memory-map.js';
 
 export { MAX_VIRTUAL_NS };
 
@@ -154,6 +156,8 @@ export class Machine {
   private bugCheckProcess: string | null = null;
   /** machine.kd()'s session (its implicit process), made on first use. */
   private kdSession: KdSession | undefined;
+  /** Set by a front end that must stay responsive (the web page's worker): run() then goes in slices and awaits `between()` after each. */
+  pacer: RunPacer | undefined;
 
   constructor(options: BootOptions = {}) {
     const o = checkOptions(options);
@@ -299,7 +303,7 @@ export class Machine {
       const done = waitFor.length > 0
         ? () => waitFor.every((p) => p.exited) && (!limited || stopped())
         : () => !limited;
-      const stop = await k.scheduler.run(limit, done, waitFor.length > 0);
+      const stop = await MiRunPaced(k.scheduler, () => k.clock.nowNs, limit, done, waitFor.length > 0, this.pacer);
       const reason = k.bugcheck ? 'bugcheck' : stop === 'idle' ? 'idle' : stop === 'limit' ? 'seconds' : 'exited';
       this.lastReason = reason;
       const result: RunResult = { virtualMs: Math.floor(k.clock.nowNs / 1e6), findings: [...k.findings], reason };
@@ -439,6 +443,12 @@ export class Machine {
     const systemPageTables = this.kernel.systemProcess.pageTableFrames.length;
     return { freeFrames: s.frames.free, nonPagedBytes: s.pool.nonPagedBytes, pagedBytes: s.pool.pagedBytes, handles: s.handles, systemPageTables };
   }
+
+  /** Who maps which frame now: each process's VADs and mapped pages, and the frames they name (docs/api.md). */
+  memoryMap(): MemoryMap { return MiMemoryMap(this.kernel); }
+
+  /** What kd's `!pte va` shows in process `pid`'s address space: each level's entry and flags (undefined: no such process). */
+  pte(pid: number, va: number): PteWalk | undefined { return MiWalkPte(this.kernel, pid, va); }
 
   /** What the I/O manager moved for drivers' devices since boot, by transfer method (docs/api.md): a copy. */
   ioStats(): IoStats {

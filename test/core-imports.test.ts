@@ -16,6 +16,16 @@ function files(dir: string): string[] {
   });
 }
 
+describe('the web page loads nothing of Node', () => {
+  for (const file of files('web/src')) {
+    it(`${file} imports no Node module`, () => {
+      const text = readFileSync(file, 'utf8');
+      const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!);
+      for (const s of specifiers) expect(s.startsWith('node:') || NODE_BUILTINS.includes(s), `${file} imports ${s}`).toBe(false);
+    });
+  }
+});
+
 describe('the core runs in a browser', () => {
   const all = CORE.flatMap(files);
 

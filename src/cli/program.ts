@@ -12,6 +12,7 @@ import { terminalInput } from './interactive.js';
 import { formatEvent, reportText } from './report-text.js';
 import { DEFAULT_SECONDS, DEFAULT_VOLUME_FOLDER, runScenarioForCli } from './run-scenario.js';
 import { samplesText } from './samples-list.js';
+import { parsePort, serveUi } from './ui.js';
 import {
   ARCHES, EXIT_USAGE, MEMORY_PRESSURES, PROFILES, USERS, UsageError, parseArch, parseCpus, parseMemory, parseMemoryPressure, parseProfile, parseSeconds,
   parseSeed, parseUser, type Arch,
@@ -189,6 +190,16 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
   demo.exitOverride((err) => { throw usageFrom(demo, err); });
 
   addKdCommand(program, io, setExit, usageFrom);
+  const ui = program.command('ui')
+    .description('serve the web page (the memory picture, every sample in the browser) on localhost and print its URL')
+    .option('--port <n>', 'the port to listen on (default 4178, or the next free one)', parsePort)
+    .option('--open', 'open the page in the default browser')
+    .action(async (flags: { port?: number; open?: boolean }) => {
+      const server = await serveUi(flags);
+      io.out(`ntshm ui: ${server.url}\n(Ctrl+C stops it)\n`);
+      setExit(0);
+    });
+  ui.exitOverride((err) => { throw usageFrom(ui, err); });
 
   // `help X` for a command X that does not exist: commander would print the general help and exit 0.
   program.command('help [command]', { hidden: true })

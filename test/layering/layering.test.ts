@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { LAYERS, layerOf, readProject, violations } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const project = readProject(root, ['src', 'samples', 'bench', 'fuzz']);
+const project = readProject(root, ['src', 'samples', 'bench', 'fuzz', 'web']);
 
 describe('the layers', () => {
   it('every source file belongs to a layer', () => {
@@ -28,6 +28,12 @@ describe('the layers', () => {
   it('the front ends reach the machine only through the public API: nothing under src/cli imports src/kernel, src/api or src/hw', () => {
     const inside = [...project].filter(([f, text]) => /^src\/cli\//.test(f) && /from\s+['"][./]*\/(kernel|api|hw)\//.test(text));
     expect(inside.map(([f]) => f)).toEqual([]);
+  });
+
+  it('the web page reaches the machine only through the package: nothing under web/ or src/web imports src/ or samples/ by path', () => {
+    const inside = [...project].filter(([f, text]) => /^(src\/)?web\//.test(f) && /from\s+['"](\.\.\/)+(src|samples|kernel|api|hw|include)\//.test(text));
+    expect(inside.map(([f]) => f)).toEqual([]);
+    expect([...project.keys()].some((f) => f.startsWith('web/src/'))).toBe(true);
   });
 
   it('catches an import that points up, a type-only one included', () => {

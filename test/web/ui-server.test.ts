@@ -1,0 +1,32 @@
+/**
+ * `ntshm ui`'s server: the built page on localhost, cross-origin isolated so
+ * that the page's SharedArrayBuffer exists.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePort, type UiServer } from '../../src/cli/ui.js';
+import { servePage } from './built-page.js';
+
+describe('ntshm ui', () => {
+  let server: UiServer;
+  beforeAll(async () => {
+    server = await servePage();
+  }, 120_000);
+  afterAll(async () => server?.close());
+
+  it('serves the page on localhost with the cross-origin isolation headers', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const response = await fetch(server.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    expect(response.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+    expect(await response.text()).toContain('The memory picture');
+  });
+
+  it.each([['0', 0], ['4178', 4178], ['65535', 65535]])('takes --port %s', (text, port) => {
+    expect(parsePort(text)).toBe(port);
+  });
+
+  it.each(['-1', '65536', 'http', '1.5'])('refuses --port %s', (text) => {
+    expect(() => parsePort(text)).toThrow(/--port must be a whole number from 0 to 65535/);
+  });
+});

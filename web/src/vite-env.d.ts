@@ -1,0 +1,5 @@
+/** Vite's `?worker` imports: the module as a Worker constructor. */
+declare module '*?worker' {
+  const WorkerConstructor: new () => Worker;
+  export default WorkerConstructor;
+}
