@@ -331,12 +331,7 @@ export class GuestMemory implements GuestMemoryAccess {
     return out;
   }
 
-  /**
-   * Copies bytes into guest memory. Every page is probed (and charged)
-   * before any byte is written, so a fault leaves memory unchanged; the copy
-   * then uses the probed addresses. No interrupt can come between the two
-   * passes (nothing is charged in the second), so they still hold.
-   */
+  /** Copies bytes into guest memory: every page probed (and charged) first, so a fault leaves memory unchanged. */
   setBytes(va: number, bytes: Uint8Array | readonly number[]): void {
     const src = bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes);
     const length = src.length;
