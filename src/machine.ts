@@ -37,10 +37,38 @@ import { MiMemoryMap, MiWalkPte, type MemoryMap, type PteWalk } from './machine/
 
 export { MAX_VIRTUAL_NS };
 
-/** Driver Verifier settings for boot(); any object (or `true`) turns the verifier on. */
+/**
+ * Driver Verifier's options for boot(): `verifier: true` is the standard
+ * settings (verifier /standard); an object turns on what it names. The
+ * automatic checks run whenever any option is on. kernel/verifier/flags.ts
+ * maps each to its flag and rule class.
+ */
 export interface VerifierOptions {
-  /** Reserved for the verifier's checks; any object turns the verifier on. */
-  readonly [check: string]: boolean | undefined;
+  /** Every standard option. */
+  readonly standard?: boolean;
+  /** Special pool (0x1): each allocation on its own page against a guard page. */
+  readonly specialPool?: boolean;
+  /** Force IRQL checking (0x2): pageable pool trimmed at every raise to DISPATCH_LEVEL. */
+  readonly forceIrqlChecking?: boolean;
+  /** Randomized low resources simulation (0x4): allocations fail at random, from the machine's seed. */
+  readonly lowResourcesSimulation?: boolean;
+  /** Pool tracking (0x8): pool left at unload (0xC4/0x62), locked pages left at exit (0xCB). */
+  readonly poolTracking?: boolean;
+  /** I/O verification (0x10): IRP handling (0xC9). */
+  readonly ioVerification?: boolean;
+  /** Deadlock detection (0x20). */
+  readonly deadlockDetection?: boolean;
+  /** DMA checking (0x80). */
+  readonly dmaChecking?: boolean;
+  /** Security checks (0x100). */
+  readonly securityChecks?: boolean;
+  /** Miscellaneous checks (0x800). */
+  readonly miscellaneousChecks?: boolean;
+  /** DDI compliance checking (0x20000). */
+  readonly ddiComplianceChecking?: boolean;
+  /** Systematic low resources simulation (0x40000): each allocating call stack fails once. */
+  readonly systematicLowResourcesSimulation?: boolean;
+  readonly [option: string]: boolean | undefined;
 }
 
 /** Options of boot(): architecture, memory, CPUs, seed, clock and time zone, verifier, and Windows profile (nt4 or win10). */
@@ -165,7 +193,7 @@ export class Machine {
     this.bootOptions = options;
     this.kernel = new Kernel({
       arch: o.arch, memoryMiB: o.memoryMiB, cpus: o.cpus, seed: o.seed, bootSystemTime: isoToFileTime(o.startTime),
-      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
+      timeZoneBiasMinutes: o.timeZoneBiasMinutes, verifier: o.verifier, verifierFlags: o.verifierFlags, profile: o.profile, volume: o.volume, lowMemoryPages: o.lowMemoryPages,
       memoryPressure: o.memoryPressure, trace: o.trace,
     });
     this.kernel.io.images.makeNt = (name) => makeNt(this.kernel, name);
@@ -398,7 +426,7 @@ export class Machine {
   private settings(): ReportSettings {
     const o = this.options;
     return {
-      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier,
+      arch: o.arch, seed: o.seed, cpus: o.cpus, memoryMiB: o.memoryMiB, profile: o.profile, verifier: o.verifier, verifierFlags: o.verifierFlags,
       memoryPressure: o.memoryPressure, startTime: o.startTime, seconds: this.scenarioRun?.seconds ?? null,
     };
   }

@@ -18,6 +18,8 @@ export interface ReportSettings {
   memoryMiB: number;
   profile: 'nt4' | 'win10';
   verifier: boolean;
+  /** Driver Verifier's options as verifier /flags has them (0x209bb: the standard settings; 0: off). */
+  verifierFlags: number;
   /** boot's memoryPressure: when pageable pages are trimmed without the verifier. */
   memoryPressure: 'none' | 'low' | 'high';
   /** ISO UTC time of the virtual clock at boot. */

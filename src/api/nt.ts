@@ -52,6 +52,7 @@ import { makeNtObjects } from './nt-objects.js';
 import { makeNtMdl } from './nt-mdl.js';
 import { makeNtSync } from './nt-sync.js';
 import { makeNtTimer } from './nt-timer.js';
+import { makeNtVerifier } from './nt-verifier.js';
 import { makeNtThread } from './nt-thread.js';
 import type { IoWorkItem, IoWorkItemRoutine } from '../kernel/io/work-item.js';
 import { handleArgument, irqlArgument, pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
@@ -275,6 +276,7 @@ export function makeNt(k: Kernel, driverName: string) {
     // --- fast mutexes, critical regions (nt-mutex.ts) ---
     makeNtMutex(k, driverName, enter),
     makeNtResource(k, driverName, enter),
+    makeNtVerifier(k, enter),
     {
 
       // --- processes and exceptions ---

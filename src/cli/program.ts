@@ -3,6 +3,7 @@
  * as one line on stderr and exit code 2, and nothing calls process.exit, so
  * that `main` can run in-process (tests) as well as from the bin.
  */
+import { VERIFIER_OPTIONS } from '../kernel/verifier/flags.js';
 import { Command, CommanderError, Option } from 'commander';
 import { reportJson, type Report, type ScenarioInput } from '../index.js';
 import { samples } from '../../samples/registry.js';
@@ -15,7 +16,7 @@ import { samplesText } from './samples-list.js';
 import { parsePort, serveUi } from './ui.js';
 import {
   ARCHES, EXIT_USAGE, MEMORY_PRESSURES, PROFILES, USERS, UsageError, parseArch, parseCpus, parseMemory, parseMemoryPressure, parseProfile, parseSeconds,
-  parseSeed, parseUser, type Arch,
+  parseSeed, parseUser, parseVerifier, type Arch,
 } from './usage.js';
 import { packageVersion } from './version.js';
 import { addKdCommand } from './kd.js';
@@ -52,7 +53,7 @@ interface RunFlags {
   seed?: number;
   variant?: string;
   json?: boolean;
-  verifier?: boolean;
+  verifier?: boolean | { [option: string]: boolean };
   memory?: number;
   cpus?: number;
   profile?: 'nt4' | 'win10';
@@ -148,7 +149,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
     .addOption(new Option('--user <user>', `who runs the programs (${USERS.join(' or ')}: an elevated administrator or a standard user; default admin)`).argParser(parseUser))
-    .option('--verifier', 'boot with the driver verifier on')
+    .option('--verifier [options]', `boot with Driver Verifier on: its standard settings, or --verifier=LIST of ${VERIFIER_OPTIONS.map((o) => o.cli).join(', ')} (or rule class IDs, or 0x flags)`, parseVerifier)
     .addOption(new Option('--memory-pressure <level>', `when pageable pages are trimmed to the pagefile (${MEMORY_PRESSURES.join(', ')}; default none)`).argParser(parseMemoryPressure))
     .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)

@@ -3,6 +3,7 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
+import { VERIFIER_STANDARD_FLAGS, verifierOptionsOn } from '../kernel/verifier/flags.js';
 import { exitCodeText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportPaging, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
 
@@ -174,7 +175,7 @@ function resultLine(report: Report, c: Colors, failOnFindings: boolean): string 
 /** `sharing-memory --variant torn-read (x64, seed 1, verifier)`. */
 function runTitle(report: Report): string {
   const s = report.settings;
-  const settings = [s.arch, `seed ${s.seed}`, ...(s.verifier ? ['verifier'] : []),
+  const settings = [s.arch, `seed ${s.seed}`, ...(s.verifier ? [s.verifierFlags === VERIFIER_STANDARD_FLAGS || s.verifierFlags === undefined ? 'verifier' : `verifier ${verifierOptionsOn(s.verifierFlags).map((o) => o.cli).join(',')}`] : []),
     ...(s.memoryPressure !== 'none' ? [`memory pressure ${s.memoryPressure}`] : []), ...(s.profile !== 'win10' ? [s.profile] : [])];
   return `${report.scenario ?? 'machine'}${report.variant ? ` --variant ${report.variant}` : ''} (${settings.join(', ')})`;
 }

@@ -23,7 +23,8 @@ export interface RunScenarioOptions {
   variant?: string | undefined;
   arch?: Arch | undefined;
   seed?: number | undefined;
-  verifier?: boolean | undefined;
+  /** `--verifier` (true: the standard settings) or `--verifier=LIST` (those options). */
+  verifier?: boolean | { [option: string]: boolean } | undefined;
   memoryMiB?: number | undefined;
   cpus?: number | undefined;
   profile?: 'nt4' | 'win10' | undefined;
@@ -54,7 +55,7 @@ export function runBootOptions(loaded: LoadedScenario, options: RunScenarioOptio
   const user: BootOptions = {};
   if (options.arch !== undefined) user.arch = options.arch;
   if (options.seed !== undefined) user.seed = options.seed;
-  if (options.verifier) user.verifier = true;
+  if (options.verifier) user.verifier = options.verifier;
   if (options.memoryMiB !== undefined) user.memoryMiB = options.memoryMiB;
   if (options.cpus !== undefined) user.cpus = options.cpus;
   if (options.profile !== undefined) user.profile = options.profile;

@@ -2,6 +2,7 @@
  * Bad usage: the error the CLI raises for it (exit code 2, one line on
  * stderr) and the parsers that turn flag values into checked options.
  */
+import { parseVerifierList } from '../kernel/verifier/flags.js';
 
 /** The exit code for bad usage. */
 export const EXIT_USAGE = 2;
@@ -94,4 +95,13 @@ export function parseMemoryPressure(text: string): (typeof MEMORY_PRESSURES)[num
   const pressure = MEMORY_PRESSURES.find((p) => p === text);
   if (!pressure) throw new UsageError(`bad value '${text}' for --memory-pressure (choose from: ${MEMORY_PRESSURES.join(', ')})`);
   return pressure;
+}
+
+/** `--verifier=LIST`: Driver Verifier's options by name, rule class ID or 0x flags (kernel/verifier/flags.ts). */
+export function parseVerifier(text: string): { [option: string]: boolean } {
+  try {
+    return parseVerifierList(text);
+  } catch (e) {
+    throw new UsageError(`bad value '${text}' for --verifier: ${(e as Error).message}`);
+  }
 }

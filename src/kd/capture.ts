@@ -2,6 +2,7 @@
  * A live kernel's state as a KdSnapshot: what a dump carries and what kd
  * reads of a running machine. Reads only; nothing in the kernel changes.
  */
+import { verifierFlags } from '../kernel/verifier/flags.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { KernelObject } from '../kernel/ob/object.js';
@@ -132,6 +133,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     scenario: context.scenario, variant: context.variant, settings: context.settings,
     virtualMs: Math.floor(k.clock.nowNs / 1e6),
     verifier: k.options.verifier,
+    verifierFlags: verifierFlags(k.options),
     currentProcess: k.currentProcess.UniqueProcessId,
     processes: processes.map(processOf),
     pfns: pfnsOf(k),

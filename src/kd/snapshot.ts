@@ -154,6 +154,8 @@ export interface KdSnapshot {
   settings: Record<string, unknown>;
   virtualMs: number;
   verifier: boolean;
+  /** Driver Verifier's flags (absent in dumps written before they were kept: the standard settings). */
+  verifierFlags?: number;
   /** The process whose context the machine was in (pid). */
   currentProcess: number;
   processes: KdProcess[];

@@ -15,6 +15,7 @@
  * There are no globals: a machine is this value, and many can live side by side.
  */
 import { DoubleFetchDetector } from './verifier/double-fetch.js';
+import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING, verifierChecks } from './verifier/flags.js';
 import { KernelWriteWatch } from './mm/write-watch.js';
 import { Hardware } from '../hw/hardware.js';
 import type { Clock } from '../hw/clock.js';
@@ -168,7 +169,7 @@ export class Kernel implements CmContext {
     // Trimming: memory pressure at the clock tick; the verifier's forced IRQL checking at every raise to DISPATCH_LEVEL.
     const pressure = options.memoryPressure ?? 'none';
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
-    if (options.verifier) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
+    if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
     this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this));
     this.readWatch = options.verifier ? new DoubleFetchDetector(this) : null;
 

@@ -5,6 +5,7 @@
 import { unixMsToFileTime } from '../include/time.js';
 import type { VolumeStore } from '../include/volume-store.js';
 import type { BootOptions } from '../machine.js';
+import { verifierFlagsOf } from '../kernel/verifier/flags.js';
 
 export const DEFAULT_START_TIME = '2026-01-01T12:00:00Z';
 
@@ -15,7 +16,8 @@ export function isoToFileTime(iso: string): bigint {
   return unixMsToFileTime(ms);
 }
 
-export type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; volume: VolumeStore | null };
+/** verifier: whether any option is on; verifierFlags: which (kernel/verifier/flags.ts). */
+export type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; verifierFlags: number; volume: VolumeStore | null };
 
 export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages', 'trace'];
 
@@ -44,6 +46,7 @@ export function checkOptions(o: BootOptions): CheckedOptions {
   if (!Number.isInteger(lowMemoryPages) || lowMemoryPages < 0) throw new RangeError('lowMemoryPages must be a whole number of frames (0: none held)');
   const trace = o.trace ?? false;
   if (typeof trace !== 'boolean') throw new RangeError(`trace must be true or false, not ${String(trace)}`);
+  const verifierFlags = verifierFlagsOf(o.verifier);
   const tz = o.timeZoneBiasMinutes ?? 0;
   if (!Number.isInteger(tz) || Math.abs(tz) > 24 * 60) throw new RangeError('timeZoneBiasMinutes must be an integer within a day');
   const volume: unknown = o.volume ?? null;
@@ -52,7 +55,7 @@ export function checkOptions(o: BootOptions): CheckedOptions {
     throw new RangeError('volume must be a VolumeStore (list, read, write, createDirectory): a MemoryVolumeStore, or a HostFolderStore from ntshm/host');
   }
   return {
-    arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: !!o.verifier, profile,
+    arch, memoryMiB, cpus, seed, startTime: o.startTime ?? DEFAULT_START_TIME, timeZoneBiasMinutes: tz, verifier: verifierFlags !== 0, verifierFlags, profile,
     memoryPressure, volume: volume as VolumeStore | null, lowMemoryPages, trace,
   };
 }

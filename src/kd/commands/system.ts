@@ -7,6 +7,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-verifier
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-analyze
  */
+import { VERIFIER_OPTIONS, VERIFIER_STANDARD_FLAGS, type VerifierOption } from '../../kernel/verifier/flags.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { analyzeText } from '../analysis.js';
 import { hex, ptr } from '../format.js';
@@ -74,9 +75,12 @@ export function object(ctx: KdContext, args: string[]): string[] {
 /** !verifier: whether the verifier is on, the drivers verified, and what it found short of a bug check. */
 export function verifier(ctx: KdContext): string[] {
   if (!ctx.s.verifier) return ['Driver Verifier is not enabled (boot with verifier: true, or ntshm run --verifier)'];
-  const lines = ['Verify Flags Level 0x000209bb', '', '  STANDARD FLAGS:', '    [X] (0x00000001) Special pool (ntshm: pool tracking, freed-pool checks)',
-    '    [X] (0x00000002) Force IRQL checking', '    [X] (0x00000008) Pool tracking', '    [X] (0x00000010) I/O verification', '    [X] (0x00000100) Security checks',
-    '    [X] (0x00000800) Miscellaneous checks (locked pages tracked)', '', 'Driver Verification List', '------------------------'];
+  const flags = ctx.s.verifierFlags ?? VERIFIER_STANDARD_FLAGS;
+  const row = (o: VerifierOption): string => `    [${flags & o.flag ? 'X' : ' '}] (0x${o.flag.toString(16).padStart(8, '0')}) ${o.title}${o.checks ? ` (ntshm: ${o.checks})` : ' (ntshm: nothing behind it yet)'}`;
+  const standard = VERIFIER_OPTIONS.filter((o) => VERIFIER_STANDARD_FLAGS & o.flag);
+  const additional = VERIFIER_OPTIONS.filter((o) => !(VERIFIER_STANDARD_FLAGS & o.flag));
+  const lines = [`Verify Flags Level 0x${flags.toString(16).padStart(8, '0')}`, '', '  STANDARD FLAGS:', ...standard.map(row),
+    '', '  ADDITIONAL FLAGS:', ...additional.map(row), '', '    [X] Indicates flag is enabled', '', 'Driver Verification List', '------------------------'];
   for (const d of ctx.s.drivers) {
     const pool = ctx.s.pool.filter((b) => b.owner === d.service);
     lines.push(`MODULE: ${d.service}.sys (${d.unloaded ? 'unloaded' : 'loaded'})`);

@@ -14,7 +14,10 @@ export interface KernelOptions {
   /** Virtual clock at boot, as a FILETIME (100 ns since 1601, UTC). */
   bootSystemTime: bigint;
   timeZoneBiasMinutes: number;
+  /** Driver Verifier on: its automatic checks run whenever any option is. */
   verifier: boolean;
+  /** Which of Driver Verifier's options are on (verifier/flags.ts); 0 when off. Absent: the standard settings when verifier is true. */
+  verifierFlags?: number;
   /** When pageable pages are trimmed without the verifier (mm/working-set.ts): never, when memory runs low, at every clock tick. */
   memoryPressure?: 'none' | 'low' | 'high';
   profile: 'nt4' | 'win10';

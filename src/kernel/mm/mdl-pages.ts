@@ -9,6 +9,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmallocatepagesformdlex
  * ReactOS: ntoskrnl/mm/freelist.c MiAllocatePagesForMdl, ntoskrnl/mm/ARM3/mdlsup.c MmFreePagesFromMdl.
  */
+import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../verifier/flags.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT } from '../../include/bugcodes.js';
 import {
@@ -195,7 +196,7 @@ export function MmFreePagesFromMdl(k: MmContext, arg: Mdl | number | null): void
  */
 export function MiCheckUnloadedDriverLeaks(k: MmContext, driver: string, driverAddress: number): void {
   const leaked = [...MiAllocatedMdls(k)].filter((m) => m.owner === driver);
-  if (k.options.verifier) {
+  if (verifierChecks(k.options, DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS)) {
     const blocks = [...k.pool.allocations.values()].filter((block) => block.owner === driver);
     if (blocks.length > 0) {
       // As !verifier 3 lists them: each block's tag, size and address (the first few).

@@ -8,6 +8,7 @@
  * by a driver stop the machine (0x76), then the address space is torn down.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
+import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../verifier/flags.js';
 import {
   DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, KERNEL_APC_PENDING_DURING_EXIT, PROCESS_HAS_LOCKED_PAGES,
   WORKER_THREAD_RETURNED_AT_BAD_IRQL,
@@ -295,7 +296,7 @@ export class ProcessManager {
     if (process.NumberOfLockedPages > 0) {
       const mdls = k.mdl.lockedIn(process);
       const first = mdls[0];
-      if (k.options.verifier && first) {
+      if (verifierChecks(k.options, DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS) && first) {
         // Pool tracking tracks locked pages: the MDL is named (0xCB). ntshm keeps no LOCK_TRACKER, so P1 is 0.
         // https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0xcb--driver-left-locked-pages-in-process
         k.bugCheck(DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, 0, 0, first.address, first.PfnArray.length,
