@@ -9,6 +9,7 @@
  * through RtlNtStatusToDosError. Calls that can block (Sleep,
  * DeviceIoControl) return promises.
  */
+import { makeApcApi, type ApcRoutine } from './apc-api.js';
 import { mergeParts } from './merge-parts.js';
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
@@ -76,6 +77,10 @@ export interface K32Thread {
   pause(): void;
   /** The address standing for a thread's start routine in this process (CreateThread); the loader runs it in the new thread. */
   registerStartRoutine(routine: ThreadStartRoutine<K32>): number;
+  /** The address standing for a user APC routine (QueueUserAPC), in the same table. */
+  registerApcRoutine(routine: ApcRoutine<K32>): number;
+  /** ntdll's KiUserApcDispatcher: runs the thread's queued user APCs, oldest first (ke/user-apc.ts). */
+  deliverUserApcs(): Promise<void>;
 }
 
 export { win32PathToNt } from './dos-path.js';
@@ -313,7 +318,12 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     // --- threads (thread-api.ts) ---
     makeThreadApi<K32>({ arch, mem, stack, native, fromStatus, ulong, registerStartRoutine: (routine) => t.registerStartRoutine(routine) }),
     // --- events, semaphores, mutexes and waits (sync-api.ts) ---
-    makeSyncApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes) }),
+    makeSyncApi({
+      arch, mem, stack, native, setLastError, fromStatus, text, ulong, namedObject: (name, attributes) => namedObjectAttributes(t, name, attributes),
+      deliverUserApcs: () => t.deliverUserApcs(),
+    }),
+    // --- user APCs: QueueUserAPC, SleepEx (apc-api.ts) ---
+    makeApcApi<K32>({ native, fromStatus, ulong, registerRoutine: (routine) => t.registerApcRoutine(routine), deliverUserApcs: () => t.deliverUserApcs() }),
 
     // --- the service control manager (advapi32, over the SCM's port) ---
     makeScmClient({ arch, mem, stack, native, setLastError }),

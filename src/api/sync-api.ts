@@ -12,7 +12,7 @@
  *                                                  WAIT_TIMEOUT) or WAIT_FAILED with the last error
  * https://learn.microsoft.com/windows/win32/api/synchapi/
  */
-import { NT_SUCCESS, STATUS_OBJECT_NAME_EXISTS } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_OBJECT_NAME_EXISTS, STATUS_USER_APC } from '../include/ntstatus.js';
 import { writeHandleValue, type StructMemory } from '../include/struct-access.js';
 import type { Arch } from '../include/structures.js';
 import { OBJ_INHERIT, OBJ_OPENIF } from '../include/wdm-constants.js';
@@ -36,6 +36,8 @@ export interface SyncApiContext {
   text(s: unknown): string;
   ulong(v: unknown): number;
   namedObject(name: string | null, attributes: number): ObjectAttributesValue;
+  /** ntdll's KiUserApcDispatcher: runs the thread's queued user APCs (apc-api.ts), after an alertable wait ended with STATUS_USER_APC. */
+  deliverUserApcs(): Promise<void>;
 }
 
 /** SECURITY_ATTRIBUTES as a program passes it (bInheritHandle is all ntshm reads of it), or null. */
@@ -61,6 +63,26 @@ export function makeSyncApi(c: SyncApiContext) {
     return v === INFINITE ? null : -BigInt(v) * 10_000n;
   };
   const waitResult = (status: number): number => (NT_SUCCESS(status) ? status >>> 0 : (c.fromStatus(status), WAIT_FAILED));
+  /** An alertable wait's answer: STATUS_USER_APC (WAIT_IO_COMPLETION) once the APCs have run. */
+  const alertableResult = async (status: number): Promise<number> => {
+    if (status === STATUS_USER_APC) await c.deliverUserApcs();
+    return waitResult(status);
+  };
+  /** WaitForMultipleObjects(Ex): lpHandles laid out on the stack when given as an array. */
+  const waitMultiple = async (nCount: number, lpHandles: readonly number[] | number, bWaitAll: boolean | number, dwMilliseconds: number,
+    bAlertable: boolean | number): Promise<number> => {
+    const count = c.ulong(nCount);
+    return c.stack.frameAsync(async () => {
+      let handles = lpHandles as number;
+      if (Array.isArray(lpHandles)) {
+        const size = c.arch === 'x64' ? 8 : 4;
+        handles = c.stack.push(Math.max(count, 1) * size, 8);
+        for (let i = 0; i < count; i++) writeHandleValue(c.mem, c.arch, handles + i * size, (lpHandles as readonly number[])[i] ?? 0);
+      }
+      // WAIT_TYPE: WaitAll 0, WaitAny 1.
+      return alertableResult(await native.NtWaitForMultipleObjects(count, handles, bWaitAll ? 0 : 1, bAlertable ? 1 : 0, timeout(dwMilliseconds)));
+    });
+  };
   return {
     /** CreateEventW(lpEventAttributes, bManualReset, bInitialState, lpName) → HANDLE or 0. */
     CreateEventW(lpEventAttributes: SecurityAttributesValue | null, bManualReset: boolean | number, bInitialState: boolean | number,
@@ -111,21 +133,21 @@ export function makeSyncApi(c: SyncApiContext) {
       return waitResult(await native.NtWaitForSingleObject(hHandle, 0, timeout(dwMilliseconds)));
     },
     /**
+     * WaitForSingleObjectEx(hHandle, dwMilliseconds, bAlertable): alertable, a user APC queued to the thread
+     * (QueueUserAPC, an I/O request's ApcRoutine) ends the wait; the APCs run, then WAIT_IO_COMPLETION.
+     * https://learn.microsoft.com/windows/win32/api/synchapi/nf-synchapi-waitforsingleobjectex
+     */
+    async WaitForSingleObjectEx(hHandle: number, dwMilliseconds: number, bAlertable: boolean | number): Promise<number> {
+      return alertableResult(await native.NtWaitForSingleObject(hHandle, bAlertable ? 1 : 0, timeout(dwMilliseconds)));
+    },
+    /**
      * WaitForMultipleObjects(nCount, lpHandles, bWaitAll, dwMilliseconds): lpHandles an array of handles (laid
      * out on the stack for the call) or the address of one. WAIT_OBJECT_0 + n names the object for WaitAny.
      */
     async WaitForMultipleObjects(nCount: number, lpHandles: readonly number[] | number, bWaitAll: boolean | number, dwMilliseconds: number): Promise<number> {
-      const count = c.ulong(nCount);
-      return c.stack.frameAsync(async () => {
-        let handles = lpHandles as number;
-        if (Array.isArray(lpHandles)) {
-          const size = c.arch === 'x64' ? 8 : 4;
-          handles = c.stack.push(Math.max(count, 1) * size, 8);
-          for (let i = 0; i < count; i++) writeHandleValue(c.mem, c.arch, handles + i * size, (lpHandles as readonly number[])[i] ?? 0);
-        }
-        // WAIT_TYPE: WaitAll 0, WaitAny 1.
-        return waitResult(await native.NtWaitForMultipleObjects(count, handles, bWaitAll ? 0 : 1, 0, timeout(dwMilliseconds)));
-      });
+      return waitMultiple(nCount, lpHandles, bWaitAll, dwMilliseconds, false);
     },
+    /** WaitForMultipleObjectsEx(nCount, lpHandles, bWaitAll, dwMilliseconds, bAlertable): as WaitForSingleObjectEx for several. */
+    WaitForMultipleObjectsEx: waitMultiple,
   };
 }

@@ -238,6 +238,12 @@ export const SYSTEM_SERVICES = {
   NtCancelIoFile: blocking(['FileHandle', 'HANDLE'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
   // NtCancelIoFileEx(FileHandle, IoRequestToCancel (the request's PIO_STATUS_BLOCK, or NULL for all), IoStatusBlock): CancelIoEx's.
   NtCancelIoFileEx: service(['FileHandle', 'HANDLE'], ['IoRequestToCancel', 'PVOID'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
+  // User APCs (kernel/services/apc.ts, ke/user-apc.ts): QueueUserAPC's service, and the test ntdll makes for queued APCs.
+  // NtQueueApcThread(ThreadHandle, ApcRoutine, ApcArgument1, ApcArgument2, ApcArgument3) (ntdll)
+  NtQueueApcThread: service(['ThreadHandle', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcArgument1', 'ULONG_PTR'], ['ApcArgument2', 'ULONG_PTR'],
+    ['ApcArgument3', 'ULONG_PTR']),
+  // NtTestAlert (ntdll): STATUS_USER_APC when user APCs are queued to the caller.
+  NtTestAlert: service(),
 } as const satisfies Record<string, ServiceDeclaration>;
 
 /** The name of a system service. */

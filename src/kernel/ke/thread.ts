@@ -1,4 +1,5 @@
 import type { KApc } from './apc.js';
+import type { UserApc } from './user-apc.js';
 
 /**
  * KTHREAD and KPROCESS: the dispatcher's part of a thread and a process.
@@ -48,6 +49,12 @@ export class KThread {
   onSuspend: (() => void) | undefined = undefined;
   /** Kernel APCs queued to the thread and not yet run (ke/apc.ts). */
   readonly apcQueue: KApc[] = [];
+  /** User APCs queued to the thread and not yet run (ke/user-apc.ts). */
+  readonly userApcQueue: UserApc[] = [];
+  /** In an alertable user-mode wait: a user APC queued now ends it (STATUS_USER_APC). */
+  alertableWait = false;
+  /** How a wait that was ended from outside ended (STATUS_USER_APC), for a delay, which has no wait block. */
+  unwaitStatus: number | undefined = undefined;
 
   constructor(
     /** The thread's own process (ApcState's home). */

@@ -23,6 +23,7 @@ import { CLOCK_TICK_NS } from './cost.js';
 import type { KeContext } from './context.js';
 import { KiRoutineAddress, type NtRoutine } from './nt-image.js';
 import type { KThread } from './thread.js';
+import { KiTestUserApc } from './user-apc.js';
 
 /** KOBJECTS (the DISPATCHER_HEADER's Type). */
 export const EventNotificationObject = 0;
@@ -356,9 +357,13 @@ export class KeWaits {
    * If the thread ends while it waits, the promise never settles and
    * `onCancel` runs instead.
    */
-  KeWaitForObjects(thread: KThread, objects: readonly number[], waitAll: boolean, timeoutNs: number, onCancel?: () => void): number | Promise<number> {
+  KeWaitForObjects(thread: KThread, objects: readonly number[], waitAll: boolean, timeoutNs: number, onCancel?: () => void,
+    alertable = false): number | Promise<number> {
     const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
     if (now !== undefined) return now;
+    // An alertable wait with user APCs queued ends before it begins (ke/user-apc.ts).
+    const alerted = alertable ? KiTestUserApc(thread) : undefined;
+    if (alerted !== undefined) return alerted;
     const wb: KiWaitBlock = { thread, objects, waitAll, status: undefined, onCancel };
     for (const o of new Set(objects)) {
       let list = this.waiters.get(o);
@@ -368,7 +373,29 @@ export class KeWaits {
     thread.waitBlock = wb;
     thread.onWaitTimeout = () => this.removeBlock(wb);
     const wakeNs = timeoutNs === Infinity ? Infinity : this.k.clock.nowNs + timeoutNs;
-    return this.k.scheduler.delay(thread, wakeNs).then(() => wb.status ?? STATUS_TIMEOUT);
+    if (!alertable) return this.k.scheduler.delay(thread, wakeNs).then(() => wb.status ?? STATUS_TIMEOUT);
+    thread.alertableWait = true;
+    return this.k.scheduler.delay(thread, wakeNs).then(() => {
+      thread.alertableWait = false;
+      return wb.status ?? STATUS_TIMEOUT;
+    });
+  }
+
+  /**
+   * KiUnwaitThread from outside the wait: a user APC queued to a thread in
+   * an alertable wait (or delay) ends it with `status`; the objects are not
+   * satisfied.
+   */
+  KiUnwaitThread(thread: KThread, status: number): void {
+    const wb = thread.waitBlock as KiWaitBlock | undefined;
+    if (wb) {
+      wb.status = status;
+      this.removeBlock(wb);
+    } else {
+      thread.unwaitStatus = status;
+    }
+    thread.alertableWait = false;
+    this.k.scheduler.wake(thread);
   }
 
   /**

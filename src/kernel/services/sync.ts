@@ -171,7 +171,7 @@ function timeoutNs(k: PsContext, timeout: bigint | undefined): number {
  * A wait answered at once (an object already signalled, a zero timeout, an error) is the status itself, no promise: the stub and
  * k32 then need no tick to pass it on (bench figure 8).
  */
-function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boolean, timeout: bigint | undefined): number | Promise<number> {
+function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boolean, timeout: bigint | undefined, alertable: boolean): number | Promise<number> {
   const objects: KernelObject[] = [];
   let released = false;
   const release = (): void => {
@@ -200,7 +200,8 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
     return STATUS_INVALID_PARAMETER_MIX;
   }
   // A thread that ends while it waits (its process exits) drops the references then: its promise never settles.
-  const r = k.waits.KeWaitForObjects(k.currentThread, addresses, waitAll, timeoutNs(k, timeout), release);
+  // Alertable from user mode: a user APC ends the wait (ke/user-apc.ts); a kernel caller's Alertable is not modelled.
+  const r = k.waits.KeWaitForObjects(k.currentThread, addresses, waitAll, timeoutNs(k, timeout), release, alertable && previousMode(k) !== 0);
   if (typeof r === 'number') {
     release();
     return r;
@@ -208,15 +209,15 @@ function waitForHandles(k: PsContext, handles: readonly number[], waitAll: boole
   return r.finally(release);
 }
 
-/** NtWaitForSingleObject (Alertable: no APCs are delivered yet, docs/fidelity.md). */
-export function NtWaitForSingleObject(k: PsContext, Handle: number, _Alertable: number, Timeout: number): number | Promise<number> {
+/** NtWaitForSingleObject: Alertable (a BOOLEAN) lets a user APC end the wait with STATUS_USER_APC (ke/user-apc.ts). */
+export function NtWaitForSingleObject(k: PsContext, Handle: number, Alertable: number, Timeout: number): number | Promise<number> {
   const timeout = captureOrStatus(() => ProbeAndCaptureLargeInteger(k, Timeout));
   if (typeof timeout === 'number') return timeout;
-  return waitForHandles(k, [Handle], false, timeout);
+  return waitForHandles(k, [Handle], false, timeout, (Alertable & 0xff) !== 0);
 }
 
 /** NtWaitForMultipleObjects: Count 1..MAXIMUM_WAIT_OBJECTS handles at Handles; WaitType WaitAll (0) or WaitAny (1). */
-export function NtWaitForMultipleObjects(k: PsContext, Count: number, Handles: number, WaitType: number, _Alertable: number,
+export function NtWaitForMultipleObjects(k: PsContext, Count: number, Handles: number, WaitType: number, Alertable: number,
   Timeout: number): number | Promise<number> {
   const count = Count >>> 0;
   if (count === 0 || count > MAXIMUM_WAIT_OBJECTS) return STATUS_INVALID_PARAMETER_1;
@@ -229,5 +230,5 @@ export function NtWaitForMultipleObjects(k: PsContext, Count: number, Handles: n
     return { handles, timeout: ProbeAndCaptureLargeInteger(k, Timeout) };
   });
   if (typeof captured === 'number') return captured;
-  return waitForHandles(k, captured.handles, WaitType >>> 0 === WaitAll, captured.timeout);
+  return waitForHandles(k, captured.handles, WaitType >>> 0 === WaitAll, captured.timeout, (Alertable & 0xff) !== 0);
 }

@@ -13,6 +13,7 @@ import {
 import { NtCreateFile } from '../io/file.js';
 import { NtDeviceIoControlFile } from '../io/ioctl.js';
 import { NtCancelIoFile, NtCancelIoFileEx } from '../io/thread-io.js';
+import { NtQueueApcThread, NtTestAlert } from './apc.js';
 import { NtReadFile, NtWriteFile } from '../io/read-write.js';
 import { NtQueryInformationFile, NtSetInformationFile } from '../io/file-information.js';
 import { NtFlushBuffersFile } from '../io/flush.js';
@@ -100,5 +101,7 @@ export function KiServiceTable(k: CmContext): SystemServiceTable {
     NtWaitForMultipleObjects: (...a) => NtWaitForMultipleObjects(k, ...a),
     NtCancelIoFile: (...a) => NtCancelIoFile(k, ...a),
     NtCancelIoFileEx: (...a) => NtCancelIoFileEx(k, ...a),
+    NtQueueApcThread: (...a) => NtQueueApcThread(k, ...a),
+    NtTestAlert: () => NtTestAlert(k),
   };
 }

@@ -16,6 +16,7 @@ import { ObInsertObject } from '../ob/named.js';
 import { EThread, ThreadType } from '../ps/thread.js';
 import { PspCreateUserThread, PspExitThread, PspIsLastThread } from '../ps/user-thread.js';
 import { COST_YIELD_NS } from '../ke/cost.js';
+import { KiTestUserApc } from '../ke/user-apc.js';
 import type { PsContext } from '../ps/context.js';
 import type { EProcess } from '../ps/process.js';
 import { ProcessType } from '../ps/process.js';
@@ -29,14 +30,25 @@ const PROCESS_TERMINATE = 0x0001;
  * Sleep(INFINITE) and never ends.
  * https://learn.microsoft.com/windows/win32/api/winternl/nf-winternl-ntdelayexecution
  */
-export function NtDelayExecution(k: PsContext, _Alertable: number, DelayInterval: number): Promise<number> {
+export function NtDelayExecution(k: PsContext, Alertable: number, DelayInterval: number): Promise<number> {
   const interval = captureOrStatus(() => ProbeAndCaptureLargeInteger(k, DelayInterval));
   if (typeof interval === 'number') return Promise.resolve(interval);
   const d = interval ?? 0n;
   const wakeNs = d === -(2n ** 63n) ? Infinity
     : d <= 0n ? k.clock.nowNs + Number(-d) * 100
     : Number(d - k.options.bootSystemTime) * 100;
-  return k.scheduler.delay(k.currentThread, wakeNs).then(() => STATUS_SUCCESS);
+  const thread = k.currentThread;
+  // Alertable (SleepEx(ms, TRUE)): queued user APCs end it at once, one queued meanwhile ends it then (ke/user-apc.ts).
+  if ((Alertable & 0xff) === 0 || thread.PreviousMode === 0) return k.scheduler.delay(thread, wakeNs).then(() => STATUS_SUCCESS);
+  const alerted = KiTestUserApc(thread);
+  if (alerted !== undefined) return Promise.resolve(alerted);
+  thread.alertableWait = true;
+  return k.scheduler.delay(thread, wakeNs).then(() => {
+    const status = thread.unwaitStatus ?? STATUS_SUCCESS;
+    thread.alertableWait = false;
+    thread.unwaitStatus = undefined;
+    return status;
+  });
 }
 
 /** NtYieldExecution: the rest of the quantum goes to a ready thread, if there is one (else STATUS_NO_YIELD_PERFORMED). */
