@@ -9,7 +9,8 @@
  * through RtlNtStatusToDosError. Calls that can block (Sleep,
  * DeviceIoControl) return promises.
  */
-import { makeApcApi, type ApcRoutine } from './apc-api.js';
+import { makeApcApi } from './apc-api.js';
+import type { ProgramRoutine } from './native.js';
 import { mergeParts } from './merge-parts.js';
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
@@ -78,7 +79,7 @@ export interface K32Thread {
   /** The address standing for a thread's start routine in this process (CreateThread); the loader runs it in the new thread. */
   registerStartRoutine(routine: ThreadStartRoutine<K32>): number;
   /** The address standing for a user APC routine (QueueUserAPC), in the same table. */
-  registerApcRoutine(routine: ApcRoutine<K32>): number;
+  registerApcRoutine(routine: ProgramRoutine): number;
   /** ntdll's KiUserApcDispatcher: runs the thread's queued user APCs, oldest first (ke/user-apc.ts). */
   deliverUserApcs(): Promise<void>;
 }

@@ -49,6 +49,7 @@ type InArg<K extends ParamKind> =
   : K extends 'POBJECT_ATTRIBUTES' ? ObjectAttributesValue | number | null
   : K extends 'PLARGE_INTEGER' ? bigint | number | null
   : K extends 'PVOID' ? number | null
+  : K extends 'PROUTINE' ? ProgramRoutine | number | null
   : number;
 
 /** What a native routine returns for an out or in/out parameter of each kind. */
@@ -88,7 +89,12 @@ export interface NativeThread {
   readonly arch: Arch;
   readonly mem: StructMemory & { setString(va: number, s: string, encoding: 'utf-16le'): void; fill(va: number, length: number, value: number): void };
   readonly stack: UserStack;
+  /** The address standing for a routine of the program (machine/program-loader.ts), for a PROUTINE parameter given as a function. */
+  registerApcRoutine?(routine: ProgramRoutine): number;
 }
+
+/** A routine of the program a user APC calls: given the thread's k32 and the APC's arguments (PIO_APC_ROUTINE: ApcContext, IoStatusBlock, Reserved). */
+export type ProgramRoutine = (k32: never, ...args: number[]) => unknown;
 
 /** Lays a UNICODE_STRING (header and buffer) out on the stack; returns its address. */
 export function pushUnicodeString(t: NativeThread, text: string): number {
@@ -128,6 +134,10 @@ interface Slot {
 function marshal(t: NativeThread, kind: ParamKind, value: unknown, slots: Slot[], name: string): number {
   switch (kind) {
     // A string or plain object is laid out on the stack; any other value is the structure's address (program-arguments.ts).
+    case 'PROUTINE':
+      if (typeof value !== 'function') return ulongPtrFromProgram(t.arch, value);
+      if (!t.registerApcRoutine) throw new TypeError('a routine given as a function needs a program thread to name it');
+      return t.registerApcRoutine(value as ProgramRoutine);
     case 'PUNICODE_STRING':
       return typeof value === 'string' ? pushUnicodeString(t, value) : ulongPtrFromProgram(t.arch, value);
     case 'POBJECT_ATTRIBUTES':

@@ -29,6 +29,8 @@ export const ParamKinds = {
   ULONG_PTR: 'in',
   /** An address the service reads or writes as raw bytes (a buffer with its length), or an optional pointer passed as is. */
   PVOID: 'in',
+  /** A routine of the program the kernel has its thread call back (an ApcRoutine): a JS function, which the loader names by an address, or that address. */
+  PROUTINE: 'in',
   /** PUNICODE_STRING the service reads: a JS string, or the address of a UNICODE_STRING. */
   PUNICODE_STRING: 'in',
   /** POBJECT_ATTRIBUTES the service reads: a plain object, or the address of an OBJECT_ATTRIBUTES. */
@@ -88,7 +90,7 @@ export const SYSTEM_SERVICES = {
     ['CreateDisposition', 'ULONG'], ['CreateOptions', 'ULONG'], ['EaBuffer', 'PVOID'], ['EaLength', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
   // Preemptible: a program may loop on it for ever without waiting, so its quantum must be able to end there.
-  NtDeviceIoControlFile: preemptible(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcContext', 'PVOID'],
+  NtDeviceIoControlFile: preemptible(['FileHandle', 'HANDLE'], ['Event', 'HANDLE'], ['ApcRoutine', 'PROUTINE'], ['ApcContext', 'PVOID'],
     ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK'], ['IoControlCode', 'ULONG'], ['InputBuffer', 'PVOID'], ['InputBufferLength', 'ULONG'],
     ['OutputBuffer', 'PVOID'], ['OutputBufferLength', 'ULONG']),
   // https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntwritefile
@@ -240,7 +242,7 @@ export const SYSTEM_SERVICES = {
   NtCancelIoFileEx: service(['FileHandle', 'HANDLE'], ['IoRequestToCancel', 'PVOID'], ['IoStatusBlock', 'OUT_IO_STATUS_BLOCK']),
   // User APCs (kernel/services/apc.ts, ke/user-apc.ts): QueueUserAPC's service, and the test ntdll makes for queued APCs.
   // NtQueueApcThread(ThreadHandle, ApcRoutine, ApcArgument1, ApcArgument2, ApcArgument3) (ntdll)
-  NtQueueApcThread: service(['ThreadHandle', 'HANDLE'], ['ApcRoutine', 'PVOID'], ['ApcArgument1', 'ULONG_PTR'], ['ApcArgument2', 'ULONG_PTR'],
+  NtQueueApcThread: service(['ThreadHandle', 'HANDLE'], ['ApcRoutine', 'PROUTINE'], ['ApcArgument1', 'ULONG_PTR'], ['ApcArgument2', 'ULONG_PTR'],
     ['ApcArgument3', 'ULONG_PTR']),
   // NtTestAlert (ntdll): STATUS_USER_APC when user APCs are queued to the caller.
   NtTestAlert: service(),

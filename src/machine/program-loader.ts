@@ -9,6 +9,7 @@ import { makeK32, type K32 } from '../api/k32.js';
 import { makeSystemCallStubs } from '../api/ntdll.js';
 import type { ThreadStartRoutine } from '../api/thread-api.js';
 import type { ApcRoutine } from '../api/apc-api.js';
+import type { ProgramRoutine as NativeRoutine } from '../api/native.js';
 import { UserStack } from '../api/user-stack.js';
 import { NtException, ProcessExit, ThreadExit } from '../include/errors.js';
 import { STATUS_ACCESS_VIOLATION } from '../include/ntstatus.js';
@@ -27,7 +28,7 @@ const PROGRAM_ROUTINES_BASE = 0x0040_1000;
 /** A user APC routine as the dispatcher calls it: PAPCFUNC (dwData) or PIO_APC_ROUTINE (ApcContext, IoStatusBlock, Reserved). */
 type UserApcRoutine = (k32: K32, a1: number, a2: number, a3: number) => Promise<void> | void;
 /** Any routine of the program the kernel names by address. */
-type ProgramRoutine = ThreadStartRoutine<K32> | ApcRoutine<K32> | UserApcRoutine;
+type ProgramRoutine = ThreadStartRoutine<K32> | ApcRoutine<K32> | UserApcRoutine | NativeRoutine;
 
 /** Sets up a new process's loader: returns how to make a thread's k32, and starts CreateThread's threads at their routines. */
 export function LdrInitializeProcess(k: Kernel, process: EProcess, services: () => SystemServiceTable): (thread: EThread) => K32 {

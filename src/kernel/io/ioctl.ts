@@ -19,7 +19,7 @@ import {
   FILE_READ_ACCESS, FILE_READ_DATA, FO_SYNCHRONOUS_IO, FILE_WRITE_ACCESS, FILE_WRITE_DATA, IRP_BUFFERED_IO, IRP_DEALLOCATE_BUFFER,
   IRP_INPUT_OPERATION, IRP_MJ_DEVICE_CONTROL, METHOD_BUFFERED, METHOD_IN_DIRECT, METHOD_NEITHER,
 } from '../../include/wdm-constants.js';
-import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
+import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../include/ntstatus.js';
 import { ProbeForWriteIoStatusBlock } from '../ex/capture.js';
 import { IopServiceTail } from './service-tail.js';
 import { IopFileEvents, IopLockFileObject } from './pending.js';
@@ -44,14 +44,14 @@ const BUFFER_TAG = 0x20207249; // 'Ir  '
  * NtDeviceIoControlFile: checks access, captures the buffers, sends IRP_MJ_DEVICE_CONTROL and completes it;
  * the final status and Information go into the caller's IO_STATUS_BLOCK. A request the driver holds pending
  * (service-tail.ts, pending.ts) is waited for on a synchronous handle, and answered STATUS_PENDING on an
- * overlapped one, whose Event (an event handle, or NULL for the file object's own) is set when it ends. An
- * ApcRoutine (user-mode APC completion) is not modelled: STATUS_NOT_IMPLEMENTED.
+ * overlapped one, whose Event (an event handle, or NULL for the file object's own) is set when it ends, and
+ * whose ApcRoutine (if any) is queued to the calling thread as a user APC (ApcContext, IoStatusBlock, 0) that
+ * runs at its next alertable wait.
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/ntifs/nf-ntifs-ntdeviceiocontrolfile
  */
 export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, ApcContext: number,
   IoStatusBlock: number, IoControlCode: number, InputBuffer: number, InputBufferLength: number,
   OutputBuffer: number, OutputBufferLength: number): number | Promise<number> {
-  if (ApcRoutine !== 0) return STATUS_NOT_IMPLEMENTED;
   const code = IoControlCode >>> 0;
   const entry = k.ob.ObpReferenceHandleEntry(FileHandle, 0, IoFileObjectType, k.currentThread.PreviousMode, k.currentProcess);
   if (typeof entry === 'number') return entry;
@@ -134,14 +134,14 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
     const request = k.io.userRequest;
     if (irp.RequestorMode === UserMode) IopMarkUserRequest(request, k.currentThread, code, InputBuffer, inLen, outLen, file, device.DriverObject.serviceName);
     try {
-      if (!watch) return IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
+      if (!watch) return IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent, ApcRoutine, ApcContext);
     } finally {
       if (!watch) request.thread = null;
     }
     const outer = k.io.neitherWatch;
     k.io.neitherWatch = watch;
     try {
-      const status = IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent);
+      const status = IopServiceTail(k, device, irp, IoStatusBlock, file, requestEvent, ApcRoutine, ApcContext);
       if (!k.bugcheck) IopCheckNeither(k, watch, device, irp, typeof status === 'number' ? status : STATUS_PENDING);
       return status;
     } finally {

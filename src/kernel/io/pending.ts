@@ -18,6 +18,7 @@
  * ReactOS ntoskrnl/io/iomgr/irp.c (IofCompleteRequest, IopCompleteRequest), iofunc.c (IopPerformSynchronousRequest)
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/completing-irps
  */
+import { KeInsertQueueUserApc } from '../ke/user-apc.js';
 import { NT_ERROR, STATUS_PENDING } from '../../include/ntstatus.js';
 import { SynchronizationEvent } from '../../include/wdm-constants.js';
 import { writeIoStatus } from '../ex/capture.js';
@@ -39,6 +40,21 @@ export interface IopPendingRequest {
   readonly event: KernelObject | null;
   /** A request on a synchronous file object: the caller waits for it. */
   readonly synchronous: boolean;
+  /** The caller's ApcRoutine (PIO_APC_ROUTINE, an address of the program's), queued to its thread at the end; 0 for none. */
+  readonly apcRoutine: number;
+  readonly apcContext: number;
+}
+
+/**
+ * IopCompleteRequest's last step for a request with an ApcRoutine: a user
+ * APC (ApcContext, IoStatusBlock, 0) to the requesting thread, run at its
+ * next alertable wait (ke/user-apc.ts). Only for an end the caller is told
+ * of: success, or any status of a request that went pending on an
+ * asynchronous handle.
+ * https://github.com/reactos/reactos/blob/master/ntoskrnl/io/iomgr/irp.c (IopCompleteRequest)
+ */
+export function IopQueueUserApcCompletion(k: IoContext, thread: KThread, apcRoutine: number, apcContext: number, userIosb: number): void {
+  KeInsertQueueUserApc(k, thread, { NormalRoutine: apcRoutine, NormalContext: apcContext, SystemArgument1: userIosb, SystemArgument2: 0 });
 }
 
 /** FILE_OBJECT.Lock and FILE_OBJECT.Event: the addresses of the file object's two KEVENTs. */
@@ -136,7 +152,10 @@ function IopCompletePendingRequest(k: IoContext, irp: Irp, thread: KThread): voi
   k.io.threadIrps(thread).delete(irp);
   if (k.trace) IopTracePending(k, irp, false, status);
   k.io.IopCompleteRequest(irp);
-  if (!NT_ERROR(status) || !request.synchronous) writeIoStatus(k, request.userIosb, status, information);
+  if (!NT_ERROR(status) || !request.synchronous) {
+    writeIoStatus(k, request.userIosb, status, information);
+    if (request.apcRoutine !== 0) IopQueueUserApcCompletion(k, thread, request.apcRoutine, request.apcContext, request.userIosb);
+  }
   const file = request.file;
   if (request.event) {
     k.waits.KeSetEvent(request.event.address);

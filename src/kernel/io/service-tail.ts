@@ -20,7 +20,7 @@ import type { KernelObject } from '../ob/object.js';
 import type { IoContext } from './context.js';
 import type { IoStatusBlock, Irp } from './irp.js';
 import type { DeviceObject, FileObject } from './objects.js';
-import { IopFileEvents, IopMarkRequestPending, IopWaitForRequest } from './pending.js';
+import { IopFileEvents, IopMarkRequestPending, IopQueueUserApcCompletion, IopWaitForRequest } from './pending.js';
 
 /** Sends the IRP and completes it for the caller; returns the service's status. */
 export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number): number {
@@ -47,14 +47,17 @@ export function IopSynchronousServiceTail(k: IoContext, device: DeviceObject, ir
  * completes at once sets `event` and lets it go.
  */
 export function IopServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioStatusBlock: number, file: FileObject,
-  event: KernelObject | null): number | Promise<number> {
+  event: KernelObject | null, apcRoutine = 0, apcContext = 0): number | Promise<number> {
   const status = k.io.IoCallDriver(device, irp);
   const synchronous = (file.Flags & FO_SYNCHRONOUS_IO) !== 0;
   if (irp.completed) {
     const final = irp.finalStatus;
     const information = irp.finalInformation;
     k.io.IopCompleteRequest(irp);
-    if (!NT_ERROR(final) || (!synchronous && status === STATUS_PENDING)) writeIoStatus(k, ioStatusBlock, final, information);
+    if (!NT_ERROR(final) || (!synchronous && status === STATUS_PENDING)) {
+      writeIoStatus(k, ioStatusBlock, final, information);
+      if (apcRoutine !== 0) IopQueueUserApcCompletion(k, irp.Tail.Overlay.Thread ?? k.currentThread, apcRoutine, apcContext, ioStatusBlock);
+    }
     if (event) IopSignalEvent(k, event);
     else if (!synchronous) k.waits.KeSetEvent(IopFileEvents(k, file).event);
     if (synchronous && file.Waiters > 0) k.waits.KeSetEvent(IopFileEvents(k, file).lock);
@@ -65,7 +68,7 @@ export function IopServiceTail(k: IoContext, device: DeviceObject, irp: Irp, ioS
     if (event) k.ob.ObDereferenceObject(event);
     return status;
   }
-  IopMarkRequestPending(k, irp, { file, userIosb: ioStatusBlock, event, synchronous });
+  IopMarkRequestPending(k, irp, { file, userIosb: ioStatusBlock, event, synchronous, apcRoutine, apcContext });
   if (!synchronous) return STATUS_PENDING;
   file.Busy = true;
   return IopWaitForRequest(k, file);
