@@ -26,6 +26,7 @@ describe.each(['x64', 'x86'] as const)('a driver thread in a program on %s', (ar
         const hEvent = nt.getPointer(irp.AssociatedIrp.SystemBuffer + size);
         if (p.InputBufferLength < 2 * size) return 0xc0000023;
         const { object: event } = nt.ObReferenceObjectByHandle(hEvent, 2, nt.ExEventObjectType, irp.RequestorMode);
+        if (!event) return 0xc0000008;
         const bad = nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), 0x7777, () => {}, null);
         seen.bad = bad.status;
         const r = nt.PsCreateSystemThread(THREAD_ALL_ACCESS, kernelHandle(nt), CURRENT_PROCESS, async function InCaller() {
