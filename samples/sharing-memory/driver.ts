@@ -137,7 +137,11 @@ export function sharingMemoryDriver(variant: DriverVariant = 'none') {
               nt.DbgPrint('SharingMemory: %X bytes of %s memory allocated at address %p\n', PAGE_SIZE,
                 variant === 'paged-pool' ? 'paged' : 'nonpaged', g_pSharedMemory);
               // The memory g_pSharedMemory points to contains garbage because memory allocated
-              // in kernel isn't zeroed out. In this example it's not required to zero it.
+              // in kernel isn't zeroed out. "It may be better to fill it with the zeroes before",
+              // the article says, though its example does not: here it must, for the whole page
+              // goes to the program, garbage and all.
+              // Wrong (unzeroed, the article's own code): mapped as the pool left it.
+              if (variant !== 'unzeroed') nt.RtlZeroMemory(g_pSharedMemory, PAGE_SIZE);
               const mdl = nt.IoAllocateMdl(g_pSharedMemory, PAGE_SIZE, false, false, null);
               if (mdl !== null) {
                 g_pMdl = mdl;

@@ -11,7 +11,7 @@ import { MEM_RESERVE, PAGE_NOACCESS, type K32 } from 'ntshm/win32';
 import { secondClient } from './second-open.js';
 import { tornReadBootOptions, watchForTornReads } from './torn-read.js';
 
-export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup' | 'paged-pool';
+export type DriverVariant = 'none' | 'map-at-dispatch' | 'never-unmap' | 'no-try' | 'close-not-cleanup' | 'paged-pool' | 'unzeroed';
 
 export const variants: readonly ScenarioVariant[] = [
   { name: 'second-open', summary: 'a second program opens the exclusive device: CreateFile fails with ERROR_ACCESS_DENIED' },
@@ -20,6 +20,7 @@ export const variants: readonly ScenarioVariant[] = [
   { name: 'never-unmap', summary: 'the driver never unmaps and frees the page at unload: a finding shows the program still mapping freed pool (0xC4/0xB8 with the verifier)' },
   { name: 'no-try', summary: 'the driver maps to user mode outside try/except and the program has used up its address space: bug check 0x3B' },
   { name: 'paged-pool', summary: 'the driver allocates the shared page from paged pool; under memory pressure it is trimmed, and the timer routine touching it at DISPATCH_LEVEL bug checks 0xD1 (with --verifier: 0xC4/0x7F at MmBuildMdlForNonPagedPool)' },
+  { name: 'unzeroed', summary: 'the driver maps its pool page without zeroing it: the program can read whatever the page held (finding kernel-info-leak, with the bytes)' },
   { name: 'close-not-cleanup', summary: 'the driver unmaps in IRP_MJ_CLOSE, which a second reference delays past the program\'s exit: the unmap runs in another process' },
 ];
 
@@ -42,6 +43,7 @@ export const variantSetups: Record<string, (machine: Machine, seconds: number) =
   'no-try': withDriver('no-try', { beforeIoctl: useUpAddressSpace }),
   'close-not-cleanup': withDriver('close-not-cleanup'),
   'paged-pool': withDriver('paged-pool'),
+  unzeroed: withDriver('unzeroed'),
   'second-open': (machine, seconds) => {
     machine.installDriver(SERVICE_NAME, sharingMemoryDriver());
     machine.spawn(sharingMemoryProgram(), args(seconds));

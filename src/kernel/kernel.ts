@@ -15,6 +15,7 @@
  * There are no globals: a machine is this value, and many can live side by side.
  */
 import { DoubleFetchDetector } from './verifier/double-fetch.js';
+import { UninitializedBytes } from './mm/taint.js';
 import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING, verifierChecks } from '../include/verifier-flags.js';
 import { KernelWriteWatch } from './mm/write-watch.js';
 import { Hardware } from '../hw/hardware.js';
@@ -115,6 +116,7 @@ export class Kernel implements CmContext {
   readonly workingSets: WorkingSets;
   /** Kernel writes reported to the torn-read check and to byte trackers (mm/write-watch.ts). */
   readonly writeWatch: KernelWriteWatch;
+  readonly uninitialized: UninitializedBytes;
   readonly readWatch: DoubleFetchDetector | null;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
@@ -170,7 +172,8 @@ export class Kernel implements CmContext {
     const pressure = options.memoryPressure ?? 'none';
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
     if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
-    this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this));
+    this.uninitialized = new UninitializedBytes(this);
+    this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this), this.uninitialized);
     this.readWatch = options.verifier ? new DoubleFetchDetector(this) : null;
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.

@@ -180,6 +180,8 @@ function bufferInput(k: IoContext, irp: Irp, method: number, inputBuffer: number
     k.io.stats.buffered.bytesCopiedIn += inLen;
   }
   if (method === METHOD_BUFFERED && outLen > 0) IopSnapshotSystemBuffer(k, irp, inLen, size);
+  // The bytes past the input are the pool's, unwritten (mm/taint.ts): only what the driver writes may go back.
+  if (size > inLen) k.uninitialized.taintVa(systemBuffer + inLen, size - inLen);
 }
 
 /**

@@ -236,6 +236,10 @@ export class IoManager {
     const systemBuffer = irp.AssociatedIrp.SystemBuffer;
     if ((irp.Flags & IRP_BUFFERED_IO) && (irp.Flags & IRP_INPUT_OPERATION) && status < 0xc000_0000 && irp.finalInformation > 0) {
       if (irp.unwritten) IopCheckUnwrittenBytes(this.k, irp, irp.finalInformation);
+      const location = irp.stack[irp.StackCount - 1]!;
+      const by = location.DeviceObject.DriverObject;
+      const { driver, routine } = frameFor(by, by.MajorFunction[location.MajorFunction], irpMajorFunctionName(location.MajorFunction));
+      this.k.uninitialized.copyPath = { path: 'the I/O manager copying IoStatus.Information bytes of the SystemBuffer back', driver, routine };
       try {
         // The driver's Information is trusted: that many bytes go back to the caller.
         this.k.kernelMemory.copy(irp.UserBuffer, systemBuffer, irp.finalInformation);
@@ -245,6 +249,8 @@ export class IoManager {
           if (!this.k.bugcheck) this.freeIrp(irp);
           throw e;
         }
+      } finally {
+        this.k.uninitialized.copyPath = undefined;
       }
     }
     this.freeIrp(irp);

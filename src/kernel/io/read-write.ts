@@ -156,6 +156,8 @@ function describeBuffer(k: IoContext, irp: Irp, deviceFlags: number, buffer: num
     irp.AssociatedIrp.SystemBuffer = systemBuffer;
     irp.Flags |= IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER;
     if (read) {
+      // The driver is to fill it: until it writes them, its bytes are the pool's (mm/taint.ts).
+      k.uninitialized.taintVa(systemBuffer, length);
       // Completion copies Information bytes back to the caller's buffer.
       irp.Flags |= IRP_INPUT_OPERATION;
       irp.UserBuffer = buffer;

@@ -379,7 +379,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const from = this.pa(source, ACCESS_READ);
       const to = this.pa(destination, ACCESS_WRITE);
       if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(from, source, length);
-      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, length);
+      if (!this.user) this.k.writeWatch.kernelCopy(to, from, length, destination);
       copyPhysical(this.u8, this.u32, to, from, length);
       return;
     }
@@ -391,7 +391,7 @@ export class GuestMemory implements GuestMemoryAccess {
       const from = this.pa(source + offset, ACCESS_READ);
       const to = this.pa(destination + offset, ACCESS_WRITE);
       if (!this.user && this.k.readWatch !== null) this.k.readWatch.kernelRead(from, source + offset, n);
-      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, n);
+      if (!this.user) this.k.writeWatch.kernelCopy(to, from, n, destination + offset);
       this.u8.copyWithin(to, from, from + n);
       offset += n;
     }
@@ -406,7 +406,7 @@ export class GuestMemory implements GuestMemoryAccess {
       this.charge();
       const from = this.pa(source + start, ACCESS_READ);
       const to = this.pa(destination + start, ACCESS_WRITE);
-      if (!this.user && this.k.writeWatch.watches(to)) this.k.writeWatch.kernelWrite(to, n);
+      if (!this.user) this.k.writeWatch.kernelCopy(to, from, n, destination + start);
       this.u8.copyWithin(to, from, from + n);
       end = start;
     }

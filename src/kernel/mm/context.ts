@@ -4,6 +4,7 @@
  * layers above, as interfaces it defines — the processes it maps into and
  * the verifier's watch on kernel writes to user-visible pages.
  */
+import type { UninitializedBytes } from './taint.js';
 import type { PhysicalMemory } from '../../hw/physical-memory.js';
 import type { PagingFormat } from '../../hw/pte.js';
 import type { KeContext } from '../ke/context.js';
@@ -88,7 +89,14 @@ export interface MmContext extends KeContext {
   readonly idleProcess: MmProcess;
   /** The live process whose page tables have this root, if any. */
   processByRoot(root: number): MmProcess | undefined;
-  readonly writeWatch: MemoryWatch & { track(va: number, length: number): WrittenBytes; untrack(t: WrittenBytes): void };
+  readonly writeWatch: MemoryWatch & {
+    track(va: number, length: number): WrittenBytes;
+    untrack(t: WrittenBytes): void;
+    /** A kernel copy of `length` bytes (one page each side) from physical `from` to `to`, at virtual `toVa`. */
+    kernelCopy(to: number, from: number, length: number, toVa: number): void;
+  };
+  /** Uninitialized kernel memory, per byte (taint.ts). */
+  readonly uninitialized: UninitializedBytes;
   /** The double-fetch check, with the verifier on; null otherwise (kernel reads then cost nothing extra). */
   readonly readWatch: KernelReadWatch | null;
   formatAddress(va: number): string;

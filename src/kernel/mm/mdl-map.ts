@@ -23,6 +23,7 @@ import {
 } from '../../include/wdm-constants.js';
 import type { MmContext } from './context.js';
 import { MiReportPartialPageExposure } from './mdl-exposure.js';
+import { MiReportMappedLeak } from './leak-report.js';
 import { mdlHeaderSize, type Mdl } from './mdl-object.js';
 import { newVad } from './vad.js';
 
@@ -117,6 +118,7 @@ export function MiMapLockedPagesInUserSpace(k: MmContext, mdl: Mdl, noCache: boo
   mdl.userMappings.push({ process: owner, va: start });
   if (k.trace) MiTraceMapping(k, true, 'MDL (user)', start, mdl.PfnArray.length, owner, mdl.PfnArray[0]);
   MiReportPartialPageExposure(k, mdl, start, owner);
+  MiReportMappedLeak(k, mdl, start, owner);
   return start + mdl.ByteOffset;
 }
 

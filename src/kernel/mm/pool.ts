@@ -205,7 +205,10 @@ export class Pool {
       : this.blocksFor(bytes) * this.unit;
     pool.bytesInUse += charged;
     const page = big ? undefined : pool.lastSmallPage;
-    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner: kernelOwned ? undefined : this.k.attribution.top()?.driver, page });
+    const owner = kernelOwned ? undefined : this.k.attribution.top()?.driver;
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged, owner, page });
+    // A driver's block starts uninitialized (mm/taint.ts): it may not reach user mode before the driver writes it.
+    if (owner !== undefined) this.k.uninitialized.taintVa(address, numberOfBytes);
     return address;
   }
 
@@ -251,6 +254,7 @@ export class Pool {
     }
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
+    this.k.uninitialized.forgetVa(address, a.numberOfBytes);
     MiReportSmallBlockStillMapped(this.k, this.units, page, address, a.numberOfBytes, blocks);
     this.freeSmall(pool, page, offset, blocks);
     return a;
@@ -272,6 +276,7 @@ export class Pool {
     if (tag !== 0 && tag !== a.tag) ExpBugCheckWrongTag(k, address, a.tag, tag);
     this.allocations.delete(address);
     pool.bytesInUse -= a.charged;
+    k.uninitialized.forgetVa(address, a.numberOfBytes);
     this.freePages(pool, address, a.charged / PAGE_SIZE);
     return a;
   }

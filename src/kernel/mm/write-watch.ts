@@ -7,6 +7,8 @@
  *   byte trackers            ranges of kernel memory whose written bytes are
  *                            counted, such as the part of a METHOD_BUFFERED
  *                            SystemBuffer a driver is to fill (io/leak-check.ts)
+ *   uninitialized bytes      frames holding pool bytes never written (taint.ts):
+ *                            a write initializes them, a copy carries taint
  *
  * A tracker added starts with the write caches forgotten, so that a write to
  * a page already cached still reaches it.
@@ -14,6 +16,8 @@
 import type { MemoryWatch, MmContext } from './context.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { MiKernelPhysicalAddress } from './kernel-space.js';
+import type { UninitializedBytes } from './taint.js';
+import { MiReportCopiedLeak } from './leak-report.js';
 
 /** The bytes of one range of kernel memory that kernel code has written since the tracker was made. */
 export class WrittenBytes {
@@ -51,19 +55,30 @@ export class WrittenBytes {
 export class KernelWriteWatch implements MemoryWatch {
   private readonly trackers: WrittenBytes[] = [];
 
-  constructor(private readonly k: MmContext, private readonly torn: MemoryWatch) {}
+  constructor(private readonly k: MmContext, private readonly torn: MemoryWatch, private readonly taint: UninitializedBytes) {}
 
   get armed(): boolean {
     return this.torn.armed;
   }
 
   watches(pa: number): boolean {
-    return this.torn.watches(pa) || (this.trackers.length > 0 && this.trackers.some((t) => t.covers(pa)));
+    return this.torn.watches(pa) || this.taint.watches(pa) || (this.trackers.length > 0 && this.trackers.some((t) => t.covers(pa)));
   }
 
   kernelWrite(pa: number, length: number): void {
     for (const t of this.trackers) t.record(pa, length);
+    this.taint.written(pa, length);
     this.torn.kernelWrite(pa, length);
+  }
+
+  /** A kernel copy: a write to `to` that takes the source's taint, and a leak if tainted bytes reach a user address. */
+  kernelCopy(to: number, from: number, length: number, toVa: number): void {
+    const taintedSource = this.taint.watches(from);
+    if (!taintedSource && !this.watches(to)) return;
+    for (const t of this.trackers) t.record(to, length);
+    this.torn.kernelWrite(to, length);
+    this.taint.copied(to, from, length);
+    if (taintedSource && toVa < this.k.layout.systemRangeStart) MiReportCopiedLeak(this.k, to, from, length, toVa);
   }
 
   userRead32(pa: number, va: number): void {
