@@ -87,3 +87,35 @@ describe('kernel-info-leak in the samples', () => {
       expect(report.findings.filter((f) => f.kind === 'kernel-info-leak')).toEqual([]);
     });
 });
+
+describe('a kernel copy into a user address', () => {
+  it('a METHOD_NEITHER driver copying uninitialized pool to the caller\'s buffer leaks; copying it after zeroing does not', async () => {
+    const { bootWith, testDriver } = await import('../helpers/test-driver.js');
+    const IOCTL = 0x22_2003; // METHOD_NEITHER
+    for (const zero of [false, true]) {
+      const driver = testDriver({
+        control: ({ nt, irp }) => {
+          const pool = nt.ExAllocatePoolWithTag(NonPagedPool, 16, 'Neit');
+          if (zero) nt.RtlZeroMemory(pool, 16);
+          nt.setUint32(pool, 0x11223344);
+          nt.ProbeForWrite(irp.UserBuffer, 16, 1);
+          nt.RtlCopyMemory(irp.UserBuffer, pool, 16);
+          nt.ExFreePoolWithTag(pool, 'Neit');
+          irp.IoStatus.Information = 16;
+        },
+      });
+      const machine = await bootWith([driver], { seed: 1 });
+      machine.spawn(async (k32) => {
+        const h = k32.CreateFileW(driver.path, 0xc0000000, 0, null, 3, 0, null);
+        const va = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+        await k32.DeviceIoControl(h, IOCTL, 0, 0, va, 16);
+        k32.CloseHandle(h);
+        return 0;
+      });
+      const result = await machine.run({ seconds: 1 });
+      const leaks = result.findings.filter((f) => f.kind === 'kernel-info-leak');
+      if (zero) expect(leaks).toEqual([]);
+      else expect(leaks[0]).toMatchObject({ driver: driver.name, details: { path: 'a kernel copy into a user address (RtlCopyMemory)', uninitializedBytes: 12 } });
+    }
+  });
+});
