@@ -19,7 +19,7 @@ async function driverPool() {
   const machine = await boot({ arch: 'x64' });
   const k = machine.kernel;
   const nt = makeNt(k, 'Leaky');
-  k.attribution.push({ driver: 'Leaky', routine: 'Test', address: 0 } as never);
+  k.attribution.push({ driver: 'Leaky', routine: 'Test', address: 0 } as never, 0);
   const tainted = (va: number, length: number): number[] => {
     const pfn = k.pageTables.frameAt(k.systemRoot, va);
     return k.uninitialized.taintedIn(pfn * PAGE_SIZE + (va % PAGE_SIZE), length);
