@@ -21,6 +21,7 @@ import {
 import type { DeviceObject } from '../kernel/io/objects.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pointerArgument } from './driver-arguments.js';
+import { VfIoCheckCallDriver } from '../kernel/verifier/io-verification.js';
 
 /** The IRP routines of one driver's `nt`; `enter` is nt's single entry (time, IRQL check). */
 export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => void) {
@@ -42,6 +43,8 @@ export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => v
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocalldriver
      */
     IoCallDriver(deviceObject: DeviceObject, irp: Irp): number {
+      // I/O verification (0xC9/0x10, 0x203, 0x204) before the IRQL rule.
+      VfIoCheckCallDriver(k, deviceObject, irp);
       enter('IoCallDriver', DISPATCH_LEVEL);
       return k.io.IoCallDriver(deviceObject, irp);
     },

@@ -29,6 +29,7 @@ import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import { MmSectionObjectType } from '../kernel/section/object.js';
 import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
+import { VfIoCheckCompleteRequest } from '../kernel/verifier/io-verification.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
 import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -170,6 +171,8 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       IoGetCurrentIrpStackLocation,
       IoCompleteRequest(irp: Irp, priorityBoost: number): void {
+        // I/O verification's checks (0xC9: IRQL, a pending status, a cancel routine left set) come before the IRQL rule.
+        VfIoCheckCompleteRequest(k, irp);
         enter('IoCompleteRequest', DISPATCH_LEVEL);
         // METHOD_NEITHER's system-space address never probed: 0xC4/0xE3 with the verifier (verifier/neither-probe.ts).
         VfCheckNeitherProbe(k, irp);

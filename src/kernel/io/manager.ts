@@ -34,6 +34,7 @@ import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 import { IopQueueRequestCompletion } from './pending.js';
 import { IoCancelThreadIo } from './thread-io.js';
 import { IopTraceDispatch } from './trace-io.js';
+import { VfIoCheckDispatchReturn, VfIoVerifying } from '../verifier/io-verification.js';
 import type { UserRequest } from './user-request.js';
 import type { KThread } from '../ke/thread.js';
 
@@ -79,6 +80,8 @@ export class IoManager {
   readonly cancelSpinLock: number;
   /** ETHREAD.IrpList: each thread's requests in progress that went pending (pending.ts). */
   private readonly irpLists = new Map<KThread, Set<Irp>>();
+  /** Driver Verifier's I/O verification (verifier/io-verification.ts): fixed at boot, read on every dispatch. */
+  private readonly ioVerification: boolean;
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -90,6 +93,7 @@ export class IoManager {
     k.ps.threadRundownRoutines.push((exiting, threads) => IoCancelThreadIo(k, exiting, threads));
     this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
+    this.ioVerification = VfIoVerifying(k);
     this.cancelSpinLock = k.pool.allocate(NonPagedPool, k.layout.pointerSize, CANCEL_TAG);
     if (this.cancelSpinLock !== 0) k.kernelMemory.setPointer(this.cancelSpinLock, 0); // KeInitializeSpinLock
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
@@ -171,6 +175,7 @@ export class IoManager {
     const context = IopExceptionContext(k);
     const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
+    const calledAtLocation = irp.CurrentLocation;
     const traceStart = k.trace === null ? -1 : k.clock.nowNs;
     irp.callDepth++;
     try {
@@ -181,6 +186,7 @@ export class IoManager {
       if (isThenable(value)) return IopReturnedPromise(k, frame, context, value);
       const status = IopReturnedStatus(value);
       if (irp.completed) IopCaptureIoStatus(k, irp);
+      if (this.ioVerification) VfIoCheckDispatchReturn(k, device, irp, location, calledAtLocation, calledAt, status, frame.address);
       if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
       if (traceStart >= 0) IopTraceDispatch(k, frame, location, irp, traceStart, status);
       return status;
