@@ -22,6 +22,7 @@ import type { DeviceObject } from '../kernel/io/objects.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pointerArgument } from './driver-arguments.js';
 import { VfIoCheckCallDriver } from '../kernel/verifier/io-verification.js';
+import { VfCheckKernelIrpAddresses } from '../kernel/verifier/user-address.js';
 
 /** The IRP routines of one driver's `nt`; `enter` is nt's single entry (time, IRQL check). */
 export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => void) {
@@ -45,6 +46,8 @@ export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => v
     IoCallDriver(deviceObject: DeviceObject, irp: Irp): number {
       // I/O verification (0xC9/0x10, 0x203, 0x204) before the IRQL rule.
       VfIoCheckCallDriver(k, deviceObject, irp);
+      // Security Checks: a KernelMode IRP carrying a user address (0xC4/0xE2).
+      VfCheckKernelIrpAddresses(k, irp);
       enter('IoCallDriver', DISPATCH_LEVEL);
       return k.io.IoCallDriver(deviceObject, irp);
     },
