@@ -31,6 +31,8 @@ import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
 import { VfIoCheckCompleteRequest } from '../kernel/verifier/io-verification.js';
 import { VfCheckRoutineIrql, type IrqlViolation } from '../kernel/verifier/routine-irql.js';
+import { VfCheckUserAccess, VfNoteUserProbe, VfWatchUserAccessors } from '../kernel/verifier/user-access.js';
+import { VfSecurityChecking } from '../kernel/verifier/user-address.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
 import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -87,6 +89,8 @@ export function makeNt(k: Kernel, driverName: string) {
   /** A pointer or SIZE_T argument as the register holds it (driver-arguments.ts). */
   const ptr = (value: unknown): number => pointerArgument(k.arch, value);
   const size = (value: unknown): number => sizeArgument(k.arch, value);
+  /** Security Checks' user-access discipline (verifier/user-access.ts): fixed at boot. */
+  const watchUserAccess = VfSecurityChecking(k);
 
   // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
   const nt = mergeParts(
@@ -99,7 +103,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
       // --- memory access (kernel mode, current address space) ---
     },
-    memoryAccessors(mem),
+    // With Security Checks each raw access is checked for an unprobed user address (verifier/user-access.ts).
+    watchUserAccess ? VfWatchUserAccessors(k, memoryAccessors(mem)) : memoryAccessors(mem),
     // --- Interlocked* on kernel-mode memory (interlocked.ts) ---
     makeInterlocked(mem),
     {
@@ -109,9 +114,21 @@ export function makeNt(k: Kernel, driverName: string) {
        * mapped memory faults where the bytes run out (driver-arguments.ts for
        * how a length or address is taken; the fill is a UCHAR).
        */
-      RtlZeroMemory: (destination: number, length: number) => mem.fill(ptr(destination), size(length), 0),
-      RtlFillMemory: (destination: number, length: number, fill: number) => mem.fill(ptr(destination), size(length), fill & 0xff),
-      RtlCopyMemory: (destination: number, source: number, length: number) => mem.copy(ptr(destination), ptr(source), size(length)),
+      RtlZeroMemory: (destination: number, length: number) => {
+        if (watchUserAccess) VfCheckUserAccess(k, 'RtlZeroMemory', ptr(destination), size(length), true);
+        mem.fill(ptr(destination), size(length), 0);
+      },
+      RtlFillMemory: (destination: number, length: number, fill: number) => {
+        if (watchUserAccess) VfCheckUserAccess(k, 'RtlFillMemory', ptr(destination), size(length), true);
+        mem.fill(ptr(destination), size(length), fill & 0xff);
+      },
+      RtlCopyMemory: (destination: number, source: number, length: number) => {
+        if (watchUserAccess) {
+          VfCheckUserAccess(k, 'RtlCopyMemory', ptr(source), size(length), false);
+          VfCheckUserAccess(k, 'RtlCopyMemory', ptr(destination), size(length), true);
+        }
+        mem.copy(ptr(destination), ptr(source), size(length));
+      },
 
       // --- debug output ---
       /** DbgPrint: one line of the machine's log per line of output. */
@@ -324,11 +341,13 @@ export function makeNt(k: Kernel, driverName: string) {
         enter('ProbeForRead', APC_LEVEL);
         IopNoteProbe(k, pointerArgument(k.arch, address));
         ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+        if (watchUserAccess) VfNoteUserProbe(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length));
       },
       ProbeForWrite(address: number, length: number, alignment: number): void {
         enter('ProbeForWrite', APC_LEVEL);
         IopNoteProbe(k, pointerArgument(k.arch, address));
         ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+        if (watchUserAccess) VfNoteUserProbe(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length));
       },
 
       // --- objects and handles ---

@@ -34,7 +34,6 @@ import { IopCheckUnwrittenBytes, IopForgetSystemBuffer } from './leak-check.js';
 import { IopQueueRequestCompletion } from './pending.js';
 import { IoCancelThreadIo } from './thread-io.js';
 import { IopTraceDispatch } from './trace-io.js';
-import { VfIoCheckDispatchReturn, VfIoVerifying } from '../verifier/io-verification.js';
 import type { UserRequest } from './user-request.js';
 import type { KThread } from '../ke/thread.js';
 
@@ -43,6 +42,10 @@ const CANCEL_TAG = 0x636e6143; // 'Canc'
 const IRP_LOOKASIDE_DEPTH = 8;
 /** "IRP_MJ_CREATE", ...: the slot each major function is called through, named once. */
 const IRP_MJ_SLOT_NAMES: readonly string[] = Array.from({ length: IRP_MJ_MAXIMUM_FUNCTION + 1 }, (_, major) => irpMajorFunctionName(major));
+
+/** A check of what a dispatch routine left as it returned: its location, the IRP's CurrentLocation and the IRQL it was called at, its status, its address. */
+export type IopDispatchReturnCheck = (k: IoContext, device: DeviceObject, irp: Irp, location: IoStackLocation, calledAtLocation: number,
+  calledAt: number, status: number, routineAddress: number) => void;
 
 /** The I/O manager (Io): loaded drivers, IRPs (with a lookaside list), IoCallDriver and completion, and the I/O timer. */
 export class IoManager {
@@ -80,8 +83,11 @@ export class IoManager {
   readonly cancelSpinLock: number;
   /** ETHREAD.IrpList: each thread's requests in progress that went pending (pending.ts). */
   private readonly irpLists = new Map<KThread, Set<Irp>>();
-  /** Driver Verifier's I/O verification (verifier/io-verification.ts): fixed at boot, read on every dispatch. */
-  private readonly ioVerification: boolean;
+  /**
+   * Driver Verifier's I/O verification of a dispatch routine's return (verifier/io-verification.ts),
+   * set by the kernel at boot when the option is on; null otherwise (one test per dispatch).
+   */
+  dispatchReturnCheck: IopDispatchReturnCheck | null = null;
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -93,7 +99,6 @@ export class IoManager {
     k.ps.threadRundownRoutines.push((exiting, threads) => IoCancelThreadIo(k, exiting, threads));
     this.workItems = new IoWorkItemQueue(k);
     this.lookasideIrpSize = irpSize(k.arch, 1);
-    this.ioVerification = VfIoVerifying(k);
     this.cancelSpinLock = k.pool.allocate(NonPagedPool, k.layout.pointerSize, CANCEL_TAG);
     if (this.cancelSpinLock !== 0) k.kernelMemory.setPointer(this.cancelSpinLock, 0); // KeInitializeSpinLock
     for (let i = 0; i < IRP_LOOKASIDE_DEPTH; i++) {
@@ -186,7 +191,7 @@ export class IoManager {
       if (isThenable(value)) return IopReturnedPromise(k, frame, context, value);
       const status = IopReturnedStatus(value);
       if (irp.completed) IopCaptureIoStatus(k, irp);
-      if (this.ioVerification) VfIoCheckDispatchReturn(k, device, irp, location, calledAtLocation, calledAt, status, frame.address);
+      if (this.dispatchReturnCheck !== null) this.dispatchReturnCheck(k, device, irp, location, calledAtLocation, calledAt, status, frame.address);
       if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
       if (traceStart >= 0) IopTraceDispatch(k, frame, location, irp, traceStart, status);
       return status;

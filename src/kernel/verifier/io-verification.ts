@@ -26,16 +26,16 @@ import type { DeviceObject } from '../io/objects.js';
 import { DRIVER_VERIFIER_IO_CHECKING, verifierChecks } from './flags.js';
 
 /** 0xC9 P1 values ntshm raises (the page's names, shortened). */
-export const VI_IRQL_CHANGED_IN_DISPATCH = 0x05;
-export const VI_COMPLETE_WITH_PENDING_STATUS = 0x06;
-export const VI_COMPLETE_WITH_CANCEL_ROUTINE = 0x07;
-export const VI_COMPLETE_ABOVE_DISPATCH = 0x0e;
-export const VI_CALL_DRIVER_ABOVE_DISPATCH = 0x10;
-export const VI_CALL_DRIVER_WITH_CANCEL_ROUTINE = 0x203;
-export const VI_CALL_DRIVER_NULL_DEVICE = 0x204;
-export const VI_PENDING_NOT_MARKED = 0x23d;
-export const VI_MARKED_NOT_PENDING = 0x23e;
-export const VI_INFORMATION_TOO_LARGE = 0x312;
+export const IOV_IRQL_CHANGED_IN_DISPATCH = 0x05;
+export const IOV_COMPLETE_WITH_PENDING_STATUS = 0x06;
+export const IOV_COMPLETE_WITH_CANCEL_ROUTINE = 0x07;
+export const IOV_COMPLETE_ABOVE_DISPATCH = 0x0e;
+export const IOV_CALL_DRIVER_ABOVE_DISPATCH = 0x10;
+export const IOV_CALL_DRIVER_WITH_CANCEL_ROUTINE = 0x203;
+export const IOV_CALL_DRIVER_NULL_DEVICE = 0x204;
+export const IOV_PENDING_NOT_MARKED = 0x23d;
+export const IOV_MARKED_NOT_PENDING = 0x23e;
+export const IOV_INFORMATION_TOO_LARGE = 0x312;
 
 /** Whether I/O verification is on (read once per check: a boolean and a mask). */
 export function VfIoVerifying(k: IoContext): boolean {
@@ -61,18 +61,18 @@ const here = (k: IoContext): number => k.attribution.top()?.address ?? 0;
 export function VfIoCheckCompleteRequest(k: IoContext, irp: Irp): void {
   if (!VfIoVerifying(k) || typeof irp !== 'object' || irp === null) return;
   if (k.irql > DISPATCH_LEVEL) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_COMPLETE_ABOVE_DISPATCH, k.irql, irp.address, 0,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_COMPLETE_ABOVE_DISPATCH, k.irql, irp.address, 0,
       `${who(k)} called IoCompleteRequest at IRQL ${k.irql}; it must run at IRQL <= DISPATCH_LEVEL.`);
   }
   const status = Number(irp.IoStatus?.Status) >>> 0;
   if (status === STATUS_PENDING || status === 0xffff_ffff) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_COMPLETE_WITH_PENDING_STATUS, status, irp.address, 0,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_COMPLETE_WITH_PENDING_STATUS, status, irp.address, 0,
       `${who(k)} completed IRP ${k.formatAddress(irp.address)} with IoStatus.Status 0x${status.toString(16)}: ` +
       'STATUS_PENDING (or -1) is no final status; set the status the request ended with before IoCompleteRequest.');
   }
   const cancel = irp.CancelRoutine;
   if (cancel !== null && cancel !== undefined) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_COMPLETE_WITH_CANCEL_ROUTINE, VfRoutineAddress(k, irp, cancel), irp.address, 0,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_COMPLETE_WITH_CANCEL_ROUTINE, VfRoutineAddress(k, irp, cancel), irp.address, 0,
       `${who(k)} completed IRP ${k.formatAddress(irp.address)} with its cancel routine still set: ` +
       'clear it with IoSetCancelRoutine(Irp, NULL) (and check what it returned) before IoCompleteRequest.');
   }
@@ -81,7 +81,7 @@ export function VfIoCheckCompleteRequest(k: IoContext, irp: Irp): void {
     const information = Number(irp.IoStatus.Information);
     const outputLength = location.Parameters.DeviceIoControl.OutputBufferLength;
     if (information > outputLength) {
-      k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_INFORMATION_TOO_LARGE, here(k), irp.address, location.DeviceObject?.address ?? 0,
+      k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_INFORMATION_TOO_LARGE, here(k), irp.address, location.DeviceObject?.address ?? 0,
         `${who(k)} completed a METHOD_BUFFERED IOCTL with IoStatus.Information ${information}, more than its OutputBufferLength ${outputLength}: ` +
         'the I/O manager would copy that many bytes of the SystemBuffer back to the caller.');
     }
@@ -109,15 +109,15 @@ function VfRoutineAddress(k: IoContext, irp: Irp, routine: unknown): number {
 export function VfIoCheckCallDriver(k: IoContext, device: DeviceObject | null, irp: Irp): void {
   if (!VfIoVerifying(k)) return;
   if (k.irql > DISPATCH_LEVEL) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_CALL_DRIVER_ABOVE_DISPATCH, k.irql, 0, 0,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_CALL_DRIVER_ABOVE_DISPATCH, k.irql, 0, 0,
       `${who(k)} called IoCallDriver at IRQL ${k.irql}; it must run at IRQL <= DISPATCH_LEVEL.`);
   }
   if (device === null || device === undefined) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_CALL_DRIVER_NULL_DEVICE, here(k), irp?.address ?? 0, 0,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_CALL_DRIVER_NULL_DEVICE, here(k), irp?.address ?? 0, 0,
       `${who(k)} called IoCallDriver with a NULL device object.`);
   }
   if (irp && irp.CancelRoutine !== null && irp.CancelRoutine !== undefined) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_CALL_DRIVER_WITH_CANCEL_ROUTINE, here(k), irp.address, device.address,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_CALL_DRIVER_WITH_CANCEL_ROUTINE, here(k), irp.address, device.address,
       `${who(k)} passed IRP ${k.formatAddress(irp.address)} to IoCallDriver with its cancel routine still set: ` +
       'a driver clears its cancel routine before it gives the IRP to another.');
   }
@@ -137,18 +137,18 @@ export function VfIoCheckDispatchReturn(k: IoContext, device: DeviceObject, irp:
   calledAt: number, status: number, routineAddress: number): void {
   const name = `${device.DriverObject.serviceName}`;
   if (k.irql !== calledAt) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_IRQL_CHANGED_IN_DISPATCH, device.address, calledAt, k.irql,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_IRQL_CHANGED_IN_DISPATCH, device.address, calledAt, k.irql,
       `A dispatch routine of ${name} was called at IRQL ${calledAt} and returned at IRQL ${k.irql}: ` +
       'it must return at the IRQL it was called at (a spin lock or KeRaiseIrql not undone).');
   }
   // Completion clears a location's Control as it leaves it (irp-stack.ts) and carries the mark up as PendingReturned.
   const marked = (location.Control & SL_PENDING_RETURNED) !== 0 || (irp.completed && irp.PendingReturned);
   if (status === STATUS_PENDING && !marked && irp.CurrentLocation >= calledAtLocation) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_PENDING_NOT_MARKED, routineAddress, irp.address, device.address,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_PENDING_NOT_MARKED, routineAddress, irp.address, device.address,
       `A dispatch routine of ${name} returned STATUS_PENDING for IRP ${k.formatAddress(irp.address)} without calling IoMarkIrpPending.`);
   }
   if (status !== STATUS_PENDING && marked) {
-    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, VI_MARKED_NOT_PENDING, routineAddress, irp.address, device.address,
+    k.bugCheck(DRIVER_VERIFIER_IOMANAGER_VIOLATION, IOV_MARKED_NOT_PENDING, routineAddress, irp.address, device.address,
       `A dispatch routine of ${name} marked IRP ${k.formatAddress(irp.address)} pending (IoMarkIrpPending) and returned 0x${(status >>> 0).toString(16)}, ` +
       'not STATUS_PENDING: a driver that marks an IRP pending must return STATUS_PENDING.');
   }
