@@ -29,7 +29,7 @@ import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import { MmSectionObjectType } from '../kernel/section/object.js';
 import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
-import { VfIoCheckCompleteRequest } from '../kernel/verifier/io-verification.js';
+import { VfIoCheckCompleteRequest, VfIoVerifying } from '../kernel/verifier/io-verification.js';
 import { VfCheckRoutineIrql, type IrqlViolation } from '../kernel/verifier/routine-irql.js';
 import { VfCheckUserAccess, VfNoteUserProbe, VfWatchUserAccessors } from '../kernel/verifier/user-access.js';
 import { VfSecurityChecking } from '../kernel/verifier/user-address.js';
@@ -91,6 +91,8 @@ export function makeNt(k: Kernel, driverName: string) {
   const size = (value: unknown): number => sizeArgument(k.arch, value);
   /** Security Checks' user-access discipline (verifier/user-access.ts): fixed at boot. */
   const watchUserAccess = VfSecurityChecking(k);
+  /** I/O verification (verifier/io-verification.ts), read once: a test of the option on every completion cost the IOCTL path 40%. */
+  const ioVerification = VfIoVerifying(k);
 
   // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
   const nt = mergeParts(
@@ -149,7 +151,8 @@ export function makeNt(k: Kernel, driverName: string) {
       ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
         // 0xC4/0x01 paged above APC_LEVEL, 0x02 nonpaged above DISPATCH_LEVEL (P3 the pool type, P4 the size); the DDI rule reads the pool type.
         const paged = (poolType & 1) !== 0;
-        enter('ExAllocatePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL, [paged ? 0x01 : 0x02, poolType >>> 0, size(numberOfBytes)], poolType >>> 0);
+        enter('ExAllocatePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL,
+          k.options.verifier ? [paged ? 0x01 : 0x02, poolType >>> 0, size(numberOfBytes)] : undefined, poolType >>> 0);
         return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
       },
       ExFreePool(p: number | KernelObject | Mdl): void {
@@ -159,8 +162,12 @@ export function makeNt(k: Kernel, driverName: string) {
       ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
         const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
         // 0xC4/0x11 paged pool above APC_LEVEL, 0x12 nonpaged above DISPATCH_LEVEL (P3 the pool type, P4 the address).
-        const paged = k.pool.isPagedPoolAddress(address);
-        enter('ExFreePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL, [paged ? 0x11 : 0x12, paged ? 1 : 0, address]);
+        if (k.options.verifier) {
+          const paged = k.pool.isPagedPoolAddress(address);
+          enter('ExFreePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL, [paged ? 0x11 : 0x12, paged ? 1 : 0, address]);
+        } else {
+          enter('ExFreePoolWithTag', DISPATCH_LEVEL);
+        }
         if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
         // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
         k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
@@ -192,7 +199,7 @@ export function makeNt(k: Kernel, driverName: string) {
       IoGetCurrentIrpStackLocation,
       IoCompleteRequest(irp: Irp, priorityBoost: number): void {
         // I/O verification's checks (0xC9: IRQL, a pending status, a cancel routine left set) come before the IRQL rule.
-        VfIoCheckCompleteRequest(k, irp);
+        if (ioVerification) VfIoCheckCompleteRequest(k, irp);
         enter('IoCompleteRequest', DISPATCH_LEVEL);
         // METHOD_NEITHER's system-space address never probed: 0xC4/0xE3 with the verifier (verifier/neither-probe.ts).
         VfCheckNeitherProbe(k, irp);
