@@ -30,7 +30,7 @@ export interface RingFigures {
   /** Median records per second through the host's SharedArrayBuffer ring, and wall ms per run. */
   hostRecordsPerSec: number;
   hostMs: number;
-  /** emulated / host: the goal is ≥ 0.5. */
+  /** emulated / host, the median of each round's pair: the goal is ≥ 0.5. */
   ratio: number;
 }
 
@@ -111,23 +111,28 @@ export function hostRun(total: number, capacity: number): number {
 }
 
 export async function benchRing(quick: boolean): Promise<RingFigures> {
-  const warmup = quick ? 1 : 3;
-  const samples = quick ? 3 : 11;
+  // The emulated side has the whole kernel to compile: its runs take some twenty rounds to reach the speed
+  // they keep (measured: 114, 69, 54, 31, ... 23 ms), the host's ring three. The figure is the steady state.
+  const warmup = quick ? 1 : 20;
+  const samples = quick ? 3 : 15;
   const emulated: number[] = [];
   const host: number[] = [];
+  const ratios: number[] = [];
   for (let round = 0; round < warmup + samples; round++) {
     const e = await emulatedRun();
     const h = hostRun(TOTAL_RECORDS, DEFAULT_CAPACITY);
     if (round >= warmup) {
       emulated.push(e);
       host.push(h);
+      ratios.push(h / e);
     }
   }
   const emulatedMs = median(emulated);
   const hostMs = median(host);
   const perSec = (ms: number) => (TOTAL_RECORDS / ms) * 1000;
+  // Each round's two runs are back to back: the median of their ratios holds up when the host's speed drifts.
   return {
     records: TOTAL_RECORDS, emulatedRecordsPerSec: perSec(emulatedMs), emulatedMs, hostRecordsPerSec: perSec(hostMs), hostMs,
-    ratio: hostMs / emulatedMs,
+    ratio: median(ratios),
   };
 }

@@ -4,6 +4,7 @@
 export { runScenario } from './machine/run-scenario.js';
 export { boot, Machine, DEFAULT_START_TIME, DEFAULT_SCENARIO_SECONDS, SCENARIO_GUARD_SECONDS, isoToFileTime } from './machine.js';
 /** Types of the public API: a machine's options, run results, stats and processes; the bug-check record; log events and findings; the sharing summary. */
+export { VERIFIER_OPTIONS, VERIFIER_STANDARD_FLAGS, parseVerifierList, verifierOptionsOn, type VerifierOption } from './include/verifier-flags.js';
 export type { BootOptions, VerifierOptions, SpawnOptions, RunResult, MachineStats, Process, ScenarioRunOptions } from './machine.js';
 export type { IoStats } from './kernel/io/io-stats.js';
 export { defineScenario, isScenario, checkVariant, ScenarioError } from './scenario.js';

@@ -80,7 +80,7 @@ describe('ntshm run sharing-memory --json', () => {
       ['scenario', 'variant', 'settings', 'outcome', 'virtualMs', 'events', 'processes', 'shared', 'resources', 'paging', 'findings', 'io', 'bugcheck']);
     expect(report).toMatchObject({ scenario: 'sharing-memory', variant: null, outcome: 'completed', bugcheck: null });
     expect(report.settings).toEqual({
-      arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, memoryPressure: 'none', startTime: '2026-01-01T12:00:00Z', seconds: 1,
+      arch: 'x64', seed: 1, cpus: 2, memoryMiB: 64, profile: 'win10', verifier: false, verifierFlags: 0, memoryPressure: 'none', startTime: '2026-01-01T12:00:00Z', seconds: 1,
     });
     expect(report.paging).toEqual({ softPageIns: 0, hardPageIns: 0, pageOuts: 0, trims: 0, pagefilePagesInUse: 0 });
   });

@@ -5,6 +5,7 @@
  * own (the console uses it too). Synchronous handles only: lpOverlapped must
  * be NULL.
  */
+import type { OverlappedTransfer } from './overlapped-file-api.js';
 import { NT_SUCCESS, STATUS_END_OF_FILE, STATUS_OBJECT_NAME_COLLISION } from '../include/ntstatus.js';
 import type { StructMemory } from '../include/struct-access.js';
 import type { Arch } from '../include/structures.js';
@@ -33,6 +34,8 @@ export interface FileApiThread {
   text(s: unknown): string;
   ulong(v: unknown): number;
   currentDirectory(): string;
+  /** A read or write with an OVERLAPPED (overlapped-file-api.ts). */
+  overlapped: OverlappedTransfer;
 }
 
 /** CreateFile's dwCreationDisposition → NtCreateFile's CreateDisposition (index 0 is no disposition). */
@@ -88,11 +91,16 @@ export function makeFileApi(t: FileApiThread) {
     },
 
     /**
-     * ReadFile (synchronous; lpOverlapped must be NULL): at or past the end
-     * of the file it succeeds with 0 bytes read.
+     * ReadFile: at or past the end of the file it succeeds with 0 bytes read. With lpOverlapped (a handle
+     * opened with FILE_FLAG_OVERLAPPED), a read the driver holds pending is FALSE with ERROR_IO_PENDING
+     * (overlapped-file-api.ts); without one, the read is synchronous.
      * https://learn.microsoft.com/windows/win32/api/fileapi/nf-fileapi-readfile
      */
-    ReadFile(hFile: number, lpBuffer: number, nNumberOfBytesToRead: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesRead: number } {
+    ReadFile(hFile: number, lpBuffer: number, nNumberOfBytesToRead: number, lpOverlapped: number | null = null): { ok: boolean; numberOfBytesRead: number } {
+      if (lpOverlapped) {
+        const o = t.overlapped(true, hFile, lpBuffer, t.ulong(nNumberOfBytesToRead), lpOverlapped);
+        return { ok: o.ok, numberOfBytesRead: o.bytes };
+      }
       const r = native.NtReadFile(hFile, 0, 0, 0, lpBuffer, t.ulong(nNumberOfBytesToRead), null, 0);
       if (r.status === STATUS_END_OF_FILE) return { ok: true, numberOfBytesRead: 0 };
       const ok = t.fromStatus(r.status);

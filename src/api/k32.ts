@@ -9,6 +9,7 @@
  * through RtlNtStatusToDosError. Calls that can block (Sleep,
  * DeviceIoControl) return promises.
  */
+import { makeOverlappedFileApi } from './overlapped-file-api.js';
 import { makeApcApi } from './apc-api.js';
 import type { ProgramRoutine } from './native.js';
 import { mergeParts } from './merge-parts.js';
@@ -151,6 +152,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
     return writeFile(handle, buffer, bytes.length).ok;
   });
 
+  const overlappedIo = makeOverlappedFileApi<K32>({ arch, mem, sys, setLastError, fromStatus, registerApcRoutine: (routine) => t.registerApcRoutine(routine) });
+
   // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
   const k32 = mergeParts(
     // --- memory access (user mode, this process) ---
@@ -182,8 +185,12 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
         if (offset === undefined) return (fail(ERROR_INVALID_HANDLE), INVALID_HANDLE_VALUE);
         return readHandleValue(mem, arch, processParameters() + offset);
       },
-      /** WriteFile (synchronous; lpOverlapped must be NULL). */
-      WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, _lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
+      /** WriteFile: synchronous, or with lpOverlapped as ReadFile (overlapped-file-api.ts). */
+      WriteFile(hFile: number, lpBuffer: number, nNumberOfBytesToWrite: number, lpOverlapped: number | null = null): { ok: boolean; numberOfBytesWritten: number } {
+        if (lpOverlapped) {
+          const o = overlappedIo.transfer(false, hFile, lpBuffer, ulong(nNumberOfBytesToWrite), lpOverlapped);
+          return { ok: o.ok, numberOfBytesWritten: o.bytes };
+        }
         const { ok, written } = writeFile(hFile, lpBuffer, ulong(nNumberOfBytesToWrite));
         return { ok, numberOfBytesWritten: written };
       },
@@ -196,7 +203,8 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
       },
       // CreateFileW, ReadFile, GetFileSizeEx, SetFilePointerEx, SetEndOfFile, FlushFileBuffers (file-api.ts).
     },
-    makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory }),
+    makeFileApi({ arch, mem, stack, native, setLastError, fromStatus, text, ulong, currentDirectory, overlapped: overlappedIo.transfer }),
+    { ReadFileEx: overlappedIo.ReadFileEx, WriteFileEx: overlappedIo.WriteFileEx },
     makeDeviceIoApi({ arch, mem, stack, sys, setLastError, fromStatus }),
     {
       CloseHandle(hObject: number): boolean {

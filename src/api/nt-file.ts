@@ -67,7 +67,7 @@ export function makeNtFile(k: Kernel, enter: (name: string, maxIrql: number) => 
     try {
       if (slot) k.kernelMemory.setBigUint64(slot, BigInt.asUintN(64, o!));
       const r = asKernelCaller(() => IopReadWriteFile(k, {
-        major, FileHandle: handleArgument(k.arch, handle), Event: event ?? 0, ApcRoutine: apcRoutine ?? 0, IoStatusBlock: 0,
+        major, FileHandle: handleArgument(k.arch, handle), Event: event ?? 0, ApcRoutine: apcRoutine ?? 0, ApcContext: 0, IoStatusBlock: 0,
         Buffer: pointerArgument(k.arch, buffer), Length: length >>> 0, ByteOffset: slot, Key: key ?? 0,
       }));
       return { status: r.status, ioStatusBlock: r.ioStatus };

@@ -8,7 +8,7 @@
  */
 import { STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../include/ntstatus.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { verifierFlags } from '../kernel/verifier/flags.js';
+import { verifierFlags } from '../include/verifier-flags.js';
 import type { DriverObject } from '../kernel/io/objects.js';
 
 type Enter = (name: string, maxIrql: number) => void;

@@ -8,6 +8,8 @@
  * object with the return value (docs/api.md).
  */
 import { mergeParts } from './merge-parts.js';
+import { tagValue, type PoolTag } from './pool-tag.js';
+import { makeNtPool2 } from './nt-pool2.js';
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
@@ -68,10 +70,7 @@ const HIGH = 31;
 export type LargeInteger = number | bigint;
 
 /** A pool tag: a ULONG or its four characters ('Shrd'). */
-export type PoolTag = number | string;
-
-const tagValue = (tag: PoolTag): number =>
-  typeof tag === 'number' ? tag >>> 0 : [...tag.padEnd(4).slice(0, 4)].reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
+export type { PoolTag } from './pool-tag.js';
 
 /** Builds the `nt` object a driver receives in DriverEntry: its kernel routines (Ex*, Io*, Ke*, Mm*, Ob*, Ps*, Rtl*, Zw*) on this kernel. */
 export function makeNt(k: Kernel, driverName: string) {
@@ -317,6 +316,8 @@ export function makeNt(k: Kernel, driverName: string) {
     makeNtMutex(k, driverName, enter),
     makeNtResource(k, driverName, enter),
     makeNtVerifier(k, enter),
+    // --- ExAllocatePool2 and the zeroing wrappers (nt-pool2.ts) ---
+    makeNtPool2(k, enter),
     {
 
       // --- processes and exceptions ---

@@ -3,7 +3,7 @@
  * as one line on stderr and exit code 2, and nothing calls process.exit, so
  * that `main` can run in-process (tests) as well as from the bin.
  */
-import { VERIFIER_OPTIONS } from '../kernel/verifier/flags.js';
+import { VERIFIER_OPTIONS } from '../index.js';
 import { Command, CommanderError, Option } from 'commander';
 import { reportJson, type Report, type ScenarioInput } from '../index.js';
 import { samples } from '../../samples/registry.js';

@@ -3,7 +3,7 @@
  * the processes, the shared frames, the resources before and after, the
  * findings and the bug check.
  */
-import { VERIFIER_STANDARD_FLAGS, verifierOptionsOn } from '../kernel/verifier/flags.js';
+import { VERIFIER_STANDARD_FLAGS, verifierOptionsOn } from '../index.js';
 import { exitCodeText, type Finding, type LogEvent, type Report, type ReportBugCheck, type ReportPaging, type ReportProcess, type ResourceSnapshot, type SharedFrameRecord } from '../index.js';
 import type { Colors } from './colors.js';
 

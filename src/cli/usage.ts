@@ -2,7 +2,7 @@
  * Bad usage: the error the CLI raises for it (exit code 2, one line on
  * stderr) and the parsers that turn flag values into checked options.
  */
-import { parseVerifierList } from '../kernel/verifier/flags.js';
+import { parseVerifierList } from '../index.js';
 
 /** The exit code for bad usage. */
 export const EXIT_USAGE = 2;

@@ -2,7 +2,7 @@
  * A live kernel's state as a KdSnapshot: what a dump carries and what kd
  * reads of a running machine. Reads only; nothing in the kernel changes.
  */
-import { verifierFlags } from '../kernel/verifier/flags.js';
+import { verifierFlags } from '../include/verifier-flags.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { KernelObject } from '../kernel/ob/object.js';

@@ -15,7 +15,7 @@
  * There are no globals: a machine is this value, and many can live side by side.
  */
 import { DoubleFetchDetector } from './verifier/double-fetch.js';
-import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING, verifierChecks } from './verifier/flags.js';
+import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING, verifierChecks } from '../include/verifier-flags.js';
 import { KernelWriteWatch } from './mm/write-watch.js';
 import { Hardware } from '../hw/hardware.js';
 import type { Clock } from '../hw/clock.js';

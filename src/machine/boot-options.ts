@@ -5,7 +5,7 @@
 import { unixMsToFileTime } from '../include/time.js';
 import type { VolumeStore } from '../include/volume-store.js';
 import type { BootOptions } from '../machine.js';
-import { verifierFlagsOf } from '../kernel/verifier/flags.js';
+import { verifierFlagsOf } from '../include/verifier-flags.js';
 
 export const DEFAULT_START_TIME = '2026-01-01T12:00:00Z';
 

@@ -14,7 +14,7 @@
 import { boot, type BootOptions, type Machine, type Process, type RunResult } from 'ntshm';
 import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE,
-  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, STATUS_PENDING, STATUS_SUCCESS, type DeviceObject, type DriverDefinition, type DriverObject,
+  IRP_MJ_CREATE, IRP_MJ_DEVICE_CONTROL, IRP_MJ_READ, IRP_MJ_WRITE, DO_BUFFERED_IO, STATUS_PENDING, STATUS_SUCCESS, type DeviceObject, type DriverDefinition, type DriverObject,
   type IoStackLocation, type Irp, type Nt,
 } from 'ntshm/wdm';
 import type { K32 } from 'ntshm/win32';
@@ -49,6 +49,10 @@ export interface TestDriverOptions {
   cleanup?: DispatchHandler;
   close?: DispatchHandler;
   control?: DispatchHandler;
+  /** IRP_MJ_READ and IRP_MJ_WRITE (the device does buffered I/O when `bufferedIo`). */
+  read?: DispatchHandler;
+  write?: DispatchHandler;
+  bufferedIo?: boolean;
   /** The device's I/O timer routine; the driver calls IoInitializeTimer in DriverEntry (start it with IoStartTimer). */
   timer?: (nt: Nt, device: DeviceObject) => void;
 }
@@ -112,6 +116,9 @@ export function testDriver(options: TestDriverOptions = {}): TestDriver {
       driverObject.MajorFunction[IRP_MJ_CLEANUP] = DispatchCleanup;
       driverObject.MajorFunction[IRP_MJ_CLOSE] = DispatchClose;
       driverObject.MajorFunction[IRP_MJ_DEVICE_CONTROL] = DispatchControl;
+      if (options.read) driverObject.MajorFunction[IRP_MJ_READ] = Object.defineProperty(dispatch(options.read), 'name', { value: 'DispatchRead' });
+      if (options.write) driverObject.MajorFunction[IRP_MJ_WRITE] = Object.defineProperty(dispatch(options.write), 'name', { value: 'DispatchWrite' });
+      if (options.bufferedIo) deviceObject.Flags |= DO_BUFFERED_IO;
       driverObject.DriverUnload = function DriverUnload(d: DriverObject): void {
         nt.IoDeleteSymbolicLink(`\\DosDevices\\${name}`);
         if (d.DeviceObject) nt.IoDeleteDevice(d.DeviceObject);

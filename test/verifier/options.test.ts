@@ -9,7 +9,7 @@ import { findSample } from '../../samples/registry.js';
 import {
   DRIVER_VERIFIER_FORCE_IRQL_CHECKING, DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, VERIFIER_STANDARD_FLAGS,
   parseVerifierList, verifierFlagsOf,
-} from '../../src/kernel/verifier/flags.js';
+} from '../../src/include/verifier-flags.js';
 import { STATUS_NOT_SUPPORTED, STATUS_SUCCESS } from '../../src/include/ntstatus.js';
 import { makeNt } from '../../src/api/nt.js';
 

@@ -7,7 +7,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-verifier
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-analyze
  */
-import { VERIFIER_OPTIONS, VERIFIER_STANDARD_FLAGS, type VerifierOption } from '../../kernel/verifier/flags.js';
+import { VERIFIER_OPTIONS, VERIFIER_STANDARD_FLAGS, type VerifierOption } from '../../include/verifier-flags.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { analyzeText } from '../analysis.js';
 import { hex, ptr } from '../format.js';

@@ -22,10 +22,9 @@ import {
 import { STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_PENDING } from '../../include/ntstatus.js';
 import { ProbeForWriteIoStatusBlock } from '../ex/capture.js';
 import { IopServiceTail } from './service-tail.js';
-import { IopFileEvents, IopLockFileObject } from './pending.js';
+import { IopLockFileObject, IopReferenceRequestEvent } from './pending.js';
 import type { UserRequest } from './user-request.js';
 import type { KernelObject } from '../ob/object.js';
-import { EVENT_MODIFY_STATE, ExEventObjectType } from '../ps/sync-objects.js';
 import { UserMode } from '../../include/wdm-constants.js';
 import { NtException } from '../../include/errors.js';
 import { ProbeForRead, ProbeForWrite } from '../ex/probe.js';
@@ -76,14 +75,11 @@ export function NtDeviceIoControlFile(k: IoContext, FileHandle: number, Event: n
       if (e instanceof NtException) return e.status;
       throw e;
     }
-    if (Event !== 0) {
-      // The caller's event is referenced (EVENT_MODIFY_STATE) and cleared; the request sets it when it ends.
-      const ref = k.ob.ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, ExEventObjectType, k.currentThread.PreviousMode, k.currentProcess);
-      if (!ref.object) return ref.status;
-      event = ref.object;
-      k.waits.KeResetEvent(event.address);
-    } else if (!(file.Flags & FO_SYNCHRONOUS_IO)) {
-      k.waits.KeResetEvent(IopFileEvents(k, file).event);
+    if (Event !== 0 || !(file.Flags & FO_SYNCHRONOUS_IO)) {
+      // The caller's event (or an asynchronous file object's own) is cleared; the request sets it when it ends.
+      const referenced = IopReferenceRequestEvent(k, file, Event);
+      if (typeof referenced === 'number') return referenced;
+      event = referenced;
     }
     const method = code & 3;
     let inLen = InputBufferLength >>> 0;

@@ -18,6 +18,7 @@
  * ReactOS ntoskrnl/io/iomgr/irp.c (IofCompleteRequest, IopCompleteRequest), iofunc.c (IopPerformSynchronousRequest)
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/completing-irps
  */
+import { EVENT_MODIFY_STATE, ExEventObjectType } from '../ps/sync-objects.js';
 import { KeInsertQueueUserApc } from '../ke/user-apc.js';
 import { NT_ERROR, STATUS_PENDING } from '../../include/ntstatus.js';
 import { SynchronizationEvent } from '../../include/wdm-constants.js';
@@ -61,6 +62,21 @@ export function IopQueueUserApcCompletion(k: IoContext, thread: KThread, apcRout
 export function IopFileEvents(k: IoContext, file: FileObject): { lock: number; event: number } {
   const layout = FILE_OBJECT_LAYOUT[k.arch];
   return { lock: file.address + layout.Lock, event: file.address + layout.Event };
+}
+
+/**
+ * The event of an asynchronous request (NtReadFile, NtWriteFile, NtDeviceIoControlFile): the caller's, referenced
+ * for EVENT_MODIFY_STATE and cleared, or with none the file object's own Event, cleared; a status for a bad handle.
+ */
+export function IopReferenceRequestEvent(k: IoContext, file: FileObject, Event: number): KernelObject | null | number {
+  if (Event === 0) {
+    k.waits.KeResetEvent(IopFileEvents(k, file).event);
+    return null;
+  }
+  const ref = k.ob.ObReferenceObjectByHandle(Event, EVENT_MODIFY_STATE, ExEventObjectType, k.currentThread.PreviousMode, k.currentProcess);
+  if (!ref.object) return ref.status;
+  k.waits.KeResetEvent(ref.object.address);
+  return ref.object;
 }
 
 /** IopParseDevice: the file object's Lock (a synchronization event, set: free) and Event (a notification event, clear). */

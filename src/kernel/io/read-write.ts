@@ -25,7 +25,9 @@ import { NonPagedPool } from '../mm/pool.js';
 import type { IoContext } from './context.js';
 import { IopNewIoStats } from './io-stats.js';
 import { IoGetAttachedDevice } from './attach.js';
-import { IopSynchronousServiceTailStatus } from './service-tail.js';
+import { IopServiceTail, IopSynchronousServiceTailStatus } from './service-tail.js';
+import { IopReferenceRequestEvent } from './pending.js';
+import type { KernelObject } from '../ob/object.js';
 import type { IoStatusBlock, Irp } from './irp.js';
 import { IoFileObjectType, type FileObject } from './objects.js';
 
@@ -41,6 +43,7 @@ interface Transfer {
   FileHandle: number;
   Event: number;
   ApcRoutine: number;
+  ApcContext: number;
   IoStatusBlock: number;
   Buffer: number;
   Length: number;
@@ -48,16 +51,21 @@ interface Transfer {
   Key: number;
 }
 
-/** NtReadFile, synchronous; Event and APC completion are not modelled yet (STATUS_NOT_IMPLEMENTED). */
-export function NtReadFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number, IoStatusBlock: number,
+/**
+ * NtReadFile. On a handle opened for asynchronous I/O (no FILE_SYNCHRONOUS_IO_*: FILE_FLAG_OVERLAPPED) from
+ * user mode, a read the driver holds pending is STATUS_PENDING, its end told by the IO_STATUS_BLOCK, the Event
+ * (or the file object) and the ApcRoutine, as NtDeviceIoControlFile's (service-tail.ts). On a synchronous handle
+ * the request is synchronous: Event and ApcRoutine there are STATUS_NOT_IMPLEMENTED (docs/api-coverage.md).
+ */
+export function NtReadFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, ApcContext: number, IoStatusBlock: number,
   Buffer: number, Length: number, ByteOffset: number, Key: number): number {
-  return IopReadWriteFile(k, { major: IRP_MJ_READ, FileHandle, Event, ApcRoutine, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
+  return IopReadWriteFile(k, { major: IRP_MJ_READ, FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
 }
 
-/** NtWriteFile, synchronous; Event and APC completion are not modelled yet (STATUS_NOT_IMPLEMENTED). */
-export function NtWriteFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, _ApcContext: number, IoStatusBlock: number,
+/** NtWriteFile: as NtReadFile. */
+export function NtWriteFile(k: IoContext, FileHandle: number, Event: number, ApcRoutine: number, ApcContext: number, IoStatusBlock: number,
   Buffer: number, Length: number, ByteOffset: number, Key: number): number {
-  return IopReadWriteFile(k, { major: IRP_MJ_WRITE, FileHandle, Event, ApcRoutine, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
+  return IopReadWriteFile(k, { major: IRP_MJ_WRITE, FileHandle, Event, ApcRoutine, ApcContext, IoStatusBlock, Buffer, Length, ByteOffset, Key }).status;
 }
 
 /**
@@ -67,12 +75,18 @@ export function NtWriteFile(k: IoContext, FileHandle: number, Event: number, Apc
  */
 export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; ioStatus: IoStatusBlock } {
   const failed = (status: number) => ({ status, ioStatus: { Status: status, Information: 0 } });
-  if (t.Event !== 0 || t.ApcRoutine !== 0) return failed(STATUS_NOT_IMPLEMENTED);
   const read = t.major === IRP_MJ_READ;
   const mode = k.currentThread.PreviousMode;
   const ref = k.ob.ObReferenceObjectByHandle(t.FileHandle, 0, IoFileObjectType, mode, k.currentProcess);
   if (!ref.object) return failed(ref.status);
   const file = ref.object as FileObject;
+  // A program's request on an asynchronous handle may go pending (below); elsewhere the request is synchronous.
+  const asynchronous = mode === UserMode && (file.Flags & FO_SYNCHRONOUS_IO) === 0;
+  if (!asynchronous && (t.Event !== 0 || t.ApcRoutine !== 0)) {
+    k.ob.ObDereferenceObject(file);
+    return failed(STATUS_NOT_IMPLEMENTED);
+  }
+  let event: KernelObject | null = null;
   try {
     const granted = ref.grantedAccess ?? 0;
     if (mode === UserMode && (granted & (read ? FILE_READ_DATA : FILE_WRITE_DATA | FILE_APPEND_DATA)) === 0) return failed(STATUS_ACCESS_DENIED);
@@ -83,6 +97,11 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
       return ProbeAndCaptureLargeInteger(k, t.ByteOffset);
     });
     if (typeof captured === 'number') return failed(captured);
+    if (asynchronous) {
+      const waited = IopReferenceRequestEvent(k, file, t.Event);
+      if (typeof waited === 'number') return failed(waited);
+      event = waited;
+    }
     let offset = captured;
     // A handle that may only append writes at the end, whatever offset it gives.
     if (!read && (granted & (FILE_WRITE_DATA | FILE_APPEND_DATA)) === FILE_APPEND_DATA) offset = WRITE_TO_END_OF_FILE;
@@ -105,11 +124,19 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
       k.io.freeIrp(irp);
       return failed(e.status);
     }
+    if (asynchronous) {
+      // From here the request owns the event reference (the tail lets it go). An asynchronous handle's tail never waits.
+      const requestEvent = event;
+      event = null;
+      const status = IopServiceTail(k, device, irp, t.IoStatusBlock, file, requestEvent, t.ApcRoutine, t.ApcContext) as number;
+      return { status, ioStatus: { Status: status, Information: 0 } };
+    }
     const r = IopSynchronousServiceTailStatus(k, device, irp);
     // An error completion leaves the caller's block as it was (service-tail.ts).
     if (r.completed && !NT_ERROR(r.ioStatus.Status)) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
     return r;
   } finally {
+    if (event) k.ob.ObDereferenceObject(event);
     k.ob.ObDereferenceObject(file);
   }
 }

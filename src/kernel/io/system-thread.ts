@@ -28,6 +28,7 @@ import { isThrownInstance, readThrown, toUint32 } from '../../include/thrown.js'
 import type { DriverFrame } from '../ke/attribution.js';
 import { PspCreateSystemThread, PspExitSystemThread } from '../ps/system-thread.js';
 import type { EThread } from '../ps/thread.js';
+import type { EProcess } from '../ps/process.js';
 import type { IoContext } from './context.js';
 import { frameFor, IopEnterDriverRoutine, isThenable } from './driver-load.js';
 import { unhandledDriverException } from './exception-boundary.js';
@@ -63,10 +64,11 @@ export function IopIsDriverSystemThread(k: IoContext): boolean {
  * completes the unload there, io/driver-load.ts).
  */
 export function IopCreateSystemThread(k: IoContext, driver: DriverObject, StartRoutine: KStartRoutine, StartContext: unknown,
-  returned?: () => void): EThread {
+  returned?: () => void, process: EProcess = k.systemProcess): EThread {
   const frame = frameFor(driver, StartRoutine, 'StartRoutine');
   let irql = PASSIVE_LEVEL;
-  const thread = PspCreateSystemThread(k, `${driver.serviceName} system thread`, (t) => IopSystemThreadStartup(k, t, frame, StartRoutine, StartContext));
+  const label = process === k.systemProcess ? `${driver.serviceName} system thread` : `${driver.serviceName} thread in ${process.ImageFileName}`;
+  const thread = PspCreateSystemThread(k, label, (t) => IopSystemThreadStartup(k, t, frame, StartRoutine, StartContext), process);
   if (returned) endHooks.set(thread, returned);
   startFrames.set(thread, frame);
   // Each time it takes a CPU: its driver's code is what runs (0xCE if the driver is gone), at the IRQL it left at.

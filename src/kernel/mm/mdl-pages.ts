@@ -9,7 +9,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmallocatepagesformdlex
  * ReactOS: ntoskrnl/mm/freelist.c MiAllocatePagesForMdl, ntoskrnl/mm/ARM3/mdlsup.c MmFreePagesFromMdl.
  */
-import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../verifier/flags.js';
+import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../../include/verifier-flags.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT } from '../../include/bugcodes.js';
 import {

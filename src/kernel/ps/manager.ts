@@ -8,7 +8,7 @@
  * by a driver stop the machine (0x76), then the address space is torn down.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x76--process-has-locked-pages
  */
-import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../verifier/flags.js';
+import { DRIVER_VERIFIER_TRACK_POOL_ALLOCATIONS, verifierChecks } from '../../include/verifier-flags.js';
 import {
   DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS, INVALID_PROCESS_ATTACH_ATTEMPT, INVALID_PROCESS_DETACH_ATTEMPT, KERNEL_APC_PENDING_DURING_EXIT, PROCESS_HAS_LOCKED_PAGES,
   WORKER_THREAD_RETURNED_AT_BAD_IRQL,

@@ -13,18 +13,24 @@
 import { STATUS_PENDING } from '../../include/ntstatus.js';
 import type { PsContext } from './context.js';
 import { EThread } from './thread.js';
-import { PspInitializeDispatcherHeader } from './user-thread.js';
+import { PspExitThread, PspInitializeDispatcherHeader, PspIsLastThread } from './user-thread.js';
+import type { EProcess } from './process.js';
 
 /**
  * Creates a System thread that runs `start` when the scheduler first runs it. The creation's reference
  * is the thread's own, dropped when it ends; the caller takes its own (a handle) if it wants one.
+ *
+ * `process` other than the System process (PsCreateSystemThread's ProcessHandle): a kernel-mode thread
+ * of that process, in its address space. It is one of the process's threads (ObReferenceObject, on its
+ * list): the process's exit ends it wherever it is, and its own end, if it is the last, is the process's.
  */
-export function PspCreateSystemThread(k: PsContext, label: string, start: (thread: EThread) => void): EThread {
-  const thread = k.ob.ObCreateObject(new EThread(k.systemProcess, k.ps.newCid(), true, label));
+export function PspCreateSystemThread(k: PsContext, label: string, start: (thread: EThread) => void, process: EProcess = k.systemProcess): EThread {
+  const thread = k.ob.ObCreateObject(new EThread(process, k.ps.newCid(), true, label));
   PspInitializeDispatcherHeader(k, thread);
   thread.ExitStatus = STATUS_PENDING;
   // A thread holds its process, as every KTHREAD does.
-  k.ob.ObReferenceObject(k.systemProcess);
+  k.ob.ObReferenceObject(process);
+  if (process !== k.systemProcess) process.threads.push(thread);
   thread.continuation = () => start(thread);
   k.scheduler.readyThread(thread);
   return thread;
@@ -37,6 +43,15 @@ export function PspCreateSystemThread(k: PsContext, label: string, start: (threa
  */
 export function PspExitSystemThread(k: PsContext, thread: EThread, exitStatus: number): void {
   if (thread.terminated) return;
+  const process = thread.process;
+  if (process !== k.systemProcess) {
+    // A thread of a program's process ends as its other threads do: the last one's end is the process's,
+    // which also lets go of each thread and its reference on the process (ps/manager.ts).
+    if (PspIsLastThread(thread)) k.ps.PspExitProcess(process, exitStatus);
+    else PspExitThread(k, thread, exitStatus);
+    if (k.scheduler.running === thread) k.scheduler.giveUpCpu();
+    return;
+  }
   thread.ExitStatus = exitStatus >>> 0;
   k.waits.KeRundownThread(thread);
   thread.terminated = true;

@@ -23,7 +23,7 @@ import type { IoContext } from '../io/context.js';
 import { frameFor } from '../io/driver-load.js';
 import type { IoStackLocation, Irp } from '../io/irp.js';
 import type { DeviceObject } from '../io/objects.js';
-import { DRIVER_VERIFIER_IO_CHECKING, verifierChecks } from './flags.js';
+import { DRIVER_VERIFIER_IO_CHECKING, verifierChecks } from '../../include/verifier-flags.js';
 
 /** 0xC9 P1 values ntshm raises (the page's names, shortened). */
 export const IOV_IRQL_CHANGED_IN_DISPATCH = 0x05;

@@ -22,7 +22,7 @@ import { NT_ERROR } from '../../include/ntstatus.js';
 import { IRP_MJ_DEVICE_CONTROL, UserMode } from '../../include/wdm-constants.js';
 import type { IoContext } from '../io/context.js';
 import type { Irp } from '../io/irp.js';
-import { VERIFIER_SECURITY_CHECKS, verifierChecks } from './flags.js';
+import { VERIFIER_SECURITY_CHECKS, verifierChecks } from '../../include/verifier-flags.js';
 
 /** 0xC4 subcode: a kernel routine was handed an address from user mode that nothing checked (Windows Vista and later). */
 export const VI_ZW_USER_ADDRESS = 0xe3;

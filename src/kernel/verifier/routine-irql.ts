@@ -22,7 +22,7 @@ import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../../include/bugcodes.js';
 import { PASSIVE_LEVEL } from '../../include/wdm-constants.js';
 import type { IoContext } from '../io/context.js';
 import { VfCheckDdiRule } from './ddi-rules.js';
-import { VERIFIER_DDI_COMPLIANCE_CHECKING, verifierChecks } from './flags.js';
+import { VERIFIER_DDI_COMPLIANCE_CHECKING, verifierChecks } from '../../include/verifier-flags.js';
 
 /** A classic 0xC4 subcode for a routine called too high: P1, with P3 and P4 (P2 is the IRQL). */
 export type IrqlViolation = readonly [number, number, number];

@@ -19,7 +19,7 @@ import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../../include/bugcodes.js';
 import { KernelMode } from '../../include/wdm-constants.js';
 import type { IoContext } from '../io/context.js';
 import type { Irp } from '../io/irp.js';
-import { VERIFIER_SECURITY_CHECKS, verifierChecks } from './flags.js';
+import { VERIFIER_SECURITY_CHECKS, verifierChecks } from '../../include/verifier-flags.js';
 import { VI_ZW_USER_ADDRESS } from './neither-probe.js';
 
 /** 0xC4 subcode: an IRP with RequestorMode KernelMode and a user-mode address in it. */
