@@ -63,6 +63,9 @@ export function kernelSectionDriver(variant: KernelSectionDriverVariant = {}) {
       }
       const baseAddress = view.baseAddress;
       nt.DbgPrint('KernelSection: view of %d bytes at %p in process %d\n', view.viewSize, baseAddress, nt.PsGetCurrentProcessId());
+      // As the article does: the view lies in the user half of the System process, written at that
+      // address directly. With --verifier (Security Checks) that is the finding user-access-discipline:
+      // any user-mode address touched unprobed, outside the User-mode Accessors, is one.
       nt.setString(baseAddress, GREETING, 'utf-16le');
 
       DriverObject.DriverUnload = () => {

@@ -59,6 +59,9 @@ export function sectionDriver(variant: SectionDriverVariant = {}) {
         nt.DbgPrint('Section: view of %d bytes mapped at %p in process %d\n', viewSize, baseAddress, nt.PsGetCurrentProcessId());
         try {
           // The view is user memory of the caller: read it and write it inside try/except.
+          // The article touches it at its user address directly, unprobed: with --verifier (Security
+          // Checks) that is the finding user-access-discipline, and rightly so (ReadULongFromUser and
+          // CopyFromUser are today's way; the program may unmap or change the view meanwhile).
           const message = nt.getString(baseAddress, 'utf-16le', viewSize / 2);
           nt.DbgPrint('Section: the application says "%ws"\n', message);
           nt.setString(baseAddress, REPLY, 'utf-16le');

@@ -11,6 +11,7 @@
  * IO_STATUS_BLOCK returned as `ioStatusBlock`; the information of a query
  * stays in the caller's buffer.
  */
+import { VfCheckZwUserAddress } from '../kernel/verifier/user-address.js';
 import { STATUS_INVALID_PARAMETER, STATUS_OBJECT_NAME_INVALID } from '../include/ntstatus.js';
 import { IRP_MJ_READ, IRP_MJ_WRITE, KernelMode, OBJ_KERNEL_HANDLE, PASSIVE_LEVEL } from '../include/wdm-constants.js';
 import { IopCreateFile } from '../kernel/io/file.js';
@@ -99,6 +100,7 @@ export function makeNtFile(k: Kernel, enter: (name: string, maxIrql: number) => 
     ZwReadFile(fileHandle: number, event: number | null, apcRoutine: number | null, _apcContext: unknown, buffer: number, length: number,
       byteOffset: number | bigint | null = null, key: number | null = null): { status: number; ioStatusBlock: IoStatusBlock } {
       enter('ZwReadFile', PASSIVE_LEVEL);
+      VfCheckZwUserAddress(k, 'ZwReadFile', 'Buffer', pointerArgument(k.arch, buffer));
       return transfer(IRP_MJ_READ, fileHandle, event, apcRoutine, buffer, length, byteOffset, key);
     },
     /**
@@ -108,6 +110,7 @@ export function makeNtFile(k: Kernel, enter: (name: string, maxIrql: number) => 
     ZwWriteFile(fileHandle: number, event: number | null, apcRoutine: number | null, _apcContext: unknown, buffer: number, length: number,
       byteOffset: number | bigint | null = null, key: number | null = null): { status: number; ioStatusBlock: IoStatusBlock } {
       enter('ZwWriteFile', PASSIVE_LEVEL);
+      VfCheckZwUserAddress(k, 'ZwWriteFile', 'Buffer', pointerArgument(k.arch, buffer));
       return transfer(IRP_MJ_WRITE, fileHandle, event, apcRoutine, buffer, length, byteOffset, key);
     },
     /**
@@ -116,6 +119,7 @@ export function makeNtFile(k: Kernel, enter: (name: string, maxIrql: number) => 
      */
     ZwQueryInformationFile(fileHandle: number, fileInformation: number, length: number, fileInformationClass: number) {
       enter('ZwQueryInformationFile', PASSIVE_LEVEL);
+      VfCheckZwUserAddress(k, 'ZwQueryInformationFile', 'FileInformation', pointerArgument(k.arch, fileInformation));
       return withIoStatusBlock((iosb) => NtQueryInformationFile(k, handleArgument(k.arch, fileHandle), iosb, pointerArgument(k.arch, fileInformation),
         length, fileInformationClass));
     },
@@ -125,6 +129,7 @@ export function makeNtFile(k: Kernel, enter: (name: string, maxIrql: number) => 
      */
     ZwSetInformationFile(fileHandle: number, fileInformation: number, length: number, fileInformationClass: number) {
       enter('ZwSetInformationFile', PASSIVE_LEVEL);
+      VfCheckZwUserAddress(k, 'ZwSetInformationFile', 'FileInformation', pointerArgument(k.arch, fileInformation));
       return withIoStatusBlock((iosb) => NtSetInformationFile(k, handleArgument(k.arch, fileHandle), iosb, pointerArgument(k.arch, fileInformation),
         length, fileInformationClass));
     },

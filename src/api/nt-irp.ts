@@ -21,9 +21,14 @@ import {
 import type { DeviceObject } from '../kernel/io/objects.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { pointerArgument } from './driver-arguments.js';
+import { VfIoCheckCallDriver, VfIoVerifying } from '../kernel/verifier/io-verification.js';
+import { VfCheckKernelIrpAddresses, VfSecurityChecking } from '../kernel/verifier/user-address.js';
 
 /** The IRP routines of one driver's `nt`; `enter` is nt's single entry (time, IRQL check). */
 export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => void) {
+  // The verifier's options, read once (boot fixes them): IoCallDriver is a hot path.
+  const ioVerification = VfIoVerifying(k);
+  const securityChecks = VfSecurityChecking(k);
   const nt = {
     /**
      * IoBuildDeviceIoControlRequest: the IRP, or null. Buffers are kernel addresses. The Event is
@@ -42,6 +47,10 @@ export function makeNtIrp(k: Kernel, enter: (name: string, maxIrql: number) => v
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-iocalldriver
      */
     IoCallDriver(deviceObject: DeviceObject, irp: Irp): number {
+      // I/O verification (0xC9/0x10, 0x203, 0x204) before the IRQL rule.
+      if (ioVerification) VfIoCheckCallDriver(k, deviceObject, irp);
+      // Security Checks: a KernelMode IRP carrying a user address (0xC4/0xE2).
+      if (securityChecks) VfCheckKernelIrpAddresses(k, irp);
       enter('IoCallDriver', DISPATCH_LEVEL);
       return k.io.IoCallDriver(deviceObject, irp);
     },

@@ -15,6 +15,7 @@ import { MmGetPhysicalAddress } from '../kernel/mm/io-space.js';
 import type { Mdl } from '../kernel/mm/mdl-object.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import { pointerArgument, sizeArgument, ulongArgument } from './driver-arguments.js';
+import { VfCheckMapFlags, VfCheckProbeAndLockFlags } from '../kernel/verifier/mdl-flags.js';
 
 const HIGH = 31;
 
@@ -40,6 +41,7 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
     },
     MmProbeAndLockPages(mdl: Mdl | number | null, accessMode: number, operation: number): void {
       enter('MmProbeAndLockPages', DISPATCH_LEVEL, [0x70, mdlAddress(mdl), accessMode]);
+      VfCheckProbeAndLockFlags(k, k.mdl.resolve(mdl), 'MmProbeAndLockPages');
       k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
     },
     MmUnlockPages(mdl: Mdl | number | null): void {
@@ -53,11 +55,13 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
         const m = k.mdl.resolve(mdl);
         k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x82, m.address, m.MdlFlags, 0, 'MmMapLockedPagesSpecifyCache was called with BugCheckOnFailure = TRUE.');
       }
+      if (accessMode === KernelMode) VfCheckMapFlags(k, k.mdl.resolve(mdl));
       return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, cacheType, requestedAddress ?? 0, bugCheckOnFailure, priority);
     },
     /** MmMapLockedPages: MmCached, no requested address, bug check on kernel-mode failure. */
     MmMapLockedPages(mdl: Mdl | number | null, accessMode: number): number {
       enter('MmMapLockedPages', accessMode === KernelMode ? DISPATCH_LEVEL : APC_LEVEL, [accessMode === KernelMode ? 0x76 : 0x77, mdlAddress(mdl), accessMode]);
+      if (accessMode === KernelMode) VfCheckMapFlags(k, k.mdl.resolve(mdl));
       return k.mdl.MmMapLockedPagesSpecifyCache(mdl, accessMode, 1, 0, true, 16);
     },
     MmUnmapLockedPages(baseAddress: number, mdl: Mdl | number | null): void {
@@ -86,6 +90,7 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
     MmProbeAndLockProcessPages(mdl: Mdl | number | null, process: EProcess, accessMode: number, operation: number): void {
       // 0xC4/0x71: IRQL, MDL, process.
       enter('MmProbeAndLockProcessPages', DISPATCH_LEVEL, [0x71, mdlAddress(mdl), process.address]);
+      VfCheckProbeAndLockFlags(k, k.mdl.resolve(mdl), 'MmProbeAndLockProcessPages');
       if (process === k.currentProcess) return k.mdl.MmProbeAndLockPages(mdl, accessMode, operation);
       const apcState = k.ps.KeStackAttachProcess(process);
       try {

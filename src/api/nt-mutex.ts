@@ -44,7 +44,7 @@ const apcDisable = new WeakMap<KThread, number>();
 export const KiKernelApcDisable = (thread: KThread): number => apcDisable.get(thread) ?? 0;
 
 /** The fast-mutex and critical-region routines of one driver's `nt`. */
-export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void) {
+export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string, maxIrql: number, violation?: readonly [number, number, number] | null) => void) {
   const mem = k.kernelMemory;
   const L = FAST_MUTEX[k.arch];
   const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -94,7 +94,7 @@ export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string,
     },
     /** Raises to APC_LEVEL and takes the mutex. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exacquirefastmutex */
     ExAcquireFastMutex(FastMutex: number): void {
-      enter('ExAcquireFastMutex', APC_LEVEL);
+      enter('ExAcquireFastMutex', APC_LEVEL, null);
       const m = arg(FastMutex);
       if (k.options.verifier && k.irql > APC_LEVEL) {
         k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VI_ACQUIRE_FAST_MUTEX_IRQL, k.irql, m, 0,
@@ -108,7 +108,7 @@ export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string,
     },
     /** TRUE and the mutex taken (at APC_LEVEL) if it was free, else FALSE at the caller's IRQL. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-extrytoacquirefastmutex */
     ExTryToAcquireFastMutex(FastMutex: number): boolean {
-      enter('ExTryToAcquireFastMutex', APC_LEVEL);
+      enter('ExTryToAcquireFastMutex', APC_LEVEL, null);
       const m = arg(FastMutex);
       if (k.options.verifier && k.irql > APC_LEVEL) {
         k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VI_ACQUIRE_FAST_MUTEX_IRQL, k.irql, m, 0,
@@ -121,7 +121,7 @@ export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string,
     },
     /** Releases the mutex and lowers to the IRQL saved at the acquire. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exreleasefastmutex */
     ExReleaseFastMutex(FastMutex: number): void {
-      enter('ExReleaseFastMutex', APC_LEVEL);
+      enter('ExReleaseFastMutex', APC_LEVEL, null);
       const m = arg(FastMutex);
       if (k.options.verifier && k.irql !== APC_LEVEL) {
         k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VI_RELEASE_FAST_MUTEX_IRQL, k.irql, m, 0,
@@ -141,13 +141,13 @@ export function makeNtMutex(k: Kernel, driverName: string, enter: (name: string,
     },
     /** Disables normal kernel APCs: KernelApcDisable decremented. https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-keentercriticalregion */
     KeEnterCriticalRegion(): void {
-      enter('KeEnterCriticalRegion', APC_LEVEL);
+      enter('KeEnterCriticalRegion', APC_LEVEL, [0x11a, 0, 0]);
       const t = k.currentThread;
       apcDisable.set(t, KiKernelApcDisable(t) - 1);
     },
     /** Re-enables them; leaving a region not entered is 0xC4/0x3E with the verifier. https://learn.microsoft.com/windows-hardware/drivers/ddi/ntddk/nf-ntddk-keleavecriticalregion */
     KeLeaveCriticalRegion(): void {
-      enter('KeLeaveCriticalRegion', APC_LEVEL);
+      enter('KeLeaveCriticalRegion', APC_LEVEL, [0x11b, 0, 0]);
       const t = k.currentThread;
       const count = KiKernelApcDisable(t);
       if (count >= 0 && k.options.verifier) {

@@ -26,7 +26,7 @@ const HIGH = 31;
 /** What a wait returns: its status, or in a driver's System thread a Promise of it (await it). */
 export type WaitStatus = number | Promise<number>;
 
-type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void;
+type Enter = (name: string, maxIrql: number, violation?: readonly [number, number, number] | null, detail?: number) => void;
 
 /** The routines, for nt.ts. */
 export function makeNtSync(k: Kernel, enter: Enter) {
@@ -67,8 +67,9 @@ export function makeNtSync(k: Kernel, enter: Enter) {
      * With the verifier, above DISPATCH_LEVEL is 0xC4/0x80 (P3 the event).
      * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-kesetevent
      */
-    KeSetEvent(Event: DispatcherObjectArgument, _Increment: number, _Wait: boolean | number): number {
-      enter('KeSetEvent', DISPATCH_LEVEL, [0x80, at(Event), 0]);
+    KeSetEvent(Event: DispatcherObjectArgument, _Increment: number, Wait: boolean | number): number {
+      // The DDI rule IrqlKeSetEvent reads Wait: TRUE allows only APC_LEVEL.
+      enter('KeSetEvent', DISPATCH_LEVEL, [0x80, at(Event), 0], Wait ? 1 : 0);
       return w.KeSetEvent(at(Event));
     },
     /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-keclearevent */
@@ -136,7 +137,7 @@ export function makeNtSync(k: Kernel, enter: Enter) {
      */
     KeWaitForSingleObject(Object: DispatcherObjectArgument, _WaitReason: number, _WaitMode: number, _Alertable: boolean | number,
       Timeout: number | bigint | null): WaitStatus {
-      enter('KeWaitForSingleObject', DISPATCH_LEVEL);
+      enter('KeWaitForSingleObject', DISPATCH_LEVEL, null);
       const object = at(Object);
       const timeout = timeoutNs(Timeout);
       VfCheckWaitIrql('KeWaitForSingleObject', object, Timeout);
@@ -157,7 +158,7 @@ export function makeNtSync(k: Kernel, enter: Enter) {
      */
     KeWaitForMultipleObjects(Count: number, Object: readonly DispatcherObjectArgument[], WaitType: number, _WaitReason: number, _WaitMode: number,
       _Alertable: boolean | number, Timeout: number | bigint | null, WaitBlockArray: number | null): WaitStatus {
-      enter('KeWaitForMultipleObjects', DISPATCH_LEVEL);
+      enter('KeWaitForMultipleObjects', DISPATCH_LEVEL, null);
       const count = Count >>> 0;
       if (count > MAXIMUM_WAIT_OBJECTS || (count > THREAD_WAIT_OBJECTS && !WaitBlockArray)) {
         k.bugCheck(MAXIMUM_WAIT_OBJECTS_EXCEEDED, 0, 0, 0, 0,

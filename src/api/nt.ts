@@ -31,6 +31,10 @@ import { NtCurrentProcess } from '../kernel/ob/handle.js';
 import { MmSectionObjectType } from '../kernel/section/object.js';
 import { VfCheckHandleReference } from '../kernel/verifier/handle-reference.js';
 import { VfCheckNeitherProbe } from '../kernel/verifier/neither-probe.js';
+import { VfIoCheckCompleteRequest, VfIoVerifying } from '../kernel/verifier/io-verification.js';
+import { VfCheckRoutineIrql, type IrqlViolation } from '../kernel/verifier/routine-irql.js';
+import { VfCheckUserAccess, VfNoteUserProbe, VfWatchUserAccessors } from '../kernel/verifier/user-access.js';
+import { VfSecurityChecking } from '../kernel/verifier/user-address.js';
 import type { EProcess } from '../kernel/ps/process.js';
 import type { DeferredRoutine } from '../kernel/ke/dpc.js';
 import { NT_SUCCESS, STATUS_INVALID_HANDLE, STATUS_SUCCESS } from '../include/ntstatus.js';
@@ -76,16 +80,18 @@ export function makeNt(k: Kernel, driverName: string) {
    * verifier on, checks the IRQL where Driver Verifier has a documented
    * 0xC4 subcode for the routine (`violation`: P1, with P3 and P4).
    */
-  const enter = (name: string, maxIrql: number, violation?: readonly [number, number, number]): void => {
+  const enter = (name: string, maxIrql: number, violation?: IrqlViolation | null, detail = 0): void => {
     k.charge(COST_KERNEL_ROUTINE_NS);
-    if (violation && k.options.verifier && k.irql > maxIrql) {
-      const [p1, p3, p4] = violation;
-      k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, p1, k.irql, p3, p4, `${name} was called at IRQL ${k.irql}; it allows at most ${maxIrql}.`);
-    }
+    // The classic subcode, the DDI rule, or 0xE5/0xE6, in that order (verifier/routine-irql.ts); nothing without the verifier.
+    if (k.options.verifier) VfCheckRoutineIrql(k, name, maxIrql, violation, detail);
   };
   /** A pointer or SIZE_T argument as the register holds it (driver-arguments.ts). */
   const ptr = (value: unknown): number => pointerArgument(k.arch, value);
   const size = (value: unknown): number => sizeArgument(k.arch, value);
+  /** Security Checks' user-access discipline (verifier/user-access.ts): fixed at boot. */
+  const watchUserAccess = VfSecurityChecking(k);
+  /** I/O verification (verifier/io-verification.ts), read once: a test of the option on every completion cost the IOCTL path 40%. */
+  const ioVerification = VfIoVerifying(k);
 
   // Parts merged with Object.assign (merge-parts.ts), later ones over earlier ones.
   const nt = mergeParts(
@@ -98,7 +104,8 @@ export function makeNt(k: Kernel, driverName: string) {
 
       // --- memory access (kernel mode, current address space) ---
     },
-    memoryAccessors(mem),
+    // With Security Checks each raw access is checked for an unprobed user address (verifier/user-access.ts).
+    watchUserAccess ? VfWatchUserAccessors(k, memoryAccessors(mem)) : memoryAccessors(mem),
     // --- Interlocked* on kernel-mode memory (interlocked.ts) ---
     makeInterlocked(mem),
     {
@@ -108,9 +115,21 @@ export function makeNt(k: Kernel, driverName: string) {
        * mapped memory faults where the bytes run out (driver-arguments.ts for
        * how a length or address is taken; the fill is a UCHAR).
        */
-      RtlZeroMemory: (destination: number, length: number) => mem.fill(ptr(destination), size(length), 0),
-      RtlFillMemory: (destination: number, length: number, fill: number) => mem.fill(ptr(destination), size(length), fill & 0xff),
-      RtlCopyMemory: (destination: number, source: number, length: number) => mem.copy(ptr(destination), ptr(source), size(length)),
+      RtlZeroMemory: (destination: number, length: number) => {
+        if (watchUserAccess) VfCheckUserAccess(k, 'RtlZeroMemory', ptr(destination), size(length), true);
+        mem.fill(ptr(destination), size(length), 0);
+      },
+      RtlFillMemory: (destination: number, length: number, fill: number) => {
+        if (watchUserAccess) VfCheckUserAccess(k, 'RtlFillMemory', ptr(destination), size(length), true);
+        mem.fill(ptr(destination), size(length), fill & 0xff);
+      },
+      RtlCopyMemory: (destination: number, source: number, length: number) => {
+        if (watchUserAccess) {
+          VfCheckUserAccess(k, 'RtlCopyMemory', ptr(source), size(length), false);
+          VfCheckUserAccess(k, 'RtlCopyMemory', ptr(destination), size(length), true);
+        }
+        mem.copy(ptr(destination), ptr(source), size(length));
+      },
 
       // --- debug output ---
       /** DbgPrint: one line of the machine's log per line of output. */
@@ -129,7 +148,10 @@ export function makeNt(k: Kernel, driverName: string) {
         return nt.ExAllocatePoolWithTag(poolType, numberOfBytes, 'None');
       },
       ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
-        enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
+        // 0xC4/0x01 paged above APC_LEVEL, 0x02 nonpaged above DISPATCH_LEVEL (P3 the pool type, P4 the size); the DDI rule reads the pool type.
+        const paged = (poolType & 1) !== 0;
+        enter('ExAllocatePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL,
+          k.options.verifier ? [paged ? 0x01 : 0x02, poolType >>> 0, size(numberOfBytes)] : undefined, poolType >>> 0);
         return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
       },
       ExFreePool(p: number | KernelObject | Mdl): void {
@@ -137,8 +159,14 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       /** Accepts the address or an object that lives in pool (an MDL, docs/api.md). */
       ExFreePoolWithTag(p: number | KernelObject | Mdl, tag: PoolTag): void {
-        enter('ExFreePoolWithTag', DISPATCH_LEVEL);
         const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
+        // 0xC4/0x11 paged pool above APC_LEVEL, 0x12 nonpaged above DISPATCH_LEVEL (P3 the pool type, P4 the address).
+        if (k.options.verifier) {
+          const paged = k.pool.isPagedPoolAddress(address);
+          enter('ExFreePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL, [paged ? 0x11 : 0x12, paged ? 1 : 0, address]);
+        } else {
+          enter('ExFreePoolWithTag', DISPATCH_LEVEL);
+        }
         if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
         // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
         k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
@@ -169,6 +197,8 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       IoGetCurrentIrpStackLocation,
       IoCompleteRequest(irp: Irp, priorityBoost: number): void {
+        // I/O verification's checks (0xC9: IRQL, a pending status, a cancel routine left set) come before the IRQL rule.
+        if (ioVerification) VfIoCheckCompleteRequest(k, irp);
         enter('IoCompleteRequest', DISPATCH_LEVEL);
         // METHOD_NEITHER's system-space address never probed: 0xC4/0xE3 with the verifier (verifier/neither-probe.ts).
         VfCheckNeitherProbe(k, irp);
@@ -227,17 +257,27 @@ export function makeNt(k: Kernel, driverName: string) {
         enter('KeStallExecutionProcessor', HIGH);
         k.ke.KeStallExecutionProcessor(ulongArgument(k.arch, microSeconds));
       },
+      /** With the verifier, a NewIrql below the current one or past HIGH_LEVEL is 0xC4/0x30 (P2 the IRQL, P3 the one asked) before the HAL's 0x9. */
       KeRaiseIrql(newIrql: number): { oldIrql: number } {
         k.charge(COST_KERNEL_ROUTINE_NS);
-        return { oldIrql: k.ke.KeRaiseIrql(irqlArgument(k.arch, newIrql)) };
+        const requested = irqlArgument(k.arch, newIrql);
+        if (k.options.verifier && (requested < k.irql || requested > k.ke.highLevel)) {
+          k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x30, k.irql, requested, 0, `KeRaiseIrql was asked to go from IRQL ${k.irql} to ${requested}, which is not a raise.`);
+        }
+        return { oldIrql: k.ke.KeRaiseIrql(requested) };
       },
       KeRaiseIrqlToDpcLevel(): number {
         k.charge(COST_KERNEL_ROUTINE_NS);
         return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
       },
+      /** With the verifier, a NewIrql above the current one is 0xC4/0x31 (P2 the IRQL, P3 the one asked, P4 0: the new IRQL is bad) before 0xA. */
       KeLowerIrql(newIrql: number): void {
         k.charge(COST_KERNEL_ROUTINE_NS);
-        k.ke.KeLowerIrql(irqlArgument(k.arch, newIrql));
+        const requested = irqlArgument(k.arch, newIrql);
+        if (k.options.verifier && requested > k.irql) {
+          k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x31, k.irql, requested, 0, `KeLowerIrql was asked to go from IRQL ${k.irql} to ${requested}, which is not a lowering.`);
+        }
+        k.ke.KeLowerIrql(requested);
       },
       /** KeInitializeDpc: the caller's KDPC storage is the returned object. */
       KeInitializeDpc(deferredRoutine: DeferredRoutine, deferredContext: unknown): { dpc: Kdpc } {
@@ -309,11 +349,13 @@ export function makeNt(k: Kernel, driverName: string) {
         enter('ProbeForRead', APC_LEVEL);
         IopNoteProbe(k, pointerArgument(k.arch, address));
         ProbeForRead(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+        if (watchUserAccess) VfNoteUserProbe(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length));
       },
       ProbeForWrite(address: number, length: number, alignment: number): void {
         enter('ProbeForWrite', APC_LEVEL);
         IopNoteProbe(k, pointerArgument(k.arch, address));
         ProbeForWrite(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length), ulongArgument(k.arch, alignment));
+        if (watchUserAccess) VfNoteUserProbe(k, pointerArgument(k.arch, address), sizeArgument(k.arch, length));
       },
 
       // --- objects and handles ---

@@ -5,6 +5,7 @@
  * in the words `!analyze -v` prints after `Arg1:`. 0xC4's meanings depend on
  * its P1 (the violation), so it has a table of its own.
  */
+import { C4_MORE, C9 } from './analysis-verifier-params.js';
 
 /** A code's one-line description and its parameters' meanings, P1..P4. */
 export interface BugCheckParamText {
@@ -52,7 +53,6 @@ const CODES: Readonly<Record<number, BugCheckParamText>> = {
   0xd6: T('A driver accessed memory beyond the end of its special-pool allocation.', 'Memory referenced', '0: read, 1: write', 'Address that referenced memory (if known)', 'Reserved'),
   0xd7: T('A driver tried to unmap an address that was not mapped.', 'Virtual address to unmap', '1 (the view is being unmapped twice), 2 (the caller is unmapping an invalid system view)', '0', '0'),
   0xe1: T('A worker routine returned at a raised IRQL.', 'Address of the worker routine', 'IRQL that the worker thread returned at', 'Work item parameter', 'Work item address'),
-  0xe2: T('The user deliberately initiated a crash dump.', '0', '0', '0', '0'),
   0xe3: T('A thread tried to release a resource it did not own.', 'Address of the thread', 'Address of the owner table', 'Address of the resource', 'Reserved'),
   0x133: T('A DPC ran too long, or the system spent too long at DISPATCH_LEVEL or above.', '0: a single DPC exceeded its time allotment, 1: the system cumulatively spent too long at DISPATCH_LEVEL or above', 'The DPC time count (in ticks)', 'The DPC time allotment (in ticks)', 'Reserved'),
 };
@@ -90,7 +90,6 @@ const C4: Readonly<Record<number, BugCheckParamText>> = {
   0xb9: T('MmUnmapLockedPages with a user address that is not this MDL\'s mapping in the current process.', 'Violation 0xB9', 'Virtual address being unmapped', 'MDL address', '0'),
   0xd0: T('The driver has attempted to re-initialize an ERESOURCE structure.', 'Violation 0xD0', 'Address of the ERESOURCE structure', 'Reserved', 'Reserved'),
   0xd1: T('The driver has attempted to delete an uninitialized ERESOURCE structure.', 'Violation 0xD1', 'Address of the ERESOURCE structure', 'Reserved', 'Reserved'),
-  0xe2: T('The user deliberately initiated a crash dump.', '0', '0', '0', '0'),
   0xe3: T('A driver has made a call to a kernel-mode ZwXxx routine with a user-mode address as a parameter (ntshm raises it too for METHOD_NEITHER data used unprobed).', 'Violation 0xE3', 'Address of the call to the API', 'User-mode address used as a parameter in the API', 'Reserved'),
   0xf5: T('A driver passed a NULL handle to ObReferenceObjectByHandle.', 'Violation 0xF5', 'Address of the NULL handle', 'Object type', 'Reserved'),
   0xf6: T('A driver referenced a user-mode handle as kernel mode.', 'Violation 0xF6', 'Handle value being referenced', 'Address of the current process', 'Address inside the driver that is performing the incorrect reference'),
@@ -98,6 +97,7 @@ const C4: Readonly<Record<number, BugCheckParamText>> = {
 
 /** The description of `code` (and of 0xC4's P1), or undefined for one ntshm has no words for. */
 export function bugCheckParamText(code: number, p1: number): BugCheckParamText | undefined {
-  if (code === 0xc4) return C4[p1] ?? T('Driver Verifier found a violation (P1 names it).', 'Type of violation', 'Depends on P1', 'Depends on P1', 'Depends on P1');
+  if (code === 0xc4) return C4[p1] ?? C4_MORE[p1] ?? T('Driver Verifier found a violation (P1 names it).', 'Type of violation', 'Depends on P1', 'Depends on P1', 'Depends on P1');
+  if (code === 0xc9 && C9[p1]) return C9[p1];
   return CODES[code];
 }

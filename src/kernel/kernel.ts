@@ -73,6 +73,7 @@ import { SeProcessToken } from './se/token.js';
 import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { TornReadDetector } from './verifier/torn-read.js';
+import { VfIoCheckDispatchReturn, VfIoVerifying } from './verifier/io-verification.js';
 
 export type { KernelOptions } from './ke/options.js';
 export type { Finding, LogEvent } from './ke/log.js';
@@ -183,6 +184,8 @@ export class Kernel implements CmContext {
     // The System process's token is made at boot (SepCreateSystemProcessToken, phase 0), not at its first access check.
     SeProcessToken(this, this.ps.systemProcess);
     this.io = new IoManager(this);
+    // I/O verification's check of each dispatch routine's return (0xC9/0x05, 0x23D, 0x23E).
+    if (VfIoVerifying(this)) this.io.dispatchReturnCheck = VfIoCheckDispatchReturn;
     registerSectionType(this);
     registerSyncObjectTypes(this);
     this.physicalMemory = MiCreatePhysicalMemorySection(this);

@@ -52,7 +52,8 @@ describe('transfer-methods (seed 004, part 3)', () => {
     expect(inDriver).not.toBe(0);
     expect(p4).toBe(0);
     expect(report.bugcheck?.stack[0]).toBe('TransferMethods!DispatchControl');
-    expect(report.findings).toEqual([]);
+    // Security Checks also saw the driver write the program's output buffer unprobed, before it completed.
+    expect(report.findings.map((f) => f.kind)).toEqual(['user-access-discipline']);
   });
 
   it('the article\'s METHOD_NEITHER, which probes, passes the verifier', async () => {

@@ -43,6 +43,10 @@ const IRP_LOOKASIDE_DEPTH = 8;
 /** "IRP_MJ_CREATE", ...: the slot each major function is called through, named once. */
 const IRP_MJ_SLOT_NAMES: readonly string[] = Array.from({ length: IRP_MJ_MAXIMUM_FUNCTION + 1 }, (_, major) => irpMajorFunctionName(major));
 
+/** A check of what a dispatch routine left as it returned: its location, the IRP's CurrentLocation and the IRQL it was called at, its status, its address. */
+export type IopDispatchReturnCheck = (k: IoContext, device: DeviceObject, irp: Irp, location: IoStackLocation, calledAtLocation: number,
+  calledAt: number, status: number, routineAddress: number) => void;
+
 /** The I/O manager (Io): loaded drivers, IRPs (with a lookaside list), IoCallDriver and completion, and the I/O timer. */
 export class IoManager {
   /** Loaded drivers by service name. */
@@ -79,6 +83,11 @@ export class IoManager {
   readonly cancelSpinLock: number;
   /** ETHREAD.IrpList: each thread's requests in progress that went pending (pending.ts). */
   private readonly irpLists = new Map<KThread, Set<Irp>>();
+  /**
+   * Driver Verifier's I/O verification of a dispatch routine's return (verifier/io-verification.ts),
+   * set by the kernel at boot when the option is on; null otherwise (one test per dispatch).
+   */
+  dispatchReturnCheck: IopDispatchReturnCheck | null = null;
 
   constructor(private readonly k: IoContext) {
     k.ob.registerType<FileObject>(IoFileObjectType, {
@@ -171,6 +180,7 @@ export class IoManager {
     const context = IopExceptionContext(k);
     const frame = IopEnterDriverRoutine(k, driver, routine, IRP_MJ_SLOT_NAMES[major] ?? irpMajorFunctionName(major));
     const calledAt = k.irql;
+    const calledAtLocation = irp.CurrentLocation;
     const traceStart = k.trace === null ? -1 : k.clock.nowNs;
     irp.callDepth++;
     try {
@@ -181,6 +191,7 @@ export class IoManager {
       if (isThenable(value)) return IopReturnedPromise(k, frame, context, value);
       const status = IopReturnedStatus(value);
       if (irp.completed) IopCaptureIoStatus(k, irp);
+      if (this.dispatchReturnCheck !== null) this.dispatchReturnCheck(k, device, irp, location, calledAtLocation, calledAt, status, frame.address);
       if (k.irql !== calledAt) IopIrqlChanged(k, frame, context, calledAt);
       if (traceStart >= 0) IopTraceDispatch(k, frame, location, irp, traceStart, status);
       return status;

@@ -18,7 +18,7 @@ import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION, MEMORY_MANAGEMENT, NO_MORE_SYSTEM_PTES } from '../../include/bugcodes.js';
 import { NtException } from '../../include/errors.js';
 import {
-  MDL_IO_SPACE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_PARTIAL_HAS_BEEN_MAPPED, MDL_SOURCE_IS_NONPAGED_POOL,
+  KernelMode, MDL_IO_SPACE, MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_PARTIAL, MDL_PARTIAL_HAS_BEEN_MAPPED, MDL_SOURCE_IS_NONPAGED_POOL,
   MdlMappingNoWrite,
 } from '../../include/wdm-constants.js';
 import type { MmContext } from './context.js';
@@ -30,9 +30,17 @@ import { newVad } from './vad.js';
 /** The 64 KB below MM_HIGHEST_USER_ADDRESS that no VAD may reach (MM_HIGHEST_VAD_ADDRESS is 64 KB lower). */
 const MI_TOP_USER_GUARD = 0x10000;
 
-/** An MDL whose pages are neither locked nor nonpaged pool names frames nobody holds: mapping it is fatal. */
-export function MiCheckLockedForMapping(k: MmContext, mdl: Mdl): void {
-  if (mdl.MdlFlags & (MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_IO_SPACE)) return;
+/**
+ * An MDL whose pages are neither locked nor nonpaged pool names frames nobody holds: mapping it is fatal.
+ * With the verifier: to system space 0xC4/0xB3 (P3 the flags, P4 the flags of which one was expected), to user space 0xC4/0x85.
+ */
+export function MiCheckLockedForMapping(k: MmContext, mdl: Mdl, accessMode: number): void {
+  const expected = MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL | MDL_IO_SPACE;
+  if (mdl.MdlFlags & expected) return;
+  if (k.options.verifier && accessMode === KernelMode) {
+    k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0xb3, mdl.address, mdl.MdlFlags, MDL_PAGES_LOCKED | MDL_SOURCE_IS_NONPAGED_POOL | MDL_PARTIAL,
+      'An MDL was mapped to system space whose pages are not locked.');
+  }
   if (k.options.verifier) {
     k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x85, mdl.address, mdl.PfnArray.length, mdl.PfnArray[0] ?? 0, 'An MDL was mapped whose pages are not locked.');
   }

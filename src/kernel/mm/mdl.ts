@@ -196,7 +196,7 @@ export class MdlManager {
   MmMapLockedPagesSpecifyCache(arg: Mdl | number | null, accessMode: number, cacheType: number, requestedAddress: number,
     bugCheckOnFailure: boolean, priority: number): number {
     const mdl = this.resolve(arg);
-    MiCheckLockedForMapping(this.k, mdl);
+    MiCheckLockedForMapping(this.k, mdl, accessMode);
     const noCache = cacheType === 0;
     if (accessMode === KernelMode) return MiMapLockedPagesInSystemSpace(this.k, mdl, noCache, bugCheckOnFailure);
     return MiMapLockedPagesInUserSpace(this.k, mdl, noCache, requestedAddress, priority);
@@ -211,7 +211,7 @@ export class MdlManager {
     // The macro's first act is to read Mdl->MdlFlags: a NULL MDL faults there.
     const mdl = this.resolve(arg, this.mdlFlagsOffset);
     if (mdl.MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) return mdl.MappedSystemVa;
-    MiCheckLockedForMapping(this.k, mdl);
+    MiCheckLockedForMapping(this.k, mdl, KernelMode);
     return MiMapLockedPagesInSystemSpace(this.k, mdl, false, false);
   }
 

@@ -7,7 +7,7 @@
  * watch, and reports the finding `kernel-address-unprobed` without the
  * verifier).
  *
- * With the verifier it is bug check 0xC4 with P1 = 0xE3, the security
+ * With the verifier's Security Checks it is bug check 0xC4 with P1 = 0xE3, the security
  * checks' subcode for a user-supplied address reaching a kernel routine
  * unchecked, with that subcode's parameters: P2 an address in the driver
  * (the call's), P3 the unprobed address, P4 0. Windows' own 0xE3 is raised
@@ -22,6 +22,7 @@ import { NT_ERROR } from '../../include/ntstatus.js';
 import { IRP_MJ_DEVICE_CONTROL, UserMode } from '../../include/wdm-constants.js';
 import type { IoContext } from '../io/context.js';
 import type { Irp } from '../io/irp.js';
+import { VERIFIER_SECURITY_CHECKS, verifierChecks } from '../../include/verifier-flags.js';
 
 /** 0xC4 subcode: a kernel routine was handed an address from user mode that nothing checked (Windows Vista and later). */
 export const VI_ZW_USER_ADDRESS = 0xe3;
@@ -32,7 +33,7 @@ export const VI_ZW_USER_ADDRESS = 0xe3;
  */
 export function VfCheckNeitherProbe(k: IoContext, irp: Irp): void {
   const watch = k.io.neitherWatch;
-  if (!k.options.verifier || !watch || irp.RequestorMode !== UserMode) return;
+  if (!watch || irp.RequestorMode !== UserMode || !k.options.verifier || !verifierChecks(k.options, VERIFIER_SECURITY_CHECKS)) return;
   const first = irp.stack[irp.StackCount - 1];
   if (!first || first.MajorFunction !== IRP_MJ_DEVICE_CONTROL) return;
   if (NT_ERROR(irp.IoStatus.Status >>> 0)) return;
