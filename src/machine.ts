@@ -40,7 +40,7 @@ export { MAX_VIRTUAL_NS };
 /**
  * Driver Verifier's options for boot(): `verifier: true` is the standard
  * settings (verifier /standard); an object turns on what it names. The
- * automatic checks run whenever any option is on. kernel/verifier/flags.ts
+ * automatic checks run whenever any option is on. include/verifier-flags.ts
  * maps each to its flag and rule class.
  */
 export interface VerifierOptions {

@@ -1,6 +1,6 @@
 /**
  * `nt`'s questions about Driver Verifier: MmIsVerifierEnabled (the flags of
- * kernel/verifier/flags.ts, STATUS_NOT_SUPPORTED when the verifier is off,
+ * include/verifier-flags.ts, STATUS_NOT_SUPPORTED when the verifier is off,
  * as ReactOS's MmIsVerifierEnabled answers) and MmIsDriverVerifying (ntshm
  * verifies every driver when it verifies any).
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-mmisverifierenabled

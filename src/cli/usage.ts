@@ -97,7 +97,7 @@ export function parseMemoryPressure(text: string): (typeof MEMORY_PRESSURES)[num
   return pressure;
 }
 
-/** `--verifier=LIST`: Driver Verifier's options by name, rule class ID or 0x flags (kernel/verifier/flags.ts). */
+/** `--verifier=LIST`: Driver Verifier's options by name, rule class ID or 0x flags (include/verifier-flags.ts). */
 export function parseVerifier(text: string): { [option: string]: boolean } {
   try {
     return parseVerifierList(text);

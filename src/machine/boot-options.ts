@@ -16,7 +16,7 @@ export function isoToFileTime(iso: string): bigint {
   return unixMsToFileTime(ms);
 }
 
-/** verifier: whether any option is on; verifierFlags: which (kernel/verifier/flags.ts). */
+/** verifier: whether any option is on; verifierFlags: which (include/verifier-flags.ts). */
 export type CheckedOptions = Required<Omit<BootOptions, 'verifier' | 'volume'>> & { verifier: boolean; verifierFlags: number; volume: VolumeStore | null };
 
 export const BOOT_OPTIONS: readonly (keyof BootOptions)[] = ['arch', 'memoryMiB', 'cpus', 'seed', 'startTime', 'timeZoneBiasMinutes', 'verifier', 'profile', 'memoryPressure', 'volume', 'lowMemoryPages', 'trace'];

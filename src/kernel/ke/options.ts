@@ -16,7 +16,7 @@ export interface KernelOptions {
   timeZoneBiasMinutes: number;
   /** Driver Verifier on: its automatic checks run whenever any option is. */
   verifier: boolean;
-  /** Which of Driver Verifier's options are on (verifier/flags.ts); 0 when off. Absent: the standard settings when verifier is true. */
+  /** Which of Driver Verifier's options are on (include/verifier-flags.ts); 0 when off. Absent: the standard settings when verifier is true. */
   verifierFlags?: number;
   /** When pageable pages are trimmed without the verifier (mm/working-set.ts): never, when memory runs low, at every clock tick. */
   memoryPressure?: 'none' | 'low' | 'high';
