@@ -6,7 +6,7 @@
  * be NULL.
  */
 import type { OverlappedTransfer } from './overlapped-file-api.js';
-import { NT_SUCCESS, STATUS_END_OF_FILE, STATUS_OBJECT_NAME_COLLISION } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_END_OF_FILE, STATUS_OBJECT_NAME_COLLISION, STATUS_PENDING } from '../include/ntstatus.js';
 import type { StructMemory } from '../include/struct-access.js';
 import type { Arch } from '../include/structures.js';
 import {
@@ -15,7 +15,7 @@ import {
   OBJ_CASE_INSENSITIVE, SYNCHRONIZE,
 } from '../include/wdm-constants.js';
 import { FILE_BEGIN, FILE_CURRENT, FILE_END, FILE_FLAG_OVERLAPPED, INVALID_HANDLE_VALUE } from '../include/win32-constants.js';
-import { ERROR_ALREADY_EXISTS, ERROR_FILE_EXISTS, ERROR_INVALID_PARAMETER, ERROR_NEGATIVE_SEEK, ERROR_SUCCESS } from '../include/winerror.js';
+import { ERROR_ALREADY_EXISTS, ERROR_FILE_EXISTS, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_NEGATIVE_SEEK, ERROR_SUCCESS } from '../include/winerror.js';
 import { win32PathToNt } from './dos-path.js';
 import type { NativeRoutines } from './native.js';
 import { largeIntegerFromProgram } from './program-arguments.js';
@@ -103,6 +103,8 @@ export function makeFileApi(t: FileApiThread) {
       }
       const r = native.NtReadFile(hFile, 0, 0, 0, lpBuffer, t.ulong(nNumberOfBytesToRead), null, 0);
       if (r.status === STATUS_END_OF_FILE) return { ok: true, numberOfBytesRead: 0 };
+      // Held pending on a synchronous handle: not waited for (finding pending-on-synchronous-handle).
+      if (r.status === STATUS_PENDING) return (t.setLastError(ERROR_IO_PENDING), { ok: false, numberOfBytesRead: 0 });
       const ok = t.fromStatus(r.status);
       return { ok, numberOfBytesRead: ok ? r.ioStatusBlock.Information : 0 };
     },

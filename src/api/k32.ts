@@ -15,7 +15,7 @@ import type { ProgramRoutine } from './native.js';
 import { mergeParts } from './merge-parts.js';
 import { NtException, ProcessExit } from '../include/errors.js';
 import { MEM_DECOMMIT, MEM_RELEASE } from '../include/memory-constants.js';
-import { NT_SUCCESS, STATUS_NO_MEMORY, STATUS_SUCCESS } from '../include/ntstatus.js';
+import { NT_SUCCESS, STATUS_NO_MEMORY, STATUS_PENDING, STATUS_SUCCESS } from '../include/ntstatus.js';
 import { readHandleValue, readPointer, readSize, readUnicodeString, type MemoryBasicInformation } from '../include/struct-access.js';
 import { CURDIR, IO_STATUS_BLOCK, MEMORY_BASIC_INFORMATION, PEB, RTL_USER_PROCESS_PARAMETERS, TEB, type Arch } from '../include/structures.js';
 import type { SystemServiceTable } from '../include/system-services.js';
@@ -24,7 +24,7 @@ import {
   HEAP_GENERATE_EXCEPTIONS, HEAP_ZERO_MEMORY, INFINITE, INVALID_HANDLE_VALUE, STD_ERROR_HANDLE, STD_INPUT_HANDLE,
   STD_OUTPUT_HANDLE,
 } from '../include/win32-constants.js';
-import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_SUCCESS } from '../include/winerror.js';
+import { ERROR_INVALID_HANDLE, ERROR_INVALID_PARAMETER, ERROR_IO_PENDING, ERROR_SUCCESS } from '../include/winerror.js';
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { GuestMemoryAccess } from '../kernel/mm/access.js';
 import { makeScmClient } from './advapi32.js';
@@ -141,7 +141,10 @@ export function makeK32(sys: SystemServiceTable, t: K32Thread) {
   const writeFile = (handle: number, buffer: number, length: number): { ok: boolean; written: number } => stack.frame(() => {
     const iosb = stack.push(IO_STATUS_BLOCK[arch].size, 8);
     mem.setBytes(iosb, new Uint8Array(IO_STATUS_BLOCK[arch].size));
-    const ok = fromStatus(sys.NtWriteFile(handle, 0, 0, 0, iosb, buffer, length, 0, 0));
+    const status = sys.NtWriteFile(handle, 0, 0, 0, iosb, buffer, length, 0, 0);
+    // Held pending on a synchronous handle: not waited for (finding pending-on-synchronous-handle).
+    if (status === STATUS_PENDING) return (setLastError(ERROR_IO_PENDING), { ok: false, written: 0 });
+    const ok = fromStatus(status);
     return { ok, written: ok ? readSize(mem, arch, iosb + IO_STATUS_BLOCK[arch].Information) : 0 };
   });
   /** Text to a handle as UTF-8, through the stack. */

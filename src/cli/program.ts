@@ -53,7 +53,8 @@ interface RunFlags {
   seed?: number;
   variant?: string;
   json?: boolean;
-  verifier?: boolean | { [option: string]: boolean };
+  verifier?: boolean;
+  verifierOptions?: { [option: string]: boolean };
   memory?: number;
   cpus?: number;
   profile?: 'nt4' | 'win10';
@@ -149,7 +150,8 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
     .option('--cpus <n>', 'emulated processors (default 2)', parseCpus)
     .addOption(new Option('--profile <profile>', `Windows version whose answers to follow (${PROFILES.join(' or ')}; default win10)`).argParser(parseProfile))
     .addOption(new Option('--user <user>', `who runs the programs (${USERS.join(' or ')}: an elevated administrator or a standard user; default admin)`).argParser(parseUser))
-    .option('--verifier [options]', `boot with Driver Verifier on: its standard settings, or --verifier=LIST of ${VERIFIER_OPTIONS.map((o) => o.cli).join(', ')} (or rule class IDs, or 0x flags)`, parseVerifier)
+    .option('--verifier', 'boot with Driver Verifier on, its standard settings (verifier /standard)')
+    .option('--verifier-options <list>', `Driver Verifier with only these options (also --verifier=LIST): ${VERIFIER_OPTIONS.map((o) => o.cli).join(', ')}, standard; or rule class IDs (verifier /rc), or 0x flags`, parseVerifier)
     .addOption(new Option('--memory-pressure <level>', `when pageable pages are trimmed to the pagefile (${MEMORY_PRESSURES.join(', ')}; default none)`).argParser(parseMemoryPressure))
     .option('--volume <dir>', `host folder holding the emulated volume C: (default ${DEFAULT_VOLUME_FOLDER}, made on the first write)`)
     .option('--fail-on-findings', `exit ${EXIT_FINDINGS} when the run has findings`)
@@ -165,7 +167,7 @@ function buildProgram(io: CliIo, colors: Colors, setExit: (code: number) => void
       const report = await runScenarioForCli(loaded, {
         dump: flags.dump, dumpFolder: io.dumpFolder, onDump: (file) => dumps.push(file),
         seconds: flags.seconds, variant: flags.variant, arch: flags.arch, seed: flags.seed,
-        verifier: flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
+        verifier: flags.verifierOptions ?? flags.verifier, memoryMiB: flags.memory, cpus: flags.cpus, profile: flags.profile, volume: flags.volume,
         memoryPressure: flags.memoryPressure,
         user: flags.user, trace: flags.trace,
         input: interactive ? io.input ?? terminalInput() : undefined,
@@ -231,7 +233,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const program = buildProgram(io, colors, (code) => { exitCode = code; });
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // `--verifier=LIST` is `--verifier-options LIST`: a bare `--verifier` takes no value, so it never swallows the scenario after it.
+    const args = argv.flatMap((a) => (a.startsWith('--verifier=') ? ['--verifier-options', a.slice('--verifier='.length)] : [a]));
+    await program.parseAsync(args, { from: 'user' });
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError && e.exitCode === 0) return 0;

@@ -82,4 +82,21 @@ describe.each(['x64', 'x86'] as const)('overlapped reads and writes on %s', (arc
     expect(routine).toEqual([{ error: 0, bytes: 4, ov: seen.ov2, thread: seen.me }]);
     expect(result.findings).toEqual([]);
   });
+
+  it('a synchronous handle: a read the driver holds pending is not waited for: FALSE, ERROR_IO_PENDING, and a finding says why', async () => {
+    const machine = await bootWith([driver], { arch, seed: 5 });
+    const seen: Record<string, unknown> = {};
+    machine.spawn(async (k32) => {
+      const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+      const va = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+      seen.read = k32.ReadFile(h, va, 8);
+      seen.error = k32.GetLastError();
+      await k32.Sleep(100);
+      k32.CloseHandle(h);
+      return 0;
+    });
+    const result = await machine.run({ seconds: 2 });
+    expect(seen).toEqual({ read: { ok: false, numberOfBytesRead: 0 }, error: ERROR_IO_PENDING });
+    expect(result.findings.map((f) => f.kind)).toContain('pending-on-synchronous-handle');
+  });
 });

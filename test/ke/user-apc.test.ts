@@ -74,9 +74,12 @@ describe.each(['x64', 'x86'] as const)('user APCs on %s', (arch) => {
       k32.QueueUserAPC((_t: K32, d: number) => { seen.self = d; }, self, 9);
       seen.plainSleep = await k32.SleepEx(10, false);
       seen.multiple = await k32.WaitForMultipleObjectsEx(1, [e], false, INFINITE, true);
+      // A zero timeout: the queued APC comes before the timeout, as KeWaitForSingleObject tests them.
+      k32.QueueUserAPC(() => {}, self, 0);
+      seen.poll = await k32.WaitForSingleObjectEx(e, 0, true);
       seen.after = await k32.SleepEx(10, true);
     });
-    expect(seen).toEqual({ plainSleep: 0, self: 9, multiple: WAIT_IO_COMPLETION, after: 0 });
+    expect(seen).toEqual({ plainSleep: 0, self: 9, multiple: WAIT_IO_COMPLETION, poll: WAIT_IO_COMPLETION, after: 0 });
   });
 
   it('a thread that has ended refuses APCs', async () => {

@@ -13,7 +13,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/kernel/methods-for-accessing-data-buffers
  */
 import { NtException } from '../../include/errors.js';
-import { NT_ERROR, STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED } from '../../include/ntstatus.js';
+import { NT_ERROR, STATUS_ACCESS_DENIED, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_PARAMETER, STATUS_NOT_IMPLEMENTED, STATUS_PENDING } from '../../include/ntstatus.js';
 import {
   DO_BUFFERED_IO, DO_DIRECT_IO, FILE_APPEND_DATA, FILE_READ_DATA, FILE_WRITE_DATA, FO_SYNCHRONOUS_IO, IRP_BUFFERED_IO,
   IRP_DEALLOCATE_BUFFER, IRP_INPUT_OPERATION, IRP_MJ_READ, IRP_MJ_WRITE, UserMode,
@@ -29,7 +29,7 @@ import { IopServiceTail, IopSynchronousServiceTailStatus } from './service-tail.
 import { IopReferenceRequestEvent } from './pending.js';
 import type { KernelObject } from '../ob/object.js';
 import type { IoStatusBlock, Irp } from './irp.js';
-import { IoFileObjectType, type FileObject } from './objects.js';
+import { IoFileObjectType, type DeviceObject, type FileObject } from './objects.js';
 
 const BUFFER_TAG = 0x20207249; // 'Ir  '
 
@@ -132,6 +132,7 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
       return { status, ioStatus: { Status: status, Information: 0 } };
     }
     const r = IopSynchronousServiceTailStatus(k, device, irp);
+    if (!r.completed && r.status === STATUS_PENDING && mode === UserMode) IopReportPendingNotWaited(k, device, t.major === IRP_MJ_READ ? 'ReadFile' : 'WriteFile');
     // An error completion leaves the caller's block as it was (service-tail.ts).
     if (r.completed && !NT_ERROR(r.ioStatus.Status)) writeIoStatus(k, t.IoStatusBlock, r.ioStatus.Status, r.ioStatus.Information);
     return r;
@@ -139,6 +140,21 @@ export function IopReadWriteFile(k: IoContext, t: Transfer): { status: number; i
     if (event) k.ob.ObDereferenceObject(event);
     k.ob.ObDereferenceObject(file);
   }
+}
+
+/**
+ * A driver held a read or write pending on a synchronous handle: Windows would wait for it; ntshm's ReadFile and
+ * WriteFile are synchronous JS calls that cannot, so the program is told ERROR_IO_PENDING and this finding says why.
+ */
+function IopReportPendingNotWaited(k: IoContext, device: DeviceObject, api: string): void {
+  const driver = device.DriverObject.serviceName;
+  k.report({
+    kind: 'pending-on-synchronous-handle',
+    driver,
+    message: `${driver} held a ${api === 'ReadFile' ? 'read' : 'write'} pending (STATUS_PENDING) on a handle opened for synchronous I/O: Windows would make ` +
+      `${api} wait for it, ntshm cannot (its ${api} returns at once: FALSE, ERROR_IO_PENDING) — open the handle with FILE_FLAG_OVERLAPPED and wait on an OVERLAPPED`,
+    details: { api },
+  });
 }
 
 /** The caller's buffer as the device's flags ask for it: a write reads it, a read fills it. */

@@ -359,11 +359,12 @@ export class KeWaits {
    */
   KeWaitForObjects(thread: KThread, objects: readonly number[], waitAll: boolean, timeoutNs: number, onCancel?: () => void,
     alertable = false): number | Promise<number> {
-    const now = this.KiTryWait(thread, objects, waitAll, timeoutNs);
-    if (now !== undefined) return now;
-    // An alertable wait with user APCs queued ends before it begins (ke/user-apc.ts).
+    const satisfied = this.trySatisfy(thread, objects, waitAll);
+    if (satisfied !== undefined) return satisfied;
+    // An alertable wait with user APCs queued ends before it begins (ke/user-apc.ts), a zero timeout's too.
     const alerted = alertable ? KiTestUserApc(thread) : undefined;
     if (alerted !== undefined) return alerted;
+    if (timeoutNs <= 0) return STATUS_TIMEOUT;
     const wb: KiWaitBlock = { thread, objects, waitAll, status: undefined, onCancel };
     for (const o of new Set(objects)) {
       let list = this.waiters.get(o);
