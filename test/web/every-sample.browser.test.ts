@@ -56,7 +56,7 @@ describe.skipIf(!executablePath)('every sample and variant in the page', () => {
     const outcome = (await page.locator('body').getAttribute('data-outcome')) ?? `error: ${await page.locator('#status').textContent()}`;
     const screen = page.locator('#bluescreen');
     const bugcheck = (await screen.isVisible()) ? await screen.getAttribute('data-code') : null;
-    const findings = [...new Set(await page.locator('#findings li[data-kind]').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset['kind']!)))].sort();
+    const findings = [...new Set(((await page.evaluate("[...document.querySelectorAll('#findings li[data-kind]')].map((li) => li.dataset.kind)")) as string[]))].sort();
     return { outcome, bugcheck, findings };
   }
 

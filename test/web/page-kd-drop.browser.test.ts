@@ -60,6 +60,19 @@ describe.skipIf(!executablePath)('the web page in Chromium: kd, dropped scenario
     await page.close();
   }, 90_000);
 
+  it('attaches kd to a paused machine, and not to a running one', async () => {
+    const page = await open('?sample=sharing-memory&speed=1');
+    const body = page.locator('body');
+    await expect.poll(() => body.getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
+    expect(await page.locator('#kd-input').isDisabled()).toBe(true);
+    await page.locator('#pause').click();
+    await expect.poll(() => body.getAttribute('data-state')).toBe('paused');
+    await page.locator('#kd-input').fill('!process 0 0');
+    await page.locator('#kd-run').click();
+    await expect.poll(() => page.locator('#kd-output [data-command="!process 0 0"]').textContent(), { timeout: 10_000 }).toMatch(/Image: SharingMemory\.exe/);
+    await page.close();
+  }, 90_000);
+
   it('runs a dropped TypeScript scenario file whose imports name ntshm, and refuses a file that is not a scenario in one line', async () => {
     const page = await open('');
     await page.waitForFunction("document.getElementById('sample').options.length > 0");

@@ -91,7 +91,7 @@ function onMessage(m: FromWorker): void {
       map = m.map;
       picture.draw(m.map);
       appendEvents(m.events);
-      appendTimeline(m.events, m.trace, m.bugcheck, m.virtualMs, replayTo);
+      appendTimeline(m.events, m.trace, m.bugcheck, m.virtualMs, replayTo, m.state !== 'running');
       showFindings(m.findings, highlightFinding);
       showSharedFrames(m.map, select);
       setState(m.state, m.virtualMs);

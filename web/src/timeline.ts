@@ -20,6 +20,7 @@ let logLines = 0;
 let listed = 0;
 const LIST_LIMIT = 2000;
 let tracks: TraceTracks | undefined;
+let lastDrawMs = 0;
 
 export function clearTimeline(): void {
   list().textContent = '';
@@ -54,7 +55,7 @@ const LABELS: Record<string, string> = { irp: 'IRP', mapping: 'mapping', fault: 
 const LISTED = new Set(['irp', 'mapping', 'fault', 'paging']);
 
 /** Appends the snapshot's log lines and trace events in time order (and the bug check, once). */
-export function appendTimeline(events: readonly LogEvent[], traced: readonly TimelineTraceEvent[], bugcheck: ReportBugCheck | null, virtualMs: number, replay: Replay): void {
+export function appendTimeline(events: readonly LogEvent[], traced: readonly TimelineTraceEvent[], bugcheck: ReportBugCheck | null, virtualMs: number, replay: Replay, stopped: boolean): void {
   const ol = list();
   tracks ??= new TraceTracks(document.getElementById('tracks') as HTMLCanvasElement);
   const rows: { t: number; li: () => HTMLLIElement }[] = [];
@@ -74,5 +75,9 @@ export function appendTimeline(events: readonly LogEvent[], traced: readonly Tim
     bugcheckShown = true;
     ol.append(item(virtualMs, `bug check ${bugcheck.codeHex} ${bugcheck.name}`, 'bugcheck', () => replay({ events: Infinity })));
   }
-  tracks.draw(virtualMs);
+  // A long run's tracks hold hundreds of thousands of marks: redrawn a few times a second while it runs, and when it stops.
+  if (stopped || performance.now() - lastDrawMs > 250) {
+    lastDrawMs = performance.now();
+    tracks.draw(virtualMs);
+  }
 }
