@@ -57,7 +57,8 @@ export class KdConsole {
     text.textContent = output;
     entry.append(prompt, text);
     this.output.append(entry);
-    this.output.scrollTop = this.output.scrollHeight;
+    // The answer's first line at the top: !analyze -v is read from its start.
+    this.output.scrollTop = entry.offsetTop - this.output.offsetTop;
   }
 
   /** kd takes commands only on a stopped machine (paused, finished, bug-checked). */

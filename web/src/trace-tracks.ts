@@ -99,6 +99,6 @@ export class TraceTracks {
     c.fillStyle = '#1a202c';
     const y = ROWS.length * ROW_H + 8;
     const step = this.endMs > 5000 ? 1000 : this.endMs > 1000 ? 500 : 100;
-    for (let t = 0; t <= this.endMs; t += step) c.fillText(`${(t / 1000).toFixed(1)} s`, this.x(t) - 8, y);
+    for (let t = 0; t <= this.endMs; t += step) c.fillText(`${(t / 1000).toFixed(1)} s`, Math.min(this.x(t) - 8, width - 34), y);
   }
 }
