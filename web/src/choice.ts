@@ -5,7 +5,7 @@
  */
 import type { RunChoice } from './protocol.js';
 
-export const DEFAULT_CHOICE: RunChoice = { sample: 'sharing-memory', variant: '', arch: 'x64', profile: 'win10', verifier: false, seed: 1, seconds: 5, speed: 0, interactive: false };
+export const DEFAULT_CHOICE: RunChoice = { sample: 'sharing-memory', variant: '', arch: 'x64', profile: '', verifier: false, seed: 1, seconds: 5, speed: 0, interactive: false };
 
 /** The choice a URL's query names; what it leaves out or gets wrong is the default. */
 export function choiceFromQuery(search: string): RunChoice {
@@ -17,7 +17,7 @@ export function choiceFromQuery(search: string): RunChoice {
     sample: q.get('sample') ?? DEFAULT_CHOICE.sample,
     variant: q.get('variant') ?? '',
     arch: q.get('arch') === 'x86' ? 'x86' : 'x64',
-    profile: q.get('profile') === 'nt4' ? 'nt4' : 'win10',
+    profile: q.get('profile') === 'nt4' ? 'nt4' : q.get('profile') === 'win10' ? 'win10' : '',
     verifier: q.get('verifier') === '1' || q.get('verifier') === 'true',
     seed: Number.isInteger(seed) && seed >= 0 && seed <= 0xffff_ffff ? seed : DEFAULT_CHOICE.seed,
     seconds: Number.isInteger(seconds) && seconds >= 1 && seconds <= 86_400 ? seconds : DEFAULT_CHOICE.seconds,
@@ -31,7 +31,7 @@ export function queryOfChoice(c: RunChoice): string {
   const q = new URLSearchParams({ sample: c.sample });
   if (c.variant) q.set('variant', c.variant);
   q.set('arch', c.arch);
-  q.set('profile', c.profile);
+  if (c.profile) q.set('profile', c.profile);
   if (c.verifier) q.set('verifier', '1');
   q.set('seed', String(c.seed));
   q.set('seconds', String(c.seconds));
@@ -63,7 +63,7 @@ export function readChoice(): RunChoice {
     sample: $<HTMLSelectElement>('sample').value,
     variant: $<HTMLSelectElement>('variant').value,
     arch: $<HTMLSelectElement>('arch').value === 'x86' ? 'x86' : 'x64',
-    profile: $<HTMLSelectElement>('profile').value === 'nt4' ? 'nt4' : 'win10',
+    profile: (['nt4', 'win10'] as const).find((p) => p === $<HTMLSelectElement>('profile').value) ?? '',
     verifier: $<HTMLInputElement>('verifier').checked,
     seed: Math.max(0, Math.min(0xffff_ffff, Math.floor(Number($<HTMLInputElement>('seed').value) || 0))),
     seconds: Math.max(1, Math.min(86_400, Math.floor(Number($<HTMLInputElement>('seconds').value) || 5))),

@@ -10,7 +10,10 @@ import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings,
 import { appendTimeline, clearTimeline } from './timeline.js';
 import { findingTargets } from './finding-targets.js';
 import { MemoryPicture, same, type Target } from './picture.js';
-import type { FromWorker, RunState, SampleInfo, ToWorker } from './protocol.js';
+import type { FromWorker, RunState, SampleInfo, ScenarioFile, ToWorker } from './protocol.js';
+import { KdConsole } from './kd-console.js';
+import { acceptScenarioFiles } from './file-drop.js';
+import type { Replay } from './trace-tracks.js';
 import MachineWorker from './worker.ts?worker';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -20,6 +23,9 @@ let worker: Worker | undefined;
 let samples: SampleInfo[] = [];
 let map: MemoryMap | undefined;
 let state: RunState | 'idle' = 'idle';
+/** The scenario file the person dropped (runs instead of the sample until another sample is chosen). */
+let dropped: ScenarioFile | undefined;
+const kdConsole = new KdConsole((command) => send({ type: 'kd', command }));
 
 function send(m: ToWorker): void {
   worker?.postMessage(m);
@@ -33,6 +39,7 @@ function setState(s: RunState | 'idle', virtualMs?: number): void {
   pause.textContent = s === 'paused' ? 'Resume' : 'Pause';
   $<HTMLButtonElement>('step').disabled = s !== 'paused';
   const when = virtualMs === undefined ? '' : ` at ${(virtualMs / 1000).toFixed(3)} virtual seconds`;
+  kdConsole.enable(s === 'paused' || s === 'finished');
   $('status').textContent = { idle: 'Choose a sample and press Run.', booting: 'Booting…', running: `Running${when}.`, paused: `Paused${when}.`, finished: `Finished${when}.` }[s];
 }
 
@@ -84,13 +91,26 @@ function onMessage(m: FromWorker): void {
       map = m.map;
       picture.draw(m.map);
       appendEvents(m.events);
-      appendTimeline(m.events, m.bugcheck, m.virtualMs, replayTo);
+      appendTimeline(m.events, m.trace, m.bugcheck, m.virtualMs, replayTo, m.state !== 'running');
       showFindings(m.findings, highlightFinding);
       showSharedFrames(m.map, select);
       setState(m.state, m.virtualMs);
       document.body.dataset['virtualMs'] = String(m.virtualMs);
       if (m.outcome) document.body.dataset['outcome'] = m.outcome;
-      if (m.bugcheck) showBlueScreen($('bluescreen'), m.bugcheck, m.profile);
+      if (m.bugcheck && $('bluescreen').hidden) {
+        showBlueScreen($('bluescreen'), m.bugcheck, m.profile);
+        // kd under the blue screen, as a debugger attached to the stopped machine shows it.
+        $('bluescreen').insertBefore($('kd-section'), $('bluescreen-kd'));
+        // kd's first word on a bug check, as WinDbg's is: !analyze -v.
+        if (m.outcome) kdConsole.run('!analyze -v');
+      }
+      break;
+    case 'kd':
+      kdConsole.answer(m.command, m.output);
+      break;
+    case 'scenario':
+      $('scenario-file-status').textContent = m.error ?? `Running ${m.name} from the dropped file${m.summary ? `: ${m.summary}` : ''}.`;
+      document.body.dataset['scenario'] = m.error ? 'refused' : m.name;
       break;
     case 'pte': {
       const t = picture.selected;
@@ -120,31 +140,44 @@ function reset(): void {
   picture.highlight = undefined;
   clearPanels();
   clearTimeline();
-  $('bluescreen').hidden = true;
+  closeBlueScreen();
+  kdConsole.clear();
   delete document.body.dataset['outcome'];
   canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
   setState('idle');
 }
 
-function run(paused = false, untilEvents?: number): void {
+function run(paused = false, until?: Parameters<Replay>[0]): void {
   const c = readChoice();
   history.replaceState(null, '', queryOfChoice(c));
   reset();
   setState('booting');
-  send({ type: 'run', choice: c, paused, untilEvents });
+  const untilEvents = until && 'events' in until ? until.events : undefined;
+  const untilTrace = until && 'trace' in until ? until.trace : undefined;
+  send({ type: 'run', choice: c, paused, untilEvents, untilTrace, file: dropped });
 }
 
-/** The machine as it was just after log line `n` (1-based; all of them for the bug check): the same run replayed from its seed, paused there. */
-function replayTo(n: number): void {
-  run(false, n);
-  $('status').textContent = `Replaying to event ${n}…`;
-}
+/** The machine as it was just after log line n (all of them for the bug check) or trace event n: the same run replayed from its seed, paused there. */
+const replayTo: Replay = (to) => {
+  run(false, to);
+  $('status').textContent = `Replaying to ${'events' in to ? `log line ${to.events}` : `trace event ${to.trace}`}…`;
+};
 
 $('controls').addEventListener('submit', (e) => {
   e.preventDefault();
   run();
 });
-$('sample').addEventListener('change', () => fillVariants($<HTMLSelectElement>('sample').value));
+$('sample').addEventListener('change', () => {
+  dropped = undefined;
+  $('scenario-file-status').textContent = '';
+  fillVariants($<HTMLSelectElement>('sample').value);
+});
+acceptScenarioFiles(document.body, $<HTMLInputElement>('scenario-file'), (file) => {
+  dropped = file;
+  $('scenario-file-status').textContent = `Loading ${file.name}…`;
+  delete document.body.dataset['scenario'];
+  run();
+});
 $('pause').addEventListener('click', () => send({ type: state === 'paused' ? 'resume' : 'pause' }));
 $('step').addEventListener('click', () => send({ type: 'step' }));
 $('reset').addEventListener('click', reset);
@@ -153,10 +186,16 @@ $('speed').addEventListener('change', () => {
   send({ type: 'speed', speed: c.speed });
   if (state !== 'idle') history.replaceState(null, '', queryOfChoice(c));
 });
-$('bluescreen-close').addEventListener('click', () => {
+/** Hides the blue screen; kd goes back to its place in the page. */
+function closeBlueScreen(): void {
   $('bluescreen').hidden = true;
+  $('findings-section').before($('kd-section'));
+}
+$('bluescreen-close').addEventListener('click', () => {
+  closeBlueScreen();
   $('run').focus();
 });
+$('bluescreen-kd').addEventListener('click', () => kdConsole.focus());
 
 const point = (e: MouseEvent) => {
   const r = canvas.getBoundingClientRect();

@@ -6,6 +6,7 @@
  */
 import type { Finding, LogEvent, MemoryMap, PteWalk } from 'ntshm';
 import type { Target } from './picture.js';
+import { SECTION_PROGRAM, sectionDialog } from './section-window.js';
 
 const $ = (id: string) => document.getElementById(id)!;
 
@@ -57,6 +58,7 @@ function programWindow(process: string): { append(text: string): void } {
     append(text: string) {
       w.querySelector('.stdout')!.append(`${text}\n`);
       w.querySelector('.last')!.textContent = text;
+      if (process === SECTION_PROGRAM) sectionDialog(w, text);
     },
   };
 }

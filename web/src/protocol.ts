@@ -12,7 +12,8 @@ export interface RunChoice {
   /** '' for the right code. */
   variant: string;
   arch: 'x64' | 'x86';
-  profile: 'win10' | 'nt4';
+  /** '': the sample's own (section's is NT 4.0, the others boot()'s Windows 10), as `ntshm run` without --profile. */
+  profile: 'win10' | 'nt4' | '';
   verifier: boolean;
   seed: number;
   /** Virtual seconds the programs run (`ntshm run --seconds`). */
@@ -25,13 +26,44 @@ export interface RunChoice {
 
 export type ToWorker =
   /** `untilEvents`: replay until the log has that many lines, and pause there (the timeline's "show the machine then"). */
-  | { type: 'run'; choice: RunChoice; paused: boolean; untilEvents?: number | undefined }
+  | {
+    type: 'run'; choice: RunChoice; paused: boolean; untilEvents?: number | undefined;
+    /** Replay until the trace has that many events (a trace event's "show the machine then"). */
+    untilTrace?: number | undefined;
+    /** A scenario file the person dropped: run it instead of the sample. */
+    file?: ScenarioFile | undefined;
+  }
+  /** A kd command on the stopped (paused, finished or bug-checked) machine. */
+  | { type: 'kd'; command: string }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'step' }
   | { type: 'speed'; speed: number }
   | { type: 'pte'; pid: number; va: number }
   | { type: 'answer'; choice: string };
+
+/** A scenario file's name and text, as the page read it. */
+export interface ScenarioFile {
+  name: string;
+  source: string;
+}
+
+/** A trace event (src/kernel/ke/trace.ts) as the timeline draws it. */
+export interface TimelineTraceEvent {
+  /** 1-based position in the machine's trace: the replay stops when the trace has this many events. */
+  n: number;
+  /** Virtual milliseconds since boot. */
+  t: number;
+  /** Duration in virtual milliseconds (dispatch routines, DPCs). */
+  dur?: number;
+  name: string;
+  /** irp, dpc, interrupt, fault, mapping, paging, bugcheck. */
+  cat: string;
+  /** Where it ran: the process's name, or "CPU n". */
+  track: string;
+  /** The event's arguments as one line (IOCTL code, status, va...). */
+  detail: string;
+}
 
 /** A sample as the page lists it. */
 export interface SampleInfo {
@@ -52,6 +84,8 @@ export interface Snapshot {
   map: MemoryMap;
   /** Log lines since the previous snapshot. */
   events: LogEvent[];
+  /** Trace events since the previous snapshot. */
+  trace: TimelineTraceEvent[];
   findings: Finding[];
   bugcheck: ReportBugCheck | null;
   profile: 'win10' | 'nt4';
@@ -64,4 +98,7 @@ export type FromWorker =
   | Snapshot
   | { type: 'pte'; pid: number; va: number; walk: PteWalk | undefined }
   | { type: 'question'; process: string; question: string; choices: string[] }
+  | { type: 'kd'; command: string; output: string }
+  /** The scenario file ran (its name and summary), or was refused (`error`, one line). */
+  | { type: 'scenario'; name: string; summary: string; error?: string }
   | { type: 'error'; message: string };

@@ -4,9 +4,11 @@
  * snapshot of the memory picture, the log, the findings and the bug check
  * after each slice it shows. Pause, step and speed arrive between slices.
  */
-import { boot, MemoryVolumeStore, type Machine, type RunPacer, type ScenarioInput } from 'ntshm';
+import { boot, MemoryVolumeStore, type Machine, type RunPacer, type Scenario, type ScenarioInput } from 'ntshm';
 import { findSample, samples } from 'ntshm/samples';
-import type { FromWorker, RunChoice, RunState, Snapshot, ToWorker } from './protocol.js';
+import type { FromWorker, RunChoice, RunState, ScenarioFile, Snapshot, ToWorker } from './protocol.js';
+import { loadScenarioFile } from './scenario-file.js';
+import { TraceReader } from './trace-reader.js';
 
 const post = (message: FromWorker) => (self as unknown as Worker).postMessage(message);
 
@@ -26,6 +28,9 @@ let lastPostMs = 0;
 let sliceStartMs = 0;
 /** A replay pauses after the step that wrote this many log lines. */
 let untilEvents: number | undefined;
+/** ...or after the step that recorded this many trace events. */
+let untilTrace: number | undefined;
+let trace = new TraceReader();
 
 function snapshot(outcome?: Snapshot['outcome']): Snapshot {
   const m = machine!;
@@ -34,8 +39,8 @@ function snapshot(outcome?: Snapshot['outcome']): Snapshot {
   posted = log.length;
   const report = outcome ? m.report() : undefined;
   const snap: Snapshot = {
-    type: 'snapshot', state, virtualMs: Math.floor(m.kernel.clock.nowNs / 1e6), map: m.memoryMap(), events,
-    findings: [...m.kernel.findings], bugcheck: report?.bugcheck ?? null, profile: choice!.profile,
+    type: 'snapshot', state, virtualMs: Math.floor(m.kernel.clock.nowNs / 1e6), map: m.memoryMap(), events, trace: trace.since(m.kernel.trace?.events),
+    findings: [...m.kernel.findings], bugcheck: report?.bugcheck ?? null, profile: m.kernel.options.profile,
   };
   if (report) {
     snap.outcome = report.outcome;
@@ -52,11 +57,15 @@ const pacer: RunPacer = {
       untilEvents = undefined;
       state = 'paused';
     }
+    if (untilTrace !== undefined && (machine!.kernel.trace?.events.length ?? 0) >= untilTrace) {
+      untilTrace = undefined;
+      state = 'paused';
+    }
     if (stepping || state === 'paused') return true;
     const wall = performance.now();
     if (wall - sliceStartMs > 30) return true;
     // A replay goes as fast as it can to its moment.
-    const speed = untilEvents === undefined ? choice!.speed : 0;
+    const speed = untilEvents === undefined && untilTrace === undefined ? choice!.speed : 0;
     return speed > 0 && nowNs - paceVirtualNs > (wall - paceWallMs) * 1e6 * speed;
   },
   async between() {
@@ -74,7 +83,7 @@ const pacer: RunPacer = {
       release = undefined;
     } else {
       // At a set speed, wait while virtual time is ahead of the wall clock (messages are taken meanwhile).
-      const ahead = () => (choice!.speed > 0 && untilEvents === undefined ? (machine!.kernel.clock.nowNs - paceVirtualNs) / 1e6 / choice!.speed - (performance.now() - paceWallMs) : 0);
+      const ahead = () => (choice!.speed > 0 && untilEvents === undefined && untilTrace === undefined ? (machine!.kernel.clock.nowNs - paceVirtualNs) / 1e6 / choice!.speed - (performance.now() - paceWallMs) : 0);
       await yieldToMessages();
       while (state === 'running' && ahead() > 0) await yieldToMessages(Math.min(ahead(), 100));
     }
@@ -105,15 +114,37 @@ const pageInput: ScenarioInput = {
   },
 };
 
-async function run(c: RunChoice, paused: boolean, until: number | undefined): Promise<void> {
+/** The dropped file's scenario, loaded once per file. */
+let loaded: { file: ScenarioFile; scenario: Promise<Scenario> } | undefined;
+
+async function scenarioOf(c: RunChoice, file: ScenarioFile | undefined): Promise<Scenario> {
+  if (!file) {
+    const sample = findSample(c.sample);
+    if (!sample) throw new RangeError(`no sample named ${c.sample}`);
+    return sample;
+  }
+  if (loaded?.file.name !== file.name || loaded.file.source !== file.source) loaded = { file, scenario: loadScenarioFile(file.name, file.source) };
+  try {
+    const scenario = await loaded.scenario;
+    post({ type: 'scenario', name: scenario.name, summary: scenario.summary });
+    return scenario;
+  } catch (e) {
+    loaded = undefined;
+    post({ type: 'scenario', name: file.name, summary: '', error: e instanceof Error ? e.message : String(e) });
+    throw e;
+  }
+}
+
+async function run(c: RunChoice, paused: boolean, until: number | undefined, untilTraceEvents: number | undefined, file: ScenarioFile | undefined): Promise<void> {
   untilEvents = until;
-  const sample = findSample(c.sample);
-  if (!sample) throw new RangeError(`no sample named ${c.sample}`);
-  const variant = c.variant || undefined;
+  untilTrace = untilTraceEvents;
+  const sample = await scenarioOf(c, file);
+  const variant = c.variant && sample.variants.some((v) => v.name === c.variant) ? c.variant : undefined;
   choice = c;
-  // Like `ntshm run`'s machine, with the volume C: in memory instead of a host folder.
+  trace = new TraceReader();
+  // Like `ntshm run`'s machine, with the volume C: in memory instead of a host folder; traced, for the timeline.
   machine = await boot({
-    volume: new MemoryVolumeStore(), ...sample.bootOptions?.(variant), arch: c.arch, profile: c.profile, verifier: c.verifier, seed: c.seed,
+    volume: new MemoryVolumeStore(), ...sample.bootOptions?.(variant), arch: c.arch, ...(c.profile ? { profile: c.profile } : {}), verifier: c.verifier, seed: c.seed, trace: true,
   });
   machine.pacer = pacer;
   state = paused ? 'paused' : 'running';
@@ -126,11 +157,25 @@ async function run(c: RunChoice, paused: boolean, until: number | undefined): Pr
   post(snapshot(machine.report().outcome));
 }
 
+/** kd's answer on the machine as it stands; refused while it runs (kd breaks in on a stopped machine). */
+function kd(command: string): string {
+  if (!machine) return 'No machine: run a sample first.';
+  if (state === 'running' || state === 'booting') return 'The machine is running: pause it (or let it stop) before kd looks at it.';
+  try {
+    return machine.kd(command);
+  } catch (e) {
+    return `kd failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
 self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.type) {
     case 'run':
-      run(m.choice, m.paused, m.untilEvents).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      run(m.choice, m.paused, m.untilEvents, m.untilTrace, m.file).catch((err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+      break;
+    case 'kd':
+      post({ type: 'kd', command: m.command, output: kd(m.command) });
       break;
     case 'pause':
       if (state === 'running') state = 'paused';
