@@ -36,7 +36,7 @@ function flagsValue(flags: number | bigint): bigint {
 export function makeNtPool2(k: Kernel, enter: Enter) {
   /** The block, zeroed unless `zero` is false; 0 when the pool cannot satisfy it. */
   const allocate = (poolType: number, numberOfBytes: number, tag: number, zero: boolean): number => {
-    const address = k.pool.allocate(poolType, numberOfBytes, tag);
+    const address = k.pool.allocateForCaller(poolType, numberOfBytes, tag);
     if (address !== 0 && zero && numberOfBytes > 0) k.kernelMemory.fill(address, numberOfBytes, 0);
     return address;
   };

@@ -130,7 +130,7 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
         enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
-        return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
+        return k.pool.allocateForCaller(poolType, numberOfBytes, tagValue(tag));
       },
       ExFreePool(p: number | KernelObject | Mdl): void {
         nt.ExFreePoolWithTag(p, 0);
