@@ -10,6 +10,8 @@
 import { mergeParts } from './merge-parts.js';
 import { tagValue, type PoolTag } from './pool-tag.js';
 import { makeNtPool2 } from './nt-pool2.js';
+import { isPagedPoolType } from '../kernel/mm/pool.js';
+import { ExpAllocateForDriver } from '../kernel/verifier/allocation.js';
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
@@ -130,7 +132,7 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       ExAllocatePoolWithTag(poolType: number, numberOfBytes: number, tag: PoolTag): number {
         enter('ExAllocatePoolWithTag', (poolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
-        return k.pool.allocateForCaller(poolType, numberOfBytes, tagValue(tag));
+        return ExpAllocateForDriver(k, poolType, numberOfBytes, tagValue(tag));
       },
       ExFreePool(p: number | KernelObject | Mdl): void {
         nt.ExFreePoolWithTag(p, 0);
@@ -141,7 +143,8 @@ export function makeNt(k: Kernel, driverName: string) {
         const address = ptr(typeof p === 'object' && p !== null ? p.address : p);
         if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
         // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
-        k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
+        const freed = k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
+        k.verifierStatistics?.free(address, freed.owner, isPagedPoolType(freed.poolType), freed.numberOfBytes);
       },
 
       // --- MDLs, I/O space, physical addresses (nt-mdl.ts) ---
@@ -229,10 +232,12 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       KeRaiseIrql(newIrql: number): { oldIrql: number } {
         k.charge(COST_KERNEL_ROUTINE_NS);
+        if (k.verifierStatistics !== null) k.verifierStatistics.counters.RaiseIrqls++;
         return { oldIrql: k.ke.KeRaiseIrql(irqlArgument(k.arch, newIrql)) };
       },
       KeRaiseIrqlToDpcLevel(): number {
         k.charge(COST_KERNEL_ROUTINE_NS);
+        if (k.verifierStatistics !== null) k.verifierStatistics.counters.RaiseIrqls++;
         return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
       },
       KeLowerIrql(newIrql: number): void {

@@ -72,6 +72,8 @@ import { SeProcessToken } from './se/token.js';
 import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { TornReadDetector } from './verifier/torn-read.js';
+import { VerifierStatistics } from './verifier/statistics.js';
+import { VfLowResources } from './verifier/low-resources.js';
 
 export type { KernelOptions } from './ke/options.js';
 export type { Finding, LogEvent } from './ke/log.js';
@@ -116,6 +118,10 @@ export class Kernel implements CmContext {
   /** Kernel writes reported to the torn-read check and to byte trackers (mm/write-watch.ts). */
   readonly writeWatch: KernelWriteWatch;
   readonly readWatch: DoubleFetchDetector | null;
+  /** What the verifier counts for !verifier (verifier/statistics.ts); null with the verifier off. */
+  readonly verifierStatistics: VerifierStatistics | null;
+  /** The verifier's low resources simulations (verifier/low-resources.ts); inactive unless their options are on. */
+  readonly lowResources: VfLowResources;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
   readonly ps: ProcessManager;
@@ -169,9 +175,16 @@ export class Kernel implements CmContext {
     // Trimming: memory pressure at the clock tick; the verifier's forced IRQL checking at every raise to DISPATCH_LEVEL.
     const pressure = options.memoryPressure ?? 'none';
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
-    if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
+    if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) {
+      this.ke.raiseListeners.push(() => {
+        this.verifierStatistics!.counters.Trims++;
+        this.workingSets.MiTrimPagedPool();
+      });
+    }
     this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this));
     this.readWatch = options.verifier ? new DoubleFetchDetector(this) : null;
+    this.verifierStatistics = options.verifier ? new VerifierStatistics() : null;
+    this.lowResources = new VfLowResources(this);
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);
