@@ -383,6 +383,7 @@ export function makeNt(k: Kernel, driverName: string) {
       /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */
       IoAllocateWorkItem(DeviceObject: DeviceObject): IoWorkItem | null {
         enter('IoAllocateWorkItem', DISPATCH_LEVEL);
+        if (k.lowResources.active && k.lowResources.VfFailAllocation('IoAllocateWorkItem')) return null;
         return k.io.workItems.IoAllocateWorkItem(DeviceObject);
       },
       /** QueueType (CriticalWorkQueue, DelayedWorkQueue) is accepted and makes no difference. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioqueueworkitem */
