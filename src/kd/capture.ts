@@ -134,6 +134,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     virtualMs: Math.floor(k.clock.nowNs / 1e6),
     verifier: k.options.verifier,
     verifierFlags: verifierFlags(k.options),
+    ...(k.verifierStatistics !== null ? { verifierStatistics: k.verifierStatistics.snapshot() } : {}),
     currentProcess: k.currentProcess.UniqueProcessId,
     processes: processes.map(processOf),
     pfns: pfnsOf(k),

@@ -41,6 +41,8 @@ describe.each([{ arch: 'x64', unit: 16 }, { arch: 'x86', unit: 8 }] as const)('s
     expect([v.aPaged, v.bPaged]).toEqual([false, true]);
     expect(v.aRecord).toMatchObject({ numberOfBytes: 100, special: true, owner: 'NtshmTest' });
     expect(k.pool.allocations.get(v.a)).toBeUndefined();
+    // !verifier's counters: three granted, two of them in special pool.
+    expect(k.verifierStatistics!.counters).toMatchObject({ AllocationsSucceeded: 3, AllocationsSucceededSpecialPool: 2 });
   });
 
   it('the kernel\'s own blocks stay in normal pool', async () => {
