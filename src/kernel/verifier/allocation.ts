@@ -4,11 +4,11 @@
  * simulation, placed in special pool, and counted for !verifier. With the
  * verifier off it is the pool's allocate and nothing else.
  */
-import type { Kernel } from '../kernel.js';
+import type { VfLowResources, VfLowResourcesContext } from './low-resources.js';
 import { isPagedPoolType } from '../mm/pool.js';
 
 /** The block, or 0 (the pool is out of memory, or the verifier failed the request on purpose). */
-export function ExpAllocateForDriver(k: Kernel, poolType: number, numberOfBytes: number, tag: number, api = 'ExAllocatePoolWithTag'): number {
+export function ExpAllocateForDriver(k: VfLowResourcesContext & { readonly lowResources: VfLowResources }, poolType: number, numberOfBytes: number, tag: number, api = 'ExAllocatePoolWithTag'): number {
   const stats = k.verifierStatistics;
   if (stats === null) return k.pool.allocate(poolType, numberOfBytes, tag);
   const paged = isPagedPoolType(poolType);

@@ -21,7 +21,11 @@
  */
 import { SeededRandom } from '../../hw/random.js';
 import { DRIVER_VERIFIER_INJECT_ALLOCATION_FAILURES, VERIFIER_SYSTEMATIC_LOW_RESOURCES, verifierChecks } from '../../include/verifier-flags.js';
-import type { Kernel } from '../kernel.js';
+import type { MmContext } from '../mm/context.js';
+import type { VerifierStatistics } from './statistics.js';
+
+/** What the simulations use of the kernel. */
+export type VfLowResourcesContext = MmContext & { readonly verifierStatistics: VerifierStatistics | null };
 
 /** verifier /faults' default probability, in ten-thousandths. */
 const FAULT_PROBABILITY = 600;
@@ -34,7 +38,7 @@ export class VfLowResources {
   /** Sites already failed once (systematic). */
   private readonly failed = new Set<string>();
 
-  constructor(private readonly k: Kernel) {
+  constructor(private readonly k: VfLowResourcesContext) {
     this.random = verifierChecks(k.options, DRIVER_VERIFIER_INJECT_ALLOCATION_FAILURES) ? new SeededRandom((k.options.seed ^ 0x4c6f5265) >>> 0 || 1) : null;
     this.systematic = verifierChecks(k.options, VERIFIER_SYSTEMATIC_LOW_RESOURCES);
   }
