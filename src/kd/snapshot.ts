@@ -74,6 +74,8 @@ export interface KdPoolBlock {
   tag: string;
   paged: boolean;
   owner: string | null;
+  /** In Driver Verifier's special pool (absent in older dumps, and for normal pool). */
+  special?: true;
 }
 
 export interface KdMdl {

@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { boot, loadDump } from 'ntshm';
 import { sharingMemory } from '../../samples/registry.js';
 import { decodeDump, encodeDump } from '../../src/kd/dump-format.js';
+import { NonPagedPool } from 'ntshm/wdm';
+import { commandDriver, runInDriver } from '../mm/harness.js';
 
 describe('!verifier', () => {
   it('prints the counters and each driver\'s pool, current and peak, on the live machine and its dump', async () => {
@@ -40,5 +42,16 @@ describe('!verifier', () => {
     expect(text).toMatch(/^Verify Flags Level 0x000209bb\n\n {2}STANDARD FLAGS:/);
     expect(text).toMatch(/MODULE: SharingMemory\.sys/);
     expect(text).not.toMatch(/RaiseIrqls/);
+  });
+
+  it('!pool on a special pool block names the special pool', async () => {
+    const m = await boot({ verifier: { specialPool: true } });
+    const driver = commandDriver();
+    expect(m.loadDriver('NtshmTest', driver.definition)).toBe(0);
+    const { value } = await runInDriver(m, driver, (nt) => nt.ExAllocatePoolWithTag(NonPagedPool, 100, 'Spkd'));
+    const text = m.kd(`!pool ${value!.toString(16)}`);
+    expect(text).toMatch(/region is Special pool \(nonpaged\)/);
+    expect(text).toMatch(/\*Spkd/);
+    expect(loadDump(m.dump()).kd(`!pool ${value!.toString(16)}`)).toBe(text);
   });
 });

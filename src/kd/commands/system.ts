@@ -39,7 +39,8 @@ export function pool(ctx: KdContext, args: string[]): string[] {
   const page = va - (va % PAGE_SIZE);
   const blocks = ctx.s.pool.filter((b) => b.address < page + PAGE_SIZE && b.address + Math.max(b.size, 1) > page);
   if (blocks.length === 0) throw new KdError(`Pool page ${ptr(ctx.arch, va)} holds no allocation (it is not pool, or the block was freed)`);
-  const region = blocks[0]?.paged ? 'Paged pool' : 'Nonpaged pool';
+  // WinDbg names the special pool as the region of a page there (the block's own pool type follows its tag).
+  const region = blocks[0]?.special ? `Special pool (${blocks[0].paged ? 'paged' : 'nonpaged'})` : blocks[0]?.paged ? 'Paged pool' : 'Nonpaged pool';
   const lines = [`Pool page ${ptr(ctx.arch, va)} region is ${region}`];
   for (const b of blocks) {
     const hit = va >= b.address && va < b.address + Math.max(b.size, 1);
