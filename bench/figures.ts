@@ -10,6 +10,7 @@ import { benchBoot, benchSharingMemory, type BootFigures, type SampleFigures } f
 import { benchBulk, benchScalar, type BulkFigures, type ScalarFigures } from './memory.js';
 import { benchPending, type PendingFigures } from './pending.js';
 import { benchRing, type RingFigures } from './ring.js';
+import { benchVerifier, type VerifierFigures } from './verifier.js';
 
 export interface FigureResults {
   'bulk-x64': BulkFigures;
@@ -22,11 +23,12 @@ export interface FigureResults {
   handles: HandleFigures;
   ring: RingFigures;
   pending: PendingFigures;
+  verifier: VerifierFigures;
 }
 
 export type FigureId = keyof FigureResults;
 
-export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles', 'ring', 'pending'];
+export const figureIds: readonly FigureId[] = ['bulk-x64', 'bulk-x86', 'scalar-x86', 'scalar-x64', 'ioctl', 'sharing-memory', 'boot', 'handles', 'ring', 'pending', 'verifier'];
 
 export function isFigureId(id: string): id is FigureId {
   return (figureIds as readonly string[]).includes(id);
@@ -44,6 +46,7 @@ export async function runFigure<F extends FigureId>(id: F, quick: boolean): Prom
     handles: () => benchHandles(quick),
     ring: () => benchRing(quick),
     pending: () => benchPending(quick),
+    verifier: () => benchVerifier(quick),
   };
   return run[id]() as Promise<FigureResults[F]>;
 }

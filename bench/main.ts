@@ -3,7 +3,7 @@
  * own limit in the same run, printed as a table and as one JSON line
  * (`BENCH_JSON {...}`) for scripts.
  *
- *   node dist/bench/main.js [--quick] [--only ID[,ID...]]
+ *   node dist/bench/main.js [--quick] [--only ID[,ID...]]   (IDs: figures.ts, verifier among them)
  *
  * Each figure runs in a child process of its own (`--figure ID`), which
  * prints one `FIGURE_JSON {...}` line; this process collects them. `--quick`
@@ -174,6 +174,18 @@ async function main(): Promise<void> {
       value: `${p.twoCallsNs.toFixed(0)} ns/pair`, target: '', pass: undefined,
     });
     json.pending = { ...p, target: 2000, pass };
+  }
+
+  // 9. Driver Verifier's overhead: the samples' runs with verifier: true against the same runs without it.
+  if (wanted('verifier')) {
+    const v = measureInChild('verifier', quick);
+    for (const s of v.samples) {
+      rows.push({
+        figure: `9. ${s.sample} ${s.virtualSeconds} virtual s, verifier on / off`, measured: `${s.onMs.toFixed(1)} ms`, host: `${s.offMs.toFixed(1)} ms off`,
+        value: `${s.ratio.toFixed(2)}× on/off`, target: '≤ 3×', pass: s.ratio <= 3,
+      });
+    }
+    json.verifier = { ...v, target: 3, pass: v.ratio <= 3 };
   }
 
   printTable(rows);

@@ -21,7 +21,7 @@
  */
 import {
   defineDriver, FILE_DEVICE_UNKNOWN, IO_NO_INCREMENT, IoGetCurrentIrpStackLocation, IRP_MJ_CLEANUP, IRP_MJ_CLOSE, IRP_MJ_CREATE,
-  IRP_MJ_DEVICE_CONTROL, STATUS_BUFFER_TOO_SMALL, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
+  IRP_MJ_DEVICE_CONTROL, STATUS_BUFFER_TOO_SMALL, STATUS_INSUFFICIENT_RESOURCES, STATUS_INVALID_DEVICE_REQUEST, STATUS_SUCCESS,
   type DeviceObject, type DriverObject, type Irp, type Kdpc, type Nt,
 } from 'ntshm/wdm';
 import { DEVICE_NAME, EVENT_PERIOD_MS, EVENT_RECORD, IOCTL_WAIT_FOR_EVENT, SERVICE_NAME, SYMBOLIC_LINK_NAME } from './ioctl.js';
@@ -61,7 +61,7 @@ export const bufferedDelivery: EventDelivery = {
 /** What a variant swaps in. */
 export interface InvertedCallDriverOptions {
   /** Where the held requests wait (default: the cancel-safe queue). */
-  queue?: (nt: Nt) => RequestQueue;
+  queue?: (nt: Nt) => RequestQueue | null;
   /** How the event travels (default: METHOD_BUFFERED). */
   delivery?: EventDelivery;
 }
@@ -70,7 +70,10 @@ export function invertedCallDriver({ queue: makeQueue = csqQueue, delivery = buf
   return defineDriver({
     name: SERVICE_NAME,
     DriverEntry(nt: Nt, DriverObject: DriverObject, _RegistryPath: string): number {
-      const queue = makeQueue(nt);
+      const made = makeQueue(nt);
+      // Its spin lock is pool: out of memory (or failed by the verifier's low resources simulation), the driver does not load.
+      if (made === null) return STATUS_INSUFFICIENT_RESOURCES;
+      const queue = made;
       // The event source: a periodic timer and its DPC (both would be in the device extension in C).
       const { timer } = nt.KeInitializeTimer();
       let dpc: Kdpc | null = null;

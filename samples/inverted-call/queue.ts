@@ -37,11 +37,12 @@ export interface RequestQueue {
 const QUEUE_TAG = 0x75514349;
 
 /** The cancel-safe queue: the driver's list and spin lock, and the six routines IoCsqInitialize takes. */
-export function csqQueue(nt: Nt): RequestQueue {
+export function csqQueue(nt: Nt): RequestQueue | null {
   // The list is the driver's (a LIST_ENTRY through Irp->Tail.Overlay.ListEntry in C); the lock, a KSPIN_LOCK in nonpaged pool,
   // guards it against the DPC and the cancel routine, both at DISPATCH_LEVEL.
   const pending: Irp[] = [];
   const lock = nt.ExAllocatePoolWithTag(NonPagedPoolNx, 8, QUEUE_TAG);
+  if (lock === 0) return null;
   nt.KeInitializeSpinLock(lock);
   const csq = {} as IoCsq;
 

@@ -26,6 +26,7 @@ export function makeNtMdlPages(k: Kernel, enter: (name: string, maxIrql: number,
      */
     MmAllocatePagesForMdl(lowAddress: PhysicalAddress, highAddress: PhysicalAddress, skipBytes: PhysicalAddress, totalBytes: number): Mdl | null {
       enter('MmAllocatePagesForMdl', DISPATCH_LEVEL, irqlCheck);
+      if (k.lowResources.active && k.lowResources.VfFailAllocation('MmAllocatePagesForMdl')) return null;
       return MmAllocatePagesForMdlEx(k, lowAddress, highAddress, skipBytes, sizeArgument(k.arch, totalBytes), MmCached, 0);
     },
     /**
@@ -35,6 +36,7 @@ export function makeNtMdlPages(k: Kernel, enter: (name: string, maxIrql: number,
     MmAllocatePagesForMdlEx(lowAddress: PhysicalAddress, highAddress: PhysicalAddress, skipBytes: PhysicalAddress, totalBytes: number,
       cacheType: number, flags: number): Mdl | null {
       enter('MmAllocatePagesForMdlEx', DISPATCH_LEVEL, irqlCheck);
+      if (k.lowResources.active && k.lowResources.VfFailAllocation('MmAllocatePagesForMdlEx')) return null;
       return MmAllocatePagesForMdlEx(k, lowAddress, highAddress, skipBytes, sizeArgument(k.arch, totalBytes), cacheType, ulongArgument(k.arch, flags));
     },
     /**

@@ -29,6 +29,7 @@ export function makeNtMdl(k: Kernel, enter: (name: string, maxIrql: number, viol
   return {
     IoAllocateMdl(virtualAddress: number, length: number, secondaryBuffer: boolean, chargeQuota: boolean, irp: Irp | null): Mdl | null {
       enter('IoAllocateMdl', DISPATCH_LEVEL);
+      if (k.lowResources.active && k.lowResources.VfFailAllocation('IoAllocateMdl')) return null;
       return k.mdl.IoAllocateMdl(virtualAddress, length, secondaryBuffer, chargeQuota, irp);
     },
     IoFreeMdl(mdl: Mdl | number | null): void {

@@ -19,6 +19,7 @@ import {
   POOL_FLAG_PAGED, POOL_FLAG_RAISE_ON_FAILURE, POOL_FLAG_SPECIAL_POOL, POOL_FLAG_UNINITIALIZED, POOL_FLAG_USE_QUOTA,
 } from '../include/wdm-constants.js';
 import type { Kernel } from '../kernel/kernel.js';
+import { ExpAllocateForDriver } from '../kernel/verifier/allocation.js';
 import { tagValue, type PoolTag } from './pool-tag.js';
 
 type Enter = (name: string, maxIrql: number) => void;
@@ -36,7 +37,7 @@ function flagsValue(flags: number | bigint): bigint {
 export function makeNtPool2(k: Kernel, enter: Enter) {
   /** The block, zeroed unless `zero` is false; 0 when the pool cannot satisfy it. */
   const allocate = (poolType: number, numberOfBytes: number, tag: number, zero: boolean): number => {
-    const address = k.pool.allocate(poolType, numberOfBytes, tag);
+    const address = ExpAllocateForDriver(k, poolType, numberOfBytes, tag, 'ExAllocatePool2');
     if (address !== 0 && zero && numberOfBytes > 0) k.kernelMemory.fill(address, numberOfBytes, 0);
     return address;
   };

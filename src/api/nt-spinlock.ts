@@ -52,6 +52,7 @@ export function makeNtSpinLock(k: Kernel, driverName: string, enter: (name: stri
       enter('KeAcquireSpinLock', 31);
       const lock = lockArg(SpinLock);
       if (k.irql > DISPATCH_LEVEL) verify(VI_ACQUIRE_SPIN_LOCK_IRQL, lock, 0, `KeAcquireSpinLock was called at IRQL ${k.irql}, above DISPATCH_LEVEL.`);
+      if (k.verifierStatistics !== null) k.verifierStatistics.counters.AcquireSpinLocks++;
       const oldIrql = k.ke.KeRaiseIrql(DISPATCH_LEVEL);
       acquire(lock, 'KeAcquireSpinLock');
       return { oldIrql };

@@ -10,6 +10,8 @@
 import { mergeParts } from './merge-parts.js';
 import { tagValue, type PoolTag } from './pool-tag.js';
 import { makeNtPool2 } from './nt-pool2.js';
+import { isPagedPoolType } from '../kernel/mm/pool.js';
+import { ExpAllocateForDriver } from '../kernel/verifier/allocation.js';
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
@@ -152,7 +154,7 @@ export function makeNt(k: Kernel, driverName: string) {
         const paged = (poolType & 1) !== 0;
         enter('ExAllocatePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL,
           k.options.verifier ? [paged ? 0x01 : 0x02, poolType >>> 0, size(numberOfBytes)] : undefined, poolType >>> 0);
-        return k.pool.allocate(poolType, numberOfBytes, tagValue(tag));
+        return ExpAllocateForDriver(k, poolType, numberOfBytes, tagValue(tag));
       },
       ExFreePool(p: number | KernelObject | Mdl): void {
         nt.ExFreePoolWithTag(p, 0);
@@ -169,7 +171,8 @@ export function makeNt(k: Kernel, driverName: string) {
         }
         if (p instanceof Mdl || k.mdl.live.has(address)) k.mdl.live.delete(address);
         // Every check (not pool, not allocated, wrong tag, corrupt header) is the pool's: mm/pool-check.ts.
-        k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
+        const freed = k.pool.free(address, tag === 0 ? 0 : tagValue(tag));
+        k.verifierStatistics?.free(address, freed.owner, isPagedPoolType(freed.poolType), freed.numberOfBytes);
       },
 
       // --- MDLs, I/O space, physical addresses (nt-mdl.ts) ---
@@ -260,6 +263,7 @@ export function makeNt(k: Kernel, driverName: string) {
       /** With the verifier, a NewIrql below the current one or past HIGH_LEVEL is 0xC4/0x30 (P2 the IRQL, P3 the one asked) before the HAL's 0x9. */
       KeRaiseIrql(newIrql: number): { oldIrql: number } {
         k.charge(COST_KERNEL_ROUTINE_NS);
+        if (k.verifierStatistics !== null) k.verifierStatistics.counters.RaiseIrqls++;
         const requested = irqlArgument(k.arch, newIrql);
         if (k.options.verifier && (requested < k.irql || requested > k.ke.highLevel)) {
           k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, 0x30, k.irql, requested, 0, `KeRaiseIrql was asked to go from IRQL ${k.irql} to ${requested}, which is not a raise.`);
@@ -268,6 +272,7 @@ export function makeNt(k: Kernel, driverName: string) {
       },
       KeRaiseIrqlToDpcLevel(): number {
         k.charge(COST_KERNEL_ROUTINE_NS);
+        if (k.verifierStatistics !== null) k.verifierStatistics.counters.RaiseIrqls++;
         return k.ke.KeRaiseIrql(DISPATCH_LEVEL);
       },
       /** With the verifier, a NewIrql above the current one is 0xC4/0x31 (P2 the IRQL, P3 the one asked, P4 0: the new IRQL is bad) before 0xA. */
@@ -420,6 +425,7 @@ export function makeNt(k: Kernel, driverName: string) {
       /** https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioallocateworkitem */
       IoAllocateWorkItem(DeviceObject: DeviceObject): IoWorkItem | null {
         enter('IoAllocateWorkItem', DISPATCH_LEVEL);
+        if (k.lowResources.active && k.lowResources.VfFailAllocation('IoAllocateWorkItem')) return null;
         return k.io.workItems.IoAllocateWorkItem(DeviceObject);
       },
       /** QueueType (CriticalWorkQueue, DelayedWorkQueue) is accepted and makes no difference. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-ioqueueworkitem */

@@ -23,10 +23,11 @@ export function formatTimestamp(ms: number): string {
 /**
  * One log line: `[  1.015] SharingMemory.exe | 12:00:01` for program output,
  * `[  0.000] kd (SharingMemory.exe) | SharingMemory: ...` for DbgPrint, which
- * names the process whose context the driver ran in.
+ * names the process whose context the driver ran in; `verifier (…)` for
+ * what Driver Verifier did on purpose (an allocation it failed).
  */
 export function formatEvent(e: LogEvent, c: Colors, verbose = false): string {
-  const who = e.source === 'dbgprint' ? c.magenta(`kd (${e.process})`) : c.green(e.process);
+  const who = e.source === 'dbgprint' ? c.magenta(`kd (${e.process})`) : e.source === 'verifier' ? c.yellow(`verifier (${e.process})`) : c.green(e.process);
   return `${c.dim(formatTimestamp(e.t))} ${who}${verbose ? c.dim(where(e)) : ''} ${c.dim('|')} ${e.text}`;
 }
 

@@ -125,6 +125,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
   const pidOf = (p: unknown): number | null => processes.find((q) => q === p)?.UniqueProcessId ?? null;
   const pool: KdPoolBlock[] = [...k.pool.allocations.values()].map((b) => ({
     address: b.address, size: b.numberOfBytes, tag: tagText(b.tag), paged: isPagedPoolType(b.poolType), owner: b.owner ?? null,
+    ...(b.special ? { special: true as const } : {}),
   })).sort((a, b) => a.address - b.address);
   const b = k.bugcheck;
   return {
@@ -134,6 +135,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     virtualMs: Math.floor(k.clock.nowNs / 1e6),
     verifier: k.options.verifier,
     verifierFlags: verifierFlags(k.options),
+    ...(k.verifierStatistics !== null ? { verifierStatistics: k.verifierStatistics.snapshot() } : {}),
     currentProcess: k.currentProcess.UniqueProcessId,
     processes: processes.map(processOf),
     pfns: pfnsOf(k),

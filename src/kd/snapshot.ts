@@ -5,6 +5,7 @@
  * log). A live machine makes one on every kd command; a dump carries one.
  * Page tables are not in it: kd walks them in physical memory, as WinDbg does.
  */
+import type { VerifierCounters, VerifierDriverPool } from '../kernel/verifier/statistics.js';
 import type { BugCheck } from '../kernel/ke/bugcheck.js';
 import type { Finding, LogEvent } from '../kernel/ke/log.js';
 import type { BugCheckAnalysis } from './analysis.js';
@@ -73,6 +74,8 @@ export interface KdPoolBlock {
   tag: string;
   paged: boolean;
   owner: string | null;
+  /** In Driver Verifier's special pool (absent in older dumps, and for normal pool). */
+  special?: true;
 }
 
 export interface KdMdl {
@@ -156,6 +159,8 @@ export interface KdSnapshot {
   verifier: boolean;
   /** Driver Verifier's flags (absent in dumps written before they were kept: the standard settings). */
   verifierFlags?: number;
+  /** What the verifier counted (verifier/statistics.ts); absent in older dumps and with the verifier off. */
+  verifierStatistics?: { counters: VerifierCounters; drivers: { [driver: string]: VerifierDriverPool } };
   /** The process whose context the machine was in (pid). */
   currentProcess: number;
   processes: KdProcess[];

@@ -74,6 +74,8 @@ import { ServiceControlManager } from './scm/service-control-manager.js';
 import { SharingRecorder } from './sharing.js';
 import { TornReadDetector } from './verifier/torn-read.js';
 import { VfIoCheckDispatchReturn, VfIoVerifying } from './verifier/io-verification.js';
+import { VerifierStatistics } from './verifier/statistics.js';
+import { VfLowResources } from './verifier/low-resources.js';
 
 export type { KernelOptions } from './ke/options.js';
 export type { Finding, LogEvent } from './ke/log.js';
@@ -119,6 +121,10 @@ export class Kernel implements CmContext {
   readonly writeWatch: KernelWriteWatch;
   readonly uninitialized: UninitializedBytes;
   readonly readWatch: DoubleFetchDetector | null;
+  /** What the verifier counts for !verifier (verifier/statistics.ts); null with the verifier off. */
+  readonly verifierStatistics: VerifierStatistics | null;
+  /** The verifier's low resources simulations (verifier/low-resources.ts); inactive unless their options are on. */
+  readonly lowResources: VfLowResources;
   // ob, ps, io, scm
   readonly ob: ObjectManager;
   readonly ps: ProcessManager;
@@ -172,10 +178,17 @@ export class Kernel implements CmContext {
     // Trimming: memory pressure at the clock tick; the verifier's forced IRQL checking at every raise to DISPATCH_LEVEL.
     const pressure = options.memoryPressure ?? 'none';
     if (pressure !== 'none') this.ke.tickListeners.push(() => this.workingSets.onTick(pressure));
-    if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) this.ke.raiseListeners.push(() => this.workingSets.MiTrimPagedPool());
+    if (verifierChecks(options, DRIVER_VERIFIER_FORCE_IRQL_CHECKING)) {
+      this.ke.raiseListeners.push(() => {
+        this.verifierStatistics!.counters.Trims++;
+        this.workingSets.MiTrimPagedPool();
+      });
+    }
     this.uninitialized = new UninitializedBytes(this);
     this.writeWatch = new KernelWriteWatch(this, new TornReadDetector(this), this.uninitialized);
     this.readWatch = options.verifier ? new DoubleFetchDetector(this) : null;
+    this.verifierStatistics = options.verifier ? new VerifierStatistics() : null;
+    this.lowResources = new VfLowResources(this);
 
     // ob, ps (the System and Idle processes and the idle threads), io, the SCM.
     this.ob = new ObjectManager(this);

@@ -25,11 +25,12 @@ import type { RequestQueue } from '../queue.js';
 /** 'IcQu', the tag of the queue's spin lock. */
 const QUEUE_TAG = 0x75514349;
 
-export function queueTakingAhead(nt: Nt): RequestQueue {
+export function queueTakingAhead(nt: Nt): RequestQueue | null {
   const pending: Irp[] = [];
   /** The request the next event goes into, already off the list. */
   let next: Irp | null = null;
   const lock = nt.ExAllocatePoolWithTag(NonPagedPoolNx, 8, QUEUE_TAG);
+  if (lock === 0) return null;
   nt.KeInitializeSpinLock(lock);
 
   function complete(irp: Irp): void {

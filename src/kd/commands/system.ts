@@ -7,6 +7,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-verifier
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-analyze
  */
+import type { VerifierCounters } from '../../kernel/verifier/statistics.js';
 import { VERIFIER_OPTIONS, VERIFIER_STANDARD_FLAGS, type VerifierOption } from '../../include/verifier-flags.js';
 import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { analyzeText } from '../analysis.js';
@@ -38,7 +39,8 @@ export function pool(ctx: KdContext, args: string[]): string[] {
   const page = va - (va % PAGE_SIZE);
   const blocks = ctx.s.pool.filter((b) => b.address < page + PAGE_SIZE && b.address + Math.max(b.size, 1) > page);
   if (blocks.length === 0) throw new KdError(`Pool page ${ptr(ctx.arch, va)} holds no allocation (it is not pool, or the block was freed)`);
-  const region = blocks[0]?.paged ? 'Paged pool' : 'Nonpaged pool';
+  // WinDbg names the special pool as the region of a page there (the block's own pool type follows its tag).
+  const region = blocks[0]?.special ? `Special pool (${blocks[0].paged ? 'paged' : 'nonpaged'})` : blocks[0]?.paged ? 'Paged pool' : 'Nonpaged pool';
   const lines = [`Pool page ${ptr(ctx.arch, va)} region is ${region}`];
   for (const b of blocks) {
     const hit = va >= b.address && va < b.address + Math.max(b.size, 1);
@@ -81,14 +83,33 @@ export function verifier(ctx: KdContext): string[] {
   const additional = VERIFIER_OPTIONS.filter((o) => !(VERIFIER_STANDARD_FLAGS & o.flag));
   const lines = [`Verify Flags Level 0x${flags.toString(16).padStart(8, '0')}`, '', '  STANDARD FLAGS:', ...standard.map(row),
     '', '  ADDITIONAL FLAGS:', ...additional.map(row), '', '    [X] Indicates flag is enabled', '', 'Driver Verification List', '------------------------'];
+  const stats = ctx.s.verifierStatistics;
+  if (stats) lines.splice(1, 0, ...verifierCounters(stats.counters));
   for (const d of ctx.s.drivers) {
     const pool = ctx.s.pool.filter((b) => b.owner === d.service);
     lines.push(`MODULE: ${d.service}.sys (${d.unloaded ? 'unloaded' : 'loaded'})`);
     lines.push(`    Pool Allocation Totals: ${pool.length} allocations, ${pool.reduce((n, b) => n + b.size, 0)} bytes`);
+    const p = stats?.drivers[d.service];
+    if (p) {
+      const row = (what: string, n: number, bytes: number) => `    ${what.padEnd(38)} 0x${n.toString(16)} for ${bytes.toString(16).padStart(8, '0')} bytes`;
+      lines.push(row('Current paged pool allocations', p.currentPagedPoolAllocations, p.pagedPoolUsageInBytes),
+        row('Peak paged pool allocations', p.peakPagedPoolAllocations, p.peakPagedPoolUsageInBytes),
+        row('Current nonpaged pool allocations', p.currentNonPagedPoolAllocations, p.nonPagedPoolUsageInBytes),
+        row('Peak nonpaged pool allocations', p.peakNonPagedPoolAllocations, p.peakNonPagedPoolUsageInBytes));
+    }
   }
   lines.push('', `Findings (the verifier's reports that did not stop the machine): ${ctx.s.findings.length}`);
   for (const f of ctx.s.findings) lines.push(`    ${f.kind}${f.driver ? ` in ${f.driver}${f.routine ? `!${f.routine}` : ''}` : ''}: ${f.message}`);
   return lines;
+}
+
+/** The global counters, as !verifier prints them under its flags (names and order from the debugger page). */
+function verifierCounters(c: VerifierCounters): string[] {
+  const row = (what: string, n: number) => `  ${what.padEnd(40)} 0x${n.toString(16)}`;
+  return ['', row('RaiseIrqls', c.RaiseIrqls), row('AcquireSpinLocks', c.AcquireSpinLocks), row('Synch Executions', c.SynchronizeExecutions),
+    row('Trims', c.Trims), '', row('Pool Allocations Attempted', c.AllocationsAttempted), row('Pool Allocations Succeeded', c.AllocationsSucceeded),
+    row('Pool Allocations Succeeded SpecialPool', c.AllocationsSucceededSpecialPool), row('Pool Allocations With NO TAG', c.AllocationsWithNoTag),
+    row('Pool Allocations Failed', c.AllocationsFailed), row('Resource Allocations Failed Deliberately', c.AllocationsFailedDeliberately)];
 }
 
 /** !analyze [-v]: the bug check, analysed. */

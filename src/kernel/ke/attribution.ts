@@ -79,6 +79,12 @@ export class BugCheckAttribution {
     return this.enteredNs.length > 0 ? this.enteredNs[0]! : -1;
   }
 
+  /** When the driver routine now running was entered (virtual ns), or -1 with none: tells one run of a routine from the next. */
+  topEnteredNs(): number {
+    const n = this.enteredNs.length;
+    return n > 0 ? this.enteredNs[n - 1]! : -1;
+  }
+
   top(): DriverFrame | undefined {
     // Never index with -1: that is a named-property lookup, hundreds of times slower.
     const n = this.frames.length;

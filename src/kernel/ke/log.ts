@@ -16,7 +16,7 @@ import type { Clock } from '../../hw/clock.js';
 export interface LogEvent {
   /** Virtual milliseconds since boot. */
   t: number;
-  source: 'dbgprint' | 'stdout';
+  source: 'dbgprint' | 'stdout' | 'verifier';
   /** The image name of the process whose context the line was written in ("client.exe", "System"). */
   process: string;
   text: string;

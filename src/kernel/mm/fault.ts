@@ -7,6 +7,8 @@
  *   user address, committed, not yet touched  → demand-zero page, retry
  *   user address in a view of a section        → the section's page mapped
  *                                               (or copied, write-copy), retry
+ *   kernel touch of a special pool guard page  → bug check 0xD6 (driver) / 0xCD
+ *   or of freed special pool                    → bug check 0xD5 (driver) / 0xCC (special-pool.ts)
  *   any fault at IRQL >= DISPATCH_LEVEL       → bug check 0xD1 (driver) / 0x0A
  *   user address, otherwise                   → STATUS_ACCESS_VIOLATION raised
  *                                               (catchable in the driver or program)
@@ -44,6 +46,8 @@ export function MmAccessFault(k: MmContext, fault: PageFault): void {
     return;
   }
   if (k.trace) MiTraceFault(k, va, what, userAddress || user ? 'access violation' : 'bug check');
+  // A guard page or a freed block of the verifier's special pool, at any IRQL (special-pool.ts).
+  if (!userAddress && !user && !fault.present && k.pool.special !== null) k.pool.special.MiCheckSpecialPoolFault(va, access);
   if (k.irql >= DISPATCH_LEVEL) {
     const trimmed = k.workingSets.MiTrimmedState(k.currentProcess.DirectoryTableBase, va);
     const why = trimmed === undefined ? '' : ` The page is pageable and was trimmed (its PTE is a ${trimmed === 'transition' ? 'transition PTE' : 'pagefile PTE'}).`;

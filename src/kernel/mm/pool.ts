@@ -25,6 +25,8 @@ import { PfnUse } from './pfn.js';
 import { AllocationTable } from './pool-allocations.js';
 import { ExpBugCheckFreedTwice, ExpBugCheckWrongTag, ExpCheckPoolHeader } from './pool-check.js';
 import { PoolHeaders } from './pool-header.js';
+import { MiSpecialPool } from './special-pool.js';
+import { DRIVER_VERIFIER_SPECIAL_POOLING, verifierChecks } from '../../include/verifier-flags.js';
 
 export { NonPagedPool, PagedPool } from '../../include/wdm-constants.js';
 /** NonPagedPoolNx (512) and the other nonpaged variants are the same pool here. */
@@ -40,6 +42,8 @@ export interface PoolAllocation {
   readonly charged: number;
   /** The driver whose routine was running, if any (for leak reports). */
   readonly owner: string | undefined;
+  /** Placed in Driver Verifier's special pool (special-pool.ts): a page of its own, ending at the page's end. */
+  readonly special?: true;
 }
 
 interface SmallPage {
@@ -137,6 +141,8 @@ export class Pool {
   private readonly unit: number;
   /** Blocks per page. */
   private readonly units: number;
+  /** Driver Verifier's special pool, with its option on; null otherwise. */
+  readonly special: MiSpecialPool | null;
 
   constructor(private readonly k: MmContext) {
     this.nonPaged = new PoolRegion(k.layout.nonPagedPool, false);
@@ -145,6 +151,7 @@ export class Pool {
     this.headers = new PoolHeaders(k.memory, k.arch);
     this.unit = this.headers.size;
     this.units = PAGE_SIZE / this.unit;
+    this.special = verifierChecks(k.options, DRIVER_VERIFIER_SPECIAL_POOLING) ? new MiSpecialPool(k, this.nonPaged, this.paged, this.unit) : null;
   }
 
   get nonPagedBytes(): number {
@@ -213,6 +220,22 @@ export class Pool {
   }
 
   /**
+   * ExAllocatePool* as a driver calls it: with the verifier's special pool on and a driver's routine
+   * running, the block goes to special pool if it fits on a page (special-pool.ts); otherwise allocate().
+   */
+  allocateForCaller(poolType: number, numberOfBytes: number, tag: number): number {
+    const special = this.special;
+    const owner = special !== null && Number.isInteger(numberOfBytes) && numberOfBytes >= 0 ? this.k.attribution.top()?.driver : undefined;
+    if (owner === undefined) return this.allocate(poolType, numberOfBytes, tag);
+    const paged = isPagedPoolType(poolType);
+    const address = special!.allocate(paged, numberOfBytes);
+    if (address === 0) return this.allocate(poolType, numberOfBytes, tag);
+    (paged ? this.paged : this.nonPaged).bytesInUse += PAGE_SIZE;
+    this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged: PAGE_SIZE, owner, page: undefined, special: true });
+    return address;
+  }
+
+  /**
    * ExFreePoolWithTag (`tag` 0: ExFreePool, no tag check). Every free is
    * checked, the kernel's own as well as a driver's: an address that is not
    * an allocated block, a wrong tag or a corrupt header stops the machine
@@ -228,6 +251,7 @@ export class Pool {
     if (pool === this.nonPaged && !(address >= pool.region.base && address < pool.region.base + pool.region.size)) {
       k.bugCheck(BAD_POOL_CALLER, 0x42, address, 0, 0, `ExFreePool was given ${k.formatAddress(address)}, a system address that was never in any pool.`);
     }
+    if (this.special !== null && this.special.contains(address)) return this.freeSpecial(pool, address, tag);
     // A big block starts on a page; a small block never does (its header comes first).
     if ((address & PAGE_MASK) === 0) return this.freeBig(pool, address, tag);
     if ((address & (this.unit - 1)) !== 0) {
@@ -279,6 +303,16 @@ export class Pool {
     k.uninitialized.forgetVa(address, a.numberOfBytes);
     this.freePages(pool, address, a.charged / PAGE_SIZE);
     return a;
+  }
+
+  /** A free in the special pool: the tag, then the page's pattern (special-pool.ts). */
+  private freeSpecial(pool: PoolRegion, address: number, tag: number): PoolAllocation {
+    const a = this.allocations.get(address);
+    if (a && tag !== 0 && tag !== a.tag) ExpBugCheckWrongTag(this.k, address, a.tag, tag);
+    this.special!.free(address, a?.numberOfBytes);
+    this.allocations.delete(address);
+    pool.bytesInUse -= a!.charged;
+    return a!;
   }
 
   /**
