@@ -232,6 +232,7 @@ export class Pool {
     if (address === 0) return this.allocate(poolType, numberOfBytes, tag);
     (paged ? this.paged : this.nonPaged).bytesInUse += PAGE_SIZE;
     this.allocations.set(address, { address, numberOfBytes, tag, poolType, charged: PAGE_SIZE, owner, page: undefined, special: true });
+    this.k.uninitialized.taintVa(address, numberOfBytes);
     return address;
   }
 
@@ -309,6 +310,7 @@ export class Pool {
   private freeSpecial(pool: PoolRegion, address: number, tag: number): PoolAllocation {
     const a = this.allocations.get(address);
     if (a && tag !== 0 && tag !== a.tag) ExpBugCheckWrongTag(this.k, address, a.tag, tag);
+    if (a) this.k.uninitialized.forgetVa(address, a.numberOfBytes);
     this.special!.free(address, a?.numberOfBytes);
     this.allocations.delete(address);
     pool.bytesInUse -= a!.charged;
