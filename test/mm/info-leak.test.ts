@@ -119,3 +119,44 @@ describe('a kernel copy into a user address', () => {
     }
   });
 });
+
+describe('a view of a section', () => {
+  it.each([
+    ['uninitialized pool', false, 1],
+    ['pool the driver zeroed', true, 0],
+  ] as const)('%s copied into a section through a system view, then the section mapped into the program: %s finding(s)', async (_what, zero, count) => {
+    const { bootWith, testDriver } = await import('../helpers/test-driver.js');
+    const { KernelMode, PAGE_READWRITE, SECTION_ALL_ACCESS, SEC_COMMIT, ViewShare } = await import('ntshm/wdm');
+    let view = 0;
+    const driver = testDriver({
+      control: ({ nt }) => {
+        const { sectionHandle } = nt.ZwCreateSection(SECTION_ALL_ACCESS, null, PAGE_SIZE, PAGE_READWRITE, SEC_COMMIT, null);
+        const { object } = nt.ObReferenceObjectByHandle(sectionHandle, SECTION_ALL_ACCESS, null, KernelMode);
+        const system = nt.MmMapViewInSystemSpace(object!, PAGE_SIZE);
+        const block = nt.ExAllocatePoolWithTag(NonPagedPool, 64, 'Leak');
+        if (zero) nt.RtlZeroMemory(block, 64);
+        nt.RtlCopyMemory(system.mappedBase, block, 64);
+        nt.ExFreePoolWithTag(block, 'Leak');
+        nt.MmUnmapViewInSystemSpace(system.mappedBase);
+        view = nt.ZwMapViewOfSection(sectionHandle, nt.NtCurrentProcess(), 0, 0, 0, null, 0, ViewShare, 0, PAGE_READWRITE).baseAddress;
+        nt.ZwUnmapViewOfSection(nt.NtCurrentProcess(), view);
+        nt.ObDereferenceObject(object!);
+        nt.ZwClose(sectionHandle);
+      },
+    });
+    const machine = await bootWith([driver], { seed: 1 });
+    machine.spawn(async (k32) => {
+      const h = k32.CreateFileW(driver.path, 0xc0000000, 0, null, 3, 0, null);
+      await k32.DeviceIoControl(h, 0x22_2000, 0, 0, 0, 0);
+      k32.CloseHandle(h);
+      return 0;
+    });
+    const result = await machine.run({ seconds: 1 });
+    expect(result.bugcheck).toBeUndefined();
+    const leaks = result.findings.filter((f) => f.kind === 'kernel-info-leak');
+    expect(leaks).toHaveLength(count);
+    if (count) {
+      expect(leaks[0]).toMatchObject({ driver: driver.name, details: { path: 'section view', uninitializedBytes: 64, userAddress: machine.kernel.formatAddress(view) } });
+    }
+  });
+});

@@ -7,6 +7,9 @@
  *   copied   a kernel copy into a user address: a driver's RtlCopyMemory to
  *            a METHOD_NEITHER buffer, or the I/O manager copying a
  *            METHOD_BUFFERED SystemBuffer back (IoStatus.Information bytes)
+ *   viewed   a view of a section mapped into a process (ZwMapViewOfSection):
+ *            the frames it shows at once, a physical section's or section
+ *            pages a kernel view filled from pool (whole pages)
  *
  * Reported once per path, process and user address.
  */
@@ -44,20 +47,35 @@ function report(k: MmContext, path: string, by: { driver?: string; routine?: str
   });
 }
 
-/** At a UserMode mapping of `mdl` at `base`: the uninitialized bytes of its pages. */
-export function MiReportMappedLeak(k: MmContext, mdl: Mdl, base: number, process: MmProcess): void {
+/** The uninitialized bytes of whole pages `pfns` (-1: no frame yet), and the first of them as `+offset:byte`. */
+function taintedPages(k: MmContext, pfns: ArrayLike<number>): { tainted: number; excerpt: string[] } {
   let tainted = 0;
   const excerpt: string[] = [];
-  mdl.PfnArray.forEach((pfn, page) => {
+  for (let page = 0; page < pfns.length; page++) {
+    const pfn = pfns[page]!;
+    if (pfn < 0) continue;
     for (const offset of k.uninitialized.taintedIn(pfn * PAGE_SIZE, PAGE_SIZE)) {
       tainted++;
       if (excerpt.length < EXCERPT) excerpt.push(`+${(page * PAGE_SIZE + offset).toString(16)}:${hex(k.memory.u8[pfn * PAGE_SIZE + offset]!)}`);
     }
-  });
+  }
+  return { tainted, excerpt };
+}
+
+/** At a UserMode mapping of `mdl` at `base`: the uninitialized bytes of its pages. */
+export function MiReportMappedLeak(k: MmContext, mdl: Mdl, base: number, process: MmProcess): void {
+  const { tainted, excerpt } = taintedPages(k, mdl.PfnArray);
   if (tainted === 0) return;
-  const frame = k.attribution.top();
-  report(k, 'MmMapLockedPagesSpecifyCache(UserMode)', frame ?? {}, process, base, tainted, excerpt,
+  report(k, 'MmMapLockedPagesSpecifyCache(UserMode)', k.attribution.top() ?? {}, process, base, tainted, excerpt,
     'pool mapped to user mode must be written first (RtlZeroMemory, or ExAllocatePool2, which zeroes)');
+}
+
+/** At a view of a section mapped at `base` in `process`: the uninitialized bytes of the frames it shows at once. */
+export function MiReportViewLeak(k: MmContext, pfns: ArrayLike<number>, base: number, process: MmProcess): void {
+  const { tainted, excerpt } = taintedPages(k, pfns);
+  if (tainted === 0) return;
+  report(k, 'section view', k.attribution.top() ?? {}, process, base, tainted, excerpt,
+    'a section shown to user mode may hold only bytes some code wrote (zero what is copied into it)');
 }
 
 /** At a kernel copy of `length` bytes from physical `from` to `to`, user address `toVa`, once the taint has moved. */

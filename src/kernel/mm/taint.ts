@@ -31,6 +31,11 @@ export class UninitializedBytes {
 
   constructor(private readonly k: MmContext) {}
 
+  /** Whether some frame holds tainted bytes. */
+  get any(): boolean {
+    return this.frames.size !== 0;
+  }
+
   /** Whether the frame of physical `pa` holds tainted bytes. */
   watches(pa: number): boolean {
     return this.frames.size !== 0 && this.frames.has(Math.floor(pa / PAGE_SIZE));

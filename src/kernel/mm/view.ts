@@ -17,6 +17,7 @@
  * https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-zwmapviewofsection
  */
 import { MiTraceMapping } from './trace-mm.js';
+import { MiReportViewLeak } from './leak-report.js';
 import {
   MEM_TOP_DOWN, PAGE_EXECUTE, PAGE_EXECUTE_READ, PAGE_EXECUTE_READWRITE, PAGE_EXECUTE_WRITECOPY, PAGE_NOACCESS,
   PAGE_READONLY, PAGE_READWRITE, PAGE_WRITECOPY,
@@ -140,6 +141,10 @@ export class SectionViews {
       }
     }
     if (this.k.trace) MiTraceMapping(this.k, true, 'view', start, size / PAGE_SIZE, process);
+    // Frames the view shows at once (a physical section's; section pages a kernel view filled) may hold never-written kernel bytes.
+    if (this.k.uninitialized.any) MiReportViewLeak(this.k, segment.kind === 'physical'
+      ? Int32Array.from({ length: size / PAGE_SIZE }, (_, i) => view.firstPage + i)
+      : segment.pages.subarray(view.firstPage, view.firstPage + size / PAGE_SIZE), start, process);
     return { status: STATUS_SUCCESS, baseAddress: start, viewSize: size, sectionOffset: offset };
   }
 
