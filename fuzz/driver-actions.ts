@@ -74,6 +74,8 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       case 'alloc': {
         const poolType = a.pool === 'paged' ? PagedPool : a.pool === 'nonpagedNx' ? NonPagedPoolNx : NonPagedPool;
         const size = len(c, a.size);
+        // 0 bytes: a block of one byte, as on Windows; under the verifier, 0xC4/0x00 (an automatic check).
+        if (size === 0 && nt.MmIsVerifierEnabled().VerifierFlags !== 0) host.misuse('alloc: 0 bytes under the verifier', true);
         const va = nt.ExAllocatePoolWithTag(poolType, size as number, TAG);
         if (va !== 0) state.blocks.push({ va, size: size as number, paged: a.pool === 'paged', live: true });
         return undefined;

@@ -36,8 +36,8 @@ function flagsValue(flags: number | bigint): bigint {
 
 export function makeNtPool2(k: Kernel, enter: Enter) {
   /** The block, zeroed unless `zero` is false; 0 when the pool cannot satisfy it. */
-  const allocate = (poolType: number, numberOfBytes: number, tag: number, zero: boolean): number => {
-    const address = ExpAllocateForDriver(k, poolType, numberOfBytes, tag, 'ExAllocatePool2');
+  const allocate = (poolType: number, numberOfBytes: number, tag: number, zero: boolean, api: string): number => {
+    const address = ExpAllocateForDriver(k, poolType, numberOfBytes, tag, api);
     if (address !== 0 && zero && numberOfBytes > 0) k.kernelMemory.fill(address, numberOfBytes, 0);
     return address;
   };
@@ -55,19 +55,19 @@ export function makeNtPool2(k: Kernel, enter: Enter) {
       enter('ExAllocatePool2', paged ? APC_LEVEL : DISPATCH_LEVEL);
       const valid = typeBits.length === 1 && (flags & ~(OPTIONAL_FLAGS | BigInt(typeBits[0]!))) === 0n;
       const tag = tagValue(Tag);
-      const address = valid && tag !== 0 ? allocate(paged ? PagedPool : NonPagedPool, NumberOfBytes, tag, (flags & BigInt(POOL_FLAG_UNINITIALIZED)) === 0n) : 0;
+      const address = valid && tag !== 0 ? allocate(paged ? PagedPool : NonPagedPool, NumberOfBytes, tag, (flags & BigInt(POOL_FLAG_UNINITIALIZED)) === 0n, 'ExAllocatePool2') : 0;
       if (address === 0 && flags >= 0n && (flags & BigInt(POOL_FLAG_RAISE_ON_FAILURE)) !== 0n) throw new NtException(STATUS_INSUFFICIENT_RESOURCES);
       return address;
     },
     /** ExAllocatePoolZero(PoolType, NumberOfBytes, Tag): ExAllocatePoolWithTag, zeroed. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepoolzero */
     ExAllocatePoolZero(PoolType: number, NumberOfBytes: number, Tag: PoolTag): number {
       enter('ExAllocatePoolZero', (PoolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
-      return allocate(PoolType, NumberOfBytes, tagValue(Tag), true);
+      return allocate(PoolType, NumberOfBytes, tagValue(Tag), true, 'ExAllocatePoolZero');
     },
     /** ExAllocatePoolUninitialized(PoolType, NumberOfBytes, Tag): ExAllocatePoolWithTag. https://learn.microsoft.com/windows-hardware/drivers/ddi/wdm/nf-wdm-exallocatepooluninitialized */
     ExAllocatePoolUninitialized(PoolType: number, NumberOfBytes: number, Tag: PoolTag): number {
       enter('ExAllocatePoolUninitialized', (PoolType & 1) ? APC_LEVEL : DISPATCH_LEVEL);
-      return allocate(PoolType, NumberOfBytes, tagValue(Tag), false);
+      return allocate(PoolType, NumberOfBytes, tagValue(Tag), false, 'ExAllocatePoolUninitialized');
     },
   };
 }

@@ -38,6 +38,11 @@ interface ResourceState {
 
 const resources = new WeakMap<Kernel, Map<number, ResourceState>>();
 
+/** The ERESOURCEs initialized and not yet deleted (the system resource list), for the verifier's check of a pool free. */
+export function ExpLiveResources(k: Kernel): Iterable<number> {
+  return resources.get(k)?.keys() ?? [];
+}
+
 /** The ERESOURCE routines of one driver's `nt`. */
 export function makeNtResource(k: Kernel, driverName: string, enter: (name: string, maxIrql: number, violation?: readonly [number, number, number]) => void) {
   const mem = k.kernelMemory;

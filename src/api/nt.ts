@@ -12,6 +12,7 @@ import { tagValue, type PoolTag } from './pool-tag.js';
 import { makeNtPool2 } from './nt-pool2.js';
 import { isPagedPoolType } from '../kernel/mm/pool.js';
 import { ExpAllocateForDriver } from '../kernel/verifier/allocation.js';
+import { VfCheckFreedPoolObjects } from '../kernel/verifier/freed-pool-objects.js';
 import { NtException } from '../include/errors.js';
 import { COST_KERNEL_ROUTINE_NS, COST_PAUSE_NS } from '../kernel/ke/cost.js';
 import { DRIVER_VERIFIER_DETECTED_VIOLATION } from '../include/bugcodes.js';
@@ -46,7 +47,7 @@ import { memoryAccessors } from './memory-accessors.js';
 import { makeInterlocked } from './interlocked.js';
 import { makeNtSpinLock } from './nt-spinlock.js';
 import { makeNtMutex } from './nt-mutex.js';
-import { makeNtResource } from './nt-resource.js';
+import { ExpLiveResources, makeNtResource } from './nt-resource.js';
 import { makeNtSection } from './nt-section.js';
 import { makeNtMdlPages } from './nt-mdl-pages.js';
 import { makeNtRegistry } from './nt-registry.js';
@@ -166,6 +167,8 @@ export function makeNt(k: Kernel, driverName: string) {
         if (k.options.verifier) {
           const paged = k.pool.isPagedPoolAddress(address);
           enter('ExFreePoolWithTag', paged ? APC_LEVEL : DISPATCH_LEVEL, [paged ? 0x11 : 0x12, paged ? 1 : 0, address]);
+          // 0xC4/0x15 a set KTIMER in the block, 0xC4/0xD2 an ERESOURCE never deleted (verifier/freed-pool-objects.ts).
+          VfCheckFreedPoolObjects(k, address, ExpLiveResources(k));
         } else {
           enter('ExFreePoolWithTag', DISPATCH_LEVEL);
         }

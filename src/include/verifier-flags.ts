@@ -46,7 +46,7 @@ export const VERIFIER_OPTIONS: readonly VerifierOption[] = [
   { name: 'deadlockDetection', cli: 'deadlock-detection', flag: VERIFIER_DEADLOCK_DETECTION, ruleClass: 6, title: 'Deadlock detection', checks: '' },
   { name: 'dmaChecking', cli: 'dma-checking', flag: VERIFIER_DMA_CHECKING, ruleClass: 8, title: 'DMA checking', checks: '' },
   { name: 'securityChecks', cli: 'security-checks', flag: VERIFIER_SECURITY_CHECKS, ruleClass: 9, title: 'Security checks', checks: 'user addresses given to Zw routines (0xE3) or in KernelMode IRPs (0xE2), unprobed user accesses (finding user-access-discipline)' },
-  { name: 'miscellaneousChecks', cli: 'miscellaneous-checks', flag: VERIFIER_MISCELLANEOUS_CHECKS, ruleClass: 12, title: 'Miscellaneous checks', checks: 'freed memory still in use, double fetches' },
+  { name: 'miscellaneousChecks', cli: 'miscellaneous-checks', flag: VERIFIER_MISCELLANEOUS_CHECKS, ruleClass: 12, title: 'Miscellaneous checks', checks: 'freed memory still in use, double fetches, ERESOURCEs in freed pool (0xC4/0xD2)' },
   { name: 'ddiComplianceChecking', cli: 'ddi-compliance-checking', flag: VERIFIER_DDI_COMPLIANCE_CHECKING, ruleClass: 18, title: 'DDI compliance checking', checks: 'DDI IRQL rules (ddi-rules.ts), their IDs as Param1 of 0xC4' },
   { name: 'systematicLowResourcesSimulation', cli: 'systematic-low-resources-simulation', flag: VERIFIER_SYSTEMATIC_LOW_RESOURCES, ruleClass: 19, title: 'Systematic low resources simulation', checks: 'each allocating call stack fails once' },
 ];

@@ -13,6 +13,9 @@ const T = (summary: string, p1: string, p2: string, p3: string, p4: string): Bug
 
 /** 0xC4 subcodes of the IRQL checks, pool, Security Checks and the DDI rules. */
 export const C4_MORE: Readonly<Record<number, BugCheckParamText>> = {
+  0x00: T('The driver requested a zero-byte pool allocation.', 'Violation 0x0', 'Current IRQL', 'Pool type', 'Number of bytes'),
+  0x15: T('The driver attempted to free pool which contains an active timer.', 'Violation 0x15', 'Timer entry', 'Pool type (-1 for special pool)', 'Pool address being freed'),
+  0xd2: T('The driver has attempted to free a pool allocation that contains an active ERESOURCE structure.', 'Violation 0xD2', 'Address of the ERESOURCE structure', 'Starting address of the pool allocation', 'Size of the pool allocation'),
   0x01: T('The driver attempted to allocate paged memory with IRQL > APC_LEVEL.', 'Violation 0x1', 'Current IRQL', 'Pool type', 'Size of allocation, in bytes'),
   0x02: T('The driver attempted to allocate nonpaged memory with IRQL > DISPATCH_LEVEL.', 'Violation 0x2', 'Current IRQL', 'Pool type', 'Size of allocation, in bytes'),
   0x11: T('The driver attempted to free paged pool with IRQL > APC_LEVEL.', 'Violation 0x11', 'Current IRQL', 'Pool type', 'Address of pool'),

@@ -88,3 +88,44 @@ describe.each(['x64', 'x86'] as const)('double fetch on %s', (arch) => {
     expect(right.findings.filter((f) => f.kind === 'double-fetch')).toEqual([]);
   });
 });
+
+/**
+ * reference/boundary-cases.md 11: the driver that reads twice overflows. The
+ * confirming rerun flips the length (16 becomes 0xFFFFFFEF) between the check
+ * and the copy. On x64 the copy runs forward off the 64-byte block: special
+ * pool stops it at the guard page after the block (0xD6, the driver's form of
+ * 0xCD), normal pool where the pool's mapped pages end (0x50). (On x86 the
+ * flipped length wraps the address space: the copy, done backwards as memmove
+ * does for a destination above its source, faults at once inside the driver's
+ * try/except, and the run ends otherwise only in its findings.)
+ */
+describe('double fetch: the overflow the confirmation provokes (x64)', () => {
+  it.each([
+    { options: true, pool: 'special pool (the standard settings)', code: /^0x000000D6 0x/ },
+    { options: { miscellaneousChecks: true }, pool: 'normal pool', code: /^0x00000050 0x/ },
+  ])('the confirming rerun overruns the 64-byte block: in $pool it stops the machine', async ({ options, code }) => {
+    const driver = copyDriver(true);
+    const scenario = defineScenario({
+      name: 'copy-length-overrun',
+      summary: 'a driver reads a length twice; the rerun changes it between the check and the copy',
+      setup(machine) {
+        machine.loadDriver(driver.name, driver.definition);
+        machine.spawn(async (k32) => {
+          const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+          const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+          k32.setUint32(buffer, 16);
+          await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
+          k32.CloseHandle(h);
+          return 0;
+        });
+      },
+    });
+    const result = await runScenario(scenario, { arch: 'x64', verifier: options, seconds: 2 });
+    expect(result.bugcheck).toBeNull();
+    const finding = result.findings.find((f) => f.kind === 'double-fetch');
+    const details = finding!.details as { verdict: string; confirmation: { changed: string[]; bugcheck: string | null } };
+    expect(details.verdict).toBe('confirmed');
+    expect(details.confirmation.changed).toContain('bugcheck');
+    expect(details.confirmation.bugcheck).toMatch(code);
+  });
+});
