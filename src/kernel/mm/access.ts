@@ -9,7 +9,6 @@
  */
 import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../../hw/mmu.js';
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
-import type { Clock } from '../../hw/clock.js';
 import { GuestMisuse } from '../../include/errors.js';
 import type { KThread } from '../ke/thread.js';
 import type { MmContext } from './context.js';
@@ -52,13 +51,14 @@ export class GuestMemory implements GuestMemoryAccess {
   // Declared, not class fields: a class field (or a parameter property) is first
   // defined as undefined and only then assigned by the constructor, which leaves
   // V8 a mutable field of any type, and optimized code then checks the map of
-  // `this.clock` or `this.u32` at every access. Assigned once in the
+  // `this.left` or `this.u32` at every access. Assigned once in the
   // constructor, each is a constant field of a known map.
   declare readonly sizeofPointer: 4 | 8;
   private declare readonly k: MmContext;
   private declare readonly user: boolean;
   private declare readonly owner: KThread | undefined;
-  private declare readonly clock: Clock;
+  /** The clock's `accessesLeft` (hw/clock.ts): what each access decrements. */
+  private declare readonly left: Int32Array;
   private declare readonly u8: Uint8Array;
   private declare readonly u32: Uint32Array;
   private declare readonly view: DataView;
@@ -83,7 +83,7 @@ export class GuestMemory implements GuestMemoryAccess {
     this.user = user;
     this.owner = owner;
     this.sizeofPointer = k.layout.pointerSize;
-    this.clock = k.clock;
+    this.left = k.clock.accessesLeft;
     this.u8 = k.memory.u8;
     this.u32 = k.memory.u32;
     this.view = k.memory.view;
@@ -107,7 +107,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   /** Charges one access; the deadline test is the whole fast path. */
   private charge(): void {
-    if (--this.clock.budget < 0) this.k.deadlineReached();
+    if ((this.left[0] = this.left[0]! - 1) < 0) this.k.deadlineReached();
   }
 
   /**
@@ -205,7 +205,7 @@ export class GuestMemory implements GuestMemoryAccess {
    */
   getUint32(va: number): number {
     const off = va & WORD_MASK;
-    if (--this.clock.budget < 0 || va - off !== this.readPage) return this.getUint32Slow(va) >>> 0;
+    if ((this.left[0] = this.left[0]! - 1) < 0 || va - off !== this.readPage) return this.getUint32Slow(va) >>> 0;
     return this.u32[(this.readBase + off) >>> 2]!;
   }
 
@@ -218,7 +218,7 @@ export class GuestMemory implements GuestMemoryAccess {
    */
   private getUint32Slow(va: number, outOfLine?: true): number {
     if (outOfLine !== true) return this.getUint32Slow(va, true);
-    if (this.clock.budget < 0) this.k.deadlineReached();
+    if (this.left[0]! < 0) this.k.deadlineReached();
     const off = va & PAGE_MASK;
     if (va - off === this.readPage && (off & 3) === 0) return this.u32[(this.readBase + off) >>> 2]!;
     if (crossesPage(va, 4)) return (this.byte(va) | (this.byte(va + 1) << 8) | (this.byte(va + 2) << 16) | (this.byte(va + 3) << 24)) >>> 0;
@@ -258,14 +258,14 @@ export class GuestMemory implements GuestMemoryAccess {
 
   setUint32(va: number, value: number): void {
     const off = va & WORD_MASK;
-    if (--this.clock.budget < 0 || va - off !== this.writePage) return this.setUint32Slow(va, value);
+    if ((this.left[0] = this.left[0]! - 1) < 0 || va - off !== this.writePage) return this.setUint32Slow(va, value);
     this.u32[(this.writeBase + off) >>> 2] = value;
   }
 
   /** setUint32 once charged: as getUint32Slow. */
   private setUint32Slow(va: number, value: number, outOfLine?: true): void {
     if (outOfLine !== true) return this.setUint32Slow(va, value, true);
-    if (this.clock.budget < 0) this.k.deadlineReached();
+    if (this.left[0]! < 0) this.k.deadlineReached();
     const off = va & PAGE_MASK;
     if (va - off === this.writePage && (off & 3) === 0) {
       this.u32[(this.writeBase + off) >>> 2] = value;
@@ -463,6 +463,23 @@ export class GuestMemory implements GuestMemoryAccess {
     const out = new Uint8Array(body.length + 1);
     out.set(body);
     this.setBytes(va, out);
+  }
+}
+
+/**
+ * Guest memory in kernel mode: GuestMemory under a hidden class (V8 map) of
+ * its own. V8 types each field of a map by what it has held: kernel
+ * addresses lie at or above 2^31 on both architectures, and once a kernel
+ * page address (a double) was stored in a page cache of a map shared with
+ * the user views, every view's cache field was a boxed double, and each
+ * user access compared it in floating point (x86 setUint32 4.9× the host's
+ * loop instead of 3×, or not, depending on what ran first in the process).
+ * Apart, the user views' caches hold small integers (user addresses below
+ * 2^31), and the kernel's view alone pays for its doubles.
+ */
+export class KernelGuestMemory extends GuestMemory {
+  constructor(k: MmContext) {
+    super(k, false);
   }
 }
 

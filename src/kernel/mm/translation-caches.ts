@@ -6,7 +6,7 @@
  */
 import type { Mmu } from '../../hw/mmu.js';
 import type { KThread } from '../ke/thread.js';
-import { GuestMemory } from './access.js';
+import { GuestMemory, KernelGuestMemory } from './access.js';
 import type { MmContext } from './context.js';
 import type { Mapping, PageTableObserver } from './page-tables.js';
 
@@ -22,7 +22,7 @@ export class TranslationCaches implements PageTableObserver {
   readonly mapListeners: ((pfn: number, mapping: Mapping) => void)[] = [];
 
   constructor(k: MmContext, private readonly mmus: () => readonly Mmu[]) {
-    this.kernelMemory = new GuestMemory(k, false);
+    this.kernelMemory = new KernelGuestMemory(k);
     this.userMemory = new GuestMemory(k, true);
     this.k = k;
   }
