@@ -17,13 +17,29 @@ export class Clock {
   private budgetAtBase = 0;
   private deadline = Infinity;
   /**
-   * Memory accesses left before the deadline; the access that takes it below
-   * zero has reached the deadline. Guest memory decrements it directly.
+   * `budget`'s cell, which guest memory decrements directly. An Int32Array
+   * over a buffer of its own rather than a property: a property holds a
+   * tagged small integer, so each access's decrement was a load, untag,
+   * overflow check, retag and store; an element of a typed array whose data
+   * never moves is a plain 32-bit load and store at a fixed address.
    */
-  budget = BUDGET_CAP;
+  readonly accessesLeft = new Int32Array(new ArrayBuffer(4));
 
   constructor(readonly accessNs: number) {
+    this.budget = BUDGET_CAP;
     this.budgetAtBase = this.budget;
+  }
+
+  /**
+   * Memory accesses left before the deadline; the access that takes it below
+   * zero has reached the deadline.
+   */
+  get budget(): number {
+    return this.accessesLeft[0]!;
+  }
+
+  set budget(n: number) {
+    this.accessesLeft[0] = n;
   }
 
   get nowNs(): number {
@@ -72,5 +88,5 @@ export class Clock {
   }
 }
 
-/** The largest budget: a small integer, so that counting down stays integer arithmetic. */
+/** The largest budget: far from the int32 range's ends, so that counting down never wraps. */
 const BUDGET_CAP = 2 ** 30;

@@ -35,10 +35,22 @@ const TWO_47 = 0x8000_0000_0000;
 const TWO_63 = 1n << 63n;
 const TWO_64 = 1n << 64n;
 
+/**
+ * low + high × 2^32, the low word itself when the high word is 0. The sum is
+ * the same number, but V8 makes it a boxed double (HeapNumber) even when it
+ * is a small integer, and a program that does arithmetic on an address it
+ * was given then does it all in floating point: an x64 program's page loop
+ * over VirtualAlloc's memory ran 3× slower in some processes (whenever the
+ * JIT did not inline the loop into its caller) for that alone.
+ */
+function wide(low: number, high: number): number {
+  return high === 0 ? low : low + high * TWO_32;
+}
+
 /** *(PVOID*)va: 4 bytes on x86; on x64 8 bytes with the sign-extension bits (63..48) dropped. */
 export function readPointer(mem: StructMemory, arch: Arch, va: number): number {
   if (arch === 'x86') return mem.getUint32(va);
-  return mem.getUint32(va) + (mem.getUint32(va + 4) & 0xffff) * TWO_32;
+  return wide(mem.getUint32(va), mem.getUint32(va + 4) & 0xffff);
 }
 
 /** *(PVOID*)va = value: on x64 an address at or above 2^47 is stored sign-extended (canonical). */
@@ -67,7 +79,7 @@ export function readHandleValue(mem: StructMemory, arch: Arch, va: number): numb
 /** *(SIZE_T*)va (also ULONG_PTR): unsigned, exact below 2^53. */
 export function readSize(mem: StructMemory, arch: Arch, va: number): number {
   if (arch === 'x86') return mem.getUint32(va);
-  return mem.getUint32(va) + mem.getUint32(va + 4) * TWO_32;
+  return wide(mem.getUint32(va), mem.getUint32(va + 4));
 }
 
 /** *(SIZE_T*)va = value (also ULONG_PTR): no sign extension. */

@@ -41,6 +41,18 @@ describe('uninitialized pool bytes', () => {
     expect(tainted(va, 64)).toEqual([]);
   });
 
+  it('freeing a block forgets its bytes alone: its neighbours in the same page stay uninitialized', async () => {
+    const { nt, tainted } = await driverPool();
+    const a = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Nbr1');
+    const b = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Nbr2');
+    const c = nt.ExAllocatePoolWithTag(NonPagedPool, 48, 'Nbr3');
+    expect(Math.floor(a / PAGE_SIZE)).toBe(Math.floor(c / PAGE_SIZE));
+    nt.ExFreePoolWithTag(b, 'Nbr2');
+    expect(tainted(b, 48)).toEqual([]);
+    expect(tainted(a, 48)).toHaveLength(48);
+    expect(tainted(c, 48)).toHaveLength(48);
+  });
+
   it('a copy carries the source\'s state; ExAllocatePool2 starts initialized', async () => {
     const { nt, tainted } = await driverPool();
     const a = nt.ExAllocatePoolWithTag(NonPagedPool, 32, 'Src ');

@@ -9,13 +9,14 @@
  */
 import { ACCESS_READ as READ, ACCESS_WRITE as WRITE, type AccessKind } from '../../hw/mmu.js';
 import { PAGE_MASK as MASK, PAGE_SIZE as SIZE } from '../../hw/physical-memory.js';
-import type { Clock } from '../../hw/clock.js';
 import { GuestMisuse } from '../../include/errors.js';
 import type { KThread } from '../ke/thread.js';
 import type { MmContext } from './context.js';
 import { MmAccessFault } from './fault.js';
 import type { StructMemory } from '../../include/struct-access.js';
 import { MiLockedOperation, type LockedOperation } from './interlocked.js';
+import { MiGetString, MiSetString } from './guest-strings.js';
+import { copyPhysical } from './physical-copy.js';
 
 // Local copies of the imported constants, for the hot paths: optimized code
 // folds a module's own unexported constants, but reads an imported binding
@@ -52,13 +53,14 @@ export class GuestMemory implements GuestMemoryAccess {
   // Declared, not class fields: a class field (or a parameter property) is first
   // defined as undefined and only then assigned by the constructor, which leaves
   // V8 a mutable field of any type, and optimized code then checks the map of
-  // `this.clock` or `this.u32` at every access. Assigned once in the
+  // `this.left` or `this.u32` at every access. Assigned once in the
   // constructor, each is a constant field of a known map.
   declare readonly sizeofPointer: 4 | 8;
   private declare readonly k: MmContext;
   private declare readonly user: boolean;
   private declare readonly owner: KThread | undefined;
-  private declare readonly clock: Clock;
+  /** The clock's `accessesLeft` (hw/clock.ts): what each access decrements. */
+  private declare readonly left: Int32Array;
   private declare readonly u8: Uint8Array;
   private declare readonly u32: Uint32Array;
   private declare readonly view: DataView;
@@ -75,6 +77,15 @@ export class GuestMemory implements GuestMemoryAccess {
   private readBase = 0;
   private writePage = -1;
   private writeBase = 0;
+  /**
+   * Each cache's page before its last fill, asked by the 32-bit slow paths only: a system call's kernel
+   * code alternates between two pages (an event in pool, the caller's PreviousState), which missed at
+   * every access. Filled only from the entries above, so forgotten with them.
+   */
+  private readPrevPage = -1;
+  private readPrevBase = 0;
+  private writePrevPage = -1;
+  private writePrevBase = 0;
   /** Physical addresses of a bulk write's pages, kept between its probe and its copy. */
   private scratch = new Float64Array(16);
 
@@ -83,7 +94,7 @@ export class GuestMemory implements GuestMemoryAccess {
     this.user = user;
     this.owner = owner;
     this.sizeofPointer = k.layout.pointerSize;
-    this.clock = k.clock;
+    this.left = k.clock.accessesLeft;
     this.u8 = k.memory.u8;
     this.u32 = k.memory.u32;
     this.view = k.memory.view;
@@ -92,6 +103,8 @@ export class GuestMemory implements GuestMemoryAccess {
   forget(): void {
     this.readPage = -1;
     this.writePage = -1;
+    this.readPrevPage = -1;
+    this.writePrevPage = -1;
   }
 
   getPointer(va: number): number {
@@ -107,7 +120,7 @@ export class GuestMemory implements GuestMemoryAccess {
 
   /** Charges one access; the deadline test is the whole fast path. */
   private charge(): void {
-    if (--this.clock.budget < 0) this.k.deadlineReached();
+    if ((this.left[0] = this.left[0]! - 1) < 0) this.k.deadlineReached();
   }
 
   /**
@@ -158,6 +171,8 @@ export class GuestMemory implements GuestMemoryAccess {
       // A frame a user mapping can write, read by kernel code: each read is the double-fetch check's, never cached.
       this.k.readWatch.kernelRead(pa, va, size);
     } else {
+      this.readPrevPage = this.readPage;
+      this.readPrevBase = this.readBase;
       this.readPage = va - off;
       this.readBase = pa - off;
     }
@@ -171,6 +186,8 @@ export class GuestMemory implements GuestMemoryAccess {
     if (!this.user && this.k.writeWatch.watches(pa)) {
       this.k.writeWatch.kernelWrite(pa, size);
     } else {
+      this.writePrevPage = this.writePage;
+      this.writePrevBase = this.writeBase;
       this.writePage = va - off;
       this.writeBase = pa - off;
     }
@@ -205,7 +222,7 @@ export class GuestMemory implements GuestMemoryAccess {
    */
   getUint32(va: number): number {
     const off = va & WORD_MASK;
-    if (--this.clock.budget < 0 || va - off !== this.readPage) return this.getUint32Slow(va) >>> 0;
+    if ((this.left[0] = this.left[0]! - 1) < 0 || va - off !== this.readPage) return this.getUint32Slow(va) >>> 0;
     return this.u32[(this.readBase + off) >>> 2]!;
   }
 
@@ -218,11 +235,36 @@ export class GuestMemory implements GuestMemoryAccess {
    */
   private getUint32Slow(va: number, outOfLine?: true): number {
     if (outOfLine !== true) return this.getUint32Slow(va, true);
-    if (this.clock.budget < 0) this.k.deadlineReached();
+    if (this.left[0]! < 0) this.k.deadlineReached();
     const off = va & PAGE_MASK;
-    if (va - off === this.readPage && (off & 3) === 0) return this.u32[(this.readBase + off) >>> 2]!;
+    if ((off & 3) === 0) {
+      if (va - off === this.readPage) return this.u32[(this.readBase + off) >>> 2]!;
+      if (va - off === this.readPrevPage) return this.u32[(this.swapReadPages() + off) >>> 2]!;
+    }
     if (crossesPage(va, 4)) return (this.byte(va) | (this.byte(va + 1) << 8) | (this.byte(va + 2) << 16) | (this.byte(va + 3) << 24)) >>> 0;
     return this.view.getUint32(this.readPa(va, 4), true);
+  }
+
+  /** The previous read page becomes the current one (and the current the previous); returns its physical base. */
+  private swapReadPages(): number {
+    const page = this.readPage;
+    const base = this.readBase;
+    this.readPage = this.readPrevPage;
+    this.readBase = this.readPrevBase;
+    this.readPrevPage = page;
+    this.readPrevBase = base;
+    return this.readBase;
+  }
+
+  /** As swapReadPages, for the write cache. */
+  private swapWritePages(): number {
+    const page = this.writePage;
+    const base = this.writeBase;
+    this.writePage = this.writePrevPage;
+    this.writeBase = this.writePrevBase;
+    this.writePrevPage = page;
+    this.writePrevBase = base;
+    return this.writeBase;
   }
 
   getBigUint64(va: number): bigint {
@@ -258,16 +300,16 @@ export class GuestMemory implements GuestMemoryAccess {
 
   setUint32(va: number, value: number): void {
     const off = va & WORD_MASK;
-    if (--this.clock.budget < 0 || va - off !== this.writePage) return this.setUint32Slow(va, value);
+    if ((this.left[0] = this.left[0]! - 1) < 0 || va - off !== this.writePage) return this.setUint32Slow(va, value);
     this.u32[(this.writeBase + off) >>> 2] = value;
   }
 
   /** setUint32 once charged: as getUint32Slow. */
   private setUint32Slow(va: number, value: number, outOfLine?: true): void {
     if (outOfLine !== true) return this.setUint32Slow(va, value, true);
-    if (this.clock.budget < 0) this.k.deadlineReached();
+    if (this.left[0]! < 0) this.k.deadlineReached();
     const off = va & PAGE_MASK;
-    if (va - off === this.writePage && (off & 3) === 0) {
+    if ((off & 3) === 0 && (va - off === this.writePage || (va - off === this.writePrevPage && this.swapWritePages() >= 0))) {
       this.u32[(this.writeBase + off) >>> 2] = value;
       return;
     }
@@ -431,38 +473,11 @@ export class GuestMemory implements GuestMemoryAccess {
   }
 
   getString(va: number, encoding: GuestEncoding, maxChars = 32767): string {
-    const wide = encoding === 'utf-16le';
-    // The characters are gathered and made a string at once (a string grown by `+=` a character at a time is a
-    // chain of as many allocations).
-    const codes: number[] = [];
-    for (let i = 0; i < maxChars; i++) {
-      const c = wide ? this.getUint16(va + i * 2) : this.getUint8(va + i);
-      if (c === 0) break;
-      codes.push(c);
-    }
-    if (encoding === 'utf-8') return new TextDecoder().decode(Uint8Array.from(codes));
-    if (codes.length <= 4096) return String.fromCharCode.apply(null, codes);
-    let s = '';
-    // In pieces: a call takes only so many arguments.
-    for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode.apply(null, codes.slice(i, i + 4096));
-    return s;
+    return MiGetString(this, va, encoding, maxChars);
   }
 
   setString(va: number, value: string, encoding: GuestEncoding): void {
-    if (encoding === 'utf-16le') {
-      const out = new Uint8Array(value.length * 2 + 2);
-      for (let i = 0; i < value.length; i++) {
-        const c = value.charCodeAt(i);
-        out[i * 2] = c & 0xff;
-        out[i * 2 + 1] = c >>> 8;
-      }
-      this.setBytes(va, out);
-      return;
-    }
-    const body = encoding === 'utf-8' ? new TextEncoder().encode(value) : Uint8Array.from(value, (ch) => ch.charCodeAt(0) & 0xff);
-    const out = new Uint8Array(body.length + 1);
-    out.set(body);
-    this.setBytes(va, out);
+    MiSetString(this, va, value, encoding);
   }
 }
 
@@ -474,22 +489,6 @@ export class GuestMemory implements GuestMemoryAccess {
  */
 function crossesPage(va: number, size: number): boolean {
   return (va & PAGE_MASK) >= PAGE_SIZE - size && va % PAGE_SIZE > PAGE_SIZE - size;
-}
-
-/** Below this many bytes a copy moves words itself: copyWithin's call into the runtime costs more (some 20 ns). */
-const SMALL_COPY = 256;
-
-/**
- * memmove within physical memory: a short copy of whole aligned words that
- * do not overlap word by word, anything else by copyWithin (which also
- * handles two virtual ranges that share a frame).
- */
-function copyPhysical(u8: Uint8Array, u32: Uint32Array, to: number, from: number, length: number): void {
-  if (length <= SMALL_COPY && ((to | from | length) & 3) === 0 && (to + length <= from || from + length <= to)) {
-    for (let i = from >>> 2, j = to >>> 2, end = (from + length) >>> 2; i < end; i++, j++) u32[j] = u32[i]!;
-    return;
-  }
-  u8.copyWithin(to, from, from + length);
 }
 
 /** Bytes from `va` to the end of its page, at most `remaining` (for a valid address; any other faults before it is used). */

@@ -64,6 +64,11 @@ export class UninitializedBytes {
     }
   }
 
+  /** Forgets [pa, pa + length) within one frame (`forgetVa` when the caller knows the frame). */
+  forgetPa(pa: number, length: number): void {
+    if (this.frames.size !== 0) this.set(pa, length, 0);
+  }
+
   /** A kernel write of `length` bytes at physical `pa` (within one frame): they are initialized now. */
   written(pa: number, length: number): void {
     this.set(pa, length, 0);

@@ -10,6 +10,23 @@ import { GuestMemory } from './access.js';
 import type { MmContext } from './context.js';
 import type { Mapping, PageTableObserver } from './page-tables.js';
 
+/**
+ * Guest memory in kernel mode: GuestMemory under a hidden class (V8 map) of
+ * its own. V8 types each field of a map by what it has held: kernel
+ * addresses lie at or above 2^31 on both architectures, and once a kernel
+ * page address (a double) was stored in a page cache of a map shared with
+ * the user views, every view's cache field was a boxed double, and each
+ * user access compared it in floating point (x86 setUint32 4.9× the host's
+ * loop instead of 3×, or not, depending on what ran first in the process).
+ * Apart, the user views' caches hold small integers (user addresses below
+ * 2^31), and the kernel's view alone pays for its doubles.
+ */
+export class KernelGuestMemory extends GuestMemory {
+  constructor(k: MmContext) {
+    super(k, false);
+  }
+}
+
 /** The machine's guest-memory views, and the observer of page-table changes that invalidates their caches. */
 export class TranslationCaches implements PageTableObserver {
   /** Memory as kernel-mode code sees it (through the current CPU's MMU). */
@@ -22,7 +39,7 @@ export class TranslationCaches implements PageTableObserver {
   readonly mapListeners: ((pfn: number, mapping: Mapping) => void)[] = [];
 
   constructor(k: MmContext, private readonly mmus: () => readonly Mmu[]) {
-    this.kernelMemory = new GuestMemory(k, false);
+    this.kernelMemory = new KernelGuestMemory(k);
     this.userMemory = new GuestMemory(k, true);
     this.k = k;
   }
