@@ -23,8 +23,10 @@ export default defineConfig({
       { find: /^ntshm$/, replacement: here('../src/index.ts') },
     ],
   },
-  worker: { format: 'es' },
-  build: { outDir: here('../dist/web'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },
+  // Bug check stacks, findings and the trace name a driver's routines by their function names
+  // (SharingMemory!TimerRoutine): the minifier must not rename them to one letter.
+  worker: { format: 'es', rolldownOptions: { output: { keepNames: true } } },
+  build: { outDir: here('../dist/web'), emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rolldownOptions: { output: { keepNames: true } } },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
 });

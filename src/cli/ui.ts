@@ -45,13 +45,22 @@ export async function serveUi(options: { port?: number | undefined; open?: boole
     throw new UsageError('`ntshm ui` serves the page with vite, which is not installed: `npm install vite`');
   }
   const port = options.port ?? DEFAULT_UI_PORT;
-  const server = await vite.preview({
-    configFile: false,
-    root: dirname(folder),
-    logLevel: 'warn',
-    build: { outDir: folder },
-    preview: { host: '127.0.0.1', port, strictPort: options.port !== undefined, open: options.open === true, headers: ISOLATION_HEADERS },
-  });
+  let server: Awaited<ReturnType<typeof vite.preview>>;
+  try {
+    server = await vite.preview({
+      configFile: false,
+      root: dirname(folder),
+      logLevel: 'warn',
+      build: { outDir: folder },
+      preview: { host: '127.0.0.1', port, strictPort: options.port !== undefined, open: options.open === true, headers: ISOLATION_HEADERS },
+    });
+  } catch (e) {
+    // A port given with --port is taken as it is (strictPort): when something else listens there, say so in one line.
+    if (e instanceof Error && ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' || /already in use/i.test(e.message))) {
+      throw new UsageError(`port ${port} is in use (another \`ntshm ui\`?): choose another with --port, or --port 0 for any free one`, { cause: e });
+    }
+    throw e;
+  }
   const url = server.resolvedUrls?.local[0] ?? `http://127.0.0.1:${port}/`;
   return { url, close: () => server.close() };
 }

@@ -3,7 +3,8 @@
  * that the page's SharedArrayBuffer exists.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePort, type UiServer } from '../../src/cli/ui.js';
+import { main } from '../../src/cli/program.js';
+import { parsePort, serveUi, type UiServer } from '../../src/cli/ui.js';
 import { servePage } from './built-page.js';
 
 describe('ntshm ui', () => {
@@ -28,5 +29,21 @@ describe('ntshm ui', () => {
 
   it.each(['-1', '65536', 'http', '1.5'])('refuses --port %s', (text) => {
     expect(() => parsePort(text)).toThrow(/--port must be a whole number from 0 to 65535/);
+  });
+
+  it('refuses a --port that another server holds in one line, not as an internal error', async () => {
+    const port = Number(new URL(server.url).port);
+    await expect(serveUi({ port })).rejects.toThrow(`port ${port} is in use (another \`ntshm ui\`?): choose another with --port, or --port 0 for any free one`);
+    const err: string[] = [];
+    const code = await main(['ui', '--port', String(port)], { out: () => {}, err: (t: string) => { err.push(t); } });
+    expect(code).toBe(2);
+    expect(err.join('')).toBe(`ntshm: port ${port} is in use (another \`ntshm ui\`?): choose another with --port, or --port 0 for any free one\n`);
+  });
+
+  it("refuses --port abc in one line, with the usage error's exit code", async () => {
+    const err: string[] = [];
+    const code = await main(['ui', '--port', 'abc'], { out: () => {}, err: (t: string) => { err.push(t); } });
+    expect(code).toBe(2);
+    expect(err.join('')).toBe("ntshm: --port must be a whole number from 0 to 65535, not 'abc'\n");
   });
 });

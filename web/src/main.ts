@@ -6,7 +6,7 @@
 import type { Finding, MemoryMap } from 'ntshm';
 import { showBlueScreen } from './bluescreen.js';
 import { choiceFromQuery, queryOfChoice, readChoice, showChoice } from './choice.js';
-import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings, showSharedFrames } from './panels.js';
+import { appendEvents, askInWindow, clearPanels, pfnText, pteText, showFindings, showSharedFrames, vadText } from './panels.js';
 import { appendTimeline, clearTimeline } from './timeline.js';
 import { findingTargets } from './finding-targets.js';
 import { MemoryPicture, same, type Target } from './picture.js';
@@ -26,9 +26,37 @@ let state: RunState | 'idle' = 'idle';
 /** The scenario file the person dropped (runs instead of the sample until another sample is chosen). */
 let dropped: ScenarioFile | undefined;
 const kdConsole = new KdConsole((command) => send({ type: 'kd', command }));
+/** Log lines and trace events the page has had from this run (a replay says where it stopped by them). */
+let logSeen = 0;
+let traceSeen = 0;
+/** Where the replay in progress was asked to stop. */
+let replayTarget: Parameters<Replay>[0] | undefined;
 
 function send(m: ToWorker): void {
   worker?.postMessage(m);
+}
+
+/** What the status line says of a run that ended: how (as `ntshm run`'s Result line), and that the picture is the end's. */
+function endedText(outcome: string, virtualMs: number, bugcheck: string | undefined): string {
+  const at = `${(virtualMs / 1000).toFixed(3)} virtual seconds`;
+  const replay = 'Show on a timeline event replays the run to that moment.';
+  switch (outcome) {
+    case 'completed': return `Finished at ${at}: the programs ran their course and exited, so the picture shows what is left mapped. ${replay}`;
+    case 'bugcheck': return `Stopped at ${at} by bug check ${bugcheck ?? ''}: the picture shows the machine as it stopped; kd looks at it. ${replay}`;
+    case 'cut': return `Cut at ${at}: the programs were still running when their seconds ran out (give them more Seconds). ${replay}`;
+    case 'stuck': return `Stuck at ${at}: every program left waits for something that can never happen. ${replay}`;
+    default: return `Finished at ${at}.`;
+  }
+}
+
+/** Where a replay stopped, said against where it was asked to: the machine stops only between thread turns. */
+function replayedText(virtualMs: number): string {
+  const at = `Paused at ${(virtualMs / 1000).toFixed(3)} virtual seconds`;
+  const target = replayTarget!;
+  const [unit, asked, got] = 'events' in target ? ['log line', target.events, logSeen] : ['trace event', target.trace, traceSeen];
+  if (got <= asked) return `${at}, just after the event you chose.`;
+  const past = got - asked;
+  return `${at}, ${past} ${unit}${past === 1 ? '' : 's'} past the event you chose: the machine stops only between thread turns, and the thread that was running went on without stopping.`;
 }
 
 function setState(s: RunState | 'idle', virtualMs?: number): void {
@@ -88,6 +116,8 @@ function onMessage(m: FromWorker): void {
       break;
     }
     case 'snapshot':
+      logSeen += m.events.length;
+      traceSeen = m.trace.length ? m.trace[m.trace.length - 1]!.n : traceSeen;
       map = m.map;
       picture.draw(m.map);
       appendEvents(m.events);
@@ -96,9 +126,17 @@ function onMessage(m: FromWorker): void {
       showSharedFrames(m.map, select);
       setState(m.state, m.virtualMs);
       document.body.dataset['virtualMs'] = String(m.virtualMs);
-      if (m.outcome) document.body.dataset['outcome'] = m.outcome;
+      if (m.outcome) {
+        document.body.dataset['outcome'] = m.outcome;
+        $('status').textContent = endedText(m.outcome, m.virtualMs, m.bugcheck ? `${m.bugcheck.codeHex} ${m.bugcheck.name}` : undefined);
+        replayTarget = undefined;
+      } else if (m.state === 'paused' && replayTarget) {
+        $('status').textContent = replayedText(m.virtualMs);
+        replayTarget = undefined;
+      }
       if (m.bugcheck && $('bluescreen').hidden) {
         showBlueScreen($('bluescreen'), m.bugcheck, m.profile);
+        setPageInert(true);
         // kd under the blue screen, as a debugger attached to the stopped machine shows it.
         $('bluescreen').insertBefore($('kd-section'), $('bluescreen-kd'));
         // kd's first word on a bug check, as WinDbg's is: !analyze -v.
@@ -114,11 +152,20 @@ function onMessage(m: FromWorker): void {
       break;
     case 'pte': {
       const t = picture.selected;
-      if (t?.kind === 'page' && t.process.pid === m.pid && t.page.va === m.va) $('details-text').textContent = pteText(m.walk, t.process.name);
+      if (t?.kind === 'page' && t.process.pid === m.pid && t.page.va === m.va) {
+        // !pte's walk, then !pfn of the frame it maps: its share and lock counts, whose it is.
+        const frame = map?.frames.find((f) => f.pfn === t.page.pfn);
+        $('details-text').textContent = `${pteText(m.walk, t.process.name)}${vadText(t)}${frame ? `\n\n${pfnText(map, { kind: 'frame', frame })}` : ''}`;
+      }
       break;
     }
     case 'question':
-      askInWindow(m.process, m.question, m.choices, (choice) => send({ type: 'answer', choice }));
+      $('status').textContent = `${m.process} waits for you (${m.question.replace(/[.:]\s*$/, '')}): press ${m.choices.slice(0, -1).join(', ')}${m.choices.length > 1 ? ' or ' : ''}${m.choices[m.choices.length - 1] ?? ''} in its window under "The programs".`;
+      document.body.dataset['state'] = 'waiting';
+      askInWindow(m.process, m.question, m.choices, (choice) => {
+        $('status').textContent = `Running: ${m.process} was given ${choice}.`;
+        send({ type: 'answer', choice });
+      });
       break;
     case 'error':
       $('status').textContent = `The run failed: ${m.message}`;
@@ -141,6 +188,9 @@ function reset(): void {
   clearPanels();
   clearTimeline();
   closeBlueScreen();
+  logSeen = 0;
+  traceSeen = 0;
+  replayTarget = undefined;
   kdConsole.clear();
   delete document.body.dataset['outcome'];
   canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
@@ -160,6 +210,7 @@ function run(paused = false, until?: Parameters<Replay>[0]): void {
 /** The machine as it was just after log line n (all of them for the bug check) or trace event n: the same run replayed from its seed, paused there. */
 const replayTo: Replay = (to) => {
   run(false, to);
+  replayTarget = to;
   $('status').textContent = `Replaying to ${'events' in to ? `log line ${to.events}` : `trace event ${to.trace}`}…`;
 };
 
@@ -186,9 +237,15 @@ $('speed').addEventListener('change', () => {
   send({ type: 'speed', speed: c.speed });
   if (state !== 'idle') history.replaceState(null, '', queryOfChoice(c));
 });
+/** While the blue screen covers the page, what is under it takes no focus (Tab stays on the screen). */
+function setPageInert(inert: boolean): void {
+  for (const el of document.querySelectorAll<HTMLElement>('body > header, body > main')) el.inert = inert;
+}
+
 /** Hides the blue screen; kd goes back to its place in the page. */
 function closeBlueScreen(): void {
   $('bluescreen').hidden = true;
+  setPageInert(false);
   $('findings-section').before($('kd-section'));
 }
 $('bluescreen-close').addEventListener('click', () => {
@@ -196,6 +253,13 @@ $('bluescreen-close').addEventListener('click', () => {
   $('run').focus();
 });
 $('bluescreen-kd').addEventListener('click', () => kdConsole.focus());
+// Escape closes the blue screen, as it closes a dialog.
+$('bluescreen').addEventListener('keydown', (e) => {
+  if (e.key !== 'Escape') return;
+  e.preventDefault();
+  closeBlueScreen();
+  $('run').focus();
+});
 
 const point = (e: MouseEvent) => {
   const r = canvas.getBoundingClientRect();

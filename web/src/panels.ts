@@ -117,6 +117,15 @@ export function pfnText(map: MemoryMap | undefined, t: Extract<Target, { kind: '
   ].join('\n');
 }
 
+/** The VAD that holds a user page, as a line under `!pte` (kd's `!vad` gives the same range and kind). */
+export function vadText(t: Extract<Target, { kind: 'page' }>): string {
+  const vad = t.process.vads.find((v) => t.page.va >= v.start && t.page.va < v.end);
+  if (!t.page.user) return '';
+  if (!vad) return `\n\nVAD: none holds it (${t.process.name} did not reserve this range)`;
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return `\n\nVAD ${hex(vad.start)}-${hex(vad.end - 1)} (${(vad.end - vad.start) / 4096} page(s)) ${vad.kind}, protection 0x${vad.protection.toString(16)}`;
+}
+
 /** `!pte` for a page, from the worker's walk. */
 export function pteText(walk: PteWalk | undefined, processName: string): string {
   if (!walk) return `${processName} has exited: its page tables are gone.`;

@@ -75,7 +75,8 @@ export class MemoryPicture {
       this.range(ctx, x, kernelTop, w, bottom - kernelTop, COLORS.kernel, p.system ? 'kernel range' : 'kernel range (shared: see System)');
       const user = p.pages.filter((pg) => pg.user);
       const kernel = p.system ? p.pages.filter((pg) => !pg.user) : [];
-      this.pages(ctx, p, user, x + 8, userTop + 18, w - 16, kernelTop - userTop - 30, COLORS.page, frames, frameX, lines);
+      const rows = this.pages(ctx, p, user, x + 8, userTop + 18, w - 16, kernelTop - userTop - 30, COLORS.page, frames, frameX, lines);
+      this.vads(ctx, p, user, x + 2, rows);
       this.pages(ctx, p, kernel, x + 8, kernelTop + 18, w - 16, bottom - kernelTop - 22, COLORS.kernelPage, frames, frameX, lines);
     });
     // Lines under the strip's frames, the shared ones last (on top) and heavier.
@@ -97,7 +98,9 @@ export class MemoryPicture {
     ctx.strokeStyle = COLORS.frame;
     ctx.strokeRect(stripX, stripTop, stripW, 30);
     ctx.fillStyle = COLORS.text;
-    ctx.fillText(`physical memory: the ${map.frames.length} frames mapped or locked now, in PFN order (of ${map.frameCount}; ${map.freeFrames} free)`, stripX, H - 4);
+    const locked = map.frames.filter((f) => f.lockCount > 0).length;
+    ctx.fillText(`physical memory: the ${map.frames.length} frames mapped or locked now${locked ? ` (${locked} locked by an MDL: green, with a clasp)` : ''}, in PFN order (of ${map.frameCount}; ${map.freeFrames} free)`, stripX, H - 4);
+    this.describe(map, locked);
     const pattern = hatch(ctx);
     const labelEnds = [0, 0];
     for (const f of map.frames) {
@@ -107,6 +110,13 @@ export class MemoryPicture {
       const box = { x: fx - fw / 2, y: shared ? stripTop - 12 : stripTop, w: fw, h: shared ? 42 : 30, target: { kind: 'frame', frame: f } as Target };
       ctx.fillStyle = shared ? pattern : f.lockCount > 0 ? '#1e8e3e' : COLORS.frame;
       ctx.fillRect(box.x, box.y, box.w, box.h);
+      if (f.lockCount > 0) {
+        // Locked by an MDL: a black-edged white clasp across the frame, not the colour alone.
+        ctx.fillStyle = '#fff';
+        ctx.fillRect(box.x, box.y + box.h / 2 - 3, box.w, 6);
+        ctx.strokeStyle = '#000';
+        ctx.strokeRect(box.x, box.y + box.h / 2 - 3, box.w, 6);
+      }
       if (shared) {
         ctx.strokeStyle = COLORS.shared;
         ctx.strokeRect(box.x, box.y, box.w, box.h);
@@ -124,6 +134,13 @@ export class MemoryPicture {
     }
     this.outlineHighlighted(ctx);
     this.outlineSelected(ctx);
+  }
+
+  /** The canvas's accessible name says what it shows now, in numbers (the list under it names the shared frames). */
+  private describe(map: MemoryMap, locked: number): void {
+    const shared = map.frames.filter((f) => f.shareCount > 1).length;
+    const pages = map.processes.reduce((n, p) => n + p.pages.length, 0);
+    this.canvas.setAttribute('aria-label', `Memory picture: ${map.processes.length} process(es) (${map.processes.map((p) => p.name).join(', ')}), ${pages} mapped page(s), ${map.frames.length} frame(s) in use: ${shared} mapped more than once, ${locked} locked by an MDL. Arrow keys walk the pages and frames; the details show under it.`);
   }
 
   private outlineHighlighted(ctx: CanvasRenderingContext2D): void {
@@ -157,8 +174,8 @@ export class MemoryPicture {
   private pages(
     ctx: CanvasRenderingContext2D, process: MemoryMapProcess, pages: MemoryMapPage[], x: number, y: number, w: number, h: number, color: string,
     frames: Map<number, MemoryMapFrame>, frameX: (pfn: number) => number, lines: { x1: number; y1: number; x2: number; shared: boolean }[],
-  ): void {
-    if (pages.length === 0) return;
+  ): { y: number; rowH: number } {
+    if (pages.length === 0) return { y, rowH: 0 };
     const rowH = Math.max(2, Math.min(14, h / pages.length));
     pages.forEach((page, i) => {
       const py = y + i * rowH;
@@ -172,6 +189,31 @@ export class MemoryPicture {
       this.boxes.push({ x, y: py, w, h: rowH, target: { kind: 'page', process, page } });
       lines.push({ x1: x + w, y1: py + rowH / 2, x2: frameX(page.pfn), shared });
     });
+    return { y, rowH };
+  }
+
+  /**
+   * The VADs (the ranges the process reserved) that hold mapped pages: a bar
+   * in the user range's left margin spanning their pages' rows, a tick at
+   * each end, so that pages of one VAD read as one block (a mapped MDL's 16
+   * pages, a view). Hovering a page names its VAD.
+   */
+  private vads(ctx: CanvasRenderingContext2D, process: MemoryMapProcess, pages: MemoryMapPage[], x: number, rows: { y: number; rowH: number }): void {
+    ctx.strokeStyle = COLORS.text;
+    ctx.lineWidth = 2;
+    for (const vad of process.vads) {
+      const inside = pages.flatMap((p, i) => (p.va >= vad.start && p.va < vad.end ? [i] : []));
+      if (inside.length === 0) continue;
+      const top = rows.y + inside[0]! * rows.rowH + 1;
+      const bottom = rows.y + (inside[inside.length - 1]! + 1) * rows.rowH - 2;
+      ctx.beginPath();
+      ctx.moveTo(x + 4, top);
+      ctx.lineTo(x, top);
+      ctx.lineTo(x, bottom);
+      ctx.lineTo(x + 4, bottom);
+      ctx.stroke();
+    }
+    ctx.lineWidth = 1;
   }
 
   private outlineSelected(ctx: CanvasRenderingContext2D): void {

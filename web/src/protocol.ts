@@ -65,6 +65,12 @@ export interface TimelineTraceEvent {
   detail: string;
 }
 
+/** A log line as the timeline places it: with how many trace events came before it, so that the two interleave in the order they happened. */
+export interface TimelineLogEvent extends LogEvent {
+  /** The trace's length when the line was written. */
+  traced: number;
+}
+
 /** A sample as the page lists it. */
 export interface SampleInfo {
   name: string;
@@ -83,7 +89,7 @@ export interface Snapshot {
   virtualMs: number;
   map: MemoryMap;
   /** Log lines since the previous snapshot. */
-  events: LogEvent[];
+  events: TimelineLogEvent[];
   /** Trace events since the previous snapshot. */
   trace: TimelineTraceEvent[];
   findings: Finding[];

@@ -8,8 +8,8 @@
  * it (the page's run with `untilEvents` or `untilTrace`) and pauses there.
  * Clicking a mark on the tracks does the same.
  */
-import type { LogEvent, ReportBugCheck } from 'ntshm';
-import type { TimelineTraceEvent } from './protocol.js';
+import type { ReportBugCheck } from 'ntshm';
+import type { TimelineLogEvent, TimelineTraceEvent } from './protocol.js';
 import { TraceTracks, type Replay } from './trace-tracks.js';
 
 const list = () => document.getElementById('timeline')!;
@@ -21,6 +21,8 @@ let listed = 0;
 const LIST_LIMIT = 2000;
 let tracks: TraceTracks | undefined;
 let lastDrawMs = 0;
+/** Ids for the events' text, which their Show buttons point at. */
+let itemIds = 0;
 
 export function clearTimeline(): void {
   list().textContent = '';
@@ -44,6 +46,9 @@ function item(t: number, text: string, kind: string, onShow: () => void): HTMLLI
   show.type = 'button';
   show.textContent = 'Show';
   show.setAttribute('aria-label', `Show the machine at ${(t / 1000).toFixed(3)} virtual seconds`);
+  // Many events share a millisecond: the event's own text tells the buttons apart to a screen reader.
+  what.id = `timeline-event-${++itemIds}`;
+  show.setAttribute('aria-describedby', what.id);
   show.addEventListener('click', onShow);
   li.append(when, what, show);
   return li;
@@ -55,20 +60,25 @@ const LABELS: Record<string, string> = { irp: 'IRP', mapping: 'mapping', fault: 
 const LISTED = new Set(['irp', 'mapping', 'fault', 'paging']);
 
 /** Appends the snapshot's log lines and trace events in time order (and the bug check, once). */
-export function appendTimeline(events: readonly LogEvent[], traced: readonly TimelineTraceEvent[], bugcheck: ReportBugCheck | null, virtualMs: number, replay: Replay, stopped: boolean): void {
+export function appendTimeline(events: readonly TimelineLogEvent[], traced: readonly TimelineTraceEvent[], bugcheck: ReportBugCheck | null, virtualMs: number, replay: Replay, stopped: boolean): void {
   const ol = list();
   tracks ??= new TraceTracks(document.getElementById('tracks') as HTMLCanvasElement);
-  const rows: { t: number; li: () => HTMLLIElement }[] = [];
+  // In the order they happened, which virtual time alone cannot give (a whole request often runs within one
+  // millisecond): a log line comes after the trace events recorded before it was written.
+  const rows: { order: number; li: () => HTMLLIElement }[] = [];
   for (const e of events) {
     const n = ++logLines;
-    rows.push({ t: e.t, li: () => item(e.t, `[${e.process}] ${e.source === 'dbgprint' ? 'DbgPrint' : 'output'}: ${e.text}`, e.source, () => replay({ events: n })) });
+    rows.push({ order: e.traced + 0.5, li: () => item(e.t, `[${e.process}] ${e.source === 'dbgprint' ? 'DbgPrint' : 'output'}: ${e.text}`, e.source, () => replay({ events: n })) });
   }
   for (const e of traced) {
     if (!LISTED.has(e.cat) || listed >= LIST_LIMIT) continue;
     listed++;
-    rows.push({ t: e.t, li: () => item(e.t, `[${e.track}] ${LABELS[e.cat] ?? e.cat}: ${e.name}${e.detail ? ` (${e.detail})` : ''}`, `trace-${e.cat}`, () => replay({ trace: e.n })) });
+    // A dispatch routine is recorded when it returns (what it printed comes before it): listed then, at its end.
+    const end = e.t + (e.dur ?? 0);
+    const what = `${e.name}${e.dur !== undefined ? ' returned' : ''}`;
+    rows.push({ order: e.n, li: () => item(end, `[${e.track}] ${LABELS[e.cat] ?? e.cat}: ${what}${e.detail ? ` (${e.detail})` : ''}`, `trace-${e.cat}`, () => replay({ trace: e.n })) });
   }
-  rows.sort((a, b) => a.t - b.t);
+  rows.sort((a, b) => a.order - b.order);
   for (const r of rows) ol.append(r.li());
   tracks.add(traced, replay);
   if (bugcheck && !bugcheckShown) {

@@ -6,7 +6,7 @@
  */
 import { boot, MemoryVolumeStore, type Machine, type RunPacer, type Scenario, type ScenarioInput } from 'ntshm';
 import { findSample, samples } from 'ntshm/samples';
-import type { FromWorker, RunChoice, RunState, ScenarioFile, Snapshot, ToWorker } from './protocol.js';
+import type { FromWorker, RunChoice, RunState, ScenarioFile, Snapshot, TimelineLogEvent, ToWorker } from './protocol.js';
 import { loadScenarioFile } from './scenario-file.js';
 import { TraceReader } from './trace-reader.js';
 
@@ -31,11 +31,13 @@ let untilEvents: number | undefined;
 /** ...or after the step that recorded this many trace events. */
 let untilTrace: number | undefined;
 let trace = new TraceReader();
+/** For each log line, the trace's length when it was written (the timeline interleaves the two by it). */
+let tracedAt: number[] = [];
 
 function snapshot(outcome?: Snapshot['outcome']): Snapshot {
   const m = machine!;
   const log = m.log;
-  const events = log.slice(posted);
+  const events: TimelineLogEvent[] = log.slice(posted).map((e, i) => ({ ...e, traced: tracedAt[posted + i] ?? 0 }));
   posted = log.length;
   const report = outcome ? m.report() : undefined;
   const snap: Snapshot = {
@@ -147,6 +149,10 @@ async function run(c: RunChoice, paused: boolean, until: number | undefined, unt
     volume: new MemoryVolumeStore(), ...sample.bootOptions?.(variant), arch: c.arch, ...(c.profile ? { profile: c.profile } : {}), verifier: c.verifier, seed: c.seed, trace: true,
   });
   machine.pacer = pacer;
+  // Lines written while it booted came before the run's trace events.
+  tracedAt = machine.log.map(() => 0);
+  const m = machine;
+  m.kernel.logs.listeners.push(() => tracedAt.push(m.kernel.trace?.events.length ?? 0));
   state = paused ? 'paused' : 'running';
   post(snapshot());
   if (paused) await new Promise<void>((resolve) => (release = resolve));
