@@ -88,12 +88,14 @@ describe.skipIf(!executablePath)('the web page, as a newcomer uses it', () => {
     await page.locator('#timeline li', { hasText: 'output: 12:00:02' }).locator('button').click();
     await expect.poll(() => page.locator('body').getAttribute('data-state'), { timeout: 20_000 }).toBe('paused');
     expect(await status(page)).toMatch(/^Paused at 2\.\d{3} virtual seconds, just after the event you chose\.$/);
-    // locked-user-buffer's program does all its work in one turn: the replay can stop only when it ends.
+    // locked-user-buffer's program does all its work in one turn: the replay stops at its next request,
+    // with the program still there and its buffer still locked.
     await page.goto(`${server.url}?sample=locked-user-buffer&speed=0`);
     await finished(page);
     await page.locator('#timeline li', { hasText: 'user buffer locked' }).locator('button').click();
     await expect.poll(() => page.locator('body').getAttribute('data-state'), { timeout: 20_000 }).toBe('paused');
-    expect(await status(page)).toMatch(/^Paused at \d+\.\d{3} virtual seconds, \d+ log lines past the event you chose: the machine stops only between thread turns/);
+    expect(await status(page)).toMatch(/^Paused at \d+\.\d{3} virtual seconds, \d+ log lines? past the event you chose: a thread stops only at its next request to the kernel/);
+    await expect.poll(() => page.locator('#picture').getAttribute('aria-label')).toMatch(/LockedUserBuffer\.exe.*, 1 locked by an MDL\./);
     await page.close();
   }, 90_000);
 

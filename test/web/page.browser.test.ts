@@ -92,6 +92,14 @@ describe.skipIf(!executablePath)('the web page in Chromium', () => {
     }, 90_000);
   }
 
+  it("names on NT 4.0's screen the driver a parameter points into, as its second line does", async () => {
+    const page = await open('?sample=mdl-pages&variant=release-twice&profile=nt4&arch=x86&speed=0');
+    await finished(page);
+    await expect.poll(() => page.locator('#bluescreen').isVisible()).toBe(true);
+    expect(await page.locator('#bluescreen-text').textContent()).toMatch(/\nPAGE_FAULT_IN_NONPAGED_AREA\*\*\* Address [0-9a-f]{8} has base at [0-9a-f]{8} - \w+\.sys\n/);
+    await page.close();
+  }, 90_000);
+
   it('pauses, steps one step of the scheduler at a time, and resumes, with the keyboard', async () => {
     const page = await open('?sample=sharing-memory&speed=1');
     const body = page.locator('body');

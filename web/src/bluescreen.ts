@@ -4,6 +4,7 @@
  * NT 4.0's text screen with its *** STOP line. The explanation goes under it.
  */
 import type { ReportBugCheck } from 'ntshm';
+import type { LoadedImage } from './protocol.js';
 
 /** The driver image on top of the bug check's stack ("SharingMemory!DispatchControl" → "SharingMemory.sys"). */
 function failedImage(b: ReportBugCheck): string | undefined {
@@ -32,13 +33,19 @@ function win10Text(b: ReportBugCheck): string {
   ].join('\n');
 }
 
-/** NT 4.0's blue text screen: the STOP line with the code and its four parameters, the name, the driver. */
-function nt4Text(b: ReportBugCheck): string {
+/**
+ * NT 4.0's blue text screen: the STOP line with the code and its four
+ * parameters; under it the name, and when a parameter is an address in a
+ * loaded image, NT 4.0's "*** Address ... has base at ... - image" for the
+ * first such parameter.
+ */
+function nt4Text(b: ReportBugCheck, images: readonly LoadedImage[]): string {
   const hex = (s: string) => `0x${s.replace(/^0x/, '').toUpperCase().padStart(8, '0')}`;
-  const failed = failedImage(b);
+  const inImage = b.params.map((p) => ({ p, image: images.find((i) => p >= i.start && p < i.start + i.size) })).find((x) => x.image);
+  const where = inImage ? `*** Address ${inImage.p.toString(16)} has base at ${inImage.image!.start.toString(16)} - ${inImage.image!.name}` : '';
   return [
     `*** STOP: ${hex(b.codeHex)} (${b.paramsHex.map(hex).join(',')})`,
-    `${b.name}${failed ? `*** ${failed}` : ''}`,
+    `${b.name}${where}`,
     '',
     'CpuID: GenuineIntel 5.2.c irql:1f SYSVER 0xf0000565',
     '',
@@ -49,12 +56,12 @@ function nt4Text(b: ReportBugCheck): string {
 }
 
 /** Shows the blue screen for `b` on the profile's Windows, with the explanation and kd's numbers under it. */
-export function showBlueScreen(root: HTMLElement, b: ReportBugCheck, profile: 'win10' | 'nt4'): void {
+export function showBlueScreen(root: HTMLElement, b: ReportBugCheck, profile: 'win10' | 'nt4', images: readonly LoadedImage[] = []): void {
   root.hidden = false;
   root.className = profile === 'nt4' ? 'nt4' : 'win10';
   root.dataset['code'] = b.codeHex;
   root.dataset['name'] = b.name;
-  root.querySelector('#bluescreen-text')!.textContent = profile === 'nt4' ? nt4Text(b) : win10Text(b);
+  root.querySelector('#bluescreen-text')!.textContent = profile === 'nt4' ? nt4Text(b, images) : win10Text(b);
   const explanation = root.querySelector('#bluescreen-explanation')!;
   explanation.textContent = '';
   const h = document.createElement('h3');

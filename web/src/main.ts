@@ -49,14 +49,14 @@ function endedText(outcome: string, virtualMs: number, bugcheck: string | undefi
   }
 }
 
-/** Where a replay stopped, said against where it was asked to: the machine stops only between thread turns. */
+/** Where a replay stopped, said against where it was asked to: the machine stops at a program's next request or between thread turns. */
 function replayedText(virtualMs: number): string {
   const at = `Paused at ${(virtualMs / 1000).toFixed(3)} virtual seconds`;
   const target = replayTarget!;
   const [unit, asked, got] = 'events' in target ? ['log line', target.events, logSeen] : ['trace event', target.trace, traceSeen];
   if (got <= asked) return `${at}, just after the event you chose.`;
   const past = got - asked;
-  return `${at}, ${past} ${unit}${past === 1 ? '' : 's'} past the event you chose: the machine stops only between thread turns, and the thread that was running went on without stopping.`;
+  return `${at}, ${past} ${unit}${past === 1 ? '' : 's'} past the event you chose: a thread stops only at its next request to the kernel (DeviceIoControl, a wait, Sleep) or when its turn ends, and the one that was running went on to there.`;
 }
 
 function setState(s: RunState | 'idle', virtualMs?: number): void {
@@ -135,7 +135,7 @@ function onMessage(m: FromWorker): void {
         replayTarget = undefined;
       }
       if (m.bugcheck && $('bluescreen').hidden) {
-        showBlueScreen($('bluescreen'), m.bugcheck, m.profile);
+        showBlueScreen($('bluescreen'), m.bugcheck, m.profile, m.images);
         setPageInert(true);
         // kd under the blue screen, as a debugger attached to the stopped machine shows it.
         $('bluescreen').insertBefore($('kd-section'), $('bluescreen-kd'));

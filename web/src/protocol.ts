@@ -83,6 +83,13 @@ export interface SampleInfo {
 export type RunState = 'booting' | 'running' | 'paused' | 'finished';
 
 /** The machine now: the picture's data, what was logged since the last snapshot, findings, the bug check. */
+/** A loaded driver image, as `lm` lists it. */
+export interface LoadedImage {
+  name: string;
+  start: number;
+  size: number;
+}
+
 export interface Snapshot {
   type: 'snapshot';
   state: RunState;
@@ -94,6 +101,8 @@ export interface Snapshot {
   trace: TimelineTraceEvent[];
   findings: Finding[];
   bugcheck: ReportBugCheck | null;
+  /** With a bug check: the driver images loaded then (NT 4.0's stop screen names the one a parameter points into). */
+  images?: LoadedImage[];
   profile: 'win10' | 'nt4';
   /** Set when the run has ended. */
   outcome?: RunOutcome;

@@ -46,6 +46,7 @@ function snapshot(outcome?: Snapshot['outcome']): Snapshot {
   };
   if (report) {
     snap.outcome = report.outcome;
+    if (report.bugcheck) snap.images = [...m.kernel.io.drivers.values()].map((d) => ({ name: `${d.serviceName}.sys`, start: d.DriverStart, size: d.DriverSize }));
   }
   return snap;
 }

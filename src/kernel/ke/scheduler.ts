@@ -19,6 +19,7 @@
  */
 import type { KeContext } from './context.js';
 import type { KThread } from './thread.js';
+import type { Prcb } from './prcb.js';
 import { CLOCK_TICK_NS, THREAD_QUANTUM_NS } from './cost.js';
 import { GuestMisuse, MachineHalted } from '../../include/errors.js';
 import { isThrownInstance } from '../../include/thrown.js';
@@ -36,6 +37,14 @@ export class Scheduler {
   /** Threads, not executing, with kernel APCs to deliver (ke/apc.ts). */
   private readonly apcTargets: KThread[] = [];
   private yielded: (() => void) | undefined;
+  /**
+   * Asked at every preemptible system call while a front end paces the run
+   * (machine/pacer.ts): stop here for now? Undefined otherwise, and then the
+   * system-call stub does not even look.
+   */
+  pauseRequested: (() => boolean) | undefined;
+  /** The thread stopped at a system call for a pause, with the CPU and quantum it had: it goes on first, as if never stopped. */
+  private parked: { thread: KThread; prcb: Prcb; quantumStartNs: number; paused: boolean } | undefined;
 
   constructor(private readonly k: KeContext) {}
 
@@ -135,6 +144,7 @@ export class Scheduler {
    * out while nobody was waiting, as KiQuantumEnd gives one).
    */
   preemptionPoint(thread: KThread): Promise<void> | undefined {
+    if (this.pauseRequested?.()) return this.park(thread);
     const now = this.k.clock.nowNs;
     if (now - thread.quantumStartNs < THREAD_QUANTUM_NS) return undefined;
     if (this.readyQueue.length === 0) {
@@ -142,6 +152,22 @@ export class Scheduler {
       return undefined;
     }
     return this.yieldThread(thread);
+  }
+
+  /**
+   * A pause the front end asked for, in the middle of a thread's turn: the
+   * thread leaves the CPU at the entry of its system call without going to
+   * any queue, Scheduler.run returns, and when it is entered again the thread
+   * takes the same CPU with the quantum it had (no draw of the seed, nothing
+   * else run first), so the run goes on exactly as if it had not stopped.
+   */
+  private park(thread: KThread): Promise<void> {
+    this.checkNotWaiting(thread);
+    this.parked = { thread, prcb: this.k.current, quantumStartNs: thread.quantumStartNs, paused: false };
+    return new Promise<void>((resolve) => {
+      thread.continuation = resolve;
+      this.giveUpCpu();
+    });
   }
 
   /** A thread waits for one thing at a time: a second blocking call before the first returned is refused. */
@@ -176,6 +202,18 @@ export class Scheduler {
     let stop: SchedulerStop = 'stopped';
     try {
       for (;;) {
+        const parked = this.parked;
+        if (parked !== undefined && !this.k.bugcheck) {
+          // Stopped mid-turn: first the pause (the run returns), then the same turn goes on.
+          if (!parked.paused) {
+            parked.paused = true;
+            stop = 'done';
+            break;
+          }
+          this.parked = undefined;
+          await this.dispatch(parked.thread, parked.prcb, parked.quantumStartNs);
+          continue;
+        }
         // Work a System worker thread would do as soon as a CPU is free: deletions deferred from DISPATCH_LEVEL.
         if (this.k.workQueue.pending && !this.k.bugcheck) this.k.workQueue.run();
         if (this.apcTargets.length > 0 && !this.k.bugcheck) this.deliverApcs();
@@ -234,12 +272,11 @@ export class Scheduler {
   }
 
   /** Puts a thread on a CPU and lets it run until it gives the CPU up. */
-  private dispatch(thread: KThread): Promise<void> {
-    const prcb = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!;
+  private dispatch(thread: KThread, prcb = this.k.prcbs[this.k.random.below(this.k.prcbs.length)]!, quantumStartNs = this.k.clock.nowNs): Promise<void> {
     prcb.currentThread = thread;
     this.k.switchTo(prcb);
     this.running = thread;
-    thread.quantumStartNs = this.k.clock.nowNs;
+    thread.quantumStartNs = quantumStartNs;
     return new Promise<void>((resolve) => {
       this.yielded = resolve;
       const go = thread.continuation;

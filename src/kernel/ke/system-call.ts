@@ -61,8 +61,9 @@ export function KiSystemServiceStub<F extends ServiceRoutine>(k: KeContext, thre
       throw new GuestMisuse(`${thread.label} made a system call while not scheduled (it awaited something other than a kernel call)`);
     }
     // Quantum end, tested inline so that the common call pays one comparison: the thread yields before it
-    // enters, and enters (and is charged) when it runs again, with a new quantum.
-    if (preemptionPoint && k.clock.nowNs - thread.quantumStartNs >= THREAD_QUANTUM_NS) {
+    // enters, and enters (and is charged) when it runs again, with a new quantum. A paced run (a front end
+    // that may pause) asks at every such call, so a pause can fall right after the previous one returned.
+    if (preemptionPoint && (k.clock.nowNs - thread.quantumStartNs >= THREAD_QUANTUM_NS || k.scheduler.pauseRequested !== undefined)) {
       const turn = k.scheduler.preemptionPoint(thread);
       if (turn) {
         const args = copyArguments(arguments);
