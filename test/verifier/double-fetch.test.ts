@@ -41,6 +41,26 @@ function copyDriver(fetchTwice: boolean) {
   });
 }
 
+/** A program that sends `driver` one 64-byte message whose length prefix says 16, and prints how the request ended. */
+function copyScenario(driver: ReturnType<typeof copyDriver>, name: string, summary: string) {
+  return defineScenario({
+    name,
+    summary,
+    setup(machine) {
+      machine.loadDriver(driver.name, driver.definition);
+      machine.spawn(async (k32) => {
+        const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+        const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+        k32.setUint32(buffer, 16);
+        const r = await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
+        k32.print(`copy: ${r.ok ? 'ok' : `error ${k32.GetLastError()}`}`);
+        k32.CloseHandle(h);
+        return 0;
+      });
+    },
+  });
+}
+
 describe.each(['x64', 'x86'] as const)('double fetch on %s', (arch) => {
   it.each([
     { name: 'reads the length twice, with the verifier', fetchTwice: true, verifier: true, found: 1 },
@@ -48,22 +68,7 @@ describe.each(['x64', 'x86'] as const)('double fetch on %s', (arch) => {
     { name: 'reads the length twice, without the verifier', fetchTwice: true, verifier: false, found: 0 },
   ])('a driver that $name: $found finding(s)', async ({ fetchTwice, verifier, found }) => {
     const driver = copyDriver(fetchTwice);
-    const scenario = defineScenario({
-      name: 'copy-length',
-      summary: 'a driver copies a length-prefixed message out of the caller\'s buffer',
-      setup(machine) {
-        machine.loadDriver(driver.name, driver.definition);
-        machine.spawn(async (k32) => {
-          const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
-          const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
-          k32.setUint32(buffer, 16);
-          const r = await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
-          k32.print(`copy: ${r.ok ? 'ok' : `error ${k32.GetLastError()}`}`);
-          k32.CloseHandle(h);
-          return 0;
-        });
-      },
-    });
+    const scenario = copyScenario(driver, 'copy-length', "a driver copies a length-prefixed message out of the caller's buffer");
     const result = await runScenario(scenario, { arch, verifier, seconds: 2 });
     expect(result.bugcheck).toBeNull();
     const findings = result.findings.filter((f) => f.kind === 'double-fetch');
@@ -104,22 +109,7 @@ describe('double fetch: the overflow the confirmation provokes (x64)', () => {
     { options: true, pool: 'special pool (the standard settings)', code: /^0x000000D6 0x/ },
     { options: { miscellaneousChecks: true }, pool: 'normal pool', code: /^0x00000050 0x/ },
   ])('the confirming rerun overruns the 64-byte block: in $pool it stops the machine', async ({ options, code }) => {
-    const driver = copyDriver(true);
-    const scenario = defineScenario({
-      name: 'copy-length-overrun',
-      summary: 'a driver reads a length twice; the rerun changes it between the check and the copy',
-      setup(machine) {
-        machine.loadDriver(driver.name, driver.definition);
-        machine.spawn(async (k32) => {
-          const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
-          const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
-          k32.setUint32(buffer, 16);
-          await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
-          k32.CloseHandle(h);
-          return 0;
-        });
-      },
-    });
+    const scenario = copyScenario(copyDriver(true), 'copy-length-overrun', 'a driver reads a length twice; the rerun changes it between the check and the copy');
     const result = await runScenario(scenario, { arch: 'x64', verifier: options, seconds: 2 });
     expect(result.bugcheck).toBeNull();
     const finding = result.findings.find((f) => f.kind === 'double-fetch');

@@ -6,17 +6,13 @@
  * outcome, the blue screen with the same bug check code, the same findings.
  * With the verifier off and on.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { boot, MemoryVolumeStore } from '../../src/index.js';
 import { samples } from '../../samples/registry.js';
-import type { UiServer } from '../../src/cli/ui.js';
-import { findChromium, servePage } from './built-page.js';
+import { browserSession, executablePath, sayIfSkipped } from './browser-session.js';
 
-const executablePath = findChromium();
-if (!executablePath) {
-  console.warn('SKIPPED the browser tests (test/web/every-sample.browser.test.ts): no Chromium at /usr/bin/chromium; install it with `apt-get install -y chromium`');
-}
+sayIfSkipped('test/web/every-sample.browser.test.ts');
 
 /** How a run ended, in the terms the page shows. */
 interface Ending {
@@ -34,24 +30,15 @@ async function endingInNode(sample: string, variant: string | undefined, verifie
 }
 
 describe.skipIf(!executablePath)('every sample and variant in the page', () => {
-  let server: UiServer;
-  let browser: Browser;
-  let page: Page;
-  beforeAll(async () => {
-    server = await servePage();
-    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = browserSession();
+  let page: Page | undefined;
 
   async function endingInPage(sample: string, variant: string | undefined, verifier: boolean): Promise<Ending> {
     const q = new URLSearchParams({ sample, arch: 'x64', seed: '1', seconds: '5', speed: '0' });
     if (variant) q.set('variant', variant);
     if (verifier) q.set('verifier', '1');
-    await page.goto(`${server.url}?${q.toString()}`);
+    page ??= await session.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(`${session.server.url}?${q.toString()}`);
     await page.waitForFunction("document.body.dataset.outcome !== undefined || document.body.dataset.state === 'error'", undefined, { timeout: 60_000 });
     const outcome = (await page.locator('body').getAttribute('data-outcome')) ?? `error: ${await page.locator('#status').textContent()}`;
     const screen = page.locator('#bluescreen');

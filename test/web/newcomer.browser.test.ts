@@ -6,43 +6,24 @@
  * blue screen keeping the keyboard on itself, and a visible focus on every
  * control. Without a Chromium the tests skip, saying so in one line.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { boot, MemoryVolumeStore } from '../../src/index.js';
 import { samples } from '../../samples/registry.js';
-import type { UiServer } from '../../src/cli/ui.js';
-import { findChromium, servePage } from './built-page.js';
+import { browserSession, executablePath, finished, sayIfSkipped } from './browser-session.js';
 
-const executablePath = findChromium();
-if (!executablePath) {
-  console.warn('SKIPPED the browser tests (test/web/newcomer.browser.test.ts): no Chromium at /usr/bin/chromium; install it with `apt-get install -y chromium`');
-}
+sayIfSkipped('test/web/newcomer.browser.test.ts');
 
 describe.skipIf(!executablePath)('the web page, as a newcomer uses it', () => {
-  let server: UiServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await servePage();
-    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(query: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    await page.goto(`${server.url}${query}`);
-    return page;
-  }
-  const finished = (page: Page) => page.waitForFunction('document.body.dataset.outcome !== undefined', undefined, { timeout: 60_000 });
+  const session = browserSession();
+  const open = session.open;
   const status = (page: Page) => page.locator('#status').textContent();
 
   it('says how a run ended: the programs exited (so the picture shows what is left), or the bug check that stopped it', async () => {
     const page = await open('?sample=sharing-memory&speed=0');
     await finished(page);
     expect(await status(page)).toBe('Finished at 4.015 virtual seconds: the programs ran their course and exited, so the picture shows what is left mapped. Show on a timeline event replays the run to that moment.');
-    await page.goto(`${server.url}?sample=locked-user-buffer&variant=no-unlock&speed=0`);
+    await page.goto(`${session.server.url}?sample=locked-user-buffer&variant=no-unlock&speed=0`);
     await finished(page);
     expect(await status(page)).toMatch(/^Stopped at \d+\.\d{3} virtual seconds by bug check 0x00000076 PROCESS_HAS_LOCKED_PAGES: /);
     await page.close();
@@ -58,7 +39,7 @@ describe.skipIf(!executablePath)('the web page, as a newcomer uses it', () => {
     await m.runScenario(sample, { variant: 'never-unmap', seconds: 5 });
     const f = m.report().findings.find((x) => x.routine)!;
     expect(f.routine).toMatch(/^[A-Za-z_]{3,}/);
-    await page.goto(`${server.url}?sample=sharing-memory&variant=never-unmap&speed=0`);
+    await page.goto(`${session.server.url}?sample=sharing-memory&variant=never-unmap&speed=0`);
     await finished(page);
     expect(await page.locator(`#findings li[data-kind="${f.kind}"] button`).textContent()).toContain(`(${f.driver}!${f.routine})`);
     await page.close();
@@ -90,7 +71,7 @@ describe.skipIf(!executablePath)('the web page, as a newcomer uses it', () => {
     expect(await status(page)).toMatch(/^Paused at 2\.\d{3} virtual seconds, just after the event you chose\.$/);
     // locked-user-buffer's program does all its work in one turn: the replay stops at its next request,
     // with the program still there and its buffer still locked.
-    await page.goto(`${server.url}?sample=locked-user-buffer&speed=0`);
+    await page.goto(`${session.server.url}?sample=locked-user-buffer&speed=0`);
     await finished(page);
     await page.locator('#timeline li', { hasText: 'user buffer locked' }).locator('button').click();
     await expect.poll(() => page.locator('body').getAttribute('data-state'), { timeout: 20_000 }).toBe('paused');
@@ -124,7 +105,7 @@ describe.skipIf(!executablePath)('the web page, as a newcomer uses it', () => {
     }
     await expect.poll(() => details.textContent()).toMatch(/kd> !pte 00000000`01010000 {3}\(in SharingMemory\.exe\)\nPXE at [\s\S]*PTE at [^\n]*UW-V\n\nVAD 01010000-01010fff \(1 page\(s\)\) mdl, protection 0x4\n\nkd> !pfn [0-9a-f]+\n[\s\S]*share count 00000002 {2}lock count 0 {2}NonPagedPool/);
     expect(await page.locator('#picture').getAttribute('aria-label')).toMatch(/^Memory picture: 2 process\(es\) \(System, SharingMemory\.exe\), \d+ mapped page\(s\), \d+ frame\(s\) in use: 2 mapped more than once, 0 locked by an MDL\./);
-    await page.goto(`${server.url}?sample=locked-user-buffer&variant=no-unlock&speed=0`);
+    await page.goto(`${session.server.url}?sample=locked-user-buffer&variant=no-unlock&speed=0`);
     await finished(page);
     expect(await page.locator('#picture').getAttribute('aria-label')).toMatch(/, 1 locked by an MDL\./);
     await page.close();

@@ -6,35 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UiServer } from '../../src/cli/ui.js';
-import { findChromium, servePage } from './built-page.js';
+import { describe, expect, it } from 'vitest';
+import { browserSession, executablePath, finished, sayIfSkipped } from './browser-session.js';
 
-const executablePath = findChromium();
-if (!executablePath) {
-  console.warn('SKIPPED the browser tests (test/web/page-kd-drop.browser.test.ts): no Chromium at /usr/bin/chromium; install it with `apt-get install -y chromium`');
-}
+sayIfSkipped('test/web/page-kd-drop.browser.test.ts');
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/scenarios/${name}`, import.meta.url));
 
 describe.skipIf(!executablePath)('the web page in Chromium: kd, dropped scenarios, trace, Section, timings', () => {
-  let server: UiServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await servePage();
-    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function open(query: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    await page.goto(`${server.url}${query}`);
-    return page;
-  }
-  const finished = (page: Page) => page.waitForFunction('document.body.dataset.outcome !== undefined', undefined, { timeout: 60_000 });
+  const session = browserSession();
+  const open = session.open;
 
   it('answers kd commands under the blue screen: !analyze -v first, then what a person types, with Up for the last command', async () => {
     const page = await open('?sample=locked-user-buffer&variant=no-unlock&speed=0');
@@ -120,9 +100,9 @@ describe.skipIf(!executablePath)('the web page in Chromium: kd, dropped scenario
   }, 90_000);
 
   it('measures the page: load time, and a 10-virtual-second sample (printed, not asserted)', async () => {
-    const page = await browser.newPage();
+    const page = await session.browser.newPage();
     const t0 = Date.now();
-    await page.goto(`${server.url}`);
+    await page.goto(`${session.server.url}`);
     await page.waitForFunction("document.getElementById('sample').options.length > 0");
     const loadMs = Date.now() - t0;
     await page.locator('#sample').selectOption('sharing-memory');

@@ -8,41 +8,26 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { UiServer } from '../../src/cli/ui.js';
-import { findChromium, servePage } from './built-page.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSession, executablePath, finished, sayIfSkipped } from './browser-session.js';
 
-const executablePath = findChromium();
-if (!executablePath) {
-  console.warn('SKIPPED the browser tests (test/web/page.browser.test.ts): no Chromium at /usr/bin/chromium; install it with `apt-get install -y chromium`');
-}
+sayIfSkipped('test/web/page.browser.test.ts');
 const picturePng = fileURLToPath(new URL('../../docs/memory-picture.png', import.meta.url));
 
 describe.skipIf(!executablePath)('the web page in Chromium', () => {
-  let server: UiServer;
-  let browser: Browser;
-  beforeAll(async () => {
-    server = await servePage();
-    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const session = browserSession();
 
   async function open(query: string): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await session.browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${server.url}${query}`);
+    await page.goto(`${session.server.url}${query}`);
     expect(await page.evaluate('crossOriginIsolated'), 'the page is cross-origin isolated').toBe(true);
     expect(errors).toEqual([]);
     return page;
   }
 
-  // (Evaluated in the page, where `document` is; the test's own lib has no DOM.)
-  const finished = (page: Page) => page.waitForFunction("document.body.dataset.outcome !== undefined", undefined, { timeout: 60_000 });
 
   it("runs sharing-memory: the clock advances, and the pool frame has two lines, the kernel's and the program's", async () => {
     const page = await open('?sample=sharing-memory&arch=x64&seed=1&speed=1');
