@@ -57,7 +57,10 @@ function programWindow(process: string): { append(text: string): void } {
   return {
     append(text: string) {
       w.querySelector('.stdout')!.append(`${text}\n`);
-      w.querySelector('.last')!.textContent = text;
+      const last = w.querySelector<HTMLElement>('.last')!;
+      last.textContent = text;
+      // The big line is for a clock's few characters (SharingMemory's dialog); a sentence reads at a smaller size.
+      last.classList.toggle('long', text.length > 24);
       if (process === SECTION_PROGRAM) sectionDialog(w, text);
     },
   };
