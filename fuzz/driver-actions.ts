@@ -9,10 +9,18 @@ import {
   DISPATCH_LEVEL, IoReadAccess, IoWriteAccess, KernelMode, MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority,
   NtException, PagedPool, UserMode, type DeviceObject, type Nt,
 } from '../src/api/wdm.js';
+import { handleArgument } from '../src/api/driver-arguments.js';
 import { MachineHalted } from '../src/include/errors.js';
+import { ExpClearHandleTagBits, isKernelHandle, NtCurrentProcess, NtCurrentThread } from '../src/kernel/ob/handle.js';
 import type { DriverAction, HandleChoice, HostileValue, LengthChoice, PointerChoice } from './actions.js';
 import { TAG, type Block, type Context, type FuzzDriverHost, type FuzzDriverState, type MdlRecord, type Resolver } from './driver-state.js';
 import { GuestThrow, hostileValue } from './hostile.js';
+
+/** What the verifier stops on when a handle is referenced as KernelMode: NULL, or a handle of a user process (not a pseudo-handle, not a kernel handle). */
+const trustsUserHandle = (handle: number, processId: number): boolean => handle === 0
+  || (handle !== NtCurrentProcess && handle !== NtCurrentThread && processId !== SYSTEM_PROCESS_ID && !isKernelHandle(ExpClearHandleTagBits(handle)));
+/** The System process's id. */
+const SYSTEM_PROCESS_ID = 4;
 
 const live = <T extends { live: boolean }>(list: readonly T[]): T[] => list.filter((x) => x.live);
 const dead = <T extends { live: boolean }>(list: readonly T[]): T[] => list.filter((x) => !x.live);
@@ -268,6 +276,11 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
       }
       case 'reference-handle': {
         const handle = c.resolve.handle(a.handle) as number;
+        // KernelMode on a NULL handle (0xC4/0xF5) or on a handle of the user process the driver runs in (0xC4/0xF6)
+        // stops the machine under the verifier; without it the reference goes on (verifier/handle-reference.ts).
+        if (!a.userMode && nt.MmIsVerifierEnabled().VerifierFlags !== 0 && trustsUserHandle(handleArgument(nt.sizeofPointer === 8 ? 'x64' : 'x86', handle), processId)) {
+          host.misuse('reference-handle: a NULL or user-mode handle referenced as KernelMode under the verifier', true);
+        }
         const r = nt.ObReferenceObjectByHandle(handle, 0, null, a.userMode ? UserMode : KernelMode);
         if (r.object) nt.ObDereferenceObject(r.object);
         return undefined;
