@@ -6,7 +6,7 @@
  * is none. A misuse is reported to the fuzzer before it runs.
  */
 import {
-  DISPATCH_LEVEL, IoReadAccess, IoWriteAccess, KernelMode, MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority,
+  APC_LEVEL, DISPATCH_LEVEL, IoReadAccess, IoWriteAccess, KernelMode, MdlMappingNoWrite, MmCached, NonPagedPool, NonPagedPoolNx, NormalPagePriority,
   NtException, PagedPool, UserMode, type DeviceObject, type Nt,
 } from '../src/api/wdm.js';
 import { handleArgument } from '../src/api/driver-arguments.js';
@@ -78,12 +78,15 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
 
   const one = (a: DriverAction, c: Context): HostileValue | undefined => {
     const processId = nt.PsGetCurrentProcessId();
+    const verifying = () => nt.MmIsVerifierEnabled().VerifierFlags !== 0;
     switch (a.d) {
       case 'alloc': {
         const poolType = a.pool === 'paged' ? PagedPool : a.pool === 'nonpagedNx' ? NonPagedPoolNx : NonPagedPool;
         const size = len(c, a.size);
         // 0 bytes: a block of one byte, as on Windows; under the verifier, 0xC4/0x00 (an automatic check).
-        if (size === 0 && nt.MmIsVerifierEnabled().VerifierFlags !== 0) host.misuse('alloc: 0 bytes under the verifier', true);
+        if (size === 0 && verifying()) host.misuse('alloc: 0 bytes under the verifier', true);
+        // Paged pool above APC_LEVEL: 0xC4/0x01 under the verifier (its IRQL check).
+        if (a.pool === 'paged' && nt.KeGetCurrentIrql() > APC_LEVEL && verifying()) host.misuse('alloc: paged pool above APC_LEVEL under the verifier', true);
         const va = nt.ExAllocatePoolWithTag(poolType, size as number, TAG);
         if (va !== 0) state.blocks.push({ va, size: size as number, paged: a.pool === 'paged', live: true });
         return undefined;
@@ -100,6 +103,8 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         else if (a.misuse === 'user') nt.ExFreePool(0x10000 + (a.pick % 16) * 0x1000);
         else if (a.misuse === 'never-pool') nt.ExFreePool(b.va - (b.va % 4096) + 0x1000_0000);
         else if (!mappedSomewhere(b)) {
+          // Paged pool above APC_LEVEL: 0xC4/0x11 under the verifier (its IRQL check).
+          if (b.paged && nt.KeGetCurrentIrql() > APC_LEVEL && verifying()) host.misuse('free: paged pool above APC_LEVEL under the verifier', true);
           nt.ExFreePoolWithTag(b.va, TAG);
           b.live = false;
         }
@@ -278,7 +283,7 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         const handle = c.resolve.handle(a.handle) as number;
         // KernelMode on a NULL handle (0xC4/0xF5) or on a handle of the user process the driver runs in (0xC4/0xF6)
         // stops the machine under the verifier; without it the reference goes on (verifier/handle-reference.ts).
-        if (!a.userMode && nt.MmIsVerifierEnabled().VerifierFlags !== 0 && trustsUserHandle(handleArgument(nt.sizeofPointer === 8 ? 'x64' : 'x86', handle), processId)) {
+        if (!a.userMode && verifying() && trustsUserHandle(handleArgument(nt.sizeofPointer === 8 ? 'x64' : 'x86', handle), processId)) {
           host.misuse('reference-handle: a NULL or user-mode handle referenced as KernelMode under the verifier', true);
         }
         const r = nt.ObReferenceObjectByHandle(handle, 0, null, a.userMode ? UserMode : KernelMode);
