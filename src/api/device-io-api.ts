@@ -24,6 +24,7 @@ import { readSize, type StructMemory } from '../include/struct-access.js';
 import { IO_STATUS_BLOCK, OVERLAPPED, type Arch } from '../include/structures.js';
 import type { SystemServiceTable } from '../include/system-services.js';
 import { ERROR_IO_INCOMPLETE, ERROR_IO_PENDING } from '../include/winerror.js';
+import { addressFromProgram } from './program-arguments.js';
 import type { UserStack } from './user-stack.js';
 
 /** What the routines need of k32. */
@@ -72,7 +73,7 @@ export function makeDeviceIoApi(c: DeviceIoApiContext) {
     async DeviceIoControl(hDevice: number, dwIoControlCode: number, lpInBuffer: number, nInBufferSize: number,
       lpOutBuffer: number, nOutBufferSize: number, lpOverlapped: number | null = null): Promise<{ ok: boolean; bytesReturned: number }> {
       if (lpOverlapped) {
-        return overlappedIoControl(hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize, lpOverlapped);
+        return overlappedIoControl(hDevice, dwIoControlCode, lpInBuffer ?? 0, nInBufferSize, lpOutBuffer ?? 0, nOutBufferSize, addressFromProgram(arch, lpOverlapped));
       }
       const saved = stack.sp;
       let later = false;
@@ -103,7 +104,8 @@ export function makeDeviceIoApi(c: DeviceIoApiContext) {
      * GetOverlappedResult: `{ ok, numberOfBytesTransferred }`; a request still in progress is ERROR_IO_INCOMPLETE,
      * or with bWait is waited for (on hEvent, else on the file handle).
      */
-    async GetOverlappedResult(hFile: number, lpOverlapped: number, bWait: boolean | number): Promise<{ ok: boolean; numberOfBytesTransferred: number }> {
+    async GetOverlappedResult(hFile: number, overlapped: number, bWait: boolean | number): Promise<{ ok: boolean; numberOfBytesTransferred: number }> {
+      const lpOverlapped = addressFromProgram(arch, overlapped);
       if ((readSize(mem, arch, lpOverlapped + layout.Internal) >>> 0) === STATUS_PENDING) {
         if (!bWait) {
           setLastError(ERROR_IO_INCOMPLETE);
@@ -119,7 +121,7 @@ export function makeDeviceIoApi(c: DeviceIoApiContext) {
     },
     /** HasOverlappedIoCompleted (a macro): Internal is no longer STATUS_PENDING. */
     HasOverlappedIoCompleted(lpOverlapped: number): boolean {
-      return (readSize(mem, arch, lpOverlapped + layout.Internal) >>> 0) !== STATUS_PENDING;
+      return (readSize(mem, arch, addressFromProgram(arch, lpOverlapped) + layout.Internal) >>> 0) !== STATUS_PENDING;
     },
     /** CancelIo: this thread's requests on the handle are cancelled and waited for. https://learn.microsoft.com/windows/win32/fileio/cancelio */
     async CancelIo(hFile: number): Promise<boolean> {

@@ -21,6 +21,7 @@ import type { SystemServiceTable } from '../include/system-services.js';
 import { ERROR_IO_PENDING } from '../include/winerror.js';
 import { RtlNtStatusToDosError } from '../kernel/ex/status-to-dos.js';
 import type { ProgramRoutine } from './native.js';
+import { addressFromProgram } from './program-arguments.js';
 
 /** LPOVERLAPPED_COMPLETION_ROUTINE: given the thread's k32, the error (0: none), the bytes transferred and the OVERLAPPED. */
 export type OverlappedCompletionRoutine<K> = (k32: K, dwErrorCode: number, dwNumberOfBytesTransfered: number, lpOverlapped: number) => Promise<void> | void;
@@ -67,7 +68,9 @@ export function makeOverlappedFileApi<K>(c: OverlappedFileApiContext) {
     return service(hFile, event, apc, 0, overlapped, buffer, length >>> 0, overlapped + layout.Offset, 0) as number;
   };
 
-  const transfer: OverlappedTransfer = (read, hFile, buffer, length, overlapped) => {
+  const transfer: OverlappedTransfer = (read, hFile, buffer, length, lpOverlapped) => {
+    // The OVERLAPPED's address as a register holds it (a bigint's low bits, program-arguments.ts): k32 computes with it.
+    const overlapped = addressFromProgram(arch, lpOverlapped);
     // An hEvent with its low bit set asks for no completion-port packet: the event is the handle without it.
     const event = readSize(mem, arch, overlapped + layout.hEvent) & ~1;
     const status = start(read, hFile, buffer, length, overlapped, event, 0);
@@ -79,8 +82,8 @@ export function makeOverlappedFileApi<K>(c: OverlappedFileApiContext) {
     return { ok, bytes: ok ? readSize(mem, arch, overlapped + layout.InternalHigh) : 0 };
   };
 
-  const transferEx = (read: boolean, hFile: number, buffer: number, length: number, overlapped: number, routine: OverlappedCompletionRoutine<K>): boolean => {
-    const status = start(read, hFile, buffer, length, overlapped, 0, completionApc(routine));
+  const transferEx = (read: boolean, hFile: number, buffer: number, length: number, lpOverlapped: number, routine: OverlappedCompletionRoutine<K>): boolean => {
+    const status = start(read, hFile, buffer, length, addressFromProgram(arch, lpOverlapped), 0, completionApc(routine));
     // Pending or done, the routine is queued; a request that failed at once queues nothing.
     if (NT_ERROR(status)) return c.fromStatus(status);
     c.setLastError(0);

@@ -95,6 +95,21 @@ describe('values a register can hold are taken as one holds them', () => {
     expect(r.value).toEqual({ word: 0x030201, none: 0, some: 2 });
   });
 
+  it('an OVERLAPPED given as a bigint is its address: WriteFile, ReadFileEx, DeviceIoControl, GetOverlappedResult and HasOverlappedIoCompleted take it as they take the number', async () => {
+    const r = await inProgram(async (k32, page) => {
+      const big = BigInt(page) as unknown as number;
+      // A handle that names nothing: each request fails in the kernel, not in the host.
+      const write = k32.WriteFile(0x1234, page + 256, 4, big);
+      const read = k32.ReadFileEx(0x1234, page + 256, 4, big, () => undefined);
+      const io = await k32.DeviceIoControl(0x1234, 0x222000, 0, 0, 0, 0, big);
+      const result = await k32.GetOverlappedResult(0x1234, big, false);
+      return { write: write.ok, read, io: io.ok, result: result.ok, done: k32.HasOverlappedIoCompleted(big), error: k32.GetLastError() };
+    });
+    expect(r.error).toBeUndefined();
+    // The requests failed before any wrote the OVERLAPPED: Internal is still the STATUS_PENDING k32 set (ERROR_IO_INCOMPLETE).
+    expect(r.value).toEqual({ write: false, read: false, io: false, result: false, done: false, error: 996 });
+  });
+
   it('getBytes of -1 bytes (2^64 - 1) faults where the bytes run out, without a host buffer of that size', async () => {
     const r = await inProgram((k32, page) => k32.getBytes(page, -1));
     expect(isAccessViolation(r.error)).toBe(true);
