@@ -17,6 +17,8 @@ interface WaitInProgress {
 export function KdCaptureThreadState(k: Kernel, t: EThread, pidOf: (p: unknown) => number | null): KdThreadState {
   const attached = t.apcProcess !== t.process ? pidOf(t.apcProcess) : null;
   const attach = attached !== null ? { attachedProcess: attached } : {};
+  // The thread the machine stopped on was running there; the stop ended its process afterwards (kernel.ts onStop).
+  if (k.bugcheck && k.stoppedOn?.thread === t) return { state: 'RUNNING', processor: k.stoppedOn.processor, ...attach };
   if (t.terminated) return { state: 'TERMINATED', ...attach };
   const prcb = k.prcbs.find((p) => p.currentThread === t);
   if (prcb) return { state: 'RUNNING', processor: prcb.number, ...attach };

@@ -133,7 +133,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
   })).sort((a, b) => a.address - b.address);
   const b = k.bugcheck;
   const drivers = [...k.io.drivers.values(), ...k.io.unloadedDrivers.values()];
-  const current = k.currentThread;
+  const current = k.bugcheck && k.stoppedOn ? k.stoppedOn.thread : k.currentThread;
   return {
     arch: k.arch,
     frameCount: k.memory.sizeBytes / PAGE_SIZE,
