@@ -154,6 +154,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     currentThread: current.process === k.ps.idleProcess ? null : current.Cid,
     timers: KdCaptureTimers(k),
     dpcQueues: KdCaptureDpcQueues(k),
+    clock: { nowNs: k.clock.nowNs, bootSystemTime: k.options.bootSystemTime },
     bugcheck: b ? { ...b, params: [...b.params], stack: [...b.stack], analysis: analyzeBugCheck(b, { arch: k.arch, scenario: context.scenario, processName: context.bugCheckProcess }) } : null,
     log: [...k.log],
     findings: [...k.findings],

@@ -9,6 +9,7 @@ import { KdError, type KdContext, type KdTarget } from './target.js';
 import { displayDwordsChars, displayMemory, displayPointersSymbols, displayString, formats } from './commands/memory.js';
 import { devobj, devstack, drvobj } from './commands/devices.js';
 import { thread } from './commands/threads.js';
+import { dpcs, timer } from './commands/timers.js';
 import { pfn, pte, vtop } from './commands/pte.js';
 import { handle, lm, process, setProcess, stack, vad } from './commands/process.js';
 import { dtIrp, dtMdl, irpCommand, lockedPages, mdlCommand } from './commands/structures.js';
@@ -37,6 +38,8 @@ export const KD_COMMANDS: Readonly<Record<string, Command>> = {
   '!devstack': devstack,
   '!thread': thread,
   '!mdl': mdlCommand,
+  '!timer': timer,
+  '!dpcs': dpcs,
   'lm': lm,
   'k': stack,
   'db': (ctx, args) => displayMemory(ctx, 'db', args),
@@ -52,7 +55,7 @@ export const KD_COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 /** WinDbg commands ntshm's kd does not have yet: they answer so, in one line. */
-export const KD_NOT_IMPLEMENTED: readonly string[] = ['!stacks', '!address', '!pool -v', 'u', 'r', 'ed', 'eb', 'bp', 'g', 'p', 't', '!locks', '!dpcs', '!timer'];
+export const KD_NOT_IMPLEMENTED: readonly string[] = ['!stacks', '!address', '!pool -v', 'u', 'r', 'ed', 'eb', 'bp', 'g', 'p', 't', '!locks'];
 
 function displayType(ctx: KdContext, args: string[]): string[] {
   const type = (args[0] ?? '').toLowerCase();

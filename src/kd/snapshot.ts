@@ -252,6 +252,8 @@ export interface KdSnapshot {
   timers?: KdTimer[];
   /** Each processor's DPC queue. */
   dpcQueues?: KdDpc[][];
+  /** The clock: virtual ns since boot (the interrupt time), and the system time at boot (100 ns since 1601, UTC). */
+  clock?: { nowNs: number; bootSystemTime: bigint };
   bugcheck: KdBugCheck | null;
   log: LogEvent[];
   findings: Finding[];

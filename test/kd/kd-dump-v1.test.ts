@@ -12,7 +12,7 @@ import { sharingMemory } from '../../samples/registry.js';
 
 /** The snapshot as version 1 wrote it: none of the fields version 2 added. */
 function asVersion1(s: KdSnapshot): KdSnapshot {
-  const { devices: _d, currentThread: _c, timers: _t, dpcQueues: _q, ...rest } = s;
+  const { devices: _d, currentThread: _c, timers: _t, dpcQueues: _q, clock: _k, ...rest } = s;
   return {
     ...rest,
     drivers: s.drivers.map(({ service, name, start, size, unloaded }) => ({ service, name, start, size, unloaded })),
@@ -22,7 +22,7 @@ function asVersion1(s: KdSnapshot): KdSnapshot {
 }
 
 describe('a version 1 dump', () => {
-  it('loads; lm and !process answer; !drvobj, !devobj, !devstack and !thread say the dump predates them', async () => {
+  it('loads; lm and !process answer; !drvobj, !devobj, !devstack, !thread, !timer and !dpcs say the dump predates them', async () => {
     const m = await boot({ arch: 'x64' });
     await sharingMemory.setup(m, { seconds: 5, variant: undefined });
     await m.run({ seconds: 2 });
@@ -32,11 +32,11 @@ describe('a version 1 dump', () => {
     expect(old.kd('lm')).toBe(m.kd('lm'));
     expect(old.kd('!process 0 0')).toBe(m.kd('!process 0 0'));
     expect(old.kd('!process 104 7')).toMatch(/^ {8}THREAD \S+ {2}Cid 0104\.0108 {2}Teb: \S+ Win32Thread: 0+$/m);
-    for (const c of ['!drvobj SharingMemory', '!devobj SharingMemory', '!devstack SharingMemory', '!thread']) {
+    for (const c of ['!drvobj SharingMemory', '!devobj SharingMemory', '!devstack SharingMemory', '!thread', '!timer', '!dpcs']) {
       const command = c.split(' ')[0]!;
       const { output, error } = old.kdRun(c);
       expect(error, c).toBe(true);
-      expect(output).toBe(`${command}: this dump predates ${command} (dump format version 1 kept no device objects, dispatch tables or thread states); write the dump again with this ntshm`);
+      expect(output).toBe(`${command}: this dump predates ${command} (dump format version 1 kept no device objects, dispatch tables, thread states, timers or DPC queues); write the dump again with this ntshm`);
     }
   });
 });

@@ -13,7 +13,7 @@ import { KdError, kdNumber, type KdContext } from '../target.js';
 
 /** What a command that needs device objects says of a dump written before the snapshot kept them. */
 export function predates(command: string): KdError {
-  return new KdError(`${command}: this dump predates ${command} (dump format version 1 kept no device objects, dispatch tables or thread states); write the dump again with this ntshm`);
+  return new KdError(`${command}: this dump predates ${command} (dump format version 1 kept no device objects, dispatch tables, thread states, timers or DPC queues); write the dump again with this ntshm`);
 }
 
 function devicesOf(ctx: KdContext, command: string): KdDevice[] {
