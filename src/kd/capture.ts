@@ -5,6 +5,7 @@
 import { verifierFlags } from '../include/verifier-flags.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { EProcess } from '../kernel/ps/process.js';
+import type { EThread } from '../kernel/ps/thread.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { ObjectDirectory, SymbolicLinkObject } from '../kernel/ob/namespace.js';
 import { PfnUse, pfnUseName } from '../kernel/mm/pfn.js';
@@ -133,7 +134,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
   })).sort((a, b) => a.address - b.address);
   const b = k.bugcheck;
   const drivers = [...k.io.drivers.values(), ...k.io.unloadedDrivers.values()];
-  const current = k.bugcheck && k.stoppedOn ? k.stoppedOn.thread : k.currentThread;
+  const current: EThread | undefined = k.bugcheck && k.stoppedOn ? k.stoppedOn.thread : k.currentThread;
   return {
     arch: k.arch,
     frameCount: k.memory.sizeBytes / PAGE_SIZE,
@@ -151,7 +152,7 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     objects: namespaceOf(k.ob.root),
     drivers: drivers.map((d) => KdCaptureDriver(k, d)),
     devices: KdCaptureDevices(k, drivers, objectName),
-    currentThread: current.process === k.ps.idleProcess ? null : current.Cid,
+    currentThread: !current || current.process === k.ps.idleProcess ? null : current.Cid,
     timers: KdCaptureTimers(k),
     dpcQueues: KdCaptureDpcQueues(k),
     clock: { nowNs: k.clock.nowNs, bootSystemTime: k.options.bootSystemTime },

@@ -221,7 +221,8 @@ export class Kernel implements CmContext {
 
   private onStop(): void {
     const prcb = this.processors.current;
-    this.stoppedOn = { thread: prcb.currentThread, processor: prcb.number };
+    // A stop during boot, before the processors have their idle threads, stopped on no thread.
+    if (prcb.currentThread) this.stoppedOn = { thread: prcb.currentThread, processor: prcb.number };
     this.clock.deadlineNs = -Infinity;
     if (this.stop.bugcheck && this.trace) KiTraceBugCheck(this.trace, this.stop.bugcheck);
     if (this.stop.bugcheck) for (const p of this.ps.processes) p.resolveExit(p.ExitStatus);
