@@ -5,6 +5,7 @@
 import { verifierFlags } from '../include/verifier-flags.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { EProcess } from '../kernel/ps/process.js';
+import type { EThread } from '../kernel/ps/thread.js';
 import type { KernelObject } from '../kernel/ob/object.js';
 import { ObjectDirectory, SymbolicLinkObject } from '../kernel/ob/namespace.js';
 import { PfnUse, pfnUseName } from '../kernel/mm/pfn.js';
@@ -13,6 +14,8 @@ import { PAGE_SIZE } from '../hw/physical-memory.js';
 import { PEB_ADDRESS } from '../kernel/ps/environment.js';
 import type { KdIrp, KdMdl, KdObject, KdPfn, KdPoolBlock, KdProcess, KdSnapshot } from './snapshot.js';
 import { analyzeBugCheck } from './analysis.js';
+import { KdCaptureDevices, KdCaptureDriver } from './capture-io.js';
+import { KdCaptureDpcQueues, KdCaptureThreadState, KdCaptureTimers } from './capture-threads.js';
 
 /** What the machine knows of the run that the kernel does not: the scenario, the settings, the process it stopped in. */
 export interface CaptureContext {
@@ -32,7 +35,7 @@ export function tagText(tag: number): string {
   return s;
 }
 
-function processOf(p: EProcess): KdProcess {
+function processOf(k: Kernel, p: EProcess, pidOf: (p: unknown) => number | null): KdProcess {
   const handles = p.ObjectTable.handles().flatMap((handle) => {
     const entry = p.ObjectTable.lookup(handle);
     if (!entry) return [];
@@ -48,7 +51,9 @@ function processOf(p: EProcess): KdProcess {
       start: v.start, end: v.end, kind: v.kind, protection: v.protection, committed: v.commit.committed(0, v.commit.pages),
       ...(v.mdl ? { mdl: v.mdl.address } : {}),
     })),
-    threads: p.threads.map((t) => ({ tid: t.Cid, address: t.address, label: t.label, system: t.system, terminated: t.terminated, teb: t.Teb })),
+    threads: p.threads.map((t) => ({
+      tid: t.Cid, address: t.address, label: t.label, system: t.system, terminated: t.terminated, teb: t.Teb, run: KdCaptureThreadState(k, t, pidOf),
+    })),
     handles,
   };
 }
@@ -111,7 +116,7 @@ function irpsOf(k: Kernel): KdIrp[] {
     thread: (irp.Tail.Overlay.Thread as { Cid?: number } | null)?.Cid ?? null,
     mdl: irp.MdlAddress?.address ?? 0, systemBuffer: irp.AssociatedIrp.SystemBuffer, userBuffer: irp.UserBuffer,
     status: irp.IoStatus.Status, information: irp.IoStatus.Information, requestorMode: irp.RequestorMode,
-    pendingReturned: irp.PendingReturned, cancel: irp.Cancel, stackCount: irp.StackCount, currentLocation: irp.CurrentLocation,
+    flags: irp.Flags, pendingReturned: irp.PendingReturned, cancel: irp.Cancel, stackCount: irp.StackCount, currentLocation: irp.CurrentLocation,
     stack: irp.stack.map((s) => ({
       major: s.MajorFunction, minor: s.MinorFunction, flags: s.Flags, control: s.Control, device: s.DeviceObject?.address ?? 0, file: s.FileObject?.address ?? 0,
       ioControlCode: s.Parameters.DeviceIoControl.IoControlCode,
@@ -128,6 +133,8 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     ...(b.special ? { special: true as const } : {}),
   })).sort((a, b) => a.address - b.address);
   const b = k.bugcheck;
+  const drivers = [...k.io.drivers.values(), ...k.io.unloadedDrivers.values()];
+  const current: EThread | undefined = k.bugcheck && k.stoppedOn ? k.stoppedOn.thread : k.currentThread;
   return {
     arch: k.arch,
     frameCount: k.memory.sizeBytes / PAGE_SIZE,
@@ -137,15 +144,18 @@ export function KdCaptureSnapshot(k: Kernel, context: CaptureContext): KdSnapsho
     verifierFlags: verifierFlags(k.options),
     ...(k.verifierStatistics !== null ? { verifierStatistics: k.verifierStatistics.snapshot() } : {}),
     currentProcess: k.currentProcess.UniqueProcessId,
-    processes: processes.map(processOf),
+    processes: processes.map((p) => processOf(k, p, pidOf)),
     pfns: pfnsOf(k),
     pool,
     mdls: mdlsOf(k, pidOf),
     irps: irpsOf(k),
     objects: namespaceOf(k.ob.root),
-    drivers: [...k.io.drivers.values(), ...k.io.unloadedDrivers.values()].map((d) => ({
-      service: d.serviceName, name: d.DriverName, start: d.DriverStart, size: d.DriverSize, unloaded: d.unloaded,
-    })),
+    drivers: drivers.map((d) => KdCaptureDriver(k, d)),
+    devices: KdCaptureDevices(k, drivers, objectName),
+    currentThread: !current || current.process === k.ps.idleProcess ? null : current.Cid,
+    timers: KdCaptureTimers(k),
+    dpcQueues: KdCaptureDpcQueues(k),
+    clock: { nowNs: k.clock.nowNs, bootSystemTime: k.options.bootSystemTime },
     bugcheck: b ? { ...b, params: [...b.params], stack: [...b.stack], analysis: analyzeBugCheck(b, { arch: k.arch, scenario: context.scenario, processName: context.bugCheckProcess }) } : null,
     log: [...k.log],
     findings: [...k.findings],

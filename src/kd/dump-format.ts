@@ -1,10 +1,13 @@
 /**
- * The dump file (`.ntshmdmp`), version 1: the whole machine in one byte
- * array, written by `machine.dump()` and read by `loadDump()`.
+ * The dump file (`.ntshmdmp`), version 2: the whole machine in one byte
+ * array, written by `machine.dump()` and read by `loadDump()`. Version 2's
+ * snapshot adds device objects, drivers' dispatch tables, thread states,
+ * timers and DPC queues; a version 1 dump still loads, and the commands
+ * that need those say the dump predates them.
  *
  *   offset  size  field
  *   0       8     magic "NTSHMDMP"
- *   8       4     format version (1), little-endian like every number here
+ *   8       4     format version (2), little-endian like every number here
  *   12      4     page size (4096)
  *   16      4     frames of physical memory (the machine's RAM / 4096)
  *   20      4     frames saved (N): only frames holding a non-zero byte
@@ -20,7 +23,9 @@ import { PAGE_SIZE, PhysicalMemory } from '../hw/physical-memory.js';
 import type { KdSnapshot } from './snapshot.js';
 
 export const DUMP_MAGIC = 'NTSHMDMP';
-export const DUMP_FORMAT_VERSION = 1;
+export const DUMP_FORMAT_VERSION = 2;
+/** The oldest version this ntshm reads. */
+export const DUMP_FORMAT_OLDEST = 1;
 const HEADER_BYTES = 32;
 
 /** A dump that cannot be read: not a dump, a version this ntshm does not know, or cut short. */
@@ -48,14 +53,14 @@ function frameUsed(u32: Uint32Array, pfn: number): boolean {
 }
 
 /** The dump of a machine: its snapshot and its physical memory. */
-export function encodeDump(snapshot: KdSnapshot, memory: PhysicalMemory): Uint8Array {
+export function encodeDump(snapshot: KdSnapshot, memory: PhysicalMemory, version = DUMP_FORMAT_VERSION): Uint8Array {
   const json = new TextEncoder().encode(JSON.stringify(snapshot, replacer));
   const used: number[] = [];
   for (let pfn = 0; pfn < memory.frameCount; pfn++) if (frameUsed(memory.u32, pfn)) used.push(pfn);
   const bytes = new Uint8Array(HEADER_BYTES + json.length + used.length * (4 + PAGE_SIZE));
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < DUMP_MAGIC.length; i++) bytes[i] = DUMP_MAGIC.charCodeAt(i);
-  view.setUint32(8, DUMP_FORMAT_VERSION, true);
+  view.setUint32(8, version, true);
   view.setUint32(12, PAGE_SIZE, true);
   view.setUint32(16, memory.frameCount, true);
   view.setUint32(20, used.length, true);
@@ -84,7 +89,9 @@ export function decodeDump(bytes: Uint8Array): DecodedDump {
   if (magic !== DUMP_MAGIC) throw new DumpFormatError('not an ntshm dump: it does not begin with NTSHMDMP');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
-  if (version !== DUMP_FORMAT_VERSION) throw new DumpFormatError(`dump format version ${version} is not one this ntshm reads (it reads version ${DUMP_FORMAT_VERSION})`);
+  if (version < DUMP_FORMAT_OLDEST || version > DUMP_FORMAT_VERSION) {
+    throw new DumpFormatError(`dump format version ${version} is not one this ntshm reads (it reads versions ${DUMP_FORMAT_OLDEST} to ${DUMP_FORMAT_VERSION})`);
+  }
   const pageSize = view.getUint32(12, true);
   if (pageSize !== PAGE_SIZE) throw new DumpFormatError(`damaged dump: page size ${pageSize}, not ${PAGE_SIZE}`);
   const frameCount = view.getUint32(16, true);

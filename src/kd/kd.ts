@@ -6,10 +6,13 @@
  */
 import type { KdProcess } from './snapshot.js';
 import { KdError, type KdContext, type KdTarget } from './target.js';
-import { displayMemory, formats } from './commands/memory.js';
+import { displayDwordsChars, displayMemory, displayPointersSymbols, displayString, formats } from './commands/memory.js';
+import { devobj, devstack, drvobj } from './commands/devices.js';
+import { thread } from './commands/threads.js';
+import { dpcs, timer } from './commands/timers.js';
 import { pfn, pte, vtop } from './commands/pte.js';
 import { handle, lm, process, setProcess, stack, vad } from './commands/process.js';
-import { dtIrp, dtMdl, irpCommand, lockedPages } from './commands/structures.js';
+import { dtIrp, dtMdl, irpCommand, lockedPages, mdlCommand } from './commands/structures.js';
 import { analyze, object, pool, poolUsed, verifier } from './commands/system.js';
 
 type Command = (ctx: KdContext, args: string[]) => string[];
@@ -30,18 +33,29 @@ export const KD_COMMANDS: Readonly<Record<string, Command>> = {
   '!irp': irpCommand,
   '!object': object,
   '!verifier': verifier,
+  '!drvobj': drvobj,
+  '!devobj': devobj,
+  '!devstack': devstack,
+  '!thread': thread,
+  '!mdl': mdlCommand,
+  '!timer': timer,
+  '!dpcs': dpcs,
   'lm': lm,
   'k': stack,
   'db': (ctx, args) => displayMemory(ctx, 'db', args),
   'dw': (ctx, args) => displayMemory(ctx, 'dw', args),
   'dd': (ctx, args) => displayMemory(ctx, 'dd', args),
   'dq': (ctx, args) => displayMemory(ctx, 'dq', args),
+  'dc': displayDwordsChars,
+  'da': (ctx, args) => displayString(ctx, 'da', args),
+  'du': (ctx, args) => displayString(ctx, 'du', args),
+  'dps': displayPointersSymbols,
   '.formats': (_ctx, args) => formats(args),
   'dt': (ctx, args) => displayType(ctx, args),
 };
 
 /** WinDbg commands ntshm's kd does not have yet: they answer so, in one line. */
-export const KD_NOT_IMPLEMENTED: readonly string[] = ['!thread', '!stacks', '!devobj', '!drvobj', '!devstack', '!mdl', '!address', '!pool -v', 'u', 'r', 'dps', 'dc', 'du', 'da', 'ed', 'eb', 'bp', 'g', 'p', 't', '!locks', '!dpcs', '!timer'];
+export const KD_NOT_IMPLEMENTED: readonly string[] = ['!stacks', '!address', '!pool -v', 'u', 'r', 'ed', 'eb', 'bp', 'g', 'p', 't', '!locks'];
 
 function displayType(ctx: KdContext, args: string[]): string[] {
   const type = (args[0] ?? '').toLowerCase();

@@ -22,6 +22,23 @@ export interface KdVad {
   mdl?: number;
 }
 
+/** Where a thread was when the snapshot was taken (absent in dumps of format version 1). */
+export interface KdThreadState {
+  /** KTHREAD_STATE as !thread prints it. */
+  state: 'RUNNING' | 'READY' | 'WAIT' | 'TERMINATED';
+  /** The processor it runs on (RUNNING). */
+  processor?: number;
+  /** KWAIT_REASON's name for a waiting thread: Executive, UserRequest, DelayExecution. */
+  waitReason?: string;
+  /** The mode the wait was made in (KernelMode, UserMode) and whether it is alertable. */
+  waitMode?: 'KernelMode' | 'UserMode';
+  alertable?: boolean;
+  /** The dispatcher objects it waits on (their kernel addresses: kd reads each one's DISPATCHER_HEADER). */
+  waitObjects?: number[];
+  /** The process it is attached to (KeStackAttachProcess), by pid, when not its own. */
+  attachedProcess?: number;
+}
+
 export interface KdThread {
   tid: number;
   address: number;
@@ -29,6 +46,8 @@ export interface KdThread {
   system: boolean;
   terminated: boolean;
   teb: number;
+  /** Absent in dumps of format version 1. */
+  run?: KdThreadState;
 }
 
 /** A handle table entry: the handle, the object's body address and type, its name, the access granted. */
@@ -121,6 +140,8 @@ export interface KdIrp {
   stackCount: number;
   currentLocation: number;
   stack: KdIrpStack[];
+  /** IRP.Flags (absent in dumps of format version 1). */
+  flags?: number;
 }
 
 /** A named object: its full path, type, body address, counts; a symbolic link's target. */
@@ -134,12 +155,65 @@ export interface KdObject {
   target?: string;
 }
 
+/** A routine of a driver (or of nt) that kd can name: its code address (0 before its first call) and `Driver!Routine`. */
+export interface KdRoutine {
+  address: number;
+  name: string;
+}
+
 export interface KdDriver {
   service: string;
   name: string;
   start: number;
   size: number;
   unloaded: boolean;
+  /** The DRIVER_OBJECT's address (this and the rest are absent in dumps of format version 1). */
+  address?: number;
+  /** Its device objects, newest first (DRIVER_OBJECT.DeviceObject, then NextDevice). */
+  devices?: number[];
+  /** MajorFunction[0..IRP_MJ_MAXIMUM_FUNCTION]. */
+  dispatch?: KdRoutine[];
+  unload?: KdRoutine | null;
+  /** Every routine of it kd can name (dps, !timer): DriverEntry, the dispatch routines, DriverUnload, timer and DPC routines. */
+  routines?: KdRoutine[];
+}
+
+/** A DEVICE_OBJECT: its driver, type, flags, extension, open count, and its place in a device stack. */
+export interface KdDevice {
+  address: number;
+  /** Its full name (`\Device\SharingMemory`), or '' for an unnamed device. */
+  name: string;
+  driverAddress: number;
+  /** The driver's name (`\Driver\SharingMemory`). */
+  driverName: string;
+  deviceType: number;
+  flags: number;
+  characteristics: number;
+  deviceExtension: number;
+  /** Open file objects on it (DEVICE_OBJECT.ReferenceCount). */
+  referenceCount: number;
+  stackSize: number;
+  /** The device attached on top of it, and the one it is attached to (0 for none). */
+  attachedDevice: number;
+  attachedTo: number;
+  deletePending: boolean;
+}
+
+/** A KDPC: the routine it calls (`Driver!Routine`), and its KDPC address where it has one in memory (0 otherwise). */
+export interface KdDpc {
+  address: number;
+  routine: KdRoutine;
+}
+
+/** An armed KTIMER: its address (0 for the kernel's own), due time, period, type, and the DPC it queues. */
+export interface KdTimer {
+  address: number;
+  dueNs: number;
+  periodMs: number;
+  type: number;
+  dpc: KdDpc | null;
+  /** The thread a timer without a DPC wakes (a wait's timeout), by tid; not kept by ntshm: null. */
+  thread: number | null;
 }
 
 /** The bug check, with kd's analysis of it. */
@@ -170,6 +244,16 @@ export interface KdSnapshot {
   irps: KdIrp[];
   objects: KdObject[];
   drivers: KdDriver[];
+  /** Device objects (absent in dumps of format version 1, as are the fields after it). */
+  devices?: KdDevice[];
+  /** The thread on the processor that stopped (the bug check's), by tid; null when none (the idle thread). */
+  currentThread?: number | null;
+  /** Armed timers, earliest first. */
+  timers?: KdTimer[];
+  /** Each processor's DPC queue. */
+  dpcQueues?: KdDpc[][];
+  /** The clock: virtual ns since boot (the interrupt time), and the system time at boot (100 ns since 1601, UTC). */
+  clock?: { nowNs: number; bootSystemTime: bigint };
   bugcheck: KdBugCheck | null;
   log: LogEvent[];
   findings: Finding[];

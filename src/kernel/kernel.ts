@@ -216,7 +216,13 @@ export class Kernel implements CmContext {
   }
 
   /** The machine has stopped: every charge refuses, and processes never end now (a wait answers STILL_ACTIVE). */
+  /** The thread and processor the machine stopped on (the bug check's), before its processes were ended: kd's !thread shows it RUNNING there. */
+  stoppedOn: { thread: EThread; processor: number } | undefined;
+
   private onStop(): void {
+    const prcb = this.processors.current;
+    // A stop during boot, before the processors have their idle threads, stopped on no thread.
+    if (prcb.currentThread) this.stoppedOn = { thread: prcb.currentThread, processor: prcb.number };
     this.clock.deadlineNs = -Infinity;
     if (this.stop.bugcheck && this.trace) KiTraceBugCheck(this.trace, this.stop.bugcheck);
     if (this.stop.bugcheck) for (const p of this.ps.processes) p.resolveExit(p.ExitStatus);

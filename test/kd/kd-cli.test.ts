@@ -80,7 +80,7 @@ describe('--dump FILE and ntshm kd', () => {
     await cli(['run', 'sharing-memory', '--seconds', '1', '--dump', file]);
     const kd = await cli(['kd', file], ['lm', '', '.formats 10', 'q', '!process 0 0']);
     expect(kd.code).toBe(0);
-    expect(kd.out).toMatch(/^Loading Dump File \[ntshm dump format 1\] sharing-memory \(x64\)$/m);
+    expect(kd.out).toMatch(/^Loading Dump File \[ntshm dump format 2\] sharing-memory \(x64\)$/m);
     expect(kd.out).toMatch(/^ {2}Decimal: 16$/m);
     expect(kd.out).not.toMatch(/NT ACTIVE PROCESS DUMP/); // after q
   });
@@ -88,7 +88,7 @@ describe('--dump FILE and ntshm kd', () => {
   it.each([
     { what: 'a missing file', make: () => join(folder, 'missing.ntshmdmp'), message: /^ntshm: no dump file \S+missing\.ntshmdmp\n$/ },
     { what: 'a file that is not a dump', make: () => write('text.ntshmdmp', new TextEncoder().encode('hello, this is not a dump at all!')), message: /^ntshm: \S+: not an ntshm dump: it does not begin with NTSHMDMP\n$/ },
-    { what: 'a dump of another version', make: () => write('v9.ntshmdmp', withVersion(9)), message: /^ntshm: \S+: dump format version 9 is not one this ntshm reads \(it reads version 1\)\n$/ },
+    { what: 'a dump of another version', make: () => write('v9.ntshmdmp', withVersion(9)), message: /^ntshm: \S+: dump format version 9 is not one this ntshm reads \(it reads versions 1 to 2\)\n$/ },
     { what: 'a dump cut short', make: () => write('short.ntshmdmp', validDump().subarray(0, 5000)), message: /^ntshm: \S+: damaged dump: 5000 bytes where its header promises \d+\n$/ },
   ])('$what: one line, exit 2', async ({ make, message }) => {
     const kd = await cli(['kd', make(), '-c', 'lm']);
@@ -126,12 +126,12 @@ function write(name: string, bytes: Uint8Array): string {
 describe('loadDump', () => {
   it('refuses what is not a dump of its version with a DumpFormatError', () => {
     expect(() => loadDump(new Uint8Array(10))).toThrow(DumpFormatError);
-    expect(() => loadDump(withVersion(DUMP_FORMAT_VERSION + 1))).toThrow(/dump format version 2 is not one this ntshm reads/);
+    expect(() => loadDump(withVersion(DUMP_FORMAT_VERSION + 1))).toThrow(new RegExp(`dump format version ${DUMP_FORMAT_VERSION + 1} is not one this ntshm reads`));
   });
 
   it('gives back the snapshot: the scenario, the settings, the processes', () => {
     const d = loadDump(validDump());
-    expect(d.version).toBe(1);
+    expect(d.version).toBe(DUMP_FORMAT_VERSION);
     expect(d.snapshot).toMatchObject({ arch: 'x64', scenario: 'sharing-memory', bugcheck: null });
     expect(d.snapshot.processes.map((p) => p.name)).toEqual(['System']);
     expect(d.snapshot.drivers).toMatchObject([{ service: 'SharingMemory', unloaded: true }]);

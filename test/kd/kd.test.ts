@@ -67,7 +67,7 @@ describe.each(['x64', 'x86'] as const)('kd on %s', (arch) => {
     const m = await sharingMemoryRunning(arch);
     expect(m.kd('!pte zz')).toBe("Couldn't resolve error at 'zz': expected a virtual address");
     expect(m.kd('!bogus')).toMatch(/^No export !bogus found \(ntshm's kd knows: !analyze, /);
-    expect(m.kd('!thread')).toBe('!thread: not implemented in ntshm yet');
+    expect(m.kd('!stacks')).toBe('!stacks: not implemented in ntshm yet');
     expect(m.kd('dt nt!_EPROCESS 0')).toMatch(/not implemented in ntshm yet/);
     expect(m.kd('!pfn ffffffff')).toMatch(/is not a valid PFN/);
     expect(m.kd('.process /p /r 104')).toMatch(/^Implicit process is now /);

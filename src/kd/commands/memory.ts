@@ -1,7 +1,7 @@
 /**
- * db, dw, dd, dq (display memory) and .formats: bytes read through the page
- * tables of the implicit process, as WinDbg lays them out; a byte whose page
- * is not valid shows as `??`.
+ * db, dw, dd, dq, dc, da, du, dps (display memory) and .formats: bytes read
+ * through the page tables of the implicit process, as WinDbg lays them out;
+ * a byte whose page is not valid shows as `??`.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/d--da--db--dc--dd--dd--df--dp--dq--du--dw--dw--dyb--dyd--display-memor
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-formats--show-number-formats-
  */
@@ -9,6 +9,7 @@ import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import { translate } from '../paging.js';
 import { canonical, hex, parseKdNumber, ptr } from '../format.js';
 import { KdError, kdNumber, type KdContext } from '../target.js';
+import { symbolFor } from '../symbols.js';
 
 /** Reads `length` bytes at `va` in the implicit process: undefined for each byte of a page that is not valid. */
 export function readVirtual(ctx: KdContext, va: number, length: number): (number | undefined)[] {
@@ -66,6 +67,87 @@ export function displayMemory(ctx: KdContext, command: string, args: string[]): 
       }
     }
     lines.push(`${address}  ${words.join(' ')}`);
+  }
+  return lines;
+}
+
+/** A display command's range length: `L<count>`, or `fallback`. */
+function lengthOf(args: string[], fallback: number): number {
+  const l = args.find((a) => /^l/i.test(a));
+  return l ? countOf([l], 1) : fallback;
+}
+
+/**
+ * da / du ADDR [L count]: a string, until its NUL or `count` characters (the default: 48, one line of
+ * the page's "up to 48 characters" — ntshm's choice); a character outside printable ASCII as `.`.
+ */
+export function displayString(ctx: KdContext, command: 'da' | 'du', args: string[]): string[] {
+  const va = kdNumber(args[0], 'an address');
+  const unit = command === 'du' ? 2 : 1;
+  const max = lengthOf(args.slice(1), 48);
+  const bytes = readVirtual(ctx, va, max * unit);
+  const lines: string[] = [];
+  let text = '';
+  let lineStart = va;
+  for (let i = 0; i < max; i++) {
+    const part = bytes.slice(i * unit, (i + 1) * unit);
+    if (part.some((b) => b === undefined)) {
+      if (i === 0) return [`${ptr(ctx.arch, va)}  ????`];
+      break;
+    }
+    const c = unit === 2 ? (part[0] ?? 0) | ((part[1] ?? 0) << 8) : (part[0] ?? 0);
+    if (c === 0) break;
+    text += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : '.';
+    if (text.length === 48) {
+      lines.push(`${ptr(ctx.arch, lineStart)}  "${text}"`);
+      text = '';
+      lineStart = va + (i + 1) * unit;
+    }
+  }
+  if (text !== '' || lines.length === 0) lines.push(`${ptr(ctx.arch, lineStart)}  "${text}"`);
+  return lines;
+}
+
+/** dc ADDR [L count]: four DWORDs a line and their bytes as characters (32 DWORDs by default). */
+export function displayDwordsChars(ctx: KdContext, args: string[]): string[] {
+  const va = kdNumber(args[0], 'an address');
+  const count = countOf(args.slice(1), 4);
+  const bytes = readVirtual(ctx, va, count * 4);
+  const lines: string[] = [];
+  for (let row = 0; row < bytes.length; row += 16) {
+    const chunk = bytes.slice(row, row + 16);
+    const words: string[] = [];
+    for (let i = 0; i < chunk.length; i += 4) {
+      const part = chunk.slice(i, i + 4);
+      words.push(part.some((b) => b === undefined) ? '????????' : hex(part.reduce<number>((v, b, j) => v + (b ?? 0) * 2 ** (8 * j), 0), 8));
+    }
+    const text = chunk.map((b) => (b !== undefined && b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : b === undefined ? '?' : '.')).join('');
+    lines.push(`${ptr(ctx.arch, va + row)}  ${words.join(' ').padEnd(35)}  ${text}`);
+  }
+  return lines;
+}
+
+/** dps ADDR [L count]: pointer-sized values, each with the symbol it falls in (`Driver!Routine`, `Driver+0xOFF`). */
+export function displayPointersSymbols(ctx: KdContext, args: string[]): string[] {
+  const va = kdNumber(args[0], 'an address');
+  const size = ctx.arch === 'x64' ? 8 : 4;
+  const count = countOf(args.slice(1), size);
+  const bytes = readVirtual(ctx, va, count * size);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const part = bytes.slice(i * size, (i + 1) * size);
+    const address = ptr(ctx.arch, va + i * size);
+    if (part.some((b) => b === undefined)) {
+      lines.push(`${address}  ${size === 8 ? '????????`????????' : '????????'}`);
+      continue;
+    }
+    let value = 0n;
+    part.forEach((b, j) => (value |= BigInt(b ?? 0) << BigInt(8 * j)));
+    const digits = hex(value, size * 2);
+    // ntshm's x64 addresses are 48-bit numbers: the upper 16 bits of a kernel pointer are its sign extension.
+    const folded = Number(size === 8 && value >= 0xffff_8000_0000_0000n ? value & 0xffff_ffff_ffffn : value);
+    const symbol = symbolFor(ctx.s, folded);
+    lines.push(`${address}  ${size === 8 ? `${digits.slice(0, 8)}\`${digits.slice(8)}` : digits}${symbol ? ` ${symbol}` : ''}`);
   }
   return lines;
 }

@@ -13,6 +13,7 @@ import { PAGE_SIZE } from '../../hw/physical-memory.js';
 import type { KdProcess } from '../snapshot.js';
 import { hex, ptr } from '../format.js';
 import { KdError, findProcess, kdNumber, type KdContext } from '../target.js';
+import { threadSummary } from './threads.js';
 
 const PAGE_PROTECTIONS: Readonly<Record<number, string>> = {
   0x01: 'NO_ACCESS', 0x02: 'READONLY', 0x04: 'READWRITE', 0x08: 'WRITECOPY', 0x10: 'EXECUTE', 0x20: 'EXECUTE_READ', 0x40: 'EXECUTE_READWRITE', 0x80: 'EXECUTE_WRITECOPY',
@@ -32,12 +33,9 @@ function processHeader(ctx: KdContext, p: KdProcess): string[] {
   ];
 }
 
-function threadLines(ctx: KdContext, p: KdProcess): string[] {
-  return p.threads.flatMap((t) => [
-    `        THREAD ${ptr(ctx.arch, t.address)}  Cid ${hex(p.pid, 4)}.${hex(t.tid, 4)}  Teb: ${ptr(ctx.arch, t.teb)} ${t.terminated ? 'TERMINATED' : t.system ? 'SYSTEM' : 'USER'}`,
-    `            ${t.label}`,
-    '',
-  ]);
+/** Each thread as !thread prints it, indented under its process (with the stack when flags has both 2 and 4). */
+function threadLines(ctx: KdContext, p: KdProcess, flags: number): string[] {
+  return p.threads.flatMap((t) => [...threadSummary(ctx, p, t, (flags & 6) === 6).map((l) => `        ${l}`), '']);
 }
 
 /** !process [PID|EPROCESS|0] [Flags]: 0 lists every process; flags 7 adds the VADs, locked pages and threads. */
@@ -55,7 +53,7 @@ export function process(ctx: KdContext, args: string[]): string[] {
       lines.push(`    CommitCharge: ${p.vads.reduce((n, v) => n + v.committed, 0)}`);
     }
     lines.push('');
-    if (flags & 2 || flags & 4) lines.push(...threadLines(ctx, p));
+    if (flags & 2 || flags & 4) lines.push(...threadLines(ctx, p, flags));
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 /**
- * dt nt!_MDL, dt nt!_IRP, !irp and !lockedpages: the I/O structures, with
+ * dt nt!_MDL, dt nt!_IRP, !mdl, !irp and !lockedpages: the I/O structures, with
  * the public symbols' field offsets for each architecture.
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/dt--display-type-
  * https://learn.microsoft.com/windows-hardware/drivers/debugger/-irp
@@ -8,7 +8,7 @@
  */
 import { MDL_MAPPED_TO_SYSTEM_VA, MDL_PAGES_LOCKED, MDL_SOURCE_IS_NONPAGED_POOL, irpMajorFunctionName } from '../../include/wdm-constants.js';
 import type { KdIrp, KdMdl } from '../snapshot.js';
-import { columns, hex, ptr } from '../format.js';
+import { columns, hex, ptr, ulongPtr } from '../format.js';
 import { KdError, kdNumber, type KdContext } from '../target.js';
 
 /** `0xfffffa80`00009000 Void`, or `(null)` as dt prints a NULL pointer. */
@@ -55,6 +55,29 @@ export function dtMdl(ctx: KdContext, args: string[]): string[] {
   ];
   lines.push(`   MdlFlags: ${mdlFlagNames(m.flags)}`);
   lines.push(`   PFN array (+0x${hex(x64 ? 0x30 : 0x1c)}): ${m.pfns.map((p) => hex(p)).join(' ') || '(empty)'}`);
+  return lines;
+}
+
+/**
+ * !mdl ADDR: `Mdl ADDR: No chain` (ntshm's MDLs are never chained: Next is NULL), the header's fields,
+ * then the PFN array that follows the header, eight entries a line at their own addresses.
+ * https://learn.microsoft.com/windows-hardware/drivers/debuggercmds/-mdl
+ */
+export function mdlCommand(ctx: KdContext, args: string[]): string[] {
+  const m = findMdl(ctx, kdNumber(args[0], 'an MDL address'));
+  const u = (v: number) => ulongPtr(ctx.arch, v);
+  const lines = [
+    `Mdl ${u(m.address)}: No chain`,
+    `    Next ${u(0)}  Size ${hex(m.size, 4)}  MdlFlags ${hex(m.flags, 4)}  Process ${u(m.processAddress)}`,
+    `    MappedSystemVa ${u(m.mappedSystemVa)}  StartVa ${u(m.startVa)}  ByteCount ${hex(m.byteCount, 8)}  ByteOffset ${hex(m.byteOffset, 8)}`,
+    `    MdlFlags: ${mdlFlagNames(m.flags)}`,
+  ];
+  const first = m.address + (ctx.arch === 'x64' ? 0x30 : 0x1c);
+  const entry = ctx.arch === 'x64' ? 8 : 4;
+  for (let i = 0; i < m.pfns.length; i += 8) {
+    lines.push(`${u(first + i * entry)}: ${m.pfns.slice(i, i + 8).map((p) => hex(p, entry * 2)).join(' ')}`);
+  }
+  if (m.pfns.length === 0) lines.push('    (no PFN array: the MDL describes no pages yet)');
   return lines;
 }
 

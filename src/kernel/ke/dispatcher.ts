@@ -254,6 +254,11 @@ export class Dispatcher {
     return t ? Math.max(Math.ceil(t.dueNs / CLOCK_TICK_NS), this.lastTick + 1) * CLOCK_TICK_NS : Infinity;
   }
 
+  /** The armed timers, earliest first (kd's !timer reads it: nothing is changed). */
+  get armedTimers(): readonly KTimer[] {
+    return this.timers;
+  }
+
   get activeTimers(): number {
     return this.timers.length;
   }

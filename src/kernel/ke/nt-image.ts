@@ -18,7 +18,8 @@ export function ntImageBase(arch: Arch): number {
 
 /** Kernel routines that bug checks name (as a work item's worker routine, say). */
 export const NT_ROUTINES = ['IopLoadUnloadDriver', 'ObpProcessRemoveObjectQueue', 'PspCreateUserEnvironment', 'IoStartTimer', 'IoStopTimer',
-  'KeWaitForSingleObject', 'KeWaitForMultipleObjects', 'IopProcessWorkItem', 'KeDelayExecutionThread'] as const;
+  'KeWaitForSingleObject', 'KeWaitForMultipleObjects', 'IopProcessWorkItem', 'KeDelayExecutionThread',
+  'IopInvalidDeviceRequest'] as const;
 /** One of NT_ROUTINES. */
 export type NtRoutine = (typeof NT_ROUTINES)[number];
 

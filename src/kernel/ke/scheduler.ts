@@ -48,6 +48,11 @@ export class Scheduler {
 
   constructor(private readonly k: KeContext) {}
 
+  /** The threads ready to run, in the order they will (kd's !thread reads it: nothing is changed). */
+  get readyThreads(): readonly KThread[] {
+    return this.readyQueue;
+  }
+
   /** Makes a thread runnable; it runs after those already waiting. */
   readyThread(thread: KThread): void {
     this.readyQueue.push(thread);
