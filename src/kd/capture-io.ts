@@ -8,6 +8,7 @@
 import type { Kernel } from '../kernel/kernel.js';
 import { KiRoutineAddress } from '../kernel/ke/nt-image.js';
 import type { DeviceObject, DriverObject } from '../kernel/io/objects.js';
+import { irpMajorFunctionName } from '../include/wdm-constants.js';
 import type { KdDevice, KdDriver, KdRoutine } from './snapshot.js';
 
 /** A routine of `driver` as kd names it: `Driver!Routine` (nt's IopInvalidDeviceRequest for an empty MajorFunction slot). */
@@ -25,7 +26,7 @@ function devicesOf(driver: DriverObject): DeviceObject[] {
 
 /** A driver as the snapshot keeps it. */
 export function KdCaptureDriver(k: Kernel, d: DriverObject): KdDriver {
-  const dispatch = d.MajorFunction.map((r, i) => routineOf(k, d, r, `IRP_MJ_${i}`));
+  const dispatch = d.MajorFunction.map((r, i) => routineOf(k, d, r, irpMajorFunctionName(i)));
   const unload = d.DriverUnload ? routineOf(k, d, d.DriverUnload, 'DriverUnload') : null;
   // DriverEntry is the first routine the I/O manager calls, so it has the image's first routine address (driver-load.ts).
   const entry: KdRoutine = { address: d.DriverStart + 0x1000, name: `${d.serviceName}!DriverEntry` };

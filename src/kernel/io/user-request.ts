@@ -53,6 +53,9 @@ function IopReplayPath(request: UserRequest): string {
 function IopRequestInput(k: IoContext, request: UserRequest): Uint8Array | null {
   const length = Math.min(request.inputLength, MAX_INPUT);
   if (length === 0 || request.inputVa === 0) return new Uint8Array(0);
+  // Only a user-range buffer is read for the report: a kernel read at an address the program chose (a system
+  // address, one past 2^48) would fault as the machine's own 0x50 instead of being reported. It has no bytes to replay.
+  if (request.inputVa < 0 || request.inputVa + length > k.layout.highestUserAddress + 1) return null;
   try {
     return k.kernelMemory.getBytes(request.inputVa, length);
   } catch {
