@@ -50,6 +50,9 @@ function programWindow(process: string): { append(text: string): void } {
     last.setAttribute('aria-label', `${process}: last line`);
     const out = document.createElement('pre');
     out.className = 'stdout';
+    // It scrolls (long lines, many lines): focusable, so that the keyboard can scroll it too.
+    out.tabIndex = 0;
+    out.setAttribute('aria-label', `${process}: output`);
     win.append(title, last, out);
     host.append(win);
   }
