@@ -11,6 +11,7 @@ import {
 } from '../src/api/wdm.js';
 import { handleArgument } from '../src/api/driver-arguments.js';
 import { MachineHalted } from '../src/include/errors.js';
+import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING } from '../src/include/verifier-flags.js';
 import { ExpClearHandleTagBits, isKernelHandle, NtCurrentProcess, NtCurrentThread } from '../src/kernel/ob/handle.js';
 import type { DriverAction, HandleChoice, HostileValue, LengthChoice, PointerChoice } from './actions.js';
 import { TAG, type Block, type Context, type FuzzDriverHost, type FuzzDriverState, type MdlRecord, type Resolver } from './driver-state.js';
@@ -115,6 +116,11 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         if (!b || b.size === 0) return undefined;
         const offset = a.offset % b.size;
         const length = a.misuse === 'overrun' ? b.size - offset + a.length : Math.min(a.length, b.size - offset);
+        // Paged pool touched at DISPATCH_LEVEL: 0xD1 when its page is not resident, which the verifier's Force IRQL
+        // Checking makes sure of (it trims pageable memory as IRQL rises); without it the page may still be there.
+        if (b.paged && length > 0 && nt.KeGetCurrentIrql() >= DISPATCH_LEVEL) {
+          host.misuse('fill: paged pool at DISPATCH_LEVEL', (nt.MmIsVerifierEnabled().VerifierFlags & DRIVER_VERIFIER_FORCE_IRQL_CHECKING) !== 0);
+        }
         nt.RtlFillMemory(b.va + offset, length, 0xa5);
         return undefined;
       }
