@@ -129,11 +129,11 @@ export function fuzzDriver(host: FuzzDriverHost, state: FuzzDriverState): Driver
               const input = stack.Parameters.DeviceIoControl.Type3InputBuffer;
               const output = irp.UserBuffer;
               const count = Math.min(n, 4096);
-              if (count > 0) {
-                nt.ProbeForRead(input, count, 1);
-                nt.ProbeForWrite(output, count, 1);
-                nt.setBytes(output, nt.getBytes(input, count));
-              }
+              // Each buffer it was given is probed, whatever part of it the echo uses: a kernel address with a
+              // length accepted unprobed is the bug (the verifier's 0xC4/0xE3), even when nothing is copied.
+              if (inLength > 0) nt.ProbeForRead(input, inLength, 1);
+              if (outLength > 0) nt.ProbeForWrite(output, outLength, 1);
+              if (count > 0) nt.setBytes(output, nt.getBytes(input, count));
               return complete(irp, STATUS_SUCCESS, count);
             }
             case FUZZ_IOCTL['write-only']:
