@@ -1,15 +1,25 @@
 /**
  * Confirming a double fetch (verifier/double-fetch.ts): the scenario runs
  * again from the same seed on a fresh machine, and just before the second
- * fetch the bytes are changed (every bit flipped) as a write from the user
- * side would change them. If the run then ends differently — another bug
- * check, another exit code or output, other findings — the double fetch
- * matters: `confirmed`. If nothing the run reports changes, `not confirmed`
- * (the second read's value did not change the outcome this time).
+ * fetch the bytes are changed as a write from the user side would change
+ * them: first every bit flipped (a length turned huge, a pointer turned
+ * wild), then, if that changed nothing, the value plus one (an index or a
+ * count moved on by one, which a driver's own bounds may absorb when the
+ * flipped value is thrown out). If the run then ends differently — another
+ * bug check, another exit code or output, other findings — the double fetch
+ * matters: `confirmed`. If nothing the run reports changes either way,
+ * `not confirmed` (the second read's value did not change the outcome).
  */
 import type { Finding } from '../kernel/ke/log.js';
 import type { Report } from '../report.js';
 import type { ScenarioRunOptions } from '../scenario.js';
+
+/** How the bytes change between the reads, in the order tried. */
+type Change = 'flip' | 'plus-one';
+const CHANGES: readonly { change: Change; words: string }[] = [
+  { change: 'flip', words: 'every bit flipped' },
+  { change: 'plus-one', words: 'the value plus one' },
+];
 
 /** At most this many findings are confirmed in one run (each is a rerun of the scenario). */
 const MAX_CONFIRMATIONS = 4;
@@ -17,7 +27,7 @@ const MAX_CONFIRMATIONS = 4;
 /** What a confirmation needs of Machine: a fresh machine with the same boot options, its run, its findings. */
 export interface ConfirmationTarget {
   readonly findings: readonly Finding[];
-  rerun(flip: { readIndex: number; pa: number; length: number }): Promise<Report>;
+  rerun(flip: { readIndex: number; pa: number; length: number; change: Change }): Promise<Report>;
   readonly original: Report;
 }
 
@@ -43,19 +53,24 @@ export async function confirmDoubleFetches(target: ConfirmationTarget): Promise<
   for (const finding of pending) {
     const details = finding.details as { flip?: { readIndex: number; pa: number; length: number }; verdict?: string; confirmation?: unknown };
     if (!details.flip) continue;
-    const rerun = await target.rerun(details.flip);
-    const after = outcomeOf(rerun);
-    const changed = changes(before, after);
+    let tried: { words: string; changed: string[]; after: Record<string, unknown> } | undefined;
+    for (const { change, words } of CHANGES) {
+      const after = outcomeOf(await target.rerun({ ...details.flip, change }));
+      tried = { words, changed: changes(before, after), after };
+      if (tried.changed.length > 0) break;
+    }
+    const { words, changed, after } = tried!;
     details.verdict = changed.length > 0 ? 'confirmed' : 'not confirmed';
     details.confirmation = {
+      change: changed.length > 0 ? words : CHANGES.map((c) => c.words).join(', then '),
       changed,
       bugcheck: after.bugcheck,
       ...(changed.includes('processes') ? { processes: after.processes } : {}),
       ...(changed.includes('findings') ? { findings: after.findings } : {}),
     };
     finding.message = finding.message.replace(/\(a double fetch; unconfirmed[^)]*\)/, changed.length > 0
-      ? `(a double fetch, confirmed: with the bytes changed between the reads the run ended otherwise — ${changed.join(', ')}${after.bugcheck ? `: bug check ${String(after.bugcheck)}` : ''})`
-      : '(a double fetch, not confirmed: with the bytes changed between the reads the run ended the same)');
+      ? `(a double fetch, confirmed: with the bytes changed between the reads (${words}) the run ended otherwise — ${changed.join(', ')}${after.bugcheck ? `: bug check ${String(after.bugcheck)}` : ''})`
+      : `(a double fetch, not confirmed: with the bytes changed between the reads (${CHANGES.map((c) => c.words).join(', then ')}) the run ended the same)`);
   }
 }
 

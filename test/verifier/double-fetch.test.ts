@@ -119,3 +119,60 @@ describe('double fetch: the overflow the confirmation provokes (x64)', () => {
     expect(details.confirmation.bugcheck).toMatch(code);
   });
 });
+
+/**
+ * A driver that checks an index (below 8), reads it again, and falls back to
+ * the checked one when the second is out of range: flipping every bit
+ * between the reads changes nothing (the fallback absorbs it), the index
+ * plus one does (another table entry comes back). The confirmation tries
+ * both, in that order.
+ */
+describe('double fetch: a change the driver\'s own bounds absorb', () => {
+  it('is confirmed by the value plus one when flipping every bit changed nothing', async () => {
+    const driver = testDriver({
+      control: ({ nt, irp, stack }) => {
+        const n: Nt = nt;
+        const input = stack.Parameters.DeviceIoControl.Type3InputBuffer;
+        try {
+          n.ProbeForWrite(input, 8, 4);
+          const index = n.getUint32(input);
+          if (index >= 8) {
+            irp.IoStatus.Status = STATUS_INVALID_PARAMETER;
+            return;
+          }
+          // The bug: the index read again; out of range, the checked copy after all.
+          const again = n.getUint32(input);
+          n.setUint32(input + 4, 100 + (again < 8 ? again : index));
+        } catch (e) {
+          if (!(e instanceof NtException)) throw e;
+          irp.IoStatus.Status = e.status;
+        }
+      },
+    });
+    const scenario = defineScenario({
+      name: 'table-index',
+      summary: 'a driver reads a table index twice',
+      setup(machine) {
+        machine.loadDriver(driver.name, driver.definition);
+        machine.spawn(async (k32) => {
+          const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
+          const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
+          k32.setUint32(buffer, 3);
+          await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 8, 0, 0);
+          k32.print(`entry ${k32.getUint32(buffer + 4)}`);
+          k32.CloseHandle(h);
+          return 0;
+        });
+      },
+    });
+    const result = await runScenario(scenario, { arch: 'x64', verifier: true, seconds: 2 });
+    expect(result.processes[0]?.stdout).toBe('entry 103\n');
+    const finding = result.findings.find((f) => f.kind === 'double-fetch')!;
+    const details = finding.details as { verdict: string; confirmation: { change: string; changed: string[]; processes: string[] } };
+    expect(details.verdict).toBe('confirmed');
+    expect(details.confirmation.change).toBe('the value plus one');
+    expect(details.confirmation.changed).toEqual(['processes']);
+    expect(details.confirmation.processes.join()).toContain('entry 104');
+    expect(finding.message).toContain('(a double fetch, confirmed: with the bytes changed between the reads (the value plus one) the run ended otherwise — processes)');
+  });
+});

@@ -48,8 +48,11 @@ export class DoubleFetchDetector implements KernelReadWatch {
   private readonly reported = new Set<string>();
   /** Reads counted so far (driver reads of watched frames), in run order. */
   private readIndex = 0;
-  /** For a confirmation run: the read before which the bytes [pa, pa + length) are flipped. */
-  flip: { readIndex: number; pa: number; length: number } | null = null;
+  /**
+   * For a confirmation run: the read before which the bytes [pa, pa + length) change, every bit flipped or,
+   * with `change` 'plus-one', the little-endian value they hold plus one (a counter or index moved on by one).
+   */
+  flip: { readIndex: number; pa: number; length: number; change?: 'flip' | 'plus-one' } | null = null;
 
   constructor(private readonly k: MmContext) {}
 
@@ -78,11 +81,16 @@ export class DoubleFetchDetector implements KernelReadWatch {
     const to = Math.min(4096, from + length);
     const routine = `${frame.driver}!${frame.routine}`;
     const index = ++this.readIndex;
-    // The confirmation run: the program's bytes change between the two fetches (every bit flipped).
+    // The confirmation run: the program's bytes change between the two fetches.
     const flip = this.flip;
     if (flip !== null && flip.readIndex === index) {
       const u8 = this.k.memory.u8;
-      for (let i = flip.pa; i < flip.pa + flip.length; i++) u8[i] = u8[i]! ^ 0xff;
+      if (flip.change === 'plus-one') {
+        // Little-endian: the carry runs up from the lowest byte.
+        for (let i = flip.pa; i < flip.pa + flip.length; i++) if ((u8[i] = (u8[i]! + 1) & 0xff) !== 0) break;
+      } else {
+        for (let i = flip.pa; i < flip.pa + flip.length; i++) u8[i] = u8[i]! ^ 0xff;
+      }
     }
     const read: FetchRecord = { pa, va, length, routine, atNs: this.k.clock.nowNs, index };
     for (let i = from; i < to; i++) {
