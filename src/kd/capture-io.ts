@@ -1,9 +1,9 @@
 /**
  * The I/O manager's objects as kd reads them: each driver's DRIVER_OBJECT
  * (its devices, its MajorFunction table, DriverUnload, the routines kd can
- * name) and each DEVICE_OBJECT. Reads only: a routine never called has no
- * code address yet (driver-load.ts gives one on first call), and kd shows 0
- * rather than give it one, which would move every later routine's address.
+ * name) and each DEVICE_OBJECT. Reads only: a routine with no code address
+ * yet (one a driver put in the DRIVER_OBJECT after DriverEntry returned and
+ * nothing has called, driver-load.ts) shows 0 rather than be given one here.
  */
 import type { Kernel } from '../kernel/kernel.js';
 import { KiRoutineAddress } from '../kernel/ke/nt-image.js';

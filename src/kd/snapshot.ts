@@ -155,7 +155,7 @@ export interface KdObject {
   target?: string;
 }
 
-/** A routine of a driver (or of nt) that kd can name: its code address (0 before its first call) and `Driver!Routine`. */
+/** A routine of a driver (or of nt) that kd can name: its code address (0 if it has none yet) and `Driver!Routine`. */
 export interface KdRoutine {
   address: number;
   name: string;

@@ -53,6 +53,8 @@ describe.each(['x64', 'x86'] as const)('device and driver objects on %s', (arch)
     expect(table).toMatch(/^\[1b\] IRP_MJ_PNP {25}[0-9a-f]+\tnt!IopInvalidDeviceRequest$/m);
     expect(table.split('\n').filter((l) => /^\[[0-9a-f]{2}\] IRP_MJ_/.test(l))).toHaveLength(28);
     expect(table).toMatch(new RegExp(`^DriverEntry: {3}${u(driver.DriverStart + 0x1000)}\tSharingMemory!DriverEntry$`, 'm'));
+    // DriverUnload has not run, yet it is in the image: after DispatchCreateClose, DispatchControl and DispatchCleanup.
+    expect(table).toMatch(new RegExp(`^DriverUnload: {2}${u(driver.DriverStart + 0x1200)}\tSharingMemory!DriverUnload$`, 'm'));
     // Flags 7: the device in detail too.
     expect(m.kd('!drvobj SharingMemory 7')).toContain(m.kd(`!devobj ${hexOf(device.address)}`));
     expect(m.kd('!drvobj NoSuchDriver')).toMatch(/^Driver object NoSuchDriver is not a valid driver object address or name/);

@@ -228,7 +228,22 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
   }
   // Legacy drivers' devices become usable when DriverEntry returns.
   for (let d = driver.DeviceObject; d; d = d.NextDevice) d.Flags &= ~0x80; // DO_DEVICE_INITIALIZING
+  IopPlaceEntryPoints(driver);
   return { status: STATUS_SUCCESS, driver };
+}
+
+/**
+ * The routines DriverEntry put in the DRIVER_OBJECT are in the image from the
+ * start: each gets its code address now, in slot order (the MajorFunction
+ * table, then DriverUnload), so that kd's `!drvobj` shows where each one is
+ * before anything called it. Routines a driver hands over later (a DPC, a
+ * timer, a completion routine) get theirs at their first call.
+ */
+function IopPlaceEntryPoints(driver: DriverObject): void {
+  for (const routine of [...driver.MajorFunction, driver.DriverUnload]) {
+    // The I/O manager's IopInvalidDeviceRequest fills the empty slots: it is nt's, not the image's.
+    if (typeof routine === 'function' && routine.name !== 'IopInvalidDeviceRequest') routineAddress(driver, routine);
+  }
 }
 
 /**
