@@ -15,6 +15,7 @@ import type { IoContext } from './context.js';
 import { PfnUse } from '../mm/pfn.js';
 import { InvalidDriverValue, unhandledDriverException, type ExceptionContext } from './exception-boundary.js';
 import { asUlong } from '../../include/c-types.js';
+import { IRP_MJ_MAXIMUM_FUNCTION } from '../../include/wdm-constants.js';
 import { DriverObject, type DriverDispatch } from './objects.js';
 import type { Irp } from './irp.js';
 import { IopCreateSystemThread, type KStartRoutine } from './system-thread.js';
@@ -240,7 +241,17 @@ export function IopLoadDriver(k: IoContext, serviceName: string, image: DriverIm
  * timer, a completion routine) get theirs at their first call.
  */
 function IopPlaceEntryPoints(driver: DriverObject): void {
-  for (const routine of [...driver.MajorFunction, driver.DriverUnload]) {
+  // The driver may have spoilt its table (null, a Proxy whose reads throw): those slots get addresses at their
+  // first call, as other routines do, and the call through them faults there (test/hostile/driver-values.test.ts).
+  const routines: unknown[] = [];
+  try {
+    const table: unknown = driver.MajorFunction;
+    if (Array.isArray(table)) for (let major = 0; major <= IRP_MJ_MAXIMUM_FUNCTION; major++) routines.push(table[major]);
+    routines.push(driver.DriverUnload);
+  } catch {
+    // What was read before the throw is placed.
+  }
+  for (const routine of routines) {
     // The I/O manager's IopInvalidDeviceRequest fills the empty slots: it is nt's, not the image's.
     if (typeof routine === 'function' && routine.name !== 'IopInvalidDeviceRequest') routineAddress(driver, routine);
   }
