@@ -10,7 +10,7 @@ import { defineScenario, runScenario } from 'ntshm';
 import {
   CTL_CODE, FILE_ANY_ACCESS, FILE_DEVICE_UNKNOWN, METHOD_NEITHER, NonPagedPool, NtException, STATUS_INVALID_PARAMETER, type Nt,
 } from 'ntshm/wdm';
-import { GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING } from 'ntshm/win32';
+import { GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING, type K32 } from 'ntshm/win32';
 import { findSample } from '../../samples/registry.js';
 import { testDriver } from '../helpers/test-driver.js';
 
@@ -41,8 +41,12 @@ function copyDriver(fetchTwice: boolean) {
   });
 }
 
-/** A program that sends `driver` one 64-byte message whose length prefix says 16, and prints how the request ended. */
-function copyScenario(driver: ReturnType<typeof copyDriver>, name: string, summary: string) {
+/**
+ * A program that sends `driver` one METHOD_NEITHER request over its own buffer, whose first ULONG is `value`,
+ * and prints what `after` makes of the request's end (by default whether it succeeded).
+ */
+function requestScenario(driver: ReturnType<typeof testDriver>, name: string, summary: string, value: number, length: number,
+  after: (k32: K32, buffer: number, r: { ok: boolean }) => string = (k32, _b, r) => `copy: ${r.ok ? 'ok' : `error ${k32.GetLastError()}`}`) {
   return defineScenario({
     name,
     summary,
@@ -51,15 +55,18 @@ function copyScenario(driver: ReturnType<typeof copyDriver>, name: string, summa
       machine.spawn(async (k32) => {
         const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
         const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
-        k32.setUint32(buffer, 16);
-        const r = await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 4 + 64, 0, 0);
-        k32.print(`copy: ${r.ok ? 'ok' : `error ${k32.GetLastError()}`}`);
+        k32.setUint32(buffer, value);
+        const r = await k32.DeviceIoControl(h, IOCTL_COPY, buffer, length, 0, 0);
+        k32.print(after(k32, buffer, r));
         k32.CloseHandle(h);
         return 0;
       });
     },
   });
 }
+
+/** The copy driver's program: a 64-byte message whose length prefix says 16. */
+const copyScenario = (driver: ReturnType<typeof copyDriver>, name: string, summary: string) => requestScenario(driver, name, summary, 16, 4 + 64);
 
 describe.each(['x64', 'x86'] as const)('double fetch on %s', (arch) => {
   it.each([
@@ -149,22 +156,7 @@ describe('double fetch: a change the driver\'s own bounds absorb', () => {
         }
       },
     });
-    const scenario = defineScenario({
-      name: 'table-index',
-      summary: 'a driver reads a table index twice',
-      setup(machine) {
-        machine.loadDriver(driver.name, driver.definition);
-        machine.spawn(async (k32) => {
-          const h = k32.CreateFileW(driver.path, GENERIC_READ | GENERIC_WRITE, 0, null, OPEN_EXISTING, 0, null);
-          const buffer = k32.VirtualAlloc(0, 4096, 0x3000, 4);
-          k32.setUint32(buffer, 3);
-          await k32.DeviceIoControl(h, IOCTL_COPY, buffer, 8, 0, 0);
-          k32.print(`entry ${k32.getUint32(buffer + 4)}`);
-          k32.CloseHandle(h);
-          return 0;
-        });
-      },
-    });
+    const scenario = requestScenario(driver, 'table-index', 'a driver reads a table index twice', 3, 8, (k32, buffer) => `entry ${k32.getUint32(buffer + 4)}`);
     const result = await runScenario(scenario, { arch: 'x64', verifier: true, seconds: 2 });
     expect(result.processes[0]?.stdout).toBe('entry 103\n');
     const finding = result.findings.find((f) => f.kind === 'double-fetch')!;
