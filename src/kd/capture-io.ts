@@ -14,7 +14,7 @@ import type { KdDevice, KdDriver, KdRoutine } from './snapshot.js';
 /** A routine of `driver` as kd names it: `Driver!Routine` (nt's IopInvalidDeviceRequest for an empty MajorFunction slot). */
 function routineOf(k: Kernel, driver: DriverObject, routine: unknown, slot: string): KdRoutine {
   if (typeof routine !== 'function') return { address: 0, name: '' };
-  if (routine.name === 'IopInvalidDeviceRequest') return { address: KiRoutineAddress(k.arch, 'IopInvalidDeviceRequest'), name: 'nt!IopInvalidDeviceRequest' };
+  if (routine === driver.invalidDeviceRequest) return { address: KiRoutineAddress(k.arch, 'IopInvalidDeviceRequest'), name: 'nt!IopInvalidDeviceRequest' };
   return { address: driver.routineAddresses.get(routine) ?? 0, name: `${driver.serviceName}!${routine.name || slot}` };
 }
 

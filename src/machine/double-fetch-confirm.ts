@@ -11,12 +11,12 @@
  * `not confirmed` (the second read's value did not change the outcome).
  */
 import type { Finding } from '../kernel/ke/log.js';
+import type { FetchChange } from '../kernel/verifier/double-fetch.js';
 import type { Report } from '../report.js';
 import type { ScenarioRunOptions } from '../scenario.js';
 
 /** How the bytes change between the reads, in the order tried. */
-type Change = 'flip' | 'plus-one';
-const CHANGES: readonly { change: Change; words: string }[] = [
+const CHANGES: readonly { change: NonNullable<FetchChange['change']>; words: string }[] = [
   { change: 'flip', words: 'every bit flipped' },
   { change: 'plus-one', words: 'the value plus one' },
 ];
@@ -27,7 +27,7 @@ const MAX_CONFIRMATIONS = 4;
 /** What a confirmation needs of Machine: a fresh machine with the same boot options, its run, its findings. */
 export interface ConfirmationTarget {
   readonly findings: readonly Finding[];
-  rerun(flip: { readIndex: number; pa: number; length: number; change: Change }): Promise<Report>;
+  rerun(flip: FetchChange): Promise<Report>;
   readonly original: Report;
 }
 
@@ -51,7 +51,7 @@ export async function confirmDoubleFetches(target: ConfirmationTarget): Promise<
   const pending = target.findings.filter((f) => f.kind === 'double-fetch').slice(0, MAX_CONFIRMATIONS);
   const before = outcomeOf(target.original);
   for (const finding of pending) {
-    const details = finding.details as { flip?: { readIndex: number; pa: number; length: number }; verdict?: string; confirmation?: unknown };
+    const details = finding.details as { flip?: FetchChange; verdict?: string; confirmation?: unknown };
     if (!details.flip) continue;
     let tried: { words: string; changed: string[]; after: Record<string, unknown> } | undefined;
     for (const { change, words } of CHANGES) {

@@ -37,7 +37,8 @@ function win10Text(b: ReportBugCheck): string {
  * NT 4.0's blue text screen: the STOP line with the code and its four
  * parameters; under it the name, and when a parameter is an address in a
  * loaded image, NT 4.0's "*** Address ... has base at ... - image" for the
- * first such parameter.
+ * first such parameter; then the CPUID line.
+ * Windows NT 4.0 Workstation Resource Kit, ch. 38, "The STOP Message Screen" (Section 2: BugCheck Information)
  */
 function nt4Text(b: ReportBugCheck, images: readonly LoadedImage[]): string {
   const hex = (s: string) => `0x${s.replace(/^0x/, '').toUpperCase().padStart(8, '0')}`;
@@ -47,7 +48,7 @@ function nt4Text(b: ReportBugCheck, images: readonly LoadedImage[]): string {
     `*** STOP: ${hex(b.codeHex)} (${b.paramsHex.map(hex).join(',')})`,
     `${b.name}${where}`,
     '',
-    'CpuID: GenuineIntel 5.2.c irql:1f SYSVER 0xf0000565',
+    'CPUID:GenuineIntel 5.1.5 irql:1f   SYSVER 0Xf0000421',
     '',
     'Restart and set the recovery options in the system control panel',
     'or the /CRASHDEBUG system start option. If this message reappears,',

@@ -253,7 +253,7 @@ function IopPlaceEntryPoints(driver: DriverObject): void {
   }
   for (const routine of routines) {
     // The I/O manager's IopInvalidDeviceRequest fills the empty slots: it is nt's, not the image's.
-    if (typeof routine === 'function' && routine.name !== 'IopInvalidDeviceRequest') routineAddress(driver, routine);
+    if (typeof routine === 'function' && routine !== driver.invalidDeviceRequest) routineAddress(driver, routine);
   }
 }
 

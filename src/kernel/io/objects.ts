@@ -61,10 +61,11 @@ export class DriverObject extends KernelObject {
   readonly devices = new Set<DeviceObject>();
 
   /** `directory` is `\Driver`, or `\FileSystem` for a file system. */
-  constructor(readonly serviceName: string, invalidRequest: DriverDispatch, directory = '\\Driver') {
+  constructor(readonly serviceName: string, readonly invalidDeviceRequest: DriverDispatch, directory = '\\Driver') {
     super(IoDriverObjectType);
     this.DriverName = `${directory}\\${serviceName}`;
-    this.MajorFunction = new Array<DriverDispatch>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(invalidRequest);
+    // Every slot starts as the I/O manager's IopInvalidDeviceRequest (nt's routine, not the driver's).
+    this.MajorFunction = new Array<DriverDispatch>(IRP_MJ_MAXIMUM_FUNCTION + 1).fill(invalidDeviceRequest);
   }
 }
 

@@ -19,6 +19,7 @@ import type { KThread } from '../ke/thread.js';
 import type { IoContext } from './context.js';
 import type { FileObject } from './objects.js';
 import { frameFor } from './driver-load.js';
+import { userProbeAddress } from '../ex/probe.js';
 
 /** The user request being dispatched on a thread: the IOCTL, where its input is, the device it was sent to. */
 export interface UserRequest {
@@ -55,7 +56,7 @@ function IopRequestInput(k: IoContext, request: UserRequest): Uint8Array | null 
   if (length === 0 || request.inputVa === 0) return new Uint8Array(0);
   // Only a user-range buffer is read for the report: a kernel read at an address the program chose (a system
   // address, one past 2^48) would fault as the machine's own 0x50 instead of being reported. It has no bytes to replay.
-  if (request.inputVa < 0 || request.inputVa + length > k.layout.highestUserAddress + 1) return null;
+  if (request.inputVa < 0 || request.inputVa + length > userProbeAddress(k)) return null;
   try {
     return k.kernelMemory.getBytes(request.inputVa, length);
   } catch {

@@ -37,6 +37,17 @@ interface FetchRecord {
 /** Reads kept per entry for the report (the overlap test itself uses the stamps). */
 const MAX_RECORDS = 4096;
 
+/**
+ * A confirmation run's change: before read number `readIndex`, the bytes [pa, pa + length) get every bit
+ * flipped or, with `change` 'plus-one', the little-endian value they hold plus one (an index moved on by one).
+ */
+export interface FetchChange {
+  readIndex: number;
+  pa: number;
+  length: number;
+  change?: 'flip' | 'plus-one';
+}
+
 /** The double-fetch check: kernel reads of user-writable frames within one kernel entry. */
 export class DoubleFetchDetector implements KernelReadWatch {
   /** Per watched frame: for each byte, the id of the entry that last read it (0: none). */
@@ -48,11 +59,8 @@ export class DoubleFetchDetector implements KernelReadWatch {
   private readonly reported = new Set<string>();
   /** Reads counted so far (driver reads of watched frames), in run order. */
   private readIndex = 0;
-  /**
-   * For a confirmation run: the read before which the bytes [pa, pa + length) change, every bit flipped or,
-   * with `change` 'plus-one', the little-endian value they hold plus one (a counter or index moved on by one).
-   */
-  flip: { readIndex: number; pa: number; length: number; change?: 'flip' | 'plus-one' } | null = null;
+  /** For a confirmation run: the read before which the program's bytes change. */
+  flip: FetchChange | null = null;
 
   constructor(private readonly k: MmContext) {}
 
