@@ -12,14 +12,11 @@ import {
 import { handleArgument } from '../src/api/driver-arguments.js';
 import { MachineHalted } from '../src/include/errors.js';
 import { DRIVER_VERIFIER_FORCE_IRQL_CHECKING } from '../src/include/verifier-flags.js';
-import { ExpClearHandleTagBits, isKernelHandle, NtCurrentProcess, NtCurrentThread } from '../src/kernel/ob/handle.js';
+import { VfHandleTrusted } from '../src/kernel/verifier/handle-reference.js';
 import type { DriverAction, HandleChoice, HostileValue, LengthChoice, PointerChoice } from './actions.js';
 import { TAG, type Block, type Context, type FuzzDriverHost, type FuzzDriverState, type MdlRecord, type Resolver } from './driver-state.js';
 import { GuestThrow, hostileValue } from './hostile.js';
 
-/** What the verifier stops on when a handle is referenced as KernelMode: NULL, or a handle of a user process (not a pseudo-handle, not a kernel handle). */
-const trustsUserHandle = (handle: number, processId: number): boolean => handle === 0
-  || (handle !== NtCurrentProcess && handle !== NtCurrentThread && processId !== SYSTEM_PROCESS_ID && !isKernelHandle(ExpClearHandleTagBits(handle)));
 /** The System process's id. */
 const SYSTEM_PROCESS_ID = 4;
 
@@ -289,7 +286,7 @@ export function makeRunner(nt: Nt, host: FuzzDriverHost, state: FuzzDriverState,
         const handle = c.resolve.handle(a.handle) as number;
         // KernelMode on a NULL handle (0xC4/0xF5) or on a handle of the user process the driver runs in (0xC4/0xF6)
         // stops the machine under the verifier; without it the reference goes on (verifier/handle-reference.ts).
-        if (!a.userMode && verifying() && trustsUserHandle(handleArgument(nt.sizeofPointer === 8 ? 'x64' : 'x86', handle), processId)) {
+        if (!a.userMode && verifying() && VfHandleTrusted(handleArgument(nt.sizeofPointer === 8 ? 'x64' : 'x86', handle), processId === SYSTEM_PROCESS_ID) !== null) {
           host.misuse('reference-handle: a NULL or user-mode handle referenced as KernelMode under the verifier', true);
         }
         const r = nt.ObReferenceObjectByHandle(handle, 0, null, a.userMode ? UserMode : KernelMode);

@@ -24,24 +24,36 @@ const VI_NULL_HANDLE_REFERENCE = 0xf5;
 const VI_USER_HANDLE_AS_KERNEL = 0xf6;
 
 /**
+ * What a KernelMode reference of `handle` trusts: a NULL handle (`'null'`),
+ * a handle of the user process the driver runs in (`'user'`: not a
+ * pseudo-handle, not a kernel handle, not in the System process), or
+ * nothing (null). The verifier stops on the first two.
+ */
+export function VfHandleTrusted(handle: number, inSystemProcess: boolean): 'null' | 'user' | null {
+  if (handle === 0) return 'null';
+  if (handle === NtCurrentProcess || handle === NtCurrentThread) return null;
+  // In the System process every handle is the kernel's own; elsewhere a handle without the kernel bit is the program's.
+  return inSystemProcess || isKernelHandle(ExpClearHandleTagBits(handle)) ? null : 'user';
+}
+
+/**
  * Checks a driver's ObReferenceObjectByHandle before it runs: bug checks
  * with the verifier, otherwise reports `user-handle-trusted` and returns so
  * that the reference goes on.
  */
 export function VfCheckHandleReference(k: ObContext, handle: number, type: ObjectType | null, accessMode: number): void {
   if (accessMode !== KernelMode) return;
+  const process = k.currentProcess;
+  const trusted = VfHandleTrusted(handle, process === k.systemProcess);
+  if (trusted === null) return;
   const frame = k.attribution.top();
-  if (handle === 0) {
+  if (trusted === 'null') {
     if (k.options.verifier) {
       k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VI_NULL_HANDLE_REFERENCE, 0, 0 /* ntshm's object types have no OBJECT_TYPE address */, 0,
         `${frame ? `${frame.driver}!${frame.routine}` : 'A driver'} passed a NULL handle to ObReferenceObjectByHandle.`);
     }
     return;
   }
-  if (handle === NtCurrentProcess || handle === NtCurrentThread) return;
-  const process = k.currentProcess;
-  // In the System process every handle is the kernel's own; elsewhere a handle without the kernel bit is the program's.
-  if (process === k.systemProcess || isKernelHandle(ExpClearHandleTagBits(handle))) return;
   if (k.options.verifier) {
     k.bugCheck(DRIVER_VERIFIER_DETECTED_VIOLATION, VI_USER_HANDLE_AS_KERNEL, handle >>> 0, process.address, frame?.address ?? 0,
       `${frame ? `${frame.driver}!${frame.routine}` : 'A driver'} referenced handle 0x${(handle >>> 0).toString(16)} of ${process.ImageFileName}, a user-mode handle, with AccessMode KernelMode.`);
